@@ -1,0 +1,391 @@
+// strategy_host/plugin.hpp: header-only C++17 layer over strategy_host/abi.h.
+//
+// A plugin author derives from one of sh::Provider, sh::Detector, sh::Expert
+// or sh::RiskPolicy, and writes SH_EXPORT_PLUGIN(ClassName) once in one .cpp
+// file. The class supplies its identity as static members:
+//
+//   static constexpr const char* kName = "zscore_spike";
+//   static constexpr const char* kVersion = "1.0.0";
+//   static constexpr const char* kDescription = "one line";
+//   static constexpr const char* kConfigSchema = R"({...JSON Schema...})";
+//   static constexpr bool kLiveConfig = true;   // optional: supports set_config
+//
+// and a constructor taking (const sh::Host&, const nlohmann::json& config).
+// Every exception thrown by the constructor or a kind method is caught at the
+// boundary and turned into a status code plus last_error(); none crosses it.
+#ifndef STRATEGY_HOST_PLUGIN_HPP
+#define STRATEGY_HOST_PLUGIN_HPP
+
+#include <strategy_host/abi.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+namespace sh {
+
+using Json = nlohmann::json;
+
+constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
+inline bool is_null(double v) { return std::isnan(v); }
+
+// Thrown by a plugin to report a bad config; becomes SH_ERR_CONFIG.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A read-only view of a strided array of ABI records. T must be an ABI struct;
+// records are read at the stride the producer reports, never at sizeof(T).
+template <typename T>
+class StridedView {
+ public:
+  StridedView(const T* base, uint32_t count, uint32_t stride)
+      : base_(reinterpret_cast<const unsigned char*>(base)), count_(count), stride_(stride) {}
+  uint32_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  const T& operator[](uint32_t i) const {
+    return *reinterpret_cast<const T*>(base_ + static_cast<size_t>(i) * stride_);
+  }
+  class iterator {
+   public:
+    iterator(const unsigned char* p, uint32_t stride) : p_(p), stride_(stride) {}
+    const T& operator*() const { return *reinterpret_cast<const T*>(p_); }
+    const T* operator->() const { return reinterpret_cast<const T*>(p_); }
+    iterator& operator++() { p_ += stride_; return *this; }
+    bool operator!=(const iterator& o) const { return p_ != o.p_; }
+    bool operator==(const iterator& o) const { return p_ == o.p_; }
+   private:
+    const unsigned char* p_;
+    uint32_t stride_;
+  };
+  iterator begin() const { return iterator(base_, stride_); }
+  iterator end() const { return iterator(base_ + static_cast<size_t>(count_) * stride_, stride_); }
+
+ private:
+  const unsigned char* base_;
+  uint32_t count_;
+  uint32_t stride_;
+};
+
+// A writable view of a host-allocated strided array (expert evidence, risk
+// verdicts). Only fields this plugin knows of are written; the host has
+// pre-filled every record with defaults.
+template <typename T>
+class StridedSpan {
+ public:
+  StridedSpan(T* base, uint32_t count, uint32_t stride)
+      : base_(reinterpret_cast<unsigned char*>(base)), count_(count), stride_(stride) {}
+  uint32_t size() const { return count_; }
+  T& operator[](uint32_t i) const {
+    return *reinterpret_cast<T*>(base_ + static_cast<size_t>(i) * stride_);
+  }
+
+ private:
+  unsigned char* base_;
+  uint32_t count_;
+  uint32_t stride_;
+};
+
+// The host services table, with C++ conveniences. Valid for the instance's life.
+class Host {
+ public:
+  explicit Host(const sh_host_services* s) : s_(s) {}
+  void log(sh_log_level level, const std::string& msg) const {
+    if (s_ && s_->log) s_->log(s_->host_ctx, level, msg.c_str());
+  }
+  void info(const std::string& msg) const { log(SH_LOG_INFO, msg); }
+  void warn(const std::string& msg) const { log(SH_LOG_WARN, msg); }
+  void error(const std::string& msg) const { log(SH_LOG_ERROR, msg); }
+  int64_t now_ns() const { return (s_ && s_->now_ns) ? s_->now_ns(s_->host_ctx) : 0; }
+  sh_symbol_id intern(const std::string& name) const {
+    return (s_ && s_->intern_symbol) ? s_->intern_symbol(s_->host_ctx, name.c_str())
+                                     : SH_INVALID_SYMBOL;
+  }
+  const char* symbol_name(sh_symbol_id id) const {
+    const char* n = (s_ && s_->symbol_name) ? s_->symbol_name(s_->host_ctx, id) : nullptr;
+    return n ? n : "";
+  }
+  uint32_t counter(const std::string& name) const {
+    return (s_ && s_->counter_register) ? s_->counter_register(s_->host_ctx, name.c_str()) : 0;
+  }
+  void add(uint32_t counter_id, int64_t delta = 1) const {
+    if (s_ && s_->counter_add) s_->counter_add(s_->host_ctx, counter_id, delta);
+  }
+  const sh_host_services* raw() const { return s_; }
+
+ private:
+  const sh_host_services* s_;
+};
+
+// Common base: identity comes from the derived class's static members.
+class PluginBase {
+ public:
+  explicit PluginBase(const Host& host) : host_(host) {}
+  virtual ~PluginBase() = default;
+  PluginBase(const PluginBase&) = delete;
+  PluginBase& operator=(const PluginBase&) = delete;
+
+  // Live parameter change, all-or-nothing. Only called when the class sets
+  // kLiveConfig = true. Throw ConfigError to refuse; keep the old config then.
+  virtual void set_config(const Json& /*config*/) {
+    throw std::logic_error("set_config not supported");
+  }
+
+  static constexpr bool kLiveConfig = false;
+
+ protected:
+  const Host& host() const { return host_; }
+
+ private:
+  Host host_;
+};
+
+// Writes provider events through the host's sink.
+class EventSink {
+ public:
+  explicit EventSink(const sh_event_sink* s) : s_(s) {}
+  sh_status emit(const sh_market_event* events, uint32_t count) const {
+    return s_->emit(s_->sink_ctx, events, count, sizeof(sh_market_event));
+  }
+  sh_status emit(const sh_market_event& ev) const { return emit(&ev, 1); }
+
+ private:
+  const sh_event_sink* s_;
+};
+
+class HitSink {
+ public:
+  explicit HitSink(const sh_hit_sink* s) : s_(s) {}
+  sh_status emit(const sh_detector_hit* hits, uint32_t count) const {
+    return s_->emit(s_->sink_ctx, hits, count, sizeof(sh_detector_hit));
+  }
+  // Convenience for one hit; hit_class must outlive the call (a literal is fine).
+  sh_status emit(sh_symbol_id symbol, int64_t minute_ts_ns, double score, const char* hit_class,
+                 double value, double threshold) const {
+    sh_detector_hit h{};
+    h.struct_size = sizeof(h);
+    h.symbol = symbol;
+    h.minute_ts_ns = minute_ts_ns;
+    h.score = score;
+    h.hit_class = hit_class;
+    h.value = value;
+    h.threshold = threshold;
+    return emit(&h, 1);
+  }
+
+ private:
+  const sh_hit_sink* s_;
+};
+
+using FeatureRows = StridedView<sh_feature_row>;
+using OrderIntents = StridedView<sh_order_intent>;
+using Positions = StridedView<sh_position>;
+using EvidenceOut = StridedSpan<sh_evidence>;
+using VerdictsOut = StridedSpan<sh_risk_verdict>;
+
+// Reads a field of a row only if the producer's record is long enough to hold
+// it (append-only structs); otherwise null.
+#define SH_ROW_FIELD(row, field)                                                     \
+  ((row).struct_size >= offsetof(sh_feature_row, field) + sizeof((row).field) ? (row).field \
+                                                                               : ::sh::kNull)
+
+class Provider : public PluginBase {
+ public:
+  static constexpr sh_plugin_kind kKind = SH_KIND_PROVIDER;
+  using PluginBase::PluginBase;
+  // Emit up to max_events; return SH_OK, SH_WOULD_BLOCK or SH_END_OF_DATA.
+  virtual sh_status poll(const EventSink& sink, uint32_t max_events) = 0;
+};
+
+class Detector : public PluginBase {
+ public:
+  static constexpr sh_plugin_kind kKind = SH_KIND_DETECTOR;
+  using PluginBase::PluginBase;
+  virtual void detect(const FeatureRows& rows, const sh_market_context& context,
+                      const HitSink& out) = 0;
+};
+
+class Expert : public PluginBase {
+ public:
+  static constexpr sh_plugin_kind kKind = SH_KIND_EXPERT;
+  using PluginBase::PluginBase;
+  // out[i] belongs to rows[i]; leave a record untouched to abstain.
+  virtual void evaluate(const FeatureRows& rows, const sh_market_context& context,
+                        const EvidenceOut& out) = 0;
+};
+
+class RiskPolicy : public PluginBase {
+ public:
+  static constexpr sh_plugin_kind kKind = SH_KIND_RISK;
+  using PluginBase::PluginBase;
+  // out[i] belongs to intents[i]; it is pre-filled with ALLOW.
+  virtual void evaluate(const OrderIntents& intents, const sh_portfolio_state& portfolio,
+                        const VerdictsOut& out) = 0;
+};
+
+// Sets a verdict; detail is truncated to fit.
+inline void set_verdict(sh_risk_verdict& v, sh_risk_action action, sh_risk_reason reason,
+                        double scale, const std::string& detail) {
+  v.action = action;
+  v.reason = reason;
+  v.scale = scale;
+  const size_t n = detail.size() < sizeof(v.detail) - 1 ? detail.size() : sizeof(v.detail) - 1;
+  std::memcpy(v.detail, detail.data(), n);
+  v.detail[n] = '\0';
+}
+
+namespace detail {
+
+// What create() returns: the object, plus the error string of the instance.
+// It exists even when construction failed so the host can read the error.
+template <typename T>
+struct Instance {
+  std::unique_ptr<T> obj;
+  std::string last_error;
+};
+
+template <typename T, typename F>
+sh_status guarded(Instance<T>* inst, F&& f) {
+  if (inst == nullptr || !inst->obj) return SH_ERR_INVALID_ARGUMENT;
+  try {
+    inst->last_error.clear();
+    return f(*inst->obj);
+  } catch (const ConfigError& e) {
+    inst->last_error = e.what();
+    return SH_ERR_CONFIG;
+  } catch (const std::exception& e) {
+    inst->last_error = e.what();
+    return SH_ERR_EXCEPTION;
+  } catch (...) {
+    inst->last_error = "unknown exception";
+    return SH_ERR_EXCEPTION;
+  }
+}
+
+template <typename T>
+struct Trampolines {
+  static void* create(const sh_host_services* host, const char* config_json, sh_status* rc) {
+    Instance<T>* inst = nullptr;
+    try {
+      inst = new Instance<T>();
+      const Json cfg = Json::parse(config_json ? config_json : "{}");
+      inst->obj = std::make_unique<T>(Host(host), cfg);
+      *rc = SH_OK;
+    } catch (const ConfigError& e) {
+      if (inst) inst->last_error = e.what();
+      *rc = SH_ERR_CONFIG;
+    } catch (const Json::exception& e) {
+      if (inst) inst->last_error = std::string("config: ") + e.what();
+      *rc = SH_ERR_CONFIG;
+    } catch (const std::exception& e) {
+      if (inst) inst->last_error = e.what();
+      *rc = SH_ERR_EXCEPTION;
+    } catch (...) {
+      if (inst) inst->last_error = "unknown exception";
+      *rc = SH_ERR_EXCEPTION;
+    }
+    return inst;
+  }
+  static void destroy(void* p) {
+    try {
+      delete static_cast<Instance<T>*>(p);
+    } catch (...) {
+      // A throwing destructor must not cross the boundary.
+    }
+  }
+  static const char* last_error(void* p) {
+    return p ? static_cast<Instance<T>*>(p)->last_error.c_str() : "";
+  }
+  static sh_status set_config(void* p, const char* config_json) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
+      o.set_config(Json::parse(config_json ? config_json : "{}"));
+      return SH_OK;
+    });
+  }
+  static sh_status poll(void* p, const sh_event_sink* sink, uint32_t max_events) {
+    return guarded(static_cast<Instance<T>*>(p),
+                   [&](T& o) { return o.poll(EventSink(sink), max_events); });
+  }
+  static sh_status detect(void* p, const sh_feature_batch* rows, const sh_market_context* ctx,
+                          const sh_hit_sink* sink) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
+      o.detect(FeatureRows(rows->rows, rows->count, rows->row_size), *ctx, HitSink(sink));
+      return SH_OK;
+    });
+  }
+  static sh_status evaluate_expert(void* p, const sh_feature_batch* rows,
+                                   const sh_market_context* ctx, sh_evidence_batch* out) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
+      o.evaluate(FeatureRows(rows->rows, rows->count, rows->row_size), *ctx,
+                 EvidenceOut(out->items, out->count, out->item_size));
+      return SH_OK;
+    });
+  }
+  static sh_status evaluate_risk(void* p, const sh_order_intent_batch* intents,
+                                 const sh_portfolio_state* pf, sh_risk_verdict_batch* out) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
+      o.evaluate(OrderIntents(intents->items, intents->count, intents->item_size), *pf,
+                 VerdictsOut(out->items, out->count, out->item_size));
+      return SH_OK;
+    });
+  }
+};
+
+template <typename T>
+const sh_plugin_descriptor* make_descriptor() {
+  static const sh_plugin_descriptor d = [] {
+    sh_plugin_descriptor x{};
+    x.struct_size = sizeof(sh_plugin_descriptor);
+    x.abi_major = SH_ABI_MAJOR;
+    x.abi_minor = SH_ABI_MINOR;
+    x.kind = T::kKind;
+    x.name = T::kName;
+    x.version = T::kVersion;
+    x.description = T::kDescription;
+    x.config_schema = T::kConfigSchema;
+    x.create = &Trampolines<T>::create;
+    x.destroy = &Trampolines<T>::destroy;
+    x.last_error = &Trampolines<T>::last_error;
+    if constexpr (T::kLiveConfig) x.set_config = &Trampolines<T>::set_config;
+    // Only the trampoline of T's own kind is instantiated.
+    if constexpr (T::kKind == SH_KIND_PROVIDER) {
+      static_assert(std::is_base_of<Provider, T>::value, "kKind says provider");
+      static const sh_provider_api api = {sizeof(sh_provider_api), &Trampolines<T>::poll};
+      x.provider = &api;
+    } else if constexpr (T::kKind == SH_KIND_DETECTOR) {
+      static_assert(std::is_base_of<Detector, T>::value, "kKind says detector");
+      static const sh_detector_api api = {sizeof(sh_detector_api), &Trampolines<T>::detect};
+      x.detector = &api;
+    } else if constexpr (T::kKind == SH_KIND_EXPERT) {
+      static_assert(std::is_base_of<Expert, T>::value, "kKind says expert");
+      static const sh_expert_api api = {sizeof(sh_expert_api), &Trampolines<T>::evaluate_expert};
+      x.expert = &api;
+    } else {
+      static_assert(std::is_base_of<RiskPolicy, T>::value, "kKind says risk policy");
+      static const sh_risk_api api = {sizeof(sh_risk_api), &Trampolines<T>::evaluate_risk};
+      x.risk = &api;
+    }
+    return x;
+  }();
+  return &d;
+}
+
+}  // namespace detail
+}  // namespace sh
+
+// Exports the plugin's entry symbol. Use once per library, in one .cpp file.
+#define SH_EXPORT_PLUGIN(PluginClass)                                              \
+  extern "C" SH_PLUGIN_EXPORT const sh_plugin_descriptor* sh_plugin_entry(void) { \
+    return ::sh::detail::make_descriptor<PluginClass>();                           \
+  }
+
+#endif  // STRATEGY_HOST_PLUGIN_HPP
