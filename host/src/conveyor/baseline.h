@@ -1,0 +1,83 @@
+// Rolling per-symbol baselines: z-scores and quantile ranks of a feature
+// against its own recent history.
+#ifndef SH_HOST_CONVEYOR_BASELINE_H
+#define SH_HOST_CONVEYOR_BASELINE_H
+
+#include <strategy_host/abi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace sh::host {
+
+// The last `window` non-null values of one feature of one symbol.
+//
+// score_and_add(x) first scores x against the window as it is, then adds x,
+// so a spike is measured against history that does not yet include it:
+//   z = (x - mean) / sample_std over the window (n - 1 denominator)
+//   q = (number of window values v with rank_key(v) <= rank_key(x)) / n
+// where rank_key is |v| when rank_abs (used for |log_ret|) and v otherwise.
+// Both are NaN until the window holds `warmup` values, and z is NaN while the
+// window's std is 0 (a constant feature cannot be normalised). NaN inputs are
+// scored NaN and not added.
+//
+// Cost: O(log n) rank by binary search in a sorted copy of the window; the
+// sorted copy is updated by one memmove over the values between the evicted
+// and the inserted key. Mean and sum of squared deviations are updated in
+// O(1) and recomputed exactly from the window every `window` evictions, so
+// rounding drift stays bounded. Memory: 2 * window doubles, reserved up front;
+// nothing is allocated after construction.
+class RollingBaseline {
+ public:
+  struct Score {
+    double z;
+    double q;
+  };
+
+  RollingBaseline(uint32_t window, uint32_t warmup, bool rank_abs);
+
+  Score score_and_add(double x);
+
+  uint32_t count() const { return count_; }
+  double mean() const { return mean_; }
+  double sample_std() const;
+  // Heap bytes held (the two window buffers).
+  size_t heap_bytes() const;
+
+ private:
+  void add(double x);
+  double key(double x) const;
+  void recompute_moments();
+
+  uint32_t window_;
+  uint32_t warmup_;
+  bool rank_abs_;
+  uint32_t count_ = 0;
+  uint32_t head_ = 0;  // ring slot of the oldest value once the window is full
+  uint32_t evictions_since_recompute_ = 0;
+  double mean_ = 0.0;
+  double m2_ = 0.0;            // sum of squared deviations from mean_
+  std::vector<double> ring_;   // values in arrival order (ring once full)
+  std::vector<double> sorted_; // rank keys of ring_, ascending
+};
+
+// The baselines one symbol keeps: log_ret (z on the signed value, q on
+// |log_ret|), volume and spread_bps.
+struct SymbolBaselines {
+  SymbolBaselines(uint32_t window, uint32_t warmup)
+      : ret(window, warmup, true), volume(window, warmup, false), spread(window, warmup, false) {}
+
+  // Reads row.log_ret, volume, spread_bps; writes z_ret, z_volume, z_spread,
+  // q_ret, q_volume, q_spread; then adds the row to the baselines.
+  void score_and_add(sh_feature_row& row);
+  size_t heap_bytes() const { return ret.heap_bytes() + volume.heap_bytes() + spread.heap_bytes(); }
+
+  RollingBaseline ret;
+  RollingBaseline volume;
+  RollingBaseline spread;
+};
+
+}  // namespace sh::host
+
+#endif  // SH_HOST_CONVEYOR_BASELINE_H

@@ -1,0 +1,348 @@
+#include "conveyor/conveyor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "conveyor/bar_builder.h"
+#include "conveyor/baseline.h"
+#include "conveyor/dq.h"
+#include "conveyor/feature_engine.h"
+#include "conveyor/market_context.h"
+
+namespace sh::host {
+namespace {
+
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
+// Accepted event times: [0, 2^62) ns (until year 2116). Keeps interval
+// arithmetic (start + interval, ts + duration) far from overflow.
+constexpr int64_t kMaxEventNs = int64_t{1} << 62;
+constexpr uint32_t kMaxL2Levels = 1000;
+
+int64_t floor_div(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+bool positive(double x) { return std::isfinite(x) && x > 0.0; }
+bool non_negative(double x) { return std::isfinite(x) && x >= 0.0; }
+
+}  // namespace
+
+struct Conveyor::SymbolState {
+  SymbolState(const ConveyorConfig& c, uint32_t slot_count)
+      : bars(slot_count, c.l2_levels), baselines(c.baseline_window, c.baseline_warmup) {}
+
+  BarBuilder bars;
+  FeatureState features;
+  SymbolBaselines baselines;
+  bool has_row = false;
+  int64_t last_row_end_ns = 0;  // minute_ts_ns + interval of the last emitted row
+};
+
+std::string Conveyor::validate(const ConveyorConfig& c) {
+  if (c.bar_interval_ns <= 0) return "bar_interval_ns must be > 0";
+  if (c.bar_interval_ns >= kMaxEventNs / 4) return "bar_interval_ns is too large";
+  if (c.lateness_ns < 0) return "lateness_ns must be >= 0";
+  if (c.lateness_ns / c.bar_interval_ns > 1000) {
+    return "lateness_ns may span at most 1000 intervals";
+  }
+  if (c.baseline_window < 2) return "baseline_window must be >= 2";
+  if (c.baseline_warmup > c.baseline_window) {
+    return "baseline_warmup must be <= baseline_window (z would never warm up)";
+  }
+  if (c.stale_book_ns <= 0) return "stale_book_ns must be > 0";
+  if (c.l2_levels < 1 || c.l2_levels > kMaxL2Levels) return "l2_levels must be in 1..1000";
+  if (c.max_symbol_id < 1) return "max_symbol_id must be >= 1";
+  return {};
+}
+
+Conveyor::Conveyor(const ConveyorConfig& config)
+    : config_(config),
+      // Open intervals span [watermark, max event time], i.e. at most
+      // lateness / interval + 2 of them; one slot per open interval.
+      slot_count_(static_cast<uint32_t>(
+          config.bar_interval_ns > 0 ? config.lateness_ns / config.bar_interval_ns + 2 : 2)),
+      max_event_ns_(kInt64Min),
+      watermark_ns_(kInt64Min),
+      sealed_ns_(kInt64Min),
+      next_close_end_ns_(kInt64Max),
+      cached_idx_(kNoMinute),
+      cached_start_ns_(kInt64Max),
+      cached_end_ns_(kInt64Min) {
+  const std::string err = validate(config);
+  if (!err.empty()) throw std::invalid_argument("ConveyorConfig: " + err);
+  open_minutes_.reserve(slot_count_ + 1);
+}
+
+Conveyor::~Conveyor() = default;
+Conveyor::Conveyor(Conveyor&&) noexcept = default;
+Conveyor& Conveyor::operator=(Conveyor&&) noexcept = default;
+
+Conveyor::SymbolState& Conveyor::symbol_state(sh_symbol_id id) {
+  if (id >= symbols_.size()) {  // a new symbol: the only growth on the event path
+    symbols_.resize(static_cast<size_t>(id) + 1);
+    stats_.late_by_symbol.resize(static_cast<size_t>(id) + 1, 0);
+  }
+  std::unique_ptr<SymbolState>& p = symbols_[id];
+  if (!p) p = std::make_unique<SymbolState>(config_, slot_count_);
+  return *p;
+}
+
+size_t Conveyor::symbol_state_bytes(sh_symbol_id id) const {
+  if (id >= symbols_.size() || !symbols_[id]) return 0;
+  const SymbolState& st = *symbols_[id];
+  return sizeof(SymbolState) + sizeof(std::unique_ptr<SymbolState>) + sizeof(uint64_t) +
+         st.bars.heap_bytes() + st.baselines.heap_bytes();
+}
+
+void Conveyor::on_events(const sh_market_event* events, size_t count, size_t stride,
+                         std::vector<MinuteClose>& closed) {
+  if (count == 0) return;
+  if (events == nullptr || stride < sizeof(sh_market_event) ||
+      stride % alignof(sh_market_event) != 0) {
+    stats_.events_in += count;
+    stats_.rejected_events += count;
+    return;
+  }
+  const auto* base = reinterpret_cast<const unsigned char*>(events);
+  for (size_t i = 0; i < count; ++i) {
+    on_event(*reinterpret_cast<const sh_market_event*>(base + i * stride), closed);
+  }
+}
+
+void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& closed) {
+  ++stats_.events_in;
+  if (ev.struct_size < sizeof(sh_market_event) || ev.symbol == SH_INVALID_SYMBOL ||
+      ev.symbol > config_.max_symbol_id || ev.ts_ns < 0 || ev.ts_ns >= kMaxEventNs) {
+    ++stats_.rejected_events;
+    return;
+  }
+  // t: the event's time for the watermark and interval assignment.
+  int64_t t = ev.ts_ns;
+  int64_t bar_end_ns = 0;
+  switch (ev.type) {
+    case SH_EVENT_TRADE:
+      if (!positive(ev.data.trade.price) || !positive(ev.data.trade.size)) {
+        ++stats_.rejected_events;
+        return;
+      }
+      break;
+    case SH_EVENT_QUOTE:
+      if (!positive(ev.data.quote.bid) || !positive(ev.data.quote.ask)) {
+        ++stats_.rejected_events;
+        return;
+      }
+      break;
+    case SH_EVENT_L2: {
+      const sh_l2_level& l = ev.data.l2;
+      if ((l.side != SH_SIDE_BUY && l.side != SH_SIDE_SELL) || !non_negative(l.size) ||
+          (l.size > 0.0 && !positive(l.price))) {
+        ++stats_.rejected_events;
+        return;
+      }
+      break;
+    }
+    case SH_EVENT_BAR: {
+      const sh_bar& b = ev.data.bar;
+      if (!positive(b.open) || !positive(b.high) || !positive(b.low) || !positive(b.close) ||
+          !non_negative(b.volume) || b.duration_ns >= kMaxEventNs / 4) {
+        ++stats_.rejected_events;
+        return;
+      }
+      // A bar is an observation once complete: its time is its last instant.
+      // duration_ns <= 0 means "one conveyor interval".
+      const int64_t duration_ns = b.duration_ns > 0 ? b.duration_ns : config_.bar_interval_ns;
+      bar_end_ns = ev.ts_ns + duration_ns;
+      t = bar_end_ns - 1;
+      break;
+    }
+    default:
+      ++stats_.rejected_events;
+      return;
+  }
+
+  SymbolState& st = symbol_state(ev.symbol);
+  switch (ev.type) {
+    case SH_EVENT_TRADE: ++stats_.trades; break;
+    case SH_EVENT_QUOTE: ++stats_.quotes; break;
+    case SH_EVENT_L2: ++stats_.l2; break;
+    default: ++stats_.bars; break;
+  }
+
+  if (t < cached_start_ns_ || t >= cached_end_ns_) {
+    cached_idx_ = floor_div(t, config_.bar_interval_ns);
+    cached_start_ns_ = cached_idx_ * config_.bar_interval_ns;
+    cached_end_ns_ = cached_start_ns_ + config_.bar_interval_ns;
+  }
+
+  if (cached_end_ns_ <= sealed_ns_) {
+    on_late(st, ev);
+    return;  // a late event's time is below the watermark: it cannot advance it
+  }
+
+  // Advance the watermark first: the minutes it closes end at or before
+  // t - lateness_ns, so never this event's own. Closing them before the event
+  // claims a slot keeps the open minutes within slot_count_ (see there).
+  if (t > max_event_ns_) {
+    max_event_ns_ = t;
+    watermark_ns_ = t - config_.lateness_ns;
+    if (watermark_ns_ > sealed_ns_) sealed_ns_ = watermark_ns_;
+    if (sealed_ns_ >= next_close_end_ns_) close_ready(closed);
+  }
+
+  if (open_minutes_.empty() || open_minutes_.back() != cached_idx_) open_minute(cached_idx_);
+  BarSlot& slot = st.bars.slot(cached_idx_);
+  switch (ev.type) {
+    case SH_EVENT_TRADE:
+      BarBuilder::add_trade(slot, ev.ts_ns, ev.data.trade.price, ev.data.trade.size);
+      break;
+    case SH_EVENT_QUOTE:
+      if (st.bars.apply_quote(ev.ts_ns, ev.data.quote)) st.bars.mark_book(slot);
+      break;
+    case SH_EVENT_L2:
+      if (st.bars.apply_l2(ev.ts_ns, ev.data.l2, (ev.flags & SH_EVENT_FLAG_SNAPSHOT) != 0)) {
+        st.bars.mark_book(slot);
+      }
+      break;
+    default:
+      BarBuilder::add_bar(slot, ev.ts_ns, bar_end_ns, ev.data.bar);
+      break;
+  }
+  if (ev.recv_ts_ns != 0) {
+    BarBuilder::add_lag(slot, ev.recv_ts_ns - (ev.type == SH_EVENT_BAR ? bar_end_ns : ev.ts_ns));
+  }
+}
+
+void Conveyor::on_late(SymbolState& st, const sh_market_event& ev) {
+  ++stats_.late_events;
+  ++stats_.late_by_symbol[ev.symbol];
+  if (config_.late_policy == ConveyorConfig::LatePolicy::Report || ev.type == SH_EVENT_BAR) {
+    st.bars.count_late_unfolded();
+    ++stats_.late_reported;
+    return;
+  }
+  switch (ev.type) {
+    case SH_EVENT_TRADE:
+      st.bars.fold_late_trade(ev.data.trade.price, ev.data.trade.size);
+      break;
+    case SH_EVENT_QUOTE:
+      st.bars.fold_late_book(st.bars.apply_quote(ev.ts_ns, ev.data.quote));
+      break;
+    default:
+      st.bars.fold_late_book(
+          st.bars.apply_l2(ev.ts_ns, ev.data.l2, (ev.flags & SH_EVENT_FLAG_SNAPSHOT) != 0));
+      break;
+  }
+  ++stats_.late_folded;
+}
+
+void Conveyor::open_minute(int64_t minute_idx) {
+  const auto it = std::lower_bound(open_minutes_.begin(), open_minutes_.end(), minute_idx);
+  if (it != open_minutes_.end() && *it == minute_idx) return;
+  // Capacity slot_count_ + 1 was reserved and at most slot_count_ intervals
+  // are open (see slot_count_), so this never allocates.
+  open_minutes_.insert(it, minute_idx);
+  next_close_end_ns_ = (open_minutes_.front() + 1) * config_.bar_interval_ns;
+}
+
+void Conveyor::close_ready(std::vector<MinuteClose>& closed) {
+  size_t n = 0;
+  while (n < open_minutes_.size() &&
+         (open_minutes_[n] + 1) * config_.bar_interval_ns <= sealed_ns_) {
+    close_minute(open_minutes_[n], closed);
+    ++n;
+  }
+  open_minutes_.erase(open_minutes_.begin(), open_minutes_.begin() + static_cast<ptrdiff_t>(n));
+  next_close_end_ns_ =
+      open_minutes_.empty() ? kInt64Max : (open_minutes_.front() + 1) * config_.bar_interval_ns;
+}
+
+void Conveyor::flush(std::vector<MinuteClose>& closed) {
+  if (!open_minutes_.empty()) {
+    const int64_t last_end_ns = (open_minutes_.back() + 1) * config_.bar_interval_ns;
+    if (last_end_ns > sealed_ns_) sealed_ns_ = last_end_ns;
+  }
+  close_ready(closed);
+}
+
+void Conveyor::recycle(std::vector<MinuteClose>& closed) {
+  for (MinuteClose& mc : closed) {
+    if (mc.rows.capacity() > 0) row_pool_.push_back(std::move(mc.rows));
+  }
+  closed.clear();
+}
+
+void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed) {
+  const int64_t interval_ns = config_.bar_interval_ns;
+  const int64_t start_ns = minute_idx * interval_ns;
+  // The book views are as of the interval's end; staleness is measured there.
+  const int64_t close_ns = start_ns + interval_ns;
+
+  MinuteClose& mc = closed.emplace_back();
+  mc.minute_ts_ns = start_ns;
+  if (!row_pool_.empty()) {
+    mc.rows = std::move(row_pool_.back());
+    row_pool_.pop_back();
+    mc.rows.clear();
+  }
+  mc.rows.reserve(symbols_.size());
+
+  ClosedBar cb;
+  for (size_t id = 1; id < symbols_.size(); ++id) {
+    SymbolState* st = symbols_[id].get();
+    if (st == nullptr || !st->bars.close(minute_idx, start_ns, interval_ns, &cb)) continue;
+
+    sh_feature_row row;
+    std::memset(&row, 0, sizeof row);
+    row.struct_size = sizeof(sh_feature_row);
+    row.symbol = static_cast<sh_symbol_id>(id);
+    row.minute_ts_ns = cb.start_ns;
+    row.late_events = cb.late_events;
+    row.open = cb.open;
+    row.high = cb.high;
+    row.low = cb.low;
+    row.close = cb.close;
+    row.volume = cb.volume;
+    row.vwap = cb.vwap;
+    row.trade_count = cb.trade_count;
+
+    const BookView& book = cb.book;
+    row.spread_bps = (book.bid > 0.0 && book.ask > 0.0)
+                         ? (book.ask - book.bid) / (0.5 * (book.ask + book.bid)) * 1e4
+                         : kNullValue;
+    const double depth = book.l2_bid_depth + book.l2_ask_depth;  // NaN without L2
+    row.l2_imbalance =
+        depth > 0.0 ? (book.l2_bid_depth - book.l2_ask_depth) / depth : kNullValue;
+    const double staleness_ns =
+        book.has_book() ? static_cast<double>(close_ns - book.ts_ns) : kNullValue;
+    row.book_staleness_ms = staleness_ns / 1e6;
+    row.ingest_lag_ms = cb.ingest_lag_ms;
+
+    st->features.update(row);
+    st->baselines.score_and_add(row);
+
+    DqInputs dq;
+    dq.has_previous_row = st->has_row;
+    dq.previous_row_end_ns = st->last_row_end_ns;
+    dq.row_start_ns = cb.start_ns;
+    dq.late_folded = cb.late_folded;
+    dq.has_book = book.has_book();
+    dq.book_staleness_ns = staleness_ns;
+    dq.stale_book_ns = config_.stale_book_ns;
+    dq.no_trades = cb.from_bar ? !(cb.volume > 0.0) : cb.in_interval_trades == 0;
+    row.dq = classify_dq(dq);
+
+    st->has_row = true;
+    st->last_row_end_ns = cb.end_ns;
+    mc.rows.push_back(row);
+  }
+  mc.context = build_market_context(start_ns, config_.benchmark, mc.rows.data(), mc.rows.size());
+  ++stats_.bars_closed;
+  stats_.rows_emitted += mc.rows.size();
+}
+
+}  // namespace sh::host

@@ -1,0 +1,157 @@
+// The market-data conveyor: market events in, one closed minute of feature
+// rows plus market context out.
+//
+//   events ──► per-symbol BarBuilder (trades, BBO, L2, arrived bars)
+//          ──► event-time watermark closes minutes
+//          ──► FeatureState (raw features) ──► SymbolBaselines (z, q)
+//          ──► classify_dq ──► build_market_context
+//
+// Single-threaded: one Conveyor per pipeline shard, called from its thread.
+// Deterministic: the output is a function of the events and their order only
+// (no wall clock, no hash-order iteration; symbols are visited by id).
+#ifndef SH_HOST_CONVEYOR_CONVEYOR_H
+#define SH_HOST_CONVEYOR_CONVEYOR_H
+
+#include <strategy_host/abi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sh::host {
+
+struct ConveyorConfig {
+  int64_t bar_interval_ns = 60'000'000'000;
+  int64_t lateness_ns = 1'500'000'000;     // watermark = max event ts seen - lateness
+  uint32_t baseline_warmup = 200;          // z_* / q_* null until this many samples
+  uint32_t baseline_window = 500;          // rolling window for mean/std and quantile ranks
+  int64_t stale_book_ns = 5'000'000'000;   // book older than this at close -> stale_book
+  uint32_t l2_levels = 10;                 // top N per side used for l2_imbalance
+  enum class LatePolicy { Fold, Report } late_policy = LatePolicy::Fold;
+  sh_symbol_id benchmark = SH_INVALID_SYMBOL;
+  // Symbol ids index a vector, so they must be dense and small; events with a
+  // larger id are rejected (counted in ConveyorStats::rejected_events).
+  sh_symbol_id max_symbol_id = 1'000'000;
+};
+
+// One closed interval. Rows and context are plain ABI structs, ready to hand
+// to plugins as an sh_feature_batch.
+struct MinuteClose {
+  int64_t minute_ts_ns;              // start of the closed interval
+  std::vector<sh_feature_row> rows;  // one per symbol that could close, ascending symbol id
+  sh_market_context context;
+};
+
+struct ConveyorStats {
+  uint64_t events_in = 0;        // every record passed to on_events
+  uint64_t trades = 0;           // accepted events by type (late ones included)
+  uint64_t quotes = 0;
+  uint64_t l2 = 0;
+  uint64_t bars = 0;
+  uint64_t rejected_events = 0;  // malformed: bad size/stride, type, symbol, ts, price or size
+  uint64_t late_events = 0;      // accepted events whose interval had already closed
+  uint64_t late_folded = 0;      // late events folded into a row (LatePolicy::Fold)
+  uint64_t late_reported = 0;    // late events only counted (Report; late bars always)
+  uint64_t bars_closed = 0;      // MinuteClose records produced
+  uint64_t rows_emitted = 0;
+  std::vector<uint64_t> late_by_symbol;  // index = symbol id
+
+  uint64_t late_events_for(sh_symbol_id id) const {
+    return id < late_by_symbol.size() ? late_by_symbol[id] : 0;
+  }
+};
+
+// Minute close rule. Every accepted event has an event time t (ts_ns; for an
+// arrived bar, its last instant ts_ns + duration_ns - 1, because a bar exists
+// only once complete) and falls into interval [m, m + bar_interval_ns).
+// watermark = (max t seen) - lateness_ns. Interval m closes as soon as
+// watermark >= m + bar_interval_ns, but only if at least one accepted,
+// non-late event fell into it. An event whose interval ends at or before the
+// watermark (or before the end of an interval closed by flush()) is late.
+//
+// Rows. At a close every symbol seen so far gets a row if it can: from its
+// trades in the interval (OHLC, volume, VWAP, count); from an arrived bar
+// (row minute_ts_ns = the bar's open time, its duration is the row's
+// interval for gap detection; vwap and trade_count null); else from its book
+// (mid_close: OHLC = BBO mid at close, volume 0, dq no_trades). A symbol with
+// no trades, no bar and no two-sided book gets no row; its next row is then a
+// gap. DQ rules: see dq.h.
+//
+// Late events are never dropped silently: each is counted (stats and
+// late_events(symbol)) and attached to the symbol's next row (late_events).
+// With LatePolicy::Fold a late trade's size and notional go into the next
+// row's volume, VWAP and trade count (not its OHLC) and a late book update is
+// applied if it is the newest; that row's dq is late. With Report nothing is
+// applied. A late arrived bar cannot be folded into another interval and is
+// reported under either policy.
+class Conveyor {
+ public:
+  // Throws std::invalid_argument when validate(config) is not empty (config
+  // load time only; nothing on the event path throws).
+  explicit Conveyor(const ConveyorConfig& config);
+  ~Conveyor();
+  Conveyor(Conveyor&&) noexcept;
+  Conveyor& operator=(Conveyor&&) noexcept;
+  Conveyor(const Conveyor&) = delete;
+  Conveyor& operator=(const Conveyor&) = delete;
+
+  // "" if config is usable, else what is wrong with it.
+  static std::string validate(const ConveyorConfig& config);
+
+  // Feed events in arrival order (stride = item size in bytes, sh_market_event
+  // records; a multiple of 8 and >= sizeof(sh_market_event), else the batch is
+  // rejected). Minutes closed by the advancing watermark are appended to
+  // `closed`, oldest first. No allocation per event once every symbol has
+  // been seen; a close allocates only if no recycled row buffer is available.
+  void on_events(const sh_market_event* events, size_t count, size_t stride,
+                 std::vector<MinuteClose>& closed);
+  // End of input: close all open minutes, oldest first. Events that arrive
+  // afterwards for those minutes are late.
+  void flush(std::vector<MinuteClose>& closed);
+  // Optional: hand consumed closes back so their row buffers are reused by
+  // later closes (no allocation per close in steady state). Clears `closed`.
+  void recycle(std::vector<MinuteClose>& closed);
+
+  const ConveyorStats& stats() const { return stats_; }
+  uint64_t late_events(sh_symbol_id symbol) const { return stats_.late_events_for(symbol); }
+  // Current watermark in ns (INT64_MIN before the first event).
+  int64_t watermark_ns() const { return watermark_ns_; }
+  // Bytes of state held for one symbol (struct plus heap), 0 if unknown.
+  size_t symbol_state_bytes(sh_symbol_id symbol) const;
+
+ private:
+  struct SymbolState;
+
+  SymbolState& symbol_state(sh_symbol_id id);
+  void on_event(const sh_market_event& ev, std::vector<MinuteClose>& closed);
+  void on_late(SymbolState& st, const sh_market_event& ev);
+  void open_minute(int64_t minute_idx);
+  void close_ready(std::vector<MinuteClose>& closed);
+  void close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed);
+
+  ConveyorConfig config_;
+  ConveyorStats stats_;
+  std::vector<std::unique_ptr<SymbolState>> symbols_;  // index = symbol id; null = unseen
+  uint32_t slot_count_;
+
+  int64_t max_event_ns_;
+  int64_t watermark_ns_;
+  int64_t sealed_ns_;  // events in intervals ending at or before this are late
+  // Intervals (index = start / bar_interval_ns) that received an event and
+  // are not closed yet, ascending; at most slot_count_ of them.
+  std::vector<int64_t> open_minutes_;
+  int64_t next_close_end_ns_;  // end of open_minutes_.front(), INT64_MAX if none
+
+  // Cache of the interval of the last event's time (most events share one).
+  int64_t cached_idx_;
+  int64_t cached_start_ns_;
+  int64_t cached_end_ns_;
+
+  std::vector<std::vector<sh_feature_row>> row_pool_;
+};
+
+}  // namespace sh::host
+
+#endif  // SH_HOST_CONVEYOR_CONVEYOR_H

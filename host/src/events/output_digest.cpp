@@ -1,0 +1,108 @@
+#include "events/output_digest.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+#include <openssl/evp.h>
+
+namespace sh::host {
+namespace {
+
+[[noreturn]] void digest_failed(const char* what) {
+  std::fprintf(stderr, "output digest: OpenSSL %s failed\n", what);
+  std::abort();
+}
+
+struct MdCtx {
+  MdCtx() : ctx(EVP_MD_CTX_new()) {
+    if (ctx == nullptr) throw std::bad_alloc();
+  }
+  ~MdCtx() { EVP_MD_CTX_free(ctx); }
+  MdCtx(const MdCtx&) = delete;
+  MdCtx& operator=(const MdCtx&) = delete;
+  EVP_MD_CTX* ctx;
+};
+
+void init(EVP_MD_CTX* ctx) {
+  if (EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) digest_failed("DigestInit");
+}
+
+void update(EVP_MD_CTX* ctx, const void* data, size_t n) {
+  if (n != 0 && EVP_DigestUpdate(ctx, data, n) != 1) digest_failed("DigestUpdate");
+}
+
+// Final digest of a copy of ctx, leaving ctx usable.
+std::string final_copy(const EVP_MD_CTX* ctx) {
+  MdCtx copy;
+  if (EVP_MD_CTX_copy_ex(copy.ctx, ctx) != 1) digest_failed("MD_CTX_copy");
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(copy.ctx, md, &len) != 1) digest_failed("DigestFinal");
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+std::string to_hex(const std::string& raw) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(raw.size() * 2);
+  for (unsigned char c : raw) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace
+
+struct OutputDigest::Stream {
+  MdCtx md;
+  uint64_t bytes = 0;
+};
+
+OutputDigest::OutputDigest() = default;
+OutputDigest::~OutputDigest() = default;
+
+void OutputDigest::add(std::string_view stream_name, std::string_view bytes) {
+  auto it = streams_.find(stream_name);
+  if (it == streams_.end()) {
+    auto s = std::make_unique<Stream>();
+    init(s->md.ctx);
+    it = streams_.emplace(std::string(stream_name), std::move(s)).first;
+  }
+  update(it->second->md.ctx, bytes.data(), bytes.size());
+  it->second->bytes += bytes.size();
+}
+
+std::string OutputDigest::hex_digest() const {
+  MdCtx total;
+  init(total.ctx);
+  for (const auto& [name, stream] : streams_) {  // std::map: sorted by name
+    const std::string count = std::to_string(stream->bytes);
+    const std::string raw = final_copy(stream->md.ctx);
+    update(total.ctx, name.data(), name.size());
+    update(total.ctx, "", 1);
+    update(total.ctx, count.data(), count.size());
+    update(total.ctx, "", 1);
+    update(total.ctx, raw.data(), raw.size());
+  }
+  return to_hex(final_copy(total.ctx));
+}
+
+std::vector<OutputDigest::StreamInfo> OutputDigest::streams() const {
+  std::vector<StreamInfo> out;
+  out.reserve(streams_.size());
+  for (const auto& [name, stream] : streams_) {
+    out.push_back(StreamInfo{name, stream->bytes, to_hex(final_copy(stream->md.ctx))});
+  }
+  return out;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  MdCtx md;
+  init(md.ctx);
+  update(md.ctx, bytes.data(), bytes.size());
+  return to_hex(final_copy(md.ctx));
+}
+
+}  // namespace sh::host

@@ -1,0 +1,497 @@
+#include "store/state_store.h"
+
+#include <lmdb.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
+
+#include "events/output_digest.h"
+#include "store/snapshot_codec.h"
+#include "store/time_format.h"
+
+namespace sh::host {
+namespace {
+
+const char* const kDbNames[kStateDbCount] = {
+    "features_snapshot", "events", "positions", "orders", "config_versions", "swap_journal",
+    "meta"};
+
+// Room for databases later code may add without a migration.
+constexpr unsigned kMaxDbs = 32;
+
+// LMDB must not be opened twice in one process (closing either handle drops
+// the other's POSIX locks). Canonical directories currently open.
+std::mutex g_open_mutex;
+std::set<std::string>& open_dirs() {
+  static std::set<std::string> dirs;
+  return dirs;
+}
+
+MDB_val to_val(std::string_view s) {
+  MDB_val v;
+  v.mv_size = s.size();
+  v.mv_data = const_cast<char*>(s.data());
+  return v;
+}
+
+std::string_view from_val(const MDB_val& v) {
+  return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
+}
+
+std::string be64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+Status::Code code_for(int rc) {
+  switch (rc) {
+    case MDB_NOTFOUND: return Status::Code::kNotFound;
+    case MDB_MAP_FULL:
+    case ENOSPC: return Status::Code::kFull;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH: return Status::Code::kCorruption;
+    case MDB_BAD_VALSIZE:
+    case EINVAL: return Status::Code::kInvalidArgument;
+    default: return Status::Code::kIoError;
+  }
+}
+
+Status make_status(Status::Code code, std::string msg) {
+  switch (code) {
+    case Status::Code::kOk: return Status::Ok();
+    case Status::Code::kNotFound: return Status::NotFound(std::move(msg));
+    case Status::Code::kFull: return Status::Full(std::move(msg));
+    case Status::Code::kCorruption: return Status::Corruption(std::move(msg));
+    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(msg));
+    case Status::Code::kFailedPrecondition: return Status::FailedPrecondition(std::move(msg));
+    default: return Status::IoError(std::move(msg));
+  }
+}
+
+Status env_error(const std::string& dir, const std::string& what, int rc) {
+  return make_status(code_for(rc),
+                     "state store " + dir + ": " + what + ": " + mdb_strerror(rc));
+}
+
+}  // namespace
+
+const char* state_db_name(StateDb db) { return kDbNames[static_cast<int>(db)]; }
+
+// ---------------------------------------------------------------------------
+// StateTxn
+
+StateTxn::~StateTxn() { abort(); }
+
+StateTxn::StateTxn(StateTxn&& other) noexcept
+    : store_(other.store_), txn_(other.txn_), writable_(other.writable_) {
+  other.txn_ = nullptr;
+}
+
+StateTxn& StateTxn::operator=(StateTxn&& other) noexcept {
+  if (this != &other) {
+    abort();
+    store_ = other.store_;
+    txn_ = other.txn_;
+    writable_ = other.writable_;
+    other.txn_ = nullptr;
+  }
+  return *this;
+}
+
+Status StateTxn::mdb_error(const char* what, int rc) const {
+  last_rc_ = rc;
+  return env_error(store_ != nullptr ? store_->dir() : std::string("?"), what, rc);
+}
+
+Status StateTxn::get(StateDb db, std::string_view key, std::string* value) const {
+  if (txn_ == nullptr) return Status::FailedPrecondition("state store: get on an inactive txn");
+  MDB_val k = to_val(key);
+  MDB_val v;
+  const int rc = mdb_get(txn_, store_->dbi(db), &k, &v);
+  if (rc == MDB_NOTFOUND) {
+    return Status::NotFound("state store " + store_->dir() + ": no key in " + state_db_name(db));
+  }
+  if (rc != 0) return mdb_error((std::string("get in ") + state_db_name(db)).c_str(), rc);
+  value->assign(static_cast<const char*>(v.mv_data), v.mv_size);
+  return Status::Ok();
+}
+
+Status StateTxn::scan(StateDb db, std::string_view begin, std::string_view end,
+                      const ScanFn& fn) const {
+  if (txn_ == nullptr) return Status::FailedPrecondition("state store: scan on an inactive txn");
+  MDB_cursor* cursor = nullptr;
+  int rc = mdb_cursor_open(txn_, store_->dbi(db), &cursor);
+  if (rc != 0) return mdb_error((std::string("cursor on ") + state_db_name(db)).c_str(), rc);
+  MDB_val k = to_val(begin);
+  MDB_val v;
+  // MDB_SET_RANGE: first key >= begin (LMDB rejects an empty key, so an
+  // empty begin starts at the first key).
+  rc = mdb_cursor_get(cursor, &k, &v, begin.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  while (rc == 0) {
+    const std::string_view key = from_val(k);
+    if (!end.empty() && key >= end) break;
+    if (!fn(key, from_val(v))) break;
+    rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+  }
+  mdb_cursor_close(cursor);
+  if (rc != 0 && rc != MDB_NOTFOUND) {
+    return mdb_error((std::string("scan of ") + state_db_name(db)).c_str(), rc);
+  }
+  return Status::Ok();
+}
+
+Status StateTxn::put(StateDb db, std::string_view key, std::string_view value) {
+  if (txn_ == nullptr || !writable_) {
+    return Status::FailedPrecondition("state store: put needs an active write txn");
+  }
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  const int rc = mdb_put(txn_, store_->dbi(db), &k, &v, 0);
+  if (rc != 0) return mdb_error((std::string("put in ") + state_db_name(db)).c_str(), rc);
+  return Status::Ok();
+}
+
+Status StateTxn::del(StateDb db, std::string_view key) {
+  if (txn_ == nullptr || !writable_) {
+    return Status::FailedPrecondition("state store: del needs an active write txn");
+  }
+  MDB_val k = to_val(key);
+  const int rc = mdb_del(txn_, store_->dbi(db), &k, nullptr);
+  if (rc == MDB_NOTFOUND) {
+    return Status::NotFound("state store " + store_->dir() + ": no key in " + state_db_name(db));
+  }
+  if (rc != 0) return mdb_error((std::string("delete in ") + state_db_name(db)).c_str(), rc);
+  return Status::Ok();
+}
+
+Status StateTxn::commit() {
+  if (txn_ == nullptr) return Status::FailedPrecondition("state store: commit of an inactive txn");
+  // mdb_txn_commit frees the txn whether or not it succeeds.
+  const int rc = mdb_txn_commit(txn_);
+  txn_ = nullptr;
+  if (rc != 0) return mdb_error("commit", rc);
+  return Status::Ok();
+}
+
+void StateTxn::abort() {
+  if (txn_ != nullptr) {
+    mdb_txn_abort(txn_);
+    txn_ = nullptr;
+  }
+}
+
+Status meta_put_u64(StateTxn& txn, std::string_view key, uint64_t value) {
+  return txn.put(StateDb::kMeta, key, be64(value));
+}
+
+Status meta_get_u64(const StateTxn& txn, std::string_view key, uint64_t* value) {
+  std::string raw;
+  Status st = txn.get(StateDb::kMeta, key, &raw);
+  if (!st.ok()) return st;
+  if (raw.size() != 8) {
+    return Status::Corruption("state store: meta." + std::string(key) + " has " +
+                              std::to_string(raw.size()) + " bytes, expected 8");
+  }
+  uint64_t v = 0;
+  for (unsigned char c : raw) v = (v << 8) | c;
+  *value = v;
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// StateStore
+
+Status StateStore::open(const StateStoreOptions& options, std::unique_ptr<StateStore>* store) {
+  namespace fs = std::filesystem;
+  if (options.dir.empty()) return Status::InvalidArgument("state store: empty state_dir");
+  const std::string& dir = options.dir;
+  std::error_code ec;
+  if (!options.read_only) {
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IoError("state store " + dir + ": cannot create: " + ec.message());
+  }
+  const fs::path canonical = fs::canonical(dir, ec);
+  if (ec) return Status::IoError("state store " + dir + ": " + ec.message());
+
+  std::unique_ptr<StateStore> s(new StateStore());
+  s->dir_ = dir;
+  s->read_only_ = options.read_only;
+  {
+    std::lock_guard<std::mutex> lock(g_open_mutex);
+    if (!open_dirs().insert(canonical.string()).second) {
+      return Status::FailedPrecondition("state store " + dir +
+                                        ": already open in this process (LMDB allows one "
+                                        "environment handle per process)");
+    }
+  }
+  s->registry_key_ = canonical.string();  // from here the destructor unregisters
+
+  int rc = mdb_env_create(&s->env_);
+  if (rc != 0) {
+    s->env_ = nullptr;
+    return env_error(dir, "mdb_env_create", rc);
+  }
+  if ((rc = mdb_env_set_maxdbs(s->env_, kMaxDbs)) != 0) {
+    return env_error(dir, "mdb_env_set_maxdbs", rc);
+  }
+  if ((rc = mdb_env_set_mapsize(s->env_, options.map_size_bytes)) != 0) {
+    return env_error(dir, "set map size " + std::to_string(options.map_size_bytes), rc);
+  }
+  // Default sync behaviour on purpose: see the header (kill -9 durability).
+  const unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0u);
+  if ((rc = mdb_env_open(s->env_, dir.c_str(), flags, 0644)) != 0) {
+    return env_error(dir, "open", rc);
+  }
+  int dead_readers = 0;
+  mdb_reader_check(s->env_, &dead_readers);  // slots of killed processes
+
+  StateTxn txn;
+  Status st = s->begin(&txn, !options.read_only);
+  if (!st.ok()) return st;
+  for (int i = 0; i < kStateDbCount; ++i) {
+    MDB_dbi dbi = 0;
+    rc = mdb_dbi_open(txn.txn_, kDbNames[i], options.read_only ? 0u : unsigned{MDB_CREATE},
+                      &dbi);
+    if (rc == MDB_NOTFOUND) {
+      return Status::NotFound("state store " + dir + ": database '" + kDbNames[i] +
+                              "' missing (not a state directory, or never opened for writing)");
+    }
+    if (rc != 0) return env_error(dir, std::string("open database ") + kDbNames[i], rc);
+    s->dbis_[i] = dbi;
+  }
+  uint64_t schema = 0;
+  st = meta_get_u64(txn, kMetaSchemaVersion, &schema);
+  if (st.is_not_found() && !options.read_only) {
+    st = meta_put_u64(txn, kMetaSchemaVersion, kStateSchemaVersion);
+    schema = kStateSchemaVersion;
+  }
+  if (!st.ok() && !st.is_not_found()) return st;
+  if (st.ok() && schema > kStateSchemaVersion) {
+    return Status::FailedPrecondition("state store " + dir + ": schema version " +
+                                      std::to_string(schema) + " was written by a newer host (" +
+                                      "this host supports " +
+                                      std::to_string(kStateSchemaVersion) + ")");
+  }
+  st = txn.commit();  // also publishes the dbi handles to later transactions
+  if (!st.ok()) return st;
+  *store = std::move(s);
+  return Status::Ok();
+}
+
+StateStore::~StateStore() {
+  if (env_ != nullptr) mdb_env_close(env_);
+  if (!registry_key_.empty()) {
+    std::lock_guard<std::mutex> lock(g_open_mutex);
+    open_dirs().erase(registry_key_);
+  }
+}
+
+uint64_t StateStore::map_size_bytes() const {
+  MDB_envinfo info;
+  if (mdb_env_info(env_, &info) != 0) return 0;
+  return info.me_mapsize;
+}
+
+Status StateStore::begin(StateTxn* txn, bool write) const {
+  txn->abort();
+  MDB_txn* t = nullptr;
+  const unsigned flags = write ? 0u : unsigned{MDB_RDONLY};
+  int rc = mdb_txn_begin(env_, nullptr, flags, &t);
+  if (rc == MDB_MAP_RESIZED) {
+    // Another process grew the map: adopt its size and retry once.
+    mdb_env_set_mapsize(env_, 0);
+    rc = mdb_txn_begin(env_, nullptr, flags, &t);
+  }
+  if (rc != 0) return env_error(dir_, write ? "begin write txn" : "begin read txn", rc);
+  txn->store_ = this;
+  txn->txn_ = t;
+  txn->writable_ = write;
+  return Status::Ok();
+}
+
+Status StateStore::begin_read(StateTxn* txn) const { return begin(txn, false); }
+
+Status StateStore::begin_write(StateTxn* txn) {
+  if (read_only_) {
+    return Status::FailedPrecondition("state store " + dir_ + ": opened read-only");
+  }
+  return begin(txn, true);
+}
+
+Status StateStore::write_minute(const MinuteWrite& minute, const TxnHook& also) {
+  const std::string when = format_iso8601_utc(minute.minute_ts_ns);
+  auto fail = [&](const Status& st, const std::string& what) {
+    return make_status(st.code(), "state store " + dir_ + ": " + what + " writing minute " +
+                                      when + ": " + st.message());
+  };
+  // Validate everything before touching LMDB.
+  for (const SnapshotRow& r : minute.rows) {
+    Status st = validate_snapshot_symbol(r.symbol);
+    if (!st.ok()) return fail(st, "bad row");
+    if (r.row.minute_ts_ns < 0) {
+      return fail(Status::InvalidArgument("negative minute_ts_ns for " + r.symbol), "bad row");
+    }
+  }
+
+  StateTxn txn;
+  Status st = begin_write(&txn);
+  if (!st.ok()) return fail(st, "begin");
+
+  // Turns a failed LMDB call of this transaction into the minute's error.
+  auto put_failed = [&](const Status& put_st) {
+    const int rc = txn.last_rc_;
+    if (rc == MDB_MAP_FULL) {
+      return Status::Full("state store " + dir_ + ": map full writing minute " + when +
+                          " (increase state.map_size_mb)");
+    }
+    if (rc == ENOSPC) {
+      return Status::Full("state store " + dir_ + ": disk full writing minute " + when + ": " +
+                          mdb_strerror(rc));
+    }
+    if (rc != 0) {
+      return make_status(code_for(rc), "state store " + dir_ + ": " + mdb_strerror(rc) +
+                                           " writing minute " + when);
+    }
+    return put_st;  // not an LMDB failure (e.g. a hook's own error)
+  };
+
+  std::vector<std::pair<std::string, std::string>> written;  // for the digest
+  std::string key, value;
+  for (const SnapshotRow& r : minute.rows) {
+    st = encode_snapshot_row(r.row, &value);
+    if (!st.ok()) return fail(st, "bad row for " + r.symbol);
+    key = snapshot_key(r.symbol, r.row.minute_ts_ns);
+    st = txn.put(StateDb::kFeaturesSnapshot, key, value);
+    if (!st.ok()) return put_failed(st);
+    if (digest_ != nullptr) written.emplace_back(key, value);
+  }
+
+  uint64_t last_seq = 0;
+  st = meta_get_u64(txn, kMetaLastSeq, &last_seq);
+  if (!st.ok() && !st.is_not_found()) return fail(st, "read meta");
+  bool seq_changed = false;
+  for (const EventRecord& e : minute.events) {
+    st = txn.put(StateDb::kEvents, be64(e.seq), format_event_json(e));
+    if (!st.ok()) return put_failed(st);
+    if (e.seq > last_seq) {
+      last_seq = e.seq;
+      seq_changed = true;
+    }
+  }
+  if (seq_changed) {
+    st = meta_put_u64(txn, kMetaLastSeq, last_seq);
+    if (!st.ok()) return put_failed(st);
+  }
+
+  uint64_t last_minute = 0;
+  st = meta_get_u64(txn, kMetaLastMinuteTsNs, &last_minute);
+  if (!st.ok() && !st.is_not_found()) return fail(st, "read meta");
+  if (st.is_not_found() || static_cast<int64_t>(last_minute) < minute.minute_ts_ns) {
+    st = meta_put_u64(txn, kMetaLastMinuteTsNs, static_cast<uint64_t>(minute.minute_ts_ns));
+    if (!st.ok()) return put_failed(st);
+  }
+
+  if (also) {
+    st = also(txn);
+    if (!st.ok()) return put_failed(st);
+  }
+
+  st = txn.commit();
+  if (!st.ok()) return put_failed(st);
+
+  if (digest_ != nullptr) {
+    std::string rec;
+    for (const auto& [k, v] : written) {
+      rec.clear();
+      for (const std::string* part : {&k, &v}) {
+        const auto n = static_cast<uint32_t>(part->size());
+        for (int i = 0; i < 4; ++i) rec.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+        rec.append(*part);
+      }
+      digest_->add("features_snapshot", rec);
+    }
+  }
+  return Status::Ok();
+}
+
+Status StateStore::get_snapshot(std::string_view symbol, int64_t minute_ts_ns,
+                                sh_feature_row* row) const {
+  Status st = validate_snapshot_symbol(symbol);
+  if (!st.ok()) return st;
+  StateTxn txn;
+  st = begin_read(&txn);
+  if (!st.ok()) return st;
+  std::string value;
+  st = txn.get(StateDb::kFeaturesSnapshot, snapshot_key(symbol, minute_ts_ns), &value);
+  if (st.is_not_found()) {
+    return Status::NotFound("state store " + dir_ + ": no snapshot for " + std::string(symbol) +
+                            " at " + format_iso8601_utc(minute_ts_ns));
+  }
+  if (!st.ok()) return st;
+  return decode_snapshot_row(value, row);
+}
+
+Status StateStore::scan_snapshots(std::string_view symbol, int64_t from_ns, int64_t to_ns,
+                                  const SnapshotFn& fn) const {
+  Status st = validate_snapshot_symbol(symbol);
+  if (!st.ok()) return st;
+  if (from_ns < 0) from_ns = 0;  // keys hold non-negative minutes only
+  if (to_ns <= from_ns) return Status::Ok();
+  StateTxn txn;
+  st = begin_read(&txn);
+  if (!st.ok()) return st;
+  const std::string begin = snapshot_key(symbol, from_ns);
+  const std::string end = snapshot_key(symbol, to_ns);
+  Status decode_st;
+  st = txn.scan(StateDb::kFeaturesSnapshot, begin, end,
+                [&](std::string_view key, std::string_view value) {
+                  sh_feature_row row;
+                  decode_st = decode_snapshot_row(value, &row);
+                  if (!decode_st.ok()) {
+                    std::string sym;
+                    int64_t ts = 0;
+                    parse_snapshot_key(key, &sym, &ts);
+                    decode_st = Status::Corruption("state store " + dir_ + ": row " + sym + " " +
+                                                   format_iso8601_utc(ts) + ": " +
+                                                   decode_st.message());
+                    return false;
+                  }
+                  return fn(row);
+                });
+  if (!st.ok()) return st;
+  return decode_st;
+}
+
+Status StateStore::last_seq(uint64_t* seq) const {
+  StateTxn txn;
+  Status st = begin_read(&txn);
+  if (!st.ok()) return st;
+  st = meta_get_u64(txn, kMetaLastSeq, seq);
+  if (st.is_not_found()) {
+    *seq = 0;
+    return Status::Ok();
+  }
+  return st;
+}
+
+Status StateStore::last_minute_ts_ns(int64_t* ts_ns) const {
+  StateTxn txn;
+  Status st = begin_read(&txn);
+  if (!st.ok()) return st;
+  uint64_t v = 0;
+  st = meta_get_u64(txn, kMetaLastMinuteTsNs, &v);
+  if (!st.ok()) return st;
+  *ts_ns = static_cast<int64_t>(v);
+  return Status::Ok();
+}
+
+}  // namespace sh::host

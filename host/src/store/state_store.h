@@ -1,0 +1,205 @@
+// StateStore: the host's persistent state, one LMDB environment in a
+// directory (`state_dir`), with these named databases created at open:
+//
+//   features_snapshot  symbol\0minute -> feature row     (snapshot_codec.h)
+//   events             big-endian u64 seq -> event JSON line (event_record.h)
+//   positions, orders, config_versions, swap_journal     (owned by later code)
+//   meta               small typed values (schema_version, last_seq, ...)
+//
+// Durability: LMDB's default sync mode. Every commit fsyncs the data and the
+// meta page before returning (MDB_NOSYNC, MDB_NOMETASYNC, MDB_MAPASYNC and
+// MDB_WRITEMAP are deliberately NOT used), so after a kill -9 or power loss
+// at any moment the store reopens with every committed transaction and none
+// of an uncommitted one. Stale reader slots left by a killed process are
+// cleared at open (mdb_reader_check).
+//
+// Threads: one writer at a time (the pipeline thread). Read transactions are
+// not bound to a thread (MDB_NOTLS) and may run concurrently with the writer,
+// also from another process (e.g. `host snapshot` against a running host).
+// LMDB forbids opening the same environment twice in one process; open()
+// refuses that with an error instead of corrupting lock state.
+#ifndef SH_HOST_STORE_STATE_STORE_H
+#define SH_HOST_STORE_STATE_STORE_H
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <strategy_host/abi.h>
+
+#include "events/event_record.h"
+#include "store/status.h"
+
+// LMDB types, kept out of this header's users.
+struct MDB_env;
+struct MDB_txn;
+
+namespace sh::host {
+
+class OutputDigest;
+
+enum class StateDb : int {
+  kFeaturesSnapshot = 0,
+  kEvents,
+  kPositions,
+  kOrders,
+  kConfigVersions,
+  kSwapJournal,
+  kMeta,
+};
+constexpr int kStateDbCount = 7;
+// The LMDB database name, e.g. "features_snapshot".
+const char* state_db_name(StateDb db);
+
+struct StateStoreOptions {
+  std::string dir;  // created (with parents) if missing, unless read_only
+  // Maximum size of the data file (config: state.map_size_mb). LMDB reserves
+  // this much address space; the file grows as data is written. If an
+  // existing file is larger, its size wins.
+  uint64_t map_size_bytes = uint64_t{1} << 30;
+  bool read_only = false;  // open for reading only (CLI inspection)
+};
+
+// Meta keys written by the store itself.
+inline constexpr std::string_view kMetaSchemaVersion = "schema_version";
+inline constexpr std::string_view kMetaLastSeq = "last_seq";
+inline constexpr std::string_view kMetaLastMinuteTsNs = "last_minute_ts_ns";
+constexpr uint64_t kStateSchemaVersion = 1;
+
+class StateStore;
+
+// A transaction handle: read-only (from begin_read) or read-write (from
+// begin_write). Move-only; a handle that is destroyed without commit()
+// aborts. Keys and values are arbitrary bytes; LMDB limits keys to 511 bytes.
+class StateTxn {
+ public:
+  StateTxn() = default;
+  ~StateTxn();
+  StateTxn(StateTxn&& other) noexcept;
+  StateTxn& operator=(StateTxn&& other) noexcept;
+  StateTxn(const StateTxn&) = delete;
+  StateTxn& operator=(const StateTxn&) = delete;
+
+  bool active() const { return txn_ != nullptr; }
+  bool writable() const { return writable_; }
+
+  // *value = the stored bytes; Status::NotFound if the key is absent.
+  Status get(StateDb db, std::string_view key, std::string* value) const;
+
+  // Calls fn(key, value) for every key in [begin, end) in ascending memcmp
+  // order; an empty `end` means "to the last key". fn returns false to stop
+  // early. The views are valid only during the call.
+  using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+  Status scan(StateDb db, std::string_view begin, std::string_view end, const ScanFn& fn) const;
+
+  // Write transactions only. put overwrites (UPSERT); del of an absent key
+  // returns Status::NotFound. After any failed put/del the transaction is
+  // spoiled (LMDB rule): the caller must abort.
+  Status put(StateDb db, std::string_view key, std::string_view value);
+  Status del(StateDb db, std::string_view key);
+
+  // Makes the writes durable (fsync) and ends the transaction; on error
+  // nothing was written. Also ends read transactions.
+  Status commit();
+  // Discards the transaction. No-op on an inactive handle.
+  void abort();
+
+ private:
+  friend class StateStore;
+  Status mdb_error(const char* what, int rc) const;
+
+  const StateStore* store_ = nullptr;
+  MDB_txn* txn_ = nullptr;
+  bool writable_ = false;
+  mutable int last_rc_ = 0;  // LMDB/errno code of the last failed call
+};
+
+// Typed access to the `meta` database: values are 8-byte big-endian.
+Status meta_put_u64(StateTxn& txn, std::string_view key, uint64_t value);
+// Status::NotFound if absent; Status::Corruption if not 8 bytes.
+Status meta_get_u64(const StateTxn& txn, std::string_view key, uint64_t* value);
+
+// A feature row keyed by its symbol's name.
+struct SnapshotRow {
+  std::string symbol;
+  sh_feature_row row;  // row.minute_ts_ns (>= 0) is the key's minute
+};
+
+// Everything persisted at one minute close, written in one transaction.
+struct MinuteWrite {
+  int64_t minute_ts_ns = 0;          // the closing minute (names it in errors)
+  std::vector<SnapshotRow> rows;     // UPSERT into features_snapshot
+  std::vector<EventRecord> events;   // published this minute, into `events`
+};
+
+class StateStore {
+ public:
+  // Opens (creating if needed) the environment and its databases. On
+  // success *store owns it; on failure *store is untouched and the message
+  // names the directory and the reason.
+  static Status open(const StateStoreOptions& options, std::unique_ptr<StateStore>* store);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  uint64_t map_size_bytes() const;
+
+  Status begin_read(StateTxn* txn) const;
+  // One write transaction at a time; a second begin_write blocks until the
+  // first ends (LMDB writer lock), so never nest them on one thread.
+  Status begin_write(StateTxn* txn);
+
+  // Extra writes to make in the minute's transaction (positions, orders,
+  // swap journal, gate state...). An error from the hook aborts everything.
+  using TxnHook = std::function<Status(StateTxn&)>;
+
+  // The minute close: in ONE transaction, UPSERT every row into
+  // features_snapshot, put every event into `events` (key = seq), raise
+  // meta.last_seq to the largest event seq, set meta.last_minute_ts_ns, run
+  // `also`, commit. All-or-nothing: on any error (bad row, map full, disk
+  // full, I/O) nothing of this minute is stored, earlier minutes are intact,
+  // and the message says which minute failed and why, e.g.
+  //   "state store /var/sh: map full writing minute 2024-01-02T00:05:00Z
+  //    (increase state.map_size_mb)".
+  // After a commit the rows are fed to the output digest if one is set.
+  Status write_minute(const MinuteWrite& minute, const TxnHook& also = nullptr);
+
+  // Feeds each committed row (key and value, length-prefixed) to
+  // digest->add("features_snapshot", ...). nullptr disables. Not owned.
+  void set_output_digest(OutputDigest* digest) { digest_ = digest; }
+
+  // Snapshot reads (own read transaction each).
+  Status get_snapshot(std::string_view symbol, int64_t minute_ts_ns, sh_feature_row* row) const;
+  // fn(row) for each stored row of `symbol` with from_ns <= minute < to_ns,
+  // in time order; fn returns false to stop. row.symbol is 0.
+  using SnapshotFn = std::function<bool(const sh_feature_row& row)>;
+  Status scan_snapshots(std::string_view symbol, int64_t from_ns, int64_t to_ns,
+                        const SnapshotFn& fn) const;
+
+  // meta.last_seq, 0 when no event was ever stored: the event gate resumes
+  // at last_seq + 1 after a restart.
+  Status last_seq(uint64_t* seq) const;
+  // meta.last_minute_ts_ns; Status::NotFound before the first minute.
+  Status last_minute_ts_ns(int64_t* ts_ns) const;
+
+ private:
+  friend class StateTxn;
+  StateStore() = default;
+  Status begin(StateTxn* txn, bool write) const;
+  unsigned dbi(StateDb db) const { return dbis_[static_cast<int>(db)]; }
+
+  std::string dir_;
+  std::string registry_key_;  // canonical dir, for the one-open-per-process rule
+  bool read_only_ = false;
+  MDB_env* env_ = nullptr;
+  unsigned dbis_[kStateDbCount] = {};
+  OutputDigest* digest_ = nullptr;
+};
+
+}  // namespace sh::host
+
+#endif  // SH_HOST_STORE_STATE_STORE_H

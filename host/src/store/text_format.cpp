@@ -1,0 +1,89 @@
+#include "store/text_format.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace sh::host {
+
+void append_double(std::string* out, double value) {
+  if (std::isnan(value)) {
+    out->append("nan");
+    return;
+  }
+  if (std::isinf(value)) {
+    out->append(value < 0 ? "-inf" : "inf");
+    return;
+  }
+  char buf[64];
+  // Shortest representation that round-trips (no precision argument).
+  auto res = std::to_chars(buf, buf + sizeof buf, value);
+  out->append(buf, static_cast<size_t>(res.ptr - buf));
+}
+
+std::string format_double(double value) {
+  std::string s;
+  append_double(&s, value);
+  return s;
+}
+
+void append_json_string(std::string* out, std::string_view text) {
+  out->push_back('"');
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out->append(buf);
+        } else {
+          out->push_back(ch);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void append_json_double(std::string* out, double value) {
+  if (std::isnan(value)) {
+    out->append("null");
+  } else if (std::isinf(value)) {
+    out->append(value < 0 ? "\"-inf\"" : "\"inf\"");
+  } else {
+    append_double(out, value);
+  }
+}
+
+void append_csv_cell(std::string* out, std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out->append(text);
+    return;
+  }
+  out->push_back('"');
+  for (char ch : text) {
+    if (ch == '"') out->push_back('"');
+    out->push_back(ch);
+  }
+  out->push_back('"');
+}
+
+std::string dq_status_name(sh_dq_status dq) {
+  switch (dq) {
+    case SH_DQ_OK: return "ok";
+    case SH_DQ_STALE_BOOK: return "stale_book";
+    case SH_DQ_NO_TRADES: return "no_trades";
+    case SH_DQ_GAP: return "gap";
+    case SH_DQ_LATE: return "late";
+    default: return "dq_" + std::to_string(dq);
+  }
+}
+
+}  // namespace sh::host

@@ -1,0 +1,41 @@
+// How values are rendered as text in everything the host writes (snapshot
+// exports, event lines). One place, so that CSV, JSONL and Redis agree byte
+// for byte and the output digest is stable.
+#ifndef SH_HOST_STORE_TEXT_FORMAT_H
+#define SH_HOST_STORE_TEXT_FORMAT_H
+
+#include <string>
+#include <string_view>
+
+#include <strategy_host/abi.h>
+
+namespace sh::host {
+
+// Appends the shortest decimal text that parses back to exactly `value`
+// (std::to_chars round-trip; e.g. 0.1 -> "0.1", 1e21 -> "1e+21").
+// Non-finite values are written as "nan", "inf", "-inf": callers that must
+// render null (NaN) differently check std::isnan first.
+void append_double(std::string* out, double value);
+std::string format_double(double value);
+
+// Appends `text` as a JSON string literal (quotes included). Control
+// characters are escaped as \uXXXX (\n, \t, ... by their short forms); bytes
+// >= 0x80 are copied unchanged (callers pass UTF-8).
+void append_json_string(std::string* out, std::string_view text);
+
+// Appends a double as a JSON value: null for NaN, the string "inf"/"-inf"
+// for infinities (JSON has no literal for them), the round-trip number
+// otherwise.
+void append_json_double(std::string* out, double value);
+
+// Appends `text` as one CSV cell (RFC 4180): quoted when it contains a comma,
+// a quote, CR or LF; quotes doubled.
+void append_csv_cell(std::string* out, std::string_view text);
+
+// "ok", "stale_book", "no_trades", "gap", "late"; "dq_<n>" for a value this
+// host does not know (a newer producer).
+std::string dq_status_name(sh_dq_status dq);
+
+}  // namespace sh::host
+
+#endif  // SH_HOST_STORE_TEXT_FORMAT_H

@@ -1,0 +1,102 @@
+// replay_provider.cpp: the `replay` provider plugin. Reads trades, quotes, L2
+// levels and OHLCV bars from CSV / JSON-lines files and emits them as one
+// stream in event-time order. Config, formats and bad-row rules: README.md,
+// replay_config.cpp (schema) and file_source.h (checks).
+#include <strategy_host/plugin.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "bad_row_log.h"
+#include "event_merger.h"
+#include "file_source.h"
+#include "replay_config.h"
+#include "replay_config_schema.h"
+#include "symbol_table.h"
+
+namespace replay {
+
+class ReplayProvider final : public sh::Provider {
+ public:
+  static constexpr const char* kName = "replay";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kDescription =
+      "Replays trades, quotes, L2 and OHLCV bars from CSV / JSON-lines files, merged in event-time order";
+  static constexpr const char* kConfigSchema = kReplayConfigSchema;
+
+  ReplayProvider(const sh::Host& host, const nlohmann::json& config)
+      : sh::Provider(host),
+        config_(parse_replay_config(config)),
+        symbols_(host, config_.symbols),
+        counters_(host),
+        emitted_counter_(host.counter("events_emitted")),
+        batch_(new sh_market_event[kMaxBatch]) {
+    SourceSettings s{};
+    s.max_future_ns = config_.max_future_ns;
+    s.wall_limit_ns = wall_limit_ns(config_.max_future_ns);
+    s.l2_levels = config_.l2_levels;
+    s.bar_duration_ns = config_.bar_duration_ns;
+    s.log_limit = config_.log_limit_per_reason;
+    // Read buffers total at most ~256 MiB however many files are merged.
+    s.buffer_bytes = std::clamp<size_t>((256u << 20) / config_.files.size(), 64u << 10, 1u << 20);
+    s.l2_beyond_counter = host.counter("l2_beyond_levels");
+    s.read_error_counter = host.counter("read_errors");
+
+    std::vector<std::unique_ptr<FileSource>> sources;
+    sources.reserve(config_.files.size());
+    for (const FileSpec& spec : config_.files)
+      sources.push_back(std::make_unique<FileSource>(spec, symbols_, counters_, host, s));
+    merger_ = std::make_unique<EventMerger>(std::move(sources));
+  }
+
+  // Emits at most min(max_events, kMaxBatch) events in one sink call.
+  // SH_OK: events were emitted (more may follow); SH_END_OF_DATA: nothing
+  // left, no events in this call. If the sink refuses a batch, the batch is
+  // kept and offered again by the next poll (nothing is lost) and the call
+  // returns SH_WOULD_BLOCK.
+  sh_status poll(const sh::EventSink& sink, uint32_t max_events) override {
+    if (max_events == 0) return SH_OK;
+    if (pending_ == 0) {
+      const uint32_t cap = std::min<uint32_t>(max_events, kMaxBatch);
+      first_ = 0;
+      while (pending_ < cap && merger_->next(batch_[pending_])) ++pending_;
+      if (pending_ == 0) return SH_END_OF_DATA;
+    }
+    const uint32_t n = std::min(pending_, max_events);
+    if (sink.emit(batch_.get() + first_, n) != SH_OK) return SH_WOULD_BLOCK;
+    host().add(emitted_counter_, n);
+    first_ += n;
+    pending_ -= n;
+    return SH_OK;
+  }
+
+ private:
+  static constexpr uint32_t kMaxBatch = 4096;
+
+  // Rows stamped after this are future_ts. The wall clock is read once here,
+  // only to reject impossible timestamps; it never orders or alters events.
+  static int64_t wall_limit_ns(int64_t max_future_ns) {
+    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    return now_ns > std::numeric_limits<int64_t>::max() - max_future_ns
+               ? std::numeric_limits<int64_t>::max()
+               : now_ns + max_future_ns;
+  }
+
+  ReplayConfig config_;
+  SymbolTable symbols_;
+  BadRowCounters counters_;
+  uint32_t emitted_counter_;
+  std::unique_ptr<EventMerger> merger_;
+  std::unique_ptr<sh_market_event[]> batch_;
+  uint32_t first_ = 0;    // batch_[first_, first_ + pending_) await the sink
+  uint32_t pending_ = 0;
+};
+
+}  // namespace replay
+
+SH_EXPORT_PLUGIN(replay::ReplayProvider)

@@ -1,0 +1,2 @@
+-- Defines no detect(): refused at load.
+local x = 1

@@ -1,0 +1,97 @@
+// Helpers for the host tests: scratch directories, files, and running the
+// real `host` binary with its output captured.
+#ifndef SH_TESTS_TEST_HOST_SUPPORT_H
+#define SH_TESTS_TEST_HOST_SUPPORT_H
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace sh_test {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under the build tree, removed when the test ends. Tests
+// run as separate processes in parallel, so the name includes the pid.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name)
+      : path_(fs::path(SH_BINARY_DIR) / "test_scratch" /
+              (name + "-" + std::to_string(::getpid()))) {
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& rel) const { return path_ / rel; }
+
+ private:
+  fs::path path_;
+};
+
+inline void write_file(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+inline std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline fs::path test_plugin(const std::string& name) {
+  return fs::path(SH_TEST_PLUGIN_DIR) / ("lib" + name + ".so");
+}
+
+struct HostRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs SH_HOST_BIN with args in `cwd`, capturing stdout and stderr.
+inline HostRun run_host(const std::vector<std::string>& args, const fs::path& cwd) {
+  const fs::path out = cwd / ".host.out";
+  const fs::path err = cwd / ".host.err";
+  std::string cmd = "cd " + shell_quote(cwd.string()) + " && " + shell_quote(SH_HOST_BIN);
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  cmd += " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  HostRun r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+inline std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty()) out.push_back(l);
+  }
+  return out;
+}
+
+}  // namespace sh_test
+
+#endif
