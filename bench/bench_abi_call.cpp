@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
     via_abi();
     direct();
   }
+  const uint64_t hits_per_batch = abi_state.hits / 1000;
   if (abi_state.hits != direct_state.hits || abi_state.hits == 0) {
     std::fprintf(stderr, "paths disagree: %llu vs %llu hits\n",
                  static_cast<unsigned long long>(abi_state.hits),
@@ -132,7 +133,7 @@ int main(int argc, char** argv) {
   const double a = median(abi_ns), b = median(direct_ns);
   std::printf("bench_abi_call: zscore_spike detect, %u rows/batch, %llu hits/batch, "
               "%d reps x %d batches, medians\n",
-              n_rows, static_cast<unsigned long long>(abi_state.hits / 1000), kReps,
+              n_rows, static_cast<unsigned long long>(hits_per_batch), kReps,
               kBatchesPerRep);
   std::printf("  %-22s %12s %10s\n", "path", "ns/batch", "ns/row");
   std::printf("  %-22s %12.1f %10.3f\n", "direct (same core)", b, b / n_rows);

@@ -63,7 +63,7 @@ conveyor: {lateness_ms: 1500}
   // Other modules' sections stay available, with locations for their errors.
   const YAML::Node& root = c.root();
   CHECK(root["conveyor"]["lateness_ms"].as<int>() == 1500);
-  CHECK(c.message_at(root["conveyor"]["lateness_ms"], "too late") == "cfg.yaml:16:28: too late");
+  CHECK(c.message_at(root["conveyor"]["lateness_ms"], "too late") == "cfg.yaml:15:25: too late");
 }
 
 TEST_CASE("without plugin_dirs the host looks next to its executable", "[config]") {
@@ -218,17 +218,17 @@ risk:
   REQUIRE(loaded.instances.size() == 1);
   CHECK(loaded.instances[0]->component() == "ok_spike");
   REQUIRE(loaded.errors.size() == 5);
-  CHECK(loaded.errors[0] == file + ":7:18: component 'spike' (plugin good_detector): "
+  CHECK(loaded.errors[0] == file + ":8:18: component 'spike' (plugin good_detector): "
                                    "config.threshold: expected number, got string");
-  CHECK_THAT(loaded.errors[1], Catch::StartsWith(file + ":13:13: component 'unknown_plugin': "
+  CHECK_THAT(loaded.errors[1], Catch::StartsWith(file + ":14:13: component 'unknown_plugin': "
                                                         "no plugin named 'no_such_plugin' in " +
                                                  plugin_dir));
-  CHECK(loaded.errors[2] == file + ":15:13: component 'newer': " +
+  CHECK(loaded.errors[2] == file + ":16:13: component 'newer': " +
                                 sh_test::test_plugin("abi_minor_newer").string() +
                                 ": incompatible: plugin ABI 1.99, host ABI 1.0");
-  CHECK(loaded.errors[3] == file + ":18:13: component 'wrong_kind' is listed under risk: but "
+  CHECK(loaded.errors[3] == file + ":19:13: component 'wrong_kind' is listed under risk: but "
                                    "plugin 'good_detector' is a detector");
-  CHECK(loaded.errors[4] == file + ":20:5: component 'refuses' is listed under risk: but "
+  CHECK(loaded.errors[4] == file + ":22:13: component 'refuses' is listed under risk: but "
                                    "plugin 'create_fails' is a detector");
 }
 

@@ -147,7 +147,7 @@ TEST_CASE("prepare builds a candidate off the live rule; commit swaps it in", "[
   std::string err;
   auto rule = LuaRule::load(detector_config(p1), &err);
   REQUIRE(rule);
-  std::unique_ptr<sh::host::LuaRuleCandidate> cand;
+  sh::host::LuaRuleCandidatePtr cand;
   std::thread control([&] { cand = LuaRule::prepare(detector_config(p1), p2, &err); });
   control.join();
   REQUIRE(cand);

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <string>
@@ -32,6 +33,19 @@ constexpr int64_t kDefaultStartTsNs = 1'704'153'600'000'000'000LL;  // 2024-01-0
 constexpr uint64_t kDefaultEvents = 1'000'000;
 constexpr uint32_t kMaxBatch = 4096;  // events per sink call: a 384 KiB buffer stays in L2
 constexpr double kL2StepFrac = 1e-4;      // 1 bp between adjacent L2 levels
+
+// Resets every byte of a reused buffer slot (the header has no padding; the
+// union's unused bytes are zeroed) so equal configs give equal bytes. Spelled
+// out because a whole-struct `= {}` compiles to a slow `rep stos` here.
+inline void blank(sh_market_event& e) {
+  e.struct_size = sizeof(sh_market_event);
+  e.type = 0;
+  e.symbol = 0;
+  e.flags = 0;
+  e.ts_ns = 0;
+  e.recv_ts_ns = 0;
+  std::memset(&e.data, 0, sizeof e.data);
+}
 
 uint64_t splitmix64(uint64_t& x) {
   uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
@@ -318,10 +332,7 @@ class Synthetic final : public sh::Provider {
       pending_begin_ = pending_end_ = 0;
       const uint32_t want = max_events < kMaxBatch ? max_events : kMaxBatch;
       if (buf_.size() < want) buf_.resize(want);
-      uint32_t n = 0;
-      while (n < want && next(buf_[n])) ++n;
-      if (emitted_ >= cfg_.events) done_ = true;
-      pending_end_ = n;
+      pending_end_ = generate(buf_.data(), want);
     }
     uint32_t count = pending_end_ - pending_begin_;
     if (count > max_events) count = max_events;
@@ -368,77 +379,104 @@ class Synthetic final : public sh::Provider {
     if (blowouts) host().add(counter_spread_, blowouts);
   }
 
-  // Writes the next event into e; false once the configured total is reached.
-  bool next(sh_market_event& e) {
-    if (done_) return false;
-    if (emitted_ >= cfg_.events) return finish();
-    e = sh_market_event{};
-    e.struct_size = sizeof(sh_market_event);
-    if (l2_pending_ > 0) {
-      write_l2_level(e);
-      ++emitted_;
-      return true;
-    }
-
-    // Bits: r0 = gap (32..63), side (0), sizes (1..31); r1 = symbol (32..63),
-    // spread jitter (0..31); r2 = normal (52..63), lag (16..31), type (0..15).
-    const uint64_t r0 = rng_.next();
-    gap_acc_ns_ += mean_draw_gap_ns_ * (0.5 + u32(r0 >> 32));
-    const int64_t ts_ns = cfg_.start_ts_ns + static_cast<int64_t>(gap_acc_ns_);
-    if (ts_ns >= end_ts_ns_) return finish();
-    while (ts_ns >= next_minute_ts_ns_) {
-      on_minute();
-      next_minute_ts_ns_ += kNsPerMinute;
-    }
-
-    const uint64_t r1 = rng_.next();
-    const uint64_t r2 = rng_.next();
-    SymbolState& s = symbols_[((r1 >> 32) * symbols_.size()) >> 32];
-    double step = s.step_sigma * normal_(r2);
-    if (step < -0.5) step = -0.5;  // keeps the mid positive under extreme configs
-    s.mid *= 1.0 + step;
-    double half = s.mid * s.half_spread_frac * (0.75 + 0.5 * u32(r1));
-    if (half > 0.25 * s.mid) half = 0.25 * s.mid;
-    const double bid = s.mid - half, ask = s.mid + half;
-
-    e.symbol = s.id;
-    e.ts_ns = ts_ns;
-    e.recv_ts_ns = ts_ns + static_cast<int64_t>(lag_mean_ns_ * (0.5 + u16(r2 >> 16)));
-    const double u_type = u16(r2);
+  // Writes up to `want` events into out; returns how many. Sets done_ once the
+  // configured total or span is reached. The hot state lives in locals for
+  // the loop: stores into the event buffer could alias members, which would
+  // otherwise force a reload of the generator state after every store.
+  uint32_t generate(sh_market_event* out, uint32_t want) {
+    Rng rng = rng_;
+    double gap_acc_ns = gap_acc_ns_;
+    uint64_t emitted = emitted_;
+    uint64_t trade_id = trade_id_;
+    const uint64_t events = cfg_.events;
+    const int64_t start_ts_ns = cfg_.start_ts_ns, end_ts_ns = end_ts_ns_;
+    const double mean_gap_ns = mean_draw_gap_ns_, lag_mean_ns = lag_mean_ns_;
+    const double p_trade = p_trade_, p_trade_or_quote = p_trade_or_quote_;
     const uint32_t l2_events = 2 * cfg_.l2_levels;
-    const uint64_t remaining = cfg_.events - emitted_;
-    if (u_type < p_trade_) {
-      e.type = SH_EVENT_TRADE;
-      const bool buy = (r0 & 1u) != 0;
-      e.data.trade.side = buy ? SH_SIDE_BUY : SH_SIDE_SELL;
-      e.data.trade.price = buy ? ask : bid;
-      e.data.trade.size = s.base_size * s.size_mult * (0.2 + 1.6 * u16(r0 >> 1));
-      e.data.trade.trade_id = ++trade_id_;
-    } else if (u_type < p_trade_or_quote_ || remaining < l2_events) {
-      write_quote(e, s, bid, ask, r0);
-    } else {
-      // A full top-N snapshot: bids 0..N-1 then asks 0..N-1 at one ts_ns.
-      l2_.symbol = s.id;
-      l2_.ts_ns = ts_ns;
-      l2_.recv_ts_ns = e.recv_ts_ns;
-      l2_.bid = bid;
-      l2_.ask = ask;
-      l2_.base_size = s.base_size;
-      l2_.size_bits = r0;
-      l2_next_ = 0;
-      l2_pending_ = l2_events;
-      write_l2_level(e);
-    }
-    ++emitted_;
-    return true;
-  }
+    SymbolState* const symbols = symbols_.data();
+    const uint64_t symbol_count = symbols_.size();
 
-  void write_quote(sh_market_event& e, const SymbolState& s, double bid, double ask, uint64_t r) {
-    e.type = SH_EVENT_QUOTE;
-    e.data.quote.bid = bid;
-    e.data.quote.ask = ask;
-    e.data.quote.bid_size = s.base_size * (0.5 + 2.0 * u16(r >> 1));
-    e.data.quote.ask_size = s.base_size * (0.5 + 2.0 * u16(r >> 16));
+    uint32_t n = 0;
+    for (; n < want && !done_; ++n) {
+      if (emitted >= events) {
+        done_ = true;
+        break;
+      }
+      sh_market_event& e = out[n];
+      blank(e);
+      if (l2_pending_ > 0) {
+        write_l2_level(e);
+        ++emitted;
+        continue;
+      }
+
+      // Bits: r0 = gap (32..63), side (0), sizes (1..31); r1 = symbol (32..63),
+      // spread jitter (0..31); r2 = normal (52..63), lag (16..31), type (0..15).
+      const uint64_t r0 = rng.next();
+      gap_acc_ns += mean_gap_ns * (0.5 + u32(r0 >> 32));
+      const int64_t ts_ns = start_ts_ns + static_cast<int64_t>(gap_acc_ns);
+      if (ts_ns >= end_ts_ns) {
+        done_ = true;
+        break;
+      }
+      if (ts_ns >= next_minute_ts_ns_) {
+        rng_ = rng;  // on_minute draws from the member generator
+        while (ts_ns >= next_minute_ts_ns_) {
+          on_minute();
+          next_minute_ts_ns_ += kNsPerMinute;
+        }
+        rng = rng_;
+      }
+
+      const uint64_t r1 = rng.next();
+      const uint64_t r2 = rng.next();
+      SymbolState& s = symbols[((r1 >> 32) * symbol_count) >> 32];
+      double step = s.step_sigma * normal_(r2);
+      if (step < -0.5) step = -0.5;  // keeps the mid positive under extreme configs
+      const double mid = s.mid * (1.0 + step);
+      s.mid = mid;
+      double half = mid * s.half_spread_frac * (0.75 + 0.5 * u32(r1));
+      if (half > 0.25 * mid) half = 0.25 * mid;
+      const double bid = mid - half, ask = mid + half;
+
+      e.symbol = s.id;
+      e.ts_ns = ts_ns;
+      e.recv_ts_ns = ts_ns + static_cast<int64_t>(lag_mean_ns * (0.5 + u16(r2 >> 16)));
+      const double u_type = u16(r2);
+      if (u_type < p_trade) {
+        e.type = SH_EVENT_TRADE;
+        const bool buy = (r0 & 1u) != 0;
+        e.data.trade.side = buy ? SH_SIDE_BUY : SH_SIDE_SELL;
+        e.data.trade.price = buy ? ask : bid;
+        e.data.trade.size = s.base_size * s.size_mult * (0.2 + 1.6 * u16(r0 >> 1));
+        e.data.trade.trade_id = ++trade_id;
+      } else if (u_type < p_trade_or_quote || events - emitted < l2_events) {
+        e.type = SH_EVENT_QUOTE;
+        e.data.quote.bid = bid;
+        e.data.quote.ask = ask;
+        e.data.quote.bid_size = s.base_size * (0.5 + 2.0 * u16(r0 >> 1));
+        e.data.quote.ask_size = s.base_size * (0.5 + 2.0 * u16(r0 >> 16));
+      } else {
+        // A full top-N snapshot: bids 0..N-1 then asks 0..N-1 at one ts_ns.
+        l2_.symbol = s.id;
+        l2_.ts_ns = ts_ns;
+        l2_.recv_ts_ns = e.recv_ts_ns;
+        l2_.bid = bid;
+        l2_.ask = ask;
+        l2_.base_size = s.base_size;
+        l2_.size_bits = r0;
+        l2_next_ = 0;
+        l2_pending_ = l2_events;
+        write_l2_level(e);
+      }
+      ++emitted;
+    }
+    rng_ = rng;
+    gap_acc_ns_ = gap_acc_ns;
+    emitted_ = emitted;
+    trade_id_ = trade_id;
+    if (emitted_ >= events) done_ = true;
+    return n;
   }
 
   void write_l2_level(sh_market_event& e) {
@@ -459,11 +497,6 @@ class Synthetic final : public sh::Provider {
     const uint64_t h = (l2_.size_bits ^ (0x9E3779B97F4A7C15ULL * (i + 1))) >> 48;
     e.data.l2.size = l2_.base_size * (1.0 + level) * (0.5 + static_cast<double>(h) * 0x1.0p-16);
     --l2_pending_;
-  }
-
-  bool finish() {
-    done_ = true;
-    return false;
   }
 
   static double u16(uint64_t r) { return static_cast<double>(r & 0xFFFF) * 0x1.0p-16; }

@@ -49,20 +49,25 @@ inline double row_double(const sh_feature_row& row, size_t offset) {
 // Writes one hit per row whose |value| >= threshold into out (capacity must be
 // >= rows.size()); null values are skipped. Returns the number of hits.
 inline uint32_t detect_batch(const sh::FeatureRows& rows, const Params& p, sh_detector_hit* out) {
+  // Copied to locals: stores into `out` could alias `p` and force reloads.
+  const size_t offset = p.value_offset;
+  const double threshold = p.threshold;
+  const char* const hit_class = p.hit_class;
+  const bool require_dq_ok = p.require_dq_ok;
   uint32_t n = 0;
   for (const sh_feature_row& row : rows) {
-    if (p.require_dq_ok && row.dq != SH_DQ_OK) continue;
-    const double v = row_double(row, p.value_offset);
+    if (require_dq_ok && row.dq != SH_DQ_OK) continue;
+    const double v = row_double(row, offset);
     const double a = std::fabs(v);
-    if (!(a >= p.threshold)) continue;  // also false for NaN (null)
+    if (!(a >= threshold)) continue;  // also false for NaN (null)
     sh_detector_hit& h = out[n++];
     h.struct_size = sizeof(sh_detector_hit);
     h.symbol = row.symbol;
     h.minute_ts_ns = row.minute_ts_ns;
-    h.score = score(a, p.threshold);
-    h.hit_class = p.hit_class;
+    h.score = score(a, threshold);
+    h.hit_class = hit_class;
     h.value = v;
-    h.threshold = p.threshold;
+    h.threshold = threshold;
   }
   return n;
 }

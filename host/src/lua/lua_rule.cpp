@@ -53,6 +53,8 @@ class LuaRuleCandidate {
   uint64_t version = 0;       // assigned by commit()
 };
 
+void LuaRuleCandidateDeleter::operator()(LuaRuleCandidate* c) const { delete c; }
+
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -318,9 +320,8 @@ Scratch& scratch() {
 LuaRule::LuaRule(const LuaRuleConfig& config) : config_(config) {}
 LuaRule::~LuaRule() = default;
 
-std::unique_ptr<LuaRuleCandidate> LuaRule::prepare(const LuaRuleConfig& config,
-                                                   const std::string& path_in,
-                                                   std::string* error) {
+LuaRuleCandidatePtr LuaRule::prepare(const LuaRuleConfig& config, const std::string& path_in,
+                                     std::string* error) {
   const std::string path = path_in.empty() ? config.path : path_in;
   std::string source;
   if (!read_file(path, &source, error)) return nullptr;
@@ -334,7 +335,7 @@ std::unique_ptr<LuaRuleCandidate> LuaRule::prepare(const LuaRuleConfig& config,
   o.jit = config.jit;
   o.log = config.log;
   o.symbol_name = config.symbol_name;
-  auto c = std::make_unique<LuaRuleCandidate>();
+  LuaRuleCandidatePtr c(new LuaRuleCandidate);
   c->vm = RuleVm::create(o, error);
   if (!c->vm) return nullptr;
   VmCall r = c->vm->install(source, config.params_json);
@@ -362,7 +363,7 @@ std::unique_ptr<LuaRule> LuaRule::load(const LuaRuleConfig& config, std::string*
   return rule;
 }
 
-void LuaRule::commit(std::unique_ptr<LuaRuleCandidate> candidate) {
+void LuaRule::commit(LuaRuleCandidatePtr candidate) {
   if (!candidate) return;
   candidate->version = ++version_;
   path_ = candidate->path;

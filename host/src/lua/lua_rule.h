@@ -73,6 +73,11 @@ struct LuaRuleStats {
 };
 
 class LuaRuleCandidate;  // a compiled, dry-run version waiting for commit()
+struct LuaRuleCandidateDeleter {
+  void operator()(LuaRuleCandidate* c) const;
+};
+// Owns a candidate; opaque outside lua_rule.cpp.
+using LuaRuleCandidatePtr = std::unique_ptr<LuaRuleCandidate, LuaRuleCandidateDeleter>;
 
 class LuaRule {
  public:
@@ -82,11 +87,11 @@ class LuaRule {
 
   // Builds a new version from `path` ("" = the configured path) without
   // touching this rule: safe off the pipeline thread. Null + *error on failure.
-  static std::unique_ptr<LuaRuleCandidate> prepare(const LuaRuleConfig& config,
-                                                   const std::string& path, std::string* error);
+  static LuaRuleCandidatePtr prepare(const LuaRuleConfig& config, const std::string& path,
+                                     std::string* error);
   // Swaps a candidate in (pipeline thread, between batches). The version it
   // replaces is kept for keep_last_good rollback. Re-enables a disabled rule.
-  void commit(std::unique_ptr<LuaRuleCandidate> candidate);
+  void commit(LuaRuleCandidatePtr candidate);
 
   // prepare + commit. "" on success, else the error; on failure the old
   // version keeps serving (or the rule stays disabled).
@@ -128,8 +133,8 @@ class LuaRule {
   void report(sh_log_level level, const std::string& msg) const;
 
   LuaRuleConfig config_;
-  std::unique_ptr<LuaRuleCandidate> current_;   // null while disabled
-  std::unique_ptr<LuaRuleCandidate> previous_;  // rollback target (keep_last_good)
+  LuaRuleCandidatePtr current_;   // null while disabled
+  LuaRuleCandidatePtr previous_;  // rollback target (keep_last_good)
   std::string last_error_;
   std::string content_hash_;
   std::string path_;

@@ -1,0 +1,509 @@
+#include "pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <system_error>
+#include <thread>
+#include <limits>
+#include <cstddef>
+
+#include "events/redis_stream_sink.h"
+#include "host_services.h"
+#include "plugin_instance.h"
+#include "store/time_format.h"
+
+namespace sh::host {
+namespace {
+
+class PluginDetector final : public DetectorStage {
+ public:
+  explicit PluginDetector(PluginInstance& inst)
+      : inst_(inst), name_(inst.component()), version_(inst.library().version()) {}
+  const std::string& name() const override { return name_; }
+  const std::string& version() const override { return version_; }
+  sh_status detect(const sh_feature_batch& rows, const sh_market_context& context,
+                   const sh_hit_sink& sink) override {
+    return inst_.detect(rows, context, sink);
+  }
+  std::string last_error() const override { return inst_.last_error(); }
+
+ private:
+  PluginInstance& inst_;
+  std::string name_;
+  std::string version_;
+};
+
+const char* dq_name(sh_dq_status dq) {
+  switch (dq) {
+    case SH_DQ_OK: return "ok";
+    case SH_DQ_STALE_BOOK: return "stale_book";
+    case SH_DQ_NO_TRADES: return "no_trades";
+    case SH_DQ_GAP: return "gap";
+    case SH_DQ_LATE: return "late";
+    default: return "unknown";
+  }
+}
+
+// Logs the first few occurrences of a recurring problem, then every 1000th.
+bool should_log(uint64_t occurrence) { return occurrence <= 5 || occurrence % 1000 == 0; }
+
+Status open_jsonl(const std::filesystem::path& dir, const std::string& file, bool truncate,
+                  OutputDigest* digest, const std::string& stream,
+                  std::unique_ptr<JsonlFileSink>* out) {
+  if (file.empty()) return Status::Ok();
+  const std::filesystem::path path = dir / file;
+  if (truncate) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    if (ec) return Status::IoError(path.string() + ": cannot truncate: " + ec.message());
+  }
+  JsonlFileSinkOptions o;
+  o.path = path.string();
+  o.digest = digest;
+  o.digest_stream = stream;
+  return JsonlFileSink::open(o, out);
+}
+
+}  // namespace
+
+std::unique_ptr<DetectorStage> make_plugin_detector(PluginInstance& instance) {
+  return std::make_unique<PluginDetector>(instance);
+}
+
+Pipeline::Pipeline(PipelineConfig config, const HostConfig& host_config, HostRuntime& runtime,
+                   std::vector<PluginInstance*> providers,
+                   std::vector<std::unique_ptr<DetectorStage>> detectors)
+    : config_(std::move(config)),
+      host_config_(host_config),
+      runtime_(runtime),
+      providers_(std::move(providers)),
+      detectors_(std::move(detectors)),
+      conveyor_(config_.conveyor),
+      merger_(providers_.size()),
+      provider_done_(providers_.size(), false),
+      stage_errors_(detectors_.size(), 0) {
+  for (size_t i = 0; i < providers_.size(); ++i) provider_ctx_.push_back({this, i});
+  hit_sink_.struct_size = sizeof(hit_sink_);
+  hit_sink_.sink_ctx = this;
+  hit_sink_.emit = &Pipeline::emit_hits;
+}
+
+Pipeline::~Pipeline() = default;
+
+Status Pipeline::open() {
+  const bool replay = config_.mode == RunMode::kReplay;
+  const std::filesystem::path state_dir = host_config_.state_dir();
+  if (replay) {
+    // A replay owns its store: start empty so two replays write the same.
+    std::error_code ec;
+    for (const char* f : {"data.mdb", "lock.mdb"}) {
+      std::filesystem::remove(state_dir / f, ec);
+      if (ec) return Status::IoError((state_dir / f).string() + ": cannot reset for replay: " + ec.message());
+    }
+  }
+  StateStoreOptions so;
+  so.dir = state_dir.string();
+  so.map_size_bytes = config_.state_map_size_bytes;
+  Status st = StateStore::open(so, &store_);
+  if (!st.ok()) return st;
+  store_->set_output_digest(&digest_);
+
+  uint64_t last_seq = 0;
+  st = store_->last_seq(&last_seq);
+  if (!st.ok() && !st.is_not_found()) return st;
+  gate_ = std::make_unique<EventGate>(config_.gate, last_seq + 1);
+  if (!replay) {
+    StateTxn txn;
+    st = store_->begin_read(&txn);
+    if (!st.ok()) return st;
+    std::string saved;
+    st = txn.get(StateDb::kMeta, "event_gate_state", &saved);
+    if (st.ok()) {
+      st = gate_->restore_state(saved);
+      if (!st.ok()) return st;
+    } else if (!st.is_not_found()) {
+      return st;
+    }
+  }
+
+  const std::filesystem::path out_dir = host_config_.output_dir();
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) return Status::IoError(out_dir.string() + ": cannot create output dir: " + ec.message());
+  const bool truncate = replay;
+  switch (config_.mode) {
+    case RunMode::kDryRun:
+      st = open_jsonl(out_dir, config_.sinks.candidates_jsonl, true, &digest_, "candidates",
+                      &candidates_jsonl_);
+      break;
+    case RunMode::kShadow:
+      st = open_jsonl(out_dir, config_.sinks.shadow_jsonl, truncate, &digest_, "shadow_events",
+                      &shadow_jsonl_);
+      break;
+    case RunMode::kCanary:
+      st = open_jsonl(out_dir, config_.sinks.shadow_jsonl, truncate, &digest_, "shadow_events",
+                      &shadow_jsonl_);
+      if (st.ok()) st = open_jsonl(out_dir, config_.sinks.jsonl, truncate, &digest_, "events", &main_jsonl_);
+      break;
+    case RunMode::kProduction:
+    case RunMode::kReplay:
+      st = open_jsonl(out_dir, config_.sinks.jsonl, truncate, &digest_, "events", &main_jsonl_);
+      break;
+  }
+  if (!st.ok()) return st;
+  if (main_jsonl_) main_sinks_.push_back(main_jsonl_.get());
+  // Replay never publishes outside its own files.
+  if (!replay && config_.redis.enabled && !config_.sinks.redis_stream.empty() &&
+      (config_.mode == RunMode::kProduction || config_.mode == RunMode::kCanary)) {
+    RedisStreamSinkOptions ro;
+    ro.host = config_.redis.host;
+    ro.port = config_.redis.port;
+    ro.timeout_ms = config_.redis.timeout_ms;
+    ro.stream = config_.sinks.redis_stream;
+    ro.maxlen = config_.sinks.redis_maxlen;
+    redis_sink_ = std::make_unique<RedisStreamSink>(ro);
+    main_sinks_.push_back(redis_sink_.get());
+  }
+  if (replay) runtime_.clock.set_virtual_ns(0);
+  return Status::Ok();
+}
+
+sh_status Pipeline::emit_events(void* ctx, const sh_market_event* events, uint32_t count,
+                                uint32_t item_size) {
+  auto* pc = static_cast<ProviderCtx*>(ctx);
+  Pipeline& self = *pc->self;
+  if (events == nullptr || item_size < 8 || item_size % 8 != 0) return SH_ERR_INVALID_ARGUMENT;
+  if (self.providers_.size() > 1) {
+    self.merger_.push(pc->index, events, count, item_size);
+    return SH_OK;
+  }
+  if (item_size >= sizeof(sh_market_event)) {
+    self.conveyor_.on_events(events, count, item_size, self.closed_);
+  } else {
+    // An older plugin's shorter records: widen them first.
+    self.normalized_.clear();
+    const auto* p = reinterpret_cast<const unsigned char*>(events);
+    for (uint32_t i = 0; i < count; ++i, p += item_size) {
+      self.normalized_.push_back(normalize_event(reinterpret_cast<const sh_market_event*>(p), item_size));
+    }
+    self.conveyor_.on_events(self.normalized_.data(), count, sizeof(sh_market_event), self.closed_);
+  }
+  return SH_OK;
+}
+
+sh_status Pipeline::emit_hits(void* ctx, const sh_detector_hit* hits, uint32_t count,
+                              uint32_t item_size) {
+  auto& self = *static_cast<Pipeline*>(ctx);
+  if (hits == nullptr || item_size < offsetof(sh_detector_hit, hit_class) + sizeof(const char*)) {
+    return SH_ERR_INVALID_ARGUMENT;
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(hits);
+  for (uint32_t i = 0; i < count; ++i, p += item_size) {
+    const auto& h = *reinterpret_cast<const sh_detector_hit*>(p);
+    Hit hit;
+    hit.symbol = h.symbol;
+    hit.score = h.score;
+    const bool has_value = item_size >= offsetof(sh_detector_hit, threshold) + sizeof(double);
+    hit.value = has_value ? h.value : std::numeric_limits<double>::quiet_NaN();
+    hit.threshold = has_value ? h.threshold : std::numeric_limits<double>::quiet_NaN();
+    hit.hit_class = h.hit_class != nullptr && h.hit_class[0] != '\0'
+                        ? h.hit_class
+                        : self.detectors_[self.current_stage_]->name();
+    hit.stage = self.current_stage_;
+    self.hits_.push_back(std::move(hit));
+  }
+  return SH_OK;
+}
+
+Status Pipeline::poll_providers(bool* progressed) {
+  *progressed = false;
+  for (size_t i = 0; i < providers_.size(); ++i) {
+    if (provider_done_[i]) continue;
+    if (providers_.size() > 1 && !merger_.needs_poll(i)) continue;
+    sh_event_sink sink{sizeof(sh_event_sink), &provider_ctx_[i], &Pipeline::emit_events};
+    const sh_status st = providers_[i]->poll(sink, config_.poll_max_events);
+    if (st == SH_OK) {
+      *progressed = true;
+    } else if (st == SH_WOULD_BLOCK) {
+      // live source with nothing now
+    } else {
+      provider_done_[i] = true;
+      *progressed = true;
+      if (providers_.size() > 1) merger_.finish(i);
+      if (st != SH_END_OF_DATA) {
+        ++summary_.provider_errors;
+        spdlog::error("provider '{}' failed ({}): {}; it is stopped, the run carries on",
+                      providers_[i]->component(), abi_status_name(st), providers_[i]->last_error());
+      }
+    }
+    if (providers_.size() == 1) {
+      Status s = process_closed();
+      if (!s.ok()) return s;
+    }
+  }
+  if (providers_.size() > 1) {
+    merger_.release(released_);
+    if (!released_.empty()) {
+      conveyor_.on_events(released_.data(), released_.size(), sizeof(sh_market_event), closed_);
+    }
+    return process_closed();
+  }
+  return Status::Ok();
+}
+
+Status Pipeline::run() {
+  const auto t0 = std::chrono::steady_clock::now();
+  Status st;
+  for (;;) {
+    if (stop_.load(std::memory_order_relaxed)) break;
+    if (std::all_of(provider_done_.begin(), provider_done_.end(), [](bool d) { return d; })) break;
+    bool progressed = false;
+    st = poll_providers(&progressed);
+    if (!st.ok()) break;
+    if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (st.ok()) {
+    if (providers_.size() > 1) {
+      for (size_t i = 0; i < providers_.size(); ++i) merger_.finish(i);
+      merger_.release(released_);
+      if (!released_.empty()) {
+        conveyor_.on_events(released_.data(), released_.size(), sizeof(sh_market_event), closed_);
+      }
+    }
+    conveyor_.flush(closed_);
+    st = process_closed();
+  }
+  for (EventSink* s : main_sinks_) {
+    const Status fs = s->flush();
+    if (!fs.ok() && st.ok()) st = fs;
+  }
+  summary_.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  finish_summary();
+  return st;
+}
+
+Status Pipeline::process_closed() {
+  for (MinuteClose& m : closed_) {
+    Status st = process_minute(m);
+    if (!st.ok()) {
+      closed_.clear();
+      return st;
+    }
+  }
+  conveyor_.recycle(closed_);
+  return Status::Ok();
+}
+
+const sh_feature_row* Pipeline::find_row(const MinuteClose& minute, sh_symbol_id symbol) const {
+  auto it = std::lower_bound(minute.rows.begin(), minute.rows.end(), symbol,
+                             [](const sh_feature_row& r, sh_symbol_id s) { return r.symbol < s; });
+  return it != minute.rows.end() && it->symbol == symbol ? &*it : nullptr;
+}
+
+EventSink* Pipeline::route(const EventRecord& record) {
+  switch (config_.mode) {
+    case RunMode::kShadow:
+      return shadow_jsonl_.get();
+    case RunMode::kCanary: {
+      const auto& c = config_.canary;
+      const bool canary = c.symbols.count(record.symbol) != 0 &&
+                          (c.classes.empty() || c.classes.count(record.hit_class) != 0);
+      return canary ? nullptr : shadow_jsonl_.get();  // nullptr: the main sinks
+    }
+    default:
+      return nullptr;
+  }
+}
+
+Status Pipeline::process_minute(MinuteClose& minute) {
+  const int64_t close_ns = minute.minute_ts_ns + config_.conveyor.bar_interval_ns;
+  if (config_.mode == RunMode::kReplay) runtime_.clock.set_virtual_ns(close_ns);
+
+  const sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row),
+                               static_cast<uint32_t>(minute.rows.size()), 0, minute.minute_ts_ns,
+                               minute.rows.data()};
+  hits_.clear();
+  for (size_t i = 0; i < detectors_.size(); ++i) {
+    current_stage_ = i;
+    const sh_status st = detectors_[i]->detect(batch, minute.context, hit_sink_);
+    if (st != SH_OK) {
+      ++summary_.detector_errors;
+      if (should_log(++stage_errors_[i])) {
+        spdlog::warn("detector '{}' failed on minute {} ({}): {} [{} so far]", detectors_[i]->name(),
+                     format_iso8601_utc(minute.minute_ts_ns), abi_status_name(st),
+                     detectors_[i]->last_error(), stage_errors_[i]);
+      }
+    }
+  }
+  summary_.detector_hits += hits_.size();
+
+  MinuteWrite write;
+  write.minute_ts_ns = minute.minute_ts_ns;
+  write.rows.reserve(minute.rows.size());
+  for (const sh_feature_row& r : minute.rows) {
+    const char* name = runtime_.symbols.name(r.symbol);
+    write.rows.push_back(SnapshotRow{name ? name : "", r});
+    ++summary_.dq_rows[dq_name(r.dq)];
+  }
+
+  std::vector<std::pair<EventRecord, EventSink*>> outputs;
+  for (const Hit& h : hits_) {
+    const sh_feature_row* row = find_row(minute, h.symbol);
+    const char* name = runtime_.symbols.name(h.symbol);
+    EventCandidate c;
+    c.symbol = name ? name : "";
+    c.minute_ts_ns = minute.minute_ts_ns;
+    c.hit_class = h.hit_class;
+    c.score = h.score;
+    c.value = h.value;
+    c.threshold = h.threshold;
+    c.detector = detectors_[h.stage]->name();
+    c.detector_version = detectors_[h.stage]->version();
+    c.dq = row ? row->dq : SH_DQ_GAP;
+    if (config_.mode == RunMode::kDryRun) {
+      ++summary_.candidates;
+      EventRecord rec;
+      static_cast<EventCandidate&>(rec) = c;
+      spdlog::info("candidate {} {} {} score {:.1f} (dry-run: not published)", c.hit_class,
+                   c.symbol, format_iso8601_utc(c.minute_ts_ns), c.score);
+      outputs.emplace_back(rec, candidates_jsonl_.get());
+      continue;
+    }
+    GateDecision d = gate_->offer(c);
+    if (!d.published()) {
+      ++summary_.suppressed[suppress_reason_name(d.reason)];
+      continue;
+    }
+    EventSink* dest = route(d.record);
+    if (dest == nullptr) {
+      ++summary_.published;
+    } else {
+      ++summary_.shadowed;
+    }
+    write.events.push_back(d.record);
+    outputs.emplace_back(std::move(d.record), dest);
+  }
+
+  // One transaction: snapshots, events, and the gate state that produced them.
+  const std::string gate_state = gate_->save_state();
+  Status st = store_->write_minute(write, [&gate_state](StateTxn& txn) {
+    return txn.put(StateDb::kMeta, "event_gate_state", gate_state);
+  });
+  if (!st.ok()) return st;
+  summary_.snapshot_rows += write.rows.size();
+  ++summary_.minutes_closed;
+
+  for (const auto& [rec, dest] : outputs) {
+    if (dest != nullptr) {
+      st = dest->write(rec);
+      if (!st.ok()) return st;
+      continue;
+    }
+    for (EventSink* s : main_sinks_) {
+      st = s->write(rec);
+      if (!st.ok()) return st;
+    }
+  }
+  for (JsonlFileSink* s : {shadow_jsonl_.get(), candidates_jsonl_.get(), main_jsonl_.get()}) {
+    if (s == nullptr) continue;
+    st = s->flush();
+    if (!st.ok()) return st;
+  }
+  if (redis_sink_) {
+    st = redis_sink_->flush();
+    if (!st.ok()) {
+      // Redis is a feed: the store has the events; the sink retries next minute.
+      spdlog::warn("{}", st.message());
+    }
+  }
+  return Status::Ok();
+}
+
+void Pipeline::finish_summary() {
+  const ConveyorStats& cs = conveyor_.stats();
+  summary_.events_in = cs.events_in;
+  summary_.rejected_events = cs.rejected_events;
+  summary_.late_events = cs.late_events;
+  summary_.digest = digest_.hex_digest();
+}
+
+void Pipeline::print_summary(std::ostream& out) const {
+  const RunSummary& s = summary_;
+  out << "run summary (" << run_mode_name(config_.mode) << ")\n";
+  out << "  events in          " << s.events_in << "\n";
+  out << "  rejected events    " << s.rejected_events << "\n";
+  out << "  late events        " << s.late_events << "\n";
+  out << "  minutes closed     " << s.minutes_closed << "\n";
+  out << "  snapshot rows      " << s.snapshot_rows;
+  if (!s.dq_rows.empty()) {
+    out << "  (dq:";
+    for (const auto& [k, v] : s.dq_rows) out << " " << k << "=" << v;
+    out << ")";
+  }
+  out << "\n";
+  out << "  detector hits      " << s.detector_hits << "\n";
+  if (s.detector_errors) out << "  detector errors    " << s.detector_errors << "\n";
+  if (s.provider_errors) out << "  provider errors    " << s.provider_errors << "\n";
+  if (config_.mode == RunMode::kDryRun) out << "  candidates logged  " << s.candidates << "\n";
+  out << "  events published   " << s.published << "\n";
+  if (s.shadowed) out << "  events shadowed    " << s.shadowed << "\n";
+  uint64_t total_suppressed = 0;
+  for (const auto& kv : s.suppressed) total_suppressed += kv.second;
+  out << "  events suppressed  " << total_suppressed;
+  if (!s.suppressed.empty()) {
+    out << "  (";
+    bool first = true;
+    for (const auto& [k, v] : s.suppressed) {
+      out << (first ? "" : ", ") << k << "=" << v;
+      first = false;
+    }
+    out << ")";
+  }
+  out << "\n";
+  for (const auto& [name, value] : runtime_.counters.snapshot()) {
+    if (value != 0) out << "  " << name << " " << value << "\n";
+  }
+  const double rate = s.wall_seconds > 0 ? static_cast<double>(s.events_in) / s.wall_seconds : 0;
+  out << "  wall time          " << s.wall_seconds << " s (" << static_cast<uint64_t>(rate)
+      << " events/s)\n";
+  out << "digest sha256:" << s.digest << "\n";
+}
+
+std::string Pipeline::summary_json() const {
+  const RunSummary& s = summary_;
+  nlohmann::json j;
+  j["mode"] = run_mode_name(config_.mode);
+  j["events_in"] = s.events_in;
+  j["rejected_events"] = s.rejected_events;
+  j["late_events"] = s.late_events;
+  j["minutes_closed"] = s.minutes_closed;
+  j["snapshot_rows"] = s.snapshot_rows;
+  j["dq_rows"] = s.dq_rows;
+  j["detector_hits"] = s.detector_hits;
+  j["detector_errors"] = s.detector_errors;
+  j["provider_errors"] = s.provider_errors;
+  j["candidates"] = s.candidates;
+  j["published"] = s.published;
+  j["shadowed"] = s.shadowed;
+  j["suppressed"] = s.suppressed;
+  nlohmann::json counters = nlohmann::json::object();
+  for (const auto& [name, value] : runtime_.counters.snapshot()) counters[name] = value;
+  j["counters"] = counters;
+  j["wall_seconds"] = s.wall_seconds;
+  j["digest"] = s.digest;
+  nlohmann::json streams = nlohmann::json::array();
+  for (const auto& info : digest_.streams()) {
+    streams.push_back({{"name", info.name}, {"bytes", info.bytes}, {"sha256", info.hex_digest}});
+  }
+  j["streams"] = streams;
+  return j.dump(2);
+}
+
+}  // namespace sh::host

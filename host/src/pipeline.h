@@ -1,0 +1,151 @@
+// Pipeline: one shard's conveyor, on one thread.
+//
+//   providers ──► (IngressMerger when several) ──► Conveyor (bars, features,
+//   context) ──► detector stages (plugins, Lua rules) ──► EventGate ──►
+//   StateStore (one LMDB txn per minute close: snapshots, events, gate state)
+//   ──► sinks by run mode (JSONL, shadow JSONL, Redis stream)
+//
+// Every output is fed to an OutputDigest; two replays of the same input give
+// the same digest and byte-identical files. Outputs reach the sinks only
+// after the minute's transaction committed: a failed commit (disk full) stops
+// the run with nothing half-written.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conveyor/conveyor.h"
+#include "events/event_gate.h"
+#include "events/event_sink.h"
+#include "events/jsonl_file_sink.h"
+#include "events/output_digest.h"
+#include "ingress_merger.h"
+#include "pipeline_config.h"
+#include "store/state_store.h"
+#include "store/status.h"
+
+namespace sh::host {
+
+class PluginInstance;
+struct HostRuntime;
+
+// A detector as the pipeline sees it: a plugin instance or a Lua rule.
+class DetectorStage {
+ public:
+  virtual ~DetectorStage() = default;
+  virtual const std::string& name() const = 0;     // component name
+  virtual const std::string& version() const = 0;  // plugin version or rule content hash
+  virtual sh_status detect(const sh_feature_batch& rows, const sh_market_context& context,
+                           const sh_hit_sink& sink) = 0;
+  virtual std::string last_error() const = 0;
+};
+
+// Wraps a live plugin instance (not owned; must outlive the stage).
+std::unique_ptr<DetectorStage> make_plugin_detector(PluginInstance& instance);
+
+struct RunSummary {
+  uint64_t events_in = 0;
+  uint64_t rejected_events = 0;
+  uint64_t late_events = 0;
+  uint64_t minutes_closed = 0;
+  uint64_t snapshot_rows = 0;
+  uint64_t detector_hits = 0;
+  uint64_t detector_errors = 0;
+  uint64_t provider_errors = 0;
+  uint64_t candidates = 0;  // dry-run: hits logged, nothing published
+  uint64_t published = 0;   // to the main sinks
+  uint64_t shadowed = 0;    // to the shadow sink (shadow mode, canary hold-backs)
+  std::map<std::string, uint64_t> suppressed;  // by reason
+  std::map<std::string, uint64_t> dq_rows;     // rows by dq status
+  double wall_seconds = 0;
+  std::string digest;  // hex SHA-256 of every output
+};
+
+class Pipeline {
+ public:
+  // providers and detectors are borrowed / owned as typed; runtime outlives.
+  Pipeline(PipelineConfig config, const HostConfig& host_config, HostRuntime& runtime,
+           std::vector<PluginInstance*> providers,
+           std::vector<std::unique_ptr<DetectorStage>> detectors);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Opens the state store and the sinks of the run mode. Replay starts from
+  // an empty store and empty output files (it is a deterministic validation
+  // run); other modes resume the store (event seq, gate state).
+  Status open();
+  // Runs until every provider is finished (or stop() is called); then closes
+  // the open minutes. An error (provider or store) ends the run early.
+  Status run();
+  // Thread-safe: asks run() to finish after the current batch.
+  void request_stop() { stop_.store(true, std::memory_order_relaxed); }
+
+  const RunSummary& summary() const { return summary_; }
+  // Human-readable summary (stdout of `host run`).
+  void print_summary(std::ostream& out) const;
+  // The same as a JSON object (written to <output_dir>/run_summary.json).
+  std::string summary_json() const;
+
+ private:
+  struct Hit {
+    sh_symbol_id symbol;
+    double score;
+    double value;
+    double threshold;
+    std::string hit_class;
+    size_t stage;
+  };
+  static sh_status emit_events(void* ctx, const sh_market_event* events, uint32_t count,
+                               uint32_t item_size);
+  static sh_status emit_hits(void* ctx, const sh_detector_hit* hits, uint32_t count,
+                             uint32_t item_size);
+  Status poll_providers(bool* progressed);
+  Status process_closed();
+  Status process_minute(MinuteClose& minute);
+  const sh_feature_row* find_row(const MinuteClose& minute, sh_symbol_id symbol) const;
+  EventSink* route(const EventRecord& record);
+  void finish_summary();
+
+  PipelineConfig config_;
+  const HostConfig& host_config_;
+  HostRuntime& runtime_;
+  std::vector<PluginInstance*> providers_;
+  std::vector<std::unique_ptr<DetectorStage>> detectors_;
+
+  Conveyor conveyor_;
+  IngressMerger merger_;
+  std::unique_ptr<EventGate> gate_;
+  std::unique_ptr<StateStore> store_;
+  OutputDigest digest_;
+  std::unique_ptr<JsonlFileSink> main_jsonl_;
+  std::unique_ptr<JsonlFileSink> shadow_jsonl_;
+  std::unique_ptr<JsonlFileSink> candidates_jsonl_;
+  std::unique_ptr<EventSink> redis_sink_;
+  std::vector<EventSink*> main_sinks_;
+
+  // Emission state during one provider poll / one detector call.
+  struct ProviderCtx {
+    Pipeline* self;
+    size_t index;
+  };
+  std::vector<ProviderCtx> provider_ctx_;
+  std::vector<bool> provider_done_;
+  sh_hit_sink hit_sink_{};
+  size_t current_stage_ = 0;
+  std::vector<Hit> hits_;
+  std::vector<MinuteClose> closed_;
+  std::vector<sh_market_event> released_;
+  std::vector<sh_market_event> normalized_;
+  std::vector<uint64_t> stage_errors_;
+
+  std::atomic<bool> stop_{false};
+  RunSummary summary_;
+};
+
+}  // namespace sh::host

@@ -1,0 +1,53 @@
+// PipelineConfig: the conveyor:, events:, sinks: and redis: sections of the
+// host config, parsed and validated at load time (errors are ConfigError
+// lines "FILE:LINE:COL: message").
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "conveyor/conveyor.h"
+#include "events/event_gate.h"
+#include "host_config.h"
+
+namespace sh::host {
+
+struct HostRuntime;
+
+struct CanarySettings {
+  std::set<std::string> symbols;  // empty: no symbol is canary
+  std::set<std::string> classes;  // empty: every class
+};
+
+struct SinkSettings {
+  std::string jsonl = "events.jsonl";                // in output_dir; "" disables
+  std::string shadow_jsonl = "events.shadow.jsonl";  // shadow mode and held-back canary events
+  std::string candidates_jsonl = "candidates.jsonl"; // dry-run: every candidate
+  std::string redis_stream;                          // "" = no Redis stream sink
+  uint64_t redis_maxlen = 100000;
+};
+
+struct RedisSettings {
+  bool enabled = false;  // false: the host runs without Redis
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int timeout_ms = 1000;
+};
+
+struct PipelineConfig {
+  RunMode mode = RunMode::kReplay;
+  ConveyorConfig conveyor;
+  std::string benchmark_symbol;  // "" = none
+  EventGateConfig gate;
+  CanarySettings canary;
+  SinkSettings sinks;
+  RedisSettings redis;
+  uint64_t state_map_size_bytes = uint64_t{1} << 30;
+  uint32_t poll_max_events = 4096;  // per provider poll
+};
+
+// Parses the sections; interns the benchmark symbol. Throws ConfigError.
+PipelineConfig parse_pipeline_config(const HostConfig& config, HostRuntime& runtime);
+
+}  // namespace sh::host

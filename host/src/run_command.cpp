@@ -1,0 +1,123 @@
+#include "run_command.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+
+#include "component_loader.h"
+#include "config_source.h"
+#include "host_services.h"
+#include "pipeline.h"
+#include "plugin_instance.h"
+#include "store/snapshot_export.h"
+#include "store/state_store.h"
+#include "store/time_format.h"
+
+namespace sh::host {
+namespace {
+
+std::atomic<Pipeline*> g_running{nullptr};
+
+extern "C" void on_stop_signal(int) {
+  // Only an atomic store: async-signal-safe.
+  if (Pipeline* p = g_running.load()) p->request_stop();
+}
+
+}  // namespace
+
+int run_pipeline_job(const HostConfig& config, const CliOptions& /*options*/) {
+  HostRuntime runtime;
+  PipelineConfig pipeline_config;
+  try {
+    pipeline_config = parse_pipeline_config(config, runtime);
+  } catch (const ConfigError& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+
+  const PluginCatalog catalog = scan_plugins(config);
+  for (const auto& w : catalog.warnings()) spdlog::warn("plugin dir {}", w);
+  LoadedComponents loaded = load_components(config, catalog, runtime);
+  if (!loaded.errors.empty()) {
+    for (const auto& e : loaded.errors) spdlog::error("{}", e);
+    return 1;
+  }
+  std::vector<PluginInstance*> providers;
+  std::vector<std::unique_ptr<DetectorStage>> detectors;
+  for (const auto& inst : loaded.instances) {
+    if (inst->kind() == SH_KIND_PROVIDER) providers.push_back(inst.get());
+    if (inst->kind() == SH_KIND_DETECTOR) detectors.push_back(make_plugin_detector(*inst));
+  }
+  if (providers.empty()) {
+    spdlog::error("{}: no providers: configure at least one under providers:", config.source_name());
+    return 1;
+  }
+  spdlog::info("{} mode: {} providers, {} detectors; state {}, outputs {}",
+               run_mode_name(config.mode()), providers.size(), detectors.size(),
+               config.state_dir().string(), config.output_dir().string());
+
+  Pipeline pipeline(std::move(pipeline_config), config, runtime, providers, std::move(detectors));
+  Status st = pipeline.open();
+  if (!st.ok()) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
+  g_running.store(&pipeline);
+  auto old_int = std::signal(SIGINT, on_stop_signal);
+  auto old_term = std::signal(SIGTERM, on_stop_signal);
+  st = pipeline.run();
+  std::signal(SIGINT, old_int);
+  std::signal(SIGTERM, old_term);
+  g_running.store(nullptr);
+
+  pipeline.print_summary(std::cout);
+  std::cout.flush();
+  const std::filesystem::path summary_path = config.output_dir() / "run_summary.json";
+  std::ofstream(summary_path) << pipeline.summary_json() << "\n";
+  if (!st.ok()) {
+    spdlog::error("run stopped: {}", st.message());
+    return 1;
+  }
+  return 0;
+}
+
+void add_snapshot_options(boost::program_options::options_description& options) {
+  namespace po = boost::program_options;
+  options.add_options()
+      ("symbol", po::value<std::string>(), "symbol to export (required)")
+      ("from", po::value<std::string>()->default_value("1970-01-01"), "first minute (ISO-8601 or ns), inclusive")
+      ("to", po::value<std::string>()->default_value("9999-12-31"), "last minute (ISO-8601 or ns), exclusive")
+      ("format", po::value<std::string>()->default_value("csv"), "csv or jsonl");
+}
+
+int run_snapshot_command(const HostConfig& config, const CliOptions& options) {
+  const auto& vm = options.vm;
+  if (!vm.count("symbol")) {
+    std::cerr << "host snapshot: --symbol is required\n";
+    return 2;
+  }
+  int64_t from_ns = 0, to_ns = 0;
+  SnapshotFormat format;
+  Status st = parse_time_ns(vm["from"].as<std::string>(), &from_ns);
+  if (st.ok()) st = parse_time_ns(vm["to"].as<std::string>(), &to_ns);
+  if (st.ok()) st = parse_snapshot_format(vm["format"].as<std::string>(), &format);
+  if (!st.ok()) {
+    std::cerr << "host snapshot: " << st.message() << "\n";
+    return 2;
+  }
+  StateStoreOptions so;
+  so.dir = config.state_dir().string();
+  so.read_only = true;
+  std::unique_ptr<StateStore> store;
+  st = StateStore::open(so, &store);
+  if (st.ok()) st = export_snapshots(*store, vm["symbol"].as<std::string>(), from_ns, to_ns, format, std::cout);
+  if (!st.ok()) {
+    std::cerr << "host snapshot: " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace sh::host
