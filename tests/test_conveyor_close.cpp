@@ -573,3 +573,45 @@ TEST_CASE("per-symbol state stays within 64 KiB with warm baselines", "[conveyor
   CHECK(bytes <= 64 * 1024);
   CHECK(f.conveyor.symbol_state_bytes(2) == 0);
 }
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+#include <malloc.h>
+#define SH_TEST_HAVE_MALLINFO2 1
+#endif
+
+TEST_CASE("steady state allocates nothing per event, nor per close with recycled buffers",
+          "[conveyor]") {
+#ifdef SH_TEST_HAVE_MALLINFO2
+  Conveyor c{ConveyorConfig{}};
+  std::vector<MinuteClose> closed;
+  closed.reserve(8);
+  std::vector<sh_market_event> minute;
+  auto fill = [&minute](int64_t m) {
+    minute.clear();
+    for (int k = 0; k < 3000; ++k) {
+      const sh_symbol_id sym = 1 + k % 50;
+      const int64_t ts = m * kMin + 2 * kSec + k * 10 * kMs;
+      if (k % 3 == 0) minute.push_back(quote(sym, ts, 99.0 + k % 5, 101.0 + k % 5));
+      else if (k % 3 == 1) minute.push_back(l2(sym, ts, SH_SIDE_BUY, k % 12, 99.0, 1.0 + k % 4));
+      else minute.push_back(trade(sym, ts, 100.0 + k % 7, 1.0 + k % 3, ts + 5 * kMs));
+    }
+  };
+  minute.reserve(3000);
+  // Warm: every symbol seen, closes done, row buffers back in the pool.
+  for (int64_t m = 0; m < 5; ++m) {
+    fill(m);
+    c.on_events(minute.data(), minute.size(), sizeof(sh_market_event), closed);
+    c.recycle(closed);
+  }
+  fill(5);  // contains the trigger that closes minute 4
+  const size_t before = mallinfo2().uordblks;
+  c.on_events(minute.data(), minute.size(), sizeof(sh_market_event), closed);
+  const size_t after_events = mallinfo2().uordblks;
+  REQUIRE(closed.size() == 1);  // the batch closed minute 4 with recycled rows
+  CHECK(closed[0].rows.size() == 50);
+  c.recycle(closed);
+  CHECK(after_events == before);
+#else
+  WARN("mallinfo2 unavailable: allocation check skipped");
+#endif
+}

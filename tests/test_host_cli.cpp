@@ -1,10 +1,9 @@
 // [cli] The real `host` binary: help, version, --list-plugins, --validate-config, run.
+#include <algorithm>
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-
+#include "main_job.h"
 #include "test_host_support.h"
 
 using nlohmann::json;
@@ -16,14 +15,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kTestPlugins[] = {"abi_major_2",     "abi_minor_newer",   "no_entry",
-                                    "missing_function", "create_fails",      "create_throws_raw",
+const char* const kTestPlugins[] = {"abi_major_2",      "abi_minor_newer", "no_entry",
+                                    "missing_function", "create_fails",    "create_throws_raw",
                                     "good_detector",    "good_provider"};
 
 // A plugin dir with every test plugin plus files that are not plugins at all.
 void fill_plugin_dir(const fs::path& dir) {
   fs::create_directories(dir);
-  for (const char* name : kTestPlugins) fs::copy_file(test_plugin(name), dir / ("lib" + std::string(name) + ".so"));
+  for (const char* name : kTestPlugins)
+    fs::copy_file(test_plugin(name), dir / ("lib" + std::string(name) + ".so"));
   sh_test::write_file(dir / "garbage.so", "not a library\n");
   sh_test::write_file(dir / "truncated.so",
                       sh_test::read_file(test_plugin("good_detector")).substr(0, 300));
@@ -45,19 +45,19 @@ std::string good_config(const fs::path& plugin_dir) {
 
 }  // namespace
 
-TEST_CASE("--version prints the host and ABI versions", "[cli]") {
+TEST_CASE("host --version prints the host and ABI versions", "[cli]") {
   ScratchDir dir("cli_version");
   const HostRun r = run_host({"--version"}, dir.path());
   CHECK(r.exit_code == 0);
   CHECK(r.out == std::string("host ") + SH_HOST_VERSION + " (plugin ABI 1.0)\n");
 }
 
-TEST_CASE("--help lists subcommands and options; bad usage exits 2", "[cli]") {
+TEST_CASE("host --help lists subcommands and options; bad usage exits 2", "[cli]") {
   ScratchDir dir("cli_help");
   const HostRun help = run_host({"--help"}, dir.path());
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("usage: host [SUBCOMMAND"));
-  CHECK_THAT(help.out, Catch::Contains("run  load the config's components"));
+  CHECK_THAT(help.out, Catch::Contains("Subcommands:\n  run "));
   for (const char* opt : {"--config", "--validate-config", "--list-plugins", "--json",
                           "--plugin-dir", "--log-format", "--log-level"}) {
     CHECK_THAT(help.out, Catch::Contains(opt));
@@ -73,12 +73,13 @@ TEST_CASE("--help lists subcommands and options; bad usage exits 2", "[cli]") {
   CHECK(bad_fmt.exit_code == 2);
 }
 
-TEST_CASE("--list-plugins --json lists every .so with all fields and survives bad files",
+TEST_CASE("host --list-plugins --json lists every .so with all fields and survives bad files",
           "[cli]") {
   ScratchDir dir("cli_list_json");
   const fs::path plugins = dir / "plugins";
   fill_plugin_dir(plugins);
-  const HostRun r = run_host({"--list-plugins", "--json", "--plugin-dir", plugins.string()}, dir.path());
+  const HostRun r =
+      run_host({"--list-plugins", "--json", "--plugin-dir", plugins.string()}, dir.path());
   REQUIRE(r.exit_code == 0);
   REQUIRE(sh_test::lines(r.out).size() == 1);
   const json doc = json::parse(r.out);
@@ -105,19 +106,23 @@ TEST_CASE("--list-plugins --json lists every .so with all fields and survives ba
   };
   // The exact text, field order included, of a good row.
   const std::string raw_good = r.out.substr(r.out.find("{\"name\":\"good_detector\""));
-  CHECK_THAT(raw_good, Catch::StartsWith(
-                           "{\"name\":\"good_detector\",\"kind\":\"detector\",\"version\":\"1.2.3\","
-                           "\"abi\":\"1.0\",\"path\":\"" + (plugins / "libgood_detector.so").string() +
-                           "\",\"description\":\"test detector: z_ret over a threshold\","
-                           "\"config_keys\":[\"threshold\",\"label\",\"symbols\"],\"status\":\"ok\"}"));
+  CHECK_THAT(raw_good,
+             Catch::StartsWith(
+                 "{\"name\":\"good_detector\",\"kind\":\"detector\",\"version\":\"1.2.3\","
+                 "\"abi\":\"1.0\",\"path\":\"" +
+                 (plugins / "libgood_detector.so").string() +
+                 "\",\"description\":\"test detector: z_ret over a threshold\","
+                 "\"config_keys\":[\"threshold\",\"label\",\"symbols\"],\"status\":\"ok\"}"));
 
   CHECK(row_for("libgood_provider.so")["kind"] == "provider");
   CHECK(row_for("libabi_major_2.so")["status"] == "incompatible: plugin ABI 2.0, host ABI 1.0");
   CHECK(row_for("libabi_major_2.so")["abi"] == "2.0");
   CHECK(row_for("libabi_major_2.so")["name"] == "");
-  CHECK(row_for("libabi_minor_newer.so")["status"] == "incompatible: plugin ABI 1.99, host ABI 1.0");
+  CHECK(row_for("libabi_minor_newer.so")["status"] ==
+        "incompatible: plugin ABI 1.99, host ABI 1.0");
   CHECK(row_for("libno_entry.so")["status"] == "no entry point");
-  CHECK(row_for("libmissing_function.so")["status"] == "invalid descriptor: missing detector.detect");
+  CHECK(row_for("libmissing_function.so")["status"] ==
+        "invalid descriptor: missing detector.detect");
   CHECK(row_for("libcreate_fails.so")["status"] == "ok");  // create is not called when listing
   CHECK(row_for("libcreate_throws_raw.so")["status"] == "ok");
   for (const char* bad : {"garbage.so", "truncated.so", "x.so"}) {
@@ -129,8 +134,9 @@ TEST_CASE("--list-plugins --json lists every .so with all fields and survives ba
   }
 }
 
-TEST_CASE("--list-plugins prints an aligned table and includes plugins the config names by path",
-          "[cli]") {
+TEST_CASE(
+    "host --list-plugins prints an aligned table and includes plugins the config names by path",
+    "[cli]") {
   ScratchDir dir("cli_list_text");
   fs::create_directories(dir / "empty_plugins");
   fs::create_directories(dir / "elsewhere");
@@ -151,7 +157,7 @@ TEST_CASE("--list-plugins prints an aligned table and includes plugins the confi
   CHECK_THAT(ls[1], Catch::Contains("count,symbols"));
 }
 
-TEST_CASE("--validate-config creates every component and reports each problem on one line",
+TEST_CASE("host --validate-config creates every component and reports each problem on one line",
           "[cli]") {
   ScratchDir dir("cli_validate");
   const fs::path plugins = dir / "plugins";
@@ -164,38 +170,42 @@ TEST_CASE("--validate-config creates every component and reports each problem on
     CHECK(r.out == "config OK: 2 components\n");
   }
   SECTION("schema violation, failing create, raw throw, kind mismatch, bad ABI") {
-    sh_test::write_file(dir / "bad.yaml", "host:\n  plugin_dirs: [plugins]\n"
-                                          "detectors:\n"
-                                          "  - name: spike\n"
-                                          "    plugin: good_detector\n"
-                                          "    config:\n"
-                                          "      threshold: high\n"
-                                          "  - name: refuses\n"
-                                          "    plugin: create_fails\n"
-                                          "  - name: raw\n"
-                                          "    plugin: create_throws_raw\n"
-                                          "  - name: future\n"
-                                          "    plugin: plugins/libabi_major_2.so\n"
-                                          "risk:\n"
-                                          "  - name: misplaced\n"
-                                          "    plugin: good_provider\n");
+    sh_test::write_file(dir / "bad.yaml",
+                        "host:\n  plugin_dirs: [plugins]\n"
+                        "detectors:\n"
+                        "  - name: spike\n"
+                        "    plugin: good_detector\n"
+                        "    config:\n"
+                        "      threshold: high\n"
+                        "  - name: refuses\n"
+                        "    plugin: create_fails\n"
+                        "  - name: raw\n"
+                        "    plugin: create_throws_raw\n"
+                        "  - name: future\n"
+                        "    plugin: plugins/libabi_major_2.so\n"
+                        "risk:\n"
+                        "  - name: misplaced\n"
+                        "    plugin: good_provider\n");
     const HostRun r = run_host({"--validate-config", "--config", "bad.yaml"}, dir.path());
     CHECK(r.exit_code == 1);
     CHECK(r.out.empty());
     const auto errs = sh_test::lines(r.err);
     REQUIRE(errs.size() == 5);
-    CHECK(errs[0] == "bad.yaml:7:18: component 'spike' (plugin good_detector): config.threshold: "
-                     "expected number, got string");
-    CHECK(errs[1] == "bad.yaml:8:5: component 'refuses' (plugin create_fails): create failed: "
-                     "threshold too high");
+    CHECK(errs[0] ==
+          "bad.yaml:7:18: component 'spike' (plugin good_detector): config.threshold: "
+          "expected number, got string");
+    CHECK(errs[1] ==
+          "bad.yaml:8:5: component 'refuses' (plugin create_fails): create failed: "
+          "threshold too high");
     CHECK_THAT(errs[2], Catch::StartsWith("bad.yaml:10:5: component 'raw' (plugin "
                                           "create_throws_raw): create failed: an exception "
                                           "escaped the plugin"));
-    CHECK(errs[3] == "bad.yaml:13:13: component 'future': " +
-                         (plugins / "libabi_major_2.so").string() +
-                         ": incompatible: plugin ABI 2.0, host ABI 1.0");
-    CHECK(errs[4] == "bad.yaml:16:13: component 'misplaced' is listed under risk: but plugin "
-                     "'good_provider' is a provider");
+    CHECK(errs[3] ==
+          "bad.yaml:13:13: component 'future': " + (plugins / "libabi_major_2.so").string() +
+              ": incompatible: plugin ABI 2.0, host ABI 1.0");
+    CHECK(errs[4] ==
+          "bad.yaml:16:13: component 'misplaced' is listed under risk: but plugin "
+          "'good_provider' is a provider");
   }
   SECTION("a YAML syntax error") {
     sh_test::write_file(dir / "broken.yaml", "host:\n  mode: replay\n detectors: [\n");
@@ -213,39 +223,46 @@ TEST_CASE("--validate-config creates every component and reports each problem on
   }
 }
 
-TEST_CASE("run loads every component, logs them, and honours --log-format json", "[cli]") {
-  ScratchDir dir("cli_run");
+TEST_CASE("logs follow --log-format: text lines or one JSON object per line", "[cli]") {
+  ScratchDir dir("cli_log_format");
   const fs::path plugins = dir / "plugins";
   fill_plugin_dir(plugins);
   sh_test::write_file(dir / "good.yaml", good_config(plugins));
 
-  const HostRun text = run_host({"--config", "good.yaml"}, dir.path());
+  // The good detector logs its threshold through the host services at create().
+  const HostRun text = run_host({"--validate-config", "--config", "good.yaml"}, dir.path());
   CHECK(text.exit_code == 0);
-  CHECK_THAT(text.err, Catch::Contains("[info] [spike] threshold 2.500000"));
-  CHECK_THAT(text.err, Catch::Contains("[info] loaded 2 components: feed (provider good_provider "
-                                       "0.1.0), spike (detector good_detector 1.2.3)"));
+  CHECK_THAT(text.err, Catch::Matches("\\[[0-9-]+ [0-9:.]+\\] \\[info\\] \\[spike\\] "
+                                      "threshold 2\\.500000\n"));
 
-  const HostRun js = run_host({"run", "--config", "good.yaml", "--log-format", "json"}, dir.path());
+  const HostRun js = run_host(
+      {"--validate-config", "--config", "good.yaml", "--log-format", "json"}, dir.path());
   CHECK(js.exit_code == 0);
   const auto ls = sh_test::lines(js.err);
-  REQUIRE_FALSE(ls.empty());
-  bool saw_loaded = false;
-  for (const auto& l : ls) {
-    const json j = json::parse(l);  // every line is one JSON object
-    CHECK(j.size() == 3);
-    CHECK(j["ts"].get<std::string>().back() == 'Z');
-    CHECK(j["level"].is_string());
-    saw_loaded = saw_loaded || j["msg"].get<std::string>().rfind("loaded 2 components", 0) == 0;
-  }
-  CHECK(saw_loaded);
+  REQUIRE(ls.size() == 1);
+  const json j = json::parse(ls[0]);
+  CHECK(j.size() == 3);
+  CHECK(j["ts"].get<std::string>().back() == 'Z');
+  CHECK(j["level"] == "info");
+  CHECK(j["msg"] == "[spike] threshold 2.500000");
 
+  const HostRun quiet = run_host(
+      {"--validate-config", "--config", "good.yaml", "--log-level", "warn"}, dir.path());
+  CHECK(quiet.exit_code == 0);
+  CHECK(quiet.err.empty());
+}
+
+TEST_CASE("run_main_job creates every component and fails on the first unusable one", "[cli]") {
+  ScratchDir dir("cli_main_job");
+  const fs::path plugins = dir / "plugins";
+  fill_plugin_dir(plugins);
+  sh_test::write_file(dir / "good.yaml", good_config(plugins));
   sh_test::write_file(dir / "bad.yaml",
                       "host: {plugin_dirs: [plugins]}\ndetectors:\n"
                       "  - {name: refuses, plugin: create_fails}\n");
-  const HostRun bad = run_host({"--config", "bad.yaml"}, dir.path());
-  CHECK(bad.exit_code == 1);
-  CHECK_THAT(bad.err, Catch::Contains("bad.yaml:3:5: component 'refuses' (plugin create_fails): "
-                                      "create failed: threshold too high"));
+  const sh::host::CliOptions opts;
+  CHECK(sh::host::run_main_job(sh::host::HostConfig::load_file(dir / "good.yaml"), opts) == 0);
+  CHECK(sh::host::run_main_job(sh::host::HostConfig::load_file(dir / "bad.yaml"), opts) == 1);
 }
 
 TEST_CASE("with no --config the embedded default is used from the working directory", "[cli]") {

@@ -74,8 +74,7 @@ TEST_CASE("without plugin_dirs the host looks next to its executable", "[config]
 }
 
 TEST_CASE("config errors are one line with FILE:LINE:COL", "[config]") {
-  CHECK(load_error("host:\n  mode: [unclosed\n") ==
-        "cfg.yaml:3:1: end of sequence flow not found");
+  CHECK(load_error("host:\n  mode: [unclosed\n") == "cfg.yaml:3:1: end of sequence flow not found");
   CHECK(load_error("host:\n  mode: replay\n  plugin_dir: [x]\n") ==
         "cfg.yaml:3:3: unknown key 'plugin_dir' in host: (expected one of: mode, plugin_dirs, "
         "rule_dirs, state_dir, output_dir, log)");
@@ -93,6 +92,11 @@ TEST_CASE("config errors are one line with FILE:LINE:COL", "[config]") {
         "config)");
   CHECK(load_error("detectors:\n  - name: a\n    plugin: p\n    config: {x: 1, x: 2}\n") ==
         "cfg.yaml:4:20: duplicate key 'x'");
+  CHECK(load_error("host:\n  mode: replay\n  mode: shadow\n") ==
+        "cfg.yaml:3:3: duplicate key 'mode'");
+  CHECK(load_error("detectors:\n  - name: a\n    plugin: p\n    plugin: q\n") ==
+        "cfg.yaml:4:5: duplicate key 'plugin'");
+  CHECK(load_error("detectors: []\ndetectors: []\n") == "cfg.yaml:2:1: duplicate key 'detectors'");
   CHECK(load_error("detectors: {name: a}\n") ==
         "cfg.yaml:1:12: detectors: expected a list of components ({name, plugin, config})");
   CHECK(load_error("- just\n- a list\n") ==
@@ -181,7 +185,8 @@ TEST_CASE("schema errors name the field path and what was expected", "[config]")
         "config.files[0].path: expected string, got integer");
   CHECK(check(json{{"threshold", 1}, {"files", {json::object()}}}) ==
         "config.files[0]: missing required property 'path'");
-  CHECK(check(json{{"threshold", 1}, {"n", 1.5}}) == "config.n: expected integer or null, got number");
+  CHECK(check(json{{"threshold", 1}, {"n", 1.5}}) ==
+        "config.n: expected integer or null, got number");
 
   CHECK_FALSE(sh::host::SchemaValidator::compile(json::array(), &err));
 }
@@ -202,7 +207,8 @@ detectors:
   - name: unknown_plugin
     plugin: no_such_plugin
   - name: newer
-    plugin: )" + sh_test::test_plugin("abi_minor_newer").string() + R"(
+    plugin: )" + sh_test::test_plugin("abi_minor_newer").string() +
+                                            R"(
 risk:
   - name: wrong_kind
     plugin: good_detector
@@ -218,18 +224,22 @@ risk:
   REQUIRE(loaded.instances.size() == 1);
   CHECK(loaded.instances[0]->component() == "ok_spike");
   REQUIRE(loaded.errors.size() == 5);
-  CHECK(loaded.errors[0] == file + ":8:18: component 'spike' (plugin good_detector): "
-                                   "config.threshold: expected number, got string");
-  CHECK_THAT(loaded.errors[1], Catch::StartsWith(file + ":14:13: component 'unknown_plugin': "
-                                                        "no plugin named 'no_such_plugin' in " +
+  CHECK(loaded.errors[0] == file +
+                                ":8:18: component 'spike' (plugin good_detector): "
+                                "config.threshold: expected number, got string");
+  CHECK_THAT(loaded.errors[1], Catch::StartsWith(file +
+                                                 ":14:13: component 'unknown_plugin': "
+                                                 "no plugin named 'no_such_plugin' in " +
                                                  plugin_dir));
-  CHECK(loaded.errors[2] == file + ":16:13: component 'newer': " +
-                                sh_test::test_plugin("abi_minor_newer").string() +
-                                ": incompatible: plugin ABI 1.99, host ABI 1.0");
-  CHECK(loaded.errors[3] == file + ":19:13: component 'wrong_kind' is listed under risk: but "
-                                   "plugin 'good_detector' is a detector");
-  CHECK(loaded.errors[4] == file + ":22:13: component 'refuses' is listed under risk: but "
-                                   "plugin 'create_fails' is a detector");
+  CHECK(loaded.errors[2] ==
+        file + ":16:13: component 'newer': " + sh_test::test_plugin("abi_minor_newer").string() +
+            ": incompatible: plugin ABI 1.99, host ABI 1.0");
+  CHECK(loaded.errors[3] == file +
+                                ":19:13: component 'wrong_kind' is listed under risk: but "
+                                "plugin 'good_detector' is a detector");
+  CHECK(loaded.errors[4] == file +
+                                ":22:13: component 'refuses' is listed under risk: but "
+                                "plugin 'create_fails' is a detector");
 }
 
 TEST_CASE("the embedded default config is compiled in and parses", "[config]") {

@@ -1,6 +1,5 @@
 // [loader] Creating instances and calling them through the host's wrappers.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <vector>
 
@@ -51,7 +50,8 @@ sh_feature_row row(sh_symbol_id symbol, double z_ret) {
 TEST_CASE("a detector instance runs through detect() and counts with its component name",
           "[loader]") {
   HostRuntime rt;
-  auto created = PluginInstance::create("spike", load("good_detector"), json{{"threshold", 3.0}}, rt);
+  auto created =
+      PluginInstance::create("spike", load("good_detector"), json{{"threshold", 3.0}}, rt);
   REQUIRE(created.error == "");
   REQUIRE(created.instance);
   PluginInstance& inst = *created.instance;
@@ -78,7 +78,8 @@ TEST_CASE("a detector instance runs through detect() and counts with its compone
 
 TEST_CASE("set_config validates against the schema, then applies all-or-nothing", "[loader]") {
   HostRuntime rt;
-  auto created = PluginInstance::create("spike", load("good_detector"), json{{"threshold", 3.0}}, rt);
+  auto created =
+      PluginInstance::create("spike", load("good_detector"), json{{"threshold", 3.0}}, rt);
   REQUIRE(created.instance);
   PluginInstance& inst = *created.instance;
 
@@ -97,15 +98,14 @@ TEST_CASE("set_config validates against the schema, then applies all-or-nothing"
   REQUIRE(inst.detect(batch, ctx, sink) == SH_OK);
   CHECK(hits.hits.empty());  // 9.0 < new threshold 9.5
 
-  auto provider = PluginInstance::create(
-      "feed", load("good_provider"), json{{"count", 1}, {"symbols", {"BTC"}}}, rt);
+  auto provider = PluginInstance::create("feed", load("good_provider"),
+                                         json{{"count", 1}, {"symbols", {"BTC"}}}, rt);
   REQUIRE(provider.instance);
   CHECK(provider.instance->set_config(json{{"count", 2}, {"symbols", {"BTC"}}}) ==
         "plugin 'good_provider' does not support set_config");
 }
 
-TEST_CASE("create failures are one line naming the component and the plugin's error",
-          "[loader]") {
+TEST_CASE("create failures are one line naming the component and the plugin's error", "[loader]") {
   HostRuntime rt;
   SECTION("constructor throws ConfigError") {
     auto c = PluginInstance::create("bad", load("create_fails"), json::object(), rt);
@@ -115,14 +115,16 @@ TEST_CASE("create failures are one line naming the component and the plugin's er
   SECTION("raw C-ABI create lets an exception escape") {
     auto c = PluginInstance::create("raw", load("create_throws_raw"), json::object(), rt);
     CHECK_FALSE(c.instance);
-    CHECK_THAT(c.error, Catch::StartsWith("component 'raw' (plugin create_throws_raw): create failed: "
-                                          "an exception escaped the plugin"));
+    CHECK_THAT(c.error,
+               Catch::StartsWith("component 'raw' (plugin create_throws_raw): create failed: "
+                                 "an exception escaped the plugin"));
     CHECK_THAT(c.error, Catch::Contains("raw create blew up"));
   }
   SECTION("config violates the schema") {
     auto c = PluginInstance::create("s", load("good_detector"), json{{"threshold", -1}}, rt);
     CHECK_FALSE(c.instance);
-    CHECK(c.error == "component 's' (plugin good_detector): config.threshold: must be >= 0, got -1");
+    CHECK(c.error ==
+          "component 's' (plugin good_detector): config.threshold: must be >= 0, got -1");
   }
   SECTION("plugin's own check after the schema passed") {
     auto c = PluginInstance::create("s", load("good_detector"), json{{"threshold", 2000}}, rt);
@@ -130,8 +132,7 @@ TEST_CASE("create failures are one line naming the component and the plugin's er
   }
 }
 
-TEST_CASE("an instance keeps its library alive after every other reference is gone",
-          "[loader]") {
+TEST_CASE("an instance keeps its library alive after every other reference is gone", "[loader]") {
   HostRuntime rt;
   std::weak_ptr<const PluginLibrary> weak;
   std::unique_ptr<PluginInstance> inst;
@@ -153,13 +154,12 @@ TEST_CASE("an instance keeps its library alive after every other reference is go
   CHECK(weak.expired());
 }
 
-TEST_CASE("a provider interns symbols and reads the host clock through its services",
-          "[loader]") {
+TEST_CASE("a provider interns symbols and reads the host clock through its services", "[loader]") {
   HostRuntime rt;
   rt.clock.set_virtual_ns(1'700'000'000'000'000'000);
   const auto eth_before = rt.symbols.intern("ETH");  // the host interned ETH first
-  auto created = PluginInstance::create(
-      "feed", load("good_provider"), json{{"count", 3}, {"symbols", {"BTC", "ETH"}}}, rt);
+  auto created = PluginInstance::create("feed", load("good_provider"),
+                                        json{{"count", 3}, {"symbols", {"BTC", "ETH"}}}, rt);
   REQUIRE(created.error == "");
   PluginInstance& inst = *created.instance;
   CHECK(rt.symbols.find("ETH") == eth_before);

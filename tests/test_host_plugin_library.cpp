@@ -1,8 +1,8 @@
 // [loader] Opening plugin files: every way a file can be unusable gets its own
 // status and one line naming the file; good plugins expose their descriptor.
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
+
+#include <catch2/catch.hpp>
 
 #include "content_address.h"
 #include "plugin_library.h"
@@ -101,7 +101,8 @@ TEST_CASE("content-addressed copies let a rebuilt file load as a new library", "
   const auto cache = dir / "cache";
   std::string error;
 
-  const auto first = sh::host::copy_to_content_addressed(test_plugin("good_detector"), cache, &error);
+  const auto first =
+      sh::host::copy_to_content_addressed(test_plugin("good_detector"), cache, &error);
   REQUIRE(first);
   const auto hash = sh::host::sha256_file(test_plugin("good_detector"), &error);
   REQUIRE(hash);
@@ -109,7 +110,8 @@ TEST_CASE("content-addressed copies let a rebuilt file load as a new library", "
   CHECK(sh_test::read_file(*first) == sh_test::read_file(test_plugin("good_detector")));
 
   // Same content: same path, no second copy.
-  const auto again = sh::host::copy_to_content_addressed(test_plugin("good_detector"), cache, &error);
+  const auto again =
+      sh::host::copy_to_content_addressed(test_plugin("good_detector"), cache, &error);
   REQUIRE(again);
   CHECK(*again == *first);
   size_t files = 0;

@@ -1,7 +1,6 @@
 // [services] Symbol interning, counters and the host clock.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
 

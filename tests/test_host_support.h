@@ -68,10 +68,15 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// Runs SH_HOST_BIN with args in `cwd`, capturing stdout and stderr.
+// Runs SH_HOST_BIN with args in `cwd`, capturing stdout and stderr (in
+// files under the build tree, never in cwd: it may be the source tree).
 inline HostRun run_host(const std::vector<std::string>& args, const fs::path& cwd) {
-  const fs::path out = cwd / ".host.out";
-  const fs::path err = cwd / ".host.err";
+  static int runs = 0;
+  const fs::path capture = fs::path(SH_BINARY_DIR) / "test_scratch" /
+                           ("capture-" + std::to_string(::getpid()) + "-" + std::to_string(++runs));
+  fs::create_directories(capture);
+  const fs::path out = capture / "out";
+  const fs::path err = capture / "err";
   std::string cmd = "cd " + shell_quote(cwd.string()) + " && " + shell_quote(SH_HOST_BIN);
   for (const auto& a : args) cmd += " " + shell_quote(a);
   cmd += " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
@@ -80,6 +85,8 @@ inline HostRun run_host(const std::vector<std::string>& args, const fs::path& cw
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(out);
   r.err = read_file(err);
+  std::error_code ec;
+  fs::remove_all(capture, ec);
   return r;
 }
 

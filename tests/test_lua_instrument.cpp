@@ -36,7 +36,7 @@ TEST_CASE("ticks go after loop do, repeat and function headers, before goto", "[
       "  return function(...) end\n"
       "end\n";
   const std::string out = instrument(src);
-  CHECK(out.rfind("local __sh_tick = ...; local function f(a, b) __sh_tick(); \n", 0) == 0);
+  CHECK(out.rfind("local __sh_tick = ...; local function f(a, b) __sh_tick();\n", 0) == 0);
   CHECK(out.find("while a do __sh_tick(); a = false end") != std::string::npos);
   CHECK(out.find("for i = 1, 3 do __sh_tick(); end") != std::string::npos);
   CHECK(out.find("in pairs({}) do __sh_tick(); end") != std::string::npos);

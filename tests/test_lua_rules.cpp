@@ -221,18 +221,19 @@ TEST_CASE("confidence_gate.lua denies low confidence, fail-closed on error", "[l
   // A risk rule that fails denies everything with POLICY_ERROR.
   TempDir dir;
   auto cfg = detector_config(dir.write("broken_risk.lua",
-      "function check(intent, pf)\n  if intent.symbol == 2 then return 'deny', 'NO_SUCH_REASON' end\n  return 'allow'\nend\n"));
+      "function check(intent, pf)\n  if intent.symbol == 7 then return 'deny', 'NO_SUCH_REASON' end\n  return 'allow'\nend\n"));
   cfg.kind = RuleKind::Risk;
   std::string err;
   auto broken = LuaRule::load(cfg, &err);
   INFO(err);
   REQUIRE(broken);
+  intents[1].symbol = 7;  // the sample rows of the dry run have no symbol 7
   REQUIRE(broken->check(in, pf, &out) == SH_ERR_INTERNAL);
   for (const auto& w : outv) {
     CHECK(w.v.action == SH_RISK_DENY);
     CHECK(w.v.reason == SH_REASON_POLICY_ERROR);
   }
-  CHECK(contains(broken->last_error(), "check() returned \"NO_SUCH_REASON\" as its reason"));
+  CHECK(contains(broken->last_error(), "check() returned \"NO_SUCH_REASON\" as its reason for intent 1 (symbol 7)"));
 }
 
 TEST_CASE("risk rules see the portfolio and positions, and can scale", "[lua]") {

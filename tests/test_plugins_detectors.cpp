@@ -178,6 +178,7 @@ TEST_CASE("zscore_spike set_config applies live and rejects bad configs whole", 
   }
   CHECK(inst.set_config(R"({"thresold": 2})") == SH_ERR_CONFIG);
   CHECK_THAT(inst.last_error(), Catch::Contains("thresold"));
+  CHECK(inst.set_config("{not json") == SH_ERR_CONFIG);  // as at create, not an exception
 }
 
 TEST_CASE("zscore_spike rejects an invalid config at create", "[plugins]") {

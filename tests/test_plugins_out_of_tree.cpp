@@ -67,7 +67,7 @@ struct Example {
 };
 
 const Example kExamples[] = {
-    {"example_provider", SH_KIND_PROVIDER, "provider", R"({"count": 1, "colour": "red"})"},
+    {"example_provider", SH_KIND_PROVIDER, "provider", R"({"count": "ten"})"},
     {"example_detector", SH_KIND_DETECTOR, "detector", R"({"threshold": -1})"},
     {"example_expert", SH_KIND_EXPERT, "expert", R"({"lean": 0.9})"},
     {"example_risk", SH_KIND_RISK, "risk", R"({"min_confidence": "high"})"},

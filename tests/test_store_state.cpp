@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "events/event_gate.h"
 #include "events/output_digest.h"
 #include "store/snapshot_codec.h"
 #include "store/state_store.h"
@@ -426,4 +427,48 @@ TEST_CASE("committed snapshot rows feed the output digest deterministically", "[
   CHECK(da.hex_digest() == db.hex_digest());
   REQUIRE(da.streams().size() == 1);
   CHECK(da.streams()[0].name == "features_snapshot");
+}
+
+TEST_CASE("event seq and gate state resume after a restart from the minute's txn", "[store]") {
+  TempDir tmp;
+  EventGateConfig cfg;  // defaults: 15 min cooldown
+  {
+    auto store = open_store(tmp.path);
+    uint64_t last = 99;
+    REQUIRE(store->last_seq(&last).ok());
+    CHECK(last == 0);  // fresh store
+    EventGate gate(cfg, last + 1);
+    EventCandidate c;
+    c.symbol = "BTCUSDT";
+    c.hit_class = "return_spike";
+    c.minute_ts_ns = kT0;
+    c.score = 70;
+    GateDecision d = gate.offer(c);
+    REQUIRE(d.published());
+    MinuteWrite m = make_minute(kT0, {"BTCUSDT"}, 1);
+    m.events.push_back(d.record);
+    const std::string saved = gate.save_state();
+    REQUIRE(store
+                ->write_minute(m, [&](StateTxn& txn) {
+                  return txn.put(StateDb::kMeta, "event_gate_state", saved);
+                })
+                .ok());
+  }
+  auto store = open_store(tmp.path);
+  uint64_t last = 0;
+  REQUIRE(store->last_seq(&last).ok());
+  CHECK(last == 1);
+  EventGate gate(cfg, last + 1);
+  StateTxn txn;
+  REQUIRE(store->begin_read(&txn).ok());
+  std::string saved;
+  REQUIRE(txn.get(StateDb::kMeta, "event_gate_state", &saved).ok());
+  REQUIRE(gate.restore_state(saved).ok());
+  EventCandidate c;
+  c.symbol = "BTCUSDT";
+  c.hit_class = "return_spike";
+  c.minute_ts_ns = kT0 + 10 * kMinuteNs;
+  CHECK(gate.offer(c).reason == SuppressReason::kCooldown);  // not re-published
+  c.symbol = "ETHUSDT";
+  CHECK(gate.offer(c).record.seq == 2);
 }

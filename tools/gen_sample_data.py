@@ -36,10 +36,12 @@ def main():
         base = START_NS + m * 60 * 10**9
         for sym in SYMBOLS:
             kind = SPIKES.get((sym, m))
-            vol = VOL[sym] * (6.0 if kind == "return" else 1.0)
+            vol = VOL[sym]
             n_trades = rng.randint(4, 12) * (8 if kind == "volume" else 1)
             spread_bps = SPREAD_BPS[sym] * (40.0 if kind == "spread" else 1.0)
             drift = vol * rng.gauss(0, 1) / math.sqrt(n_trades)
+            if kind == "return":
+                price[sym] *= math.exp(25 * VOL[sym] * (1 if rng.random() < 0.5 else -1))
             for i in range(n_trades):
                 ts = base + int((i + rng.random()) * 60 * 10**9 / n_trades)
                 price[sym] *= math.exp(drift + vol * 0.3 * rng.gauss(0, 1) / math.sqrt(n_trades))
@@ -48,9 +50,14 @@ def main():
                 recv = ts + rng.randint(5, 80) * 10**6
                 trades.append((ts, sym, fmt(price[sym]), fmt(size), side, trade_id, recv))
                 trade_id += 1
+            # Six quotes a minute; the last within 2 s of the close, so the book
+            # is fresh at close (the runbook's DQ >= 95% ok on majors).
             for q in range(6):
-                ts = base + q * 10 * 10**9 + rng.randint(0, 9 * 10**9)
-                half = price[sym] * spread_bps / 2e4
+                half = price[sym] * spread_bps * rng.uniform(0.8, 1.2) / 2e4
+                if q < 5:
+                    ts = base + q * 10 * 10**9 + rng.randint(0, 9 * 10**9)
+                else:
+                    ts = base + 58 * 10**9 + rng.randint(0, 10**9 + 900 * 10**6)
                 bid, ask = price[sym] - half, price[sym] + half
                 quotes.append((ts, sym, fmt(bid), fmt(rng.uniform(1, 5)), fmt(ask),
                                fmt(rng.uniform(1, 5)), ts + rng.randint(5, 60) * 10**6))

@@ -46,7 +46,9 @@ class AppendOnlyTable {
   }
 
   // Makes the slot returned by append_slot() visible to readers. Writer only.
-  void publish() { size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+  void publish() {
+    size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
 
  private:
   std::array<std::atomic<T*>, kMaxChunks> chunks_{};

@@ -24,28 +24,28 @@ class UsageError : public std::runtime_error {
 
 po::options_description global_options() {
   po::options_description o("Options");
-  o.add_options()
-      ("help,h", "print this help and exit")
-      ("version", "print the host version and plugin ABI version and exit")
-      ("config,c", po::value<std::string>()->value_name("FILE"),
-       "YAML config (default: the embedded config/default.yaml, paths relative to the cwd)")
-      ("validate-config", "find every plugin, validate every component's config and create "
-                          "each instance, then exit")
-      ("list-plugins", "list every plugin file in the plugin dirs and exit")
-      ("json", "with --list-plugins: print JSON")
-      ("plugin-dir", po::value<std::vector<std::string>>()->composing()->value_name("DIR"),
-       "plugin directory, repeatable (replaces host.plugin_dirs)")
-      ("log-format", po::value<std::string>()->value_name("text|json"),
-       "log format (overrides host.log.format)")
-      ("log-level", po::value<std::string>()->value_name("LEVEL"),
-       "trace|debug|info|warn|error|critical|off (overrides host.log.level)");
+  o.add_options()("help,h", "print this help and exit")(
+      "version", "print the host version and plugin ABI version and exit")(
+      "config,c", po::value<std::string>()->value_name("FILE"),
+      "YAML config (default: the embedded config/default.yaml, paths relative to the cwd)")(
+      "validate-config",
+      "find every plugin, validate every component's config and create "
+      "each instance, then exit")("list-plugins",
+                                  "list every plugin file in the plugin dirs and exit")(
+      "json", "with --list-plugins: print JSON")(
+      "plugin-dir", po::value<std::vector<std::string>>()->composing()->value_name("DIR"),
+      "plugin directory, repeatable (replaces host.plugin_dirs)")(
+      "log-format", po::value<std::string>()->value_name("text|json"),
+      "log format (overrides host.log.format)")(
+      "log-level", po::value<std::string>()->value_name("LEVEL"),
+      "trace|debug|info|warn|error|critical|off (overrides host.log.level)");
   return o;
 }
 
 po::options_description positional_options() {
   po::options_description o;
-  o.add_options()("command", po::value<std::string>())(
-      "args", po::value<std::vector<std::string>>());
+  o.add_options()("command", po::value<std::string>())("args",
+                                                       po::value<std::vector<std::string>>());
   return o;
 }
 
@@ -65,8 +65,8 @@ void print_help(std::ostream& out, const std::vector<Subcommand>& subcommands,
   size_t width = 0;
   for (const auto& s : subcommands) width = std::max(width, std::string(s.usage).size());
   for (const auto& s : subcommands) {
-    out << "  " << s.usage << std::string(width - std::string(s.usage).size() + 2, ' ')
-        << s.summary << (std::string(s.name) == "run" ? " (default)" : "") << "\n";
+    out << "  " << s.usage << std::string(width - std::string(s.usage).size() + 2, ' ') << s.summary
+        << "\n";
   }
   out << "\n" << global_options();
   if (selected && selected->add_options) {
@@ -87,9 +87,9 @@ CliOptions parse(int argc, const char* const argv[], const std::vector<Subcomman
   CliOptions opts;
   // Pass 1 finds the subcommand; its own options are not known yet.
   po::variables_map vm1;
-  po::store(po::command_line_parser(argc, argv).options(first).positional(pos)
-                .allow_unregistered().run(),
-            vm1);
+  po::store(
+      po::command_line_parser(argc, argv).options(first).positional(pos).allow_unregistered().run(),
+      vm1);
   if (vm1.count("command")) opts.command = vm1["command"].as<std::string>();
   *selected = find_subcommand(subcommands, opts.command);
   const bool asked_help = vm1.count("help") || vm1.count("version");
@@ -130,8 +130,11 @@ CliOptions parse(int argc, const char* const argv[], const std::vector<Subcomman
     static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     bool ok = false;
     for (const char* l : kLevels) ok = ok || opts.log_level == l;
-    if (!ok) throw UsageError("--log-level must be one of trace, debug, info, warn, error, "
-                              "critical, off, not '" + opts.log_level + "'");
+    if (!ok)
+      throw UsageError(
+          "--log-level must be one of trace, debug, info, warn, error, "
+          "critical, off, not '" +
+          opts.log_level + "'");
   }
   if (opts.json && !opts.list_plugins) throw UsageError("--json only applies to --list-plugins");
   if (opts.validate_config && opts.list_plugins) {

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <boost/program_options.hpp>
-
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -35,7 +34,7 @@ struct CliOptions {
 struct Subcommand {
   const char* name;
   const char* usage;    // e.g. "config history [N]"
-  const char* summary;  // one line
+  const char* summary;  // one line (say "(the default)" for run)
   // Declares the subcommand's own options; nullptr when it has none.
   void (*add_options)(boost::program_options::options_description& options);
   // Runs with the loaded config (logging already set up); returns the exit code.

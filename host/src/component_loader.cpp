@@ -53,13 +53,13 @@ std::shared_ptr<const PluginLibrary> resolve_plugin(const HostConfig& config,
   if (!component.plugin_path.empty()) {
     const CatalogEntry* e = catalog.entry_for(component.plugin_path);
     if (e == nullptr) {
-      *error = config.message_at(plugin_node, label(component) + ": " +
-                                                  component.plugin_path.string() + ": not scanned");
+      *error = config.message_at(
+          plugin_node, label(component) + ": " + component.plugin_path.string() + ": not scanned");
       return nullptr;
     }
     if (!e->library) {
-      *error = config.message_at(plugin_node, label(component) + ": " + e->path.string() + ": " +
-                                                  e->status);
+      *error = config.message_at(plugin_node,
+                                 label(component) + ": " + e->path.string() + ": " + e->status);
       return nullptr;
     }
     lib = e->library;
@@ -93,8 +93,8 @@ PluginInstance::Created load_component(const HostConfig& config, const Component
   // Validated here as well as in create() so the error points at the field's line.
   if (auto err = lib->schema().validate(component.config)) {
     const YAML::Node at = has_config ? node_at(component.config_node, err->path) : component.node;
-    out.error = config.message_at(at, label(component) + " (plugin " + lib->name() + "): " +
-                                          err->to_string("config"));
+    out.error = config.message_at(
+        at, label(component) + " (plugin " + lib->name() + "): " + err->to_string("config"));
     return out;
   }
   out = PluginInstance::create(component.name, lib, component.config, runtime);

@@ -2,8 +2,9 @@
 //
 // Every error is one line that starts with the config location of the
 // problem, e.g.
-//   cfg.yaml:12:18: component 'spike' (plugin zscore_spike): config.threshold: expected number, got string
-//   cfg.yaml:20:13: component 'spike' is listed under risk: but plugin 'zscore_spike' is a detector
+//   cfg.yaml:12:18: component 'spike' (plugin zscore_spike): config.threshold: expected number, got
+//   string cfg.yaml:20:13: component 'spike' is listed under risk: but plugin 'zscore_spike' is a
+//   detector
 #pragma once
 
 #include <memory>

@@ -21,8 +21,7 @@ std::string sha256_hex(const std::string& bytes);
 // rewritten during the copy never ends up under another content's name. An
 // existing target is kept as is (same name, same content). The copy is written
 // to a temporary name and renamed, so a reader never sees a partial file.
-std::optional<std::filesystem::path> copy_to_content_addressed(const std::filesystem::path& path,
-                                                               const std::filesystem::path& cache_dir,
-                                                               std::string* error);
+std::optional<std::filesystem::path> copy_to_content_addressed(
+    const std::filesystem::path& path, const std::filesystem::path& cache_dir, std::string* error);
 
 }  // namespace sh::host

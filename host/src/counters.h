@@ -41,9 +41,9 @@ class CounterRegistry {
   static constexpr size_t kMaxChunks = 4096;
 
   mutable std::mutex mu_;
-  std::unordered_map<std::string, uint32_t> ids_;                       // guarded by mu_
-  AppendOnlyTable<std::string, kChunk, kMaxChunks> names_;              // appended under mu_
-  AppendOnlyTable<std::atomic<int64_t>, kChunk, kMaxChunks> values_;    // appended under mu_
+  std::unordered_map<std::string, uint32_t> ids_;                     // guarded by mu_
+  AppendOnlyTable<std::string, kChunk, kMaxChunks> names_;            // appended under mu_
+  AppendOnlyTable<std::atomic<int64_t>, kChunk, kMaxChunks> values_;  // appended under mu_
 };
 
 }  // namespace sh::host

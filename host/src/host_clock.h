@@ -16,7 +16,9 @@ class HostClock {
 
   explicit HostClock(Mode mode = Mode::kWall) : virtual_(mode == Mode::kVirtual) {}
 
-  Mode mode() const { return virtual_.load(std::memory_order_relaxed) ? Mode::kVirtual : Mode::kWall; }
+  Mode mode() const {
+    return virtual_.load(std::memory_order_relaxed) ? Mode::kVirtual : Mode::kWall;
+  }
   // Switches to virtual mode at ts_ns.
   void set_virtual_ns(int64_t ts_ns) {
     virtual_ns_.store(ts_ns, std::memory_order_relaxed);

@@ -1,7 +1,6 @@
 #include "host_config.h"
 
 #include <boost/dll/runtime_symbol_info.hpp>
-
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -23,7 +22,8 @@ bool valid_component_name(const std::string& s) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -36,11 +36,16 @@ std::string join(const std::vector<std::string>& items) {
 
 const char* run_mode_name(RunMode mode) {
   switch (mode) {
-    case RunMode::kDryRun: return "dry-run";
-    case RunMode::kShadow: return "shadow";
-    case RunMode::kCanary: return "canary";
-    case RunMode::kProduction: return "production";
-    case RunMode::kReplay: return "replay";
+    case RunMode::kDryRun:
+      return "dry-run";
+    case RunMode::kShadow:
+      return "shadow";
+    case RunMode::kCanary:
+      return "canary";
+    case RunMode::kProduction:
+      return "production";
+    case RunMode::kReplay:
+      return "replay";
   }
   return "";
 }
@@ -102,6 +107,7 @@ HostConfig HostConfig::load_string(const std::string& yaml, const std::string& s
 
   try {
     const YAML::Node& root = c.root_;
+    require_unique_keys(root, c.source_);
     c.parse_host(root["host"]);
     c.parse_components("providers", SH_KIND_PROVIDER, &c.providers_);
     c.parse_components("detectors", SH_KIND_DETECTOR, &c.detectors_);
@@ -148,6 +154,7 @@ void HostConfig::parse_host(const YAML::Node& host) {
 
   if (host.IsDefined() && !host.IsNull()) {
     if (!host.IsMap()) src.fail(host, "host: expected a mapping");
+    require_unique_keys(host, src);
     static const std::vector<std::string> kKeys = {"mode",      "plugin_dirs", "rule_dirs",
                                                    "state_dir", "output_dir",  "log"};
     for (const auto& kv : host) {
@@ -155,12 +162,19 @@ void HostConfig::parse_host(const YAML::Node& host) {
       const YAML::Node& v = kv.second;
       if (key == "mode") {
         const std::string m = scalar(v, "host.mode");
-        if (m == "dry-run") mode_ = RunMode::kDryRun;
-        else if (m == "shadow") mode_ = RunMode::kShadow;
-        else if (m == "canary") mode_ = RunMode::kCanary;
-        else if (m == "production") mode_ = RunMode::kProduction;
-        else if (m == "replay") mode_ = RunMode::kReplay;
-        else src.fail(v, "host.mode: unknown mode '" + m + "' (expected dry-run, shadow, canary, production or replay)");
+        if (m == "dry-run")
+          mode_ = RunMode::kDryRun;
+        else if (m == "shadow")
+          mode_ = RunMode::kShadow;
+        else if (m == "canary")
+          mode_ = RunMode::kCanary;
+        else if (m == "production")
+          mode_ = RunMode::kProduction;
+        else if (m == "replay")
+          mode_ = RunMode::kReplay;
+        else
+          src.fail(v, "host.mode: unknown mode '" + m +
+                          "' (expected dry-run, shadow, canary, production or replay)");
       } else if (key == "plugin_dirs") {
         plugin_dirs_ = path_list(v, "host.plugin_dirs");
         plugin_dirs_set = true;
@@ -173,29 +187,35 @@ void HostConfig::parse_host(const YAML::Node& host) {
       } else if (key == "log") {
         if (v.IsNull()) continue;
         if (!v.IsMap()) src.fail(v, "host.log: expected a mapping");
+        require_unique_keys(v, src);
         for (const auto& lkv : v) {
           const std::string lkey = lkv.first.Scalar();
           const YAML::Node& lv = lkv.second;
           if (lkey == "level") {
             log_.level = scalar(lv, "host.log.level");
-            static const std::vector<std::string> kLevels = {"trace", "debug", "info",    "warn",
+            static const std::vector<std::string> kLevels = {"trace", "debug",    "info", "warn",
                                                              "error", "critical", "off"};
             bool ok = false;
             for (const auto& l : kLevels) ok = ok || l == log_.level;
-            if (!ok) src.fail(lv, "host.log.level: unknown level '" + log_.level + "' (expected one of: " + join(kLevels) + ")");
+            if (!ok)
+              src.fail(lv, "host.log.level: unknown level '" + log_.level +
+                               "' (expected one of: " + join(kLevels) + ")");
           } else if (lkey == "format") {
             log_.format = scalar(lv, "host.log.format");
             if (log_.format != "text" && log_.format != "json") {
-              src.fail(lv, "host.log.format: unknown format '" + log_.format + "' (expected text or json)");
+              src.fail(lv, "host.log.format: unknown format '" + log_.format +
+                               "' (expected text or json)");
             }
           } else if (lkey == "file") {
             log_.file = src.resolve(scalar(lv, "host.log.file"));
           } else {
-            src.fail(lkv.first, "unknown key '" + lkey + "' in host.log (expected one of: level, format, file)");
+            src.fail(lkv.first, "unknown key '" + lkey +
+                                    "' in host.log (expected one of: level, format, file)");
           }
         }
       } else {
-        src.fail(kv.first, "unknown key '" + key + "' in host: (expected one of: " + join(kKeys) + ")");
+        src.fail(kv.first,
+                 "unknown key '" + key + "' in host: (expected one of: " + join(kKeys) + ")");
       }
     }
   }
@@ -209,12 +229,15 @@ void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
   const YAML::Node list = root[section];
   if (!list.IsDefined() || list.IsNull()) return;
   if (!list.IsSequence()) {
-    src.fail(list, std::string(section) + ": expected a list of components ({name, plugin, config})");
+    src.fail(list,
+             std::string(section) + ": expected a list of components ({name, plugin, config})");
   }
   for (const auto& entry : list) {
     if (!entry.IsMap()) {
-      src.fail(entry, std::string(section) + ": each component is a mapping with name, plugin and config");
+      src.fail(entry,
+               std::string(section) + ": each component is a mapping with name, plugin and config");
     }
+    require_unique_keys(entry, src);
     ComponentConfig comp;
     comp.kind = kind;
     comp.node.reset(entry);
@@ -249,7 +272,8 @@ void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
       }
     }
     if (!has_name) src.fail(entry, std::string(section) + ": component has no name");
-    if (!has_plugin) src.fail(entry, std::string(section) + ": component '" + comp.name + "' has no plugin");
+    if (!has_plugin)
+      src.fail(entry, std::string(section) + ": component '" + comp.name + "' has no plugin");
     out->push_back(std::move(comp));
   }
 }

@@ -8,11 +8,10 @@
 #pragma once
 
 #include <strategy_host/abi.h>
-
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

@@ -5,14 +5,18 @@
 
 #include "cli.h"
 #include "main_job.h"
+#include "run_command.h"
 
 namespace {
 
 // Subcommands: one entry each. The first positional argument selects one;
 // "run" is the default.
 const std::vector<sh::host::Subcommand> kSubcommands = {
-    {"run", "run", "load the config's components and run the pipeline", nullptr,
-     &sh::host::run_main_job},
+    {"run", "run", "run the conveyor on the config's providers (the default)", nullptr,
+     &sh::host::run_pipeline_job},
+    {"snapshot", "snapshot --symbol S [--from T] [--to T] [--format csv|jsonl]",
+     "export stored feature rows (features_snapshot) from the state dir",
+     &sh::host::add_snapshot_options, &sh::host::run_snapshot_command},
 };
 
 }  // namespace

@@ -75,7 +75,6 @@ void parse_conveyor(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& 
 }
 
 void parse_events(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& out) {
-  if (!s) return;
   if (!s.IsMap()) throw ConfigError(cfg.message_at(s, "events: expected a map"));
   nlohmann::json j = nlohmann::json::object();
   for (const auto& kv : s) {
@@ -105,7 +104,7 @@ void parse_sinks(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& out
 
 void parse_redis(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& out) {
   check_keys(cfg, s, "redis", {"host", "port", "timeout_ms"});
-  if (!s || s.IsNull()) return;
+  if (s.IsNull()) return;
   out.redis.enabled = true;
   out.redis.host = get_or<std::string>(cfg, s, "host", out.redis.host);
   out.redis.port = get_or<int>(cfg, s, "port", out.redis.port);
@@ -115,21 +114,28 @@ void parse_redis(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& out
   }
 }
 
+// The section, or an empty map when absent (a missing key on a const node is
+// an invalid node that throws when indexed).
+YAML::Node section(const YAML::Node& root, const char* key) {
+  if (root.IsMap() && root[key]) return root[key];
+  return YAML::Node(YAML::NodeType::Map);
+}
+
 }  // namespace
 
 PipelineConfig parse_pipeline_config(const HostConfig& config, HostRuntime& runtime) {
   PipelineConfig out;
   out.mode = config.mode();
   const YAML::Node& root = config.root();
-  parse_conveyor(config, root["conveyor"], out, runtime);
-  parse_events(config, root["events"], out);
-  parse_sinks(config, root["sinks"], out);
-  parse_redis(config, root["redis"], out);
-  const YAML::Node state = root["state"];
+  parse_conveyor(config, section(root, "conveyor"), out, runtime);
+  parse_events(config, section(root, "events"), out);
+  parse_sinks(config, section(root, "sinks"), out);
+  if (root.IsMap() && root["redis"]) parse_redis(config, root["redis"], out);
+  const YAML::Node state = section(root, "state");
   check_keys(config, state, "state", {"map_size_mb"});
   out.state_map_size_bytes = get_or<uint64_t>(config, state, "map_size_mb", out.state_map_size_bytes >> 20) << 20;
   if (!out.sinks.redis_stream.empty() && !out.redis.enabled) {
-    throw ConfigError(config.message_at(root["sinks"]["redis_stream"],
+    throw ConfigError(config.message_at(section(root, "sinks")["redis_stream"],
                                         "sinks.redis_stream needs a redis: section"));
   }
   return out;

@@ -25,16 +25,26 @@ void destroy_quietly(const sh_plugin_descriptor& d, void* instance) {
 
 std::string abi_status_name(sh_status status) {
   switch (status) {
-    case SH_OK: return "SH_OK";
-    case SH_ERR_INVALID_ARGUMENT: return "SH_ERR_INVALID_ARGUMENT";
-    case SH_ERR_CONFIG: return "SH_ERR_CONFIG";
-    case SH_ERR_INTERNAL: return "SH_ERR_INTERNAL";
-    case SH_ERR_UNSUPPORTED: return "SH_ERR_UNSUPPORTED";
-    case SH_END_OF_DATA: return "SH_END_OF_DATA";
-    case SH_WOULD_BLOCK: return "SH_WOULD_BLOCK";
-    case SH_ERR_EXCEPTION: return "SH_ERR_EXCEPTION";
-    case SH_ERR_HOST: return "SH_ERR_HOST";
-    default: return "status " + std::to_string(status);
+    case SH_OK:
+      return "SH_OK";
+    case SH_ERR_INVALID_ARGUMENT:
+      return "SH_ERR_INVALID_ARGUMENT";
+    case SH_ERR_CONFIG:
+      return "SH_ERR_CONFIG";
+    case SH_ERR_INTERNAL:
+      return "SH_ERR_INTERNAL";
+    case SH_ERR_UNSUPPORTED:
+      return "SH_ERR_UNSUPPORTED";
+    case SH_END_OF_DATA:
+      return "SH_END_OF_DATA";
+    case SH_WOULD_BLOCK:
+      return "SH_WOULD_BLOCK";
+    case SH_ERR_EXCEPTION:
+      return "SH_ERR_EXCEPTION";
+    case SH_ERR_HOST:
+      return "SH_ERR_HOST";
+    default:
+      return "status " + std::to_string(status);
   }
 }
 
@@ -44,11 +54,20 @@ PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library,
   const sh_plugin_descriptor& d = library_->descriptor();
   // The library validated that the table of its kind and its function exist.
   switch (d.kind) {
-    case SH_KIND_PROVIDER: poll_ = d.provider->poll; break;
-    case SH_KIND_DETECTOR: detect_ = d.detector->detect; break;
-    case SH_KIND_EXPERT: expert_ = d.expert->evaluate; break;
-    case SH_KIND_RISK: risk_ = d.risk->evaluate; break;
-    default: break;
+    case SH_KIND_PROVIDER:
+      poll_ = d.provider->poll;
+      break;
+    case SH_KIND_DETECTOR:
+      detect_ = d.detector->detect;
+      break;
+    case SH_KIND_EXPERT:
+      expert_ = d.expert->evaluate;
+      break;
+    case SH_KIND_RISK:
+      risk_ = d.risk->evaluate;
+      break;
+    default:
+      break;
   }
 }
 
@@ -118,8 +137,8 @@ std::string PluginInstance::set_config(const nlohmann::json& config) {
   }
   sh_status rc = SH_ERR_INTERNAL;
   try {
-    rc = d.set_config(instance_,
-                      config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    rc = d.set_config(
+        instance_, config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } catch (...) {
     escaped();
     return std::string("set_config failed: ") + kEscaped;

@@ -10,9 +10,8 @@
 
 #include <strategy_host/abi.h>
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "host_services.h"

@@ -86,11 +86,16 @@ std::string check_descriptor(const sh_plugin_descriptor& d) {
 
 const char* kind_name(sh_plugin_kind kind) {
   switch (kind) {
-    case SH_KIND_PROVIDER: return "provider";
-    case SH_KIND_DETECTOR: return "detector";
-    case SH_KIND_EXPERT: return "expert";
-    case SH_KIND_RISK: return "risk";
-    default: return "";
+    case SH_KIND_PROVIDER:
+      return "provider";
+    case SH_KIND_DETECTOR:
+      return "detector";
+    case SH_KIND_EXPERT:
+      return "expert";
+    case SH_KIND_RISK:
+      return "risk";
+    default:
+      return "";
   }
 }
 

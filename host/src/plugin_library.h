@@ -10,7 +10,6 @@
 #include <strategy_host/abi.h>
 
 #include <boost/dll/shared_library.hpp>
-
 #include <filesystem>
 #include <memory>
 #include <string>

@@ -1,13 +1,12 @@
 #include "schema_validator.h"
 
+#include <cctype>
+#include <exception>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
-
-#include <cctype>
-#include <exception>
 
 namespace sh::host {
 
@@ -21,15 +20,23 @@ namespace {
 
 std::string type_name(const json& v) {
   switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "boolean";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "boolean";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "integer";
-    case json::value_t::number_float: return "number";
-    case json::value_t::string: return "string";
-    case json::value_t::array: return "array";
-    case json::value_t::object: return "object";
-    default: return "value";
+    case json::value_t::number_unsigned:
+      return "integer";
+    case json::value_t::number_float:
+      return "number";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::array:
+      return "array";
+    case json::value_t::object:
+      return "object";
+    default:
+      return "value";
   }
 }
 
@@ -133,7 +140,8 @@ std::string reason_for(const std::string& description, const json* schema_node, 
       return "must be one of " + dump_value((*schema_node)["enum"]) + ", got " + dump_value(*value);
     }
   }
-  static const char kUnknown[] = "could not be validated using 'properties' or 'additionalProperties' constraints: '";
+  static const char kUnknown[] =
+      "could not be validated using 'properties' or 'additionalProperties' constraints: '";
   const auto pos = description.find(kUnknown);
   if (pos != std::string::npos) {
     std::string key = description.substr(pos + sizeof(kUnknown) - 1);
@@ -141,7 +149,8 @@ std::string reason_for(const std::string& description, const json* schema_node, 
     if (end != std::string::npos) key.resize(end);
     path->push_back({key, -1});
     std::string allowed;
-    if (schema_node && schema_node->contains("properties") && (*schema_node)["properties"].is_object()) {
+    if (schema_node && schema_node->contains("properties") &&
+        (*schema_node)["properties"].is_object()) {
       for (const auto& item : (*schema_node)["properties"].items()) {
         allowed += allowed.empty() ? "" : ", ";
         allowed += item.key();
@@ -223,7 +232,8 @@ std::optional<SchemaError> SchemaValidator::validate(const json& value) const {
   const json* s = &schema_;
   for (size_t i = 1; i < best->context.size(); ++i) {
     std::string seg = best->context[i];
-    if (seg.size() >= 2 && seg.front() == '[' && seg.back() == ']') seg = seg.substr(1, seg.size() - 2);
+    if (seg.size() >= 2 && seg.front() == '[' && seg.back() == ']')
+      seg = seg.substr(1, seg.size() - 2);
     JsonPathElem elem{seg, -1};
     if (v && v->is_array()) {
       try {

@@ -3,9 +3,8 @@
 // as one line naming the field: "config.threshold: expected number, got string".
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>

@@ -89,6 +89,16 @@ json plain_scalar_to_json(const std::string& s) {
   return json(s);
 }
 
+void require_unique_keys(const YAML::Node& map, const ConfigSource& source) {
+  if (!map.IsMap()) return;
+  std::set<std::string> seen;
+  for (const auto& kv : map) {
+    if (kv.first.IsScalar() && !seen.insert(kv.first.Scalar()).second) {
+      source.fail(kv.first, "duplicate key '" + kv.first.Scalar() + "'");
+    }
+  }
+}
+
 json yaml_to_json(const YAML::Node& node, const ConfigSource& source) {
   switch (node.Type()) {
     case YAML::NodeType::Undefined:

@@ -6,8 +6,9 @@
 // string. "on"/"yes" stay strings (no YAML 1.1 surprises).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+
+#include <nlohmann/json.hpp>
 
 #include "config_source.h"
 
@@ -15,6 +16,10 @@ namespace sh::host {
 
 // Throws ConfigError naming FILE:LINE:COL on a duplicate or non-scalar key.
 nlohmann::json yaml_to_json(const YAML::Node& node, const ConfigSource& source);
+
+// Throws ConfigError naming FILE:LINE:COL of the second occurrence when a
+// mapping repeats a key (yaml-cpp keeps both and lookups see the first).
+void require_unique_keys(const YAML::Node& map, const ConfigSource& source);
 
 // The typed JSON value of one plain scalar, by the rules above.
 nlohmann::json plain_scalar_to_json(const std::string& text);

@@ -31,7 +31,8 @@ class GoodDetector : public sh::Detector {
               const sh::HitSink& out) override {
     for (const auto& r : rows) {
       host().add(rows_);
-      if (r.z_ret >= threshold_) out.emit(r.symbol, r.minute_ts_ns, 100, "spike", r.z_ret, threshold_);
+      if (r.z_ret >= threshold_)
+        out.emit(r.symbol, r.minute_ts_ns, 100, "spike", r.z_ret, threshold_);
     }
   }
 

@@ -2,7 +2,6 @@
 // symbols it is given (interned through the host), stamped with the host
 // clock, then reports end of data.
 #include <strategy_host/plugin.hpp>
-
 #include <string>
 #include <vector>
 
@@ -21,8 +20,11 @@ class GoodProvider : public sh::Provider {
   })";
 
   GoodProvider(const sh::Host& host, const sh::Json& config)
-      : sh::Provider(host), left_(config.at("count").get<int>()), emitted_(host.counter("emitted")) {
-    for (const auto& s : config.at("symbols")) symbols_.push_back(host.intern(s.get<std::string>()));
+      : sh::Provider(host),
+        left_(config.at("count").get<int>()),
+        emitted_(host.counter("emitted")) {
+    for (const auto& s : config.at("symbols"))
+      symbols_.push_back(host.intern(s.get<std::string>()));
   }
 
   sh_status poll(const sh::EventSink& sink, uint32_t max_events) override {

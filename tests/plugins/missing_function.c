@@ -3,7 +3,7 @@
 
 static const sh_detector_api kApi = {sizeof(sh_detector_api), NULL};
 
-SH_PLUGIN_EXPORT const sh_plugin_descriptor *sh_plugin_entry(void) {
+SH_PLUGIN_EXPORT const sh_plugin_descriptor* sh_plugin_entry(void) {
   static sh_plugin_descriptor d;
   d = raw_detector_descriptor("missing_function", &kApi);
   return &d;

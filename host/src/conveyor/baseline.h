@@ -22,9 +22,10 @@ namespace sh::host {
 // window's std is 0 (a constant feature cannot be normalised). NaN inputs are
 // scored NaN and not added.
 //
-// Cost: O(log n) rank by binary search in a sorted copy of the window; the
-// sorted copy is updated by one memmove over the values between the evicted
-// and the inserted key. Mean and sum of squared deviations are updated in
+// Cost: O(log n) rank by binary search in a sorted copy of the window (one
+// search for x, which also gives its insert position, one for the evicted
+// value); the sorted copy is updated by one memmove over the keys between the
+// evicted and the inserted one. Mean and sum of squared deviations are updated in
 // O(1) and recomputed exactly from the window every `window` evictions, so
 // rounding drift stays bounded. Memory: 2 * window doubles, reserved up front;
 // nothing is allocated after construction.
@@ -46,7 +47,8 @@ class RollingBaseline {
   size_t heap_bytes() const;
 
  private:
-  void add(double x);
+  // Adds x (rank key k) given i_new = number of window keys <= k.
+  void add(double x, double k, size_t i_new);
   double key(double x) const;
   void recompute_moments();
 

@@ -47,8 +47,10 @@ std::string Conveyor::validate(const ConveyorConfig& c) {
   if (c.bar_interval_ns <= 0) return "bar_interval_ns must be > 0";
   if (c.bar_interval_ns >= kMaxEventNs / 4) return "bar_interval_ns is too large";
   if (c.lateness_ns < 0) return "lateness_ns must be >= 0";
-  if (c.lateness_ns / c.bar_interval_ns > 1000) {
-    return "lateness_ns may span at most 1000 intervals";
+  // Each symbol keeps lateness / interval + 2 bar slots (~200 bytes each);
+  // 60 intervals keeps that well inside the 64 KiB per-symbol budget.
+  if (c.lateness_ns / c.bar_interval_ns > 60) {
+    return "lateness_ns may span at most 60 bar intervals";
   }
   if (c.baseline_window < 2) return "baseline_window must be >= 2";
   if (c.baseline_warmup > c.baseline_window) {

@@ -249,8 +249,9 @@ VmCall dry_run(RuleVm& vm, RuleKind kind) {
     case RuleKind::Detector: {
       SampleRows s = sample_rows();
       std::vector<LuaHitOut> hits;
+      uint32_t n_hits = 0;
       return vm.run_detect(s.rows.data(), static_cast<uint32_t>(s.rows.size()),
-                           sizeof(sh_feature_row), s.ctx, &hits);
+                           sizeof(sh_feature_row), s.ctx, &hits, &n_hits);
     }
     case RuleKind::Router: {
       std::vector<sh_evidence> ev = sample_evidence();
@@ -365,7 +366,8 @@ std::unique_ptr<LuaRule> LuaRule::load(const LuaRuleConfig& config, std::string*
 
 void LuaRule::commit(LuaRuleCandidatePtr candidate) {
   if (!candidate) return;
-  candidate->version = ++version_;
+  candidate->version = next_version_++;
+  version_ = candidate->version;
   path_ = candidate->path;
   content_hash_ = candidate->hash;
   if (current_) previous_ = std::move(current_);
@@ -427,6 +429,7 @@ sh_status LuaRule::run_with_policy(Attempt attempt) {
       current_ = std::move(previous_);
       path_ = current_->path;
       content_hash_ = current_->hash;
+      version_ = current_->version;
       ++stats_.rollbacks;
       report(SH_LOG_ERROR, "version " + std::to_string(failed_version) + " failed: " + r.error +
                                "; rolled back to version " + std::to_string(current_->version));
@@ -456,16 +459,17 @@ sh_status LuaRule::detect(const sh_feature_batch& batch, const sh_market_context
                                      sizeof(sh_market_context), null_context());
   const auto* row_bytes = static_cast<const unsigned char*>(rows);
   LuaRuleCandidate* served = nullptr;
+  uint32_t n_hits = 0;
   sh_status st = run_with_policy([&](LuaRuleCandidate& c) {
     served = &c;
-    return c.vm->run_detect(rows, batch.count, stride, ctx, &s.hits);
+    return c.vm->run_detect(rows, batch.count, stride, ctx, &s.hits, &n_hits);
   });
   if (st != SH_OK) return st;  // no hits from a failed batch
   stats_.rows += batch.count;
-  stats_.outputs += s.hits.size();
-  if (s.hits.empty()) return SH_OK;
-  s.abi_hits.resize(s.hits.size());
-  for (size_t k = 0; k < s.hits.size(); ++k) {
+  stats_.outputs += n_hits;
+  if (n_hits == 0) return SH_OK;
+  if (s.abi_hits.size() < n_hits) s.abi_hits.resize(n_hits);
+  for (size_t k = 0; k < n_hits; ++k) {
     const LuaHitOut& h = s.hits[k];
     const auto* row = reinterpret_cast<const sh_feature_row*>(row_bytes + static_cast<size_t>(h.row) * stride);
     sh_detector_hit& o = s.abi_hits[k];
@@ -478,8 +482,7 @@ sh_status LuaRule::detect(const sh_feature_batch& batch, const sh_market_context
     o.value = h.value;
     o.threshold = h.threshold;
   }
-  return sink.emit(sink.sink_ctx, s.abi_hits.data(), static_cast<uint32_t>(s.abi_hits.size()),
-                   sizeof(sh_detector_hit));
+  return sink.emit(sink.sink_ctx, s.abi_hits.data(), n_hits, sizeof(sh_detector_hit));
 }
 
 sh_status LuaRule::route(const sh_evidence_batch& evidence, const sh_market_context& context,

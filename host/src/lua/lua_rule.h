@@ -138,7 +138,8 @@ class LuaRule {
   std::string last_error_;
   std::string content_hash_;
   std::string path_;
-  uint64_t version_ = 0;
+  uint64_t version_ = 0;       // of the serving (or last served) version
+  uint64_t next_version_ = 1;  // handed to the next commit
   mutable LuaRuleStats stats_;
 };
 

@@ -144,7 +144,7 @@ bool instrument_rule_source(const std::string& src, const std::string& chunk_lab
       }
       auto is = [&](const char* kw) { return len == std::strlen(kw) && std::strncmp(w, kw, len) == 0; };
       if (is("do") || is("repeat")) {
-        ins.push_back({j, " __sh_tick(); "});
+        ins.push_back({j, " __sh_tick();"});
       } else if (is("goto")) {
         ins.push_back({i, "__sh_tick(); "});
       } else if (is("function")) {
@@ -156,7 +156,7 @@ bool instrument_rule_source(const std::string& src, const std::string& chunk_lab
     if (c == '(' && fn_header == 1) {
       fn_header = 2;
     } else if (c == ')' && fn_header == 2) {
-      ins.push_back({i + 1, " __sh_tick(); "});
+      ins.push_back({i + 1, " __sh_tick();"});
       fn_header = 0;
     }
     ++i;

@@ -21,7 +21,7 @@ inline constexpr const char* kReservedPrefix = "__sh_";
 //  - line 1 is prefixed with `local __sh_tick = ...; ` (the chunk is called
 //    with the tick function as its only argument, so the check is a local
 //    upvalue the rule cannot rebind);
-//  - ` __sh_tick(); ` is inserted right after every `do` keyword (the body of
+//  - ` __sh_tick();` is inserted right after every `do` keyword (the body of
 //    every `while`/`for` loop; a plain `do ... end` block ticks once, which is
 //    harmless), after every `repeat`, and after the closing `)` of every
 //    `function` parameter list;

@@ -52,6 +52,7 @@ struct RuleVm::AllocState {
   size_t limit = 0;        // refuse growth past this while `enforce`
   bool enforce = false;    // only during calls into rule code; host work is exempt
   LuaBudget* budget = nullptr;
+  const char* label = "";  // the rule file, for messages raised from the hook
 };
 
 namespace {
@@ -101,7 +102,18 @@ void rule_vm_count_hook(lua_State* L, lua_Debug*) {
   b->check_mark = 1e308;
   char msg[128];
   budget_message(*b, b->tripped, msg, sizeof msg);
-  luaL_error(L, "%s", msg);
+  // Name the innermost rule line on the stack (the hook may interrupt the
+  // prelude's own code, e.g. the tick function, which the operator never wrote).
+  lua_Debug ar;
+  for (int level = 0; lua_getstack(L, level, &ar); ++level) {
+    if (lua_getinfo(L, "Sl", &ar) && ar.source != nullptr && ar.source[0] == '@' &&
+        ar.currentline > 0) {
+      lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
+      lua_error(L);
+    }
+  }
+  lua_pushfstring(L, "%s: %s", a->label, msg);
+  lua_error(L);
 }
 
 // log(...)/print(...) in rules. Bounded per call so a rule cannot flood.
@@ -179,6 +191,7 @@ std::unique_ptr<RuleVm> RuleVm::create(const RuleVmOptions& options, std::string
   b.clock_every = kClockEveryTicks;
   vm->alloc_->limit = options.memory_limit_bytes;
   vm->alloc_->budget = vm->budget_.get();
+  vm->alloc_->label = vm->options_.label.c_str();
 
   // LuaJIT accepts a custom allocator only in GC64 builds (Debian's x86_64
   // 2.1 is one); elsewhere lua_newstate returns NULL and we say so.
@@ -328,7 +341,9 @@ const std::string& RuleVm::class_name(int32_t index) const {
 }
 
 VmCall RuleVm::run_detect(const void* rows, uint32_t count, uint32_t stride,
-                          const sh_market_context& ctx, std::vector<LuaHitOut>* hits) {
+                          const sh_market_context& ctx, std::vector<LuaHitOut>* hits,
+                          uint32_t* n_hits) {
+  *n_hits = 0;
   if (hits->size() < count) hits->resize(count);
   lua_rawgeti(L_, LUA_REGISTRYINDEX, refs_[kRunDetect]);
   lua_pushlightuserdata(L_, const_cast<void*>(rows));
@@ -337,15 +352,12 @@ VmCall RuleVm::run_detect(const void* rows, uint32_t count, uint32_t stride,
   lua_pushlightuserdata(L_, const_cast<sh_market_context*>(&ctx));
   lua_pushlightuserdata(L_, hits->data());
   VmCall r = protected_call(5, 2);
-  if (!r.ok) {
-    hits->clear();
-    return r;
-  }
-  const auto n_hits = static_cast<size_t>(lua_tonumber(L_, -2));
+  if (!r.ok) return r;
+  const auto n = static_cast<uint32_t>(lua_tonumber(L_, -2));
   const int n_classes = static_cast<int>(lua_tonumber(L_, -1));
   lua_pop(L_, 2);
   sync_class_names(n_classes);
-  hits->resize(std::min<size_t>(n_hits, count));
+  *n_hits = std::min(n, count);
   return r;
 }
 

@@ -107,10 +107,12 @@ class RuleVm {
   VmCall install(const std::string& source, const std::string& params_json);
 
   // Batch calls. Inputs are full-size, contiguous-by-stride ABI records (see
-  // the normalising copies in lua_rule.cpp). Outputs: `hits` (resized to the
-  // number of hits), `routes`/`verdicts` (count entries, pre-filled here).
+  // the normalising copies in lua_rule.cpp). Outputs: the first *n_hits
+  // entries of `hits` (a buffer grown to >= count, never shrunk, so a steady
+  // state allocates and clears nothing), `routes`/`verdicts` (count entries,
+  // pre-filled here). *n_hits is 0 when the call fails.
   VmCall run_detect(const void* rows, uint32_t count, uint32_t stride,
-                    const sh_market_context& ctx, std::vector<LuaHitOut>* hits);
+                    const sh_market_context& ctx, std::vector<LuaHitOut>* hits, uint32_t* n_hits);
   VmCall run_route(const void* evidence, uint32_t count, uint32_t stride,
                    const sh_market_context& ctx, std::vector<LuaRouteOut>* routes);
   VmCall run_check(const void* intents, uint32_t count, uint32_t stride,

@@ -333,7 +333,14 @@ Status StateStore::write_minute(const MinuteWrite& minute, const TxnHook& also) 
     return make_status(st.code(), "state store " + dir_ + ": " + what + " writing minute " +
                                       when + ": " + st.message());
   };
+  // Errors that already name the store: just add the minute.
+  auto with_minute = [&](const Status& st) {
+    return make_status(st.code(), st.message() + " (writing minute " + when + ")");
+  };
   // Validate everything before touching LMDB.
+  if (minute.minute_ts_ns < 0) {
+    return fail(Status::InvalidArgument("negative minute_ts_ns"), "bad minute");
+  }
   for (const SnapshotRow& r : minute.rows) {
     Status st = validate_snapshot_symbol(r.symbol);
     if (!st.ok()) return fail(st, "bad row");
@@ -344,7 +351,7 @@ Status StateStore::write_minute(const MinuteWrite& minute, const TxnHook& also) 
 
   StateTxn txn;
   Status st = begin_write(&txn);
-  if (!st.ok()) return fail(st, "begin");
+  if (!st.ok()) return with_minute(st);
 
   // Turns a failed LMDB call of this transaction into the minute's error.
   auto put_failed = [&](const Status& put_st) {
@@ -377,7 +384,7 @@ Status StateStore::write_minute(const MinuteWrite& minute, const TxnHook& also) 
 
   uint64_t last_seq = 0;
   st = meta_get_u64(txn, kMetaLastSeq, &last_seq);
-  if (!st.ok() && !st.is_not_found()) return fail(st, "read meta");
+  if (!st.ok() && !st.is_not_found()) return with_minute(st);
   bool seq_changed = false;
   for (const EventRecord& e : minute.events) {
     st = txn.put(StateDb::kEvents, be64(e.seq), format_event_json(e));
@@ -394,7 +401,7 @@ Status StateStore::write_minute(const MinuteWrite& minute, const TxnHook& also) 
 
   uint64_t last_minute = 0;
   st = meta_get_u64(txn, kMetaLastMinuteTsNs, &last_minute);
-  if (!st.ok() && !st.is_not_found()) return fail(st, "read meta");
+  if (!st.ok() && !st.is_not_found()) return with_minute(st);
   if (st.is_not_found() || static_cast<int64_t>(last_minute) < minute.minute_ts_ns) {
     st = meta_put_u64(txn, kMetaLastMinuteTsNs, static_cast<uint64_t>(minute.minute_ts_ns));
     if (!st.ok()) return put_failed(st);

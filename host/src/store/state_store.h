@@ -148,6 +148,7 @@ class StateStore {
   const std::string& dir() const { return dir_; }
   uint64_t map_size_bytes() const;
 
+  // Any transaction *txn still holds is aborted first.
   Status begin_read(StateTxn* txn) const;
   // One write transaction at a time; a second begin_write blocks until the
   // first ends (LMDB writer lock), so never nest them on one thread.
@@ -158,9 +159,9 @@ class StateStore {
   using TxnHook = std::function<Status(StateTxn&)>;
 
   // The minute close: in ONE transaction, UPSERT every row into
-  // features_snapshot, put every event into `events` (key = seq), raise
-  // meta.last_seq to the largest event seq, set meta.last_minute_ts_ns, run
-  // `also`, commit. All-or-nothing: on any error (bad row, map full, disk
+  // features_snapshot, put every event into `events` (key = big-endian seq,
+  // value = format_event_json), raise meta.last_seq to the largest event
+  // seq and meta.last_minute_ts_ns to minute_ts_ns, run `also`, commit. All-or-nothing: on any error (bad row, map full, disk
   // full, I/O) nothing of this minute is stored, earlier minutes are intact,
   // and the message says which minute failed and why, e.g.
   //   "state store /var/sh: map full writing minute 2024-01-02T00:05:00Z

@@ -324,13 +324,21 @@ bool FileSource::resolve_symbol(uint64_t line_no, int32_t& local) {
       log_.report(line_no, BadRow::kUnknownSymbol, "symbol", shown(file_symbol_) + " (file symbol)");
       return false;
     }
-  } else if (text.size() == last_symbol_.size() &&
-             std::memcmp(text.data(), last_symbol_.data(), text.size()) == 0) {
-    local = last_symbol_local_;
+  } else if (text.size() <= 8) {
+    uint64_t packed = 0;
+    for (size_t i = 0; i < text.size(); ++i)
+      packed |= static_cast<uint64_t>(static_cast<unsigned char>(text[i])) << (8 * i);
+    const uint32_t len = static_cast<uint32_t>(text.size());
+    size_t i = 0;
+    while (i < packed_count_ && (packed_symbols_[i].packed != packed || packed_symbols_[i].len != len)) ++i;
+    if (i < packed_count_) {
+      local = packed_symbols_[i].local;
+    } else {
+      local = symbols_.find(text);
+      if (packed_count_ < kPackedSymbols) packed_symbols_[packed_count_++] = {packed, len, local};
+    }
   } else {
     local = symbols_.find(text);
-    last_symbol_.assign(text.data(), text.size());  // reuses capacity: no allocation once warm
-    last_symbol_local_ = local;
   }
   if (local == SymbolTable::kUnknown) {
     log_.report(line_no, BadRow::kUnknownSymbol, "symbol", shown(text));
@@ -341,21 +349,29 @@ bool FileSource::resolve_symbol(uint64_t line_no, int32_t& local) {
   return true;
 }
 
-bool FileSource::number(Field f, uint64_t line_no, double& out) {
-  switch (parse_double(fields_[f], out)) {
+// Inlined into the row builders: it runs for every numeric field of every row.
+__attribute__((always_inline)) inline bool FileSource::number(Field f, uint64_t line_no,
+                                                              double& out) {
+  const NumStatus st = parse_double(fields_[f], out);
+  if (__builtin_expect(st == NumStatus::kOk, 1)) return true;
+  report_number(f, line_no, st);
+  return false;
+}
+
+void FileSource::report_number(Field f, uint64_t line_no, NumStatus st) {
+  switch (st) {
     case NumStatus::kOk:
-      return true;
+      return;
     case NumStatus::kEmpty:
       log_.report(line_no, BadRow::kMissingField, field_name(f), {});
-      return false;
+      return;
     case NumStatus::kNotNumber:
       log_.report(line_no, BadRow::kNonNumeric, field_name(f), shown(fields_[f]));
-      return false;
+      return;
     case NumStatus::kNonFinite:
       log_.report(line_no, BadRow::kNonFinite, field_name(f), shown(fields_[f]));
-      return false;
+      return;
   }
-  return false;
 }
 
 bool FileSource::optional_number(Field f, uint64_t line_no, double& out) {

@@ -44,6 +44,7 @@
 
 #include "bad_row_log.h"
 #include "line_reader.h"
+#include "number_parse.h"
 #include "replay_config.h"
 #include "row_schema.h"
 #include "symbol_table.h"
@@ -98,6 +99,7 @@ class FileSource {
   bool split_json_row(std::string_view line, uint64_t line_no);
   bool resolve_symbol(uint64_t line_no, int32_t& local);
   bool number(Field f, uint64_t line_no, double& out);
+  void report_number(Field f, uint64_t line_no, NumStatus st);  // the failure path of number()
   bool optional_number(Field f, uint64_t line_no, double& out);
   bool build_trade(uint64_t line_no, sh_market_event& ev);
   bool build_quote(uint64_t line_no, sh_market_event& ev);
@@ -135,8 +137,16 @@ class FileSource {
   std::string file_symbol_;  // spec symbol or the file stem
   int32_t file_symbol_local_ = SymbolTable::kUnknown;
   bool file_symbol_resolved_ = false;
-  std::string last_symbol_;  // cache: text and local index of the last row's symbol
-  int32_t last_symbol_local_ = SymbolTable::kUnknown;
+  // Symbols of up to 8 bytes seen in this file, packed into an integer so
+  // that a row's lookup is a few integer compares, not a hash and memcmp.
+  struct PackedSymbol {
+    uint64_t packed;
+    uint32_t len;
+    int32_t local;
+  };
+  static constexpr size_t kPackedSymbols = 32;
+  PackedSymbol packed_symbols_[kPackedSymbols];
+  size_t packed_count_ = 0;
 
   std::vector<int64_t> last_ts_by_symbol_;  // local index -> latest accepted ts_ns
   int64_t max_accepted_ts_ns_ = 0;

@@ -4,7 +4,12 @@
 #define SH_REPLAY_TEXT_SPLIT_H
 
 #include <cstddef>
+#include <cstring>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace replay {
 
@@ -13,7 +18,7 @@ namespace replay {
 // (a doubled "" inside is kept as is); its view excludes the quotes. A line
 // "a,b," has three cells, the last one empty.
 template <typename OnCell>
-inline size_t split_csv(std::string_view line, OnCell&& on_cell) {
+inline size_t split_csv_quoted(std::string_view line, OnCell&& on_cell) {
   const char* p = line.data();
   const char* const end = p + line.size();
   size_t col = 0;
@@ -42,6 +47,39 @@ inline size_t split_csv(std::string_view line, OnCell&& on_cell) {
     if (p >= end) return col;
     ++p;  // the comma
   }
+}
+
+// The common case, a line without quotes: commas are found 16 bytes at a
+// time (SSE2 compare + bit scan) instead of one byte at a time.
+template <typename OnCell>
+inline size_t split_csv(std::string_view line, OnCell&& on_cell) {
+  const char* const base = line.data();
+  const size_t n = line.size();
+  if (std::memchr(base, '"', n) != nullptr) return split_csv_quoted(line, on_cell);
+  size_t col = 0;
+  size_t start = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(',');
+  for (; i + 16 <= n; i += 16) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, comma)));
+    while (mask != 0) {
+      const size_t pos = i + static_cast<size_t>(__builtin_ctz(mask));
+      on_cell(col++, std::string_view(base + start, pos - start));
+      start = pos + 1;
+      mask &= mask - 1;
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    if (base[i] == ',') {
+      on_cell(col++, std::string_view(base + start, i - start));
+      start = i + 1;
+    }
+  }
+  on_cell(col++, std::string_view(base + start, n - start));
+  return col;
 }
 
 namespace detail {

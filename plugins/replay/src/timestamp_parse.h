@@ -20,6 +20,7 @@
 #define SH_REPLAY_TIMESTAMP_PARSE_H
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "number_parse.h"
@@ -55,6 +56,22 @@ inline bool fixed_digits(std::string_view s, size_t pos, size_t n, unsigned& out
   }
   out = v;
   return true;
+}
+
+// SWAR: true if the 8 bytes at p are all ASCII digits (little-endian load).
+inline bool eight_digits(const char* p, uint64_t& chunk) {
+  std::memcpy(&chunk, p, 8);
+  return (chunk & 0xF0F0F0F0F0F0F0F0ULL) == 0x3030303030303030ULL &&
+         ((chunk + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) == 0x3030303030303030ULL;
+}
+
+// Value of 8 ASCII digits loaded by eight_digits (D. Lemire's SWAR method).
+inline uint64_t eight_digits_value(uint64_t chunk) {
+  chunk -= 0x3030303030303030ULL;
+  chunk = chunk * 10 + (chunk >> 8);
+  return (((chunk & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+          (((chunk >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+         32;
 }
 
 inline TsStatus parse_iso8601(std::string_view s, int64_t& ts_ns, bool& date_only) {
@@ -131,6 +148,12 @@ inline TsStatus parse_timestamp(std::string_view s, int64_t& ts_ns, bool& date_o
   // Integer part: at most 19 digits, so it always fits in uint64.
   size_t pos = 0;
   uint64_t v = 0;
+  // 8 digits at a time while that cannot pass 19 digits (ns stamps have 19).
+  uint64_t chunk;
+  while (pos + 8 <= s.size() && pos + 8 <= 19 && detail::eight_digits(s.data() + pos, chunk)) {
+    v = v * 100000000ULL + detail::eight_digits_value(chunk);
+    pos += 8;
+  }
   while (pos < s.size() && detail::is_digit(s[pos])) {
     if (pos == 19) return TsStatus::kBad;
     v = v * 10 + static_cast<uint64_t>(s[pos] - '0');

@@ -307,7 +307,12 @@ struct Trampolines {
   }
   static sh_status set_config(void* p, const char* config_json) {
     return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
-      o.set_config(Json::parse(config_json ? config_json : "{}"));
+      // As in create(): malformed JSON or a mistyped value is a config error.
+      try {
+        o.set_config(Json::parse(config_json ? config_json : "{}"));
+      } catch (const Json::exception& e) {
+        throw ConfigError(std::string("config: ") + e.what());
+      }
       return SH_OK;
     });
   }
