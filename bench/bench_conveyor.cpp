@@ -13,17 +13,16 @@
 //     /proc/self/statm before and after (each in a fresh child process so
 //     freed heap from earlier stages cannot hide growth).
 #include <strategy_host/abi.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 #include "conveyor/conveyor.h"
@@ -103,8 +102,8 @@ void bench_throughput(uint64_t total_trades, int runs) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, total_trades - done));
       for (size_t i = 0; i < n; ++i) {
         const sh_symbol_id sym = 1 + static_cast<sh_symbol_id>(rng.next() * kSymbols);
-        const int64_t ts = kT0 + static_cast<int64_t>(done + i) * kStepNs -
-                           static_cast<int64_t>(rng.next() * 5e8);
+        const int64_t ts =
+            kT0 + static_cast<int64_t>(done + i) * kStepNs - static_cast<int64_t>(rng.next() * 5e8);
         px[sym] *= 1.0 + (rng.next() - 0.5) * 1e-3;
         sh_market_event& e = chunk[i];
         e = make_event(SH_EVENT_TRADE, sym, ts);
@@ -241,12 +240,14 @@ void bench_close_cost() {
 
   std::printf("(b) one minute close, %u symbols, warm baselines (window %u), %d closes\n", kSymbols,
               cfg.baseline_window, kMeasured);
-  std::printf("    conveyor close      : p50 %8.1f us  p99 %8.1f us  max %8.1f us  (%.0f ns/row, %zu rows, z warm in %.0f%%)\n",
-              percentile(close_us, 0.5), percentile(close_us, 0.99),
-              percentile(close_us, 1.0), percentile(close_us, 0.5) * 1e3 / kSymbols, rows_last,
-              100.0 * warm_z / kMeasured);
-  std::printf("    baseline: naive scan: p50 %8.1f us  (3 windows x %u values per symbol; sink %d)\n",
-              percentile(naive_us, 0.5), cfg.baseline_window, sink != 0 ? 1 : 0);
+  std::printf(
+      "    conveyor close      : p50 %8.1f us  p99 %8.1f us  max %8.1f us  (%.0f ns/row, %zu rows, "
+      "z warm in %.0f%%)\n",
+      percentile(close_us, 0.5), percentile(close_us, 0.99), percentile(close_us, 1.0),
+      percentile(close_us, 0.5) * 1e3 / kSymbols, rows_last, 100.0 * warm_z / kMeasured);
+  std::printf(
+      "    baseline: naive scan: p50 %8.1f us  (3 windows x %u values per symbol; sink %d)\n",
+      percentile(naive_us, 0.5), cfg.baseline_window, sink != 0 ? 1 : 0);
 }
 
 // ---------------------------------------------------------------- (c) ----
@@ -281,13 +282,17 @@ void measure_resident(uint32_t symbols) {
   }
   const long after = resident_pages();
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
-  std::printf("    %6u symbols: resident +%8.1f MiB = %7.0f bytes/symbol (accounted state %zu bytes/symbol)\n",
-              symbols, (after - before) * page / (1 << 20), (after - before) * page / symbols,
-              conveyor.symbol_state_bytes(1));
+  std::printf(
+      "    %6u symbols: resident +%8.1f MiB = %7.0f bytes/symbol (accounted state %zu "
+      "bytes/symbol)\n",
+      symbols, (after - before) * page / (1 << 20), (after - before) * page / symbols,
+      conveyor.symbol_state_bytes(1));
 }
 
 void bench_resident() {
-  std::printf("(c) resident memory, warm symbols (baseline_window 500, l2_levels 10; budget 65536 bytes/symbol)\n");
+  std::printf(
+      "(c) resident memory, warm symbols (baseline_window 500, l2_levels 10; budget 65536 "
+      "bytes/symbol)\n");
   std::fflush(stdout);
   for (uint32_t n : {1000u, 10000u}) {
     const pid_t pid = fork();

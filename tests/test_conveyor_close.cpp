@@ -1,9 +1,8 @@
 // [conveyor] Minute close, late events, book-derived fields, arrived bars,
 // DQ rules and determinism of the market-data conveyor.
-#include <catch2/catch.hpp>
-
 #include <strategy_host/abi.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -222,11 +221,11 @@ TEST_CASE("a minute without trades closes from the BBO mid with dq no_trades", "
   Feed f;
   f.push(quote(1, 10 * kSec, 99.0, 101.0));
   f.push(trade(1, 20 * kSec, 100.0, 1.0));
-  f.push(trade(3, 21 * kSec, 7.0, 1.0));        // trades-only symbol
-  f.push(quote(1, 100 * kSec, 100.0, 102.0));   // minute 1: book only
+  f.push(trade(3, 21 * kSec, 7.0, 1.0));       // trades-only symbol
+  f.push(quote(1, 100 * kSec, 100.0, 102.0));  // minute 1: book only
   f.push(quote(1, 118 * kSec, 100.0, 102.0));
   f.push(trade(2, 110 * kSec, 50.0, 1.0));
-  f.push(trade(2, 125 * kSec, 50.0, 1.0));      // closes minutes 0 and 1
+  f.push(trade(2, 125 * kSec, 50.0, 1.0));  // closes minutes 0 and 1
   REQUIRE(f.closed.size() == 2);
 
   const sh_feature_row* r = f.row(kMin, 1);
@@ -249,8 +248,7 @@ TEST_CASE("a minute without trades closes from the BBO mid with dq no_trades", "
   CHECK(f.closed[1].rows.size() == 2);
 }
 
-TEST_CASE("book fields are taken as of the minute's end, not from the next minute",
-          "[conveyor]") {
+TEST_CASE("book fields are taken as of the minute's end, not from the next minute", "[conveyor]") {
   Feed f;
   f.push(quote(1, 59 * kSec, 100.0, 101.0));
   f.push(quote(1, 60 * kSec + 500 * kMs, 200.0, 202.0));  // minute 1, before minute 0 closes
@@ -364,11 +362,11 @@ TEST_CASE("a minute bar replaces trades of its interval; a corrected bar replace
 
 TEST_CASE("a row after missing minutes is a gap; a first row is not", "[conveyor]") {
   Feed f;
-  f.push(trade(1, 10 * kSec, 100.0, 1.0));                   // minute 0
-  f.push(trade(2, 70 * kSec, 100.0, 1.0));                   // minute 1: symbol 1 silent
-  f.push(trade(1, 130 * kSec, 101.0, 1.0));                  // minute 2
+  f.push(trade(1, 10 * kSec, 100.0, 1.0));   // minute 0
+  f.push(trade(2, 70 * kSec, 100.0, 1.0));   // minute 1: symbol 1 silent
+  f.push(trade(1, 130 * kSec, 101.0, 1.0));  // minute 2
   f.push(trade(2, 130 * kSec, 100.0, 1.0));
-  f.push(trade(3, 140 * kSec, 100.0, 1.0));                  // symbol 3's first row
+  f.push(trade(3, 140 * kSec, 100.0, 1.0));  // symbol 3's first row
   f.conveyor.flush(f.closed);
   REQUIRE(f.closed.size() == 3);
   CHECK(f.row(0, 1)->dq == SH_DQ_OK);
@@ -385,8 +383,8 @@ TEST_CASE("dq: stale book, and precedence gap > late > stale_book > no_trades", 
   Feed f(cfg);
 
   SECTION("fresh book is ok, book older than stale_book_ns is stale") {
-    f.push(quote(1, 56 * kSec, 99.0, 101.0));   // 4 s before close
-    f.push(quote(2, 54 * kSec, 99.0, 101.0));   // 6 s before close
+    f.push(quote(1, 56 * kSec, 99.0, 101.0));  // 4 s before close
+    f.push(quote(2, 54 * kSec, 99.0, 101.0));  // 6 s before close
     f.push(trade(1, 57 * kSec, 100.0, 1.0));
     f.push(trade(2, 57 * kSec, 100.0, 1.0));
     f.push(trade(9, 62 * kSec, 100.0, 1.0));
@@ -402,8 +400,8 @@ TEST_CASE("dq: stale book, and precedence gap > late > stale_book > no_trades", 
   }
   SECTION("late beats stale_book and no_trades") {
     f.push(quote(1, 10 * kSec, 99.0, 101.0));
-    f.push(trade(9, 62 * kSec, 100.0, 1.0));  // closes minute 0
-    f.push(trade(1, 30 * kSec, 100.0, 2.0));  // late, folded into minute 1
+    f.push(trade(9, 62 * kSec, 100.0, 1.0));   // closes minute 0
+    f.push(trade(1, 30 * kSec, 100.0, 2.0));   // late, folded into minute 1
     f.push(trade(9, 122 * kSec, 100.0, 1.0));  // closes minute 1
     const sh_feature_row* r = f.row(kMin, 1);
     REQUIRE(r != nullptr);
@@ -430,10 +428,10 @@ TEST_CASE("dq: stale book, and precedence gap > late > stale_book > no_trades", 
 
 TEST_CASE("malformed events are rejected and counted, never applied", "[conveyor]") {
   Feed f;
-  f.push(trade(0, 10 * kSec, 100.0, 1.0));          // invalid symbol
-  f.push(trade(1, 10 * kSec, 0.0, 1.0));            // zero price
+  f.push(trade(0, 10 * kSec, 100.0, 1.0));           // invalid symbol
+  f.push(trade(1, 10 * kSec, 0.0, 1.0));             // zero price
   f.push(trade(1, 10 * kSec, 100.0, std::nan("")));  // null size
-  f.push(trade(1, -5, 100.0, 1.0));                 // before the epoch
+  f.push(trade(1, -5, 100.0, 1.0));                  // before the epoch
   sh_market_event odd = trade(1, 10 * kSec, 100.0, 1.0);
   odd.type = 99;
   f.push(odd);
@@ -475,7 +473,8 @@ std::vector<sh_market_event> synthetic_stream(int minutes) {
       px[sym] *= std::exp((next() - 0.5) * 0.004);
       const double u = next();
       if (u < 0.6) {
-        out.push_back(trade(sym, ts, px[sym], 1 + next() * 10, ts + static_cast<int64_t>(next() * 5e8)));
+        out.push_back(
+            trade(sym, ts, px[sym], 1 + next() * 10, ts + static_cast<int64_t>(next() * 5e8)));
       } else if (u < 0.85) {
         out.push_back(quote(sym, ts, px[sym] * 0.999, px[sym] * 1.001));
       } else {
@@ -526,7 +525,8 @@ TEST_CASE("the same input twice gives byte-identical rows and context", "[convey
     CHECK(std::memcmp(&a[i].context, &b[i].context, sizeof(sh_market_context)) == 0);
     rows += a[i].rows.size();
     for (const sh_feature_row& r : a[i].rows) warm += !std::isnan(r.z_volume);
-    for (size_t k = 1; k < a[i].rows.size(); ++k) CHECK(a[i].rows[k - 1].symbol < a[i].rows[k].symbol);
+    for (size_t k = 1; k < a[i].rows.size(); ++k)
+      CHECK(a[i].rows[k - 1].symbol < a[i].rows[k].symbol);
   }
   CHECK(rows > 600);
   CHECK(warm > 300);  // the comparison covered warm baselines, not only nulls
@@ -591,9 +591,12 @@ TEST_CASE("steady state allocates nothing per event, nor per close with recycled
     for (int k = 0; k < 3000; ++k) {
       const sh_symbol_id sym = 1 + k % 50;
       const int64_t ts = m * kMin + 2 * kSec + k * 10 * kMs;
-      if (k % 3 == 0) minute.push_back(quote(sym, ts, 99.0 + k % 5, 101.0 + k % 5));
-      else if (k % 3 == 1) minute.push_back(l2(sym, ts, SH_SIDE_BUY, k % 12, 99.0, 1.0 + k % 4));
-      else minute.push_back(trade(sym, ts, 100.0 + k % 7, 1.0 + k % 3, ts + 5 * kMs));
+      if (k % 3 == 0)
+        minute.push_back(quote(sym, ts, 99.0 + k % 5, 101.0 + k % 5));
+      else if (k % 3 == 1)
+        minute.push_back(l2(sym, ts, SH_SIDE_BUY, k % 12, 99.0, 1.0 + k % 4));
+      else
+        minute.push_back(trade(sym, ts, 100.0 + k % 7, 1.0 + k % 3, ts + 5 * kMs));
     }
   };
   minute.reserve(3000);

@@ -1,10 +1,9 @@
 // [features] Raw features against R's TTR, rolling baselines (z-scores and
 // quantile ranks) against naive recomputation, and market context.
-#include <catch2/catch.hpp>
-
 #include <strategy_host/abi.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -249,8 +248,7 @@ TEST_CASE("conveyor z and q are null until warm-up, then match the naive baselin
   }
 }
 
-TEST_CASE("market context: breadth, leader with ties to the lowest id, benchmark",
-          "[features]") {
+TEST_CASE("market context: breadth, leader with ties to the lowest id, benchmark", "[features]") {
   auto row = [](sh_symbol_id sym, double log_ret) {
     sh_feature_row r;
     std::memset(&r, 0, sizeof r);
@@ -290,9 +288,9 @@ TEST_CASE("the conveyor attaches context and relative strength to each close", "
   Conveyor c(cfg);
   std::vector<MinuteClose> closed;
   std::vector<sh_market_event> ev = {
-      trade(1, kT0 + 10 * kSec, 100.0, 1.0), trade(2, kT0 + 10 * kSec, 100.0, 1.0),
-      trade(3, kT0 + 10 * kSec, 100.0, 1.0), quote(3, kT0 + 50 * kSec, 99.0, 101.0),
-      trade(1, kT0 + 70 * kSec, 101.0, 1.0), trade(2, kT0 + 70 * kSec, 99.0, 1.0),
+      trade(1, kT0 + 10 * kSec, 100.0, 1.0),  trade(2, kT0 + 10 * kSec, 100.0, 1.0),
+      trade(3, kT0 + 10 * kSec, 100.0, 1.0),  quote(3, kT0 + 50 * kSec, 99.0, 101.0),
+      trade(1, kT0 + 70 * kSec, 101.0, 1.0),  trade(2, kT0 + 70 * kSec, 99.0, 1.0),
       quote(3, kT0 + 118 * kSec, 99.5, 100.5)};  // symbol 3: no trade in minute 1
   c.on_events(ev.data(), ev.size(), sizeof(sh_market_event), closed);
   c.flush(closed);

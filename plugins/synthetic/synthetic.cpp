@@ -455,7 +455,7 @@ class Synthetic final : public sh::Provider {
         e.data.quote.bid = bid;
         e.data.quote.ask = ask;
         e.data.quote.bid_size = s.base_size * (0.5 + 2.0 * u16(r0 >> 1));
-        e.data.quote.ask_size = s.base_size * (0.5 + 2.0 * u16(r0 >> 16));
+        e.data.quote.ask_size = s.base_size * (0.5 + 2.0 * u16(r0 >> 17));
       } else {
         // A full top-N snapshot: bids 0..N-1 then asks 0..N-1 at one ts_ns.
         l2_.symbol = s.id;

@@ -133,8 +133,8 @@ bool BarBuilder::close(int64_t minute_idx, int64_t start_ns, int64_t interval_ns
 
   if (has_row) {
     o.book = closed_book_;
-    o.ingest_lag_ms = (s != nullptr && s->lag_count > 0) ? s->lag_sum_ns / s->lag_count / 1e6
-                                                         : kNullValue;
+    o.ingest_lag_ms =
+        (s != nullptr && s->lag_count > 0) ? s->lag_sum_ns / s->lag_count / 1e6 : kNullValue;
     o.late_events = pending_late_events_;
     o.late_folded = pending_late_folded_;
     if (pending_trades_ > 0) {

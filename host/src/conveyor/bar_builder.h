@@ -18,8 +18,8 @@ inline constexpr int64_t kNoMinute = std::numeric_limits<int64_t>::min();
 
 // The book of a symbol as of some instant, reduced to what rows need.
 struct BookView {
-  int64_t ts_ns = kNoTimeNs;       // last applied book update; kNoTimeNs = no book yet
-  double bid = kNullValue;         // from the last quote; from L2 level 0 if no quote ever
+  int64_t ts_ns = kNoTimeNs;  // last applied book update; kNoTimeNs = no book yet
+  double bid = kNullValue;    // from the last quote; from L2 level 0 if no quote ever
   double ask = kNullValue;
   double l2_bid_depth = kNullValue;  // sum of sizes over the top N bid levels; NaN if no L2
   double l2_ask_depth = kNullValue;

@@ -59,9 +59,9 @@ class RollingBaseline {
   uint32_t head_ = 0;  // ring slot of the oldest value once the window is full
   uint32_t evictions_since_recompute_ = 0;
   double mean_ = 0.0;
-  double m2_ = 0.0;            // sum of squared deviations from mean_
-  std::vector<double> ring_;   // values in arrival order (ring once full)
-  std::vector<double> sorted_; // rank keys of ring_, ascending
+  double m2_ = 0.0;             // sum of squared deviations from mean_
+  std::vector<double> ring_;    // values in arrival order (ring once full)
+  std::vector<double> sorted_;  // rank keys of ring_, ascending
 };
 
 // The baselines one symbol keeps: log_ret (z on the signed value, q on

@@ -169,10 +169,18 @@ void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& clo
 
   SymbolState& st = symbol_state(ev.symbol);
   switch (ev.type) {
-    case SH_EVENT_TRADE: ++stats_.trades; break;
-    case SH_EVENT_QUOTE: ++stats_.quotes; break;
-    case SH_EVENT_L2: ++stats_.l2; break;
-    default: ++stats_.bars; break;
+    case SH_EVENT_TRADE:
+      ++stats_.trades;
+      break;
+    case SH_EVENT_QUOTE:
+      ++stats_.quotes;
+      break;
+    case SH_EVENT_L2:
+      ++stats_.l2;
+      break;
+    default:
+      ++stats_.bars;
+      break;
   }
 
   if (t < cached_start_ns_ || t >= cached_end_ns_) {
@@ -317,8 +325,7 @@ void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed
                          ? (book.ask - book.bid) / (0.5 * (book.ask + book.bid)) * 1e4
                          : kNullValue;
     const double depth = book.l2_bid_depth + book.l2_ask_depth;  // NaN without L2
-    row.l2_imbalance =
-        depth > 0.0 ? (book.l2_bid_depth - book.l2_ask_depth) / depth : kNullValue;
+    row.l2_imbalance = depth > 0.0 ? (book.l2_bid_depth - book.l2_ask_depth) / depth : kNullValue;
     const double staleness_ns =
         book.has_book() ? static_cast<double>(close_ns - book.ts_ns) : kNullValue;
     row.book_staleness_ms = staleness_ns / 1e6;

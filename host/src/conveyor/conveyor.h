@@ -24,11 +24,11 @@ namespace sh::host {
 
 struct ConveyorConfig {
   int64_t bar_interval_ns = 60'000'000'000;
-  int64_t lateness_ns = 1'500'000'000;     // watermark = max event ts seen - lateness
-  uint32_t baseline_warmup = 200;          // z_* / q_* null until this many samples
-  uint32_t baseline_window = 500;          // rolling window for mean/std and quantile ranks
-  int64_t stale_book_ns = 5'000'000'000;   // book older than this at close -> stale_book
-  uint32_t l2_levels = 10;                 // top N per side used for l2_imbalance
+  int64_t lateness_ns = 1'500'000'000;    // watermark = max event ts seen - lateness
+  uint32_t baseline_warmup = 200;         // z_* / q_* null until this many samples
+  uint32_t baseline_window = 500;         // rolling window for mean/std and quantile ranks
+  int64_t stale_book_ns = 5'000'000'000;  // book older than this at close -> stale_book
+  uint32_t l2_levels = 10;                // top N per side used for l2_imbalance
   enum class LatePolicy { Fold, Report } late_policy = LatePolicy::Fold;
   sh_symbol_id benchmark = SH_INVALID_SYMBOL;
   // Symbol ids index a vector, so they must be dense and small; events with a
@@ -45,8 +45,8 @@ struct MinuteClose {
 };
 
 struct ConveyorStats {
-  uint64_t events_in = 0;        // every record passed to on_events
-  uint64_t trades = 0;           // accepted events by type (late ones included)
+  uint64_t events_in = 0;  // every record passed to on_events
+  uint64_t trades = 0;     // accepted events by type (late ones included)
   uint64_t quotes = 0;
   uint64_t l2 = 0;
   uint64_t bars = 0;
@@ -69,7 +69,7 @@ struct ConveyorStats {
 // watermark = (max t seen) - lateness_ns. Interval m closes as soon as
 // watermark >= m + bar_interval_ns, but only if at least one accepted,
 // non-late event fell into it. An event whose interval ends at or before the
-// watermark (or before the end of an interval closed by flush()) is late.
+// watermark (or at or before the end of the last interval closed by flush()) is late.
 //
 // Rows. At a close every symbol seen so far gets a row if it can: from its
 // trades in the interval (OHLC, volume, VWAP, count); from an arrived bar

@@ -10,14 +10,14 @@ namespace sh::host {
 
 // What the bar builder knows about a row when it is closed.
 struct DqInputs {
-  bool has_previous_row;         // the symbol emitted a row before this one
-  int64_t previous_row_end_ns;   // that row's minute_ts_ns + its interval
-  int64_t row_start_ns;          // this row's minute_ts_ns
-  uint32_t late_folded;          // late events folded into this row (LatePolicy::Fold)
-  bool has_book;                 // the symbol has had a BBO or L2 update at or before close
-  double book_staleness_ns;      // close time - last book update (valid if has_book)
-  int64_t stale_book_ns;         // ConveyorConfig::stale_book_ns
-  bool no_trades;                // zero trades (or a zero-volume arrived bar) in the interval
+  bool has_previous_row;        // the symbol emitted a row before this one
+  int64_t previous_row_end_ns;  // that row's minute_ts_ns + its interval
+  int64_t row_start_ns;         // this row's minute_ts_ns
+  uint32_t late_folded;         // late events folded into this row (LatePolicy::Fold)
+  bool has_book;                // the symbol has had a BBO or L2 update at or before close
+  double book_staleness_ns;     // close time - last book update (valid if has_book)
+  int64_t stale_book_ns;        // ConveyorConfig::stale_book_ns
+  bool no_trades;               // zero trades (or a zero-volume arrived bar) in the interval
 };
 
 // The first rule that holds, in this order of precedence:

@@ -139,15 +139,18 @@ T normalized(const unsigned char* src, uint32_t stride, const T& base) {
 
 // Returns a pointer to `count` records readable with stride `*stride` at full
 // size: the caller's array when it already is, else a normalised copy in
-// `scratch` (older producers, short strides).
+// `scratch` (older producers, short strides). A batch has one producer, so
+// the first record's struct_size speaks for all (checking every row would
+// touch every row's cache line once more); a stride >= sizeof(T) keeps reads
+// in bounds whatever the later records claim.
 template <class T>
 const void* full_records(const void* items, uint32_t count, uint32_t* stride, const T& base,
                          std::vector<T>* scratch) {
   const auto* bytes = static_cast<const unsigned char*>(items);
   bool full = *stride >= sizeof(T);
-  for (uint32_t i = 0; full && i < count; ++i) {
+  if (full && count > 0) {
     uint32_t declared;
-    std::memcpy(&declared, bytes + static_cast<size_t>(i) * *stride, sizeof declared);
+    std::memcpy(&declared, bytes, sizeof declared);
     full = declared >= sizeof(T);
   }
   if (full) return items;
