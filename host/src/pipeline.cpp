@@ -110,6 +110,7 @@ Status Pipeline::open() {
   StateStoreOptions so;
   so.dir = state_dir.string();
   so.map_size_bytes = config_.state_map_size_bytes;
+  so.sync_commits = config_.state_sync_commits;
   Status st = StateStore::open(so, &store_);
   if (!st.ok()) return st;
   store_->set_output_digest(&digest_);
@@ -184,7 +185,7 @@ sh_status Pipeline::emit_events(void* ctx, const sh_market_event* events, uint32
     return SH_OK;
   }
   if (item_size >= sizeof(sh_market_event)) {
-    self.conveyor_.on_events(events, count, item_size, self.closed_);
+    self.feed(events, count, item_size);
   } else {
     // An older plugin's shorter records: widen them first.
     self.normalized_.clear();
@@ -192,9 +193,20 @@ sh_status Pipeline::emit_events(void* ctx, const sh_market_event* events, uint32
     for (uint32_t i = 0; i < count; ++i, p += item_size) {
       self.normalized_.push_back(normalize_event(reinterpret_cast<const sh_market_event*>(p), item_size));
     }
-    self.conveyor_.on_events(self.normalized_.data(), count, sizeof(sh_market_event), self.closed_);
+    self.feed(self.normalized_.data(), count, sizeof(sh_market_event));
   }
   return SH_OK;
+}
+
+void Pipeline::feed(const sh_market_event* events, size_t count, size_t stride) {
+  const size_t before = closed_.size();
+  const auto t0 = std::chrono::steady_clock::now();
+  conveyor_.on_events(events, count, stride, closed_);
+  if (closed_.size() != before) {
+    pending_close_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now() - t0)
+                             .count();
+  }
 }
 
 sh_status Pipeline::emit_hits(void* ctx, const sh_detector_hit* hits, uint32_t count,
@@ -250,7 +262,7 @@ Status Pipeline::poll_providers(bool* progressed) {
   if (providers_.size() > 1) {
     merger_.release(released_);
     if (!released_.empty()) {
-      conveyor_.on_events(released_.data(), released_.size(), sizeof(sh_market_event), closed_);
+      feed(released_.data(), released_.size(), sizeof(sh_market_event));
     }
     return process_closed();
   }
@@ -272,9 +284,7 @@ Status Pipeline::run() {
     if (providers_.size() > 1) {
       for (size_t i = 0; i < providers_.size(); ++i) merger_.finish(i);
       merger_.release(released_);
-      if (!released_.empty()) {
-        conveyor_.on_events(released_.data(), released_.size(), sizeof(sh_market_event), closed_);
-      }
+      if (!released_.empty()) feed(released_.data(), released_.size(), sizeof(sh_market_event));
     }
     conveyor_.flush(closed_);
     st = process_closed();
@@ -282,6 +292,10 @@ Status Pipeline::run() {
   for (EventSink* s : main_sinks_) {
     const Status fs = s->flush();
     if (!fs.ok() && st.ok()) st = fs;
+  }
+  if (store_) {
+    const Status ss = store_->sync();
+    if (!ss.ok() && st.ok()) st = ss;
   }
   summary_.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -291,7 +305,14 @@ Status Pipeline::run() {
 
 Status Pipeline::process_closed() {
   for (MinuteClose& m : closed_) {
+    const auto t0 = std::chrono::steady_clock::now();
     Status st = process_minute(m);
+    // The conveyor call that closed these minutes is charged to the first.
+    close_latency_ns_.push_back(pending_close_ns_ +
+                                std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now() - t0)
+                                    .count());
+    pending_close_ns_ = 0;
     if (!st.ok()) {
       closed_.clear();
       return st;
@@ -432,6 +453,16 @@ void Pipeline::finish_summary() {
   summary_.rejected_events = cs.rejected_events;
   summary_.late_events = cs.late_events;
   summary_.digest = digest_.hex_digest();
+  if (!close_latency_ns_.empty()) {
+    std::vector<int64_t> v = close_latency_ns_;
+    std::sort(v.begin(), v.end());
+    auto pct = [&v](double p) {
+      return static_cast<double>(v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))]) / 1e3;
+    };
+    summary_.close_p50_us = pct(0.50);
+    summary_.close_p99_us = pct(0.99);
+    summary_.close_max_us = static_cast<double>(v.back()) / 1e3;
+  }
 }
 
 void Pipeline::print_summary(std::ostream& out) const {
@@ -471,6 +502,10 @@ void Pipeline::print_summary(std::ostream& out) const {
     if (value != 0) out << "  " << name << " " << value << "\n";
   }
   const double rate = s.wall_seconds > 0 ? static_cast<double>(s.events_in) / s.wall_seconds : 0;
+  if (s.minutes_closed) {
+    out << "  minute close       p50 " << s.close_p50_us << " us, p99 " << s.close_p99_us
+        << " us, max " << s.close_max_us << " us\n";
+  }
   out << "  wall time          " << s.wall_seconds << " s (" << static_cast<uint64_t>(rate)
       << " events/s)\n";
   out << "digest sha256:" << s.digest << "\n";
@@ -497,6 +532,7 @@ std::string Pipeline::summary_json() const {
   for (const auto& [name, value] : runtime_.counters.snapshot()) counters[name] = value;
   j["counters"] = counters;
   j["wall_seconds"] = s.wall_seconds;
+  j["close_latency_us"] = {{"p50", s.close_p50_us}, {"p99", s.close_p99_us}, {"max", s.close_max_us}};
   j["digest"] = s.digest;
   nlohmann::json streams = nlohmann::json::array();
   for (const auto& info : digest_.streams()) {

@@ -63,6 +63,11 @@ struct RunSummary {
   std::map<std::string, uint64_t> suppressed;  // by reason
   std::map<std::string, uint64_t> dq_rows;     // rows by dq status
   double wall_seconds = 0;
+  // Minute close latency: the conveyor call that closed the minute (bars,
+  // features, context) plus detectors, gate, store transaction and sinks.
+  double close_p50_us = 0;
+  double close_p99_us = 0;
+  double close_max_us = 0;
   std::string digest;  // hex SHA-256 of every output
 };
 
@@ -106,6 +111,8 @@ class Pipeline {
   static sh_status emit_hits(void* ctx, const sh_detector_hit* hits, uint32_t count,
                              uint32_t item_size);
   Status poll_providers(bool* progressed);
+  // Feeds the conveyor, timing the call when it closes minutes.
+  void feed(const sh_market_event* events, size_t count, size_t stride);
   Status process_closed();
   Status process_minute(MinuteClose& minute);
   const sh_feature_row* find_row(const MinuteClose& minute, sh_symbol_id symbol) const;
@@ -143,6 +150,8 @@ class Pipeline {
   std::vector<sh_market_event> released_;
   std::vector<sh_market_event> normalized_;
   std::vector<uint64_t> stage_errors_;
+  int64_t pending_close_ns_ = 0;         // conveyor time owed to the next close
+  std::vector<int64_t> close_latency_ns_;  // one per processed minute
 
   std::atomic<bool> stop_{false};
   RunSummary summary_;

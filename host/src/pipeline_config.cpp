@@ -132,7 +132,15 @@ PipelineConfig parse_pipeline_config(const HostConfig& config, HostRuntime& runt
   parse_sinks(config, section(root, "sinks"), out);
   if (root.IsMap() && root["redis"]) parse_redis(config, root["redis"], out);
   const YAML::Node state = section(root, "state");
-  check_keys(config, state, "state", {"map_size_mb"});
+  check_keys(config, state, "state", {"map_size_mb", "durability"});
+  out.state_sync_commits = !(out.mode == RunMode::kReplay || out.mode == RunMode::kDryRun);
+  if (state["durability"]) {
+    const std::string d = get_or<std::string>(config, state, "durability", "");
+    if (d != "sync" && d != "process") {
+      throw ConfigError(config.message_at(state["durability"], "state.durability must be sync or process, not '" + d + "'"));
+    }
+    out.state_sync_commits = d == "sync";
+  }
   out.state_map_size_bytes = get_or<uint64_t>(config, state, "map_size_mb", out.state_map_size_bytes >> 20) << 20;
   if (!out.sinks.redis_stream.empty() && !out.redis.enabled) {
     throw ConfigError(config.message_at(section(root, "sinks")["redis_stream"],

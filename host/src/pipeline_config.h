@@ -44,6 +44,10 @@ struct PipelineConfig {
   SinkSettings sinks;
   RedisSettings redis;
   uint64_t state_map_size_bytes = uint64_t{1} << 30;
+  // state.durability: "sync" flushes every minute's commit to disk; "process"
+  // survives kill -9 but not an OS crash (MDB_NOSYNC, flushed at the end).
+  // Default: process for replay and dry-run, sync for the live modes.
+  bool state_sync_commits = true;
   uint32_t poll_max_events = 4096;  // per provider poll
 };
 

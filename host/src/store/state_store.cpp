@@ -247,7 +247,8 @@ Status StateStore::open(const StateStoreOptions& options, std::unique_ptr<StateS
     return env_error(dir, "set map size " + std::to_string(options.map_size_bytes), rc);
   }
   // Default sync behaviour on purpose: see the header (kill -9 durability).
-  const unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0u);
+  const unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0u) |
+                        (options.sync_commits || options.read_only ? 0u : MDB_NOSYNC);
   if ((rc = mdb_env_open(s->env_, dir.c_str(), flags, 0644)) != 0) {
     return env_error(dir, "open", rc);
   }
@@ -498,6 +499,13 @@ Status StateStore::last_minute_ts_ns(int64_t* ts_ns) const {
   st = meta_get_u64(txn, kMetaLastMinuteTsNs, &v);
   if (!st.ok()) return st;
   *ts_ns = static_cast<int64_t>(v);
+  return Status::Ok();
+}
+
+Status StateStore::sync() {
+  if (read_only_) return Status::Ok();
+  const int rc = mdb_env_sync(env_, 1);
+  if (rc != 0) return Status::IoError("state store " + dir_ + ": sync: " + mdb_strerror(rc));
   return Status::Ok();
 }
 

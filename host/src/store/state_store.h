@@ -61,6 +61,10 @@ struct StateStoreOptions {
   // existing file is larger, its size wins.
   uint64_t map_size_bytes = uint64_t{1} << 30;
   bool read_only = false;  // open for reading only (CLI inspection)
+  // true: every commit is flushed to disk (survives power loss).
+  // false: MDB_NOSYNC: a commit is durable once in the OS page cache, so it
+  // survives kill -9 of the host but not an OS crash; sync() flushes.
+  bool sync_commits = true;
 };
 
 // Meta keys written by the store itself.
@@ -186,6 +190,8 @@ class StateStore {
   Status last_seq(uint64_t* seq) const;
   // meta.last_minute_ts_ns; Status::NotFound before the first minute.
   Status last_minute_ts_ns(int64_t* ts_ns) const;
+  // Flushes committed transactions to disk (needed with sync_commits=false).
+  Status sync();
 
  private:
   friend class StateTxn;
