@@ -413,9 +413,11 @@ Status Pipeline::process_minute(MinuteClose& minute) {
   }
 
   // One transaction: snapshots, events, and the gate state that produced them.
-  const std::string gate_state = gate_->save_state();
-  Status st = store_->write_minute(write, [&gate_state](StateTxn& txn) {
-    return txn.put(StateDb::kMeta, "event_gate_state", gate_state);
+  // The gate only changes when it is offered a hit.
+  const bool gate_changed = !hits_.empty() && config_.mode != RunMode::kDryRun;
+  const std::string gate_state = gate_changed ? gate_->save_state() : std::string();
+  Status st = store_->write_minute(write, [&](StateTxn& txn) {
+    return gate_changed ? txn.put(StateDb::kMeta, "event_gate_state", gate_state) : Status::Ok();
   });
   if (!st.ok()) return st;
   summary_.snapshot_rows += write.rows.size();

@@ -40,21 +40,18 @@ Status validate_snapshot_symbol(std::string_view symbol) {
 
 std::string snapshot_key(std::string_view symbol, int64_t minute_ts_ns) {
   std::string key;
-  key.reserve(symbol.size() + 9);
-  key.append(symbol);
-  key.push_back('\0');
+  key.reserve(symbol.size() + 8);
   const auto ts = static_cast<uint64_t>(minute_ts_ns);
   for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((ts >> (8 * i)) & 0xff));
+  key.append(symbol);
   return key;
 }
 
 bool parse_snapshot_key(std::string_view key, std::string* symbol, int64_t* minute_ts_ns) {
-  if (key.size() < 10 || key[key.size() - 9] != '\0') return false;
+  if (key.size() < 9) return false;
   uint64_t ts = 0;
-  for (size_t i = key.size() - 8; i < key.size(); ++i) {
-    ts = (ts << 8) | static_cast<unsigned char>(key[i]);
-  }
-  symbol->assign(key.substr(0, key.size() - 9));
+  for (size_t i = 0; i < 8; ++i) ts = (ts << 8) | static_cast<unsigned char>(key[i]);
+  symbol->assign(key.substr(8));
   *minute_ts_ns = static_cast<int64_t>(ts);
   return true;
 }

@@ -38,6 +38,10 @@ constexpr size_t kSnapshotHeaderBytes = 8;
 constexpr size_t kMaxSymbolBytes = 256;
 Status validate_snapshot_symbol(std::string_view symbol);
 
+// Key of a features_snapshot row: big-endian minute_ts_ns, then the symbol
+// name. Minute-major on purpose: a minute close appends its rows contiguously
+// (a few dozen dirty pages instead of one per symbol, ~15x less to write per
+// 1,000-symbol close); a per-symbol range is read with one seek per minute.
 std::string snapshot_key(std::string_view symbol, int64_t minute_ts_ns);
 // Splits a key produced by snapshot_key; false if malformed.
 bool parse_snapshot_key(std::string_view key, std::string* symbol, int64_t* minute_ts_ns);
