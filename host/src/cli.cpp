@@ -30,8 +30,9 @@ po::options_description global_options() {
       "YAML config (default: the embedded config/default.yaml, paths relative to the cwd)")(
       "validate-config",
       "find every plugin, validate every component's config and create "
-      "each instance, then exit")("list-plugins",
-                                  "list every plugin file in the plugin dirs and exit")(
+      "each instance, then exit")(
+      "list-plugins",
+      "list every plugin file in the plugin dirs and every Lua rule in the rule dirs, then exit")(
       "json", "with --list-plugins: print JSON")(
       "plugin-dir", po::value<std::vector<std::string>>()->composing()->value_name("DIR"),
       "plugin directory, repeatable (replaces host.plugin_dirs)")(
@@ -190,7 +191,9 @@ int run_cli(int argc, const char* const argv[], const std::vector<Subcommand>& s
   if (opts.list_plugins) {
     const PluginCatalog catalog = scan_plugins(*config);
     for (const auto& w : catalog.warnings()) spdlog::warn("plugin dir {}", w);
-    print_plugin_list(catalog, opts.json, std::cout);
+    const RuleCatalog rules = scan_rules(*config);
+    for (const auto& w : rules.warnings) spdlog::warn("rule dir {}", w);
+    print_plugin_list(catalog, rules, opts.json, std::cout);
     return 0;
   }
   if (opts.validate_config) return validate_config(*config, std::cout, std::cerr);

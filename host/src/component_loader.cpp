@@ -106,6 +106,7 @@ LoadedComponents load_components(const HostConfig& config, const PluginCatalog& 
                                  HostRuntime& runtime) {
   LoadedComponents out;
   for (const ComponentConfig* c : config.components()) {
+    if (c->is_lua) continue;  // Lua rules: load_lua_components (lua_rule_loader.h)
     auto created = load_component(config, *c, catalog, runtime);
     if (created.instance) {
       out.instances.push_back(std::move(created.instance));

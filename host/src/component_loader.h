@@ -39,7 +39,8 @@ struct LoadedComponents {
   std::vector<std::string> errors;                         // one line per failed component
 };
 
-// Loads every component, carrying on past failures so that all problems are reported.
+// Loads every plugin component (not the `lua:` rules), carrying on past
+// failures so that all problems are reported.
 LoadedComponents load_components(const HostConfig& config, const PluginCatalog& catalog,
                                  HostRuntime& runtime);
 

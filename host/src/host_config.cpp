@@ -1,6 +1,7 @@
 #include "host_config.h"
 
 #include <boost/dll/runtime_symbol_info.hpp>
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -57,6 +58,8 @@ ComponentConfig& ComponentConfig::operator=(const ComponentConfig& other) {
   plugin_path = other.plugin_path;
   kind = other.kind;
   config = other.config;
+  is_lua = other.is_lua;
+  lua = other.lua;
   node.reset(other.node);
   config_node.reset(other.config_node);
   return *this;
@@ -232,6 +235,9 @@ void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
     src.fail(list,
              std::string(section) + ": expected a list of components ({name, plugin, config})");
   }
+  static const std::vector<std::string> kLuaKeys = {
+      "name",           "lua",      "params",          "class", "instruction_budget",
+      "time_budget_ms", "memory_limit_mb", "on_error", "jit"};
   for (const auto& entry : list) {
     if (!entry.IsMap()) {
       src.fail(entry,
@@ -242,7 +248,16 @@ void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
     comp.kind = kind;
     comp.node.reset(entry);
     comp.config = nlohmann::json::object();
+    // Decided before the keys are checked, so that errors speak of the right kind.
+    for (const auto& kv : entry) comp.is_lua = comp.is_lua || kv.first.Scalar() == "lua";
     bool has_name = false, has_plugin = false;
+    auto positive_integer = [&](const YAML::Node& v, const std::string& key) -> uint64_t {
+      const nlohmann::json j = v.IsScalar() ? yaml_to_json(v, src) : nlohmann::json();
+      if (!j.is_number_integer() || j.get<int64_t>() <= 0) {
+        src.fail(v, std::string(section) + ": " + key + " must be a positive integer");
+      }
+      return j.get<uint64_t>();
+    };
     for (const auto& kv : entry) {
       const std::string key = kv.first.Scalar();
       const YAML::Node& v = kv.second;
@@ -253,6 +268,10 @@ void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
         comp.name = v.Scalar();
         has_name = true;
       } else if (key == "plugin") {
+        if (comp.is_lua) {
+          src.fail(kv.first, std::string(section) +
+                                 ": a component names either plugin: or lua:, not both");
+        }
         if (!v.IsScalar() || v.Scalar().empty()) {
           src.fail(v, std::string(section) + ": plugin must be a plugin name or a path to a .so");
         }
@@ -261,21 +280,89 @@ void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
           comp.plugin_path = src.resolve(comp.plugin);
         }
         has_plugin = true;
-      } else if (key == "config") {
+      } else if (key == "config" && !comp.is_lua) {
         comp.config_node.reset(v);
         if (v.IsNull()) continue;
         if (!v.IsMap()) src.fail(v, std::string(section) + ": config must be a mapping");
         comp.config = yaml_to_json(v, src);
+      } else if (comp.is_lua && key == "lua") {
+        if (kind == SH_KIND_PROVIDER) {
+          src.fail(kv.first, std::string(section) +
+                                 ": a provider cannot be a Lua rule (lua: is for detectors:, "
+                                 "experts: and risk:)");
+        }
+        if (!v.IsScalar() || !ends_with(v.Scalar(), ".lua")) {
+          src.fail(v, std::string(section) + ": lua must be the path of a .lua rule file");
+        }
+        comp.lua.path = src.resolve(v.Scalar());
+        check_rule_path(v, comp.lua.path);
+      } else if (comp.is_lua && key == "params") {
+        if (v.IsNull()) continue;
+        if (!v.IsMap()) src.fail(v, std::string(section) + ": params must be a mapping");
+        comp.lua.params = yaml_to_json(v, src);
+      } else if (comp.is_lua && key == "class") {
+        if (!v.IsScalar() || v.Scalar().empty()) {
+          src.fail(v, std::string(section) + ": class must be a non-empty string");
+        }
+        comp.lua.hit_class = v.Scalar();
+      } else if (comp.is_lua && key == "instruction_budget") {
+        comp.lua.instruction_budget = positive_integer(v, key);
+      } else if (comp.is_lua && key == "time_budget_ms") {
+        const uint64_t ms = positive_integer(v, key);
+        if (ms > 3'600'000) src.fail(v, std::string(section) + ": time_budget_ms must be <= 3600000");
+        comp.lua.time_budget_ms = static_cast<int64_t>(ms);
+      } else if (comp.is_lua && key == "memory_limit_mb") {
+        const uint64_t mb = positive_integer(v, key);
+        if (mb > 1'048'576) src.fail(v, std::string(section) + ": memory_limit_mb must be <= 1048576");
+        comp.lua.memory_limit_mb = mb;
+      } else if (comp.is_lua && key == "on_error") {
+        const std::string e = v.IsScalar() ? v.Scalar() : "";
+        if (e != "keep_last_good" && e != "disable") {
+          src.fail(v, std::string(section) + ": on_error must be keep_last_good or disable");
+        }
+        comp.lua.disable_on_error = e == "disable";
+      } else if (comp.is_lua && key == "jit") {
+        const nlohmann::json j = v.IsScalar() ? yaml_to_json(v, src) : nlohmann::json();
+        if (!j.is_boolean()) src.fail(v, std::string(section) + ": jit must be true or false");
+        comp.lua.jit = j.get<bool>();
+      } else if (comp.is_lua) {
+        src.fail(kv.first, "unknown key '" + key + "' in a " + section +
+                               " Lua rule entry (expected one of: " + join(kLuaKeys) +
+                               (key == "config" ? "; a rule takes params:)" : ")"));
+      } else if (std::find(kLuaKeys.begin(), kLuaKeys.end(), key) != kLuaKeys.end()) {
+        src.fail(kv.first, "key '" + key + "' in a " + section +
+                               " entry is for Lua rules (lua: PATH); a plugin takes config:");
       } else {
         src.fail(kv.first, "unknown key '" + key + "' in a " + section +
                                " entry (expected one of: name, plugin, config)");
       }
     }
     if (!has_name) src.fail(entry, std::string(section) + ": component has no name");
-    if (!has_plugin)
+    if (!has_plugin && !comp.is_lua)
       src.fail(entry, std::string(section) + ": component '" + comp.name + "' has no plugin");
     out->push_back(std::move(comp));
   }
+}
+
+void HostConfig::check_rule_path(const YAML::Node& at, const fs::path& path) const {
+  // Compared after resolving symlinks and "..": a rule reloaded on a file
+  // change must come from a directory the operator designated for rules.
+  std::error_code ec;
+  const fs::path real = fs::weakly_canonical(path, ec);
+  if (!ec) {
+    for (const fs::path& dir : rule_dirs_) {
+      std::error_code dec;
+      const fs::path real_dir = fs::weakly_canonical(dir, dec);
+      if (dec) continue;
+      const fs::path rel = real.lexically_relative(real_dir);
+      if (!rel.empty() && *rel.begin() != ".." && rel != ".") return;
+    }
+  }
+  std::string dirs;
+  for (const fs::path& d : rule_dirs_) dirs += (dirs.empty() ? "" : ", ") + d.string();
+  source_.fail(at, "lua: " + path.string() + " is outside host.rule_dirs (" +
+                       (dirs.empty() ? std::string("none configured") : dirs) +
+                       "); rules load only from a rule directory");
 }
 
 std::vector<const ComponentConfig*> HostConfig::components() const {

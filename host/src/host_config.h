@@ -30,6 +30,19 @@ struct LogConfig {
   std::filesystem::path file;   // empty: stderr only
 };
 
+// The settings of a Lua rule component (`lua: PATH` instead of `plugin:`).
+// Defaults match LuaRuleConfig's.
+struct LuaComponentSettings {
+  std::filesystem::path path;        // resolved; inside one of host.rule_dirs
+  nlohmann::json params = nlohmann::json::object();  // params: (the rule's global `params`)
+  std::string hit_class;             // class: ("" = the rule file's stem)
+  uint64_t instruction_budget = 10'000'000;  // ticks per batch call
+  int64_t time_budget_ms = 50;               // per batch call
+  uint64_t memory_limit_mb = 64;             // per rule version
+  bool disable_on_error = false;             // on_error: disable (default keep_last_good)
+  bool jit = true;
+};
+
 // One entry of providers:, detectors:, experts: or risk:.
 struct ComponentConfig {
   ComponentConfig() = default;
@@ -44,6 +57,10 @@ struct ComponentConfig {
   nlohmann::json config;              // the plugin parameters; {} when absent
   YAML::Node node;                    // the list entry
   YAML::Node config_node;             // its config: value (not a map when absent)
+  // Appended: a Lua rule (detectors: -> detector, experts: -> router,
+  // risk: -> risk). `plugin` is empty then; config is {}.
+  bool is_lua = false;
+  LuaComponentSettings lua;
 };
 
 // Copyable but not assignable (YAML::Node assignment writes into the tree);
@@ -106,6 +123,8 @@ class HostConfig {
   void parse_host(const YAML::Node& host);
   void parse_components(const char* section, sh_plugin_kind kind,
                         std::vector<ComponentConfig>* out);
+  // Throws ConfigError at `at` unless path lies inside one of rule_dirs_.
+  void check_rule_path(const YAML::Node& at, const std::filesystem::path& path) const;
 
   ConfigSource source_;
   std::filesystem::path file_;

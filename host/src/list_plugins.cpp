@@ -18,35 +18,56 @@ std::string join_keys(const std::vector<std::string>& keys) {
   return out;
 }
 
-void print_json(const PluginCatalog& catalog, std::ostream& out) {
+// One listed row, plugin or rule.
+struct Row {
+  std::string name, kind, version, abi, path, description;
+  std::vector<std::string> config_keys;
+  std::string status;
+};
+
+std::vector<Row> rows_of(const PluginCatalog& catalog, const RuleCatalog& rules) {
+  std::vector<Row> rows;
+  for (const auto& e : catalog.entries()) {
+    rows.push_back({e.identity.name, e.identity.kind, e.identity.version, e.identity.abi,
+                    e.path.string(), e.identity.description, e.identity.config_keys, e.status});
+  }
+  for (const auto& e : rules.entries) {
+    rows.push_back({e.name, e.kind, e.version, "lua", e.path.string(), e.description,
+                    e.config_keys, e.status});
+  }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Row& a, const Row& b) { return a.path < b.path; });
+  return rows;
+}
+
+void print_json(const std::vector<Row>& rows, std::ostream& out) {
   // ordered_json keeps the documented field order.
   nlohmann::ordered_json doc;
   doc["host_abi"] = host_abi();
   doc["plugins"] = nlohmann::ordered_json::array();
-  for (const auto& e : catalog.entries()) {
+  for (const auto& e : rows) {
     nlohmann::ordered_json row;
-    row["name"] = e.identity.name;
-    row["kind"] = e.identity.kind;
-    row["version"] = e.identity.version;
-    row["abi"] = e.identity.abi;
-    row["path"] = e.path.string();
-    row["description"] = e.identity.description;
-    row["config_keys"] = e.identity.config_keys;
+    row["name"] = e.name;
+    row["kind"] = e.kind;
+    row["version"] = e.version;
+    row["abi"] = e.abi;
+    row["path"] = e.path;
+    row["description"] = e.description;
+    row["config_keys"] = e.config_keys;
     row["status"] = e.status;
     doc["plugins"].push_back(std::move(row));
   }
   out << doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
 }
 
-void print_table(const PluginCatalog& catalog, std::ostream& out) {
+void print_table(const PluginCatalog& catalog, const std::vector<Row>& listed, std::ostream& out) {
   constexpr size_t kCols = 8;
-  using Row = std::array<std::string, kCols>;
-  std::vector<Row> rows;
+  using Cells = std::array<std::string, kCols>;
+  std::vector<Cells> rows;
   rows.push_back({"NAME", "KIND", "VERSION", "ABI", "PATH", "CONFIG", "DESCRIPTION", "STATUS"});
-  for (const auto& e : catalog.entries()) {
-    rows.push_back({e.identity.name, e.identity.kind, e.identity.version, e.identity.abi,
-                    e.path.string(), join_keys(e.identity.config_keys), e.identity.description,
-                    e.status});
+  for (const auto& e : listed) {
+    rows.push_back({e.name, e.kind, e.version, e.abi, e.path, join_keys(e.config_keys),
+                    e.description, e.status});
   }
   for (auto& r : rows) {
     for (auto& cell : r) {
@@ -66,7 +87,7 @@ void print_table(const PluginCatalog& catalog, std::ostream& out) {
     }
     out << line << "\n";
   }
-  if (catalog.entries().empty()) {
+  if (listed.empty()) {
     std::string dirs;
     for (const auto& d : catalog.dirs()) dirs += (dirs.empty() ? "" : ", ") + d.string();
     out << "(no plugin files in " << (dirs.empty() ? "any plugin dir" : dirs) << ")\n";
@@ -75,11 +96,13 @@ void print_table(const PluginCatalog& catalog, std::ostream& out) {
 
 }  // namespace
 
-void print_plugin_list(const PluginCatalog& catalog, bool json, std::ostream& out) {
+void print_plugin_list(const PluginCatalog& catalog, const RuleCatalog& rules, bool json,
+                       std::ostream& out) {
+  const std::vector<Row> rows = rows_of(catalog, rules);
   if (json) {
-    print_json(catalog, out);
+    print_json(rows, out);
   } else {
-    print_table(catalog, out);
+    print_table(catalog, rows, out);
   }
 }
 

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "cli.h"
-#include "main_job.h"
 #include "run_command.h"
 
 namespace {

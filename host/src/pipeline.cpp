@@ -15,6 +15,8 @@
 
 #include "events/redis_stream_sink.h"
 #include "host_services.h"
+#include "lua/rule_watcher.h"
+#include "lua_detector_stage.h"
 #include "plugin_instance.h"
 #include "store/time_format.h"
 
@@ -92,6 +94,21 @@ Pipeline::Pipeline(PipelineConfig config, const HostConfig& host_config, HostRun
   hit_sink_.struct_size = sizeof(hit_sink_);
   hit_sink_.sink_ctx = this;
   hit_sink_.emit = &Pipeline::emit_hits;
+
+  std::vector<std::string> rule_dirs;
+  for (const auto& d : detectors_) {
+    auto* rule = dynamic_cast<LuaDetectorStage*>(d.get());
+    if (rule == nullptr) continue;
+    rule_stages_.push_back(rule);
+    const std::string dir = std::filesystem::path(rule->path()).parent_path().string();
+    if (std::find(rule_dirs.begin(), rule_dirs.end(), dir) == rule_dirs.end()) {
+      rule_dirs.push_back(dir);
+    }
+  }
+  if (!rule_dirs.empty()) {
+    rule_watcher_ = std::make_unique<RuleWatcher>(rule_dirs);
+    for (const auto& e : rule_watcher_->errors()) spdlog::warn("rule watcher: {}", e);
+  }
 }
 
 Pipeline::~Pipeline() = default;
@@ -269,11 +286,73 @@ Status Pipeline::poll_providers(bool* progressed) {
   return Status::Ok();
 }
 
+bool Pipeline::request_rule_reload(const std::string& component) {
+  bool known = false;
+  for (const LuaDetectorStage* r : rule_stages_) known = known || r->name() == component;
+  if (!known) return false;
+  {
+    std::lock_guard<std::mutex> lock(reload_mu_);
+    reload_queue_.push_back(component);
+  }
+  reload_requested_.store(true, std::memory_order_release);
+  return true;
+}
+
+void Pipeline::check_rule_reloads() {
+  std::vector<LuaDetectorStage*> due;
+  if (reload_requested_.exchange(false, std::memory_order_acquire)) {
+    std::vector<std::string> names;
+    {
+      std::lock_guard<std::mutex> lock(reload_mu_);
+      names.swap(reload_queue_);
+    }
+    for (LuaDetectorStage* r : rule_stages_) {
+      if (std::find(names.begin(), names.end(), r->name()) != names.end()) due.push_back(r);
+    }
+  }
+  if (rule_watcher_) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_rule_poll_) {
+      next_rule_poll_ = now + kRulePollInterval;
+      for (const std::string& changed : rule_watcher_->poll_changed()) {
+        const std::filesystem::path p = std::filesystem::path(changed).lexically_normal();
+        for (LuaDetectorStage* r : rule_stages_) {
+          if (std::filesystem::path(r->path()).lexically_normal() == p &&
+              std::find(due.begin(), due.end(), r) == due.end()) {
+            due.push_back(r);
+          }
+        }
+      }
+    }
+  }
+  for (LuaDetectorStage* r : due) reload_rule(*r);
+}
+
+void Pipeline::reload_rule(LuaDetectorStage& stage) {
+  const std::string error = stage.reload();
+  LuaRule& rule = stage.rule();
+  if (error.empty()) {
+    ++summary_.rule_reloads_ok;
+    spdlog::info("rule '{}' reloaded from {} (hash {})", stage.name(), rule.path(),
+                 rule.content_hash());
+  } else {
+    ++summary_.rule_reloads_refused;
+    if (rule.enabled()) {
+      spdlog::warn("rule '{}' reload refused: {}; version {} keeps serving", stage.name(), error,
+                   rule.content_hash());
+    } else {
+      spdlog::warn("rule '{}' reload refused: {}; the rule stays disabled", stage.name(), error);
+    }
+  }
+}
+
 Status Pipeline::run() {
   const auto t0 = std::chrono::steady_clock::now();
   Status st;
   for (;;) {
     if (stop_.load(std::memory_order_relaxed)) break;
+    // Between two provider polls no minute is half-processed: rules swap here.
+    if (!rule_stages_.empty()) check_rule_reloads();
     if (std::all_of(provider_done_.begin(), provider_done_.end(), [](bool d) { return d; })) break;
     bool progressed = false;
     st = poll_providers(&progressed);
@@ -483,6 +562,10 @@ void Pipeline::print_summary(std::ostream& out) const {
   out << "\n";
   out << "  detector hits      " << s.detector_hits << "\n";
   if (s.detector_errors) out << "  detector errors    " << s.detector_errors << "\n";
+  if (!rule_stages_.empty()) {
+    out << "  rule reloads       ok " << s.rule_reloads_ok << ", refused " << s.rule_reloads_refused
+        << "\n";
+  }
   if (s.provider_errors) out << "  provider errors    " << s.provider_errors << "\n";
   if (config_.mode == RunMode::kDryRun) out << "  candidates logged  " << s.candidates << "\n";
   out << "  events published   " << s.published << "\n";
@@ -530,6 +613,7 @@ std::string Pipeline::summary_json() const {
   j["published"] = s.published;
   j["shadowed"] = s.shadowed;
   j["suppressed"] = s.suppressed;
+  j["rule_reloads"] = {{"ok", s.rule_reloads_ok}, {"refused", s.rule_reloads_refused}};
   nlohmann::json counters = nlohmann::json::object();
   for (const auto& [name, value] : runtime_.counters.snapshot()) counters[name] = value;
   j["counters"] = counters;

@@ -12,10 +12,12 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,8 @@ namespace sh::host {
 
 class PluginInstance;
 struct HostRuntime;
+class LuaDetectorStage;
+class RuleWatcher;
 
 // A detector as the pipeline sees it: a plugin instance or a Lua rule.
 class DetectorStage {
@@ -69,6 +73,9 @@ struct RunSummary {
   double close_p99_us = 0;
   double close_max_us = 0;
   std::string digest;  // hex SHA-256 of every output
+  // Lua rule reloads (file change or request_rule_reload): swapped in / refused.
+  uint64_t rule_reloads_ok = 0;
+  uint64_t rule_reloads_refused = 0;
 };
 
 class Pipeline {
@@ -90,6 +97,10 @@ class Pipeline {
   Status run();
   // Thread-safe: asks run() to finish after the current batch.
   void request_stop() { stop_.store(true, std::memory_order_relaxed); }
+  // Thread-safe: asks run() to reload the Lua detector rule of `component`
+  // from its file between two batches (as a file change does). False when no
+  // Lua detector stage has that name.
+  bool request_rule_reload(const std::string& component);
 
   const RunSummary& summary() const { return summary_; }
   // Human-readable summary (stdout of `host run`).
@@ -118,6 +129,10 @@ class Pipeline {
   const sh_feature_row* find_row(const MinuteClose& minute, sh_symbol_id symbol) const;
   EventSink* route(const EventRecord& record);
   void finish_summary();
+  // Between batches: reloads the rules whose file changed (checked at most
+  // every kRulePollInterval) or whose reload was requested.
+  void check_rule_reloads();
+  void reload_rule(LuaDetectorStage& stage);
 
   PipelineConfig config_;
   const HostConfig& host_config_;
@@ -155,6 +170,15 @@ class Pipeline {
 
   std::atomic<bool> stop_{false};
   RunSummary summary_;
+
+  // Lua rule stages (owned by detectors_) and their reload triggers.
+  static constexpr std::chrono::milliseconds kRulePollInterval{100};
+  std::vector<LuaDetectorStage*> rule_stages_;
+  std::unique_ptr<RuleWatcher> rule_watcher_;  // over the dirs of the rule files in use
+  std::chrono::steady_clock::time_point next_rule_poll_{};
+  std::atomic<bool> reload_requested_{false};
+  std::mutex reload_mu_;
+  std::vector<std::string> reload_queue_;  // component names; guarded by reload_mu_
 };
 
 }  // namespace sh::host

@@ -9,6 +9,8 @@
 #include "component_loader.h"
 #include "config_source.h"
 #include "host_services.h"
+#include "lua_detector_stage.h"
+#include "lua_rule_loader.h"
 #include "pipeline.h"
 #include "plugin_instance.h"
 #include "store/snapshot_export.h"
@@ -40,15 +42,41 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& /*options*/) {
   const PluginCatalog catalog = scan_plugins(config);
   for (const auto& w : catalog.warnings()) spdlog::warn("plugin dir {}", w);
   LoadedComponents loaded = load_components(config, catalog, runtime);
-  if (!loaded.errors.empty()) {
+  LoadedRules rules = load_lua_components(config, runtime);
+  if (!loaded.errors.empty() || !rules.errors.empty()) {
     for (const auto& e : loaded.errors) spdlog::error("{}", e);
+    for (const auto& e : rules.errors) spdlog::error("{}", e);
     return 1;
   }
   std::vector<PluginInstance*> providers;
-  std::vector<std::unique_ptr<DetectorStage>> detectors;
   for (const auto& inst : loaded.instances) {
     if (inst->kind() == SH_KIND_PROVIDER) providers.push_back(inst.get());
-    if (inst->kind() == SH_KIND_DETECTOR) detectors.push_back(make_plugin_detector(*inst));
+  }
+  // Detector stages in config order, plugins and Lua rules interleaved as listed.
+  std::vector<std::unique_ptr<DetectorStage>> detectors;
+  for (const ComponentConfig& c : config.detectors()) {
+    if (c.is_lua) {
+      for (auto& r : rules.rules) {
+        if (r.component == &c && r.rule) {
+          spdlog::info("rule '{}' (lua detector) loaded from {} (hash {})", c.name,
+                       r.rule->path(), r.rule->content_hash());
+          detectors.push_back(std::make_unique<LuaDetectorStage>(c.name, std::move(r.rule)));
+        }
+      }
+      continue;
+    }
+    for (const auto& inst : loaded.instances) {
+      if (inst->component() == c.name && inst->kind() == SH_KIND_DETECTOR) {
+        detectors.push_back(make_plugin_detector(*inst));
+      }
+    }
+  }
+  for (const auto& r : rules.rules) {
+    if (!r.rule) continue;
+    // Held for the run; the pipeline has no router or risk stage yet.
+    spdlog::info("rule '{}' (lua {}) loaded and validated (hash {}); not run: the pipeline runs "
+                 "detectors only",
+                 r.rule->name(), rule_kind_name(r.rule->kind()), r.rule->content_hash());
   }
   if (providers.empty()) {
     spdlog::error("{}: no providers: configure at least one under providers:", config.source_name());
