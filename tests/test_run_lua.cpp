@@ -519,6 +519,11 @@ TEST_CASE("a changed rule file is swapped in between batches; a broken edit is r
       probe.step_until([](const Probe::Seen& s) { return s.reloads_failed == 2; });
   CHECK(refused2.version == v2);
   CHECK(probe.step().version == v2);
+  // The operator's SIGHUP path (reload every rule) takes the same way.
+  pipeline.request_all_rules_reload();
+  const Probe::Seen refused3 =
+      probe.step_until([](const Probe::Seen& s) { return s.reloads_failed == 3; });
+  CHECK(refused3.version == v2);
 
   probe.release();
   runner.join();
@@ -534,9 +539,9 @@ TEST_CASE("a changed rule file is swapped in between batches; a broken edit is r
   CHECK(switched == 1);
   CHECK(seen.back().version == v2);
   CHECK(pipeline.summary().rule_reloads_ok == 2);
-  CHECK(pipeline.summary().rule_reloads_refused == 2);
+  CHECK(pipeline.summary().rule_reloads_refused == 3);
   const json s = json::parse(pipeline.summary_json());
-  CHECK(s["rule_reloads"] == json({{"ok", 2}, {"refused", 2}}));
+  CHECK(s["rule_reloads"] == json({{"ok", 2}, {"refused", 3}}));
 
   // Every published event names the version whose class it carries.
   const auto events = events_of(dir / "out/events.jsonl");

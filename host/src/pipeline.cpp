@@ -310,6 +310,11 @@ void Pipeline::check_rule_reloads() {
       if (std::find(names.begin(), names.end(), r->name()) != names.end()) due.push_back(r);
     }
   }
+  if (reload_all_requested_.exchange(false, std::memory_order_acquire)) {
+    for (LuaDetectorStage* r : rule_stages_) {
+      if (std::find(due.begin(), due.end(), r) == due.end()) due.push_back(r);
+    }
+  }
   if (rule_watcher_) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_rule_poll_) {

@@ -101,6 +101,8 @@ class Pipeline {
   // from its file between two batches (as a file change does). False when no
   // Lua detector stage has that name.
   bool request_rule_reload(const std::string& component);
+  // Async-signal-safe (SIGHUP): reload every Lua rule from its file.
+  void request_all_rules_reload() { reload_all_requested_.store(true, std::memory_order_release); }
 
   const RunSummary& summary() const { return summary_; }
   // Human-readable summary (stdout of `host run`).
@@ -177,6 +179,7 @@ class Pipeline {
   std::unique_ptr<RuleWatcher> rule_watcher_;  // over the dirs of the rule files in use
   std::chrono::steady_clock::time_point next_rule_poll_{};
   std::atomic<bool> reload_requested_{false};
+  std::atomic<bool> reload_all_requested_{false};
   std::mutex reload_mu_;
   std::vector<std::string> reload_queue_;  // component names; guarded by reload_mu_
 };

@@ -22,6 +22,11 @@ namespace {
 
 std::atomic<Pipeline*> g_running{nullptr};
 
+extern "C" void on_reload_signal(int) {
+  // Only an atomic store: async-signal-safe. The pipeline thread reloads.
+  if (Pipeline* p = g_running.load()) p->request_all_rules_reload();
+}
+
 extern "C" void on_stop_signal(int) {
   // Only an atomic store: async-signal-safe.
   if (Pipeline* p = g_running.load()) p->request_stop();
@@ -95,9 +100,11 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& /*options*/) {
   g_running.store(&pipeline);
   auto old_int = std::signal(SIGINT, on_stop_signal);
   auto old_term = std::signal(SIGTERM, on_stop_signal);
+  auto old_hup = std::signal(SIGHUP, on_reload_signal);  // operator: reload every Lua rule
   st = pipeline.run();
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
+  std::signal(SIGHUP, old_hup);
   g_running.store(nullptr);
 
   pipeline.print_summary(std::cout);
