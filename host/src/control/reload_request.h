@@ -1,0 +1,50 @@
+// ReloadRequest: one validated `param.reload` instruction, the contract
+// between the control plane's transport (reload_listener: Redis pub/sub,
+// reconcile, signing, guard) and the swap machinery (swap_coordinator:
+// prepare the candidate off the hot path, hand the swap to the pipeline).
+//
+// Message (JSON, channel `param.reload` by default):
+//   {"component": "risk_harmoniser",        required: a configured component
+//    "config_path": "conf/risk_params.yml", new parameters (YAML or JSON map)
+//    "plugin_path": "plugins/libx.so",      new binary (may be the same path)
+//    "rule_path": "scripts/lua/x.lua",      Lua component: source to load
+//    "version": "2024-06-01a",              operator label (default: hash)
+//    "rollback": 3,                         restore config version 3
+//    "dry_run": true}                       validate and report, never swap
+// At least one of config_path, plugin_path, rule_path, rollback; a Lua
+// component with none of them reloads its configured file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sh::host {
+
+struct ReloadRequest {
+  std::string component;
+  std::string config_path;  // "" = keep the current parameters
+  std::string plugin_path;  // "" = keep the current binary
+  std::string rule_path;    // "" = the Lua component's configured file
+  std::string version;      // "" = derived from the content hash
+  std::optional<uint64_t> rollback_to;
+  bool dry_run = false;
+
+  std::string raw;     // the message text as received (history, logs)
+  std::string origin;  // "redis", "reconcile", "cli", "test"
+  int64_t received_wall_ns = 0;
+};
+
+// What became of a request; reported by the swap side, published by the
+// control side (log line, `model.switch.log` stream entry).
+struct ReloadOutcome {
+  ReloadRequest request;
+  bool applied = false;      // swapped in (false: refused, or a dry run)
+  std::string reason;        // refusal reason, "" when applied
+  uint64_t config_version = 0;  // config_versions entry written (0 = none)
+  std::string content_hash;     // of the new config/binary/rule
+  uint64_t effective_seq = 0;   // input events consumed before the swap took effect
+  int64_t applied_wall_ns = 0;
+};
+
+}  // namespace sh::host
