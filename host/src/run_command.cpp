@@ -123,7 +123,7 @@ void add_snapshot_options(boost::program_options::options_description& options) 
   options.add_options()
       ("symbol", po::value<std::string>(), "symbol to export (required)")
       ("from", po::value<std::string>()->default_value("1970-01-01"), "first minute (ISO-8601 or ns), inclusive")
-      ("to", po::value<std::string>()->default_value("9999-12-31"), "last minute (ISO-8601 or ns), exclusive")
+      ("to", po::value<std::string>()->default_value("2262-01-01"), "last minute (ISO-8601 or ns), exclusive")
       ("format", po::value<std::string>()->default_value("csv"), "csv or jsonl");
 }
 
