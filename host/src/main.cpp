@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "cli.h"
+#include "config_command.h"
+#include "reload_command.h"
 #include "run_command.h"
 
 namespace {
@@ -11,11 +13,13 @@ namespace {
 // Subcommands: one entry each. The first positional argument selects one;
 // "run" is the default.
 const std::vector<sh::host::Subcommand> kSubcommands = {
-    {"run", "run", "run the conveyor on the config's providers (the default)", nullptr,
+    {"run", "run [--swap-journal FILE | --swap-journal-from DIR]", "run the conveyor on the config's providers (the default)", &sh::host::add_run_options,
      &sh::host::run_pipeline_job},
     {"snapshot", "snapshot --symbol S [--from T] [--to T] [--format csv|jsonl]",
      "export stored feature rows (features_snapshot) from the state dir",
      &sh::host::add_snapshot_options, &sh::host::run_snapshot_command},
+    {"config", "config history|journal [--component C] [--format text|json]", "list the state dir's config versions / swap journal", &sh::host::add_config_options, &sh::host::run_config_command},
+    {"reload", "reload --component C [OPTIONS]", "publish a param.reload message (stored as desired state, signed when configured)", &sh::host::add_reload_options, &sh::host::run_reload_command},
 };
 
 }  // namespace

@@ -6,19 +6,23 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <limits>
 #include <cstddef>
 
+#include "content_address.h"
 #include "events/redis_stream_sink.h"
 #include "host_services.h"
 #include "lua/rule_watcher.h"
 #include "lua_detector_stage.h"
 #include "plugin_instance.h"
 #include "store/time_format.h"
+#include "lua/lua_rule.h"
 
 namespace sh::host {
 namespace {
@@ -26,17 +30,24 @@ namespace {
 class PluginDetector final : public DetectorStage {
  public:
   explicit PluginDetector(PluginInstance& inst)
-      : inst_(inst), name_(inst.component()), version_(inst.library().version()) {}
+      : inst_(&inst), name_(inst.component()), version_(inst.library().version()) {}
   const std::string& name() const override { return name_; }
   const std::string& version() const override { return version_; }
   sh_status detect(const sh_feature_batch& rows, const sh_market_context& context,
                    const sh_hit_sink& sink) override {
-    return inst_.detect(rows, context, sink);
+    return inst_->detect(rows, context, sink);
   }
-  std::string last_error() const override { return inst_.last_error(); }
+  std::string last_error() const override { return inst_->last_error(); }
+
+  PluginInstance& instance() const { return *inst_; }
+  // A swap: the next batch goes to `inst` (not owned; must outlive its use).
+  void replace(PluginInstance& inst) {
+    inst_ = &inst;
+    version_ = inst.library().version();
+  }
 
  private:
-  PluginInstance& inst_;
+  PluginInstance* inst_;
   std::string name_;
   std::string version_;
 };
@@ -89,8 +100,33 @@ Pipeline::Pipeline(PipelineConfig config, const HostConfig& host_config, HostRun
       conveyor_(config_.conveyor),
       merger_(providers_.size()),
       provider_done_(providers_.size(), false),
-      stage_errors_(detectors_.size(), 0) {
+      stage_errors_(detectors_.size(), 0),
+      version_suffix_(detectors_.size()) {
   for (size_t i = 0; i < providers_.size(); ++i) provider_ctx_.push_back({this, i});
+  for (size_t i = 0; i < providers_.size(); ++i) {
+    SwapSlot slot;
+    slot.component = providers_[i]->component();
+    slot.provider = static_cast<int>(i);
+    slot.instance = providers_[i];
+    slot.kind = SH_KIND_PROVIDER;
+    slot.library = providers_[i]->shared_library();
+    slots_.push_back(std::move(slot));
+  }
+  for (size_t i = 0; i < detectors_.size(); ++i) {
+    SwapSlot slot;
+    slot.component = detectors_[i]->name();
+    slot.stage = static_cast<int>(i);
+    slot.kind = SH_KIND_DETECTOR;
+    if (auto* pd = dynamic_cast<PluginDetector*>(detectors_[i].get())) {
+      slot.instance = &pd->instance();
+      slot.library = slot.instance->shared_library();
+    } else if (auto* rule = dynamic_cast<LuaDetectorStage*>(detectors_[i].get())) {
+      slot.rule = rule;
+    } else {
+      continue;  // another stage type (tests): not swappable
+    }
+    slots_.push_back(std::move(slot));
+  }
   hit_sink_.struct_size = sizeof(hit_sink_);
   hit_sink_.sink_ctx = this;
   hit_sink_.emit = &Pipeline::emit_hits;
@@ -136,6 +172,8 @@ Status Pipeline::open() {
   st = store_->last_seq(&last_seq);
   if (!st.ok() && !st.is_not_found()) return st;
   gate_ = std::make_unique<EventGate>(config_.gate, last_seq + 1);
+  st = record_startup_versions();
+  if (!st.ok()) return st;
   if (!replay) {
     StateTxn txn;
     st = store_->begin_read(&txn);
@@ -216,9 +254,31 @@ sh_status Pipeline::emit_events(void* ctx, const sh_market_event* events, uint32
 }
 
 void Pipeline::feed(const sh_market_event* events, size_t count, size_t stride) {
+  // A replayed journal swap lands between the same two input events as in
+  // the recorded run: feed up to it, process what closed, swap, go on.
+  while (!scheduled_.empty() && count > 0 && deferred_error_.ok()) {
+    const uint64_t in = conveyor_.stats().events_in;
+    const uint64_t at = *scheduled_.front()->apply_at_seq;
+    if (at <= in) {
+      Status st = process_closed();
+      if (st.ok()) st = apply_scheduled_due();
+      if (!st.ok()) deferred_error_ = st;
+      continue;
+    }
+    if (at - in >= count) break;
+    const size_t n = static_cast<size_t>(at - in);
+    feed_raw(events, n, stride);
+    events = reinterpret_cast<const sh_market_event*>(reinterpret_cast<const unsigned char*>(events) + n * stride);
+    count -= n;
+  }
+  if (count > 0) feed_raw(events, count, stride);
+}
+
+void Pipeline::feed_raw(const sh_market_event* events, size_t count, size_t stride) {
   const size_t before = closed_.size();
   const auto t0 = std::chrono::steady_clock::now();
   conveyor_.on_events(events, count, stride, closed_);
+  events_consumed_.store(conveyor_.stats().events_in, std::memory_order_release);
   if (closed_.size() != before) {
     pending_close_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::steady_clock::now() - t0)
@@ -257,6 +317,7 @@ Status Pipeline::poll_providers(bool* progressed) {
     if (providers_.size() > 1 && !merger_.needs_poll(i)) continue;
     sh_event_sink sink{sizeof(sh_event_sink), &provider_ctx_[i], &Pipeline::emit_events};
     const sh_status st = providers_[i]->poll(sink, config_.poll_max_events);
+    if (!deferred_error_.ok()) return std::exchange(deferred_error_, Status::Ok());
     if (st == SH_OK) {
       *progressed = true;
     } else if (st == SH_WOULD_BLOCK) {
@@ -281,6 +342,7 @@ Status Pipeline::poll_providers(bool* progressed) {
     if (!released_.empty()) {
       feed(released_.data(), released_.size(), sizeof(sh_market_event));
     }
+    if (!deferred_error_.ok()) return std::exchange(deferred_error_, Status::Ok());
     return process_closed();
   }
   return Status::Ok();
@@ -351,6 +413,336 @@ void Pipeline::reload_rule(LuaDetectorStage& stage) {
   }
 }
 
+// ---------------------------------------------------------------- config swaps
+
+void Pipeline::adopt_instances(std::vector<std::unique_ptr<PluginInstance>> instances) {
+  for (auto& i : instances) owned_instances_.push_back(std::move(i));
+}
+
+void Pipeline::enqueue_swap(std::unique_ptr<PreparedSwap> swap) {
+  if (swap->enqueued == std::chrono::steady_clock::time_point{}) {
+    swap->enqueued = std::chrono::steady_clock::now();
+  }
+  {
+    std::lock_guard<std::mutex> lock(swap_mu_);
+    swap_queue_.push_back(std::move(swap));
+  }
+  swaps_queued_.store(true, std::memory_order_release);
+}
+
+void Pipeline::schedule_swaps(std::vector<std::unique_ptr<PreparedSwap>> swaps) {
+  for (auto& s : swaps) {
+    if (!s->apply_at_seq) s->apply_at_seq = 0;
+    scheduled_.push_back(std::move(s));
+  }
+  std::stable_sort(scheduled_.begin(), scheduled_.end(),
+                   [](const std::unique_ptr<PreparedSwap>& a, const std::unique_ptr<PreparedSwap>& b) {
+                     return *a->apply_at_seq < *b->apply_at_seq;
+                   });
+}
+
+Pipeline::SwapSlot* Pipeline::find_slot(const std::string& component) {
+  for (SwapSlot& s : slots_) {
+    if (s.component == component) return &s;
+  }
+  return nullptr;
+}
+
+bool Pipeline::swap_target(const std::string& component, SwapTargetInfo* info) const {
+  for (const SwapSlot& s : slots_) {
+    if (s.component != component) continue;
+    std::lock_guard<std::mutex> lock(slots_mu_);
+    info->component = s.component;
+    info->lua = s.rule != nullptr;
+    info->provider = s.provider >= 0;
+    info->kind = s.kind;
+    info->library = s.library;
+    info->current = s.current;
+    info->last_version = s.last_version;
+    return true;
+  }
+  return false;
+}
+
+Status Pipeline::read_config_version(const std::string& component, uint64_t version,
+                                     ConfigVersion* out) const {
+  if (!store_) return Status::FailedPrecondition("the pipeline's state store is not open");
+  StateTxn txn;
+  Status st = store_->begin_read(&txn);
+  if (!st.ok()) return st;
+  return sh::host::read_config_version(txn, component, version, out);
+}
+
+ConfigVersion Pipeline::startup_record(const SwapSlot& slot) const {
+  ConfigVersion v;
+  v.component = slot.component;
+  v.swap = SwapKind::kStartup;
+  v.origin = "startup";
+  v.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  if (slot.instance != nullptr) {
+    const PluginLibrary& lib = slot.instance->library();
+    v.config = slot.instance->config();
+    v.plugin_sha256 = lib.content_sha256();
+    v.library_version = lib.version();
+    v.plugin_path = lib.path().string();
+    // A copy under the state dir, so a rollback to this version loads these
+    // bytes even after the file at the configured path was rebuilt.
+    std::string why;
+    const auto copy = copy_to_content_addressed(lib.path(), host_config_.state_dir() / "plugin_cache", &why);
+    if (copy && copy->filename().string().rfind(v.plugin_sha256, 0) == 0) {
+      v.plugin_path = copy->string();
+    } else if (!why.empty()) {
+      spdlog::warn("component '{}': {}; its config history names {}", slot.component, why,
+                   v.plugin_path);
+    }
+    v.content_hash = config_content_hash(v.config, v.plugin_sha256);
+  } else {
+    const LuaRule& rule = slot.rule->rule();
+    v.lua = true;
+    if (const ComponentConfig* c = host_config_.find_component(slot.component)) v.config = c->lua.params;
+    v.rule_file = rule.path();
+    v.rule_hash = rule.content_hash();
+    std::ifstream in(rule.path(), std::ios::binary);
+    v.rule_source.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (content_hash_fnv1a64(v.rule_source) != v.rule_hash) {
+      spdlog::warn("rule '{}': {} changed since it was loaded; its config history keeps the "
+                   "file's current text",
+                   slot.component, rule.path());
+    }
+    v.content_hash = config_content_hash(v.config, sha256_hex(v.rule_source));
+  }
+  v.label = v.content_hash.substr(0, 12);
+  return v;
+}
+
+Status Pipeline::record_startup_versions() {
+  StateTxn txn;
+  Status st = store_->begin_write(&txn);
+  if (!st.ok()) return st;
+  std::vector<ConfigVersion> journal;
+  st = list_swap_journal(txn, &journal);
+  if (!st.ok()) return st;
+  uint64_t session = 0;
+  for (const ConfigVersion& v : journal) {
+    session = std::max(session, v.session);
+    journal_sequence_ = std::max(journal_sequence_, v.sequence);
+  }
+  journal_session_ = session + 1;
+  bool wrote = false;
+  for (SwapSlot& slot : slots_) {
+    ConfigVersion rec = startup_record(slot);
+    ConfigVersion latest;
+    st = latest_config_version(txn, slot.component, &latest);
+    if (!st.ok() && !st.is_not_found()) return st;
+    const bool have = st.ok();
+    if (have && latest.content_hash == rec.content_hash) {
+      rec = latest;  // serving what the store says was last in service
+    } else {
+      rec.version = have ? latest.version + 1 : 1;
+      st = put_config_version(txn, rec);
+      if (!st.ok()) return st;
+      wrote = true;
+    }
+    std::lock_guard<std::mutex> lock(slots_mu_);
+    slot.last_version = have ? std::max(latest.version, rec.version) : rec.version;
+    slot.current = std::move(rec);
+    if (slot.stage >= 0) {
+      version_suffix_[slot.stage] =
+          slot.current.version > 1 ? "+cfg" + std::to_string(slot.current.version) : "";
+    }
+  }
+  if (!wrote) {
+    txn.abort();
+    return Status::Ok();
+  }
+  return txn.commit();
+}
+
+void Pipeline::discard_queued_swaps(const std::string& reason) {
+  std::vector<std::unique_ptr<PreparedSwap>> left;
+  {
+    std::lock_guard<std::mutex> lock(swap_mu_);
+    left.swap(swap_queue_);
+  }
+  for (auto& s : scheduled_) left.push_back(std::move(s));
+  scheduled_.clear();
+  for (auto& s : left) refuse_swap(std::move(s), reason);
+  report_swaps();
+}
+
+Status Pipeline::apply_pending_swaps() {
+  Status st = apply_scheduled_due();
+  if (st.ok() && swaps_queued_.exchange(false, std::memory_order_acquire)) {
+    std::vector<std::unique_ptr<PreparedSwap>> queue;
+    {
+      std::lock_guard<std::mutex> lock(swap_mu_);
+      queue.swap(swap_queue_);
+    }
+    for (auto& s : queue) {
+      if (!st.ok()) {
+        refuse_swap(std::move(s), "the run stopped: " + st.message());
+        continue;
+      }
+      st = apply_swap(std::move(s));
+    }
+  }
+  report_swaps();
+  return st;
+}
+
+Status Pipeline::apply_scheduled_due() {
+  const uint64_t in = conveyor_.stats().events_in;
+  while (!scheduled_.empty() && *scheduled_.front()->apply_at_seq <= in) {
+    std::unique_ptr<PreparedSwap> s = std::move(scheduled_.front());
+    scheduled_.pop_front();
+    if (*s->apply_at_seq != in) {
+      spdlog::warn("journalled swap of '{}' was due at event {}, applied at {}", s->record.component,
+                   *s->apply_at_seq, in);
+    }
+    Status st = apply_swap(std::move(s));
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+void Pipeline::refuse_swap(std::unique_ptr<PreparedSwap> swap, const std::string& reason) {
+  ++summary_.swaps_refused;
+  SwapDone done;
+  done.outcome.request = swap->request;
+  done.outcome.applied = false;
+  done.outcome.reason = reason;
+  done.outcome.content_hash = swap->record.content_hash;
+  done.outcome.effective_seq = conveyor_.stats().events_in;
+  done.retired = std::move(swap->instance);
+  done.enqueued = swap->enqueued;
+  done.applied = std::chrono::steady_clock::now();
+  swaps_done_.push_back(std::move(done));
+}
+
+Status Pipeline::apply_swap(std::unique_ptr<PreparedSwap> swap) {
+  const std::string component = swap->record.component;
+  SwapSlot* slot = find_slot(component);
+  if (slot == nullptr) {
+    refuse_swap(std::move(swap), "unknown component '" + component + "'");
+    return Status::Ok();
+  }
+  const std::string keeps = "; version " + std::to_string(slot->current.version) + " keeps serving";
+  std::unique_ptr<PluginInstance> retired;
+  switch (swap->record.swap) {
+    case SwapKind::kInstance: {
+      if (slot->instance == nullptr || !swap->instance ||
+          swap->instance->kind() != slot->instance->kind()) {
+        refuse_swap(std::move(swap), "component '" + component + "': the candidate is not a " +
+                                         "plugin instance of the component's kind" + keeps);
+        return Status::Ok();
+      }
+      PluginInstance* old = slot->instance;
+      PluginInstance* now = swap->instance.get();
+      owned_instances_.push_back(std::move(swap->instance));
+      for (auto it = owned_instances_.begin(); it != owned_instances_.end(); ++it) {
+        if (it->get() == old) {
+          retired = std::move(*it);
+          owned_instances_.erase(it);
+          break;
+        }
+      }
+      slot->instance = now;
+      if (slot->provider >= 0) providers_[slot->provider] = now;
+      if (slot->stage >= 0) static_cast<PluginDetector&>(*detectors_[slot->stage]).replace(*now);
+      break;
+    }
+    case SwapKind::kSetConfig: {
+      if (slot->instance == nullptr) {
+        refuse_swap(std::move(swap), "component '" + component + "' is not a plugin" + keeps);
+        return Status::Ok();
+      }
+      const std::string err = slot->instance->set_config(swap->record.config);
+      if (!err.empty()) {
+        refuse_swap(std::move(swap), "component '" + component + "': " + err + keeps);
+        return Status::Ok();
+      }
+      break;
+    }
+    case SwapKind::kLuaRule: {
+      if (slot->rule == nullptr || !swap->rule) {
+        refuse_swap(std::move(swap), "component '" + component + "' is not a Lua rule" + keeps);
+        return Status::Ok();
+      }
+      slot->rule->rule().commit(std::move(swap->rule));
+      break;
+    }
+    case SwapKind::kStartup:
+      refuse_swap(std::move(swap), "component '" + component + "': not a swap" + keeps);
+      return Status::Ok();
+  }
+
+  ConfigVersion rec = std::move(swap->record);
+  rec.effective_seq = conveyor_.stats().events_in;
+  rec.session = journal_session_;
+  rec.sequence = ++journal_sequence_;
+  if (rec.origin.empty()) rec.origin = swap->request.origin;
+  rec.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  {
+    std::lock_guard<std::mutex> lock(slots_mu_);
+    // A replayed journal entry keeps its number when it is still free.
+    rec.version = std::max(rec.version, slot->last_version + 1);
+  }
+  // Its own small transaction, between two minutes: the swap is in the
+  // journal before any output it influences is committed.
+  StateTxn txn;
+  Status st = store_->begin_write(&txn);
+  if (st.ok()) st = put_config_version(txn, rec);
+  if (st.ok()) st = txn.commit();
+  if (!st.ok()) {
+    return Status::IoError("recording the swap of '" + component + "': " + st.message());
+  }
+  {
+    std::lock_guard<std::mutex> lock(slots_mu_);
+    slot->last_version = rec.version;
+    slot->current = rec;
+    if (slot->instance != nullptr) slot->library = slot->instance->shared_library();
+  }
+  if (slot->stage >= 0) version_suffix_[slot->stage] = "+cfg" + std::to_string(rec.version);
+  ++summary_.swaps_applied;
+
+  SwapDone done;
+  done.outcome.request = std::move(swap->request);
+  done.outcome.applied = true;
+  done.outcome.config_version = rec.version;
+  done.outcome.content_hash = rec.content_hash;
+  done.outcome.effective_seq = rec.effective_seq;
+  done.outcome.applied_wall_ns = rec.wall_ns;
+  done.record = std::move(rec);
+  done.retired = std::move(retired);
+  done.enqueued = swap->enqueued;
+  done.applied = std::chrono::steady_clock::now();
+  swaps_done_.push_back(std::move(done));
+  return Status::Ok();
+}
+
+void Pipeline::report_swaps() {
+  if (swaps_done_.empty()) return;
+  std::vector<SwapDone> done;
+  done.swap(swaps_done_);
+  for (SwapDone& d : done) {
+    if (swap_listener_ != nullptr) {
+      swap_listener_->on_swap_done(std::move(d));
+      continue;
+    }
+    const ReloadOutcome& o = d.outcome;
+    if (o.applied) {
+      spdlog::info("Configuration reloaded: component '{}' version {} ({}) effective at event {}",
+                   o.request.component, o.config_version, d.record.label, o.effective_seq);
+    } else {
+      spdlog::warn("Configuration reload refused: {}", o.reason);
+    }
+  }
+}
+
 Status Pipeline::run() {
   const auto t0 = std::chrono::steady_clock::now();
   Status st;
@@ -358,6 +750,8 @@ Status Pipeline::run() {
     if (stop_.load(std::memory_order_relaxed)) break;
     // Between two provider polls no minute is half-processed: rules swap here.
     if (!rule_stages_.empty()) check_rule_reloads();
+    st = apply_pending_swaps();
+    if (!st.ok()) break;
     if (std::all_of(provider_done_.begin(), provider_done_.end(), [](bool d) { return d; })) break;
     bool progressed = false;
     st = poll_providers(&progressed);
@@ -369,10 +763,18 @@ Status Pipeline::run() {
       for (size_t i = 0; i < providers_.size(); ++i) merger_.finish(i);
       merger_.release(released_);
       if (!released_.empty()) feed(released_.data(), released_.size(), sizeof(sh_market_event));
+      if (!deferred_error_.ok()) st = std::exchange(deferred_error_, Status::Ok());
     }
+    // Swaps due at the very end (journal entries at the last event count,
+    // requests that arrived with the last batch) still serve the final flush.
+    if (st.ok()) st = process_closed();
+    if (st.ok()) st = apply_pending_swaps();
+  }
+  if (st.ok()) {
     conveyor_.flush(closed_);
     st = process_closed();
   }
+  discard_queued_swaps("the run ended before the swap took effect");
   for (EventSink* s : main_sinks_) {
     const Status fs = s->flush();
     if (!fs.ok() && st.ok()) st = fs;
@@ -470,7 +872,9 @@ Status Pipeline::process_minute(MinuteClose& minute) {
     c.value = h.value;
     c.threshold = h.threshold;
     c.detector = detectors_[h.stage]->name();
-    c.detector_version = detectors_[h.stage]->version();
+    c.detector_version = version_suffix_[h.stage].empty()
+                             ? detectors_[h.stage]->version()
+                             : detectors_[h.stage]->version() + version_suffix_[h.stage];
     c.dq = row ? row->dq : SH_DQ_GAP;
     if (config_.mode == RunMode::kDryRun) {
       ++summary_.candidates;
@@ -571,6 +975,10 @@ void Pipeline::print_summary(std::ostream& out) const {
     out << "  rule reloads       ok " << s.rule_reloads_ok << ", refused " << s.rule_reloads_refused
         << "\n";
   }
+  if (s.swaps_applied || s.swaps_refused) {
+    out << "  config swaps       applied " << s.swaps_applied << ", refused " << s.swaps_refused
+        << "\n";
+  }
   if (s.provider_errors) out << "  provider errors    " << s.provider_errors << "\n";
   if (config_.mode == RunMode::kDryRun) out << "  candidates logged  " << s.candidates << "\n";
   out << "  events published   " << s.published << "\n";
@@ -619,6 +1027,7 @@ std::string Pipeline::summary_json() const {
   j["shadowed"] = s.shadowed;
   j["suppressed"] = s.suppressed;
   j["rule_reloads"] = {{"ok", s.rule_reloads_ok}, {"refused", s.rule_reloads_refused}};
+  j["config_swaps"] = {{"applied", s.swaps_applied}, {"refused", s.swaps_refused}};
   nlohmann::json counters = nlohmann::json::object();
   for (const auto& [name, value] : runtime_.counters.snapshot()) counters[name] = value;
   j["counters"] = counters;

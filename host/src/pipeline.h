@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "control/prepared_swap.h"
 #include "conveyor/conveyor.h"
 #include "events/event_gate.h"
 #include "events/event_sink.h"
@@ -76,6 +78,20 @@ struct RunSummary {
   // Lua rule reloads (file change or request_rule_reload): swapped in / refused.
   uint64_t rule_reloads_ok = 0;
   uint64_t rule_reloads_refused = 0;
+  // Config swaps (enqueue_swap / schedule_swaps): applied / refused.
+  uint64_t swaps_applied = 0;
+  uint64_t swaps_refused = 0;
+};
+
+// What the control side may know about a swappable component (a copy).
+struct SwapTargetInfo {
+  std::string component;
+  bool lua = false;
+  bool provider = false;  // else a detector stage
+  sh_plugin_kind kind = 0;
+  std::shared_ptr<const PluginLibrary> library;  // plugins: the serving one
+  ConfigVersion current;  // the serving version's record
+  uint64_t last_version = 0;  // highest version number written for it
 };
 
 class Pipeline {
@@ -103,6 +119,34 @@ class Pipeline {
   bool request_rule_reload(const std::string& component);
   // Async-signal-safe (SIGHUP): reload every Lua rule from its file.
   void request_all_rules_reload() { reload_all_requested_.store(true, std::memory_order_release); }
+
+  // ---- Config swaps (control/swap_coordinator.h prepares them).
+  // Before open(): the pipeline owns these instances (those that back its
+  // providers and plugin detector stages), so that a swap can hand the one
+  // it replaces back to the listener. Unowned (borrowed) instances that are
+  // replaced are left to their owner.
+  void adopt_instances(std::vector<std::unique_ptr<PluginInstance>> instances);
+  // Before run(): receives every applied/refused swap (pipeline thread). Null:
+  // outcomes are logged and retired instances destroyed on the pipeline thread.
+  void set_swap_listener(SwapListener* listener) { swap_listener_ = listener; }
+  // Thread-safe: queues a swap; run() applies queued swaps in arrival order
+  // between two provider batches (never inside a minute's processing).
+  void enqueue_swap(std::unique_ptr<PreparedSwap> swap);
+  // Before run(): swaps with apply_at_seq (a replayed journal), applied when
+  // exactly that many input events have been consumed.
+  void schedule_swaps(std::vector<std::unique_ptr<PreparedSwap>> swaps);
+  // After run() returned (caller's thread): refuses every swap still queued
+  // or scheduled with `reason`, and reports them.
+  void discard_queued_swaps(const std::string& reason);
+  // Thread-safe (after open()): what a swap of `component` starts from.
+  // False when no provider or detector stage of the pipeline has that name.
+  bool swap_target(const std::string& component, SwapTargetInfo* info) const;
+  // Thread-safe (after open()): config_versions entry `version` of `component`.
+  Status read_config_version(const std::string& component, uint64_t version,
+                             ConfigVersion* out) const;
+  // Input events consumed so far (thread-safe; the effective_seq a swap
+  // applied now would get).
+  uint64_t events_consumed() const { return events_consumed_.load(std::memory_order_acquire); }
 
   const RunSummary& summary() const { return summary_; }
   // Human-readable summary (stdout of `host run`).
@@ -135,6 +179,35 @@ class Pipeline {
   // every kRulePollInterval) or whose reload was requested.
   void check_rule_reloads();
   void reload_rule(LuaDetectorStage& stage);
+
+  // One swappable component: a provider or a detector stage.
+  struct SwapSlot {
+    std::string component;
+    int provider = -1;  // index into providers_, or -1
+    int stage = -1;     // index into detectors_, or -1
+    PluginInstance* instance = nullptr;  // plugins: serving instance
+    LuaDetectorStage* rule = nullptr;    // Lua stages
+    sh_plugin_kind kind = 0;
+    // Guarded by slots_mu_ (read by the control thread):
+    std::shared_ptr<const PluginLibrary> library;  // of `instance`
+    ConfigVersion current;
+    uint64_t last_version = 0;
+  };
+  SwapSlot* find_slot(const std::string& component);
+  // open(): config_versions entry for each component's startup config,
+  // unless the newest stored one has the same content hash.
+  Status record_startup_versions();
+  ConfigVersion startup_record(const SwapSlot& slot) const;
+  // Applies the due journal swaps and then the queued ones (run loop top).
+  Status apply_pending_swaps();
+  Status apply_scheduled_due();
+  // Applies or refuses one swap; an error only when the store write failed.
+  Status apply_swap(std::unique_ptr<PreparedSwap> swap);
+  void refuse_swap(std::unique_ptr<PreparedSwap> swap, const std::string& reason);
+  // Hands the buffered SwapDone records to the listener (or logs them).
+  void report_swaps();
+  // Feeds the conveyor, splitting the batch where a scheduled swap is due.
+  void feed_raw(const sh_market_event* events, size_t count, size_t stride);
 
   PipelineConfig config_;
   const HostConfig& host_config_;
@@ -182,6 +255,22 @@ class Pipeline {
   std::atomic<bool> reload_all_requested_{false};
   std::mutex reload_mu_;
   std::vector<std::string> reload_queue_;  // component names; guarded by reload_mu_
+
+  // Config swaps.
+  std::vector<std::unique_ptr<PluginInstance>> owned_instances_;
+  std::vector<SwapSlot> slots_;
+  mutable std::mutex slots_mu_;  // guards SwapSlot::current / last_version
+  std::vector<std::string> version_suffix_;  // per detector stage: "" or "+cfgN"
+  SwapListener* swap_listener_ = nullptr;
+  std::atomic<bool> swaps_queued_{false};
+  std::mutex swap_mu_;
+  std::vector<std::unique_ptr<PreparedSwap>> swap_queue_;  // guarded by swap_mu_
+  std::deque<std::unique_ptr<PreparedSwap>> scheduled_;    // by apply_at_seq
+  std::vector<SwapDone> swaps_done_;                       // not yet reported
+  std::atomic<uint64_t> events_consumed_{0};
+  Status deferred_error_;     // a store error met while splitting a batch
+  uint64_t journal_session_ = 1;
+  uint64_t journal_sequence_ = 0;  // of the last journal entry written
 };
 
 }  // namespace sh::host

@@ -2,12 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <iostream>
 
 #include "component_loader.h"
 #include "config_source.h"
+#include "control/control_config.h"
+#include "control/reload_listener.h"
+#include "control/swap_coordinator.h"
+#include "control/swap_journal.h"
 #include "host_services.h"
 #include "lua_detector_stage.h"
 #include "lua_rule_loader.h"
@@ -32,17 +37,63 @@ extern "C" void on_stop_signal(int) {
   if (Pipeline* p = g_running.load()) p->request_stop();
 }
 
+// The outcome log line when no Redis control plane publishes it.
+void log_outcome(const ReloadOutcome& o) {
+  if (o.applied) {
+    spdlog::info("Configuration reloaded: {} version {} (hash {}) effective at event {}",
+                 o.request.component, o.config_version, o.content_hash.substr(0, 12),
+                 o.effective_seq);
+  } else if (o.request.dry_run && o.reason.rfind("dry run:", 0) == 0) {
+    spdlog::info("Configuration reload {}", o.reason);
+  } else {
+    spdlog::warn("Configuration reload refused: {}: {}", o.request.component, o.reason);
+  }
+}
+
 }  // namespace
 
-int run_pipeline_job(const HostConfig& config, const CliOptions& /*options*/) {
+void add_run_options(boost::program_options::options_description& options) {
+  namespace po = boost::program_options;
+  options.add_options()
+      ("swap-journal", po::value<std::string>(),
+       "replay: apply the swaps of this JSON-lines journal (host config journal) at their "
+       "recorded event counts")
+      ("swap-journal-from", po::value<std::string>(),
+       "replay: the same, from the swap_journal of this state dir (its newest session)");
+}
+
+int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
   HostRuntime runtime;
   PipelineConfig pipeline_config;
+  ControlConfig control_config;
   try {
     pipeline_config = parse_pipeline_config(config, runtime);
+    control_config = parse_control_config(config);
   } catch (const ConfigError& e) {
     spdlog::error("{}", e.what());
     return 1;
   }
+
+  // Read before Pipeline::open(), which resets a replay's own store.
+  std::vector<ConfigVersion> journal;
+  const auto& vm = options.vm;
+  const bool want_journal = vm.count("swap-journal") || vm.count("swap-journal-from");
+  if (want_journal) {
+    if (config.mode() != RunMode::kReplay) {
+      spdlog::error("--swap-journal and --swap-journal-from apply to replay mode only (mode is {})",
+                    run_mode_name(config.mode()));
+      return 1;
+    }
+    const Status js =
+        vm.count("swap-journal")
+            ? load_swap_journal_file(vm["swap-journal"].as<std::string>(), &journal)
+            : load_swap_journal_from_store(vm["swap-journal-from"].as<std::string>(), &journal);
+    if (!js.ok()) {
+      spdlog::error("swap journal: {}", js.message());
+      return 1;
+    }
+  }
+  const RedisSettings redis = pipeline_config.redis;
 
   const PluginCatalog catalog = scan_plugins(config);
   for (const auto& w : catalog.warnings()) spdlog::warn("plugin dir {}", w);
@@ -92,10 +143,47 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& /*options*/) {
                config.state_dir().string(), config.output_dir().string());
 
   Pipeline pipeline(std::move(pipeline_config), config, runtime, providers, std::move(detectors));
+  // The pipeline owns the instances from here on, so that a swap can hand the
+  // one it replaces back to the control side.
+  pipeline.adopt_instances(std::move(loaded.instances));
   Status st = pipeline.open();
   if (!st.ok()) {
     spdlog::error("{}", st.message());
     return 1;
+  }
+
+  // Control plane: the coordinator prepares swaps; the listener (Redis
+  // param.reload, live modes with redis: enabled) feeds it and publishes
+  // outcomes; without it outcomes are log lines.
+  std::atomic<ReloadListener*> listener_ptr{nullptr};
+  SwapCoordinator coordinator(config, runtime, pipeline, [&listener_ptr](const ReloadOutcome& o) {
+    if (ReloadListener* l = listener_ptr.load()) {
+      l->publish_outcome(o);
+    } else {
+      log_outcome(o);
+    }
+  });
+  if (!journal.empty()) {
+    st = coordinator.schedule_journal(journal);
+    if (!st.ok()) {
+      spdlog::error("{}", st.message());
+      return 1;
+    }
+    spdlog::info("replaying {} journalled swaps", journal.size());
+  } else if (want_journal) {
+    spdlog::info("the swap journal is empty: nothing to replay");
+  }
+  std::unique_ptr<ReloadListener> listener;
+  if (redis.enabled && config.mode() != RunMode::kReplay) {
+    ReloadListener::Callbacks cb;
+    cb.on_request = [&coordinator](ReloadRequest r) { coordinator.submit(r); };
+    cb.current_version = [&pipeline](const std::string& component) {
+      SwapTargetInfo t;
+      return pipeline.swap_target(component, &t) ? t.current.label : std::string();
+    };
+    listener = std::make_unique<ReloadListener>(control_config, redis, std::move(cb));
+    listener_ptr.store(listener.get());
+    listener->start();
   }
   g_running.store(&pipeline);
   auto old_int = std::signal(SIGINT, on_stop_signal);
@@ -106,6 +194,14 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& /*options*/) {
   std::signal(SIGTERM, old_term);
   std::signal(SIGHUP, old_hup);
   g_running.store(nullptr);
+  coordinator.drain();  // outcomes of the last swaps reach the listener / log
+  if (listener) {
+    listener->stop();
+    listener_ptr.store(nullptr);
+  }
+  // Requests that arrived after the run loop ended are refused, not lost.
+  pipeline.discard_queued_swaps("the run ended before the swap took effect");
+  coordinator.drain();
 
   pipeline.print_summary(std::cout);
   std::cout.flush();

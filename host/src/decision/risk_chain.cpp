@@ -1,0 +1,174 @@
+#include "decision/risk_chain.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <exception>
+
+#include "lua/lua_rule.h"
+
+namespace sh::host {
+
+namespace {
+
+void set_detail(sh_risk_verdict* v, std::string_view text) {
+  const size_t n = std::min(text.size(), sizeof(v->detail) - 1);
+  std::memcpy(v->detail, text.data(), n);
+  v->detail[n] = '\0';
+}
+
+void deny_policy_error(sh_risk_verdict* v, std::string_view detail) {
+  v->struct_size = sizeof(sh_risk_verdict);
+  v->action = SH_RISK_DENY;
+  v->reason = SH_REASON_POLICY_ERROR;
+  v->scale = 0.0;
+  set_detail(v, detail);
+}
+
+}  // namespace
+
+int risk_http_code(sh_risk_action action, sh_risk_reason reason) {
+  if (action != SH_RISK_DENY) return 200;
+  switch (reason) {
+    case SH_REASON_LOW_CONFIDENCE:
+    case SH_REASON_NOTIONAL_CAP:
+    case SH_REASON_CONFIDENCE_SCALE:
+    case SH_REASON_VOL_TARGET:
+      return 412;
+    case SH_REASON_KILL_SWITCH:
+    case SH_REASON_RISK_LOCKED:
+    case SH_REASON_DAILY_LOSS:
+    case SH_REASON_VAR_LIMIT:
+    case SH_REASON_SAFE_MODE:
+      return 423;
+    case SH_REASON_RATE_LIMITED:
+      return 429;
+    case SH_REASON_CIRCUIT_OPEN:
+    case SH_REASON_POLICY_ERROR:
+    default:
+      return 503;
+  }
+}
+
+std::string risk_reason_text(sh_risk_reason reason) {
+  if (reason == SH_REASON_NONE) return "NONE";
+  if (const char* name = risk_reason_name(reason)) return name;
+  return "REASON_" + std::to_string(reason);
+}
+
+const char* risk_action_name(sh_risk_action action) {
+  switch (action) {
+    case SH_RISK_ALLOW: return "allow";
+    case SH_RISK_SCALE: return "scale";
+    case SH_RISK_DENY: return "deny";
+    default: break;
+  }
+  return "unknown";
+}
+
+void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
+                         const sh_portfolio_state& portfolio, RiskChainResult* r) {
+  const size_t n_pol = policies_.size();
+  r->intent_count = count;
+  r->policy_count = n_pol;
+  r->final_intents.assign(intents, intents + count);
+  r->outcomes.assign(count, IntentOutcome{});
+  r->verdicts.resize(n_pol * count);
+  r->evaluated.assign(n_pol * count, 0);
+  r->any_error = false;
+
+  batch_index_.resize(count);
+  for (size_t i = 0; i < count; ++i) batch_index_[i] = i;
+  bool called = false;
+
+  for (size_t p = 0; p < n_pol && !batch_index_.empty(); ++p) {
+    const RiskPolicy& policy = policies_[p];
+    const size_t n = batch_index_.size();
+    batch_.resize(n);
+    for (size_t j = 0; j < n; ++j) batch_[j] = r->final_intents[batch_index_[j]];
+    batch_verdicts_.resize(n);
+    for (sh_risk_verdict& v : batch_verdicts_) {
+      v.struct_size = sizeof(sh_risk_verdict);
+      v.action = SH_RISK_ALLOW;
+      v.reason = SH_REASON_NONE;
+      v.reserved0 = 0;
+      v.scale = 1.0;
+      v.detail[0] = '\0';
+    }
+    sh_order_intent_batch in{};
+    in.struct_size = sizeof in;
+    in.item_size = sizeof(sh_order_intent);
+    in.count = static_cast<uint32_t>(n);
+    in.items = batch_.data();
+    sh_risk_verdict_batch out{};
+    out.struct_size = sizeof out;
+    out.item_size = sizeof(sh_risk_verdict);
+    out.count = static_cast<uint32_t>(n);
+    out.items = batch_verdicts_.data();
+
+    std::string failure;
+    called = true;
+    try {
+      if (!policy.evaluate) {
+        failure = "policy '" + policy.name + "' has no evaluate function";
+      } else {
+        Status st = policy.evaluate(in, portfolio, out);
+        if (!st.ok()) failure = "policy '" + policy.name + "' failed: " + st.message();
+      }
+    } catch (const std::exception& e) {
+      failure = "policy '" + policy.name + "' threw: " + e.what();
+    } catch (...) {
+      failure = "policy '" + policy.name + "' threw a non-standard exception";
+    }
+
+    size_t kept = 0;
+    for (size_t j = 0; j < n; ++j) {
+      sh_risk_verdict& v = batch_verdicts_[j];
+      if (!failure.empty()) {
+        deny_policy_error(&v, failure);
+        r->any_error = true;
+      } else if (v.action == SH_RISK_SCALE && v.scale == 0.0) {
+        v.action = SH_RISK_DENY;
+      } else if (v.action == SH_RISK_SCALE && !(v.scale > 0.0 && v.scale <= 1.0)) {
+        deny_policy_error(&v, "policy '" + policy.name + "' gave SCALE with a scale outside (0, 1]");
+        r->any_error = true;
+      } else if (v.action != SH_RISK_ALLOW && v.action != SH_RISK_SCALE &&
+                 v.action != SH_RISK_DENY) {
+        deny_policy_error(&v, "policy '" + policy.name + "' gave an unknown action " +
+                                  std::to_string(v.action));
+        r->any_error = true;
+      }
+      v.detail[sizeof(v.detail) - 1] = '\0';  // a plugin may have filled all 96 bytes
+      const size_t i = batch_index_[j];
+      r->verdicts[p * count + i] = v;
+      r->evaluated[p * count + i] = 1;
+      IntentOutcome& o = r->outcomes[i];
+      if (v.action == SH_RISK_DENY) {
+        o.action = SH_RISK_DENY;
+        o.reason = v.reason;
+        o.http_code = risk_http_code(SH_RISK_DENY, v.reason);
+        o.decided_by = static_cast<int32_t>(p);
+        continue;  // stops here
+      }
+      if (v.action == SH_RISK_SCALE && v.scale < 1.0) {
+        sh_order_intent& fi = r->final_intents[i];
+        fi.qty *= v.scale;
+        fi.notional_usd *= v.scale;
+        o.scale *= v.scale;
+        o.action = SH_RISK_SCALE;
+        o.reason = v.reason;
+        o.decided_by = static_cast<int32_t>(p);
+      }
+      batch_index_[kept++] = i;
+    }
+    batch_index_.resize(kept);
+  }
+
+  if (r->any_error) {
+    ++consecutive_errors_;
+  } else if (called) {
+    consecutive_errors_ = 0;
+  }
+}
+
+}  // namespace sh::host

@@ -1,0 +1,223 @@
+// circuit_breaker: a risk policy with the runbook's three states.
+//
+//   CLOSED     normal: intents pass untouched.
+//   OPEN       tripped: every intent that increases |exposure| is DENIED with
+//              SH_REASON_CIRCUIT_OPEN (503) and a detail naming the trip
+//              ("circuit OPEN: VaR 2.60% > 2.50%"); reductions pass.
+//   HALF_OPEN  after a manual reset: limited trading to test. For
+//              half_open_batches batches, intents that add exposure are
+//              SCALED by half_open_scale (reason SH_REASON_CIRCUIT_OPEN; no
+//              verdict when the scale is 1). The first batch after the trial
+//              with healthy conditions closes the breaker.
+//
+// Transitions, evaluated at the start of each batch from sh_portfolio_state
+// (the trial's effect on VaR and latency is what the next batch sees):
+//   CLOSED    -> OPEN       var_pct > var_trip_pct (2.5) or
+//                           decision_latency_ms > latency_trip_ms (100);
+//   OPEN      -> HALF_OPEN  set_config({"reset": true}) (the operator's reset;
+//                           a config whose only key is "reset" keeps the
+//                           serving parameters); a reset in any other state is
+//                           ignored and logged;
+//   HALF_OPEN -> OPEN       any trip condition;
+//   HALF_OPEN -> CLOSED     healthy conditions after half_open_batches trial batches.
+// There is no automatic OPEN -> HALF_OPEN: reopening needs a person. Every
+// transition is logged through the host (WARN into OPEN, INFO otherwise). A
+// null var_pct or latency is "not measured" and does not trip. The state
+// survives set_config.
+#include <strategy_host/plugin.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+enum class State { kClosed, kOpen, kHalfOpen };
+
+struct Config {
+  double var_trip_pct = 2.5;       // > 0
+  double latency_trip_ms = 100.0;  // > 0
+  double half_open_scale = 0.5;    // (0, 1]
+  int64_t half_open_batches = 1;   // >= 1
+  bool reset = false;              // one-shot command, not a parameter
+};
+
+double number_in(const sh::Json& v, const std::string& key, double lo, double hi, bool lo_open) {
+  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
+    throw sh::ConfigError(key + " out of range: " + std::to_string(x));
+  return x;
+}
+
+Config parse_config(const sh::Json& j) {
+  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+  Config c;
+  for (const auto& kv : j.items()) {
+    const std::string& k = kv.key();
+    const sh::Json& v = kv.value();
+    if (k == "var_trip_pct") c.var_trip_pct = number_in(v, k, 0.0, 100.0, true);
+    else if (k == "latency_trip_ms") c.latency_trip_ms = number_in(v, k, 0.0, 3.6e6, true);
+    else if (k == "half_open_scale") c.half_open_scale = number_in(v, k, 0.0, 1.0, true);
+    else if (k == "half_open_batches") {
+      if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 1000000)
+        throw sh::ConfigError("half_open_batches must be an integer >= 1");
+      c.half_open_batches = v.get<int64_t>();
+    } else if (k == "reset") {
+      if (!v.is_boolean()) throw sh::ConfigError("reset must be a boolean");
+      c.reset = v.get<bool>();
+    } else {
+      throw sh::ConfigError("unknown config key '" + k + "'");
+    }
+  }
+  return c;
+}
+
+bool is_command(const sh::Json& j) { return j.is_object() && j.size() == 1 && j.contains("reset"); }
+
+const char* state_name(State s) {
+  switch (s) {
+    case State::kClosed: return "CLOSED";
+    case State::kOpen: return "OPEN";
+    case State::kHalfOpen: return "HALF_OPEN";
+  }
+  return "?";
+}
+
+// Signed USD notional of the current position in `symbol`, 0 if none.
+double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id symbol) {
+  if (pf.positions == nullptr || pf.position_size == 0) return 0.0;
+  const sh::Positions positions(pf.positions, pf.position_count, pf.position_size);
+  for (const sh_position& pos : positions) {
+    if (pos.symbol != symbol) continue;
+    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
+    const double n = pos.qty * pos.mark_price;
+    return std::isfinite(n) ? n : 0.0;
+  }
+  return 0.0;
+}
+
+// True unless the intent only shrinks |position|. An intent without a valid
+// side or notional counts as increasing (fail closed).
+bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
+  double usd = in.notional_usd;
+  if (!std::isfinite(usd) || usd <= 0.0) usd = in.qty * in.price;
+  if (!std::isfinite(usd) || usd <= 0.0) return true;
+  if (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL) return true;
+  const double pos = position_notional_usd(pf, in.symbol);
+  const double post = pos + (in.side == SH_SIDE_BUY ? usd : -usd);
+  return std::fabs(post) > std::fabs(pos);
+}
+
+class CircuitBreaker final : public sh::RiskPolicy {
+ public:
+  static constexpr const char* kName = "circuit_breaker";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kDescription =
+      "CLOSED/OPEN/HALF_OPEN breaker: opens on VaR or decision latency, half-opens on manual "
+      "reset, closes after a healthy trial (CIRCUIT_OPEN)";
+  static constexpr const char* kConfigSchema = R"json({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "circuit_breaker",
+  "type": "object",
+  "properties": {
+    "var_trip_pct": {"type": "number", "exclusiveMinimum": 0, "maximum": 100, "default": 2.5,
+                     "description": "portfolio VaR (% of equity) above which the breaker opens"},
+    "latency_trip_ms": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600000, "default": 100,
+                        "description": "decision latency (ms) above which the breaker opens"},
+    "half_open_scale": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5,
+                        "description": "scale on intents adding exposure during the HALF_OPEN trial"},
+    "half_open_batches": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 1,
+                          "description": "trial batches in HALF_OPEN before a healthy batch closes the breaker"},
+    "reset": {"type": "boolean", "default": false,
+              "description": "true moves OPEN to HALF_OPEN; {\"reset\": true} alone keeps the serving parameters"}
+  },
+  "additionalProperties": false
+})json";
+  static constexpr bool kLiveConfig = true;
+
+  CircuitBreaker(const sh::Host& host, const sh::Json& config)
+      : sh::RiskPolicy(host), c_(parse_config(config)), trips_(host.counter("trips")) {}
+
+  void set_config(const sh::Json& config) override {
+    const Config parsed = parse_config(config);
+    if (!is_command(config)) c_ = parsed;
+    if (!parsed.reset) return;
+    if (state_ == State::kOpen) {
+      transition(State::kHalfOpen, "manual reset");
+      trial_batches_ = 0;
+    } else {
+      host().info(std::string("circuit reset ignored: breaker is ") + state_name(state_));
+    }
+  }
+
+  void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& pf,
+                const sh::VerdictsOut& out) override {
+    char trip[64] = "";
+    if (std::isfinite(pf.var_pct) && pf.var_pct > c_.var_trip_pct)
+      std::snprintf(trip, sizeof trip, "VaR %.2f%% > %.2f%%", pf.var_pct, c_.var_trip_pct);
+    else if (std::isfinite(pf.decision_latency_ms) && pf.decision_latency_ms > c_.latency_trip_ms)
+      std::snprintf(trip, sizeof trip, "latency %.0fms > %.0fms", pf.decision_latency_ms,
+                    c_.latency_trip_ms);
+    const bool tripped = trip[0] != '\0';
+
+    bool trial = false;
+    switch (state_) {
+      case State::kClosed:
+        if (tripped) open(trip);
+        break;
+      case State::kOpen:
+        break;
+      case State::kHalfOpen:
+        if (tripped) open(trip);
+        else if (trial_batches_ >= c_.half_open_batches) transition(State::kClosed, "healthy after trial");
+        else {
+          ++trial_batches_;
+          trial = true;
+        }
+        break;
+    }
+    if (state_ == State::kClosed) return;
+    if (trial && !(c_.half_open_scale < 1.0)) return;
+
+    char detail[sizeof(sh_risk_verdict::detail)];
+    if (trial)
+      std::snprintf(detail, sizeof detail, "circuit HALF_OPEN: trial %lld/%lld at x%.2f",
+                    static_cast<long long>(trial_batches_),
+                    static_cast<long long>(c_.half_open_batches), c_.half_open_scale);
+    else
+      std::snprintf(detail, sizeof detail, "circuit OPEN: %s", open_reason_.c_str());
+    const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!increases_exposure(intents[i], pf)) continue;
+      if (trial) sh::set_verdict(out[i], SH_RISK_SCALE, SH_REASON_CIRCUIT_OPEN, c_.half_open_scale, detail);
+      else sh::set_verdict(out[i], SH_RISK_DENY, SH_REASON_CIRCUIT_OPEN, 0.0, detail);
+    }
+  }
+
+ private:
+  void open(const char* why) {
+    open_reason_ = why;
+    host().add(trips_);
+    transition(State::kOpen, why);
+  }
+
+  void transition(State next, const std::string& why) {
+    const std::string msg = std::string("circuit ") + state_name(state_) + " -> " +
+                            state_name(next) + ": " + why;
+    if (next == State::kOpen) host().warn(msg);
+    else host().info(msg);
+    state_ = next;
+  }
+
+  Config c_;
+  uint32_t trips_;
+  State state_ = State::kClosed;
+  std::string open_reason_;  // the trip that opened the breaker last
+  int64_t trial_batches_ = 0;
+};
+
+}  // namespace
+
+SH_EXPORT_PLUGIN(CircuitBreaker)

@@ -1,0 +1,123 @@
+// confidence_gate: a risk policy that refuses intents whose consensus
+// confidence is below a minimum (runbook: 412 "low confidence").
+//
+// An intent that increases |exposure| with confidence < min_confidence, or
+// with a null / out-of-range confidence, is DENIED with
+// SH_REASON_LOW_CONFIDENCE and a detail giving both numbers
+// ("BTC confidence 0.55 < 0.60"). Intents that only reduce a position pass,
+// unless gate_reductions is true: getting smaller never needs conviction.
+#include <strategy_host/plugin.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+struct Config {
+  double min_confidence = 0.6;  // 0..1
+  bool gate_reductions = false;
+};
+
+Config parse_config(const sh::Json& j) {
+  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+  Config c;
+  for (const auto& kv : j.items()) {
+    const std::string& k = kv.key();
+    const sh::Json& v = kv.value();
+    if (k == "min_confidence") {
+      if (!v.is_number()) throw sh::ConfigError("min_confidence must be a number");
+      c.min_confidence = v.get<double>();
+      if (!(c.min_confidence >= 0.0 && c.min_confidence <= 1.0))
+        throw sh::ConfigError("min_confidence must be within 0..1");
+    } else if (k == "gate_reductions") {
+      if (!v.is_boolean()) throw sh::ConfigError("gate_reductions must be a boolean");
+      c.gate_reductions = v.get<bool>();
+    } else {
+      throw sh::ConfigError("unknown config key '" + k + "'");
+    }
+  }
+  return c;
+}
+
+// Signed USD notional of the current position in `symbol`, 0 if none.
+double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id symbol) {
+  if (pf.positions == nullptr || pf.position_size == 0) return 0.0;
+  const sh::Positions positions(pf.positions, pf.position_count, pf.position_size);
+  for (const sh_position& pos : positions) {
+    if (pos.symbol != symbol) continue;
+    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
+    const double n = pos.qty * pos.mark_price;
+    return std::isfinite(n) ? n : 0.0;
+  }
+  return 0.0;
+}
+
+// True unless the intent only shrinks |position|. An intent without a valid
+// side or notional counts as increasing (fail closed).
+bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
+  double usd = in.notional_usd;
+  if (!std::isfinite(usd) || usd <= 0.0) usd = in.qty * in.price;
+  if (!std::isfinite(usd) || usd <= 0.0) return true;
+  if (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL) return true;
+  const double pos = position_notional_usd(pf, in.symbol);
+  const double post = pos + (in.side == SH_SIDE_BUY ? usd : -usd);
+  return std::fabs(post) > std::fabs(pos);
+}
+
+class ConfidenceGate final : public sh::RiskPolicy {
+ public:
+  static constexpr const char* kName = "confidence_gate";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kDescription =
+      "Denies intents whose confidence is below min_confidence (LOW_CONFIDENCE)";
+  static constexpr const char* kConfigSchema = R"json({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "confidence_gate",
+  "type": "object",
+  "properties": {
+    "min_confidence": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.6,
+                       "description": "intents with confidence below this are denied"},
+    "gate_reductions": {"type": "boolean", "default": false,
+                        "description": "also gate intents that only reduce a position"}
+  },
+  "additionalProperties": false
+})json";
+  static constexpr bool kLiveConfig = true;
+
+  ConfidenceGate(const sh::Host& host, const sh::Json& config)
+      : sh::RiskPolicy(host), c_(parse_config(config)), denied_(host.counter("denied")) {}
+
+  void set_config(const sh::Json& config) override { c_ = parse_config(config); }
+
+  void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& portfolio,
+                const sh::VerdictsOut& out) override {
+    const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    int64_t denied = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      const sh_order_intent& in = intents[i];
+      if (!c_.gate_reductions && !increases_exposure(in, portfolio)) continue;
+      const double conf = in.confidence;
+      const bool valid = conf >= 0.0 && conf <= 1.0;  // false for NaN
+      if (valid && conf >= c_.min_confidence) continue;
+      char detail[sizeof(sh_risk_verdict::detail)];
+      if (valid)
+        std::snprintf(detail, sizeof detail, "%s confidence %.2f < %.2f",
+                      host().symbol_name(in.symbol), conf, c_.min_confidence);
+      else
+        std::snprintf(detail, sizeof detail, "%s confidence invalid (%g)",
+                      host().symbol_name(in.symbol), conf);
+      sh::set_verdict(out[i], SH_RISK_DENY, SH_REASON_LOW_CONFIDENCE, 0.0, detail);
+      ++denied;
+    }
+    if (denied) host().add(denied_, denied);
+  }
+
+ private:
+  Config c_;
+  uint32_t denied_;
+};
+
+}  // namespace
+
+SH_EXPORT_PLUGIN(ConfidenceGate)

@@ -1,0 +1,135 @@
+// confidence_sizing: a risk policy that sizes each intent by its consensus
+// confidence (runbook: 2000 USD asked at confidence 0.9 -> 1800 USD).
+//
+// For an intent that increases |exposure|: scale = confidence ^ exponent
+// (exponent 1 by default: linear), floored at min_scale. scale < 1 gives a
+// SCALE verdict with SH_REASON_CONFIDENCE_SCALE and a detail naming the sizes
+// ("BTC 2000 USD x conf 0.90 -> 1800 USD"); scale 1 leaves the ALLOW. A scale
+// of 0 (confidence 0, no floor) is a DENY with SH_REASON_LOW_CONFIDENCE, and
+// so is a null or out-of-range confidence: nothing is sized on a NaN.
+// Intents that only reduce a position pass unscaled.
+#include <strategy_host/plugin.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
+
+namespace {
+
+struct Config {
+  double exponent = 1.0;   // > 0
+  double min_scale = 0.0;  // 0..1
+};
+
+double number_in(const sh::Json& v, const std::string& key, double lo, double hi, bool lo_open) {
+  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
+    throw sh::ConfigError(key + " out of range: " + std::to_string(x));
+  return x;
+}
+
+Config parse_config(const sh::Json& j) {
+  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+  Config c;
+  for (const auto& kv : j.items()) {
+    const std::string& k = kv.key();
+    if (k == "exponent") c.exponent = number_in(kv.value(), k, 0.0, 10.0, true);
+    else if (k == "min_scale") c.min_scale = number_in(kv.value(), k, 0.0, 1.0, false);
+    else throw sh::ConfigError("unknown config key '" + k + "'");
+  }
+  return c;
+}
+
+// Signed USD notional of the current position in `symbol`, 0 if none.
+double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id symbol) {
+  if (pf.positions == nullptr || pf.position_size == 0) return 0.0;
+  const sh::Positions positions(pf.positions, pf.position_count, pf.position_size);
+  for (const sh_position& pos : positions) {
+    if (pos.symbol != symbol) continue;
+    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
+    const double n = pos.qty * pos.mark_price;
+    return std::isfinite(n) ? n : 0.0;
+  }
+  return 0.0;
+}
+
+// Unsigned USD notional of the intent, or NaN when it has none.
+double intent_usd(const sh_order_intent& in) {
+  double usd = in.notional_usd;
+  if (!std::isfinite(usd) || usd <= 0.0) usd = in.qty * in.price;
+  return std::isfinite(usd) && usd > 0.0 ? usd : sh::kNull;
+}
+
+// True unless the intent only shrinks |position|. An intent without a valid
+// side or notional counts as increasing (fail closed).
+bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
+  const double usd = intent_usd(in);
+  if (sh::is_null(usd)) return true;
+  if (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL) return true;
+  const double pos = position_notional_usd(pf, in.symbol);
+  const double post = pos + (in.side == SH_SIDE_BUY ? usd : -usd);
+  return std::fabs(post) > std::fabs(pos);
+}
+
+class ConfidenceSizing final : public sh::RiskPolicy {
+ public:
+  static constexpr const char* kName = "confidence_sizing";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kDescription =
+      "Scales each intent by confidence^exponent (2000 USD at 0.9 -> 1800; CONFIDENCE_SCALE)";
+  static constexpr const char* kConfigSchema = R"json({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "confidence_sizing",
+  "type": "object",
+  "properties": {
+    "exponent": {"type": "number", "exclusiveMinimum": 0, "maximum": 10, "default": 1.0,
+                 "description": "scale = confidence ^ exponent; 1 is linear"},
+    "min_scale": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.0,
+                  "description": "floor on the scale"}
+  },
+  "additionalProperties": false
+})json";
+  static constexpr bool kLiveConfig = true;
+
+  ConfidenceSizing(const sh::Host& host, const sh::Json& config)
+      : sh::RiskPolicy(host), c_(parse_config(config)) {}
+
+  void set_config(const sh::Json& config) override { c_ = parse_config(config); }
+
+  void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& portfolio,
+                const sh::VerdictsOut& out) override {
+    const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    for (uint32_t i = 0; i < n; ++i) {
+      const sh_order_intent& in = intents[i];
+      if (!increases_exposure(in, portfolio)) continue;
+      const char* name = host().symbol_name(in.symbol);
+      char detail[sizeof(sh_risk_verdict::detail)];
+      const double conf = in.confidence;
+      if (!(conf >= 0.0 && conf <= 1.0)) {
+        std::snprintf(detail, sizeof detail, "%s confidence invalid (%g): not sized", name, conf);
+        sh::set_verdict(out[i], SH_RISK_DENY, SH_REASON_LOW_CONFIDENCE, 0.0, detail);
+        continue;
+      }
+      const double scale = std::fmax(c_.min_scale, std::pow(conf, c_.exponent));
+      if (scale >= 1.0) continue;
+      const double usd = intent_usd(in);
+      if (!(scale > 0.0)) {
+        std::snprintf(detail, sizeof detail, "%s confidence %.2f sizes to 0", name, conf);
+        sh::set_verdict(out[i], SH_RISK_DENY, SH_REASON_LOW_CONFIDENCE, 0.0, detail);
+        continue;
+      }
+      std::snprintf(detail, sizeof detail, "%s %.0f USD x conf %.2f -> %.0f USD", name, usd, conf,
+                    usd * scale);
+      sh::set_verdict(out[i], SH_RISK_SCALE, SH_REASON_CONFIDENCE_SCALE, scale, detail);
+    }
+  }
+
+ private:
+  Config c_;
+};
+
+}  // namespace
+
+SH_EXPORT_PLUGIN(ConfidenceSizing)

@@ -1,0 +1,176 @@
+// drawdown_lock: a risk policy that locks new exposure once the portfolio's
+// drawdown from peak equity reaches MAX_DRAWDOWN_PCT (runbook: 12 % total
+// drawdown, 423 RISK_LOCKED).
+//
+// The lock is a latch: it engages when drawdown_pct >= max_drawdown_pct and
+// stays engaged until equity recovers to drawdown_pct <= release_drawdown_pct
+// (default: half of max_drawdown_pct) or an operator resets it. While engaged
+// every intent that increases |exposure| is DENIED with SH_REASON_RISK_LOCKED
+// ("drawdown 13.1% >= 12.0%"); reductions pass so the book can be cut.
+//
+// Reset: set_config({"reset": true}) clears the latch. A config whose only key
+// is "reset" is a command and keeps the serving parameters; a full config
+// with "reset": true replaces them and clears the latch. A drawdown still at
+// or above the maximum locks again on the next batch (to trade on through it,
+// raise max_drawdown_pct). The latch lives in the instance and survives
+// set_config; a new instance (new binary, host restart) starts unlocked and
+// relocks at once if the drawdown is still at or over the maximum.
+//
+// drawdown_pct comes from sh_portfolio_state; when it is null it is derived
+// from peak_equity_usd and equity_usd. When neither gives a number the policy
+// fails closed: DENY SH_REASON_POLICY_ERROR for intents that add exposure.
+#include <strategy_host/plugin.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+struct Config {
+  double max_drawdown_pct = 12.0;     // 0 < x <= 100
+  double release_drawdown_pct = 6.0;  // 0 <= x < max; default max / 2
+  bool reset = false;                 // one-shot command, not a parameter
+};
+
+double pct_in(const sh::Json& v, const std::string& key, bool zero_ok) {
+  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || x < 0.0 || (!zero_ok && x == 0.0) || x > 100.0)
+    throw sh::ConfigError(key + " out of range: " + std::to_string(x));
+  return x;
+}
+
+Config parse_config(const sh::Json& j) {
+  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+  Config c;
+  bool have_release = false;
+  for (const auto& kv : j.items()) {
+    const std::string& k = kv.key();
+    const sh::Json& v = kv.value();
+    if (k == "max_drawdown_pct") {
+      c.max_drawdown_pct = pct_in(v, k, false);
+    } else if (k == "release_drawdown_pct") {
+      c.release_drawdown_pct = pct_in(v, k, true);
+      have_release = true;
+    } else if (k == "reset") {
+      if (!v.is_boolean()) throw sh::ConfigError("reset must be a boolean");
+      c.reset = v.get<bool>();
+    } else {
+      throw sh::ConfigError("unknown config key '" + k + "'");
+    }
+  }
+  if (!have_release) c.release_drawdown_pct = c.max_drawdown_pct / 2;
+  if (!(c.release_drawdown_pct < c.max_drawdown_pct))
+    throw sh::ConfigError("release_drawdown_pct must be < max_drawdown_pct");
+  return c;
+}
+
+// A config whose only key is "reset" is an operator command.
+bool is_command(const sh::Json& j) { return j.is_object() && j.size() == 1 && j.contains("reset"); }
+
+// Signed USD notional of the current position in `symbol`, 0 if none.
+double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id symbol) {
+  if (pf.positions == nullptr || pf.position_size == 0) return 0.0;
+  const sh::Positions positions(pf.positions, pf.position_count, pf.position_size);
+  for (const sh_position& pos : positions) {
+    if (pos.symbol != symbol) continue;
+    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
+    const double n = pos.qty * pos.mark_price;
+    return std::isfinite(n) ? n : 0.0;
+  }
+  return 0.0;
+}
+
+// True unless the intent only shrinks |position|. An intent without a valid
+// side or notional counts as increasing (fail closed).
+bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
+  double usd = in.notional_usd;
+  if (!std::isfinite(usd) || usd <= 0.0) usd = in.qty * in.price;
+  if (!std::isfinite(usd) || usd <= 0.0) return true;
+  if (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL) return true;
+  const double pos = position_notional_usd(pf, in.symbol);
+  const double post = pos + (in.side == SH_SIDE_BUY ? usd : -usd);
+  return std::fabs(post) > std::fabs(pos);
+}
+
+class DrawdownLock final : public sh::RiskPolicy {
+ public:
+  static constexpr const char* kName = "drawdown_lock";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kDescription =
+      "Latches a lock on new exposure at MAX_DRAWDOWN_PCT until recovery or reset (RISK_LOCKED)";
+  static constexpr const char* kConfigSchema = R"json({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "drawdown_lock",
+  "type": "object",
+  "properties": {
+    "max_drawdown_pct": {"type": "number", "exclusiveMinimum": 0, "maximum": 100, "default": 12,
+                         "description": "MAX_DRAWDOWN_PCT: drawdown from peak equity (%) that locks new exposure"},
+    "release_drawdown_pct": {"type": "number", "minimum": 0, "maximum": 100,
+                             "description": "drawdown (%) at or below which the lock releases; default max_drawdown_pct / 2; < max_drawdown_pct"},
+    "reset": {"type": "boolean", "default": false,
+              "description": "true clears the lock; {\"reset\": true} alone keeps the serving parameters"}
+  },
+  "additionalProperties": false
+})json";
+  static constexpr bool kLiveConfig = true;
+
+  DrawdownLock(const sh::Host& host, const sh::Json& config)
+      : sh::RiskPolicy(host), c_(parse_config(config)) {}
+
+  void set_config(const sh::Json& config) override {
+    const Config parsed = parse_config(config);
+    if (!is_command(config)) c_ = parsed;
+    if (parsed.reset) {
+      host().warn(locked_ ? "drawdown lock reset by operator" : "drawdown lock reset: was not locked");
+      locked_ = false;
+    }
+  }
+
+  void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& pf,
+                const sh::VerdictsOut& out) override {
+    double dd = pf.drawdown_pct;
+    if (!std::isfinite(dd) && std::isfinite(pf.peak_equity_usd) && pf.peak_equity_usd > 0.0 &&
+        std::isfinite(pf.equity_usd))
+      dd = std::fmax(0.0, (pf.peak_equity_usd - pf.equity_usd) / pf.peak_equity_usd * 100.0);
+
+    char detail[sizeof(sh_risk_verdict::detail)];
+    sh_risk_reason reason = SH_REASON_RISK_LOCKED;
+    if (!std::isfinite(dd)) {
+      std::snprintf(detail, sizeof detail, "drawdown unavailable (drawdown_pct/peak/equity null)");
+      reason = SH_REASON_POLICY_ERROR;
+    } else {
+      if (!locked_ && dd >= c_.max_drawdown_pct) {
+        locked_ = true;
+        locked_at_pct_ = dd;
+        std::snprintf(detail, sizeof detail, "drawdown %.1f%% >= %.1f%%: RISK_LOCKED", dd,
+                      c_.max_drawdown_pct);
+        host().warn(detail);
+      } else if (locked_ && dd <= c_.release_drawdown_pct) {
+        locked_ = false;
+        std::snprintf(detail, sizeof detail, "drawdown %.1f%% <= %.1f%%: lock released", dd,
+                      c_.release_drawdown_pct);
+        host().info(detail);
+      }
+      if (!locked_) return;
+      if (dd >= c_.max_drawdown_pct)
+        std::snprintf(detail, sizeof detail, "drawdown %.1f%% >= %.1f%%", dd, c_.max_drawdown_pct);
+      else
+        std::snprintf(detail, sizeof detail, "locked at drawdown %.1f%%, now %.1f%% > release %.1f%%",
+                      locked_at_pct_, dd, c_.release_drawdown_pct);
+    }
+    const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    for (uint32_t i = 0; i < n; ++i)
+      if (increases_exposure(intents[i], pf)) sh::set_verdict(out[i], SH_RISK_DENY, reason, 0.0, detail);
+  }
+
+ private:
+  Config c_;
+  bool locked_ = false;
+  double locked_at_pct_ = 0.0;
+};
+
+}  // namespace
+
+SH_EXPORT_PLUGIN(DrawdownLock)

@@ -1,0 +1,186 @@
+// fsm_regime: an expert that keeps a finite-state regime per symbol (calm,
+// trending_up, trending_down, volatile) from rv_5, mom_20 and z_ret, with
+// separate enter and exit thresholds (hysteresis) so a regime does not flicker
+// at a boundary, and turns the regime into evidence:
+//
+//   trending_up / trending_down: lean with the trend, confidence
+//                                c = min(1, |mom_20| / trend_full),
+//                                prob = 0.5 +- c / 2;
+//   calm:                        no lean, prob_long = prob_short = 0.5, c = 0;
+//   volatile:                    stay out: prob_long = prob_short = 0.25 (half
+//                                the mass on "neither"), c = 0.
+//
+// Transitions, checked in this order each minute:
+//   any -> volatile     when rv_5 >= vol_enter or |z_ret| >= z_shock;
+//   volatile stays      until rv_5 < vol_exit and |z_ret| < z_shock, then the
+//                       trend rules below run from calm;
+//   calm -> trending_*  when |mom_20| >= trend_enter (sign gives the side);
+//   trending_up stays   while mom_20 > trend_exit; flips to trending_down when
+//                       mom_20 <= -trend_enter, else falls back to calm (and
+//                       symmetrically for trending_down).
+// A row with a null rv_5 or mom_20 abstains and leaves the state unchanged; a
+// null z_ret is no shock. The state survives set_config.
+#include <strategy_host/plugin.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <map>
+#include <string>
+
+namespace {
+
+enum class Regime { kCalm, kTrendingUp, kTrendingDown, kVolatile };
+
+struct Params {
+  double vol_enter = 0.003;   // rv_5 (per-minute log-return std) entering volatile, > 0
+  double vol_exit = 0.002;    // rv_5 below which volatile is left, 0 < vol_exit <= vol_enter
+  double trend_enter = 0.01;  // |mom_20| entering a trend, > 0
+  double trend_exit = 0.005;  // |mom_20| at or below which a trend ends, <= trend_enter
+  double trend_full = 0.03;   // |mom_20| giving confidence 1 in a trend, >= trend_enter
+  double z_shock = 4.0;       // |z_ret| forcing volatile, > 0
+};
+
+double number_in(const sh::Json& v, const std::string& key, double lo, double hi, bool lo_open) {
+  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
+    throw sh::ConfigError(key + " out of range: " + std::to_string(x));
+  return x;
+}
+
+Params parse_config(const sh::Json& j) {
+  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  Params p;
+  for (const auto& kv : j.items()) {
+    const std::string& k = kv.key();
+    const sh::Json& v = kv.value();
+    if (k == "vol_enter") p.vol_enter = number_in(v, k, 0.0, kInf, true);
+    else if (k == "vol_exit") p.vol_exit = number_in(v, k, 0.0, kInf, true);
+    else if (k == "trend_enter") p.trend_enter = number_in(v, k, 0.0, kInf, true);
+    else if (k == "trend_exit") p.trend_exit = number_in(v, k, 0.0, kInf, false);
+    else if (k == "trend_full") p.trend_full = number_in(v, k, 0.0, kInf, true);
+    else if (k == "z_shock") p.z_shock = number_in(v, k, 0.0, kInf, true);
+    else throw sh::ConfigError("unknown config key '" + k + "'");
+  }
+  if (p.vol_exit > p.vol_enter) throw sh::ConfigError("vol_exit must be <= vol_enter");
+  if (p.trend_exit > p.trend_enter) throw sh::ConfigError("trend_exit must be <= trend_enter");
+  if (p.trend_full < p.trend_enter) throw sh::ConfigError("trend_full must be >= trend_enter");
+  return p;
+}
+
+const char* regime_name(Regime r) {
+  switch (r) {
+    case Regime::kCalm: return "calm";
+    case Regime::kTrendingUp: return "trending_up";
+    case Regime::kTrendingDown: return "trending_down";
+    case Regime::kVolatile: return "volatile";
+  }
+  return "?";
+}
+
+Regime next_regime(Regime cur, const Params& p, double rv, double mom, double z) {
+  const bool shock = !sh::is_null(z) && std::fabs(z) >= p.z_shock;
+  if (rv >= p.vol_enter || shock) return Regime::kVolatile;
+  if (cur == Regime::kVolatile) {
+    if (rv >= p.vol_exit) return Regime::kVolatile;
+    cur = Regime::kCalm;
+  }
+  switch (cur) {
+    case Regime::kTrendingUp:
+      if (mom > p.trend_exit) return Regime::kTrendingUp;
+      return mom <= -p.trend_enter ? Regime::kTrendingDown : Regime::kCalm;
+    case Regime::kTrendingDown:
+      if (mom < -p.trend_exit) return Regime::kTrendingDown;
+      return mom >= p.trend_enter ? Regime::kTrendingUp : Regime::kCalm;
+    default:
+      if (mom >= p.trend_enter) return Regime::kTrendingUp;
+      if (mom <= -p.trend_enter) return Regime::kTrendingDown;
+      return Regime::kCalm;
+  }
+}
+
+inline bool has_field(const sh_evidence& e, size_t field_end) { return e.struct_size >= field_end; }
+
+class FsmRegime final : public sh::Expert {
+ public:
+  static constexpr const char* kName = "fsm_regime";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kDescription =
+      "Per-symbol regime state machine (calm/trending_up/trending_down/volatile) with "
+      "hysteresis; leans with trends, stays out when volatile";
+  static constexpr const char* kConfigSchema = R"json({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "fsm_regime",
+  "type": "object",
+  "properties": {
+    "vol_enter": {"type": "number", "exclusiveMinimum": 0, "default": 0.003,
+                  "description": "rv_5 (per-minute log-return std) at or above which the regime is volatile"},
+    "vol_exit": {"type": "number", "exclusiveMinimum": 0, "default": 0.002,
+                 "description": "rv_5 below which volatile is left; <= vol_enter"},
+    "trend_enter": {"type": "number", "exclusiveMinimum": 0, "default": 0.01,
+                    "description": "|mom_20| (fraction) at or above which a trend starts"},
+    "trend_exit": {"type": "number", "minimum": 0, "default": 0.005,
+                   "description": "|mom_20| at or below which a trend ends; <= trend_enter"},
+    "trend_full": {"type": "number", "exclusiveMinimum": 0, "default": 0.03,
+                   "description": "|mom_20| giving confidence 1 in a trend; >= trend_enter"},
+    "z_shock": {"type": "number", "exclusiveMinimum": 0, "default": 4.0,
+                "description": "|z_ret| at or above which the regime is volatile at once"}
+  },
+  "additionalProperties": false
+})json";
+  static constexpr bool kLiveConfig = true;
+
+  FsmRegime(const sh::Host& host, const sh::Json& config)
+      : sh::Expert(host), p_(parse_config(config)) {
+    for (int r = 0; r < 4; ++r)
+      counters_[r] = host.counter(std::string("enter.") + regime_name(static_cast<Regime>(r)));
+  }
+
+  // Thresholds change; every symbol keeps its current regime.
+  void set_config(const sh::Json& config) override { p_ = parse_config(config); }
+
+  void evaluate(const sh::FeatureRows& rows, const sh_market_context&,
+                const sh::EvidenceOut& out) override {
+    const uint32_t n = rows.size() < out.size() ? rows.size() : out.size();
+    for (uint32_t i = 0; i < n; ++i) {
+      const sh_feature_row& row = rows[i];
+      const double rv = SH_ROW_FIELD(row, rv_5);
+      const double mom = SH_ROW_FIELD(row, mom_20);
+      if (sh::is_null(rv) || sh::is_null(mom) || !std::isfinite(rv) || !std::isfinite(mom))
+        continue;
+      auto it = state_.find(row.symbol);
+      const Regime cur = it == state_.end() ? Regime::kCalm : it->second;
+      const Regime next = next_regime(cur, p_, rv, mom, SH_ROW_FIELD(row, z_ret));
+      if (it == state_.end()) state_.emplace(row.symbol, next);
+      else it->second = next;
+      if (next != cur || it == state_.end()) host().add(counters_[static_cast<int>(next)]);
+
+      sh_evidence& e = out[i];
+      if (!has_field(e, offsetof(sh_evidence, confidence) + sizeof(double))) continue;
+      double pl = 0.5, ps = 0.5, c = 0.0;
+      if (next == Regime::kTrendingUp || next == Regime::kTrendingDown) {
+        c = std::fmin(1.0, std::fabs(mom) / p_.trend_full);
+        pl = next == Regime::kTrendingUp ? 0.5 + c / 2 : 0.5 - c / 2;
+        ps = 1.0 - pl;
+      } else if (next == Regime::kVolatile) {
+        pl = ps = 0.25;
+      }
+      e.symbol = row.symbol;
+      e.flags &= ~SH_EVIDENCE_FLAG_ABSTAIN;
+      e.prob_long = pl;
+      e.prob_short = ps;
+      e.confidence = c;
+    }
+  }
+
+ private:
+  Params p_;
+  std::map<sh_symbol_id, Regime> state_;  // ordered: deterministic iteration
+  uint32_t counters_[4] = {0, 0, 0, 0};
+};
+
+}  // namespace
+
+SH_EXPORT_PLUGIN(FsmRegime)

@@ -1,0 +1,139 @@
+// kill_switch: a risk policy that stops new exposure while a file exists.
+// Operators halt with `touch state/KILL_SWITCH` and resume with
+// `rm state/KILL_SWITCH` (runbook: kill switch activation); no reload needed.
+//
+// The file is checked once per batch (one stat per decision cycle, never per
+// intent), so a whole batch sees one answer. While it exists every intent that
+// increases |exposure| (opens, adds to or flips a position) is DENIED with
+// SH_REASON_KILL_SWITCH; intents that only reduce a position still pass so an
+// operator can flatten, unless block_reductions is true. If the file's
+// presence cannot be determined (e.g. permission denied on the directory) the
+// policy fails closed: the same intents are denied with SH_REASON_POLICY_ERROR.
+// Engaging and releasing are logged (WARN / INFO) once per transition.
+#include <strategy_host/plugin.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+namespace {
+
+struct Config {
+  std::string path = "state/KILL_SWITCH";  // relative to the host's working directory
+  bool block_reductions = false;
+};
+
+Config parse_config(const sh::Json& j) {
+  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+  Config c;
+  for (const auto& kv : j.items()) {
+    const std::string& k = kv.key();
+    const sh::Json& v = kv.value();
+    if (k == "path") {
+      if (!v.is_string() || v.get<std::string>().empty())
+        throw sh::ConfigError("path must be a non-empty string");
+      c.path = v.get<std::string>();
+    } else if (k == "block_reductions") {
+      if (!v.is_boolean()) throw sh::ConfigError("block_reductions must be a boolean");
+      c.block_reductions = v.get<bool>();
+    } else {
+      throw sh::ConfigError("unknown config key '" + k + "'");
+    }
+  }
+  return c;
+}
+
+// Signed USD notional of the current position in `symbol`, 0 if none.
+double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id symbol) {
+  if (pf.positions == nullptr || pf.position_size == 0) return 0.0;
+  const sh::Positions positions(pf.positions, pf.position_count, pf.position_size);
+  for (const sh_position& pos : positions) {
+    if (pos.symbol != symbol) continue;
+    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
+    const double n = pos.qty * pos.mark_price;
+    return std::isfinite(n) ? n : 0.0;
+  }
+  return 0.0;
+}
+
+// True unless the intent only shrinks |position|. An intent without a valid
+// side or notional counts as increasing (fail closed).
+bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
+  double usd = in.notional_usd;
+  if (!std::isfinite(usd) || usd <= 0.0) usd = in.qty * in.price;
+  if (!std::isfinite(usd) || usd <= 0.0) return true;
+  if (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL) return true;
+  const double pos = position_notional_usd(pf, in.symbol);
+  const double post = pos + (in.side == SH_SIDE_BUY ? usd : -usd);
+  return std::fabs(post) > std::fabs(pos);
+}
+
+class KillSwitch final : public sh::RiskPolicy {
+ public:
+  static constexpr const char* kName = "kill_switch";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kDescription =
+      "Denies every intent that adds exposure while the kill-switch file exists (KILL_SWITCH)";
+  static constexpr const char* kConfigSchema = R"json({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "kill_switch",
+  "type": "object",
+  "properties": {
+    "path": {"type": "string", "minLength": 1, "default": "state/KILL_SWITCH",
+             "description": "file whose presence halts new exposure; relative to the host's working directory"},
+    "block_reductions": {"type": "boolean", "default": false,
+                         "description": "also deny intents that only reduce a position"}
+  },
+  "additionalProperties": false
+})json";
+  static constexpr bool kLiveConfig = true;
+
+  KillSwitch(const sh::Host& host, const sh::Json& config)
+      : sh::RiskPolicy(host), c_(parse_config(config)), denied_(host.counter("denied")) {}
+
+  void set_config(const sh::Json& config) override { c_ = parse_config(config); }
+
+  void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& portfolio,
+                const sh::VerdictsOut& out) override {
+    std::error_code ec;
+    const bool present = std::filesystem::exists(c_.path, ec);
+    const bool unknown = static_cast<bool>(ec);
+    const bool engaged = present || unknown;
+    if (engaged != engaged_) {
+      if (engaged)
+        host().warn("kill switch engaged: " + c_.path +
+                    (unknown ? " cannot be checked: " + ec.message() : " present"));
+      else
+        host().info("kill switch released: " + c_.path + " removed");
+      engaged_ = engaged;
+    }
+    if (!engaged) return;
+
+    char detail[sizeof(sh_risk_verdict::detail)];
+    if (unknown)
+      std::snprintf(detail, sizeof detail, "kill switch %s unreadable: %s", c_.path.c_str(),
+                    ec.message().c_str());
+    else
+      std::snprintf(detail, sizeof detail, "kill switch %s present", c_.path.c_str());
+    const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    int64_t denied = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!c_.block_reductions && !increases_exposure(intents[i], portfolio)) continue;
+      sh::set_verdict(out[i], SH_RISK_DENY, unknown ? SH_REASON_POLICY_ERROR : SH_REASON_KILL_SWITCH,
+                      0.0, detail);
+      ++denied;
+    }
+    if (denied) host().add(denied_, denied);
+  }
+
+ private:
+  Config c_;
+  uint32_t denied_;
+  bool engaged_ = false;  // last observed state, for transition logs
+};
+
+}  // namespace
+
+SH_EXPORT_PLUGIN(KillSwitch)

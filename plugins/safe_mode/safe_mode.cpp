@@ -1,0 +1,161 @@
+// safe_mode: a risk policy that cuts exposure after repeated decision errors
+// (runbook: "> 5 consecutive loop errors -> Safe Mode, exposure x 0.1, reset
+// automatically when valid signals resume without errors").
+//
+// Enters when sh_portfolio_state.consecutive_errors > max_consecutive_errors
+// (5). While active every intent that increases |exposure| is SCALED by
+// exposure_scale (0.1) with SH_REASON_SAFE_MODE; reductions pass unscaled.
+// Exits automatically after clean_cycles (3) consecutive decision cycles with
+// consecutive_errors == 0; the cycle that completes the streak is already
+// unscaled. Any error in between restarts the count. A decision cycle is one
+// evaluate call; a call with the same non-zero portfolio ts_ns as the
+// previous one is the same cycle and is not counted twice. Entering and
+// leaving are logged. The state survives set_config.
+#include <strategy_host/plugin.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+struct Config {
+  int64_t max_consecutive_errors = 5;  // >= 0; safe mode when errors exceed it
+  double exposure_scale = 0.1;         // (0, 1]
+  int64_t clean_cycles = 3;            // >= 1
+};
+
+int64_t integer_in(const sh::Json& v, const std::string& key, int64_t lo, int64_t hi) {
+  if (!v.is_number_integer()) throw sh::ConfigError(key + " must be an integer");
+  const int64_t x = v.get<int64_t>();
+  if (x < lo || x > hi) throw sh::ConfigError(key + " out of range: " + std::to_string(x));
+  return x;
+}
+
+Config parse_config(const sh::Json& j) {
+  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+  Config c;
+  for (const auto& kv : j.items()) {
+    const std::string& k = kv.key();
+    const sh::Json& v = kv.value();
+    if (k == "max_consecutive_errors") c.max_consecutive_errors = integer_in(v, k, 0, 1000000);
+    else if (k == "clean_cycles") c.clean_cycles = integer_in(v, k, 1, 1000000);
+    else if (k == "exposure_scale") {
+      if (!v.is_number()) throw sh::ConfigError("exposure_scale must be a number");
+      c.exposure_scale = v.get<double>();
+      if (!(c.exposure_scale > 0.0 && c.exposure_scale <= 1.0))
+        throw sh::ConfigError("exposure_scale must be within (0, 1]");
+    } else {
+      throw sh::ConfigError("unknown config key '" + k + "'");
+    }
+  }
+  return c;
+}
+
+// Signed USD notional of the current position in `symbol`, 0 if none.
+double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id symbol) {
+  if (pf.positions == nullptr || pf.position_size == 0) return 0.0;
+  const sh::Positions positions(pf.positions, pf.position_count, pf.position_size);
+  for (const sh_position& pos : positions) {
+    if (pos.symbol != symbol) continue;
+    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
+    const double n = pos.qty * pos.mark_price;
+    return std::isfinite(n) ? n : 0.0;
+  }
+  return 0.0;
+}
+
+// True unless the intent only shrinks |position|. An intent without a valid
+// side or notional counts as increasing (fail closed).
+bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
+  double usd = in.notional_usd;
+  if (!std::isfinite(usd) || usd <= 0.0) usd = in.qty * in.price;
+  if (!std::isfinite(usd) || usd <= 0.0) return true;
+  if (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL) return true;
+  const double pos = position_notional_usd(pf, in.symbol);
+  const double post = pos + (in.side == SH_SIDE_BUY ? usd : -usd);
+  return std::fabs(post) > std::fabs(pos);
+}
+
+class SafeMode final : public sh::RiskPolicy {
+ public:
+  static constexpr const char* kName = "safe_mode";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kDescription =
+      "Scales new exposure by 0.1 after more than 5 consecutive decision errors; leaves after "
+      "clean cycles (SAFE_MODE)";
+  static constexpr const char* kConfigSchema = R"json({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "safe_mode",
+  "type": "object",
+  "properties": {
+    "max_consecutive_errors": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 5,
+                               "description": "safe mode starts when consecutive_errors exceeds this"},
+    "exposure_scale": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.1,
+                       "description": "scale on intents adding exposure while in safe mode"},
+    "clean_cycles": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 3,
+                     "description": "consecutive error-free decision cycles that end safe mode"}
+  },
+  "additionalProperties": false
+})json";
+  static constexpr bool kLiveConfig = true;
+
+  SafeMode(const sh::Host& host, const sh::Json& config)
+      : sh::RiskPolicy(host), c_(parse_config(config)) {}
+
+  void set_config(const sh::Json& config) override { c_ = parse_config(config); }
+
+  void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& pf,
+                const sh::VerdictsOut& out) override {
+    const bool new_cycle = !seen_ || pf.ts_ns == 0 || pf.ts_ns != last_ts_ns_;
+    seen_ = true;
+    last_ts_ns_ = pf.ts_ns;
+    const int64_t errors = pf.consecutive_errors;
+    char detail[sizeof(sh_risk_verdict::detail)];
+    if (errors > c_.max_consecutive_errors) {
+      if (!active_) {
+        std::snprintf(detail, sizeof detail, "safe mode entered: %lld consecutive errors > %lld",
+                      static_cast<long long>(errors), static_cast<long long>(c_.max_consecutive_errors));
+        host().warn(detail);
+        active_ = true;
+      }
+      clean_ = 0;
+    } else if (active_) {
+      if (errors != 0) clean_ = 0;
+      else if (new_cycle) ++clean_;
+      if (clean_ >= c_.clean_cycles) {
+        active_ = false;
+        clean_ = 0;
+        std::snprintf(detail, sizeof detail, "safe mode left after %lld clean cycles",
+                      static_cast<long long>(c_.clean_cycles));
+        host().info(detail);
+      }
+    }
+    if (!active_ || !(c_.exposure_scale < 1.0)) return;
+
+    if (errors > c_.max_consecutive_errors)
+      std::snprintf(detail, sizeof detail, "safe mode: %lld consecutive errors > %lld, exposure x%.2f",
+                    static_cast<long long>(errors), static_cast<long long>(c_.max_consecutive_errors),
+                    c_.exposure_scale);
+    else
+      std::snprintf(detail, sizeof detail, "safe mode: %lld/%lld clean cycles, exposure x%.2f",
+                    static_cast<long long>(clean_), static_cast<long long>(c_.clean_cycles),
+                    c_.exposure_scale);
+    const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    for (uint32_t i = 0; i < n; ++i)
+      if (increases_exposure(intents[i], pf))
+        sh::set_verdict(out[i], SH_RISK_SCALE, SH_REASON_SAFE_MODE, c_.exposure_scale, detail);
+  }
+
+ private:
+  Config c_;
+  bool active_ = false;
+  int64_t clean_ = 0;  // consecutive error-free cycles while active
+  bool seen_ = false;
+  int64_t last_ts_ns_ = 0;
+};
+
+}  // namespace
+
+SH_EXPORT_PLUGIN(SafeMode)

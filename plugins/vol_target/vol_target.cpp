@@ -1,0 +1,155 @@
+// vol_target: a risk policy that keeps each position's annualised volatility
+// near a target (runbook: TARGET_ANN_VOL), so a volatile symbol gets a
+// smaller position than a quiet one.
+//
+// A position of notional N in a symbol whose annualised vol is s contributes
+// N * s / equity of annualised vol to the portfolio; at the target t that is
+//     max_notional_usd = equity_usd * target_ann_vol / s.
+// An intent that increases |exposure| is scaled so the position in its
+// direction stays within max_notional_usd (fit = (max - d * position) /
+// intent): SCALE with SH_REASON_VOL_TARGET, or DENY with the same reason when
+// no room is left. Intents that only reduce a position pass.
+//
+// Where s comes from: sh_order_intent carries no volatility, and a risk policy
+// sees no feature rows, so s is configuration: ann_vol {SYMBOL: vol} per
+// symbol, default_ann_vol otherwise (both annualised fractions, 0.8 = 80 %).
+// Operators refresh them with a reload (set_config is live). Non-positive or
+// null equity fails closed (DENY SH_REASON_POLICY_ERROR).
+#include <strategy_host/plugin.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+
+namespace {
+
+struct Config {
+  double target_ann_vol = 0.10;           // per-position target, annualised fraction, > 0
+  double default_ann_vol = 0.80;          // symbol vol when ann_vol has no entry, > 0
+  std::map<sh_symbol_id, double> ann_vol; // per interned symbol, > 0
+};
+
+double positive(const sh::Json& v, const std::string& key, double hi) {
+  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || !(x > 0.0) || x > hi) throw sh::ConfigError(key + " out of range: " + std::to_string(x));
+  return x;
+}
+
+Config parse_config(const sh::Host& host, const sh::Json& j) {
+  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+  Config c;
+  for (const auto& kv : j.items()) {
+    const std::string& k = kv.key();
+    const sh::Json& v = kv.value();
+    if (k == "target_ann_vol") {
+      c.target_ann_vol = positive(v, k, 10.0);
+    } else if (k == "default_ann_vol") {
+      c.default_ann_vol = positive(v, k, 100.0);
+    } else if (k == "ann_vol") {
+      if (!v.is_object()) throw sh::ConfigError("ann_vol must be an object {SYMBOL: annualised vol}");
+      for (const auto& s : v.items()) {
+        const double vol = positive(s.value(), "ann_vol." + s.key(), 100.0);
+        const sh_symbol_id id = host.intern(s.key());
+        if (id == SH_INVALID_SYMBOL)
+          throw sh::ConfigError("ann_vol: cannot intern symbol '" + s.key() + "'");
+        c.ann_vol[id] = vol;
+      }
+    } else {
+      throw sh::ConfigError("unknown config key '" + k + "'");
+    }
+  }
+  return c;
+}
+
+// Signed USD notional of the current position in `symbol`, 0 if none.
+double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id symbol) {
+  if (pf.positions == nullptr || pf.position_size == 0) return 0.0;
+  const sh::Positions positions(pf.positions, pf.position_count, pf.position_size);
+  for (const sh_position& pos : positions) {
+    if (pos.symbol != symbol) continue;
+    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
+    const double n = pos.qty * pos.mark_price;
+    return std::isfinite(n) ? n : 0.0;
+  }
+  return 0.0;
+}
+
+// Unsigned USD notional of the intent, or NaN when it has none.
+double intent_usd(const sh_order_intent& in) {
+  double usd = in.notional_usd;
+  if (!std::isfinite(usd) || usd <= 0.0) usd = in.qty * in.price;
+  return std::isfinite(usd) && usd > 0.0 ? usd : sh::kNull;
+}
+
+class VolTarget final : public sh::RiskPolicy {
+ public:
+  static constexpr const char* kName = "vol_target";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kDescription =
+      "Caps each position at equity * target_ann_vol / symbol annualised vol (VOL_TARGET)";
+  static constexpr const char* kConfigSchema = R"json({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "vol_target",
+  "type": "object",
+  "properties": {
+    "target_ann_vol": {"type": "number", "exclusiveMinimum": 0, "maximum": 10, "default": 0.10,
+                       "description": "TARGET_ANN_VOL: annualised vol each position may add, fraction of equity"},
+    "default_ann_vol": {"type": "number", "exclusiveMinimum": 0, "maximum": 100, "default": 0.80,
+                        "description": "annualised vol of a symbol without an ann_vol entry"},
+    "ann_vol": {"type": "object", "default": {},
+                "additionalProperties": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+                "description": "annualised vol per symbol, overriding default_ann_vol"}
+  },
+  "additionalProperties": false
+})json";
+  static constexpr bool kLiveConfig = true;
+
+  VolTarget(const sh::Host& host, const sh::Json& config)
+      : sh::RiskPolicy(host), c_(parse_config(host, config)) {}
+
+  void set_config(const sh::Json& config) override { c_ = parse_config(host(), config); }
+
+  void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& pf,
+                const sh::VerdictsOut& out) override {
+    const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    for (uint32_t i = 0; i < n; ++i) {
+      const sh_order_intent& in = intents[i];
+      sh_risk_verdict& v = out[i];
+      const char* name = host().symbol_name(in.symbol);
+      char detail[sizeof(sh_risk_verdict::detail)];
+      const double usd = intent_usd(in);
+      const bool sided = in.side == SH_SIDE_BUY || in.side == SH_SIDE_SELL;
+      const double dir = in.side == SH_SIDE_BUY ? 1.0 : -1.0;
+      const double pos = position_notional_usd(pf, in.symbol);
+      if (sided && !sh::is_null(usd) && std::fabs(pos + dir * usd) <= std::fabs(pos)) continue;
+      if (sh::is_null(usd) || !sided) {
+        std::snprintf(detail, sizeof detail, "%s intent has no valid side/notional", name);
+        sh::set_verdict(v, SH_RISK_DENY, SH_REASON_POLICY_ERROR, 0.0, detail);
+        continue;
+      }
+      if (!std::isfinite(pf.equity_usd) || pf.equity_usd <= 0.0) {
+        std::snprintf(detail, sizeof detail, "portfolio equity %g unusable", pf.equity_usd);
+        sh::set_verdict(v, SH_RISK_DENY, SH_REASON_POLICY_ERROR, 0.0, detail);
+        continue;
+      }
+      auto it = c_.ann_vol.find(in.symbol);
+      const double vol = it == c_.ann_vol.end() ? c_.default_ann_vol : it->second;
+      const double max_usd = pf.equity_usd * c_.target_ann_vol / vol;
+      const double fit = (max_usd - dir * pos) / usd;
+      if (fit >= 1.0) continue;
+      std::snprintf(detail, sizeof detail, "%s vol %.0f%%: max %.0f USD for %.1f%% target", name,
+                    vol * 100, max_usd, c_.target_ann_vol * 100);
+      if (fit > 1e-9) sh::set_verdict(v, SH_RISK_SCALE, SH_REASON_VOL_TARGET, fit, detail);
+      else sh::set_verdict(v, SH_RISK_DENY, SH_REASON_VOL_TARGET, 0.0, detail);
+    }
+  }
+
+ private:
+  Config c_;
+};
+
+}  // namespace
+
+SH_EXPORT_PLUGIN(VolTarget)
