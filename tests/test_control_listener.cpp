@@ -94,7 +94,8 @@ class LogCapture {
   }
   ~LogCapture() { spdlog::set_default_logger(old_); }
   bool has(const std::string& line) const {
-    for (const std::string& l : sink_->last_formatted()) {
+    for (std::string l : sink_->last_formatted()) {
+      while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
       if (l == line) return true;
     }
     return false;

@@ -32,7 +32,10 @@ inline const std::string& sample_dir() {
 
 // host.yaml over the sample session; detectors as given; plugin dirs: the
 // real plugins and the test plugins; rule dir: <dir>/rules.
-inline std::string swap_config(const std::string& detectors, const std::string& state = "state") {
+// poll: events per provider poll (a swap lands between two polls; the
+// replay of a journal splits polls wherever needed, so it may differ).
+inline std::string swap_config(const std::string& detectors, const std::string& state = "state",
+                               int poll = 200) {
   return "host:\n"
          "  mode: replay\n"
          "  plugin_dirs: ['" SH_PLUGIN_DIR "', '" SH_TEST_PLUGIN_DIR "']\n"
@@ -47,7 +50,7 @@ inline std::string swap_config(const std::string& detectors, const std::string& 
          "        - {path: '" + sample_dir() + "/trades.csv', type: trades}\n"
          "        - {path: '" + sample_dir() + "/quotes.csv', type: quotes}\n"
          "        - {path: '" + sample_dir() + "/l2.csv', type: l2}\n"
-         "conveyor: {benchmark: BTC}\n"
+         "conveyor: {benchmark: BTC, poll_max_events: " + std::to_string(poll) + "}\n"
          "detectors:\n" + detectors;
 }
 
@@ -184,6 +187,8 @@ struct SwapRun {
     coordinator.reset();
     pipeline.reset();
   }
+  SwapRun(const SwapRun&) = delete;
+  SwapRun& operator=(const SwapRun&) = delete;
   void start() {
     runner = std::thread([this] { run_status = pipeline->run(); });
   }
@@ -191,6 +196,20 @@ struct SwapRun {
     if (probe) probe->release();
     if (runner.joinable()) runner.join();
     coordinator->drain();
+  }
+  // Closes the store (LMDB allows one open per process) after finish().
+  void close() {
+    finish();
+    coordinator.reset();
+    pipeline.reset();
+  }
+  // Steps minutes until `n` outcomes arrived (the swap waits for the end of
+  // the provider batch in flight). False after `max_minutes`.
+  bool step_until_outcomes(size_t n, int max_minutes = 100) {
+    for (int i = 0; i < max_minutes && outcomes.size() < n; ++i) {
+      if (!probe->step()) return false;
+    }
+    return outcomes.wait_for_count(n, std::chrono::seconds(5));
   }
   sh::host::ReloadRequest request(const std::string& component) const {
     sh::host::ReloadRequest r;

@@ -120,8 +120,11 @@ class ConfidenceSizing final : public sh::RiskPolicy {
         sh::set_verdict(out[i], SH_RISK_DENY, SH_REASON_LOW_CONFIDENCE, 0.0, detail);
         continue;
       }
-      std::snprintf(detail, sizeof detail, "%s %.0f USD x conf %.2f -> %.0f USD", name, usd, conf,
-                    usd * scale);
+      if (sh::is_null(usd))  // no notional to quote (another policy refuses such intents)
+        std::snprintf(detail, sizeof detail, "%s qty x conf %.2f", name, conf);
+      else
+        std::snprintf(detail, sizeof detail, "%s %.0f USD x conf %.2f -> %.0f USD", name, usd, conf,
+                      usd * scale);
       sh::set_verdict(out[i], SH_RISK_SCALE, SH_REASON_CONFIDENCE_SCALE, scale, detail);
     }
   }

@@ -10,6 +10,7 @@ namespace sh::host {
 namespace {
 
 constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
+constexpr double kPlusInf = std::numeric_limits<double>::infinity();
 
 // Blocks are sized so that an even redistribution of a full window leaves
 // about a third of every block free.
@@ -28,10 +29,16 @@ RollingBaseline::RollingBaseline(uint32_t window, uint32_t warmup, bool rank_abs
       warmup_(warmup),
       rank_abs_(rank_abs),
       nblocks_(block_count(window_, kBlock)),
-      bmax_(nblocks_, kMinusInf),
-      bcnt_(nblocks_, 0),
-      keys_(static_cast<size_t>(nblocks_) * kBlock, 0.0) {
-  ring_.reserve(window_);
+      bcnt_(nblocks_, 0) {
+  static_assert(kBlock >= 2 && kBlock <= 255, "block counts are uint8_t");
+  const size_t head = static_cast<size_t>(nblocks_) + window_;
+  const size_t keys = static_cast<size_t>(nblocks_) * kBlock;
+  buf_.assign(head + 8 + keys, kPlusInf);  // + 8: room to align the blocks to 64 bytes
+  bmax_ = buf_.data();
+  ring_ = bmax_ + nblocks_;
+  const auto addr = reinterpret_cast<uintptr_t>(ring_ + window_);
+  keys_ = reinterpret_cast<double*>((addr + 63) & ~uintptr_t{63});
+  for (uint32_t b = 0; b < nblocks_; ++b) bmax_[b] = kMinusInf;
 }
 
 double RollingBaseline::key(double x) const { return rank_abs_ ? std::fabs(x) : x; }
@@ -42,26 +49,45 @@ double RollingBaseline::sample_std() const {
 }
 
 size_t RollingBaseline::heap_bytes() const {
-  return (ring_.capacity() + bmax_.capacity() + keys_.capacity()) * sizeof(double) +
-         bcnt_.capacity() * sizeof(uint32_t);
+  return buf_.capacity() * sizeof(double) + bcnt_.capacity() * sizeof(uint8_t);
+}
+
+void RollingBaseline::prefetch() const {
+  for (uint32_t i = 0; i < nblocks_; i += 8) __builtin_prefetch(bmax_ + i);
+  __builtin_prefetch(bcnt_.data());
+  __builtin_prefetch(ring_ + (count_ < window_ ? count_ : head_), 1);
 }
 
 uint32_t RollingBaseline::rank(double k, uint32_t* block, uint32_t* in_block) const {
-  // Empty blocks have bmax -inf, so they are passed over (adding 0); the
-  // first block with a larger key than k ends the scan: every non-empty block
-  // after it holds only keys >= its largest.
+  // bmax_ never decreases, so the blocks wholly <= k are a prefix: count them
+  // and their keys without branches (empty blocks add 0 keys).
   uint32_t below = 0;
   uint32_t b = 0;
-  while (b < nblocks_ && bmax_[b] <= k) below += bcnt_[b++];
+  const uint8_t* cnt = bcnt_.data();
+  for (uint32_t j = 0; j < nblocks_; ++j) {
+    const uint32_t le = bmax_[j] <= k ? 1u : 0u;
+    b += le;
+    below += cnt[j] & (0u - le);
+  }
   uint32_t in = 0;
   if (b < nblocks_) {
+    // Unused slots are +inf: they count only when k is +inf, and then so
+    // does every key of the block.
     const double* s = block_keys(b);
-    const uint32_t n = bcnt_[b];
-    for (uint32_t i = 0; i < n; ++i) in += s[i] <= k ? 1u : 0u;
+    for (uint32_t i = 0; i < kBlock; ++i) in += s[i] <= k ? 1u : 0u;
+    if (in > cnt[b]) in = cnt[b];
   }
   *block = b;
   *in_block = in;
   return below + in;
+}
+
+void RollingBaseline::set_block_max(uint32_t b) {
+  const uint32_t n = bcnt_[b];
+  double m = n > 0 ? block_keys(b)[n - 1] : (b > 0 ? bmax_[b - 1] : kMinusInf);
+  bmax_[b] = m;
+  // Empty blocks after b repeat it.
+  for (uint32_t j = b + 1; j < nblocks_ && bcnt_[j] == 0; ++j) bmax_[j] = m;
 }
 
 void RollingBaseline::insert_key(double k) {
@@ -79,8 +105,8 @@ void RollingBaseline::insert_key(double k) {
       const uint32_t n = bcnt_[b];
       std::memmove(s + pos + 1, s + pos, (n - pos) * sizeof(double));
       s[pos] = k;
-      bcnt_[b] = n + 1;
-      bmax_[b] = s[n];
+      bcnt_[b] = static_cast<uint8_t>(n + 1);
+      if (pos == n) set_block_max(b);
       return;
     }
     rebalance();  // leaves every block with room
@@ -95,17 +121,18 @@ void RollingBaseline::erase_key(double k) {
   double* s = block_keys(b);
   const uint32_t n = bcnt_[b];
   uint32_t i = 0;
-  for (uint32_t j = 0; j < n; ++j) i += s[j] < k ? 1u : 0u;  // s[i] == k
+  for (uint32_t j = 0; j < kBlock; ++j) i += s[j] < k ? 1u : 0u;  // s[i] == k (+inf slots are not < k)
   std::memmove(s + i, s + i + 1, (n - 1 - i) * sizeof(double));
-  bcnt_[b] = n - 1;
-  bmax_[b] = n > 1 ? s[n - 2] : kMinusInf;
+  s[n - 1] = kPlusInf;
+  bcnt_[b] = static_cast<uint8_t>(n - 1);
+  if (i == n - 1) set_block_max(b);
 }
 
 void RollingBaseline::rebalance() {
   // Gather all keys at the front (each block moves down or stays)...
   uint32_t total = 0;
   for (uint32_t b = 0; b < nblocks_; ++b) {
-    std::memmove(keys_.data() + total, block_keys(b), bcnt_[b] * sizeof(double));
+    std::memmove(keys_ + total, block_keys(b), bcnt_[b] * sizeof(double));
     total += bcnt_[b];
   }
   // ...then spread them evenly, last block first (each block moves up or stays).
@@ -114,9 +141,14 @@ void RollingBaseline::rebalance() {
   for (uint32_t b = nblocks_; b-- > 0;) {
     const uint32_t n = per + (b < extra ? 1u : 0u);
     end -= n;
-    std::memmove(block_keys(b), keys_.data() + end, n * sizeof(double));
-    bcnt_[b] = n;
-    bmax_[b] = n > 0 ? block_keys(b)[n - 1] : kMinusInf;
+    double* s = block_keys(b);
+    std::memmove(s, keys_ + end, n * sizeof(double));
+    for (uint32_t i = n; i < kBlock; ++i) s[i] = kPlusInf;
+    bcnt_[b] = static_cast<uint8_t>(n);
+  }
+  for (uint32_t b = 0; b < nblocks_; ++b) {
+    const uint32_t n = bcnt_[b];
+    bmax_[b] = n > 0 ? block_keys(b)[n - 1] : (b > 0 ? bmax_[b - 1] : kMinusInf);
   }
 }
 
@@ -133,7 +165,7 @@ RollingBaseline::Score RollingBaseline::score_and_add(double x) {
   }
 
   if (count_ < window_) {
-    ring_.push_back(x);  // within the reserved capacity: no allocation
+    ring_[count_] = x;
     insert_key(k);
     ++count_;
     const double delta = x - mean_;
@@ -159,10 +191,10 @@ RollingBaseline::Score RollingBaseline::score_and_add(double x) {
 void RollingBaseline::recompute_moments() {
   evictions_since_recompute_ = 0;
   double sum = 0.0;
-  for (double v : ring_) sum += v;
+  for (uint32_t i = 0; i < count_; ++i) sum += ring_[i];
   mean_ = sum / count_;
   double ss = 0.0;
-  for (double v : ring_) ss += (v - mean_) * (v - mean_);
+  for (uint32_t i = 0; i < count_; ++i) ss += (ring_[i] - mean_) * (ring_[i] - mean_);
   m2_ = ss;
 }
 

@@ -47,12 +47,19 @@ class RollingBaseline {
   };
 
   RollingBaseline(uint32_t window, uint32_t warmup, bool rank_abs);
+  RollingBaseline(RollingBaseline&&) noexcept = default;
+  RollingBaseline& operator=(RollingBaseline&&) noexcept = default;
+  RollingBaseline(const RollingBaseline&) = delete;
+  RollingBaseline& operator=(const RollingBaseline&) = delete;
 
   Score score_and_add(double x);
 
   uint32_t count() const { return count_; }
   double mean() const { return mean_; }
   double sample_std() const;
+  // Starts loading what the next score_and_add reads first (block header,
+  // the ring slot it writes), so that several symbols' misses overlap.
+  void prefetch() const;
   // Heap bytes held (ring, blocks and their header).
   size_t heap_bytes() const;
 
@@ -66,11 +73,10 @@ class RollingBaseline {
   uint32_t rank(double k, uint32_t* block, uint32_t* in_block) const;
   void insert_key(double k);
   void erase_key(double k);
+  void set_block_max(uint32_t b);
   void rebalance();
-  double* block_keys(uint32_t b) { return keys_.data() + static_cast<size_t>(b) * kBlock; }
-  const double* block_keys(uint32_t b) const {
-    return keys_.data() + static_cast<size_t>(b) * kBlock;
-  }
+  double* block_keys(uint32_t b) { return keys_ + static_cast<size_t>(b) * kBlock; }
+  const double* block_keys(uint32_t b) const { return keys_ + static_cast<size_t>(b) * kBlock; }
 
   uint32_t window_;
   uint32_t warmup_;
@@ -80,11 +86,16 @@ class RollingBaseline {
   uint32_t head_ = 0;  // ring slot of the oldest value once the window is full
   uint32_t evictions_since_recompute_ = 0;
   double mean_ = 0.0;
-  double m2_ = 0.0;              // sum of squared deviations from mean_
-  std::vector<double> ring_;     // values in arrival order (ring once full)
-  std::vector<double> bmax_;     // per block: largest key, -inf while empty
-  std::vector<uint32_t> bcnt_;   // per block: keys held
-  std::vector<double> keys_;     // nblocks_ * kBlock rank keys, ascending per block
+  double m2_ = 0.0;  // sum of squared deviations from mean_
+  // One buffer: per-block largest key (nblocks_; an empty block repeats the
+  // previous block's, -inf before any, so the column never decreases), the
+  // ring of values in arrival order (window_), then the blocks (nblocks_ *
+  // kBlock keys, 64-byte aligned, ascending; unused slots +inf).
+  std::vector<double> buf_;
+  std::vector<uint8_t> bcnt_;  // per block: keys held
+  double* bmax_ = nullptr;
+  double* ring_ = nullptr;
+  double* keys_ = nullptr;
 };
 
 // The baselines one symbol keeps: log_ret (z on the signed value, q on
@@ -97,6 +108,11 @@ struct SymbolBaselines {
   // q_ret, q_volume, q_spread; then adds the row to the baselines.
   void score_and_add(sh_feature_row& row);
   size_t heap_bytes() const { return ret.heap_bytes() + volume.heap_bytes() + spread.heap_bytes(); }
+  void prefetch() const {
+    ret.prefetch();
+    volume.prefetch();
+    spread.prefetch();
+  }
 
   RollingBaseline ret;
   RollingBaseline volume;

@@ -71,23 +71,23 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
   const size_t n_pol = policies_.size();
   r->intent_count = count;
   r->policy_count = n_pol;
-  r->final_intents.assign(intents, intents + count);
+  r->final_intents.resize(count);
   r->outcomes.assign(count, IntentOutcome{});
   r->verdicts.resize(n_pol * count);
-  r->evaluated.assign(n_pol * count, 0);
+  r->slot.assign(n_pol * count, -1);
   r->any_error = false;
 
+  batch_.assign(intents, intents + count);
   batch_index_.resize(count);
   for (size_t i = 0; i < count; ++i) batch_index_[i] = i;
   bool called = false;
 
-  for (size_t p = 0; p < n_pol && !batch_index_.empty(); ++p) {
+  for (size_t p = 0; p < n_pol && !batch_.empty(); ++p) {
     const RiskPolicy& policy = policies_[p];
-    const size_t n = batch_index_.size();
-    batch_.resize(n);
-    for (size_t j = 0; j < n; ++j) batch_[j] = r->final_intents[batch_index_[j]];
-    batch_verdicts_.resize(n);
-    for (sh_risk_verdict& v : batch_verdicts_) {
+    const size_t n = batch_.size();
+    sh_risk_verdict* vs = r->verdicts.data() + p * count;
+    for (size_t j = 0; j < n; ++j) {
+      sh_risk_verdict& v = vs[j];
       v.struct_size = sizeof(sh_risk_verdict);
       v.action = SH_RISK_ALLOW;
       v.reason = SH_REASON_NONE;
@@ -104,7 +104,7 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
     out.struct_size = sizeof out;
     out.item_size = sizeof(sh_risk_verdict);
     out.count = static_cast<uint32_t>(n);
-    out.items = batch_verdicts_.data();
+    out.items = vs;
 
     std::string failure;
     called = true;
@@ -123,7 +123,7 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
 
     size_t kept = 0;
     for (size_t j = 0; j < n; ++j) {
-      sh_risk_verdict& v = batch_verdicts_[j];
+      sh_risk_verdict& v = vs[j];
       if (!failure.empty()) {
         deny_policy_error(&v, failure);
         r->any_error = true;
@@ -140,29 +140,34 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
       }
       v.detail[sizeof(v.detail) - 1] = '\0';  // a plugin may have filled all 96 bytes
       const size_t i = batch_index_[j];
-      r->verdicts[p * count + i] = v;
-      r->evaluated[p * count + i] = 1;
+      r->slot[p * count + i] = static_cast<int32_t>(j);
       IntentOutcome& o = r->outcomes[i];
       if (v.action == SH_RISK_DENY) {
         o.action = SH_RISK_DENY;
         o.reason = v.reason;
         o.http_code = risk_http_code(SH_RISK_DENY, v.reason);
         o.decided_by = static_cast<int32_t>(p);
-        continue;  // stops here
+        r->final_intents[i] = batch_[j];
+        continue;  // stops here: later policies do not see it
       }
       if (v.action == SH_RISK_SCALE && v.scale < 1.0) {
-        sh_order_intent& fi = r->final_intents[i];
-        fi.qty *= v.scale;
-        fi.notional_usd *= v.scale;
+        batch_[j].qty *= v.scale;
+        batch_[j].notional_usd *= v.scale;
         o.scale *= v.scale;
         o.action = SH_RISK_SCALE;
         o.reason = v.reason;
         o.decided_by = static_cast<int32_t>(p);
       }
-      batch_index_[kept++] = i;
+      if (kept != j) {
+        batch_[kept] = batch_[j];
+        batch_index_[kept] = i;
+      }
+      ++kept;
     }
+    batch_.resize(kept);
     batch_index_.resize(kept);
   }
+  for (size_t j = 0; j < batch_.size(); ++j) r->final_intents[batch_index_[j]] = batch_[j];
 
   if (r->any_error) {
     ++consecutive_errors_;

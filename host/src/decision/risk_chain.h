@@ -68,15 +68,17 @@ struct RiskChainResult {
   size_t policy_count = 0;
   std::vector<sh_order_intent> final_intents;  // as scaled; meaningful where not DENY
   std::vector<IntentOutcome> outcomes;
-  // verdicts[p * intent_count + i]: policy p's verdict on intent i; valid
-  // only where evaluated[...] != 0 (the intent was still alive at policy p).
+  // Policy p's verdicts in the order of the batch it was given:
+  // verdicts[p * intent_count + j], j < the batch size. slot[p * intent_count
+  // + i] is intent i's j in that batch, -1 when policy p never saw intent i
+  // (denied earlier). Use verdict().
   std::vector<sh_risk_verdict> verdicts;
-  std::vector<uint8_t> evaluated;
+  std::vector<int32_t> slot;
   bool any_error = false;  // a policy errored or gave a malformed verdict
 
   const sh_risk_verdict* verdict(size_t policy, size_t intent) const {
-    const size_t at = policy * intent_count + intent;
-    return evaluated[at] != 0 ? &verdicts[at] : nullptr;
+    const int32_t j = slot[policy * intent_count + intent];
+    return j >= 0 ? &verdicts[policy * intent_count + static_cast<size_t>(j)] : nullptr;
   }
 };
 
@@ -101,10 +103,10 @@ class RiskChain {
  private:
   std::vector<RiskPolicy> policies_;
   uint32_t consecutive_errors_ = 0;
-  // Scratch, reused: the alive intents of one policy call and their verdicts.
+  // Scratch, reused: the alive intents (as scaled so far), compacted in
+  // place when a policy denies, and their indices into the input.
   std::vector<sh_order_intent> batch_;
   std::vector<size_t> batch_index_;
-  std::vector<sh_risk_verdict> batch_verdicts_;
 };
 
 }  // namespace sh::host
