@@ -114,14 +114,20 @@ void RollingBaseline::insert_key(double k) {
 }
 
 void RollingBaseline::erase_key(double k) {
-  // The first non-empty block whose largest key is >= k holds k (earlier
-  // blocks' keys are all < k, later blocks' all >= this block's largest).
-  uint32_t b = 0;
-  while (bcnt_[b] == 0 || bmax_[b] < k) ++b;
+  // Removes the last copy of k, i.e. from where insert_key would put
+  // another one, so that a run of equal keys (common: volumes, spreads in
+  // ticks) does not drift from block to block and force rebalancing.
+  uint32_t b = 0, in = 0;
+  rank(k, &b, &in);
+  uint32_t i = 0;
+  if (b < nblocks_ && in > 0) {
+    i = in - 1;  // the block's last key <= k is k: an earlier block cannot hold it
+  } else {
+    do --b; while (bcnt_[b] == 0);  // the last non-empty block <= k ends with k
+    i = bcnt_[b] - 1u;
+  }
   double* s = block_keys(b);
   const uint32_t n = bcnt_[b];
-  uint32_t i = 0;
-  for (uint32_t j = 0; j < kBlock; ++j) i += s[j] < k ? 1u : 0u;  // s[i] == k (+inf slots are not < k)
   std::memmove(s + i, s + i + 1, (n - 1 - i) * sizeof(double));
   s[n - 1] = kPlusInf;
   bcnt_[b] = static_cast<uint8_t>(n - 1);

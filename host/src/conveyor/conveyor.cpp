@@ -302,7 +302,15 @@ void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed
   mc.rows.reserve(symbols_.size());
 
   ClosedBar cb;
-  for (size_t id = 1; id < symbols_.size(); ++id) {
+  const size_t n_symbols = symbols_.size();
+  for (size_t id = 1; id < n_symbols; ++id) {
+    // Every symbol's state is cold at a close: start loading the next ones'
+    // so their misses overlap this one's work.
+    if (id + 2 < n_symbols && symbols_[id + 2]) {
+      const char* p = reinterpret_cast<const char*>(symbols_[id + 2].get());
+      for (size_t off = 0; off < sizeof(SymbolState); off += 64) __builtin_prefetch(p + off);
+    }
+    if (id + 1 < n_symbols && symbols_[id + 1]) symbols_[id + 1]->baselines.prefetch();
     SymbolState* st = symbols_[id].get();
     if (st == nullptr || !st->bars.close(minute_idx, start_ns, interval_ns, &cb)) continue;
 
