@@ -201,6 +201,7 @@ struct SwapRun {
   void close() {
     finish();
     coordinator.reset();
+    probe = nullptr;  // owned by the pipeline
     pipeline.reset();
   }
   // Steps minutes until `n` outcomes arrived (the swap waits for the end of

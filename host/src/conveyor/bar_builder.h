@@ -96,6 +96,15 @@ class BarBuilder {
     return s;
   }
 
+  // Starts loading the slot of interval minute_idx (event path look-ahead).
+  void prefetch_slot(int64_t minute_idx) const {
+    const char* p = reinterpret_cast<const char*>(&slots_[slot_index(minute_idx)]);
+    __builtin_prefetch(p, 1);
+    __builtin_prefetch(p + 64, 1);
+    __builtin_prefetch(p + 128, 1);
+    __builtin_prefetch(p + sizeof(BarSlot) - 1, 1);
+  }
+
   static void add_trade(BarSlot& s, int64_t ts_ns, double price, double size) {
     if (s.trades == 0) {
       s.open = s.high = s.low = s.close = price;

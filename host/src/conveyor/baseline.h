@@ -9,10 +9,6 @@
 #include <cstdint>
 #include <vector>
 
-#ifndef SH_BASELINE_BLOCK
-#define SH_BASELINE_BLOCK 32
-#endif
-
 namespace sh::host {
 
 // The last `window` non-null values of one feature of one symbol.
@@ -26,19 +22,13 @@ namespace sh::host {
 // window's std is 0 (a constant feature cannot be normalised). NaN inputs are
 // scored NaN and not added.
 //
-// Cost: the sorted rank keys live in blocks of kBlock keys (each block sorted,
-// the blocks in order, per-block largest key and count in a small header), so
-// an update touches the header, the block the new key goes to, the block the
-// evicted key leaves and one ring slot: about a dozen cache lines, instead of
-// a binary search plus a memmove over up to the whole window (at a close
-// every symbol's windows are cold in cache, so lines touched is the cost).
-// The rank of x is the keys of the blocks wholly <= x plus a count inside one
-// block. A block that would overflow makes the keys be redistributed evenly
-// over all blocks (O(window), rare: blocks keep about a third free).
-// Mean and sum of squared deviations are updated in O(1) and recomputed
-// exactly from the window every `window` evictions, so rounding drift stays
-// bounded. Memory: window doubles (ring) + about 1.5 * window doubles
-// (blocks), reserved up front; nothing is allocated after construction.
+// Cost: O(log n) rank by binary search in a sorted copy of the window (one
+// search for x, which also gives its insert position, one for the evicted
+// value); the sorted copy is updated by one memmove over the keys between the
+// evicted and the inserted one. Mean and sum of squared deviations are updated in
+// O(1) and recomputed exactly from the window every `window` evictions, so
+// rounding drift stays bounded. Memory: 2 * window doubles, reserved up front;
+// nothing is allocated after construction.
 class RollingBaseline {
  public:
   struct Score {
@@ -47,55 +37,43 @@ class RollingBaseline {
   };
 
   RollingBaseline(uint32_t window, uint32_t warmup, bool rank_abs);
-  RollingBaseline(RollingBaseline&&) noexcept = default;
-  RollingBaseline& operator=(RollingBaseline&&) noexcept = default;
-  RollingBaseline(const RollingBaseline&) = delete;
-  RollingBaseline& operator=(const RollingBaseline&) = delete;
 
   Score score_and_add(double x);
 
   uint32_t count() const { return count_; }
   double mean() const { return mean_; }
   double sample_std() const;
-  // Starts loading what the next score_and_add reads first (block header,
-  // the ring slot it writes), so that several symbols' misses overlap.
-  void prefetch() const;
-  // Heap bytes held (ring, blocks and their header).
+  // Starts loading what the next score_and_add reads first (the ring slot
+  // it replaces, the first probes of the rank search), so that at a close
+  // the next symbol's misses overlap this one's work.
+  void prefetch() const {
+    if (count_ == 0) return;
+    const double* s = sorted_.data();
+    const size_t n = sorted_.size();
+    __builtin_prefetch(s + n / 2);
+    __builtin_prefetch(s + n / 4);
+    __builtin_prefetch(s + n / 2 + n / 4);
+    __builtin_prefetch(ring_.data() + (count_ < window_ ? count_ - 1 : head_), 1);
+  }
+  // Heap bytes held (the two window buffers).
   size_t heap_bytes() const;
 
  private:
-  static constexpr uint32_t kBlock = SH_BASELINE_BLOCK;  // keys per block
-
+  // Adds x (rank key k) given i_new = number of window keys <= k.
+  void add(double x, double k, size_t i_new);
   double key(double x) const;
   void recompute_moments();
-  // Number of keys <= k; *block = first block whose largest key is > k
-  // (nblocks_ if none), *in_block = keys <= k in that block.
-  uint32_t rank(double k, uint32_t* block, uint32_t* in_block) const;
-  void insert_key(double k);
-  void erase_key(double k);
-  void set_block_max(uint32_t b);
-  void rebalance();
-  double* block_keys(uint32_t b) { return keys_ + static_cast<size_t>(b) * kBlock; }
-  const double* block_keys(uint32_t b) const { return keys_ + static_cast<size_t>(b) * kBlock; }
 
   uint32_t window_;
   uint32_t warmup_;
   bool rank_abs_;
-  uint32_t nblocks_;
   uint32_t count_ = 0;
   uint32_t head_ = 0;  // ring slot of the oldest value once the window is full
   uint32_t evictions_since_recompute_ = 0;
   double mean_ = 0.0;
-  double m2_ = 0.0;  // sum of squared deviations from mean_
-  // One buffer: per-block largest key (nblocks_; an empty block repeats the
-  // previous block's, -inf before any, so the column never decreases), the
-  // ring of values in arrival order (window_), then the blocks (nblocks_ *
-  // kBlock keys, 64-byte aligned, ascending; unused slots +inf).
-  std::vector<double> buf_;
-  std::vector<uint8_t> bcnt_;  // per block: keys held
-  double* bmax_ = nullptr;
-  double* ring_ = nullptr;
-  double* keys_ = nullptr;
+  double m2_ = 0.0;             // sum of squared deviations from mean_
+  std::vector<double> ring_;    // values in arrival order (ring once full)
+  std::vector<double> sorted_;  // rank keys of ring_, ascending
 };
 
 // The baselines one symbol keeps: log_ret (z on the signed value, q on

@@ -111,9 +111,35 @@ void Conveyor::on_events(const sh_market_event* events, size_t count, size_t str
     return;
   }
   const auto* base = reinterpret_cast<const unsigned char*>(events);
+  auto at = [base, stride](size_t i) {
+    return reinterpret_cast<const sh_market_event*>(base + i * stride);
+  };
+  // Events of many symbols interleave, so each one's state is usually cold:
+  // look ahead and start loading the state (2 * kAhead events on) and then
+  // the bar slot (kAhead on) of coming events, so their misses overlap.
+  constexpr size_t kAhead = 8;
   for (size_t i = 0; i < count; ++i) {
-    on_event(*reinterpret_cast<const sh_market_event*>(base + i * stride), closed);
+    if (i + 2 * kAhead < count) prefetch_state(*at(i + 2 * kAhead));
+    if (i + kAhead < count) prefetch_slot(*at(i + kAhead));
+    on_event(*at(i), closed);
   }
+}
+
+void Conveyor::prefetch_state(const sh_market_event& ev) const {
+  if (ev.symbol >= symbols_.size()) return;
+  const SymbolState* st = symbols_[ev.symbol].get();
+  if (st == nullptr) return;
+  __builtin_prefetch(st);
+  __builtin_prefetch(reinterpret_cast<const char*>(st) + 64);
+}
+
+void Conveyor::prefetch_slot(const sh_market_event& ev) const {
+  // Only for the interval of the last event (most events share it).
+  if (ev.symbol >= symbols_.size() || ev.ts_ns < cached_start_ns_ || ev.ts_ns >= cached_end_ns_) {
+    return;
+  }
+  const SymbolState* st = symbols_[ev.symbol].get();
+  if (st != nullptr) st->bars.prefetch_slot(cached_idx_);
 }
 
 void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& closed) {
@@ -304,13 +330,18 @@ void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed
   ClosedBar cb;
   const size_t n_symbols = symbols_.size();
   for (size_t id = 1; id < n_symbols; ++id) {
-    // Every symbol's state is cold at a close: start loading the next ones'
-    // so their misses overlap this one's work.
+    // Every symbol's state is cold at a close: start loading the next
+    // symbols' (the state two ahead, then what it points to one ahead) so
+    // their misses overlap this one's work.
     if (id + 2 < n_symbols && symbols_[id + 2]) {
       const char* p = reinterpret_cast<const char*>(symbols_[id + 2].get());
       for (size_t off = 0; off < sizeof(SymbolState); off += 64) __builtin_prefetch(p + off);
     }
-    if (id + 1 < n_symbols && symbols_[id + 1]) symbols_[id + 1]->baselines.prefetch();
+    if (id + 1 < n_symbols && symbols_[id + 1]) {
+      const SymbolState& next = *symbols_[id + 1];
+      next.bars.prefetch_slot(minute_idx);
+      next.baselines.prefetch();
+    }
     SymbolState* st = symbols_[id].get();
     if (st == nullptr || !st->bars.close(minute_idx, start_ns, interval_ns, &cb)) continue;
 

@@ -126,6 +126,8 @@ class Conveyor {
 
   SymbolState& symbol_state(sh_symbol_id id);
   void on_event(const sh_market_event& ev, std::vector<MinuteClose>& closed);
+  void prefetch_state(const sh_market_event& ev) const;
+  void prefetch_slot(const sh_market_event& ev) const;
   void on_late(SymbolState& st, const sh_market_event& ev);
   void open_minute(int64_t minute_idx);
   void close_ready(std::vector<MinuteClose>& closed);

@@ -2,6 +2,7 @@
 
 #include <lmdb.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -377,15 +378,64 @@ Status StateStore::write_minute(const MinuteWrite& minute, const TxnHook& also) 
     return put_st;  // not an LMDB failure (e.g. a hook's own error)
   };
 
-  std::vector<std::pair<std::string, std::string>> written;  // for the digest
-  std::string key, value;
-  for (const SnapshotRow& r : minute.rows) {
+  // Every row's key and value go into one arena (one allocation per minute,
+  // not two strings per row); the digest reads them back from it after the
+  // commit, in row order.
+  const size_t n_rows = minute.rows.size();
+  std::string arena;
+  arena.reserve(n_rows * (16 + kSnapshotHeaderBytes + sizeof(sh_feature_row)));
+  struct Span {
+    size_t key_at, key_len, value_at, value_len;
+  };
+  std::vector<Span> spans(n_rows);
+  std::string value;
+  for (size_t i = 0; i < n_rows; ++i) {
+    const SnapshotRow& r = minute.rows[i];
     st = encode_snapshot_row(r.row, &value);
     if (!st.ok()) return fail(st, "bad row for " + r.symbol);
-    key = snapshot_key(r.symbol, r.row.minute_ts_ns);
-    st = txn.put(StateDb::kFeaturesSnapshot, key, value);
-    if (!st.ok()) return put_failed(st);
-    if (digest_ != nullptr) written.emplace_back(key, value);
+    Span& sp = spans[i];
+    sp.key_at = arena.size();
+    const auto ts = static_cast<uint64_t>(r.row.minute_ts_ns);  // == snapshot_key()
+    for (int b = 7; b >= 0; --b) arena.push_back(static_cast<char>((ts >> (8 * b)) & 0xff));
+    arena.append(r.symbol);
+    sp.key_len = arena.size() - sp.key_at;
+    sp.value_at = arena.size();
+    arena.append(value);
+    sp.value_len = value.size();
+  }
+  auto key_of = [&](size_t i) {
+    return std::string_view(arena).substr(spans[i].key_at, spans[i].key_len);
+  };
+  auto value_of = [&](size_t i) {
+    return std::string_view(arena).substr(spans[i].value_at, spans[i].value_len);
+  };
+
+  // Put in key order, appending (MDB_APPEND: no B-tree search, pages filled
+  // left to right) while each key is larger than the last stored one, which
+  // is the normal case: a close's minute is newer than everything stored and
+  // keys are minute-major. Anything else (a rewrite of an older minute, the
+  // same key twice) falls back to a plain put, which is an upsert.
+  std::vector<uint32_t> order(n_rows);
+  for (size_t i = 0; i < n_rows; ++i) order[i] = static_cast<uint32_t>(i);
+  bool sorted = true;
+  for (size_t i = 1; i < n_rows && sorted; ++i) sorted = key_of(i - 1) < key_of(i);
+  if (!sorted) {
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return key_of(a) < key_of(b); });
+  }
+  {
+    const MDB_dbi snap_dbi = dbi(StateDb::kFeaturesSnapshot);
+    bool append = true;
+    for (uint32_t i : order) {
+      MDB_val k = to_val(key_of(i));
+      MDB_val v = to_val(value_of(i));
+      int rc = append ? mdb_put(txn.txn_, snap_dbi, &k, &v, MDB_APPEND) : MDB_KEYEXIST;
+      if (rc == MDB_KEYEXIST) {
+        append = false;
+        rc = mdb_put(txn.txn_, snap_dbi, &k, &v, 0);
+      }
+      if (rc != 0) return put_failed(txn.mdb_error("put in features_snapshot", rc));
+    }
   }
 
   uint64_t last_seq = 0;
@@ -423,12 +473,12 @@ Status StateStore::write_minute(const MinuteWrite& minute, const TxnHook& also) 
 
   if (digest_ != nullptr) {
     std::string rec;
-    for (const auto& [k, v] : written) {
+    for (size_t r = 0; r < n_rows; ++r) {
       rec.clear();
-      for (const std::string* part : {&k, &v}) {
-        const auto n = static_cast<uint32_t>(part->size());
+      for (const std::string_view part : {key_of(r), value_of(r)}) {
+        const auto n = static_cast<uint32_t>(part.size());
         for (int i = 0; i < 4; ++i) rec.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
-        rec.append(*part);
+        rec.append(part);
       }
       digest_->add("features_snapshot", rec);
     }
