@@ -234,3 +234,20 @@ TEST_CASE("a full store stops the run with a clear error and keeps every committ
   REQUIRE(exp.exit_code == 0);
   CHECK(lines(exp.out).size() == committed + 1);
 }
+
+TEST_CASE("host --validate-config checks the conveyor, events and control sections too",
+          "[run][config]") {
+  ScratchDir dir("run_validate");
+  std::string cfg = sample_config("replay");
+  cfg.replace(cfg.find("conveyor: {benchmark: BTC}"), 26, "conveyor: {late_policy: sometimes}");
+  cfg += "  debounce_msec: 5\ncontrol: {channel: 7, bogus: 1}\n";
+  const HostRun r = run_with(dir, cfg, {"--validate-config"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("late_policy must be fold or report") != std::string::npos);
+  CHECK(r.err.find("host.yaml:") != std::string::npos);
+  CHECK(r.err.find("bogus") != std::string::npos);
+  const HostRun ok = run_with(dir, sample_config("replay"), {"--validate-config"});
+  INFO(ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out == "config OK: 4 components\n");
+}

@@ -1,0 +1,304 @@
+// [reload][redis][e2e] GitHub issue 5 end to end: the real `host` binary
+// (SH_HOST_BIN) running a production pipeline in the background against a
+// real redis-server, reloaded by the real `host reload` command:
+//   (a) a parameter change is applied, logged, and written to the switch stream;
+//   (b) a schema violation is refused, logged, and written with its reason;
+//   (c) Redis dies and comes back on the same port: the listener reconnects,
+//       re-subscribes, and the next reload is applied;
+//   (d) SIGTERM ends the run cleanly (exit 0, summary), and `host config
+//       history` lists the startup version and the two applied swaps.
+// Every wait is bounded; the host is killed if a check fails.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "events/redis_client.h"
+#include "support/redis_server.h"
+#include "test_host_support.h"
+
+using namespace sh::host;
+using sh::test::RedisServer;
+using sh_test::HostRun;
+using sh_test::lines;
+using sh_test::read_file;
+using sh_test::run_host;
+using sh_test::ScratchDir;
+using sh_test::write_file;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+template <typename Pred>
+bool eventually(Pred pred, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+size_t count_of(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+// The real host binary in the background: stdout and stderr to files, cwd
+// `dir`. Dies with the test process (PR_SET_PDEATHSIG); killed (SIGKILL) in
+// the destructor if still running, so a failed check never leaks it.
+class BackgroundHost {
+ public:
+  BackgroundHost(const std::vector<std::string>& args, const fs::path& dir)
+      : out_(dir / "host.out"), err_(dir / "host.err") {
+    std::vector<std::string> argv_s = {SH_HOST_BIN};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int out_fd = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int err_fd = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    REQUIRE(out_fd >= 0);
+    REQUIRE(err_fd >= 0);
+    const std::string cwd = dir.string();
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      // Child: async-signal-safe calls only until exec.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      if (::chdir(cwd.c_str()) != 0) ::_exit(126);
+      ::dup2(null_fd, 0);
+      ::dup2(out_fd, 1);
+      ::dup2(err_fd, 2);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(out_fd);
+    ::close(err_fd);
+    ::close(null_fd);
+    pid_ = pid;
+  }
+  ~BackgroundHost() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+  BackgroundHost(const BackgroundHost&) = delete;
+  BackgroundHost& operator=(const BackgroundHost&) = delete;
+
+  std::string err() const { return read_file(err_); }
+  std::string out() const { return read_file(out_); }
+
+  // False once the process has exited (reaped; exit_code() tells how).
+  bool running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      pid_ = -1;
+      return false;
+    }
+    return true;
+  }
+  // Sends `sig` and waits up to timeout_ms for the exit. -1: still running.
+  int signal_and_wait(int sig, int timeout_ms) {
+    if (pid_ > 0) ::kill(pid_, sig);
+    eventually([&] { return !running(); }, timeout_ms);
+    return pid_ > 0 ? -1 : exit_code_;
+  }
+  int exit_code() const { return exit_code_; }
+
+ private:
+  fs::path out_, err_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+};
+
+using Fields = std::map<std::string, std::string>;
+
+// XREVRANGE <stream> + - COUNT 10: newest first, each entry's fields.
+std::vector<Fields> switch_log(const RedisServer& redis, const std::string& stream = "model.switch.log") {
+  RedisClient c(redis.host(), redis.port());
+  std::vector<Fields> out;
+  if (!c.connect().ok()) return out;
+  RedisReply r;
+  if (!c.command({"XREVRANGE", stream, "+", "-", "COUNT", "10"}, &r).ok()) return out;
+  for (const RedisReply& e : r.elements) {
+    if (e.elements.size() != 2) continue;
+    Fields f;
+    const auto& kv = e.elements[1].elements;
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) f[kv[i].str] = kv[i + 1].str;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+// The newest switch-log entry of `component` with applied == `applied`.
+bool find_entry(const RedisServer& redis, const std::string& component, const std::string& applied,
+                Fields* found) {
+  for (const Fields& f : switch_log(redis)) {
+    auto c = f.find("component");
+    auto a = f.find("applied");
+    if (c != f.end() && c->second == component && a != f.end() && a->second == applied) {
+      *found = f;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string host_yaml(const RedisServer& redis) {
+  return "host:\n"
+         "  mode: production\n"
+         "  plugin_dirs: ['" SH_PLUGIN_DIR "']\n"
+         "  state_dir: state\n"
+         "  output_dir: out\n"
+         "redis: {host: " + redis.host() + ", port: " + std::to_string(redis.port()) +
+         ", timeout_ms: 1000}\n"
+         "control: {reconnect_backoff_ms: {initial: 50, max: 400}}\n"
+         "state: {durability: process}\n"
+         "providers:\n"
+         "  - name: feed\n"
+         "    plugin: synthetic\n"
+         // Emits as fast as the pipeline consumes: runs until SIGTERM.
+         "    config: {symbol_count: 4, seed: 11, events_per_second: 50, events: 2000000000}\n"
+         "conveyor: {poll_max_events: 256}\n"
+         "detectors:\n"
+         "  - {name: return_spike, plugin: return_spike, config: {z_threshold: 4.0}}\n";
+}
+
+}  // namespace
+
+TEST_CASE("issue 5 end to end: host reload against a running production host over real Redis",
+          "[reload][redis][e2e]") {
+  ScratchDir dir("swap_e2e");
+  RedisServer redis;
+  write_file(dir / "host.yaml", host_yaml(redis));
+  write_file(dir / "conf/spike_t1.yaml", "z_threshold: 3.5\n");
+  write_file(dir / "conf/spike_bad.yaml", "z_threshold: \"x\"\n");
+  write_file(dir / "conf/spike_t2.yaml", "z_threshold: 3.0\n");
+
+  auto reload = [&](const std::string& params, const std::string& label) {
+    return run_host({"reload", "--config", "host.yaml", "--component", "return_spike", "--config-path",
+                     params, "--label", label},
+                    dir.path());
+  };
+
+  BackgroundHost host({"run", "--config", "host.yaml"}, dir.path());
+  // Subscribed (the listener logs it once SUBSCRIBE is confirmed).
+  const bool subscribed = eventually(
+      [&] { return host.err().find("control: subscribed to param.reload") != std::string::npos || !host.running(); },
+      10000);
+  INFO("host stderr:\n" << host.err());
+  REQUIRE(host.running());
+  REQUIRE(subscribed);
+
+  SECTION("apply, refuse, survive a Redis restart, stop cleanly, list the history") {
+    // (a) a parameter change.
+    {
+      const HostRun r = reload("conf/spike_t1.yaml", "t1");
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      CHECK_THAT(r.out, Contains("received by 1 subscriber(s)"));
+      CHECK(eventually([&] { return host.err().find("Configuration reloaded: return_spike") != std::string::npos; },
+                       5000));
+      Fields e;
+      REQUIRE(eventually([&] { return find_entry(redis, "return_spike", "1", &e); }, 5000));
+      CHECK(e["version"] == "t1");
+      CHECK(e["reason"] == "");
+      CHECK(e["config_version"] == "2");
+      CHECK(std::stoull(e["seq"]) > 0);
+    }
+    // (b) a schema violation: refused, the serving version stays.
+    {
+      const HostRun r = reload("conf/spike_bad.yaml", "bad");
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      CHECK(eventually(
+          [&] { return host.err().find("Configuration reload refused: return_spike: ") != std::string::npos; },
+          5000));
+      Fields e;
+      REQUIRE(eventually([&] { return find_entry(redis, "return_spike", "0", &e); }, 5000));
+      INFO("reason: " << e["reason"]);
+      CHECK(e["reason"] != "");
+      CHECK_THAT(e["reason"], Contains("z_threshold"));
+      CHECK(e["version"] == "bad");
+      CHECK(e["config_version"] == "0");
+      CHECK(count_of(host.err(), "Configuration reloaded: return_spike") == 1);
+    }
+    // (c) Redis goes away and comes back (empty) on the same port.
+    {
+      const size_t reconnects_before = count_of(host.err(), "control: reconnected to redis");
+      redis.stop();
+      // The listener notices (its keep-alive or the dropped socket) and retries.
+      CHECK(eventually([&] { return host.err().find("control: ") != std::string::npos &&
+                                    count_of(host.err(), "reconnecting with backoff") >= 1; },
+                       5000));
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      redis.start();
+      REQUIRE(eventually(
+          [&] { return count_of(host.err(), "control: reconnected to redis") > reconnects_before; }, 10000));
+      REQUIRE(host.running());
+      const HostRun r = reload("conf/spike_t2.yaml", "t2");
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      CHECK_THAT(r.out, Contains("received by 1 subscriber(s)"));
+      CHECK(eventually([&] { return count_of(host.err(), "Configuration reloaded: return_spike") == 2; }, 5000));
+      Fields e;
+      REQUIRE(eventually([&] { return find_entry(redis, "return_spike", "1", &e); }, 5000));
+      CHECK(e["version"] == "t2");
+      CHECK(e["config_version"] == "3");
+    }
+    // (d) SIGTERM: the run finishes and prints its summary.
+    const int code = host.signal_and_wait(SIGTERM, 15000);
+    INFO("host stdout:\n" << host.out());
+    CHECK(code == 0);
+    CHECK_THAT(host.out(), Contains("run summary (production)"));
+    CHECK_THAT(host.out(), Contains("events in"));
+
+    const HostRun hist = run_host({"config", "history", "--config", "host.yaml", "--component", "return_spike",
+                                   "--format", "json"},
+                                  dir.path());
+    INFO(hist.err);
+    REQUIRE(hist.exit_code == 0);
+    std::vector<nlohmann::json> rows;
+    for (const auto& l : lines(hist.out)) rows.push_back(nlohmann::json::parse(l));
+    INFO(hist.out);
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0]["version"] == 1);
+    CHECK(rows[0]["swap"] == "startup");
+    CHECK(rows[1]["version"] == 2);
+    CHECK(rows[1]["label"] == "t1");
+    CHECK(rows[1]["swap"] == "set_config");
+    CHECK(rows[1]["config"]["z_threshold"] == 3.5);
+    CHECK(rows[2]["version"] == 3);
+    CHECK(rows[2]["label"] == "t2");
+    CHECK(rows[2]["config"]["z_threshold"] == 3.0);
+    CHECK(rows[1]["effective_seq"].get<uint64_t>() > 0);
+    CHECK(rows[2]["effective_seq"].get<uint64_t>() > rows[1]["effective_seq"].get<uint64_t>());
+    // The text table lists the same versions.
+    const HostRun text = run_host({"config", "history", "--config", "host.yaml"}, dir.path());
+    REQUIRE(text.exit_code == 0);
+    CHECK_THAT(text.out, Contains("t1"));
+    CHECK_THAT(text.out, Contains("t2"));
+  }
+}
