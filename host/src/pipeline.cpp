@@ -275,15 +275,8 @@ void Pipeline::feed(const sh_market_event* events, size_t count, size_t stride) 
 }
 
 void Pipeline::feed_raw(const sh_market_event* events, size_t count, size_t stride) {
-  const size_t before = closed_.size();
-  const auto t0 = std::chrono::steady_clock::now();
   conveyor_.on_events(events, count, stride, closed_);
   events_consumed_.store(conveyor_.stats().events_in, std::memory_order_release);
-  if (closed_.size() != before) {
-    pending_close_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::steady_clock::now() - t0)
-                             .count();
-  }
 }
 
 sh_status Pipeline::emit_hits(void* ctx, const sh_detector_hit* hits, uint32_t count,
@@ -793,12 +786,12 @@ Status Pipeline::process_closed() {
   for (MinuteClose& m : closed_) {
     const auto t0 = std::chrono::steady_clock::now();
     Status st = process_minute(m);
-    // The conveyor call that closed these minutes is charged to the first.
-    close_latency_ns_.push_back(pending_close_ns_ +
+    // Close latency: the conveyor's close work for this minute (bars,
+    // features, baselines, context) plus detectors, gate, store txn, sinks.
+    close_latency_ns_.push_back(m.compute_ns +
                                 std::chrono::duration_cast<std::chrono::nanoseconds>(
                                     std::chrono::steady_clock::now() - t0)
                                     .count());
-    pending_close_ns_ = 0;
     if (!st.ok()) {
       closed_.clear();
       return st;

@@ -69,8 +69,9 @@ struct RunSummary {
   std::map<std::string, uint64_t> suppressed;  // by reason
   std::map<std::string, uint64_t> dq_rows;     // rows by dq status
   double wall_seconds = 0;
-  // Minute close latency: the conveyor call that closed the minute (bars,
-  // features, context) plus detectors, gate, store transaction and sinks.
+  // Minute close latency: the conveyor's close work for the minute (bars,
+  // features, baselines, context) plus detectors, gate, store transaction
+  // and sinks; event accumulation between closes is not included.
   double close_p50_us = 0;
   double close_p99_us = 0;
   double close_max_us = 0;
@@ -240,7 +241,6 @@ class Pipeline {
   std::vector<sh_market_event> released_;
   std::vector<sh_market_event> normalized_;
   std::vector<uint64_t> stage_errors_;
-  int64_t pending_close_ns_ = 0;         // conveyor time owed to the next close
   std::vector<int64_t> close_latency_ns_;  // one per processed minute
 
   std::atomic<bool> stop_{false};

@@ -42,6 +42,9 @@ struct MinuteClose {
   int64_t minute_ts_ns;              // start of the closed interval
   std::vector<sh_feature_row> rows;  // one per symbol that could close, ascending symbol id
   sh_market_context context;
+  // Wall time the conveyor spent closing this interval (bars, features,
+  // baselines, DQ, context), for latency reports only; 0 if not measured.
+  int64_t compute_ns = 0;
 };
 
 struct ConveyorStats {
