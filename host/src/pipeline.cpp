@@ -16,6 +16,7 @@
 #include <cstddef>
 
 #include "content_address.h"
+#include "decision/order_intent.h"
 #include "events/redis_stream_sink.h"
 #include "host_services.h"
 #include "lua/rule_watcher.h"
@@ -213,6 +214,10 @@ Status Pipeline::open() {
       break;
   }
   if (!st.ok()) return st;
+  if (config_.decision.enabled && !experts_.empty()) {
+    st = open_decision(out_dir, truncate);
+    if (!st.ok()) return st;
+  }
   if (main_jsonl_) main_sinks_.push_back(main_jsonl_.get());
   // Replay never publishes outside its own files.
   if (!replay && config_.redis.enabled && !config_.sinks.redis_stream.empty() &&
@@ -844,6 +849,11 @@ Status Pipeline::process_minute(MinuteClose& minute) {
   }
   summary_.detector_hits += hits_.size();
 
+  if (broker_) {
+    const Status ds = decide(minute, batch);
+    if (!ds.ok()) return ds;
+  }
+
   MinuteWrite write;
   write.minute_ts_ns = minute.minute_ts_ns;
   write.rows.reserve(minute.rows.size());
@@ -897,9 +907,22 @@ Status Pipeline::process_minute(MinuteClose& minute) {
   // The gate only changes when it is offered a hit.
   const bool gate_changed = !hits_.empty() && config_.mode != RunMode::kDryRun;
   const std::string gate_state = gate_changed ? gate_->save_state() : std::string();
+  // The paper broker's orders, positions and account of this minute commit
+  // in the same transaction.
   Status st = store_->write_minute(write, [&](StateTxn& txn) {
-    return gate_changed ? txn.put(StateDb::kMeta, "event_gate_state", gate_state) : Status::Ok();
+    Status hs = gate_changed ? txn.put(StateDb::kMeta, "event_gate_state", gate_state) : Status::Ok();
+    if (hs.ok() && broker_) hs = broker_->persist(txn);
+    for (const SwitchRecord& sw : switches_) {
+      if (!hs.ok()) break;
+      const char* name = runtime_.symbols.name(sw.symbol);
+      hs = append_switch_history(txn, sw, name ? name : "", router_->config().candidates);
+    }
+    return hs;
   });
+  if (broker_) {
+    const Status cs = after_commit_decision(st);
+    if (st.ok()) st = cs;
+  }
   if (!st.ok()) return st;
   summary_.snapshot_rows += write.rows.size();
   ++summary_.minutes_closed;
@@ -927,6 +950,268 @@ Status Pipeline::process_minute(MinuteClose& minute) {
       spdlog::warn("{}", st.message());
     }
   }
+  return Status::Ok();
+}
+
+void Pipeline::set_decision_components(std::vector<PluginInstance*> experts,
+                                       std::vector<PluginInstance*> risk) {
+  experts_ = std::move(experts);
+  risk_instances_ = std::move(risk);
+}
+
+Status Pipeline::open_decision(const std::filesystem::path& out_dir, bool truncate) {
+  const DecisionSettings& d = config_.decision;
+  Status st = Consensus::create(d.consensus, &consensus_);
+  if (!st.ok()) return st;
+  std::vector<std::string> names;
+  for (PluginInstance* e : experts_) names.push_back(e->component());
+  st = consensus_->check_experts(names);
+  if (!st.ok()) return st;
+  if (d.router_enabled) {
+    st = ModelRouter::create(d.router, &router_);
+    if (!st.ok()) return st;
+    if (config_.mode != RunMode::kReplay) {
+      StateTxn txn;
+      st = store_->begin_read(&txn);
+      if (!st.ok()) return st;
+      st = restore_router_from_history(txn, router_.get(), [this](std::string_view name) {
+        return runtime_.symbols.intern(std::string(name));
+      });
+      if (!st.ok()) return st;
+    }
+  }
+  std::vector<RiskPolicy> policies;
+  for (PluginInstance* inst : risk_instances_) {
+    RiskPolicy p;
+    p.name = inst->component();
+    p.evaluate = [inst](const sh_order_intent_batch& intents, const sh_portfolio_state& portfolio,
+                        sh_risk_verdict_batch& out) -> Status {
+      if (inst->faulted()) return Status::Unavailable("plugin faulted (an exception escaped it)");
+      const sh_status s = inst->evaluate_risk(intents, portfolio, out);
+      if (s != SH_OK) return Status::Unavailable(abi_status_name(s) + ": " + inst->last_error());
+      return Status::Ok();
+    };
+    policies.push_back(std::move(p));
+  }
+  chain_.set_policies(std::move(policies));
+  st = PaperBroker::open(store_.get(), &runtime_.symbols, d.broker, &broker_);
+  if (!st.ok()) return st;
+  if (!d.trades_csv.empty()) {
+    const std::filesystem::path path = out_dir / d.trades_csv;
+    if (truncate) {
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+      if (ec) return Status::IoError(path.string() + ": cannot truncate: " + ec.message());
+    }
+    st = TradesCsvFile::open(path.string(), &digest_, &trades_csv_);
+    if (!st.ok()) return st;
+  }
+  st = open_jsonl(out_dir, d.decisions_jsonl, truncate, &digest_, "decisions", &decisions_jsonl_);
+  if (!st.ok()) return st;
+  evidence_.assign(experts_.size(), {});
+  expert_error_counts_.assign(experts_.size(), 0);
+  summary_.decision_enabled = true;
+  summary_.equity_usd = broker_->equity_usd();
+  summary_.cash_usd = broker_->cash_usd();
+  spdlog::info("decision layer: {} experts, {} risk policies, paper broker (notional {} USD per "
+               "order){}",
+               experts_.size(), risk_instances_.size(), d.order_notional_usd,
+               router_ ? "; model router over " + std::to_string(d.router.candidates.size()) + " candidates"
+                       : std::string("; no model router"));
+  return Status::Ok();
+}
+
+Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch) {
+  const size_t n = minute.rows.size();
+  const int64_t ts = minute.minute_ts_ns;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  decision_lines_.clear();
+
+  // 1. Fill the orders of the previous minutes at this bar's open; mark.
+  bars_.clear();
+  for (const sh_feature_row& r : minute.rows) bars_.push_back(BarPrice{r.symbol, r.open, r.close, nan});
+  Status st = broker_->on_minute_close(ts, bars_.data(), bars_.size());
+  if (!st.ok()) return st;
+
+  // 2. Experts: one evidence record per row; a failing expert abstains.
+  symbols_scratch_.clear();
+  for (const sh_feature_row& r : minute.rows) symbols_scratch_.push_back(r.symbol);
+  auto prefill = [&](std::vector<sh_evidence>& ev) {
+    ev.assign(n, sh_evidence{});
+    for (size_t i = 0; i < n; ++i) {
+      ev[i].struct_size = sizeof(sh_evidence);
+      ev[i].symbol = minute.rows[i].symbol;
+      ev[i].flags = SH_EVIDENCE_FLAG_ABSTAIN;
+      ev[i].prob_long = nan;
+      ev[i].prob_short = nan;
+      ev[i].confidence = nan;
+    }
+  };
+  expert_views_.clear();
+  for (size_t e = 0; e < experts_.size(); ++e) {
+    std::vector<sh_evidence>& ev = evidence_[e];
+    prefill(ev);
+    sh_evidence_batch out{sizeof(sh_evidence_batch), sizeof(sh_evidence), static_cast<uint32_t>(n),
+                          0, ev.data()};
+    const sh_status s = experts_[e]->faulted() ? SH_ERR_UNSUPPORTED
+                                                : experts_[e]->evaluate_expert(batch, minute.context, out);
+    if (s != SH_OK) {
+      prefill(ev);
+      ++summary_.expert_errors;
+      if (should_log(++expert_error_counts_[e])) {
+        spdlog::warn("expert '{}' failed on minute {} ({}): {}; it abstains [{} so far]",
+                     experts_[e]->component(), format_iso8601_utc(ts), abi_status_name(s),
+                     experts_[e]->faulted() ? "faulted" : experts_[e]->last_error(),
+                     expert_error_counts_[e]);
+      }
+    }
+    ExpertEvidence view;
+    view.name = experts_[e]->component();
+    view.items = ev.data();
+    view.count = static_cast<uint32_t>(n);
+    view.item_size = sizeof(sh_evidence);
+    expert_views_.push_back(view);
+  }
+
+  // 3. Router (optional): the active model per symbol is the records'
+  // model_version; then consensus.
+  switches_.clear();
+  const std::string_view* versions = nullptr;
+  if (router_) {
+    router_candidates_.clear();
+    for (const std::string& cand : router_->config().candidates) {
+      for (const ExpertEvidence& v : expert_views_) {
+        if (v.name == cand) router_candidates_.push_back(v);
+      }
+    }
+    st = router_->route(ts, symbols_scratch_.data(), n, router_candidates_, &switches_);
+    if (!st.ok()) return st;
+    model_versions_.assign(n, std::string_view());
+    router_->active_models(symbols_scratch_.data(), n, model_versions_.data());
+    versions = model_versions_.data();
+  }
+  st = consensus_->fuse(symbols_scratch_.data(), n, expert_views_, versions, &consensus_out_);
+  if (!st.ok()) return st;
+
+  // 4. Intents, sized at order_notional_usd at the row's close.
+  intents_.clear();
+  intent_row_.clear();
+  intent_keys_.clear();
+  for (size_t i = 0; i < n; ++i) {
+    const ConsensusRecord& rec = consensus_out_[i];
+    if (!rec.allow || rec.signal == Signal::kFlat) continue;
+    const char* name = runtime_.symbols.name(rec.symbol);
+    if (name == nullptr) continue;
+    const sh_side side = rec.signal == Signal::kLong ? SH_SIDE_BUY : SH_SIDE_SELL;
+    std::string key = make_idempotency_key(name, ts, side);
+    const sh_order_intent intent = make_order_intent(rec, ts, minute.rows[i].close,
+                                                     config_.decision.order_notional_usd,
+                                                     intent_id_for_key(key));
+    if (intent.side == SH_SIDE_UNKNOWN || !(intent.qty > 0)) continue;
+    intents_.push_back(intent);
+    intent_row_.push_back(i);
+    intent_keys_.push_back(std::move(key));
+  }
+  summary_.intents += intents_.size();
+
+  // 5. Risk chain over the portfolio as of this close.
+  sh_portfolio_state portfolio = broker_->portfolio_state();
+  portfolio.consecutive_errors = chain_.consecutive_errors();
+  portfolio.var_pct = nan;
+  portfolio.decision_latency_ms = nan;
+  chain_.evaluate(intents_.data(), intents_.size(), portfolio, &risk_result_);
+
+  // 6. Submit what the chain let through.
+  std::vector<SubmitResult> submits(intents_.size());
+  std::vector<char> submitted(intents_.size(), 0);
+  for (size_t k = 0; k < intents_.size(); ++k) {
+    const IntentOutcome& o = risk_result_.outcomes[k];
+    if (o.action == SH_RISK_DENY) {
+      ++summary_.denied[risk_reason_text(o.reason)];
+      continue;
+    }
+    st = broker_->submit(risk_result_.final_intents[k], intent_keys_[k], &submits[k]);
+    if (!st.ok()) {
+      ++summary_.orders_refused;
+      spdlog::warn("paper broker refused {}: {}", intent_keys_[k], st.message());
+      continue;
+    }
+    submitted[k] = 1;
+    switch (submits[k].outcome) {
+      case SubmitOutcome::kAccepted: ++summary_.orders_accepted; break;
+      case SubmitOutcome::kDuplicate: ++summary_.orders_duplicate; break;
+      case SubmitOutcome::kRefused: ++summary_.orders_refused; break;
+    }
+  }
+
+  // 7. The decision lines (written after the commit).
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const bool has_intent = k < intents_.size() && intent_row_[k] == i;
+    if (consensus_out_[i].signal == Signal::kFlat && !has_intent) continue;
+    const char* name = runtime_.symbols.name(consensus_out_[i].symbol);
+    DecisionView v;
+    v.minute_ts_ns = ts;
+    v.symbol = name ? name : "";
+    v.row = i;
+    v.experts = &expert_views_;
+    v.consensus = &consensus_out_[i];
+    v.chain = &chain_;
+    if (has_intent) {
+      v.intent = &intents_[k];
+      v.risk = &risk_result_;
+      v.intent_index = k;
+      v.idempotency_key = intent_keys_[k];
+      v.submit = submitted[k] ? &submits[k] : nullptr;
+      ++k;
+    }
+    decision_lines_.push_back(format_decision_json(v));
+  }
+  return Status::Ok();
+}
+
+Status Pipeline::after_commit_decision(const Status& write_status) {
+  Status st = broker_->on_commit(write_status);
+  if (!write_status.ok()) {
+    decision_lines_.clear();
+    switches_.clear();
+    return st;
+  }
+  if (!st.ok()) return st;
+  for (const SwitchRecord& sw : switches_) {
+    ++summary_.model_switches;
+    if (should_log(summary_.model_switches)) {
+      const char* name = runtime_.symbols.name(sw.symbol);
+      spdlog::info("model switch {} {}: '{}' -> '{}' ({})", name ? name : "?",
+                   format_iso8601_utc(sw.ts_ns), sw.from, sw.to, sw.reason);
+    }
+  }
+  switches_.clear();
+  for (const Fill& f : broker_->take_committed_fills()) {
+    ++summary_.fills;
+    if (trades_csv_) {
+      st = trades_csv_->append(f);
+      if (!st.ok()) return st;
+    }
+  }
+  if (decisions_jsonl_) {
+    for (const std::string& line : decision_lines_) {
+      st = decisions_jsonl_->append_line(line);
+      if (!st.ok()) return st;
+    }
+  }
+  decision_lines_.clear();
+  if (trades_csv_) {
+    st = trades_csv_->flush();
+    if (!st.ok()) return st;
+  }
+  if (decisions_jsonl_) {
+    st = decisions_jsonl_->flush();
+    if (!st.ok()) return st;
+  }
+  summary_.equity_usd = broker_->equity_usd();
+  summary_.cash_usd = broker_->cash_usd();
+  summary_.realized_pnl_usd = broker_->realized_pnl_usd();
   return Status::Ok();
 }
 
@@ -989,6 +1274,31 @@ void Pipeline::print_summary(std::ostream& out) const {
     out << ")";
   }
   out << "\n";
+  if (s.decision_enabled) {
+    out << "  order intents      " << s.intents << "\n";
+    out << "  orders accepted    " << s.orders_accepted;
+    if (s.orders_duplicate) out << "  (duplicate " << s.orders_duplicate << ")";
+    if (s.orders_refused) out << "  (refused " << s.orders_refused << ")";
+    out << "\n";
+    uint64_t total_denied = 0;
+    for (const auto& kv : s.denied) total_denied += kv.second;
+    out << "  orders denied      " << total_denied;
+    if (!s.denied.empty()) {
+      out << "  (";
+      bool first = true;
+      for (const auto& [k, v] : s.denied) {
+        out << (first ? "" : ", ") << k << "=" << v;
+        first = false;
+      }
+      out << ")";
+    }
+    out << "\n";
+    out << "  fills              " << s.fills << "\n";
+    if (router_) out << "  model switches     " << s.model_switches << "\n";
+    if (s.expert_errors) out << "  expert errors      " << s.expert_errors << "\n";
+    out << "  equity usd         " << s.equity_usd << " (cash " << s.cash_usd << ", realized pnl "
+        << s.realized_pnl_usd << ")\n";
+  }
   for (const auto& [name, value] : runtime_.counters.snapshot()) {
     if (value != 0) out << "  " << name << " " << value << "\n";
   }
@@ -1021,6 +1331,19 @@ std::string Pipeline::summary_json() const {
   j["suppressed"] = s.suppressed;
   j["rule_reloads"] = {{"ok", s.rule_reloads_ok}, {"refused", s.rule_reloads_refused}};
   j["config_swaps"] = {{"applied", s.swaps_applied}, {"refused", s.swaps_refused}};
+  if (s.decision_enabled) {
+    j["decision"] = {{"intents", s.intents},
+                     {"orders_accepted", s.orders_accepted},
+                     {"orders_duplicate", s.orders_duplicate},
+                     {"orders_refused", s.orders_refused},
+                     {"denied", s.denied},
+                     {"fills", s.fills},
+                     {"model_switches", s.model_switches},
+                     {"expert_errors", s.expert_errors},
+                     {"equity_usd", s.equity_usd},
+                     {"cash_usd", s.cash_usd},
+                     {"realized_pnl_usd", s.realized_pnl_usd}};
+  }
   nlohmann::json counters = nlohmann::json::object();
   for (const auto& [name, value] : runtime_.counters.snapshot()) counters[name] = value;
   j["counters"] = counters;

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -23,6 +24,11 @@
 #include <vector>
 
 #include "control/prepared_swap.h"
+#include "decision/consensus.h"
+#include "decision/decision_log.h"
+#include "decision/model_router.h"
+#include "decision/paper_broker.h"
+#include "decision/risk_chain.h"
 #include "conveyor/conveyor.h"
 #include "events/event_gate.h"
 #include "events/event_sink.h"
@@ -82,6 +88,19 @@ struct RunSummary {
   // Config swaps (enqueue_swap / schedule_swaps): applied / refused.
   uint64_t swaps_applied = 0;
   uint64_t swaps_refused = 0;
+  // Decision layer (experts configured): consensus -> intents -> risk -> paper.
+  bool decision_enabled = false;
+  uint64_t expert_errors = 0;     // expert calls that failed (the expert abstained)
+  uint64_t intents = 0;           // order intents made from allowed consensus records
+  uint64_t orders_accepted = 0;   // submitted and accepted by the paper broker
+  uint64_t orders_duplicate = 0;  // idempotency key seen before
+  uint64_t orders_refused = 0;    // broker refused (emergency stop, paused)
+  std::map<std::string, uint64_t> denied;  // by risk reason code
+  uint64_t fills = 0;
+  uint64_t model_switches = 0;  // consensus.router: active model changes
+  double equity_usd = 0;
+  double cash_usd = 0;
+  double realized_pnl_usd = 0;
 };
 
 // What the control side may know about a swappable component (a copy).
@@ -149,6 +168,13 @@ class Pipeline {
   // applied now would get).
   uint64_t events_consumed() const { return events_consumed_.load(std::memory_order_acquire); }
 
+  // Before open(): the expert and risk plugin instances, in config order
+  // (borrowed; they must outlive the pipeline). With at least one expert and
+  // config.decision.enabled, open() sets up consensus, the risk chain and the
+  // paper broker, and every minute close runs them.
+  void set_decision_components(std::vector<PluginInstance*> experts,
+                               std::vector<PluginInstance*> risk);
+
   const RunSummary& summary() const { return summary_; }
   // Human-readable summary (stdout of `host run`).
   void print_summary(std::ostream& out) const;
@@ -173,6 +199,12 @@ class Pipeline {
   void feed(const sh_market_event* events, size_t count, size_t stride);
   Status process_closed();
   Status process_minute(MinuteClose& minute);
+  Status open_decision(const std::filesystem::path& out_dir, bool truncate);
+  // Steps 1-3 of a minute (broker close, experts, consensus, intents, risk,
+  // submit); the decision lines to write after the commit go to decisions_.
+  Status decide(const MinuteClose& minute, const sh_feature_batch& batch);
+  // After the minute's write_minute: broker on_commit, trades.csv, decisions.
+  Status after_commit_decision(const Status& write_status);
   const sh_feature_row* find_row(const MinuteClose& minute, sh_symbol_id symbol) const;
   EventSink* route(const EventRecord& record);
   void finish_summary();
@@ -268,6 +300,29 @@ class Pipeline {
   std::deque<std::unique_ptr<PreparedSwap>> scheduled_;    // by apply_at_seq
   std::vector<SwapDone> swaps_done_;                       // not yet reported
   std::atomic<uint64_t> events_consumed_{0};
+  // Decision layer.
+  std::vector<PluginInstance*> experts_;
+  std::vector<PluginInstance*> risk_instances_;
+  std::unique_ptr<Consensus> consensus_;
+  std::unique_ptr<ModelRouter> router_;  // consensus.router configured
+  std::vector<ExpertEvidence> router_candidates_;
+  std::vector<SwitchRecord> switches_;   // this minute's, stored in its txn
+  std::vector<std::string_view> model_versions_;
+  RiskChain chain_;
+  std::unique_ptr<PaperBroker> broker_;
+  std::unique_ptr<TradesCsvFile> trades_csv_;
+  std::unique_ptr<JsonlFileSink> decisions_jsonl_;
+  std::vector<std::vector<sh_evidence>> evidence_;  // per expert, per row
+  std::vector<ExpertEvidence> expert_views_;
+  std::vector<uint64_t> expert_error_counts_;
+  std::vector<sh_symbol_id> symbols_scratch_;
+  std::vector<ConsensusRecord> consensus_out_;
+  std::vector<BarPrice> bars_;
+  std::vector<sh_order_intent> intents_;
+  std::vector<size_t> intent_row_;
+  std::vector<std::string> intent_keys_;
+  RiskChainResult risk_result_;
+  std::vector<std::string> decision_lines_;  // written after the commit
   Status deferred_error_;     // a store error met while splitting a batch
   uint64_t journal_session_ = 1;
   uint64_t journal_sequence_ = 0;  // of the last journal entry written

@@ -2,9 +2,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "config_source.h"
+#include "decision/trading_mode.h"
 #include "host_services.h"
 #include "yaml_json.h"
 
@@ -114,6 +119,107 @@ void parse_redis(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& out
   }
 }
 
+void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::Node& exec,
+                    PipelineConfig& out) {
+  DecisionSettings& d = out.decision;
+  std::vector<std::string> experts;
+  for (const ComponentConfig& c : cfg.experts()) {
+    if (!c.is_lua) experts.push_back(c.name);
+  }
+  d.enabled = !experts.empty();
+  check_keys(cfg, cons, "consensus", {"weights", "threshold", "min_confidence", "router"});
+  check_keys(cfg, exec, "execution",
+             {"mode", "order_notional_usd", "slippage_bps", "fill", "initial_cash_usd"});
+  ConsensusConfig& c = d.consensus;
+  const YAML::Node w = cons["weights"];
+  if (w) {
+    if (!w.IsMap()) throw ConfigError(cfg.message_at(w, "consensus.weights: expected a map"));
+    for (const auto& kv : w) {
+      const std::string name = kv.first.as<std::string>();
+      double v = 0;
+      try {
+        v = kv.second.as<double>();
+      } catch (const YAML::Exception&) {
+        throw ConfigError(cfg.message_at(kv.second, "consensus.weights." + name + ": expected a number"));
+      }
+      if (d.enabled && std::find(experts.begin(), experts.end(), name) == experts.end()) {
+        throw ConfigError(cfg.message_at(kv.first, "consensus.weights." + name +
+                                                       ": no expert component named '" + name + "'"));
+      }
+      c.weights[name] = v;
+    }
+  } else {
+    for (const std::string& e : experts) c.weights[e] = 1.0;  // equal weights
+  }
+  c.threshold = get_or<double>(cfg, cons, "threshold", c.threshold);
+  c.min_confidence = get_or<double>(cfg, cons, "min_confidence", c.min_confidence);
+  if (d.enabled) {
+    for (const std::string& e : experts) {
+      if (c.weights.find(e) == c.weights.end()) {
+        throw ConfigError(cfg.message_at(w, "consensus.weights: expert '" + e + "' has no weight"));
+      }
+    }
+    const Status st = validate_consensus_config(c);
+    if (!st.ok()) throw ConfigError(cfg.message_at(cons, st.message()));
+  }
+  const YAML::Node r = cons["router"];
+  if (r) {
+    check_keys(cfg, r, "consensus.router", {"candidates", "min_confidence", "hysteresis", "confirm_minutes"});
+    ModelRouterConfig& rc = d.router;
+    const YAML::Node cands = r["candidates"];
+    if (cands) {
+      if (!cands.IsSequence()) throw ConfigError(cfg.message_at(cands, "consensus.router.candidates: expected a list"));
+      for (const auto& item : cands) {
+        const std::string name = item.as<std::string>();
+        if (d.enabled && std::find(experts.begin(), experts.end(), name) == experts.end()) {
+          throw ConfigError(cfg.message_at(item, "consensus.router.candidates: no expert component named '" + name + "'"));
+        }
+        rc.candidates.push_back(name);
+      }
+    } else {
+      rc.candidates = experts;
+    }
+    rc.min_confidence = get_or<double>(cfg, r, "min_confidence", rc.min_confidence);
+    rc.hysteresis = get_or<double>(cfg, r, "hysteresis", rc.hysteresis);
+    rc.confirm_minutes = get_or<uint32_t>(cfg, r, "confirm_minutes", rc.confirm_minutes);
+    if (d.enabled) {
+      const Status st = validate_model_router_config(rc);
+      if (!st.ok()) throw ConfigError(cfg.message_at(r, "consensus.router: " + st.message()));
+      d.router_enabled = true;
+    }
+  }
+
+  const std::string mode = get_or<std::string>(cfg, exec, "mode", "paper");
+  if (mode != "paper" && mode != "live") {
+    throw ConfigError(cfg.message_at(exec["mode"], "execution.mode must be paper or live, not '" + mode + "'"));
+  }
+  if (mode == "live" && d.enabled) {
+    // The host has no broker plugin kind yet: live can never start.
+    throw ConfigError(cfg.message_at(exec["mode"], std::string(kLiveNeedsBrokerMessage)));
+  }
+  d.broker.mode = TradingMode::kPaper;
+  d.order_notional_usd = get_or<double>(cfg, exec, "order_notional_usd", d.order_notional_usd);
+  if (!(d.order_notional_usd > 0) || !std::isfinite(d.order_notional_usd)) {
+    throw ConfigError(cfg.message_at(exec["order_notional_usd"], "execution.order_notional_usd must be > 0"));
+  }
+  d.broker.slippage_bps = get_or<double>(cfg, exec, "slippage_bps", 1.0);
+  if (!(d.broker.slippage_bps >= 0 && d.broker.slippage_bps <= 10000)) {
+    throw ConfigError(cfg.message_at(exec["slippage_bps"], "execution.slippage_bps must be 0..10000"));
+  }
+  d.broker.initial_cash_usd = get_or<double>(cfg, exec, "initial_cash_usd", 100000.0);
+  if (!(d.broker.initial_cash_usd > 0) || !std::isfinite(d.broker.initial_cash_usd)) {
+    throw ConfigError(cfg.message_at(exec["initial_cash_usd"], "execution.initial_cash_usd must be > 0"));
+  }
+  const std::string fill = get_or<std::string>(cfg, exec, "fill", "next_open");
+  if (fill == "next_open") {
+    d.broker.fill = FillPriceMode::kNextOpen;
+  } else if (fill == "mid") {
+    d.broker.fill = FillPriceMode::kMid;
+  } else {
+    throw ConfigError(cfg.message_at(exec["fill"], "execution.fill must be next_open or mid, not '" + fill + "'"));
+  }
+}
+
 // The section, or an empty map when absent (a missing key on a const node is
 // an invalid node that throws when indexed).
 YAML::Node section(const YAML::Node& root, const char* key) {
@@ -142,6 +248,7 @@ PipelineConfig parse_pipeline_config(const HostConfig& config, HostRuntime& runt
     out.state_sync_commits = d == "sync";
   }
   out.state_map_size_bytes = get_or<uint64_t>(config, state, "map_size_mb", out.state_map_size_bytes >> 20) << 20;
+  parse_decision(config, section(root, "consensus"), section(root, "execution"), out);
   if (!out.sinks.redis_stream.empty() && !out.redis.enabled) {
     throw ConfigError(config.message_at(section(root, "sinks")["redis_stream"],
                                         "sinks.redis_stream needs a redis: section"));

@@ -8,6 +8,9 @@
 #include <string>
 
 #include "conveyor/conveyor.h"
+#include "decision/consensus.h"
+#include "decision/model_router.h"
+#include "decision/paper_broker.h"
 #include "events/event_gate.h"
 #include "host_config.h"
 
@@ -35,6 +38,21 @@ struct RedisSettings {
   int timeout_ms = 1000;
 };
 
+// consensus: and execution: (the decision layer; active only when at least
+// one expert plugin is configured).
+struct DecisionSettings {
+  bool enabled = false;  // at least one expert configured
+  ConsensusConfig consensus;
+  // consensus.router: optional; candidates are expert component names. The
+  // active model per symbol becomes the consensus records' model_version.
+  bool router_enabled = false;
+  ModelRouterConfig router;
+  PaperBrokerOptions broker;  // mode, initial cash, slippage, fill price
+  double order_notional_usd = 2000.0;
+  std::string trades_csv = "trades.csv";          // in output_dir
+  std::string decisions_jsonl = "decisions.jsonl";  // in output_dir
+};
+
 struct PipelineConfig {
   RunMode mode = RunMode::kReplay;
   ConveyorConfig conveyor;
@@ -49,6 +67,7 @@ struct PipelineConfig {
   // Default: process for replay and dry-run, sync for the live modes.
   bool state_sync_commits = true;
   uint32_t poll_max_events = 4096;  // per provider poll
+  DecisionSettings decision;
 };
 
 // Parses the sections; interns the benchmark symbol. Throws ConfigError.

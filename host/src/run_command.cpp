@@ -142,7 +142,27 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
                run_mode_name(config.mode()), providers.size(), detectors.size(),
                config.state_dir().string(), config.output_dir().string());
 
+  // Decision layer: expert and risk plugins in config order (Lua experts /
+  // risk rules are validated above but not run).
+  std::vector<PluginInstance*> experts;
+  std::vector<PluginInstance*> risk;
+  for (const ComponentConfig& c : config.experts()) {
+    for (const auto& inst : loaded.instances) {
+      if (inst->component() == c.name && inst->kind() == SH_KIND_EXPERT) experts.push_back(inst.get());
+    }
+  }
+  for (const ComponentConfig& c : config.risk()) {
+    for (const auto& inst : loaded.instances) {
+      if (inst->component() == c.name && inst->kind() == SH_KIND_RISK) risk.push_back(inst.get());
+    }
+  }
+  if (experts.empty() && !risk.empty()) {
+    spdlog::warn("{} risk components configured but no experts: the decision layer is off",
+                 risk.size());
+  }
+
   Pipeline pipeline(std::move(pipeline_config), config, runtime, providers, std::move(detectors));
+  pipeline.set_decision_components(std::move(experts), std::move(risk));
   // The pipeline owns the instances from here on, so that a swap can hand the
   // one it replaces back to the control side.
   pipeline.adopt_instances(std::move(loaded.instances));
