@@ -90,6 +90,20 @@ inline HostRun run_host(const std::vector<std::string>& args, const fs::path& cw
   return r;
 }
 
+// The providers: section that replays the shipped sample session
+// (data/sample: trades, quotes and L2 of four symbols over six hours).
+inline std::string sample_providers_yaml() {
+  const std::string dir = std::string(SH_SOURCE_DIR) + "/data/sample";
+  return "providers:\n"
+         "  - name: sample\n"
+         "    plugin: replay\n"
+         "    config:\n"
+         "      files:\n"
+         "        - {path: '" + dir + "/trades.csv', type: trades}\n"
+         "        - {path: '" + dir + "/quotes.csv', type: quotes}\n"
+         "        - {path: '" + dir + "/l2.csv', type: l2}\n";
+}
+
 inline std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);

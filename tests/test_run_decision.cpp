@@ -11,7 +11,6 @@ using namespace sh_test;
 
 namespace {
 
-const std::string kSample = std::string(SH_SOURCE_DIR) + "/data/sample";
 
 std::string decision_config(const std::string& extra_risk = "", const std::string& extra = "") {
   return "host:\n"
@@ -19,14 +18,7 @@ std::string decision_config(const std::string& extra_risk = "", const std::strin
          "  plugin_dirs: ['" SH_PLUGIN_DIR "']\n"
          "  state_dir: state\n"
          "  output_dir: out\n"
-         "providers:\n"
-         "  - name: sample\n"
-         "    plugin: replay\n"
-         "    config:\n"
-         "      files:\n"
-         "        - {path: '" + kSample + "/trades.csv', type: trades}\n"
-         "        - {path: '" + kSample + "/quotes.csv', type: quotes}\n"
-         "        - {path: '" + kSample + "/l2.csv', type: l2}\n"
+         + sh_test::sample_providers_yaml() +
          "conveyor: {benchmark: BTC}\n"
          "detectors:\n"
          "  - {name: return_spike, plugin: return_spike, config: {z_threshold: 4.0}}\n"

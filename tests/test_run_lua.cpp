@@ -24,7 +24,6 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kSample = std::string(SH_SOURCE_DIR) + "/data/sample";
 const std::string kShippedRules = std::string(SH_SOURCE_DIR) + "/scripts/lua";
 
 // The sample session with the given detectors: entries; rule_dirs are the
@@ -36,14 +35,7 @@ std::string sample_config(const std::string& detectors, const std::string& extra
          "  rule_dirs: ['" + kShippedRules + "', rules]\n"
          "  state_dir: state\n"
          "  output_dir: out\n"
-         "providers:\n"
-         "  - name: sample\n"
-         "    plugin: replay\n"
-         "    config:\n"
-         "      files:\n"
-         "        - {path: '" + kSample + "/trades.csv', type: trades}\n"
-         "        - {path: '" + kSample + "/quotes.csv', type: quotes}\n"
-         "        - {path: '" + kSample + "/l2.csv', type: l2}\n"
+         + sh_test::sample_providers_yaml() +
          "conveyor: {benchmark: BTC}\n"
          "detectors:\n" + detectors + extra;
 }

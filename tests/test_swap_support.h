@@ -42,14 +42,7 @@ inline std::string swap_config(const std::string& detectors, const std::string& 
          "  rule_dirs: [rules]\n"
          "  state_dir: " + state + "\n"
          "  output_dir: out\n"
-         "providers:\n"
-         "  - name: sample\n"
-         "    plugin: replay\n"
-         "    config:\n"
-         "      files:\n"
-         "        - {path: '" + sample_dir() + "/trades.csv', type: trades}\n"
-         "        - {path: '" + sample_dir() + "/quotes.csv', type: quotes}\n"
-         "        - {path: '" + sample_dir() + "/l2.csv', type: l2}\n"
+         + sh_test::sample_providers_yaml() +
          "conveyor: {benchmark: BTC, poll_max_events: " + std::to_string(poll) + "}\n"
          "detectors:\n" + detectors;
 }
