@@ -152,3 +152,64 @@ TEST_CASE("consensus.router picks the active model per symbol and stores its swi
   CHECK(rb.exit_code == 1);
   CHECK(rb.err.find("no expert component named 'nope'") != std::string::npos);
 }
+
+TEST_CASE("the risk chain sees a parametric VaR of the open positions", "[run][paper]") {
+  ScratchDir dir("run_decision_var");
+  const HostRun r = run_with(dir, decision_config());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto s = summary_of(dir);
+  REQUIRE(s["decision"]["fills"].get<uint64_t>() > 0);  // a position was open
+  CHECK(s["decision"]["var_pct_max"].get<double>() > 0);
+  CHECK(s["decision"]["var_pct_max"].get<double>() < 100);
+  CHECK(s["decision"]["operator_commands"] == 0);
+}
+
+TEST_CASE("host trade stop|resume: operator commands through the store", "[run][paper]") {
+  ScratchDir dir("run_decision_trade");
+  std::string cfg = decision_config();
+  const std::string from = "  mode: replay\n";
+  cfg.replace(cfg.find(from), from.size(), "  mode: production\n");
+  write_file(dir / "host.yaml", cfg);
+  const std::string config = (dir / "host.yaml").string();
+
+  // A bad command name is a usage error.
+  CHECK(run_host({"trade", "explode", "--config", config}, dir.path()).exit_code == 2);
+
+  // stop queued before the run: applied at its first minute, every order 423.
+  const HostRun q1 = run_host({"trade", "stop", "--config", config}, dir.path());
+  INFO(q1.err);
+  REQUIRE(q1.exit_code == 0);
+  const HostRun r1 = run_host({"--config", config}, dir.path());
+  INFO(r1.err);
+  REQUIRE(r1.exit_code == 0);
+  CHECK(r1.err.find("operator command 'stop' applied at minute") != std::string::npos);
+  auto s = summary_of(dir);
+  CHECK(s["decision"]["operator_commands"] == 1);
+  CHECK(s["decision"]["intents"].get<uint64_t>() > 0);
+  CHECK(s["decision"]["orders_accepted"] == 0);
+  CHECK(s["decision"]["orders_refused"].get<uint64_t>() > 0);
+  bool saw_423 = false;
+  for (const auto& l : lines(read_file(dir / "out/decisions.jsonl"))) {
+    saw_423 = saw_423 || (l.find("423") != std::string::npos &&
+                           l.find("emergency stop is active") != std::string::npos);
+  }
+  CHECK(saw_423);
+
+  // The stop is persisted: without a command the next run still refuses.
+  const HostRun r2 = run_host({"--config", config}, dir.path());
+  REQUIRE(r2.exit_code == 0);
+  s = summary_of(dir);
+  CHECK(s["decision"]["operator_commands"] == 0);
+  CHECK(s["decision"]["orders_accepted"] == 0);
+
+  // resume: the record is consumed once and orders are accepted again.
+  REQUIRE(run_host({"trade", "resume", "--config", config}, dir.path()).exit_code == 0);
+  const HostRun r3 = run_host({"--config", config}, dir.path());
+  INFO(r3.err);
+  REQUIRE(r3.exit_code == 0);
+  CHECK(r3.err.find("operator command 'resume' applied at minute") != std::string::npos);
+  s = summary_of(dir);
+  CHECK(s["decision"]["operator_commands"] == 1);
+  CHECK(s["decision"]["orders_accepted"].get<uint64_t>() > 0);
+}

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -23,6 +24,7 @@
 #include "lua_detector_stage.h"
 #include "plugin_instance.h"
 #include "store/time_format.h"
+#include "trade_command.h"
 #include "lua/lua_rule.h"
 
 namespace sh::host {
@@ -912,6 +914,11 @@ Status Pipeline::process_minute(MinuteClose& minute) {
   Status st = store_->write_minute(write, [&](StateTxn& txn) {
     Status hs = gate_changed ? txn.put(StateDb::kMeta, "event_gate_state", gate_state) : Status::Ok();
     if (hs.ok() && broker_) hs = broker_->persist(txn);
+    for (const std::string& key : applied_command_keys_) {
+      if (!hs.ok()) break;
+      hs = txn.del(StateDb::kMeta, key);
+      if (hs.is_not_found()) hs = Status::Ok();
+    }
     for (const SwitchRecord& sw : switches_) {
       if (!hs.ok()) break;
       const char* name = runtime_.symbols.name(sw.symbol);
@@ -919,6 +926,7 @@ Status Pipeline::process_minute(MinuteClose& minute) {
     }
     return hs;
   });
+  applied_command_keys_.clear();
   if (broker_) {
     const Status cs = after_commit_decision(st);
     if (st.ok()) st = cs;
@@ -1032,8 +1040,22 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
   for (const sh_feature_row& r : minute.rows) bars_.push_back(BarPrice{r.symbol, r.open, r.close, nan});
   Status st = broker_->on_minute_close(ts, bars_.data(), bars_.size());
   if (!st.ok()) return st;
+  for (const sh_feature_row& r : minute.rows) {
+    if (!std::isfinite(r.rv_5)) continue;
+    if (r.symbol >= last_rv5_.size()) last_rv5_.resize(static_cast<size_t>(r.symbol) + 1, nan);
+    last_rv5_[r.symbol] = r.rv_5;
+  }
+
+  // 1b. Operator commands (`host trade ...`, runbook 003) queued in the
+  // store's meta DB, possibly by another process while we run: applied in
+  // seq order before any order of this minute is submitted; their records
+  // are deleted in this minute's write transaction (see process_minute).
+  st = apply_operator_commands(ts);
+  if (!st.ok()) return st;
 
   // 2. Experts: one evidence record per row; a failing expert abstains.
+  // The decision time (experts -> consensus -> chain) is measured from here.
+  const auto decision_start = std::chrono::steady_clock::now();
   symbols_scratch_.clear();
   for (const sh_feature_row& r : minute.rows) symbols_scratch_.push_back(r.symbol);
   auto prefill = [&](std::vector<sh_evidence>& ev) {
@@ -1117,9 +1139,20 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
   // 5. Risk chain over the portfolio as of this close.
   sh_portfolio_state portfolio = broker_->portfolio_state();
   portfolio.consecutive_errors = chain_.consecutive_errors();
-  portfolio.var_pct = nan;
-  portfolio.decision_latency_ms = nan;
+  portfolio.var_pct = portfolio_var_pct(portfolio);
+  if (std::isfinite(portfolio.var_pct)) {
+    summary_.var_pct_max = std::max(summary_.var_pct_max, portfolio.var_pct);
+  }
+  // The previous minute's measured decision time (NaN on the first minute).
+  // It is wall time, so a replay passes null: a policy decision must never
+  // depend on the wall clock there, or two replays could differ.
+  portfolio.decision_latency_ms = config_.mode == RunMode::kReplay
+                                      ? std::numeric_limits<double>::quiet_NaN()
+                                      : last_decision_latency_ms_;
   chain_.evaluate(intents_.data(), intents_.size(), portfolio, &risk_result_);
+  last_decision_latency_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - decision_start)
+          .count();
 
   // 6. Submit what the chain let through.
   std::vector<SubmitResult> submits(intents_.size());
@@ -1166,6 +1199,73 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
       ++k;
     }
     decision_lines_.push_back(format_decision_json(v));
+  }
+  return Status::Ok();
+}
+
+// Parametric 1-day 95% VaR as a percentage of equity:
+//
+//   VaR% = 1.645 * sqrt(sum_i (notional_i * sigma_daily_i)^2) / equity * 100
+//   sigma_daily_i = rv_5_i * sqrt(1440)
+//
+// rv_5_i is the symbol's latest per-minute log-return standard deviation
+// (the feature row's rv_5), scaled to a day of 1440 minutes (square-root of
+// time). Symbols are assumed independent (no correlation terms), so this
+// understates VaR for correlated books. A position whose symbol has no
+// finite rv_5 yet is skipped. No open position: 0. Equity <= 0 or not
+// finite: NaN (unknown).
+double Pipeline::portfolio_var_pct(const sh_portfolio_state& portfolio) const {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (!(portfolio.equity_usd > 0) || !std::isfinite(portfolio.equity_usd)) return nan;
+  double sum_sq = 0.0;
+  const auto* base = reinterpret_cast<const unsigned char*>(portfolio.positions);
+  for (uint32_t i = 0; i < portfolio.position_count && base != nullptr; ++i) {
+    const size_t stride = portfolio.position_size ? portfolio.position_size : sizeof(sh_position);
+    const auto* p = reinterpret_cast<const sh_position*>(base + size_t{i} * stride);
+    if (p->symbol >= last_rv5_.size()) continue;
+    const double rv5 = last_rv5_[p->symbol];
+    if (!std::isfinite(rv5) || !std::isfinite(p->notional_usd)) continue;
+    const double sigma_daily = rv5 * std::sqrt(1440.0);
+    const double x = p->notional_usd * sigma_daily;
+    sum_sq += x * x;
+  }
+  return 1.645 * std::sqrt(sum_sq) / portfolio.equity_usd * 100.0;
+}
+
+Status Pipeline::apply_operator_commands(int64_t ts) {
+  applied_command_keys_.clear();
+  std::vector<TradeCommand> commands;
+  {
+    StateTxn txn;
+    Status st = store_->begin_read(&txn);
+    if (st.ok()) st = read_trade_commands(txn, &commands);
+    txn.abort();
+    if (!st.ok()) return st;
+  }
+  for (const TradeCommand& c : commands) {
+    applied_command_keys_.push_back(c.key);
+    if (c.command.empty()) {
+      spdlog::warn("operator command record #{} is malformed: dropped", c.seq);
+      continue;
+    }
+    std::string detail;
+    if (c.command == "stop") {
+      broker_->emergency_stop();
+    } else if (c.command == "resume") {
+      broker_->clear_emergency_stop();
+    } else if (c.command == "flatten") {
+      size_t orders = 0;
+      const Status st = broker_->flatten_all(ts, &orders);
+      if (!st.ok()) return st;
+      detail = " (" + std::to_string(orders) + " closing orders)";
+    } else if (c.command == "pause") {
+      broker_->pause();
+    } else if (c.command == "unpause") {
+      broker_->resume();
+    }
+    ++summary_.operator_commands;
+    spdlog::info("operator command '{}' applied at minute {}{}", c.command, format_iso8601_utc(ts),
+                 detail);
   }
   return Status::Ok();
 }
@@ -1296,6 +1396,8 @@ void Pipeline::print_summary(std::ostream& out) const {
     out << "  fills              " << s.fills << "\n";
     if (router_) out << "  model switches     " << s.model_switches << "\n";
     if (s.expert_errors) out << "  expert errors      " << s.expert_errors << "\n";
+    if (s.operator_commands) out << "  operator commands  " << s.operator_commands << "\n";
+    if (s.var_pct_max > 0) out << "  var pct max        " << s.var_pct_max << "\n";
     out << "  equity usd         " << s.equity_usd << " (cash " << s.cash_usd << ", realized pnl "
         << s.realized_pnl_usd << ")\n";
   }
@@ -1340,6 +1442,8 @@ std::string Pipeline::summary_json() const {
                      {"fills", s.fills},
                      {"model_switches", s.model_switches},
                      {"expert_errors", s.expert_errors},
+                     {"operator_commands", s.operator_commands},
+                     {"var_pct_max", s.var_pct_max},
                      {"equity_usd", s.equity_usd},
                      {"cash_usd", s.cash_usd},
                      {"realized_pnl_usd", s.realized_pnl_usd}};

@@ -17,6 +17,7 @@
 #include <deque>
 #include <filesystem>
 #include <iosfwd>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -98,6 +99,8 @@ struct RunSummary {
   std::map<std::string, uint64_t> denied;  // by risk reason code
   uint64_t fills = 0;
   uint64_t model_switches = 0;  // consensus.router: active model changes
+  uint64_t operator_commands = 0;  // `host trade ...` records applied (stop, flatten, ...)
+  double var_pct_max = 0;          // largest portfolio var_pct given to the risk chain
   double equity_usd = 0;
   double cash_usd = 0;
   double realized_pnl_usd = 0;
@@ -205,6 +208,10 @@ class Pipeline {
   Status decide(const MinuteClose& minute, const sh_feature_batch& batch);
   // After the minute's write_minute: broker on_commit, trades.csv, decisions.
   Status after_commit_decision(const Status& write_status);
+  // Parametric 1-day 95% VaR of the open positions, % of equity (see .cpp).
+  double portfolio_var_pct(const sh_portfolio_state& portfolio) const;
+  // Applies the pending `host trade ...` records (see trade_command.h).
+  Status apply_operator_commands(int64_t ts);
   const sh_feature_row* find_row(const MinuteClose& minute, sh_symbol_id symbol) const;
   EventSink* route(const EventRecord& record);
   void finish_summary();
@@ -323,6 +330,13 @@ class Pipeline {
   std::vector<std::string> intent_keys_;
   RiskChainResult risk_result_;
   std::vector<std::string> decision_lines_;  // written after the commit
+  // Portfolio inputs of the risk chain: the previous minute's decision time
+  // (experts -> consensus -> chain, ms; NaN before the first) and each
+  // symbol's latest finite rv_5, by symbol id (NaN = none yet).
+  double last_decision_latency_ms_ = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> last_rv5_;
+  // Operator command records applied this minute: deleted in its transaction.
+  std::vector<std::string> applied_command_keys_;
   Status deferred_error_;     // a store error met while splitting a batch
   uint64_t journal_session_ = 1;
   uint64_t journal_sequence_ = 0;  // of the last journal entry written
