@@ -42,37 +42,6 @@ Config parse_config(const sh::Json& j) {
   return c;
 }
 
-// Signed USD notional of the current position in `symbol`, 0 if none.
-double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id symbol) {
-  if (pf.positions == nullptr || pf.position_size == 0) return 0.0;
-  const sh::Positions positions(pf.positions, pf.position_count, pf.position_size);
-  for (const sh_position& pos : positions) {
-    if (pos.symbol != symbol) continue;
-    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
-    const double n = pos.qty * pos.mark_price;
-    return std::isfinite(n) ? n : 0.0;
-  }
-  return 0.0;
-}
-
-// Unsigned USD notional of the intent, or NaN when it has none.
-double intent_usd(const sh_order_intent& in) {
-  double usd = in.notional_usd;
-  if (!std::isfinite(usd) || usd <= 0.0) usd = in.qty * in.price;
-  return std::isfinite(usd) && usd > 0.0 ? usd : sh::kNull;
-}
-
-// True unless the intent only shrinks |position|. An intent without a valid
-// side or notional counts as increasing (fail closed).
-bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
-  const double usd = intent_usd(in);
-  if (sh::is_null(usd)) return true;
-  if (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL) return true;
-  const double pos = position_notional_usd(pf, in.symbol);
-  const double post = pos + (in.side == SH_SIDE_BUY ? usd : -usd);
-  return std::fabs(post) > std::fabs(pos);
-}
-
 class ConfidenceSizing final : public sh::RiskPolicy {
  public:
   static constexpr const char* kName = "confidence_sizing";
@@ -103,7 +72,7 @@ class ConfidenceSizing final : public sh::RiskPolicy {
     const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
     for (uint32_t i = 0; i < n; ++i) {
       const sh_order_intent& in = intents[i];
-      if (!increases_exposure(in, portfolio)) continue;
+      if (!sh::increases_exposure(in, portfolio)) continue;
       const char* name = host().symbol_name(in.symbol);
       char detail[sizeof(sh_risk_verdict::detail)];
       const double conf = in.confidence;
@@ -114,7 +83,7 @@ class ConfidenceSizing final : public sh::RiskPolicy {
       }
       const double scale = std::fmax(c_.min_scale, std::pow(conf, c_.exponent));
       if (scale >= 1.0) continue;
-      const double usd = intent_usd(in);
+      const double usd = sh::intent_notional_usd(in);
       if (!(scale > 0.0)) {
         std::snprintf(detail, sizeof detail, "%s confidence %.2f sizes to 0", name, conf);
         sh::set_verdict(out[i], SH_RISK_DENY, SH_REASON_LOW_CONFIDENCE, 0.0, detail);

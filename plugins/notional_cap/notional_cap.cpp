@@ -55,19 +55,6 @@ Config parse_config(const sh::Host& host, const sh::Json& j) {
   return c;
 }
 
-// Signed USD notional of the current position in `symbol`, 0 if none.
-double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id symbol) {
-  if (pf.positions == nullptr || pf.position_size == 0) return 0.0;
-  const sh::Positions positions(pf.positions, pf.position_count, pf.position_size);
-  for (const sh_position& pos : positions) {
-    if (pos.symbol != symbol) continue;
-    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
-    const double n = pos.qty * pos.mark_price;
-    return std::isfinite(n) ? n : 0.0;
-  }
-  return 0.0;
-}
-
 class NotionalCap final : public sh::RiskPolicy {
  public:
   static constexpr const char* kName = "notional_cap";
@@ -117,7 +104,7 @@ class NotionalCap final : public sh::RiskPolicy {
         continue;
       }
       const double cap = cap_for(in.symbol);
-      const double pos_usd = position_notional_usd(portfolio, in.symbol);
+      const double pos_usd = sh::position_notional_usd(portfolio, in.symbol);
       const double dir = in.side == SH_SIDE_BUY ? 1.0 : -1.0;
       const double post_usd = pos_usd + dir * intent_usd;
       if (std::fabs(post_usd) <= cap || std::fabs(post_usd) <= std::fabs(pos_usd)) continue;

@@ -53,31 +53,6 @@ Config parse_config(const sh::Json& j) {
   return c;
 }
 
-// Signed USD notional of the current position in `symbol`, 0 if none.
-double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id symbol) {
-  if (pf.positions == nullptr || pf.position_size == 0) return 0.0;
-  const sh::Positions positions(pf.positions, pf.position_count, pf.position_size);
-  for (const sh_position& pos : positions) {
-    if (pos.symbol != symbol) continue;
-    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
-    const double n = pos.qty * pos.mark_price;
-    return std::isfinite(n) ? n : 0.0;
-  }
-  return 0.0;
-}
-
-// True unless the intent only shrinks |position|. An intent without a valid
-// side or notional counts as increasing (fail closed).
-bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
-  double usd = in.notional_usd;
-  if (!std::isfinite(usd) || usd <= 0.0) usd = in.qty * in.price;
-  if (!std::isfinite(usd) || usd <= 0.0) return true;
-  if (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL) return true;
-  const double pos = position_notional_usd(pf, in.symbol);
-  const double post = pos + (in.side == SH_SIDE_BUY ? usd : -usd);
-  return std::fabs(post) > std::fabs(pos);
-}
-
 class SafeMode final : public sh::RiskPolicy {
  public:
   static constexpr const char* kName = "safe_mode";
@@ -144,7 +119,7 @@ class SafeMode final : public sh::RiskPolicy {
                     c_.exposure_scale);
     const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
     for (uint32_t i = 0; i < n; ++i)
-      if (increases_exposure(intents[i], pf))
+      if (sh::increases_exposure(intents[i], pf))
         sh::set_verdict(out[i], SH_RISK_SCALE, SH_REASON_SAFE_MODE, c_.exposure_scale, detail);
   }
 

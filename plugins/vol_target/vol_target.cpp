@@ -63,26 +63,6 @@ Config parse_config(const sh::Host& host, const sh::Json& j) {
   return c;
 }
 
-// Signed USD notional of the current position in `symbol`, 0 if none.
-double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id symbol) {
-  if (pf.positions == nullptr || pf.position_size == 0) return 0.0;
-  const sh::Positions positions(pf.positions, pf.position_count, pf.position_size);
-  for (const sh_position& pos : positions) {
-    if (pos.symbol != symbol) continue;
-    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
-    const double n = pos.qty * pos.mark_price;
-    return std::isfinite(n) ? n : 0.0;
-  }
-  return 0.0;
-}
-
-// Unsigned USD notional of the intent, or NaN when it has none.
-double intent_usd(const sh_order_intent& in) {
-  double usd = in.notional_usd;
-  if (!std::isfinite(usd) || usd <= 0.0) usd = in.qty * in.price;
-  return std::isfinite(usd) && usd > 0.0 ? usd : sh::kNull;
-}
-
 class VolTarget final : public sh::RiskPolicy {
  public:
   static constexpr const char* kName = "vol_target";
@@ -119,10 +99,10 @@ class VolTarget final : public sh::RiskPolicy {
       sh_risk_verdict& v = out[i];
       const char* name = host().symbol_name(in.symbol);
       char detail[sizeof(sh_risk_verdict::detail)];
-      const double usd = intent_usd(in);
+      const double usd = sh::intent_notional_usd(in);
       const bool sided = in.side == SH_SIDE_BUY || in.side == SH_SIDE_SELL;
       const double dir = in.side == SH_SIDE_BUY ? 1.0 : -1.0;
-      const double pos = position_notional_usd(pf, in.symbol);
+      const double pos = sh::position_notional_usd(pf, in.symbol);
       if (sided && !sh::is_null(usd) && std::fabs(pos + dir * usd) <= std::fabs(pos)) continue;
       if (sh::is_null(usd) || !sided) {
         std::snprintf(detail, sizeof detail, "%s intent has no valid side/notional", name);

@@ -243,6 +243,41 @@ inline void set_verdict(sh_risk_verdict& v, sh_risk_action action, sh_risk_reaso
   v.detail[n] = '\0';
 }
 
+// Risk-policy helpers over the portfolio and intent records.
+
+// Signed USD notional of the current position in `symbol`, 0 if none
+// (qty * mark when the position's notional is null).
+inline double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id symbol) {
+  if (pf.positions == nullptr || pf.position_size == 0) return 0.0;
+  const Positions positions(pf.positions, pf.position_count, pf.position_size);
+  for (const sh_position& pos : positions) {
+    if (pos.symbol != symbol) continue;
+    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
+    const double n = pos.qty * pos.mark_price;
+    return std::isfinite(n) ? n : 0.0;
+  }
+  return 0.0;
+}
+
+// Unsigned USD notional of the intent (qty * price when notional_usd is not
+// usable), or null when it has none.
+inline double intent_notional_usd(const sh_order_intent& in) {
+  double usd = in.notional_usd;
+  if (!std::isfinite(usd) || usd <= 0.0) usd = in.qty * in.price;
+  return std::isfinite(usd) && usd > 0.0 ? usd : kNull;
+}
+
+// True unless the intent only shrinks |position|. An intent without a valid
+// side or notional counts as increasing (fail closed).
+inline bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
+  const double usd = intent_notional_usd(in);
+  if (is_null(usd)) return true;
+  if (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL) return true;
+  const double pos = position_notional_usd(pf, in.symbol);
+  const double post = pos + (in.side == SH_SIDE_BUY ? usd : -usd);
+  return std::fabs(post) > std::fabs(pos);
+}
+
 namespace detail {
 
 // What create() returns: the object, plus the error string of the instance.
