@@ -20,6 +20,7 @@
 #include "lua_detector_stage.h"
 #include "lua_rule_loader.h"
 #include "pipeline.h"
+#include "pipeline_components.h"
 #include "pipeline_config.h"
 #include "test_host_support.h"
 
@@ -144,30 +145,15 @@ struct SwapRun {
     LoadedRules rules = load_lua_components(config, runtime);
     for (const auto& e : loaded.errors) errors.push_back(e);
     for (const auto& e : rules.errors) errors.push_back(e);
-    std::vector<PluginInstance*> providers;
-    std::vector<std::unique_ptr<DetectorStage>> detectors;
-    for (const auto& inst : loaded.instances) {
-      if (inst->kind() == SH_KIND_PROVIDER) providers.push_back(inst.get());
-    }
-    for (const ComponentConfig& c : config.detectors()) {
-      if (c.is_lua) {
-        for (auto& r : rules.rules) {
-          if (r.component == &c && r.rule) {
-            detectors.push_back(std::make_unique<LuaDetectorStage>(c.name, std::move(r.rule)));
-          }
-        }
-        continue;
-      }
-      for (const auto& inst : loaded.instances) {
-        if (inst->component() == c.name) detectors.push_back(make_plugin_detector(*inst));
-      }
-    }
+    PipelineComponents parts = assemble_pipeline_components(config, loaded, rules);
     if (with_probe) {
       auto p = std::make_unique<PacingProbe>(std::move(watched));
       probe = p.get();
-      detectors.push_back(std::move(p));
+      parts.detectors.push_back(std::move(p));
     }
-    pipeline = std::make_unique<Pipeline>(pc, config, runtime, providers, std::move(detectors));
+    pipeline = std::make_unique<Pipeline>(pc, config, runtime, parts.providers,
+                                          std::move(parts.detectors));
+    pipeline->set_decision_components(std::move(parts.experts), std::move(parts.risk));
     pipeline->adopt_instances(std::move(loaded.instances));
     if (probe) probe->attach(pipeline.get());
     open_status = pipeline->open();

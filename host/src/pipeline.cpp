@@ -22,6 +22,7 @@
 #include "host_services.h"
 #include "lua/rule_watcher.h"
 #include "lua_detector_stage.h"
+#include "lua_rule_loader.h"
 #include "plugin_instance.h"
 #include "store/time_format.h"
 #include "trade_command.h"
@@ -124,7 +125,7 @@ Pipeline::Pipeline(PipelineConfig config, const HostConfig& host_config, HostRun
       slot.instance = &pd->instance();
       slot.library = slot.instance->shared_library();
     } else if (auto* rule = dynamic_cast<LuaDetectorStage*>(detectors_[i].get())) {
-      slot.rule = rule;
+      slot.rule = &rule->rule();
     } else {
       continue;  // another stage type (tests): not swappable
     }
@@ -134,12 +135,17 @@ Pipeline::Pipeline(PipelineConfig config, const HostConfig& host_config, HostRun
   hit_sink_.sink_ctx = this;
   hit_sink_.emit = &Pipeline::emit_hits;
 
-  std::vector<std::string> rule_dirs;
   for (const auto& d : detectors_) {
-    auto* rule = dynamic_cast<LuaDetectorStage*>(d.get());
-    if (rule == nullptr) continue;
-    rule_stages_.push_back(rule);
-    const std::string dir = std::filesystem::path(rule->path()).parent_path().string();
+    if (auto* stage = dynamic_cast<LuaDetectorStage*>(d.get())) {
+      rules_.push_back({stage->name(), &stage->rule()});
+    }
+  }
+}
+
+void Pipeline::start_rule_watcher() {
+  std::vector<std::string> rule_dirs;
+  for (const RuleRef& r : rules_) {
+    const std::string dir = std::filesystem::path(r.rule->path()).parent_path().string();
     if (std::find(rule_dirs.begin(), rule_dirs.end(), dir) == rule_dirs.end()) {
       rule_dirs.push_back(dir);
     }
@@ -175,6 +181,7 @@ Status Pipeline::open() {
   st = store_->last_seq(&last_seq);
   if (!st.ok() && !st.is_not_found()) return st;
   gate_ = std::make_unique<EventGate>(config_.gate, last_seq + 1);
+  start_rule_watcher();
   st = record_startup_versions();
   if (!st.ok()) return st;
   if (!replay) {
@@ -350,7 +357,7 @@ Status Pipeline::poll_providers(bool* progressed) {
 
 bool Pipeline::request_rule_reload(const std::string& component) {
   bool known = false;
-  for (const LuaDetectorStage* r : rule_stages_) known = known || r->name() == component;
+  for (const RuleRef& r : rules_) known = known || r.name == component;
   if (!known) return false;
   {
     std::lock_guard<std::mutex> lock(reload_mu_);
@@ -361,21 +368,22 @@ bool Pipeline::request_rule_reload(const std::string& component) {
 }
 
 void Pipeline::check_rule_reloads() {
-  std::vector<LuaDetectorStage*> due;
+  std::vector<const RuleRef*> due;
+  auto add = [&due](const RuleRef& r) {
+    if (std::find(due.begin(), due.end(), &r) == due.end()) due.push_back(&r);
+  };
   if (reload_requested_.exchange(false, std::memory_order_acquire)) {
     std::vector<std::string> names;
     {
       std::lock_guard<std::mutex> lock(reload_mu_);
       names.swap(reload_queue_);
     }
-    for (LuaDetectorStage* r : rule_stages_) {
-      if (std::find(names.begin(), names.end(), r->name()) != names.end()) due.push_back(r);
+    for (const RuleRef& r : rules_) {
+      if (std::find(names.begin(), names.end(), r.name) != names.end()) add(r);
     }
   }
   if (reload_all_requested_.exchange(false, std::memory_order_acquire)) {
-    for (LuaDetectorStage* r : rule_stages_) {
-      if (std::find(due.begin(), due.end(), r) == due.end()) due.push_back(r);
-    }
+    for (const RuleRef& r : rules_) add(r);
   }
   if (rule_watcher_) {
     const auto now = std::chrono::steady_clock::now();
@@ -383,32 +391,29 @@ void Pipeline::check_rule_reloads() {
       next_rule_poll_ = now + kRulePollInterval;
       for (const std::string& changed : rule_watcher_->poll_changed()) {
         const std::filesystem::path p = std::filesystem::path(changed).lexically_normal();
-        for (LuaDetectorStage* r : rule_stages_) {
-          if (std::filesystem::path(r->path()).lexically_normal() == p &&
-              std::find(due.begin(), due.end(), r) == due.end()) {
-            due.push_back(r);
-          }
+        for (const RuleRef& r : rules_) {
+          if (std::filesystem::path(r.rule->path()).lexically_normal() == p) add(r);
         }
       }
     }
   }
-  for (LuaDetectorStage* r : due) reload_rule(*r);
+  for (const RuleRef* r : due) reload_rule(*r);
 }
 
-void Pipeline::reload_rule(LuaDetectorStage& stage) {
-  const std::string error = stage.reload();
-  LuaRule& rule = stage.rule();
+void Pipeline::reload_rule(const RuleRef& ref) {
+  LuaRule& rule = *ref.rule;
+  const std::string error = with_full_rule_path(rule.reload(""), rule.path());
   if (error.empty()) {
     ++summary_.rule_reloads_ok;
-    spdlog::info("rule '{}' reloaded from {} (hash {})", stage.name(), rule.path(),
+    spdlog::info("rule '{}' reloaded from {} (hash {})", ref.name, rule.path(),
                  rule.content_hash());
   } else {
     ++summary_.rule_reloads_refused;
     if (rule.enabled()) {
-      spdlog::warn("rule '{}' reload refused: {}; version {} keeps serving", stage.name(), error,
+      spdlog::warn("rule '{}' reload refused: {}; version {} keeps serving", ref.name, error,
                    rule.content_hash());
     } else {
-      spdlog::warn("rule '{}' reload refused: {}; the rule stays disabled", stage.name(), error);
+      spdlog::warn("rule '{}' reload refused: {}; the rule stays disabled", ref.name, error);
     }
   }
 }
@@ -499,7 +504,7 @@ ConfigVersion Pipeline::startup_record(const SwapSlot& slot) const {
     }
     v.content_hash = config_content_hash(v.config, v.plugin_sha256);
   } else {
-    const LuaRule& rule = slot.rule->rule();
+    const LuaRule& rule = *slot.rule;
     v.lua = true;
     if (const ComponentConfig* c = host_config_.find_component(slot.component)) v.config = c->lua.params;
     v.rule_file = rule.path();
@@ -651,6 +656,8 @@ Status Pipeline::apply_swap(std::unique_ptr<PreparedSwap> swap) {
       slot->instance = now;
       if (slot->provider >= 0) providers_[slot->provider] = now;
       if (slot->stage >= 0) static_cast<PluginDetector&>(*detectors_[slot->stage]).replace(*now);
+      if (slot->expert >= 0) experts_[slot->expert] = now;
+      if (slot->risk >= 0) risk_stages_[slot->risk].instance = now;
       break;
     }
     case SwapKind::kSetConfig: {
@@ -670,7 +677,7 @@ Status Pipeline::apply_swap(std::unique_ptr<PreparedSwap> swap) {
         refuse_swap(std::move(swap), "component '" + component + "' is not a Lua rule" + keeps);
         return Status::Ok();
       }
-      slot->rule->rule().commit(std::move(swap->rule));
+      slot->rule->commit(std::move(swap->rule));
       break;
     }
     case SwapKind::kStartup:
@@ -749,7 +756,7 @@ Status Pipeline::run() {
   for (;;) {
     if (stop_.load(std::memory_order_relaxed)) break;
     // Between two provider polls no minute is half-processed: rules swap here.
-    if (!rule_stages_.empty()) check_rule_reloads();
+    if (!rules_.empty()) check_rule_reloads();
     st = apply_pending_swaps();
     if (!st.ok()) break;
     if (std::all_of(provider_done_.begin(), provider_done_.end(), [](bool d) { return d; })) break;
@@ -961,19 +968,43 @@ Status Pipeline::process_minute(MinuteClose& minute) {
   return Status::Ok();
 }
 
-void Pipeline::set_decision_components(std::vector<PluginInstance*> experts,
-                                       std::vector<PluginInstance*> risk) {
-  experts_ = std::move(experts);
-  risk_instances_ = std::move(risk);
+void Pipeline::set_decision_components(std::vector<DecisionComponent> experts,
+                                       std::vector<DecisionComponent> risk) {
+  auto add_slot = [this](const DecisionComponent& c, sh_plugin_kind kind, int expert, int risk_index) {
+    SwapSlot slot;
+    slot.component = c.name;
+    slot.kind = kind;
+    slot.expert = expert;
+    slot.risk = risk_index;
+    slot.instance = c.instance;
+    slot.rule = c.rule.get();
+    if (c.instance != nullptr) slot.library = c.instance->shared_library();
+    slots_.push_back(std::move(slot));
+    if (c.rule) rules_.push_back({c.name, c.rule.get()});
+  };
+  for (DecisionComponent& c : experts) {
+    if (c.instance == nullptr && !c.rule) continue;
+    if (c.rule) {
+      add_slot(c, SH_KIND_EXPERT, static_cast<int>(router_rules_.size()), -1);
+      router_rules_.push_back(std::move(c));
+    } else {
+      add_slot(c, SH_KIND_EXPERT, static_cast<int>(experts_.size()), -1);
+      experts_.push_back(c.instance);
+      expert_names_.push_back(c.name);
+    }
+  }
+  for (DecisionComponent& c : risk) {
+    if (c.instance == nullptr && !c.rule) continue;
+    add_slot(c, SH_KIND_RISK, -1, static_cast<int>(risk_stages_.size()));
+    risk_stages_.push_back(std::move(c));
+  }
 }
 
 Status Pipeline::open_decision(const std::filesystem::path& out_dir, bool truncate) {
   const DecisionSettings& d = config_.decision;
   Status st = Consensus::create(d.consensus, &consensus_);
   if (!st.ok()) return st;
-  std::vector<std::string> names;
-  for (PluginInstance* e : experts_) names.push_back(e->component());
-  st = consensus_->check_experts(names);
+  st = consensus_->check_experts(expert_names_);
   if (!st.ok()) return st;
   if (d.router_enabled) {
     st = ModelRouter::create(d.router, &router_);
@@ -988,12 +1019,26 @@ Status Pipeline::open_decision(const std::filesystem::path& out_dir, bool trunca
       if (!st.ok()) return st;
     }
   }
+  // Each policy reads the serving component at call time, so that a swap
+  // (new instance or rule version) takes effect at the next minute.
   std::vector<RiskPolicy> policies;
-  for (PluginInstance* inst : risk_instances_) {
+  for (size_t i = 0; i < risk_stages_.size(); ++i) {
     RiskPolicy p;
-    p.name = inst->component();
-    p.evaluate = [inst](const sh_order_intent_batch& intents, const sh_portfolio_state& portfolio,
-                        sh_risk_verdict_batch& out) -> Status {
+    p.name = risk_stages_[i].name;
+    p.evaluate = [this, i](const sh_order_intent_batch& intents, const sh_portfolio_state& portfolio,
+                           sh_risk_verdict_batch& out) -> Status {
+      const DecisionComponent& c = risk_stages_[i];
+      if (c.rule) {
+        // On failure the rule wrote DENY POLICY_ERROR (or its last good
+        // version's verdicts); the chain still counts the cycle as erroring.
+        const sh_status s = c.rule->check(intents, portfolio, &out);
+        if (s != SH_OK) {
+          return Status::Unavailable(abi_status_name(s) + ": " +
+                                     with_full_rule_path(c.rule->last_error(), c.rule->path()));
+        }
+        return Status::Ok();
+      }
+      PluginInstance* inst = c.instance;
       if (inst->faulted()) return Status::Unavailable("plugin faulted (an exception escaped it)");
       const sh_status s = inst->evaluate_risk(intents, portfolio, out);
       if (s != SH_OK) return Status::Unavailable(abi_status_name(s) + ": " + inst->last_error());
@@ -1018,14 +1063,17 @@ Status Pipeline::open_decision(const std::filesystem::path& out_dir, bool trunca
   if (!st.ok()) return st;
   evidence_.assign(experts_.size(), {});
   expert_error_counts_.assign(experts_.size(), 0);
+  router_error_counts_.assign(router_rules_.size(), 0);
   summary_.decision_enabled = true;
   summary_.equity_usd = broker_->equity_usd();
   summary_.cash_usd = broker_->cash_usd();
-  spdlog::info("decision layer: {} experts, {} risk policies, paper broker (notional {} USD per "
-               "order){}",
-               experts_.size(), risk_instances_.size(), d.order_notional_usd,
+  spdlog::info("decision layer: {} experts, {} router rules, {} risk policies, paper broker "
+               "(notional {} USD per order){}{}",
+               experts_.size(), router_rules_.size(), risk_stages_.size(), d.order_notional_usd,
                router_ ? "; model router over " + std::to_string(d.router.candidates.size()) + " candidates"
-                       : std::string("; no model router"));
+                       : std::string("; no model router"),
+               config_.mode == RunMode::kDryRun ? "; dry-run: orders are decided and logged, not submitted"
+                                                : "");
   return Status::Ok();
 }
 
@@ -1088,7 +1136,7 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
       }
     }
     ExpertEvidence view;
-    view.name = experts_[e]->component();
+    view.name = expert_names_[e];
     view.items = ev.data();
     view.count = static_cast<uint32_t>(n);
     view.item_size = sizeof(sh_evidence);
@@ -1114,6 +1162,7 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
   }
   st = consensus_->fuse(symbols_scratch_.data(), n, expert_views_, versions, &consensus_out_);
   if (!st.ok()) return st;
+  if (!router_rules_.empty()) apply_router_rules(minute);
 
   // 4. Intents, sized at order_notional_usd at the row's close.
   intents_.clear();
@@ -1163,6 +1212,11 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
       ++summary_.denied[risk_reason_text(o.reason)];
       continue;
     }
+    if (config_.mode == RunMode::kDryRun) {
+      // Dry run: the whole decision is made and logged; nothing is sent.
+      ++summary_.orders_not_submitted;
+      continue;
+    }
     st = broker_->submit(risk_result_.final_intents[k], intent_keys_[k], &submits[k]);
     if (!st.ok()) {
       ++summary_.orders_refused;
@@ -1201,6 +1255,52 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
     decision_lines_.push_back(format_decision_json(v));
   }
   return Status::Ok();
+}
+
+// A router rule sees each symbol's fused record as one evidence record
+// (prob_long, prob_short, confidence; NaN where no expert voted) and decides
+// the signal: its direction and confidence replace the consensus's, and
+// allow = direction != flat. Several rules run in config order, each on the
+// previous one's output. A failing rule leaves every record flat for the
+// minute (no orders; LuaRule's fail-safe) and is counted.
+void Pipeline::apply_router_rules(const MinuteClose& minute) {
+  const size_t n = consensus_out_.size();
+  route_in_.resize(n);
+  route_out_.resize(n);
+  for (size_t r = 0; r < router_rules_.size(); ++r) {
+    for (size_t i = 0; i < n; ++i) {
+      const ConsensusRecord& rec = consensus_out_[i];
+      sh_evidence& ev = route_in_[i];
+      ev = sh_evidence{};
+      ev.struct_size = sizeof(sh_evidence);
+      ev.symbol = rec.symbol;
+      ev.prob_long = rec.prob_long;
+      ev.prob_short = rec.prob_short;
+      ev.confidence = rec.confidence;
+    }
+    const sh_evidence_batch batch{sizeof(sh_evidence_batch), sizeof(sh_evidence),
+                                  static_cast<uint32_t>(n), 0, route_in_.data()};
+    LuaRule& rule = *router_rules_[r].rule;
+    const sh_status s = rule.route(batch, minute.context, route_out_.data());
+    if (s != SH_OK) {
+      ++summary_.router_rule_errors;
+      if (should_log(++router_error_counts_[r])) {
+        spdlog::warn("router rule '{}' failed on minute {} ({}): {}; its records are flat [{} so far]",
+                     router_rules_[r].name, format_iso8601_utc(minute.minute_ts_ns),
+                     abi_status_name(s), with_full_rule_path(rule.last_error(), rule.path()),
+                     router_error_counts_[r]);
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      ConsensusRecord& rec = consensus_out_[i];
+      const RouteDecision& d = route_out_[i];
+      rec.signal = d.direction == RouteDirection::Long    ? Signal::kLong
+                   : d.direction == RouteDirection::Short ? Signal::kShort
+                                                          : Signal::kFlat;
+      rec.confidence = d.confidence;
+      rec.allow = rec.signal != Signal::kFlat;
+    }
+  }
 }
 
 // Parametric 1-day 95% VaR as a percentage of equity:
@@ -1262,6 +1362,27 @@ Status Pipeline::apply_operator_commands(int64_t ts) {
       broker_->pause();
     } else if (c.command == "unpause") {
       broker_->resume();
+    } else if (c.command == "router-pause" || c.command == "router-resume") {
+      if (!router_) {
+        spdlog::warn("operator command '{}': no model router is configured (consensus.router)",
+                     c.command);
+        continue;
+      }
+      if (c.command == "router-pause") router_->pause(); else router_->resume();
+    } else if (c.command == "reset-risk") {
+      std::string reset;
+      for (const DecisionComponent& r : risk_stages_) {
+        if (r.instance == nullptr) continue;
+        const auto& keys = r.instance->library().identity().config_keys;
+        if (std::find(keys.begin(), keys.end(), "reset") == keys.end()) continue;
+        const std::string err = r.instance->send_command(nlohmann::json{{"reset", true}});
+        if (!err.empty()) {
+          spdlog::warn("operator command 'reset-risk': '{}' refused the reset: {}", r.name, err);
+          continue;
+        }
+        reset += (reset.empty() ? "" : ", ") + r.name;
+      }
+      detail = reset.empty() ? " (no risk policy takes a reset)" : " (reset: " + reset + ")";
     }
     ++summary_.operator_commands;
     spdlog::info("operator command '{}' applied at minute {}{}", c.command, format_iso8601_utc(ts),
@@ -1280,6 +1401,10 @@ Status Pipeline::after_commit_decision(const Status& write_status) {
   if (!st.ok()) return st;
   for (const SwitchRecord& sw : switches_) {
     ++summary_.model_switches;
+    if (switch_observer_) {
+      const char* name = runtime_.symbols.name(sw.symbol);
+      switch_observer_(name ? name : "", sw);
+    }
     if (should_log(summary_.model_switches)) {
       const char* name = runtime_.symbols.name(sw.symbol);
       spdlog::info("model switch {} {}: '{}' -> '{}' ({})", name ? name : "?",
@@ -1349,7 +1474,7 @@ void Pipeline::print_summary(std::ostream& out) const {
   out << "\n";
   out << "  detector hits      " << s.detector_hits << "\n";
   if (s.detector_errors) out << "  detector errors    " << s.detector_errors << "\n";
-  if (!rule_stages_.empty()) {
+  if (!rules_.empty()) {
     out << "  rule reloads       ok " << s.rule_reloads_ok << ", refused " << s.rule_reloads_refused
         << "\n";
   }
@@ -1379,6 +1504,7 @@ void Pipeline::print_summary(std::ostream& out) const {
     out << "  orders accepted    " << s.orders_accepted;
     if (s.orders_duplicate) out << "  (duplicate " << s.orders_duplicate << ")";
     if (s.orders_refused) out << "  (refused " << s.orders_refused << ")";
+    if (s.orders_not_submitted) out << "  (dry-run, not submitted " << s.orders_not_submitted << ")";
     out << "\n";
     uint64_t total_denied = 0;
     for (const auto& kv : s.denied) total_denied += kv.second;
@@ -1396,6 +1522,7 @@ void Pipeline::print_summary(std::ostream& out) const {
     out << "  fills              " << s.fills << "\n";
     if (router_) out << "  model switches     " << s.model_switches << "\n";
     if (s.expert_errors) out << "  expert errors      " << s.expert_errors << "\n";
+    if (s.router_rule_errors) out << "  router rule errors " << s.router_rule_errors << "\n";
     if (s.operator_commands) out << "  operator commands  " << s.operator_commands << "\n";
     if (s.var_pct_max > 0) out << "  var pct max        " << s.var_pct_max << "\n";
     out << "  equity usd         " << s.equity_usd << " (cash " << s.cash_usd << ", realized pnl "
@@ -1438,10 +1565,12 @@ std::string Pipeline::summary_json() const {
                      {"orders_accepted", s.orders_accepted},
                      {"orders_duplicate", s.orders_duplicate},
                      {"orders_refused", s.orders_refused},
+                     {"orders_not_submitted", s.orders_not_submitted},
                      {"denied", s.denied},
                      {"fills", s.fills},
                      {"model_switches", s.model_switches},
                      {"expert_errors", s.expert_errors},
+                     {"router_rule_errors", s.router_rule_errors},
                      {"operator_commands", s.operator_commands},
                      {"var_pct_max", s.var_pct_max},
                      {"equity_usd", s.equity_usd},

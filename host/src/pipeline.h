@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <filesystem>
 #include <iosfwd>
 #include <limits>
@@ -22,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "control/prepared_swap.h"
@@ -36,6 +38,7 @@
 #include "events/jsonl_file_sink.h"
 #include "events/output_digest.h"
 #include "ingress_merger.h"
+#include "lua/lua_rule.h"
 #include "pipeline_config.h"
 #include "store/state_store.h"
 #include "store/status.h"
@@ -60,6 +63,16 @@ class DetectorStage {
 
 // Wraps a live plugin instance (not owned; must outlive the stage).
 std::unique_ptr<DetectorStage> make_plugin_detector(PluginInstance& instance);
+
+// One entry of experts: or risk:, in config order: a plugin instance
+// (borrowed, or adopted with adopt_instances) or a Lua rule (owned by the
+// pipeline). A Lua rule under experts: is a router rule, under risk: a risk
+// rule (see lua/lua_rule.h).
+struct DecisionComponent {
+  std::string name;
+  PluginInstance* instance = nullptr;
+  std::unique_ptr<LuaRule> rule;
+};
 
 struct RunSummary {
   uint64_t events_in = 0;
@@ -92,10 +105,12 @@ struct RunSummary {
   // Decision layer (experts configured): consensus -> intents -> risk -> paper.
   bool decision_enabled = false;
   uint64_t expert_errors = 0;     // expert calls that failed (the expert abstained)
+  uint64_t router_rule_errors = 0;  // Lua router batches that failed (records went flat)
   uint64_t intents = 0;           // order intents made from allowed consensus records
   uint64_t orders_accepted = 0;   // submitted and accepted by the paper broker
   uint64_t orders_duplicate = 0;  // idempotency key seen before
   uint64_t orders_refused = 0;    // broker refused (emergency stop, paused)
+  uint64_t orders_not_submitted = 0;  // dry-run: allowed by the chain, not sent to the broker
   std::map<std::string, uint64_t> denied;  // by risk reason code
   uint64_t fills = 0;
   uint64_t model_switches = 0;  // consensus.router: active model changes
@@ -110,7 +125,7 @@ struct RunSummary {
 struct SwapTargetInfo {
   std::string component;
   bool lua = false;
-  bool provider = false;  // else a detector stage
+  bool provider = false;  // else a detector stage, an expert or a risk policy
   sh_plugin_kind kind = 0;
   std::shared_ptr<const PluginLibrary> library;  // plugins: the serving one
   ConfigVersion current;  // the serving version's record
@@ -162,7 +177,7 @@ class Pipeline {
   // or scheduled with `reason`, and reports them.
   void discard_queued_swaps(const std::string& reason);
   // Thread-safe (after open()): what a swap of `component` starts from.
-  // False when no provider or detector stage of the pipeline has that name.
+  // False when no provider, detector, expert or risk component has that name.
   bool swap_target(const std::string& component, SwapTargetInfo* info) const;
   // Thread-safe (after open()): config_versions entry `version` of `component`.
   Status read_config_version(const std::string& component, uint64_t version,
@@ -171,12 +186,16 @@ class Pipeline {
   // applied now would get).
   uint64_t events_consumed() const { return events_consumed_.load(std::memory_order_acquire); }
 
-  // Before open(): the expert and risk plugin instances, in config order
-  // (borrowed; they must outlive the pipeline). With at least one expert and
-  // config.decision.enabled, open() sets up consensus, the risk chain and the
-  // paper broker, and every minute close runs them.
-  void set_decision_components(std::vector<PluginInstance*> experts,
-                               std::vector<PluginInstance*> risk);
+  // Before open(): the expert and risk components, in config order. With at
+  // least one expert plugin and config.decision.enabled, open() sets up
+  // consensus, the risk chain and the paper broker, and every minute close
+  // runs them. Each one is swappable like a detector.
+  void set_decision_components(std::vector<DecisionComponent> experts,
+                               std::vector<DecisionComponent> risk);
+  // Before run(): called on the pipeline thread after each minute's commit,
+  // once per model-router switch (symbol name, record). Must not block.
+  using SwitchObserver = std::function<void(std::string_view symbol, const SwitchRecord&)>;
+  void set_switch_observer(SwitchObserver fn) { switch_observer_ = std::move(fn); }
 
   const RunSummary& summary() const { return summary_; }
   // Human-readable summary (stdout of `host run`).
@@ -218,15 +237,26 @@ class Pipeline {
   // Between batches: reloads the rules whose file changed (checked at most
   // every kRulePollInterval) or whose reload was requested.
   void check_rule_reloads();
-  void reload_rule(LuaDetectorStage& stage);
+  struct RuleRef {
+    std::string name;  // component
+    LuaRule* rule;
+  };
+  void reload_rule(const RuleRef& ref);
+  // open(): the watcher over the directories of every rule file in use.
+  void start_rule_watcher();
+  // Router rules (experts: with lua:) over the fused records, config order.
+  void apply_router_rules(const MinuteClose& minute);
 
-  // One swappable component: a provider or a detector stage.
+  // One swappable component: a provider, a detector stage, an expert or a
+  // risk policy.
   struct SwapSlot {
     std::string component;
     int provider = -1;  // index into providers_, or -1
     int stage = -1;     // index into detectors_, or -1
+    int expert = -1;    // index into experts_ (plugins) or router_rules_ (Lua), or -1
+    int risk = -1;      // index into risk_stages_, or -1
     PluginInstance* instance = nullptr;  // plugins: serving instance
-    LuaDetectorStage* rule = nullptr;    // Lua stages
+    LuaRule* rule = nullptr;             // Lua rules (any kind)
     sh_plugin_kind kind = 0;
     // Guarded by slots_mu_ (read by the control thread):
     std::shared_ptr<const PluginLibrary> library;  // of `instance`
@@ -285,9 +315,10 @@ class Pipeline {
   std::atomic<bool> stop_{false};
   RunSummary summary_;
 
-  // Lua rule stages (owned by detectors_) and their reload triggers.
+  // Every Lua rule in use (detector stages, router and risk rules) and
+  // their reload triggers.
   static constexpr std::chrono::milliseconds kRulePollInterval{100};
-  std::vector<LuaDetectorStage*> rule_stages_;
+  std::vector<RuleRef> rules_;
   std::unique_ptr<RuleWatcher> rule_watcher_;  // over the dirs of the rule files in use
   std::chrono::steady_clock::time_point next_rule_poll_{};
   std::atomic<bool> reload_requested_{false};
@@ -308,8 +339,14 @@ class Pipeline {
   std::vector<SwapDone> swaps_done_;                       // not yet reported
   std::atomic<uint64_t> events_consumed_{0};
   // Decision layer.
-  std::vector<PluginInstance*> experts_;
-  std::vector<PluginInstance*> risk_instances_;
+  std::vector<PluginInstance*> experts_;  // expert plugins, config order
+  std::vector<std::string> expert_names_;
+  std::vector<DecisionComponent> router_rules_;  // Lua routers, config order
+  std::vector<DecisionComponent> risk_stages_;   // plugins and Lua rules, config order
+  std::vector<sh_evidence> route_in_;            // router rules: the fused records
+  std::vector<RouteDecision> route_out_;
+  std::vector<uint64_t> router_error_counts_;
+  SwitchObserver switch_observer_;
   std::unique_ptr<Consensus> consensus_;
   std::unique_ptr<ModelRouter> router_;  // consensus.router configured
   std::vector<ExpertEvidence> router_candidates_;

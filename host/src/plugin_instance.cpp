@@ -130,6 +130,12 @@ PluginInstance::Created PluginInstance::create(const std::string& component,
 }
 
 std::string PluginInstance::set_config(const nlohmann::json& config) {
+  std::string err = send_command(config);
+  if (err.empty()) config_ = config;
+  return err;
+}
+
+std::string PluginInstance::send_command(const nlohmann::json& config) {
   if (auto err = library_->schema().validate(config)) return err->to_string("config");
   const sh_plugin_descriptor& d = library_->descriptor();
   if (d.set_config == nullptr) {
@@ -147,7 +153,6 @@ std::string PluginInstance::set_config(const nlohmann::json& config) {
     const char* e = last_error();
     return "set_config failed: " + (*e ? std::string(e) : abi_status_name(rc));
   }
-  config_ = config;
   return "";
 }
 

@@ -93,6 +93,9 @@ class PluginInstance {
   // against the schema first. "" on success, else one line: the schema error,
   // "plugin 'p' does not support set_config", or "set_config failed: <last_error>".
   std::string set_config(const nlohmann::json& config);
+  // The same call for a one-shot command the plugin documents (e.g.
+  // {"reset": true}): config() keeps the serving parameters.
+  std::string send_command(const nlohmann::json& command);
 
   // The plugin's last error for this instance ("" if none); valid until the
   // next call on the instance.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <fstream>
@@ -14,9 +15,9 @@
 #include "control/swap_coordinator.h"
 #include "control/swap_journal.h"
 #include "host_services.h"
-#include "lua_detector_stage.h"
 #include "lua_rule_loader.h"
 #include "pipeline.h"
+#include "pipeline_components.h"
 #include "plugin_instance.h"
 #include "store/snapshot_export.h"
 #include "store/state_store.h"
@@ -104,65 +105,28 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
     for (const auto& e : rules.errors) spdlog::error("{}", e);
     return 1;
   }
-  std::vector<PluginInstance*> providers;
-  for (const auto& inst : loaded.instances) {
-    if (inst->kind() == SH_KIND_PROVIDER) providers.push_back(inst.get());
-  }
-  // Detector stages in config order, plugins and Lua rules interleaved as listed.
-  std::vector<std::unique_ptr<DetectorStage>> detectors;
-  for (const ComponentConfig& c : config.detectors()) {
-    if (c.is_lua) {
-      for (auto& r : rules.rules) {
-        if (r.component == &c && r.rule) {
-          spdlog::info("rule '{}' (lua detector) loaded from {} (hash {})", c.name,
-                       r.rule->path(), r.rule->content_hash());
-          detectors.push_back(std::make_unique<LuaDetectorStage>(c.name, std::move(r.rule)));
-        }
-      }
-      continue;
-    }
-    for (const auto& inst : loaded.instances) {
-      if (inst->component() == c.name && inst->kind() == SH_KIND_DETECTOR) {
-        detectors.push_back(make_plugin_detector(*inst));
-      }
-    }
-  }
-  for (const auto& r : rules.rules) {
-    if (!r.rule) continue;
-    // Held for the run; the pipeline has no router or risk stage yet.
-    spdlog::info("rule '{}' (lua {}) loaded and validated (hash {}); not run: the pipeline runs "
-                 "detectors only",
-                 r.rule->name(), rule_kind_name(r.rule->kind()), r.rule->content_hash());
-  }
+  PipelineComponents parts = assemble_pipeline_components(config, loaded, rules);
+  std::vector<PluginInstance*>& providers = parts.providers;
   if (providers.empty()) {
     spdlog::error("{}: no providers: configure at least one under providers:", config.source_name());
     return 1;
   }
   spdlog::info("{} mode: {} providers, {} detectors; state {}, outputs {}",
-               run_mode_name(config.mode()), providers.size(), detectors.size(),
+               run_mode_name(config.mode()), providers.size(), parts.detectors.size(),
                config.state_dir().string(), config.output_dir().string());
 
-  // Decision layer: expert and risk plugins in config order (Lua experts /
-  // risk rules are validated above but not run).
-  std::vector<PluginInstance*> experts;
-  std::vector<PluginInstance*> risk;
-  for (const ComponentConfig& c : config.experts()) {
-    for (const auto& inst : loaded.instances) {
-      if (inst->component() == c.name && inst->kind() == SH_KIND_EXPERT) experts.push_back(inst.get());
-    }
-  }
-  for (const ComponentConfig& c : config.risk()) {
-    for (const auto& inst : loaded.instances) {
-      if (inst->component() == c.name && inst->kind() == SH_KIND_RISK) risk.push_back(inst.get());
-    }
-  }
-  if (experts.empty() && !risk.empty()) {
-    spdlog::warn("{} risk components configured but no experts: the decision layer is off",
-                 risk.size());
+  const bool any_expert_plugin =
+      std::any_of(parts.experts.begin(), parts.experts.end(),
+                  [](const DecisionComponent& d) { return d.instance != nullptr; });
+  if (!any_expert_plugin && (!parts.risk.empty() || !parts.experts.empty())) {
+    spdlog::warn("{} risk components and {} router rules configured but no expert plugin: the "
+                 "decision layer is off",
+                 parts.risk.size(), parts.experts.size());
   }
 
-  Pipeline pipeline(std::move(pipeline_config), config, runtime, providers, std::move(detectors));
-  pipeline.set_decision_components(std::move(experts), std::move(risk));
+  Pipeline pipeline(std::move(pipeline_config), config, runtime, providers,
+                    std::move(parts.detectors));
+  pipeline.set_decision_components(std::move(parts.experts), std::move(parts.risk));
   // The pipeline owns the instances from here on, so that a swap can hand the
   // one it replaces back to the control side.
   pipeline.adopt_instances(std::move(loaded.instances));
@@ -203,6 +167,13 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
     };
     listener = std::make_unique<ReloadListener>(control_config, redis, std::move(cb));
     listener_ptr.store(listener.get());
+    // Router switches go to the same stream as reload outcomes (runbook 002:
+    // `redis-cli XREVRANGE model.switch.log + - COUNT 20`).
+    pipeline.set_switch_observer([l = listener.get()](std::string_view symbol, const SwitchRecord& sw) {
+      l->publish_stream_entry({"kind", "model_switch", "symbol", std::string(symbol), "from", sw.from,
+                               "to", sw.to, "reason", sw.reason, "ts_ns", std::to_string(sw.ts_ns),
+                               "ts", format_iso8601_utc(sw.ts_ns)});
+    });
     listener->start();
   }
   g_running.store(&pipeline);

@@ -27,7 +27,8 @@ std::string command_range_end() {
 
 bool is_trade_command(std::string_view name) {
   return name == "stop" || name == "resume" || name == "flatten" || name == "pause" ||
-         name == "unpause";
+         name == "unpause" || name == "reset-risk" || name == "router-pause" ||
+         name == "router-resume";
 }
 
 Status put_trade_command(StateTxn& txn, std::string_view command, int64_t wall_ns, uint64_t* seq) {
@@ -75,7 +76,8 @@ Status read_trade_commands(const StateTxn& txn, std::vector<TradeCommand>* out) 
 
 int run_trade_command(const HostConfig& config, const CliOptions& options) {
   if (options.args.size() != 1 || !is_trade_command(options.args[0])) {
-    std::cerr << "host trade: expected one of: stop, resume, flatten, pause, unpause\n";
+    std::cerr << "host trade: expected one of: stop, resume, flatten, pause, unpause, reset-risk, "
+                 "router-pause, router-resume\n";
     return 2;
   }
   const std::string& command = options.args[0];

@@ -10,6 +10,12 @@
 //   host trade flatten  cancel pending orders, close every open position
 //   host trade pause    refuse new orders (423); pending orders still fill
 //   host trade unpause  end the pause
+//   host trade reset-risk     operator reset (runbook 004 "reset risk state"):
+//                             {"reset": true} to every risk plugin whose schema
+//                             has a "reset" key (circuit_breaker OPEN -> HALF_OPEN,
+//                             drawdown_lock latch cleared)
+//   host trade router-pause   the model router keeps its models, records no switch
+//   host trade router-resume
 #pragma once
 
 #include <cstdint>
@@ -29,11 +35,11 @@ inline constexpr std::string_view kMetaTradeCommandNextSeq = "command_next_seq";
 struct TradeCommand {
   std::string key;      // the meta key ("command/" + 8-byte big-endian seq)
   uint64_t seq = 0;
-  std::string command;  // stop | resume | flatten | pause | unpause
+  std::string command;  // one of the names above
   int64_t wall_ns = 0;
 };
 
-// true for the five command names above.
+// true for the command names above.
 bool is_trade_command(std::string_view name);
 // Appends a command record in txn (a write transaction); *seq = its seq.
 Status put_trade_command(StateTxn& txn, std::string_view command, int64_t wall_ns, uint64_t* seq);

@@ -88,6 +88,14 @@ void ReloadListener::publish_outcome(const ReloadOutcome& outcome) {
   queue_outcome(std::move(q));
 }
 
+void ReloadListener::publish_stream_entry(std::vector<std::string> fields) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries_.push_back(std::move(fields));
+  }
+  cv_.notify_all();
+}
+
 void ReloadListener::queue_outcome(QueuedOutcome q) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -162,7 +170,7 @@ void ReloadListener::sleep_ms(int ms) {
   while (!stop_) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_until(lock, deadline, [this] { return stop_.load() || !outcomes_.empty(); });
+      cv_.wait_until(lock, deadline, [this] { return stop_.load() || !outcomes_.empty() || !entries_.empty(); });
     }
     (void)process_outcomes();
     if (std::chrono::steady_clock::now() >= deadline) return;
@@ -477,9 +485,22 @@ void ReloadListener::log_outcome(const QueuedOutcome& q) {
 
 Status ReloadListener::process_outcomes() {
   std::deque<QueuedOutcome> batch;
+  std::deque<std::vector<std::string>> entries;
   {
     std::lock_guard<std::mutex> lock(mu_);
     batch.swap(outcomes_);
+    entries.swap(entries_);
+  }
+  for (std::vector<std::string>& fields : entries) {
+    std::vector<std::string> argv = {"XADD", config_.switch_stream, "MAXLEN", "~",
+                                     std::to_string(config_.switch_stream_maxlen), "*"};
+    for (std::string& f : fields) argv.push_back(std::move(f));
+    xadd_backlog_.push_back(std::move(argv));
+    if (xadd_backlog_.size() > kMaxBacklog) {
+      xadd_backlog_.pop_front();
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.outcomes_dropped;
+    }
   }
   for (const QueuedOutcome& q : batch) {
     log_outcome(q);

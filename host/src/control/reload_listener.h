@@ -101,6 +101,10 @@ class ReloadListener {
   // refusal (the category; "swap" for refusals reported here). Entries wait
   // (up to 10000) while Redis is away.
   void publish_outcome(const ReloadOutcome& outcome);
+  // Thread-safe, never blocks on Redis: XADDs one more entry with these
+  // field/value pairs (e.g. a model-router switch) to switch_stream; it
+  // waits in the outcomes' bounded backlog while Redis is away.
+  void publish_stream_entry(std::vector<std::string> fields);
 
   ReloadListenerStats stats() const;
   const ControlConfig& config() const { return config_; }
@@ -147,6 +151,7 @@ class ReloadListener {
   mutable std::mutex mu_;  // guards outcomes_, stats_
   std::condition_variable cv_;
   std::deque<QueuedOutcome> outcomes_;
+  std::deque<std::vector<std::string>> entries_;  // publish_stream_entry fields
   ReloadListenerStats stats_;
 
   // Control thread only below.
