@@ -137,6 +137,8 @@ void ReloadListener::run() {
         st = read_loop();
       }
     }
+    // A clean stop still delivers what is queued while the connection is up.
+    if (stop_ && cmd_ && cmd_->connected()) (void)process_outcomes();
     close_connections();
     {
       std::lock_guard<std::mutex> lock(mu_);
