@@ -269,5 +269,6 @@ TEST_CASE("with no --config the embedded default is used from the working direct
   // the test binary depends on, so they are built.
   const HostRun r = run_host({"--validate-config"}, SH_SOURCE_DIR);
   CHECK(r.exit_code == 0);
-  CHECK_THAT(r.out, Catch::StartsWith("config OK: 4 components"));
+  // 1 provider, 3 detectors, 4 experts, 10 risk policies.
+  CHECK_THAT(r.out, Catch::StartsWith("config OK: 18 components"));
 }
