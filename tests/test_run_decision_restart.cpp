@@ -60,25 +60,39 @@ TEST_CASE("kill -9 in the middle of a session, restart: the book ends as if neve
   const size_t ref_fills = fill_lines(ref);
   REQUIRE(ref_fills >= 30);
 
-  // The same run, SIGKILLed once a third of its fills are in trades.csv.
+  // The same run, SIGKILLed once a third of the reference's trades.csv bytes
+  // are written (a file size is cheap to poll every millisecond). Should a
+  // run end before it could be killed (the test process starved on a busy
+  // machine), it is tried again from an empty state dir.
   ScratchDir dir("run_decision_kill9");
   write_file(dir / "host.yaml", cfg.text());
-  BackgroundHost h = start_host({"--config", (dir / "host.yaml").string()}, dir.path(), "first");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
-  bool running = true;
-  while (fill_lines(dir) < ref_fills / 3) {
-    int status = 0;
-    if (::waitpid(h.pid, &status, WNOHANG) == h.pid) {
-      running = false;
-      h.pid = -1;
-      break;
+  const uintmax_t kill_at = fs::file_size(ref / "out/trades.csv") / 3;
+  bool killed_mid_run = false;
+  for (int attempt = 0; attempt < 3 && !killed_mid_run; ++attempt) {
+    fs::remove_all(dir / "state");
+    fs::remove_all(dir / "out");
+    BackgroundHost h = start_host({"--config", (dir / "host.yaml").string()}, dir.path(), "first");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+    bool ended = false;
+    for (;;) {
+      std::error_code ec;
+      const uintmax_t size = fs::file_size(dir / "out/trades.csv", ec);
+      if (!ec && size >= kill_at) break;
+      int status = 0;
+      if (::waitpid(h.pid, &status, WNOHANG) == h.pid) {
+        ended = true;
+        break;
+      }
+      if (std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (ended) continue;
+    REQUIRE(::kill(h.pid, SIGKILL) == 0);
+    const int rc = wait_host(h);
+    REQUIRE(rc == 128 + SIGKILL);
+    killed_mid_run = true;
   }
-  REQUIRE(running);  // else the run was too fast to be killed in the middle
-  REQUIRE(::kill(h.pid, SIGKILL) == 0);
-  CHECK(wait_host(h) == 128 + SIGKILL);
+  REQUIRE(killed_mid_run);
   const size_t first_fills = fill_lines(dir);
   INFO("fills before the kill: " << first_fills << " of " << ref_fills);
   CHECK(first_fills < ref_fills);
