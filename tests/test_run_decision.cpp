@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "test_host_support.h"
+#include "test_run_decision_support.h"
 
 using namespace sh_test;
 
@@ -196,15 +196,30 @@ TEST_CASE("host trade stop|resume: operator commands through the store", "[run][
   }
   CHECK(saw_423);
 
+  // The next runs replay later sessions (the same market 6 h and 12 h on):
+  // minutes the store already has are caught up without new orders.
+  ScratchDir data("run_decision_trade_data");
+  auto later_session = [&](int k) {
+    std::string c = cfg;
+    const std::string sample = sh_test::sample_providers_yaml();
+    fs::create_directories(data / std::to_string(k));
+    c.replace(c.find(sample), sample.size(),
+              shifted_sample_providers_yaml(data / std::to_string(k), k * 6LL * 3600 * 1000000000LL));
+    write_file(dir / "host.yaml", c);
+  };
+
   // The stop is persisted: without a command the next run still refuses.
+  later_session(1);
   const HostRun r2 = run_host({"--config", config}, dir.path());
   REQUIRE(r2.exit_code == 0);
   s = summary_of(dir);
   CHECK(s["decision"]["operator_commands"] == 0);
+  CHECK(s["decision"]["intents"].get<uint64_t>() > 0);
   CHECK(s["decision"]["orders_accepted"] == 0);
 
   // resume: the record is consumed once and orders are accepted again.
   REQUIRE(run_host({"trade", "resume", "--config", config}, dir.path()).exit_code == 0);
+  later_session(2);
   const HostRun r3 = run_host({"--config", config}, dir.path());
   INFO(r3.err);
   REQUIRE(r3.exit_code == 0);

@@ -1082,6 +1082,19 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
   const int64_t ts = minute.minute_ts_ns;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   decision_lines_.clear();
+  // A minute the store already has (a restart catching up on what a previous
+  // process committed, e.g. after kill -9): its orders were decided then and
+  // are in the store. Deciding it again against the book as it is now could
+  // accept an intent the first process denied (a cap since reached, ...), so
+  // the experts and the router still see it (their state) but no intent is
+  // made, nothing is submitted and no decision line is written again.
+  const bool catch_up = broker_->last_minute_ts_ns() != std::numeric_limits<int64_t>::min() &&
+                        ts <= broker_->last_minute_ts_ns();
+  if (catch_up && summary_.minutes_closed == 0) {
+    spdlog::info("decision layer: the store has decided up to minute {}: catching up without new "
+                 "orders",
+                 format_iso8601_utc(broker_->last_minute_ts_ns()));
+  }
 
   // 1. Fill the orders of the previous minutes at this bar's open; mark.
   bars_.clear();
@@ -1163,6 +1176,7 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
   st = consensus_->fuse(symbols_scratch_.data(), n, expert_views_, versions, &consensus_out_);
   if (!st.ok()) return st;
   if (!router_rules_.empty()) apply_router_rules(minute);
+  if (catch_up) return Status::Ok();
 
   // 4. Intents, sized at order_notional_usd at the row's close.
   intents_.clear();

@@ -1,0 +1,298 @@
+// Helpers for the end-to-end decision tests (tests/test_run_decision_*.cpp):
+// one config builder for the decision layer over the sample session, the
+// decisions.jsonl / trades.csv readers, the paper broker's records read back
+// from the LMDB store, a host started in the background (to SIGKILL it), and
+// the sample session shifted in time (a "next session" for a persistent store).
+#ifndef SH_TESTS_TEST_RUN_DECISION_SUPPORT_H
+#define SH_TESTS_TEST_RUN_DECISION_SUPPORT_H
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <memory>
+#include <sstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/state_store.h"
+#include "test_host_support.h"
+
+namespace sh_test {
+
+// The decision layer of tests/test_run_decision.cpp (momentum + anomaly
+// experts, 0.5/0.5 consensus) with the risk chain, the mode and the
+// execution sizes as parameters.
+struct DecisionConfig {
+  std::string mode = "replay";
+  std::string providers = sample_providers_yaml();
+  // Risk list items, each "  - {name: ..., plugin: ..., config: {...}}\n".
+  std::string risk;
+  double order_notional_usd = 2000;
+  double initial_cash_usd = 100000;
+  std::string extra;  // more top-level sections (e.g. "state: {...}\n")
+
+  DecisionConfig& add_risk(const std::string& name, const std::string& plugin,
+                           const std::string& config_flow = "{}") {
+    risk += "  - {name: " + name + ", plugin: '" + plugin + "', config: " + config_flow + "}\n";
+    return *this;
+  }
+
+  std::string text() const {
+    std::ostringstream s;
+    s.precision(17);
+    s << "host:\n"
+         "  mode: " << mode << "\n"
+         "  plugin_dirs: ['" SH_PLUGIN_DIR "']\n"
+         "  state_dir: state\n"
+         "  output_dir: out\n"
+      << providers
+      << "conveyor: {benchmark: BTC}\n"
+         "detectors:\n"
+         "  - {name: return_spike, plugin: return_spike, config: {z_threshold: 4.0}}\n"
+         "experts:\n"
+         "  - {name: momentum, plugin: momentum, config: {}}\n"
+         "  - {name: anomaly, plugin: anomaly, config: {}}\n";
+    if (!risk.empty()) s << "risk:\n" << risk;
+    s << "consensus:\n"
+         "  weights: {momentum: 0.5, anomaly: 0.5}\n"
+         "  threshold: 0.55\n"
+         "  min_confidence: 0.1\n"
+         "execution: {mode: paper, order_notional_usd: " << order_notional_usd
+      << ", initial_cash_usd: " << initial_cash_usd << ", slippage_bps: 1, fill: next_open}\n"
+      << extra;
+    return s.str();
+  }
+};
+
+// Writes dir/host.yaml and runs the host on it (to the end).
+inline HostRun run_decision(const ScratchDir& dir, const DecisionConfig& config) {
+  write_file(dir / "host.yaml", config.text());
+  return run_host({"--config", (dir / "host.yaml").string()}, dir.path());
+}
+
+inline std::vector<nlohmann::json> read_decisions(const fs::path& out_dir) {
+  std::vector<nlohmann::json> out;
+  for (const auto& l : lines(read_file(out_dir / "decisions.jsonl"))) out.push_back(nlohmann::json::parse(l));
+  return out;
+}
+
+// Decision lines that carry an order intent.
+inline std::vector<nlohmann::json> intent_lines(const std::vector<nlohmann::json>& decisions) {
+  std::vector<nlohmann::json> out;
+  for (const auto& d : decisions) {
+    if (d.contains("intent") && d["intent"].is_object()) out.push_back(d);
+  }
+  return out;
+}
+
+// The verdict of `policy` in a decision line, or null when it never saw the intent.
+inline nlohmann::json policy_verdict(const nlohmann::json& decision, const std::string& policy) {
+  if (!decision.contains("risk")) return nullptr;
+  for (const auto& v : decision["risk"]) {
+    if (v["policy"] == policy) return v;
+  }
+  return nullptr;
+}
+
+inline nlohmann::json summary_json(const fs::path& out_dir) {
+  return nlohmann::json::parse(read_file(out_dir / "run_summary.json"));
+}
+
+// trades.csv rows (header skipped) as column name -> cell.
+inline std::vector<std::map<std::string, std::string>> read_trades(const fs::path& out_dir) {
+  std::vector<std::map<std::string, std::string>> out;
+  const auto ls = lines(read_file(out_dir / "trades.csv"));
+  if (ls.empty()) return out;
+  auto split = [](const std::string& l) {
+    std::vector<std::string> cells;
+    std::string cell;
+    std::istringstream in(l);
+    while (std::getline(in, cell, ',')) cells.push_back(cell);
+    return cells;
+  };
+  const std::vector<std::string> header = split(ls[0]);
+  for (size_t i = 1; i < ls.size(); ++i) {
+    if (ls[i] == ls[0]) continue;  // a header repeated by a later run would be a bug: kept out
+    const std::vector<std::string> cells = split(ls[i]);
+    std::map<std::string, std::string> row;
+    for (size_t c = 0; c < header.size() && c < cells.size(); ++c) row[header[c]] = cells[c];
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+// Positions as trades.csv tells them: the position a decision at minute ts
+// saw is the position_qty of the symbol's last fill at or before ts (fills of
+// a minute happen before its decisions).
+class PositionBook {
+ public:
+  explicit PositionBook(const std::vector<std::map<std::string, std::string>>& trades) {
+    for (const auto& t : trades) {
+      by_symbol_[t.at("symbol")].emplace_back(std::stoll(t.at("ts_ns")), std::stod(t.at("position_qty")));
+    }
+  }
+  double at(const std::string& symbol, int64_t ts_ns) const {
+    auto it = by_symbol_.find(symbol);
+    double q = 0.0;
+    if (it == by_symbol_.end()) return q;
+    for (const auto& [ts, qty] : it->second) {
+      if (ts > ts_ns) break;
+      q = qty;
+    }
+    return q;
+  }
+  // Whether the decision line's intent adds to |position| (opens, adds, flips).
+  bool adds_exposure(const nlohmann::json& decision) const {
+    const double q = at(decision["symbol"], decision["minute_ts_ns"].get<int64_t>());
+    const double x = decision["intent"]["qty"].get<double>();
+    const double post = q + (decision["intent"]["side"] == "buy" ? x : -x);
+    return std::fabs(post) > std::fabs(q);
+  }
+
+ private:
+  std::map<std::string, std::vector<std::pair<int64_t, double>>> by_symbol_;
+};
+
+// The paper broker's persisted records, read back from the LMDB store.
+struct BrokerRecords {
+  std::string error;  // non-empty: the store did not open or read
+  nlohmann::json account;
+  std::map<std::string, nlohmann::json> positions;  // symbol -> record
+  std::map<std::string, nlohmann::json> orders;     // idempotency key -> record
+};
+
+inline BrokerRecords read_broker_records(const fs::path& state_dir) {
+  using namespace sh::host;
+  BrokerRecords r;
+  StateStoreOptions so;
+  so.dir = state_dir.string();
+  so.read_only = true;
+  std::unique_ptr<StateStore> store;
+  Status st = StateStore::open(so, &store);
+  if (!st.ok()) {
+    r.error = st.message();
+    return r;
+  }
+  StateTxn txn;
+  st = store->begin_read(&txn);
+  std::string account;
+  if (st.ok()) st = txn.get(StateDb::kMeta, "paper/account", &account);
+  if (st.ok()) r.account = nlohmann::json::parse(account);
+  if (st.ok()) {
+    st = txn.scan(StateDb::kPositions, "", "", [&](std::string_view k, std::string_view v) {
+      r.positions[std::string(k)] = nlohmann::json::parse(v);
+      return true;
+    });
+  }
+  if (st.ok()) {
+    st = txn.scan(StateDb::kOrders, "", "", [&](std::string_view k, std::string_view v) {
+      r.orders[std::string(k)] = nlohmann::json::parse(v);
+      return true;
+    });
+  }
+  if (!st.ok()) r.error = st.message();
+  return r;
+}
+
+// A host started in the background, stdout/stderr into files under dir.
+struct BackgroundHost {
+  pid_t pid = -1;
+  fs::path out;
+  fs::path err;
+};
+
+inline BackgroundHost start_host(const std::vector<std::string>& args, const fs::path& cwd,
+                                 const std::string& tag) {
+  BackgroundHost h;
+  h.out = cwd / (tag + ".stdout");
+  h.err = cwd / (tag + ".stderr");
+  std::vector<std::string> argv_s{SH_HOST_BIN};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string out = h.out.string(), err = h.err.string(), dir = cwd.string();
+  h.pid = ::fork();
+  if (h.pid == 0) {
+    const int in = ::open("/dev/null", O_RDONLY);
+    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || o < 0 || e < 0 || ::chdir(dir.c_str()) != 0) ::_exit(127);
+    ::dup2(in, 0);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return h;
+}
+
+// Waits for the host to end; its exit code, 128 + signal when killed, -1 on
+// a timeout (the host is then killed).
+inline int wait_host(BackgroundHost& h, std::chrono::seconds timeout = std::chrono::seconds(300)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    const pid_t r = ::waitpid(h.pid, &status, WNOHANG);
+    if (r == h.pid) {
+      h.pid = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (r < 0) return -1;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(h.pid, SIGKILL);
+      ::waitpid(h.pid, &status, 0);
+      h.pid = -1;
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+// Writes the sample session's three files into dir with every ts and recv_ts
+// moved by offset_ns (the same market, later), and returns the providers:
+// section that replays them.
+inline std::string shifted_sample_providers_yaml(const fs::path& dir, int64_t offset_ns) {
+  const fs::path src = fs::path(SH_SOURCE_DIR) / "data/sample";
+  std::string yaml = "providers:\n  - name: sample\n    plugin: replay\n    config:\n      files:\n";
+  for (const char* type : {"trades", "quotes", "l2"}) {
+    const std::vector<std::string> ls = lines(read_file(src / (std::string(type) + ".csv")));
+    std::string text = ls.at(0) + "\n";
+    std::vector<size_t> ts_cols;
+    {
+      std::istringstream h(ls[0]);
+      std::string name;
+      for (size_t c = 0; std::getline(h, name, ','); ++c) {
+        if (name == "ts" || name == "recv_ts") ts_cols.push_back(c);
+      }
+    }
+    for (size_t i = 1; i < ls.size(); ++i) {
+      std::istringstream in(ls[i]);
+      std::string cell;
+      for (size_t c = 0; std::getline(in, cell, ','); ++c) {
+        if (c) text += ',';
+        const bool shift = std::find(ts_cols.begin(), ts_cols.end(), c) != ts_cols.end();
+        text += shift ? std::to_string(std::stoll(cell) + offset_ns) : cell;
+      }
+      text += '\n';
+    }
+    const fs::path path = dir / (std::string(type) + ".csv");
+    write_file(path, text);
+    yaml += "        - {path: '" + path.string() + "', type: " + type + "}\n";
+  }
+  return yaml;
+}
+
+}  // namespace sh_test
+
+#endif
