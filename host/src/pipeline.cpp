@@ -806,6 +806,7 @@ Status Pipeline::process_closed() {
                                 std::chrono::duration_cast<std::chrono::nanoseconds>(
                                     std::chrono::steady_clock::now() - t0)
                                     .count());
+    conveyor_close_ns_.push_back(m.compute_ns);
     if (!st.ok()) {
       closed_.clear();
       return st;
@@ -859,8 +860,12 @@ Status Pipeline::process_minute(MinuteClose& minute) {
   summary_.detector_hits += hits_.size();
 
   if (broker_) {
+    const auto d0 = std::chrono::steady_clock::now();
     const Status ds = decide(minute, batch);
     if (!ds.ok()) return ds;
+    decision_latency_ns_.push_back(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - d0)
+            .count());
   }
 
   MinuteWrite write;
@@ -1460,16 +1465,23 @@ void Pipeline::finish_summary() {
   summary_.rejected_events = cs.rejected_events;
   summary_.late_events = cs.late_events;
   summary_.digest = digest_.hex_digest();
-  if (!close_latency_ns_.empty()) {
-    std::vector<int64_t> v = close_latency_ns_;
+  // p50, p99 and max in us of a list of ns samples; zeros when empty.
+  auto percentiles = [](std::vector<int64_t> v, double* p50, double* p99, double* max) {
+    if (v.empty()) return;
     std::sort(v.begin(), v.end());
     auto pct = [&v](double p) {
       return static_cast<double>(v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))]) / 1e3;
     };
-    summary_.close_p50_us = pct(0.50);
-    summary_.close_p99_us = pct(0.99);
-    summary_.close_max_us = static_cast<double>(v.back()) / 1e3;
-  }
+    *p50 = pct(0.50);
+    *p99 = pct(0.99);
+    if (max != nullptr) *max = static_cast<double>(v.back()) / 1e3;
+  };
+  percentiles(close_latency_ns_, &summary_.close_p50_us, &summary_.close_p99_us,
+              &summary_.close_max_us);
+  percentiles(conveyor_close_ns_, &summary_.conveyor_close_p50_us, &summary_.conveyor_close_p99_us,
+              nullptr);
+  percentiles(decision_latency_ns_, &summary_.decision_p50_us, &summary_.decision_p99_us,
+              &summary_.decision_max_us);
 }
 
 void Pipeline::print_summary(std::ostream& out) const {
@@ -1549,6 +1561,12 @@ void Pipeline::print_summary(std::ostream& out) const {
   if (s.minutes_closed) {
     out << "  minute close       p50 " << s.close_p50_us << " us, p99 " << s.close_p99_us
         << " us, max " << s.close_max_us << " us\n";
+    out << "    conveyor part    p50 " << s.conveyor_close_p50_us << " us, p99 "
+        << s.conveyor_close_p99_us << " us\n";
+    if (s.decision_enabled) {
+      out << "    decision stage   p50 " << s.decision_p50_us << " us, p99 " << s.decision_p99_us
+          << " us, max " << s.decision_max_us << " us\n";
+    }
   }
   out << "  wall time          " << s.wall_seconds << " s (" << static_cast<uint64_t>(rate)
       << " events/s)\n";
@@ -1589,13 +1607,16 @@ std::string Pipeline::summary_json() const {
                      {"var_pct_max", s.var_pct_max},
                      {"equity_usd", s.equity_usd},
                      {"cash_usd", s.cash_usd},
-                     {"realized_pnl_usd", s.realized_pnl_usd}};
+                     {"realized_pnl_usd", s.realized_pnl_usd},
+                     {"latency_us",
+                      {{"p50", s.decision_p50_us}, {"p99", s.decision_p99_us}, {"max", s.decision_max_us}}}};
   }
   nlohmann::json counters = nlohmann::json::object();
   for (const auto& [name, value] : runtime_.counters.snapshot()) counters[name] = value;
   j["counters"] = counters;
   j["wall_seconds"] = s.wall_seconds;
   j["close_latency_us"] = {{"p50", s.close_p50_us}, {"p99", s.close_p99_us}, {"max", s.close_max_us}};
+  j["conveyor_close_latency_us"] = {{"p50", s.conveyor_close_p50_us}, {"p99", s.conveyor_close_p99_us}};
   j["digest"] = s.digest;
   nlohmann::json streams = nlohmann::json::array();
   for (const auto& info : digest_.streams()) {

@@ -95,6 +95,9 @@ struct RunSummary {
   double close_p50_us = 0;
   double close_p99_us = 0;
   double close_max_us = 0;
+  // The conveyor's own part of it (bars, features, baselines, context).
+  double conveyor_close_p50_us = 0;
+  double conveyor_close_p99_us = 0;
   std::string digest;  // hex SHA-256 of every output
   // Lua rule reloads (file change or request_rule_reload): swapped in / refused.
   uint64_t rule_reloads_ok = 0;
@@ -116,6 +119,12 @@ struct RunSummary {
   uint64_t model_switches = 0;  // consensus.router: active model changes
   uint64_t operator_commands = 0;  // `host trade ...` records applied (stop, flatten, ...)
   double var_pct_max = 0;          // largest portfolio var_pct given to the risk chain
+  // Decision stage per minute close: the whole of decide() (fills, operator
+  // commands, experts, router, consensus, intents, risk chain, submits,
+  // decision lines); part of the close latency above.
+  double decision_p50_us = 0;
+  double decision_p99_us = 0;
+  double decision_max_us = 0;
   double equity_usd = 0;
   double cash_usd = 0;
   double realized_pnl_usd = 0;
@@ -198,6 +207,13 @@ class Pipeline {
   void set_switch_observer(SwitchObserver fn) { switch_observer_ = std::move(fn); }
 
   const RunSummary& summary() const { return summary_; }
+  // Per processed minute, in order, ns: the whole close, the conveyor's part
+  // of it, and decide() (one per minute when the decision layer is on, else
+  // empty). The summary's p50/p99 are over these; benchmarks read them to
+  // leave out warm-up minutes.
+  const std::vector<int64_t>& close_latency_ns() const { return close_latency_ns_; }
+  const std::vector<int64_t>& conveyor_close_ns() const { return conveyor_close_ns_; }
+  const std::vector<int64_t>& decision_latency_ns() const { return decision_latency_ns_; }
   // Human-readable summary (stdout of `host run`).
   void print_summary(std::ostream& out) const;
   // The same as a JSON object (written to <output_dir>/run_summary.json).
@@ -311,6 +327,8 @@ class Pipeline {
   std::vector<sh_market_event> normalized_;
   std::vector<uint64_t> stage_errors_;
   std::vector<int64_t> close_latency_ns_;  // one per processed minute
+  std::vector<int64_t> conveyor_close_ns_;  // its conveyor part (MinuteClose::compute_ns)
+  std::vector<int64_t> decision_latency_ns_;  // decide(), one per minute with a decision layer
 
   std::atomic<bool> stop_{false};
   RunSummary summary_;
