@@ -48,6 +48,7 @@
 #include "host_config.h"
 #include "host_services.h"
 #include "pipeline.h"
+#include "pipeline_components.h"
 #include "pipeline_config.h"
 #include "plugin_catalog.h"
 #include "plugin_instance.h"
@@ -243,22 +244,16 @@ PipelineRun run_pipeline(const std::string& yaml, const fs::path& base) {
     for (auto& e : loaded.errors) std::cerr << e << "\n";
     return r;
   }
-  // As `host run` wires them: experts and risk policies in config order.
-  std::vector<PluginInstance*> providers, experts, risk;
-  std::vector<std::unique_ptr<DetectorStage>> detectors;
-  for (auto& inst : loaded.instances) {
-    if (inst->kind() == SH_KIND_PROVIDER) providers.push_back(inst.get());
-    if (inst->kind() == SH_KIND_DETECTOR) detectors.push_back(make_plugin_detector(*inst));
-    if (inst->kind() == SH_KIND_EXPERT) experts.push_back(inst.get());
-    if (inst->kind() == SH_KIND_RISK) risk.push_back(inst.get());
-  }
-  if (experts.size() != 4 || risk.size() != 10) {
-    std::cerr << "expected 4 experts and 10 risk policies, got " << experts.size() << " and "
-              << risk.size() << "\n";
+  // Exactly as `host run` wires them: experts and risk policies in config order.
+  LoadedRules no_rules;
+  PipelineComponents parts = assemble_pipeline_components(config, loaded, no_rules);
+  if (parts.experts.size() != 4 || parts.risk.size() != 10) {
+    std::cerr << "expected 4 experts and 10 risk policies, got " << parts.experts.size() << " and "
+              << parts.risk.size() << "\n";
     return r;
   }
-  Pipeline p(std::move(pc), config, runtime, providers, std::move(detectors));
-  p.set_decision_components(std::move(experts), std::move(risk));
+  Pipeline p(std::move(pc), config, runtime, parts.providers, std::move(parts.detectors));
+  p.set_decision_components(std::move(parts.experts), std::move(parts.risk));
   Status st = p.open();
   if (st.ok()) st = p.run();
   if (!st.ok()) {
