@@ -154,6 +154,22 @@ TEST_CASE("kill -9 in the middle of a session, restart: the book ends as if neve
   CHECK(seen.size() + 4 >= ref_keys.size());  // at most one minute of 4 symbols
   CHECK(lines(read_file(dir / "out/trades.csv")).front() ==
         lines(read_file(ref / "out/trades.csv")).front());  // one header
+
+  // A third run over the same day on the same store: everything is caught
+  // up, nothing is decided or filled again, the book is unchanged.
+  const std::string trades_before = read_file(dir / "out/trades.csv");
+  const HostRun r3 = run_host({"--config", (dir / "host.yaml").string()}, dir.path());
+  INFO(r3.err);
+  REQUIRE(r3.exit_code == 0);
+  const json s3 = summary_json(dir / "out");
+  CHECK(s3["decision"]["intents"] == 0);
+  CHECK(s3["decision"]["fills"] == 0);
+  CHECK(read_file(dir / "out/trades.csv") == trades_before);
+  const BrokerRecords again = read_broker_records(dir / "state");
+  REQUIRE(again.error.empty());
+  CHECK(again.positions == book.positions);
+  CHECK(again.orders == book.orders);
+  CHECK(again.account == book.account);
 }
 
 TEST_CASE("kill switch: engaged for a whole session and logged, removed: the next session trades",
