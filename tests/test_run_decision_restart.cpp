@@ -27,6 +27,23 @@ DecisionConfig production_config(const std::string& providers) {
   return cfg;
 }
 
+// 18 hours: the sample session three times over, 6 h apart (1080 minutes),
+// written under dir, so that a host is still running when a test acts on it.
+std::string long_session_providers_yaml(const ScratchDir& dir) {
+  std::string files = "providers:\n  - name: day\n    plugin: replay\n    config:\n      files:\n";
+  for (int k = 0; k < 3; ++k) {
+    const std::string yaml = shifted_sample_providers_yaml(dir / ("part" + std::to_string(k)), k * kSessionNs);
+    files += yaml.substr(yaml.find("        - "));
+  }
+  return files;
+}
+
+uintmax_t size_of(const fs::path& p) {
+  std::error_code ec;
+  const uintmax_t n = fs::file_size(p, ec);
+  return ec ? 0 : n;
+}
+
 // Fill lines in dir/out/trades.csv (header excluded), 0 before the file exists.
 size_t fill_lines(const ScratchDir& dir) {
   const auto ls = lines(read_file(dir / "out/trades.csv"));
@@ -37,16 +54,8 @@ size_t fill_lines(const ScratchDir& dir) {
 
 TEST_CASE("kill -9 in the middle of a session, restart: the book ends as if never killed",
           "[run][paper]") {
-  // A day: the sample session four times over, 6 h apart (1440 minutes), so
-  // that the host is still running when the test kills it.
   ScratchDir data("run_decision_kill9_data");
-  std::string files = "providers:\n  - name: day\n    plugin: replay\n    config:\n      files:\n";
-  for (int k = 0; k < 4; ++k) {
-    const fs::path sub = data / ("part" + std::to_string(k));
-    fs::create_directories(sub);
-    const std::string yaml = shifted_sample_providers_yaml(sub, k * kSessionNs);
-    files += yaml.substr(yaml.find("        - "));
-  }
+  const std::string files = long_session_providers_yaml(data);
   const DecisionConfig cfg = production_config(files);
 
   // The reference: one uninterrupted run.
@@ -152,8 +161,25 @@ TEST_CASE("kill -9 in the middle of a session, restart: the book ends as if neve
     CHECK(ref_keys.count(key) == 1);
   }
   CHECK(seen.size() + 4 >= ref_keys.size());  // at most one minute of 4 symbols
-  CHECK(lines(read_file(dir / "out/trades.csv")).front() ==
-        lines(read_file(ref / "out/trades.csv")).front());  // one header
+  const auto csv = lines(read_file(dir / "out/trades.csv"));
+  CHECK(csv.front() == lines(read_file(ref / "out/trades.csv")).front());
+  CHECK(std::count(csv.begin(), csv.end(), csv.front()) == 1);  // the restart added no header
+
+  // A third run over the same input on the same store: everything is caught
+  // up, nothing is decided or filled again, the book is unchanged.
+  const std::string trades_before = read_file(dir / "out/trades.csv");
+  const HostRun r3 = run_host({"--config", (dir / "host.yaml").string()}, dir.path());
+  INFO(r3.err);
+  REQUIRE(r3.exit_code == 0);
+  const json s3 = summary_json(dir / "out");
+  CHECK(s3["decision"]["intents"] == 0);
+  CHECK(s3["decision"]["fills"] == 0);
+  CHECK(read_file(dir / "out/trades.csv") == trades_before);
+  const BrokerRecords again = read_broker_records(dir / "state");
+  REQUIRE(again.error.empty());
+  CHECK(again.positions == book.positions);
+  CHECK(again.orders == book.orders);
+  CHECK(again.account == book.account);
 }
 
 TEST_CASE("kill switch: engaged for a whole session and logged, removed: the next session trades",
@@ -221,4 +247,99 @@ TEST_CASE("kill switch: engaged for a whole session and logged, removed: the nex
   const BrokerRecords after2 = read_broker_records(dir / "state");
   REQUIRE(after2.error.empty());
   CHECK(!after2.orders.empty());
+}
+
+TEST_CASE("kill switch touched while the host runs stops new exposure, removed it resumes",
+          "[run][paper]") {
+  ScratchDir data("run_decision_kill_switch_live_data");
+  ScratchDir dir("run_decision_kill_switch_live");
+  const fs::path kill = dir / "state/KILL_SWITCH";
+  DecisionConfig cfg = production_config(long_session_providers_yaml(data));
+  cfg.risk = "  - {name: kill_switch, plugin: kill_switch, config: {path: '" + kill.string() + "'}}\n" +
+             cfg.risk;
+  write_file(dir / "host.yaml", cfg.text());
+
+  // touch once ~150 fills are out; rm once ~50 more decision lines are; a
+  // run that ended before the rm (a starved test process) is tried again.
+  bool removed_while_running = false;
+  std::string err;
+  for (int attempt = 0; attempt < 3 && !removed_while_running; ++attempt) {
+    fs::remove_all(dir / "state");
+    fs::remove_all(dir / "out");
+    BackgroundHost h = start_host({"--config", (dir / "host.yaml").string()}, dir.path(), "host");
+    auto wait_for = [&](const fs::path& file, uintmax_t bytes) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+      while (size_of(file) < bytes && std::chrono::steady_clock::now() < deadline) {
+        if (::waitpid(h.pid, nullptr, WNOHANG) == h.pid) {
+          h.pid = -1;
+          return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      return true;
+    };
+    bool running = wait_for(dir / "out/trades.csv", 30000);
+    if (running) {
+      write_file(kill, "incident\n");
+      running = wait_for(dir / "out/decisions.jsonl", size_of(dir / "out/decisions.jsonl") + 60000);
+    }
+    if (running) {
+      fs::remove(kill);
+      removed_while_running = true;
+      CHECK(wait_host(h) == 0);
+    } else {
+      fs::remove(kill);
+      if (h.pid > 0) wait_host(h);
+    }
+    err = read_file(h.err);
+  }
+  REQUIRE(removed_while_running);
+  INFO(err);
+  CHECK(err.find("[kill_switch] kill switch engaged: " + kill.string()) != std::string::npos);
+  CHECK(err.find("[kill_switch] kill switch released: " + kill.string() + " removed") !=
+        std::string::npos);
+
+  const auto decisions = intent_lines(read_decisions(dir / "out"));
+  const auto trades = read_trades(dir / "out");
+  const PositionBook book(trades);
+  int64_t first = -1, last = -1;
+  for (const json& d : decisions) {
+    if (d["final"]["reason"] != "KILL_SWITCH") continue;
+    const int64_t ts = d["minute_ts_ns"].get<int64_t>();
+    if (first < 0) first = ts;
+    last = ts;
+  }
+  REQUIRE(first > 0);
+  size_t before = 0, during = 0, after = 0;
+  for (const json& d : decisions) {
+    const int64_t ts = d["minute_ts_ns"].get<int64_t>();
+    INFO(d.dump());
+    const bool adds = book.adds_exposure(d);
+    if (ts < first || ts > last) {
+      CHECK(d["final"]["reason"] != "KILL_SWITCH");
+      (ts < first ? before : after) += d["final"]["status"] == "accepted";
+    } else if (adds) {
+      // The file was there for every batch from the first denial to the last.
+      CHECK(d["final"]["status"] == "denied");
+      CHECK(d["final"]["reason"] == "KILL_SWITCH");
+      CHECK(d["final"]["code"] == 423);
+      ++during;
+    } else {
+      CHECK(policy_verdict(d, "kill_switch")["action"] == "allow");  // reductions pass
+    }
+  }
+  CHECK(before > 0);
+  CHECK(during >= 10);
+  CHECK(after > 0);  // trading resumed in the same process, no reload
+  // No fill while engaged grows a position (adding orders were refused).
+  std::map<std::string, double> pos;
+  for (const auto& t : trades) {
+    const double was = pos[t.at("symbol")];
+    const double now = std::stod(t.at("position_qty"));
+    pos[t.at("symbol")] = now;
+    const int64_t ts = std::stoll(t.at("ts_ns"));
+    if (ts <= first || ts > last) continue;
+    INFO(t.at("idempotency_key"));
+    CHECK(std::fabs(now) < std::fabs(was));
+  }
 }

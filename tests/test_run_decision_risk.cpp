@@ -252,3 +252,53 @@ TEST_CASE("the circuit breaker opens on the portfolio's real VaR and then denies
   // The breaker is one-shot in a run: only one CLOSED -> OPEN.
   CHECK(r.err.find("circuit CLOSED -> OPEN") == r.err.rfind("circuit CLOSED -> OPEN"));
 }
+
+TEST_CASE("the circuit breaker opens on a slow decision in a live mode, never in a replay",
+          "[run][risk]") {
+  ScratchDir dir("run_decision_circuit_latency");
+  // The 5th decision cycle takes 400 ms (test policy); the breaker's VaR
+  // trip is out of reach (positions capped), its latency trip at 200 ms (a normal decision here
+  // takes well under a millisecond).
+  DecisionConfig cfg;
+  cfg.add_risk("slow", test_plugin("flaky_risk").string(), "{slow_cycle: 5, slow_ms: 400}");
+  cfg.add_risk("circuit_breaker", "circuit_breaker", "{var_trip_pct: 100, latency_trip_ms: 200}");
+  cfg.add_risk("notional_cap", "notional_cap", "{max_notional_usd: 10000}");  // VaR well under 100 %
+
+  SECTION("production: the minute after the slow one sees its latency and trips") {
+    cfg.mode = "production";
+    const HostRun r = run_decision(dir, cfg);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto decisions = read_decisions(dir / "out");
+    const auto cycles = cycles_of(decisions);
+    REQUIRE(cycles.size() > 7);
+    const PositionBook book(read_trades(dir / "out"));
+    for (size_t c = 0; c < cycles.size(); ++c) {
+      for (const json& d : cycles[c]) {
+        INFO("cycle " << c + 1 << ": " << d.dump());
+        const json v = policy_verdict(d, "circuit_breaker");
+        REQUIRE(v.is_object());
+        if (c < 5) {
+          CHECK(v["action"] == "allow");  // CLOSED through the slow cycle itself
+        } else if (book.adds_exposure(d)) {
+          CHECK(v["action"] == "deny");
+          CHECK(v["reason"] == "CIRCUIT_OPEN");
+          CHECK(v["code"] == 503);
+          CHECK(v["detail"].get<std::string>().rfind("circuit OPEN: latency ", 0) == 0);
+        }
+      }
+    }
+    CHECK(r.err.find("[circuit_breaker] circuit CLOSED -> OPEN: latency ") != std::string::npos);
+    CHECK(summary_json(dir / "out")["decision"]["denied"]["CIRCUIT_OPEN"].get<uint64_t>() > 0);
+  }
+
+  SECTION("replay: decision latency is null, the same slow cycle trips nothing") {
+    const HostRun r = run_decision(dir, cfg);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("circuit CLOSED -> OPEN") == std::string::npos);
+    const json s = summary_json(dir / "out");
+    CHECK(s["decision"]["denied"].value("CIRCUIT_OPEN", uint64_t{0}) == 0);
+    CHECK(s["decision"]["orders_accepted"].get<uint64_t>() > 0);
+  }
+}

@@ -122,7 +122,7 @@ inline std::vector<std::map<std::string, std::string>> read_trades(const fs::pat
   };
   const std::vector<std::string> header = split(ls[0]);
   for (size_t i = 1; i < ls.size(); ++i) {
-    if (ls[i] == ls[0]) continue;  // a header repeated by a later run would be a bug: kept out
+    if (ls[i] == ls[0]) continue;  // a repeated header (tests count those themselves)
     const std::vector<std::string> cells = split(ls[i]);
     std::map<std::string, std::string> row;
     for (size_t c = 0; c < header.size() && c < cells.size(); ++c) row[header[c]] = cells[c];
