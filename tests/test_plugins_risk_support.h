@@ -117,6 +117,19 @@ class Policy {
     return evaluate({in}, pf, positions)[0];
   }
 
+  // ABI 1.1 durable state through the descriptor, as the host calls it.
+  std::string save_state() const {
+    const char* data = nullptr;
+    size_t size = 0;
+    REQUIRE(lib_.desc().save_state != nullptr);
+    REQUIRE(lib_.desc().save_state(inst_->get(), &data, &size) == SH_OK);
+    return std::string(data, size);
+  }
+  sh_status load_state(const std::string& bytes) const {
+    REQUIRE(lib_.desc().load_state != nullptr);
+    return lib_.desc().load_state(inst_->get(), bytes.data(), bytes.size());
+  }
+
   bool logged(const std::string& needle) const {
     for (const auto& l : host.logs)
       if (l.msg.find(needle) != std::string::npos) return true;

@@ -15,6 +15,7 @@
 #include <utility>
 #include <limits>
 #include <cstddef>
+#include <cstdlib>
 
 #include "content_address.h"
 #include "decision/order_intent.h"
@@ -66,6 +67,10 @@ const char* dq_name(sh_dq_status dq) {
     default: return "unknown";
   }
 }
+
+// Meta keys of the decision layer's durable state (see pipeline.h).
+constexpr std::string_view kComponentStatePrefix = "component_state/";
+constexpr const char* kChainErrorsKey = "risk_chain_consecutive_errors";
 
 // Logs the first few occurrences of a recurring problem, then every 1000th.
 bool should_log(uint64_t occurrence) { return occurrence <= 5 || occurrence % 1000 == 0; }
@@ -653,6 +658,17 @@ Status Pipeline::apply_swap(std::unique_ptr<PreparedSwap> swap) {
           break;
         }
       }
+      if (old != nullptr && old->library().supports_state() && now->library().supports_state() &&
+          old->library().name() == now->library().name()) {
+        // A new instance of the same plugin carries on from the serving one's
+        // state (a breaker that is open stays open across a parameter reload).
+        std::string bytes;
+        std::string err = old->save_state(&bytes);
+        if (err.empty()) err = now->load_state(bytes);
+        if (!err.empty()) {
+          spdlog::warn("component '{}': state not carried over to the new instance: {}", component, err);
+        }
+      }
       slot->instance = now;
       if (slot->provider >= 0) providers_[slot->provider] = now;
       if (slot->stage >= 0) static_cast<PluginDetector&>(*detectors_[slot->stage]).replace(*now);
@@ -919,6 +935,7 @@ Status Pipeline::process_minute(MinuteClose& minute) {
 
   // One transaction: snapshots, events, and the gate state that produced them.
   // The gate only changes when it is offered a hit.
+  if (broker_) collect_component_state();
   const bool gate_changed = !hits_.empty() && config_.mode != RunMode::kDryRun;
   const std::string gate_state = gate_changed ? gate_->save_state() : std::string();
   // The paper broker's orders, positions and account of this minute commit
@@ -936,8 +953,20 @@ Status Pipeline::process_minute(MinuteClose& minute) {
       const char* name = runtime_.symbols.name(sw.symbol);
       hs = append_switch_history(txn, sw, name ? name : "", router_->config().candidates);
     }
+    for (const auto& [component, value] : state_writes_) {
+      if (!hs.ok()) break;
+      hs = txn.put(StateDb::kMeta, std::string(kComponentStatePrefix) + component, value);
+    }
+    if (hs.ok() && broker_ && chain_.consecutive_errors() != saved_chain_errors_) {
+      hs = txn.put(StateDb::kMeta, kChainErrorsKey, std::to_string(chain_.consecutive_errors()));
+    }
     return hs;
   });
+  if (st.ok()) {
+    for (auto& [component, value] : state_writes_) saved_state_[component] = std::move(value);
+    saved_chain_errors_ = chain_.consecutive_errors();
+  }
+  state_writes_.clear();
   applied_command_keys_.clear();
   if (broker_) {
     const Status cs = after_commit_decision(st);
@@ -1052,6 +1081,8 @@ Status Pipeline::open_decision(const std::filesystem::path& out_dir, bool trunca
     policies.push_back(std::move(p));
   }
   chain_.set_policies(std::move(policies));
+  st = restore_component_state();
+  if (!st.ok()) return st;
   st = PaperBroker::open(store_.get(), &runtime_.symbols, d.broker, &broker_);
   if (!st.ok()) return st;
   if (!d.trades_csv.empty()) {
@@ -1274,6 +1305,76 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
     decision_lines_.push_back(format_decision_json(v));
   }
   return Status::Ok();
+}
+
+void Pipeline::collect_component_state() {
+  state_writes_.clear();
+  auto collect = [this](const std::string& name, PluginInstance* inst) {
+    if (inst == nullptr || inst->faulted() || !inst->library().supports_state()) return;
+    std::string bytes;
+    const std::string err = inst->save_state(&bytes);
+    if (!err.empty()) {
+      if (should_log(++state_errors_)) {
+        spdlog::warn("component '{}': {}; its last stored state stays [{} so far]", name, err,
+                     state_errors_);
+      }
+      return;
+    }
+    std::string value = inst->library().name() + '\n' + bytes;
+    const auto it = saved_state_.find(name);
+    if (it != saved_state_.end() && it->second == value) return;
+    state_writes_.emplace_back(name, std::move(value));
+  };
+  for (size_t e = 0; e < experts_.size(); ++e) collect(expert_names_[e], experts_[e]);
+  for (const DecisionComponent& r : risk_stages_) collect(r.name, r.instance);
+}
+
+Status Pipeline::restore_component_state() {
+  StateTxn txn;
+  Status st = store_->begin_read(&txn);
+  if (!st.ok()) return st;
+  std::string errors;
+  st = txn.get(StateDb::kMeta, kChainErrorsKey, &errors);
+  if (st.ok()) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(errors.c_str(), &end, 10);
+    if (end != errors.c_str() && *end == '\0') {
+      saved_chain_errors_ = static_cast<uint32_t>(n);
+      chain_.set_consecutive_errors(saved_chain_errors_);
+    }
+  } else if (!st.is_not_found()) {
+    return st;
+  }
+  st = Status::Ok();
+  auto restore = [&](const std::string& name, PluginInstance* inst) -> Status {
+    if (inst == nullptr || !inst->library().supports_state()) return Status::Ok();
+    std::string value;
+    Status gs = txn.get(StateDb::kMeta, std::string(kComponentStatePrefix) + name, &value);
+    if (gs.is_not_found()) return Status::Ok();
+    if (!gs.ok()) return gs;
+    const size_t nl = value.find('\n');
+    const std::string plugin = value.substr(0, nl);
+    if (nl == std::string::npos || plugin != inst->library().name()) {
+      spdlog::warn("component '{}': stored state is from plugin '{}', not '{}'; it starts clear",
+                   name, plugin, inst->library().name());
+      return Status::Ok();
+    }
+    const std::string err = inst->load_state(value.substr(nl + 1));
+    if (!err.empty()) {
+      spdlog::warn("component '{}': stored state refused ({}); it starts clear", name, err);
+      return Status::Ok();
+    }
+    saved_state_[name] = std::move(value);
+    spdlog::info("component '{}': state restored from the store ({} bytes)", name,
+                 saved_state_[name].size() - nl - 1);
+    return Status::Ok();
+  };
+  for (size_t e = 0; e < experts_.size() && st.ok(); ++e) st = restore(expert_names_[e], experts_[e]);
+  for (const DecisionComponent& r : risk_stages_) {
+    if (!st.ok()) break;
+    st = restore(r.name, r.instance);
+  }
+  return st;
 }
 
 // A router rule sees each symbol's fused record as one evidence record

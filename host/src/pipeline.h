@@ -245,6 +245,13 @@ class Pipeline {
   Status after_commit_decision(const Status& write_status);
   // Parametric 1-day 95% VaR of the open positions, % of equity (see .cpp).
   double portfolio_var_pct(const sh_portfolio_state& portfolio) const;
+  // Durable state of the expert and risk plugins (ABI 1.1 save_state):
+  // collect_component_state() gathers what changed this minute into
+  // state_writes_ (stored in the minute's transaction, under meta
+  // "component_state/<component>" = "<plugin name>\n<bytes>");
+  // restore_component_state() hands the stored bytes back at open().
+  void collect_component_state();
+  Status restore_component_state();
   // Applies the pending `host trade ...` records (see trade_command.h).
   Status apply_operator_commands(int64_t ts);
   const sh_feature_row* find_row(const MinuteClose& minute, sh_symbol_id symbol) const;
@@ -365,6 +372,10 @@ class Pipeline {
   std::vector<RouteDecision> route_out_;
   std::vector<uint64_t> router_error_counts_;
   SwitchObserver switch_observer_;
+  std::map<std::string, std::string> saved_state_;  // component -> value last committed
+  std::vector<std::pair<std::string, std::string>> state_writes_;  // this minute's changes
+  uint64_t state_errors_ = 0;
+  uint32_t saved_chain_errors_ = 0;
   std::unique_ptr<Consensus> consensus_;
   std::unique_ptr<ModelRouter> router_;  // consensus.router configured
   std::vector<ExpertEvidence> router_candidates_;

@@ -156,6 +156,44 @@ std::string PluginInstance::send_command(const nlohmann::json& config) {
   return "";
 }
 
+std::string PluginInstance::save_state(std::string* out) {
+  out->clear();
+  const sh_plugin_descriptor& d = library_->descriptor();
+  if (d.save_state == nullptr) return "plugin '" + library_->name() + "' keeps no durable state";
+  const char* data = nullptr;
+  size_t size = 0;
+  sh_status rc = SH_ERR_INTERNAL;
+  try {
+    rc = d.save_state(instance_, &data, &size);
+  } catch (...) {
+    escaped();
+    return std::string("save_state failed: ") + kEscaped;
+  }
+  if (rc != SH_OK) {
+    const char* e = last_error();
+    return "save_state failed: " + (*e ? std::string(e) : abi_status_name(rc));
+  }
+  if (data != nullptr && size > 0) out->assign(data, size);
+  return "";
+}
+
+std::string PluginInstance::load_state(const std::string& bytes) {
+  const sh_plugin_descriptor& d = library_->descriptor();
+  if (d.load_state == nullptr) return "plugin '" + library_->name() + "' keeps no durable state";
+  sh_status rc = SH_ERR_INTERNAL;
+  try {
+    rc = d.load_state(instance_, bytes.data(), bytes.size());
+  } catch (...) {
+    escaped();
+    return std::string("load_state failed: ") + kEscaped;
+  }
+  if (rc != SH_OK) {
+    const char* e = last_error();
+    return "load_state failed: " + (*e ? std::string(e) : abi_status_name(rc));
+  }
+  return "";
+}
+
 const char* PluginInstance::last_error() const {
   if (faulted_) return kEscaped;
   try {

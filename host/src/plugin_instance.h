@@ -97,6 +97,11 @@ class PluginInstance {
   // {"reset": true}): config() keeps the serving parameters.
   std::string send_command(const nlohmann::json& command);
 
+  // Durable state (ABI 1.1; library().supports_state()). "" on success, else
+  // one line naming the plugin's error. save_state copies the bytes.
+  std::string save_state(std::string* out);
+  std::string load_state(const std::string& bytes);
+
   // The plugin's last error for this instance ("" if none); valid until the
   // next call on the instance.
   const char* last_error() const;

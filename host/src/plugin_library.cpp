@@ -61,6 +61,10 @@ std::string check_descriptor(const sh_plugin_descriptor& d) {
   if (d.destroy == nullptr) return "missing destroy";
   if (d.last_error == nullptr) return "missing last_error";
 
+  if ((d.save_state == nullptr) != (d.load_state == nullptr)) {
+    return d.save_state ? "save_state without load_state" : "load_state without save_state";
+  }
+
   const char* kind = kind_name(d.kind);
   if (*kind == '\0') return "unknown kind " + std::to_string(d.kind);
   const int tables = (d.provider != nullptr) + (d.detector != nullptr) + (d.expert != nullptr) +

@@ -64,6 +64,8 @@ class PluginLibrary {
   const PluginIdentity& identity() const { return identity_; }
   const SchemaValidator& schema() const { return *schema_; }
   bool supports_set_config() const { return desc_.set_config != nullptr; }
+  // ABI 1.1 durable state (NULL in a 1.0 plugin's zero-extended descriptor).
+  bool supports_state() const { return desc_.save_state != nullptr; }
   // SHA-256 of the file as loaded (64 hex digits), "" if it could not be read.
   const std::string& content_sha256() const { return sha256_; }
 

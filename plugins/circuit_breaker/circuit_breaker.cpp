@@ -26,6 +26,8 @@
 // survives set_config.
 #include <strategy_host/plugin.hpp>
 
+#include <stdexcept>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -111,6 +113,31 @@ class CircuitBreaker final : public sh::RiskPolicy {
   "additionalProperties": false
 })json";
   static constexpr bool kLiveConfig = true;
+  static constexpr bool kDurableState = true;
+
+  // Durable: an OPEN (or HALF_OPEN) breaker stays so across a restart; only a
+  // person reopens it.
+  std::string save_state() const override {
+    return sh::Json{{"state", state_name(state_)}, {"open_reason", open_reason_},
+                    {"trial_batches", trial_batches_}}
+        .dump();
+  }
+  void load_state(const std::string& bytes) override {
+    const sh::Json j = sh::Json::parse(bytes);
+    const std::string s = j.at("state").get<std::string>();
+    State next;
+    if (s == "CLOSED") next = State::kClosed;
+    else if (s == "OPEN") next = State::kOpen;
+    else if (s == "HALF_OPEN") next = State::kHalfOpen;
+    else throw std::runtime_error("unknown breaker state '" + s + "'");
+    open_reason_ = j.at("open_reason").get<std::string>();
+    trial_batches_ = j.at("trial_batches").get<int64_t>();
+    state_ = next;
+    if (state_ != State::kClosed)
+      host().warn(std::string("circuit ") + state_name(state_) + " restored from the store (opened on " +
+                  open_reason_ + ")");
+  }
+
 
   CircuitBreaker(const sh::Host& host, const sh::Json& config)
       : sh::RiskPolicy(host), c_(parse_config(config)), trips_(host.counter("trips")) {}

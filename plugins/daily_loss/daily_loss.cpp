@@ -77,6 +77,18 @@ class DailyLoss final : public sh::RiskPolicy {
   "additionalProperties": false
 })json";
   static constexpr bool kLiveConfig = true;
+  static constexpr bool kDurableState = true;
+
+  // Durable: a day that hit its loss limit stays stopped across a restart.
+  std::string save_state() const override {
+    return sh::Json{{"latched", latched_}, {"latched_day", latched_day_}}.dump();
+  }
+  void load_state(const std::string& bytes) override {
+    const sh::Json j = sh::Json::parse(bytes);
+    latched_ = j.at("latched").get<bool>();
+    latched_day_ = j.at("latched_day").get<int64_t>();
+  }
+
 
   DailyLoss(const sh::Host& host, const sh::Json& config)
       : sh::RiskPolicy(host), c_(parse_config(config)) {}

@@ -90,6 +90,20 @@ class DrawdownLock final : public sh::RiskPolicy {
   "additionalProperties": false
 })json";
   static constexpr bool kLiveConfig = true;
+  static constexpr bool kDurableState = true;
+
+  // Durable: a latched lock stays latched across a restart.
+  std::string save_state() const override {
+    return sh::Json{{"locked", locked_}, {"locked_at_pct", locked_at_pct_}}.dump();
+  }
+  void load_state(const std::string& bytes) override {
+    const sh::Json j = sh::Json::parse(bytes);
+    locked_ = j.at("locked").get<bool>();
+    locked_at_pct_ = j.at("locked_at_pct").get<double>();
+    if (locked_) host().warn("drawdown lock restored from the store (latched at " +
+                             std::to_string(locked_at_pct_) + "% drawdown)");
+  }
+
 
   DrawdownLock(const sh::Host& host, const sh::Json& config)
       : sh::RiskPolicy(host), c_(parse_config(config)) {}

@@ -13,6 +13,8 @@
 // not the book. The windows live in the instance and survive set_config.
 #include <strategy_host/plugin.hpp>
 
+#include <vector>
+
 #include <cstdint>
 #include <cstdio>
 #include <deque>
@@ -71,6 +73,34 @@ class RateLimit final : public sh::RiskPolicy {
   "additionalProperties": false
 })json";
   static constexpr bool kLiveConfig = true;
+  static constexpr bool kDurableState = true;
+
+  // Durable: the rolling windows survive a restart (symbols by name: ids are
+  // interned per process).
+  std::string save_state() const override {
+    sh::Json per = sh::Json::object();
+    for (const auto& [id, q] : per_symbol_) {
+      if (q.empty()) continue;
+      const char* name = host().symbol_name(id);
+      if (name != nullptr) per[name] = std::vector<int64_t>(q.begin(), q.end());
+    }
+    return sh::Json{{"now_ns", now_ns_}, {"global", std::vector<int64_t>(global_.begin(), global_.end())},
+                    {"per_symbol", per}}
+        .dump();
+  }
+  void load_state(const std::string& bytes) override {
+    const sh::Json j = sh::Json::parse(bytes);
+    const auto global = j.at("global").get<std::vector<int64_t>>();
+    std::map<sh_symbol_id, std::deque<int64_t>> per;
+    for (const auto& [name, times] : j.at("per_symbol").items()) {
+      const auto t = times.get<std::vector<int64_t>>();
+      per[host().intern(name)] = std::deque<int64_t>(t.begin(), t.end());
+    }
+    now_ns_ = j.at("now_ns").get<int64_t>();
+    global_.assign(global.begin(), global.end());
+    per_symbol_ = std::move(per);
+  }
+
 
   RateLimit(const sh::Host& host, const sh::Json& config)
       : sh::RiskPolicy(host), c_(parse_config(config)), denied_(host.counter("denied")) {}

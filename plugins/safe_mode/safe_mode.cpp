@@ -75,6 +75,22 @@ class SafeMode final : public sh::RiskPolicy {
   "additionalProperties": false
 })json";
   static constexpr bool kLiveConfig = true;
+  static constexpr bool kDurableState = true;
+
+  // Durable: safe mode and its clean-cycle count survive a restart.
+  std::string save_state() const override {
+    return sh::Json{{"active", active_}, {"clean", clean_}, {"seen", seen_}, {"last_ts_ns", last_ts_ns_}}
+        .dump();
+  }
+  void load_state(const std::string& bytes) override {
+    const sh::Json j = sh::Json::parse(bytes);
+    active_ = j.at("active").get<bool>();
+    clean_ = j.at("clean").get<int64_t>();
+    seen_ = j.at("seen").get<bool>();
+    last_ts_ns_ = j.at("last_ts_ns").get<int64_t>();
+    if (active_) host().warn("safe mode restored from the store");
+  }
+
 
   SafeMode(const sh::Host& host, const sh::Json& config)
       : sh::RiskPolicy(host), c_(parse_config(config)) {}

@@ -34,7 +34,8 @@ extern "C" {
 #endif
 
 #define SH_ABI_MAJOR 1
-#define SH_ABI_MINOR 0
+/* 1.1: sh_plugin_descriptor.save_state / load_state (durable state). */
+#define SH_ABI_MINOR 1
 
 /* Name of the one symbol every plugin library exports (see sh_plugin_entry_fn). */
 #define SH_PLUGIN_ENTRY_SYMBOL "sh_plugin_entry"
@@ -461,6 +462,25 @@ typedef struct sh_plugin_descriptor {
   const sh_detector_api *detector;
   const sh_expert_api *expert;
   const sh_risk_api *risk;
+
+  /* ---- ABI 1.1 (appended; a 1.0 plugin's descriptor ends above and the
+   * host reads these as NULL) ---- */
+
+  /* Durable state, for a plugin whose decisions depend on its history (a
+   * breaker that is open, a latched lock, rate windows, per-symbol regimes).
+   * Both NULL, or both set. After each minute's decisions the host calls
+   * save_state and stores a copy of the bytes in that minute's LMDB
+   * transaction; after a restart (and when a new instance of the same plugin
+   * replaces a serving one) it calls load_state with the last stored bytes
+   * before the instance's first batch.
+   *   save_state: sets *data / *size to bytes the plugin owns, valid until the
+   *               next call on the instance; size 0 = nothing to keep.
+   *   load_state: bytes a save_state of a plugin of the same name produced,
+   *               possibly of an older version. Refuse what cannot be read
+   *               with an error status and last_error(): the host logs it and
+   *               the instance starts clear. */
+  sh_status (*save_state)(void *instance, const char **data, size_t *size);
+  sh_status (*load_state)(void *instance, const char *data, size_t size);
 } sh_plugin_descriptor;
 
 /* The entry symbol every plugin exports under SH_PLUGIN_ENTRY_SYMBOL. The

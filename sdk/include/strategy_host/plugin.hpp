@@ -9,6 +9,7 @@
 //   static constexpr const char* kDescription = "one line";
 //   static constexpr const char* kConfigSchema = R"({...JSON Schema...})";
 //   static constexpr bool kLiveConfig = true;   // optional: supports set_config
+//   static constexpr bool kDurableState = true; // optional: save_state/load_state
 //
 // and a constructor taking (const sh::Host&, const nlohmann::json& config).
 // Every exception thrown by the constructor or a kind method is caught at the
@@ -141,6 +142,16 @@ class PluginBase {
   }
 
   static constexpr bool kLiveConfig = false;
+
+  // Durable state (ABI 1.1). Only called when the class sets kDurableState =
+  // true. save_state: the bytes to keep ("" = nothing), after each minute's
+  // batch; load_state: bytes an instance of this plugin saved (maybe an older
+  // version) before the first batch after a restart or an instance swap.
+  // Throw to refuse unreadable bytes: the instance then starts clear.
+  virtual std::string save_state() const { return std::string(); }
+  virtual void load_state(const std::string& /*bytes*/) {}
+
+  static constexpr bool kDurableState = false;
 
  protected:
   const Host& host() const { return host_; }
@@ -286,6 +297,7 @@ template <typename T>
 struct Instance {
   std::unique_ptr<T> obj;
   std::string last_error;
+  std::string saved_state;  // save_state's bytes, valid until the next call
 };
 
 template <typename T, typename F>
@@ -351,6 +363,21 @@ struct Trampolines {
       return SH_OK;
     });
   }
+  static sh_status save_state(void* p, const char** data, size_t* size) {
+    auto* inst = static_cast<Instance<T>*>(p);
+    return guarded(inst, [&](T& o) {
+      inst->saved_state = o.save_state();
+      *data = inst->saved_state.data();
+      *size = inst->saved_state.size();
+      return SH_OK;
+    });
+  }
+  static sh_status load_state(void* p, const char* data, size_t size) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
+      o.load_state(std::string(data ? data : "", data ? size : 0));
+      return SH_OK;
+    });
+  }
   static sh_status poll(void* p, const sh_event_sink* sink, uint32_t max_events) {
     return guarded(static_cast<Instance<T>*>(p),
                    [&](T& o) { return o.poll(EventSink(sink), max_events); });
@@ -396,6 +423,10 @@ const sh_plugin_descriptor* make_descriptor() {
     x.destroy = &Trampolines<T>::destroy;
     x.last_error = &Trampolines<T>::last_error;
     if constexpr (T::kLiveConfig) x.set_config = &Trampolines<T>::set_config;
+    if constexpr (T::kDurableState) {
+      x.save_state = &Trampolines<T>::save_state;
+      x.load_state = &Trampolines<T>::load_state;
+    }
     // Only the trampoline of T's own kind is instantiated.
     if constexpr (T::kKind == SH_KIND_PROVIDER) {
       static_assert(std::is_base_of<Provider, T>::value, "kKind says provider");
