@@ -332,6 +332,10 @@ bool pipeline_bench(int runs, size_t minutes, size_t symbols) {
               static_cast<double>(s.fills) / static_cast<double>(s.minutes_closed),
               static_cast<double>(s.model_switches) / static_cast<double>(s.minutes_closed),
               static_cast<double>(s.detector_hits) / static_cast<double>(s.minutes_closed));
+  std::error_code ec;
+  const auto log_bytes = fs::file_size(dir / "out" / "decisions.jsonl", ec);
+  std::printf("    decisions.jsonl: %.0f KB a minute\n",
+              ec ? 0.0 : static_cast<double>(log_bytes) / 1024.0 / static_cast<double>(s.minutes_closed));
   std::printf("    denied by reason:%s; expert errors %llu\n", reasons.empty() ? " none" : reasons.c_str(),
               static_cast<unsigned long long>(s.expert_errors));
   std::printf("    %-52s p50 %6.0f us   p99 %6.0f us   (p99 over runs %.0f-%.0f)\n",
@@ -345,7 +349,11 @@ bool pipeline_bench(int runs, size_t minutes, size_t symbols) {
               "%s (%.0f measured minutes a run)\n",
               median(d50) / std::max(median(c50), 1e-3), median(d99) / std::max(median(c99), 1e-3),
               median(d99) <= 1000.0 ? "met" : "NOT met", measured);
-  fs::remove_all(dir);
+  if (std::getenv("SH_BENCH_KEEP") != nullptr) {
+    std::printf("    kept %s\n", dir.string().c_str());
+  } else {
+    fs::remove_all(dir);
+  }
   return true;
 }
 

@@ -70,9 +70,10 @@ class ConfidenceSizing final : public sh::RiskPolicy {
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& portfolio,
                 const sh::VerdictsOut& out) override {
     const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    const sh::PositionIndex positions(portfolio);  // one lookup table per batch
     for (uint32_t i = 0; i < n; ++i) {
       const sh_order_intent& in = intents[i];
-      if (!sh::increases_exposure(in, portfolio)) continue;
+      if (!sh::increases_exposure(in, positions)) continue;
       const char* name = host().symbol_name(in.symbol);
       char detail[sizeof(sh_risk_verdict::detail)];
       const double conf = in.confidence;

@@ -56,6 +56,12 @@ const char* signal_name(Signal signal) {
 std::string consensus_to_json(const ConsensusRecord& r, std::string_view symbol_name) {
   std::string s;
   s.reserve(192);
+  append_consensus_json(&s, r, symbol_name);
+  return s;
+}
+
+void append_consensus_json(std::string* out, const ConsensusRecord& r, std::string_view symbol_name) {
+  std::string& s = *out;
   s += "{\"symbol\":";
   append_json_string(&s, symbol_name);
   s += ",\"signal\":\"";
@@ -73,7 +79,6 @@ std::string consensus_to_json(const ConsensusRecord& r, std::string_view symbol_
   s += ",\"threshold\":";
   append_json_double(&s, r.threshold);
   s += '}';
-  return s;
 }
 
 bool evidence_usable(const sh_evidence& e, sh_symbol_id symbol) {

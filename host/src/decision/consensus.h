@@ -68,6 +68,9 @@ struct ConsensusRecord {
 // The runbook JSON, fields in this fixed order: symbol, signal, prob_long,
 // prob_short, confidence, model_version, allow, threshold. NaN is null.
 std::string consensus_to_json(const ConsensusRecord& record, std::string_view symbol_name);
+// The same appended to *out (no string of its own).
+void append_consensus_json(std::string* out, const ConsensusRecord& record,
+                           std::string_view symbol_name);
 
 // One expert's evidence for the minute: `count` records with stride
 // item_size, record i belonging to the i-th symbol of the minute. Borrowed.

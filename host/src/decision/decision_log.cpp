@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "lua/lua_rule.h"
 #include "store/text_format.h"
 #include "store/time_format.h"
 
@@ -71,7 +72,8 @@ Status TradesCsvFile::append(const Fill& fill) { return sink_->append_line(forma
 
 std::string format_decision_json(const DecisionView& v) {
   std::string s;
-  s.reserve(1024);
+  // Room for the whole line: ~1 KB plus ~200 bytes per risk verdict.
+  s.reserve(v.intent != nullptr && v.risk != nullptr ? 1024 + 224 * v.risk->policy_count : 1024);
   s += "{\"minute\":";
   append_json_string(&s, format_iso8601_utc(v.minute_ts_ns));
   s += ",\"minute_ts_ns\":";
@@ -105,7 +107,7 @@ std::string format_decision_json(const DecisionView& v) {
   }
   s += "],\"consensus\":";
   if (v.consensus != nullptr) {
-    s += consensus_to_json(*v.consensus, v.symbol);
+    append_consensus_json(&s, *v.consensus, v.symbol);
   } else {
     s += "null";
   }
@@ -138,12 +140,31 @@ std::string format_decision_json(const DecisionView& v) {
       if (!first) s += ',';
       first = false;
       s += "{\"policy\":";
+      const bool untouched = vd->action == SH_RISK_ALLOW && vd->reason == SH_REASON_NONE &&
+                             vd->scale == 1.0 && vd->detail[0] == '\0';
+      if (untouched && v.chain != nullptr && p < v.chain->policies().size()) {
+        // The common verdict (the policy let the intent through as it was),
+        // the same bytes as the general form below in one append.
+        append_json_string(&s, v.chain->policies()[p].name);
+        s += ",\"action\":\"allow\",\"reason\":\"NONE\",\"code\":200,\"scale\":1,\"detail\":\"\"}";
+        continue;
+      }
       const bool named = v.chain != nullptr && p < v.chain->policies().size();
-      append_json_string(&s, named ? v.chain->policies()[p].name : "policy_" + std::to_string(p));
+      if (named) {
+        append_json_string(&s, v.chain->policies()[p].name);
+      } else {
+        append_json_string(&s, "policy_" + std::to_string(p));
+      }
       s += ",\"action\":\"";
       s += risk_action_name(vd->action);
       s += "\",\"reason\":";
-      append_json_string(&s, risk_reason_text(vd->reason));
+      // risk_reason_text without a std::string for the named reasons.
+      const char* reason_name = vd->reason == SH_REASON_NONE ? "NONE" : risk_reason_name(vd->reason);
+      if (reason_name != nullptr) {
+        append_json_string(&s, reason_name);
+      } else {
+        append_json_string(&s, risk_reason_text(vd->reason));
+      }
       s += ",\"code\":";
       s += std::to_string(risk_http_code(vd->action, vd->reason));
       s += ",\"scale\":";

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -28,7 +29,10 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace sh {
 
@@ -232,9 +236,10 @@ class RiskPolicy : public PluginBase {
                         const VerdictsOut& out) = 0;
 };
 
-// Sets a verdict; detail is truncated to fit.
+// Sets a verdict; detail is truncated to fit. (A string_view, so that a
+// detail formatted into a char buffer is not copied into a std::string.)
 inline void set_verdict(sh_risk_verdict& v, sh_risk_action action, sh_risk_reason reason,
-                        double scale, const std::string& detail) {
+                        double scale, std::string_view detail) {
   v.action = action;
   v.reason = reason;
   v.scale = scale;
@@ -259,6 +264,45 @@ inline double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id s
   return 0.0;
 }
 
+// The portfolio's positions indexed by symbol, for a policy that looks up
+// the position of every intent of a batch: build it once per evaluate call
+// (O(positions), no sort when the host's array is already in symbol order)
+// and each lookup is a binary search instead of a scan of every position.
+// position_notional_usd(pf, symbol) gives the same answers one at a time.
+class PositionIndex {
+ public:
+  explicit PositionIndex(const sh_portfolio_state& pf) {
+    if (pf.positions == nullptr || pf.position_size == 0) return;
+    const Positions positions(pf.positions, pf.position_count, pf.position_size);
+    by_symbol_.reserve(positions.size());
+    bool sorted = true;
+    for (const sh_position& pos : positions) {
+      double n = pos.notional_usd;
+      if (!std::isfinite(n)) {
+        n = pos.qty * pos.mark_price;
+        if (!std::isfinite(n)) n = 0.0;
+      }
+      if (!by_symbol_.empty() && pos.symbol <= by_symbol_.back().first) sorted = false;
+      by_symbol_.emplace_back(pos.symbol, n);
+    }
+    if (!sorted) {
+      // The first entry of a symbol wins, as in the scan.
+      std::stable_sort(by_symbol_.begin(), by_symbol_.end(),
+                       [](const Entry& a, const Entry& b) { return a.first < b.first; });
+    }
+  }
+  // Signed USD notional of the position in `symbol`, 0 if none.
+  double notional_usd(sh_symbol_id symbol) const {
+    auto it = std::lower_bound(by_symbol_.begin(), by_symbol_.end(), symbol,
+                               [](const Entry& e, sh_symbol_id s) { return e.first < s; });
+    return it != by_symbol_.end() && it->first == symbol ? it->second : 0.0;
+  }
+
+ private:
+  using Entry = std::pair<sh_symbol_id, double>;
+  std::vector<Entry> by_symbol_;
+};
+
 // Unsigned USD notional of the intent (qty * price when notional_usd is not
 // usable), or null when it has none.
 inline double intent_notional_usd(const sh_order_intent& in) {
@@ -269,13 +313,23 @@ inline double intent_notional_usd(const sh_order_intent& in) {
 
 // True unless the intent only shrinks |position|. An intent without a valid
 // side or notional counts as increasing (fail closed).
-inline bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
+inline bool increases_exposure_at(const sh_order_intent& in, double position_usd) {
   const double usd = intent_notional_usd(in);
   if (is_null(usd)) return true;
   if (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL) return true;
-  const double pos = position_notional_usd(pf, in.symbol);
-  const double post = pos + (in.side == SH_SIDE_BUY ? usd : -usd);
-  return std::fabs(post) > std::fabs(pos);
+  const double post = position_usd + (in.side == SH_SIDE_BUY ? usd : -usd);
+  return std::fabs(post) > std::fabs(position_usd);
+}
+inline bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
+  if (is_null(intent_notional_usd(in)) || (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL))
+    return true;
+  return increases_exposure_at(in, position_notional_usd(pf, in.symbol));
+}
+// The same with the positions indexed once per batch.
+inline bool increases_exposure(const sh_order_intent& in, const PositionIndex& positions) {
+  if (is_null(intent_notional_usd(in)) || (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL))
+    return true;
+  return increases_exposure_at(in, positions.notional_usd(in.symbol));
 }
 
 namespace detail {
