@@ -255,7 +255,7 @@ void PaperBroker::fill(Order& o, int64_t ts_ns, double ref_price) {
   o.fill_ts_ns = ts_ns;
   o.fill_price = price;
   dirty_orders_[o.key] = o;
-  dirty_positions_.insert(o.symbol);
+  dirty_positions_.insert(it->first);
   stage_account();
 
   Fill f;
@@ -492,7 +492,7 @@ Status PaperBroker::flatten_all(int64_t ts_ns, size_t* orders) {
 }
 
 Status PaperBroker::persist(StateTxn& txn) {
-  for (const std::string& name : dirty_positions_) {
+  for (const std::string_view name : dirty_positions_) {
     auto it = positions_.find(name);
     if (it == positions_.end()) continue;
     const PaperPosition& p = it->second;

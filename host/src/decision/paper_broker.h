@@ -226,7 +226,10 @@ class PaperBroker {
 
   // Staged since the last commit.
   bool account_dirty_ = false;
-  std::set<std::string, std::less<>> dirty_positions_;
+  // Keys of positions_ entries (stable: positions are only erased by reset,
+  // which clears this too); a view, so that marking every position at every
+  // close copies no string.
+  std::set<std::string_view> dirty_positions_;
   std::map<std::string, Order> dirty_orders_;  // by key: the record to write
   std::vector<Fill> staged_fills_;
   std::vector<Fill> committed_fills_;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace sh::host {
 
@@ -38,11 +39,34 @@ std::string format_double(double value) {
   return s;
 }
 
+namespace {
+
+// True when any of the 8 bytes at p is < 0x20, '"' or '\\' (exact: the
+// classic has-zero / has-less-than byte tests).
+inline bool needs_escape8(const char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const uint64_t lt20 = (x - kOnes * 0x20) & ~x & kHigh;
+  const uint64_t q = x ^ (kOnes * static_cast<uint8_t>('"'));
+  const uint64_t bs = x ^ (kOnes * static_cast<uint8_t>('\\'));
+  const uint64_t zq = (q - kOnes) & ~q & kHigh;
+  const uint64_t zb = (bs - kOnes) & ~bs & kHigh;
+  return (lt20 | zq | zb) != 0;
+}
+
+}  // namespace
+
 void append_json_string(std::string* out, std::string_view text) {
   out->push_back('"');
-  // Runs without anything to escape (nearly all text) are appended in bulk.
+  // Runs without anything to escape (nearly all text) are appended in bulk;
+  // eight bytes at a time are checked for a control character, '"' or '\\'.
   size_t run = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
+  const size_t n = text.size();
+  for (size_t i = 0; i < n; ++i) {
+    while (i + 8 <= n && !needs_escape8(text.data() + i)) i += 8;
+    if (i >= n) break;
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(text.data() + run, i - run);
@@ -61,7 +85,7 @@ void append_json_string(std::string* out, std::string_view text) {
         out->append(buf);
     }
   }
-  out->append(text.data() + run, text.size() - run);
+  out->append(text.data() + run, n - run);
   out->push_back('"');
 }
 
