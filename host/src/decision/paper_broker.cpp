@@ -1,5 +1,6 @@
 #include "decision/paper_broker.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -107,9 +108,20 @@ void PaperBroker::reset_memory() {
   known_keys_.clear();
   mids_.clear();
   account_dirty_ = false;
-  dirty_positions_.clear();
+  clear_dirty_positions();
   dirty_orders_.clear();
   staged_fills_.clear();
+}
+
+void PaperBroker::mark_position_dirty(sh_symbol_id id) {
+  if (id >= dirty_position_ids_.size()) dirty_position_ids_.resize(static_cast<size_t>(id) + 1, 0);
+  dirty_position_ids_[id] = 1;
+  any_dirty_position_ = true;
+}
+
+void PaperBroker::clear_dirty_positions() {
+  if (any_dirty_position_) std::fill(dirty_position_ids_.begin(), dirty_position_ids_.end(), 0);
+  any_dirty_position_ = false;
 }
 
 Status PaperBroker::load() {
@@ -255,7 +267,7 @@ void PaperBroker::fill(Order& o, int64_t ts_ns, double ref_price) {
   o.fill_ts_ns = ts_ns;
   o.fill_price = price;
   dirty_orders_[o.key] = o;
-  dirty_positions_.insert(it->first);
+  mark_position_dirty(p.symbol);
   stage_account();
 
   Fill f;
@@ -304,11 +316,12 @@ Status PaperBroker::on_minute_close(int64_t minute_ts_ns, const BarPrice* bars, 
       ++it;
     }
   }
-  for (auto& [name, p] : positions_) {
+  for (auto& kv : positions_) {
+    PaperPosition& p = kv.second;
     const BarPrice* b = bar_of(p.symbol);
     if (b != nullptr && std::isfinite(b->close) && b->close > 0.0 && p.mark_price != b->close) {
       p.mark_price = b->close;
-      dirty_positions_.insert(name);
+      mark_position_dirty(p.symbol);
     }
   }
   if (options_.fill == FillPriceMode::kMid) {
@@ -492,10 +505,9 @@ Status PaperBroker::flatten_all(int64_t ts_ns, size_t* orders) {
 }
 
 Status PaperBroker::persist(StateTxn& txn) {
-  for (const std::string_view name : dirty_positions_) {
-    auto it = positions_.find(name);
-    if (it == positions_.end()) continue;
-    const PaperPosition& p = it->second;
+  for (const auto& [name, p] : positions_) {
+    if (!any_dirty_position_) break;
+    if (p.symbol >= dirty_position_ids_.size() || !dirty_position_ids_[p.symbol]) continue;
     std::string v = "{";
     add_field(&v, "qty", p.qty);
     add_field(&v, "avg_price", p.avg_price);
@@ -545,7 +557,7 @@ Status PaperBroker::on_commit(const Status& write_status) {
     return load();
   }
   account_dirty_ = false;
-  dirty_positions_.clear();
+  clear_dirty_positions();
   dirty_orders_.clear();
   for (Fill& f : staged_fills_) committed_fills_.push_back(std::move(f));
   staged_fills_.clear();

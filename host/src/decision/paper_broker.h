@@ -226,10 +226,12 @@ class PaperBroker {
 
   // Staged since the last commit.
   bool account_dirty_ = false;
-  // Keys of positions_ entries (stable: positions are only erased by reset,
-  // which clears this too); a view, so that marking every position at every
-  // close copies no string.
-  std::set<std::string_view> dirty_positions_;
+  // Positions to persist, by symbol id (every position is marked at every
+  // close: a flag, not a set of names); persist() writes them in name order.
+  std::vector<char> dirty_position_ids_;
+  bool any_dirty_position_ = false;
+  void mark_position_dirty(sh_symbol_id id);
+  void clear_dirty_positions();
   std::map<std::string, Order> dirty_orders_;  // by key: the record to write
   std::vector<Fill> staged_fills_;
   std::vector<Fill> committed_fills_;
