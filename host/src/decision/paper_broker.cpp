@@ -181,7 +181,7 @@ Status PaperBroker::load() {
   if (!bad.ok()) return bad;
 
   st = txn.scan(StateDb::kOrders, "", "", [&](std::string_view key, std::string_view v) {
-    known_keys_.emplace(key);
+    known_keys_.insert(std::string(key));
     const nlohmann::json j = nlohmann::json::parse(v, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
       bad = Status::Corruption(where + "orders[" + std::string(key) + "] is not a JSON object");
@@ -416,7 +416,7 @@ Status PaperBroker::submit(const sh_order_intent& intent, std::string_view key,
                                    "' names unknown symbol id " + std::to_string(intent.symbol));
   }
   *result = SubmitResult{};
-  if (known_keys_.count(std::string(key)) != 0) {
+  if (known_keys_.contains(key)) {
     result->outcome = SubmitOutcome::kDuplicate;
     result->http_code = 200;
     result->reason = "duplicate idempotency key: already accepted, not filled again";
@@ -485,7 +485,7 @@ Status PaperBroker::flatten_all(int64_t ts_ns, size_t* orders) {
   for (const auto& [name, p] : positions_) {
     if (p.qty == 0.0) continue;
     const std::string key = "flatten/" + name + "/" + std::to_string(ts_ns);
-    if (known_keys_.count(key) != 0) continue;
+    if (known_keys_.contains(key)) continue;
     Order o = make_order(key, name, p.symbol, p.qty > 0.0 ? SH_SIDE_SELL : SH_SIDE_BUY,
                          std::fabs(p.qty), p.mark_price, "flatten");
     if (options_.fill == FillPriceMode::kMid) {

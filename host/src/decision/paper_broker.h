@@ -52,6 +52,7 @@
 
 #include <strategy_host/abi.h>
 
+#include "decision/key_set.h"
 #include "decision/trading_mode.h"
 #include "store/state_store.h"
 #include "store/status.h"
@@ -221,7 +222,7 @@ class PaperBroker {
   bool paused_ = false;
   std::map<std::string, PaperPosition, std::less<>> positions_;
   std::map<uint64_t, Order> pending_;          // by seq
-  std::unordered_set<std::string> known_keys_;  // every key ever accepted (lookup only)
+  KeySet known_keys_;  // every key ever accepted (lookup only; grows without rehash pauses)
   std::map<sh_symbol_id, double> mids_;         // last minute's mid per symbol (mid mode)
 
   // Staged since the last commit.
