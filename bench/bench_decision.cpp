@@ -274,7 +274,9 @@ PipelineRun run_pipeline(const std::string& yaml, const fs::path& base) {
               << close.size() << "\n";
     return r;
   }
+  const bool dump = std::getenv("SH_BENCH_DUMP") != nullptr;
   for (size_t i = kSkipMinutes; i < close.size(); ++i) {
+    if (dump) std::fprintf(stderr, "minute %zu decision_us %.0f conveyor_us %.0f close_us %.0f\n", i, dec[i] / 1e3, conv[i] / 1e3, close[i] / 1e3);
     r.decision_us.push_back(static_cast<double>(dec[i]) / 1e3);
     r.conveyor_us.push_back(static_cast<double>(conv[i]) / 1e3);
     r.close_us.push_back(static_cast<double>(close[i]) / 1e3);

@@ -28,6 +28,10 @@ class KeySet {
   // Inserts `key` (no-op when present).
   void insert(std::string key) {
     if (has(key)) return;
+    add_new(std::move(key));
+  }
+  // Inserts a key the caller has just checked is not contained.
+  void add_new(std::string key) {
     // Grow a little before the table would rehash itself (at size >
     // buckets * max_load_factor), so that it never does.
     if (static_cast<double>(cur_.size() + 1) >

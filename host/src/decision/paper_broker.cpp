@@ -391,7 +391,7 @@ PaperBroker::Order PaperBroker::make_order(std::string_view key, std::string_vie
   o.submit_minute_ts_ns = last_minute_ts_ns_ == INT64_MIN ? 0 : last_minute_ts_ns_;
   o.status = "pending";
   o.reason = reason;
-  known_keys_.insert(o.key);
+  known_keys_.add_new(o.key);  // both callers checked contains() first
   stage_account();
   return o;
 }
