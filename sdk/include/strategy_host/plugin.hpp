@@ -273,26 +273,35 @@ class PositionIndex {
  public:
   explicit PositionIndex(const sh_portfolio_state& pf) {
     if (pf.positions == nullptr || pf.position_size == 0) return;
-    const Positions positions(pf.positions, pf.position_count, pf.position_size);
-    by_symbol_.reserve(positions.size());
-    bool sorted = true;
-    for (const sh_position& pos : positions) {
-      double n = pos.notional_usd;
-      if (!std::isfinite(n)) {
-        n = pos.qty * pos.mark_price;
-        if (!std::isfinite(n)) n = 0.0;
+    positions_ = Positions(pf.positions, pf.position_count, pf.position_size);
+    // The host's array is normally in strictly ascending symbol order: then
+    // it is searched in place. Otherwise (or with repeated symbols) a sorted
+    // copy of (symbol, notional) is searched; the first entry of a symbol
+    // wins, as in the scan.
+    for (uint32_t i = 1; i < positions_.size(); ++i) {
+      if (positions_[i].symbol <= positions_[i - 1].symbol) {
+        sorted_ = false;
+        break;
       }
-      if (!by_symbol_.empty() && pos.symbol <= by_symbol_.back().first) sorted = false;
-      by_symbol_.emplace_back(pos.symbol, n);
     }
-    if (!sorted) {
-      // The first entry of a symbol wins, as in the scan.
-      std::stable_sort(by_symbol_.begin(), by_symbol_.end(),
-                       [](const Entry& a, const Entry& b) { return a.first < b.first; });
-    }
+    if (sorted_) return;
+    by_symbol_.reserve(positions_.size());
+    for (const sh_position& pos : positions_) by_symbol_.emplace_back(pos.symbol, notional_of(pos));
+    std::stable_sort(by_symbol_.begin(), by_symbol_.end(),
+                     [](const Entry& a, const Entry& b) { return a.first < b.first; });
   }
   // Signed USD notional of the position in `symbol`, 0 if none.
   double notional_usd(sh_symbol_id symbol) const {
+    if (sorted_) {
+      uint32_t lo = 0, hi = positions_.size();
+      while (lo < hi) {
+        const uint32_t mid = lo + (hi - lo) / 2;
+        if (positions_[mid].symbol < symbol) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < positions_.size() && positions_[lo].symbol == symbol ? notional_of(positions_[lo])
+                                                                         : 0.0;
+    }
     auto it = std::lower_bound(by_symbol_.begin(), by_symbol_.end(), symbol,
                                [](const Entry& e, sh_symbol_id s) { return e.first < s; });
     return it != by_symbol_.end() && it->first == symbol ? it->second : 0.0;
@@ -300,6 +309,13 @@ class PositionIndex {
 
  private:
   using Entry = std::pair<sh_symbol_id, double>;
+  static double notional_of(const sh_position& pos) {
+    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
+    const double n = pos.qty * pos.mark_price;
+    return std::isfinite(n) ? n : 0.0;
+  }
+  Positions positions_{nullptr, 0, sizeof(sh_position)};
+  bool sorted_ = true;
   std::vector<Entry> by_symbol_;
 };
 
