@@ -5,7 +5,7 @@
 // buckets: with tens of thousands of keys that is milliseconds inside one
 // minute close, and it comes back at every doubling. Here, when the current
 // table is full it becomes the "old" one and a new table with twice the
-// buckets takes the inserts; every insert then moves a few nodes from the old
+// buckets takes the inserts; every insert then moves two nodes from the old
 // table (node handles: no allocation, no hashing of the string again beyond
 // the bucket lookup), so the old table is empty long before the new one is
 // full. A lookup checks both tables. Same answers as one unordered_set.
@@ -49,7 +49,7 @@ class KeySet {
   }
 
  private:
-  static constexpr size_t kMovesPerInsert = 4;
+  static constexpr size_t kMovesPerInsert = 2;
   static constexpr size_t kMinBuckets = 64;
 
   bool has(const std::string& key) const {
@@ -62,8 +62,9 @@ class KeySet {
     old_.swap(cur_);  // old_ was empty
     cur_.swap(next);
   }
-  // Moves up to n nodes from old_ to cur_. With 4 an insert, the old table
-  // (N keys) is empty after N/4 inserts, while the new one has room for 2N.
+  // Moves up to n nodes from old_ to cur_. With 2 an insert, the old table
+  // (N keys) is empty after N/2 inserts, while the new one has room for
+  // 2N (N + N/2 keys by then).
   void migrate(size_t n) {
     for (size_t i = 0; i < n && !old_.empty(); ++i) cur_.insert(old_.extract(old_.begin()));
   }
