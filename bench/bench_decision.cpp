@@ -24,6 +24,10 @@
 //       containers, no chain. Prints p50 / p99 per minute of both.
 //
 //   bench_decision [runs=5] [minutes=360] [symbols=1000]   (Release build; target p99 <= 1 ms)
+//
+// SH_BENCH_DUMP=1 prints every measured minute's times to stderr;
+// SH_BENCH_KEEP=1 keeps the last run's state and output files (decisions.jsonl,
+// trades.csv) and prints where.
 #include <unistd.h>
 
 #include <algorithm>
@@ -276,7 +280,11 @@ PipelineRun run_pipeline(const std::string& yaml, const fs::path& base) {
   }
   const bool dump = std::getenv("SH_BENCH_DUMP") != nullptr;
   for (size_t i = kSkipMinutes; i < close.size(); ++i) {
-    if (dump) std::fprintf(stderr, "minute %zu decision_us %.0f conveyor_us %.0f close_us %.0f\n", i, dec[i] / 1e3, conv[i] / 1e3, close[i] / 1e3);
+    if (dump) {
+      std::fprintf(stderr, "minute %zu decision_us %.0f conveyor_us %.0f close_us %.0f\n", i,
+                   static_cast<double>(dec[i]) / 1e3, static_cast<double>(conv[i]) / 1e3,
+                   static_cast<double>(close[i]) / 1e3);
+    }
     r.decision_us.push_back(static_cast<double>(dec[i]) / 1e3);
     r.conveyor_us.push_back(static_cast<double>(conv[i]) / 1e3);
     r.close_us.push_back(static_cast<double>(close[i]) / 1e3);
