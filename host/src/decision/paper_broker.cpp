@@ -266,7 +266,6 @@ void PaperBroker::fill(Order& o, int64_t ts_ns, double ref_price) {
   o.status = "filled";
   o.fill_ts_ns = ts_ns;
   o.fill_price = price;
-  dirty_orders_[o.key] = o;
   mark_position_dirty(p.symbol);
   stage_account();
 
@@ -285,6 +284,8 @@ void PaperBroker::fill(Order& o, int64_t ts_ns, double ref_price) {
   f.avg_price = p.avg_price;
   f.reason = o.reason;
   staged_fills_.push_back(std::move(f));
+  // Every caller drops the order after its fill: moved, not copied.
+  dirty_orders_.insert_or_assign(o.key, std::move(o));
 }
 
 Status PaperBroker::on_minute_close(int64_t minute_ts_ns, const BarPrice* bars, size_t count) {

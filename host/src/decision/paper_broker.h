@@ -199,6 +199,7 @@ class PaperBroker {
   void reset_memory();
   Order make_order(std::string_view key, std::string_view symbol, sh_symbol_id id, sh_side side,
                    double qty, double ref_price, const char* reason);
+  // Fills `order` and moves it into dirty_orders_: the caller drops it.
   void fill(Order& order, int64_t ts_ns, double ref_price);
   void cancel_pending(bool keep_flatten, const char* reason);
   void recompute_equity();
