@@ -317,6 +317,9 @@ Status PaperBroker::on_minute_close(int64_t minute_ts_ns, const BarPrice* bars, 
       ++it;
     }
   }
+  // Mark every position at the close and sum the equity in the same pass
+  // (the sum recompute_equity() makes, in the same order).
+  double eq = cash_;
   for (auto& kv : positions_) {
     PaperPosition& p = kv.second;
     const BarPrice* b = bar_of(p.symbol);
@@ -324,6 +327,7 @@ Status PaperBroker::on_minute_close(int64_t minute_ts_ns, const BarPrice* bars, 
       p.mark_price = b->close;
       mark_position_dirty(p.symbol);
     }
+    eq += p.qty * p.mark_price;
   }
   if (options_.fill == FillPriceMode::kMid) {
     mids_.clear();
@@ -334,7 +338,7 @@ Status PaperBroker::on_minute_close(int64_t minute_ts_ns, const BarPrice* bars, 
   }
   for (size_t i = 0; i < count; ++i) bar_index_[bars[i].symbol] = -1;
 
-  recompute_equity();
+  equity_ = eq;
   if (equity_ > peak_equity_) peak_equity_ = equity_;
   last_minute_ts_ns_ = minute_ts_ns;
   stage_account();
