@@ -36,13 +36,16 @@ void append_json_double(std::string* out, double value);
 // std::string::append call. For formatters that write hundreds of small
 // pieces per line (the decision log). The same bytes as the append_*
 // functions above. The string has its final size once finish() ran (the
-// destructor calls it); do not touch it in between.
+// destructor calls it if it was not called); do not touch the string in
+// between, nor write through the writer after finish().
 class TextWriter {
  public:
   explicit TextWriter(std::string* out, size_t reserve = 256) : s_(out), n_(out->size()) {
     s_->resize(n_ + reserve);
   }
-  ~TextWriter() { finish(); }
+  ~TextWriter() {
+    if (!finished_) finish();
+  }
   TextWriter(const TextWriter&) = delete;
   TextWriter& operator=(const TextWriter&) = delete;
 
@@ -63,7 +66,10 @@ class TextWriter {
   void number(double v);        // as append_double
   void json_double(double v);   // as append_json_double
   void json_string(std::string_view text);  // as append_json_string
-  void finish() { s_->resize(n_); }
+  void finish() {
+    s_->resize(n_);
+    finished_ = true;
+  }
 
  private:
   char* room(size_t k) {
@@ -73,6 +79,7 @@ class TextWriter {
   void grow(size_t k);
   std::string* s_;
   size_t n_;
+  bool finished_ = false;
 };
 
 // Appends `text` as one CSV cell (RFC 4180): quoted when it contains a comma,
