@@ -24,6 +24,10 @@
 //       containers, no chain. Prints p50 / p99 per minute of both.
 //
 //   bench_decision [runs=5] [minutes=360] [symbols=1000]   (Release build; target p99 <= 1 ms)
+//
+// SH_BENCH_DUMP=1 prints every measured minute's times to stderr;
+// SH_BENCH_KEEP=1 keeps the last run's state and output files (decisions.jsonl,
+// trades.csv) and prints where.
 #include <unistd.h>
 
 #include <algorithm>
@@ -269,7 +273,13 @@ PipelineRun run_pipeline(const std::string& yaml, const fs::path& base) {
               << close.size() << "\n";
     return r;
   }
+  const bool dump = std::getenv("SH_BENCH_DUMP") != nullptr;
   for (size_t i = kSkipMinutes; i < close.size(); ++i) {
+    if (dump) {
+      std::fprintf(stderr, "minute %zu decision_us %.0f conveyor_us %.0f close_us %.0f\n", i,
+                   static_cast<double>(dec[i]) / 1e3, static_cast<double>(conv[i]) / 1e3,
+                   static_cast<double>(close[i]) / 1e3);
+    }
     r.decision_us.push_back(static_cast<double>(dec[i]) / 1e3);
     r.conveyor_us.push_back(static_cast<double>(conv[i]) / 1e3);
     r.close_us.push_back(static_cast<double>(close[i]) / 1e3);
@@ -327,6 +337,10 @@ bool pipeline_bench(int runs, size_t minutes, size_t symbols) {
               static_cast<double>(s.fills) / static_cast<double>(s.minutes_closed),
               static_cast<double>(s.model_switches) / static_cast<double>(s.minutes_closed),
               static_cast<double>(s.detector_hits) / static_cast<double>(s.minutes_closed));
+  std::error_code ec;
+  const auto log_bytes = fs::file_size(dir / "out" / "decisions.jsonl", ec);
+  std::printf("    decisions.jsonl: %.0f KB a minute\n",
+              ec ? 0.0 : static_cast<double>(log_bytes) / 1024.0 / static_cast<double>(s.minutes_closed));
   std::printf("    denied by reason:%s; expert errors %llu\n", reasons.empty() ? " none" : reasons.c_str(),
               static_cast<unsigned long long>(s.expert_errors));
   std::printf("    %-52s p50 %6.0f us   p99 %6.0f us   (p99 over runs %.0f-%.0f)\n",
@@ -340,7 +354,11 @@ bool pipeline_bench(int runs, size_t minutes, size_t symbols) {
               "%s (%.0f measured minutes a run)\n",
               median(d50) / std::max(median(c50), 1e-3), median(d99) / std::max(median(c99), 1e-3),
               median(d99) <= 1000.0 ? "met" : "NOT met", measured);
-  fs::remove_all(dir);
+  if (std::getenv("SH_BENCH_KEEP") != nullptr) {
+    std::printf("    kept %s\n", dir.string().c_str());
+  } else {
+    fs::remove_all(dir);
+  }
   return true;
 }
 

@@ -191,8 +191,9 @@ class CircuitBreaker final : public sh::RiskPolicy {
     else
       std::snprintf(detail, sizeof detail, "circuit OPEN: %s", open_reason_.c_str());
     const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    const sh::PositionIndex positions(pf);  // one lookup table per batch
     for (uint32_t i = 0; i < n; ++i) {
-      if (!sh::increases_exposure(intents[i], pf)) continue;
+      if (!sh::increases_exposure(intents[i], positions)) continue;
       if (trial) sh::set_verdict(out[i], SH_RISK_SCALE, SH_REASON_CIRCUIT_OPEN, c_.half_open_scale, detail);
       else sh::set_verdict(out[i], SH_RISK_DENY, SH_REASON_CIRCUIT_OPEN, 0.0, detail);
     }

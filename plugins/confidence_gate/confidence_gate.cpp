@@ -68,10 +68,11 @@ class ConfidenceGate final : public sh::RiskPolicy {
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& portfolio,
                 const sh::VerdictsOut& out) override {
     const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    const sh::PositionIndex positions(portfolio);  // one lookup table per batch
     int64_t denied = 0;
     for (uint32_t i = 0; i < n; ++i) {
       const sh_order_intent& in = intents[i];
-      if (!c_.gate_reductions && !sh::increases_exposure(in, portfolio)) continue;
+      if (!c_.gate_reductions && !sh::increases_exposure(in, positions)) continue;
       const double conf = in.confidence;
       const bool valid = conf >= 0.0 && conf <= 1.0;  // false for NaN
       if (valid && conf >= c_.min_confidence) continue;

@@ -10,10 +10,15 @@
 // Intents that only reduce a position pass unscaled.
 #include <strategy_host/plugin.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <string>
+#include <string_view>
+#include <system_error>
 
 namespace {
 
@@ -41,6 +46,31 @@ Config parse_config(const sh::Json& j) {
   }
   return c;
 }
+
+// A verdict detail built piece by piece, truncated like snprintf into
+// sh_risk_verdict::detail (at most 95 characters).
+struct Detail {
+  char buf[sizeof(sh_risk_verdict::detail)];
+  size_t n = 0;
+  void put(std::string_view t) {
+    const size_t k = std::min(t.size(), sizeof buf - 1 - n);
+    std::memcpy(buf + n, t.data(), k);
+    n += k;
+  }
+  // printf("%.*f"): std::to_chars with a precision gives the same digits.
+  void fixed(double v, int precision) {
+    char t[64];
+    const auto r = std::to_chars(t, t + sizeof t, v, std::chars_format::fixed, precision);
+    if (r.ec == std::errc()) {
+      put(std::string_view(t, static_cast<size_t>(r.ptr - t)));
+      return;
+    }
+    char big[512];  // |v| >= 1e63: rare, printf it
+    const int k = std::snprintf(big, sizeof big, "%.*f", precision, v);
+    put(std::string_view(big, k > 0 ? std::min(static_cast<size_t>(k), sizeof big - 1) : 0));
+  }
+  std::string_view view() const { return std::string_view(buf, n); }
+};
 
 class ConfidenceSizing final : public sh::RiskPolicy {
  public:
@@ -70,9 +100,10 @@ class ConfidenceSizing final : public sh::RiskPolicy {
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& portfolio,
                 const sh::VerdictsOut& out) override {
     const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    const sh::PositionIndex positions(portfolio);  // one lookup table per batch
     for (uint32_t i = 0; i < n; ++i) {
       const sh_order_intent& in = intents[i];
-      if (!sh::increases_exposure(in, portfolio)) continue;
+      if (!sh::increases_exposure(in, positions)) continue;
       const char* name = host().symbol_name(in.symbol);
       char detail[sizeof(sh_risk_verdict::detail)];
       const double conf = in.confidence;
@@ -89,12 +120,23 @@ class ConfidenceSizing final : public sh::RiskPolicy {
         sh::set_verdict(out[i], SH_RISK_DENY, SH_REASON_LOW_CONFIDENCE, 0.0, detail);
         continue;
       }
-      if (sh::is_null(usd))  // no notional to quote (another policy refuses such intents)
+      if (sh::is_null(usd)) {  // no notional to quote (another policy refuses such intents)
         std::snprintf(detail, sizeof detail, "%s qty x conf %.2f", name, conf);
-      else
-        std::snprintf(detail, sizeof detail, "%s %.0f USD x conf %.2f -> %.0f USD", name, usd, conf,
-                      usd * scale);
-      sh::set_verdict(out[i], SH_RISK_SCALE, SH_REASON_CONFIDENCE_SCALE, scale, detail);
+        sh::set_verdict(out[i], SH_RISK_SCALE, SH_REASON_CONFIDENCE_SCALE, scale, detail);
+        continue;
+      }
+      // "%s %.0f USD x conf %.2f -> %.0f USD" without printf: this verdict is
+      // written for nearly every intent, and printf's %f is the slow part.
+      Detail d;
+      d.put(name != nullptr ? std::string_view(name) : std::string_view("(null)"));
+      d.put(" ");
+      d.fixed(usd, 0);
+      d.put(" USD x conf ");
+      d.fixed(conf, 2);
+      d.put(" -> ");
+      d.fixed(usd * scale, 0);
+      d.put(" USD");
+      sh::set_verdict(out[i], SH_RISK_SCALE, SH_REASON_CONFIDENCE_SCALE, scale, d.view());
     }
   }
 

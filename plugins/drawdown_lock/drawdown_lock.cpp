@@ -150,8 +150,9 @@ class DrawdownLock final : public sh::RiskPolicy {
                       locked_at_pct_, dd, c_.release_drawdown_pct);
     }
     const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    const sh::PositionIndex positions(pf);  // one lookup table per batch
     for (uint32_t i = 0; i < n; ++i)
-      if (sh::increases_exposure(intents[i], pf)) sh::set_verdict(out[i], SH_RISK_DENY, reason, 0.0, detail);
+      if (sh::increases_exposure(intents[i], positions)) sh::set_verdict(out[i], SH_RISK_DENY, reason, 0.0, detail);
   }
 
  private:

@@ -24,9 +24,10 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
-#include <map>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -150,12 +151,17 @@ class FsmRegime final : public sh::Expert {
       const double mom = SH_ROW_FIELD(row, mom_20);
       if (sh::is_null(rv) || sh::is_null(mom) || !std::isfinite(rv) || !std::isfinite(mom))
         continue;
-      auto it = state_.find(row.symbol);
-      const Regime cur = it == state_.end() ? Regime::kCalm : it->second;
+      // Symbol ids are small host-interned integers (dense, from 1): the
+      // state is a flat table by id (kNoState: no regime yet). An absurd id
+      // that cannot be allocated throws, and the SDK turns that into an
+      // error for this call (the expert abstains).
+      if (row.symbol >= state_.size()) state_.resize(static_cast<size_t>(row.symbol) + 1, kNoState);
+      int8_t& slot = state_[row.symbol];
+      const bool seen = slot != kNoState;
+      const Regime cur = seen ? static_cast<Regime>(slot) : Regime::kCalm;
       const Regime next = next_regime(cur, p_, rv, mom, SH_ROW_FIELD(row, z_ret));
-      if (it == state_.end()) state_.emplace(row.symbol, next);
-      else it->second = next;
-      if (next != cur || it == state_.end()) host().add(counters_[static_cast<int>(next)]);
+      slot = static_cast<int8_t>(next);
+      if (next != cur || !seen) host().add(counters_[static_cast<int>(next)]);
 
       sh_evidence& e = out[i];
       if (!has_field(e, offsetof(sh_evidence, confidence) + sizeof(double))) continue;
@@ -177,7 +183,8 @@ class FsmRegime final : public sh::Expert {
 
  private:
   Params p_;
-  std::map<sh_symbol_id, Regime> state_;  // ordered: deterministic iteration
+  static constexpr int8_t kNoState = -1;
+  std::vector<int8_t> state_;  // Regime by symbol id, kNoState before the first row
   uint32_t counters_[4] = {0, 0, 0, 0};
 };
 

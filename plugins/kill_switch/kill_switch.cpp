@@ -93,9 +93,10 @@ class KillSwitch final : public sh::RiskPolicy {
     else
       std::snprintf(detail, sizeof detail, "kill switch %s present", c_.path.c_str());
     const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    const sh::PositionIndex positions(portfolio);  // one lookup table per batch
     int64_t denied = 0;
     for (uint32_t i = 0; i < n; ++i) {
-      if (!c_.block_reductions && !sh::increases_exposure(intents[i], portfolio)) continue;
+      if (!c_.block_reductions && !sh::increases_exposure(intents[i], positions)) continue;
       sh::set_verdict(out[i], SH_RISK_DENY, unknown ? SH_REASON_POLICY_ERROR : SH_REASON_KILL_SWITCH,
                       0.0, detail);
       ++denied;

@@ -91,6 +91,7 @@ class NotionalCap final : public sh::RiskPolicy {
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& portfolio,
                 const sh::VerdictsOut& out) override {
     const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    const sh::PositionIndex positions(portfolio);  // one lookup table per batch
     for (uint32_t i = 0; i < n; ++i) {
       const sh_order_intent& in = intents[i];
       sh_risk_verdict& v = out[i];
@@ -104,7 +105,7 @@ class NotionalCap final : public sh::RiskPolicy {
         continue;
       }
       const double cap = cap_for(in.symbol);
-      const double pos_usd = sh::position_notional_usd(portfolio, in.symbol);
+      const double pos_usd = positions.notional_usd(in.symbol);
       const double dir = in.side == SH_SIDE_BUY ? 1.0 : -1.0;
       const double post_usd = pos_usd + dir * intent_usd;
       if (std::fabs(post_usd) <= cap || std::fabs(post_usd) <= std::fabs(pos_usd)) continue;

@@ -134,8 +134,9 @@ class SafeMode final : public sh::RiskPolicy {
                     static_cast<long long>(clean_), static_cast<long long>(c_.clean_cycles),
                     c_.exposure_scale);
     const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    const sh::PositionIndex positions(pf);  // one lookup table per batch
     for (uint32_t i = 0; i < n; ++i)
-      if (sh::increases_exposure(intents[i], pf))
+      if (sh::increases_exposure(intents[i], positions))
         sh::set_verdict(out[i], SH_RISK_SCALE, SH_REASON_SAFE_MODE, c_.exposure_scale, detail);
   }
 

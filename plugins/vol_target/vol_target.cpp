@@ -94,6 +94,7 @@ class VolTarget final : public sh::RiskPolicy {
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& pf,
                 const sh::VerdictsOut& out) override {
     const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
+    const sh::PositionIndex positions(pf);  // one lookup table per batch
     for (uint32_t i = 0; i < n; ++i) {
       const sh_order_intent& in = intents[i];
       sh_risk_verdict& v = out[i];
@@ -102,7 +103,7 @@ class VolTarget final : public sh::RiskPolicy {
       const double usd = sh::intent_notional_usd(in);
       const bool sided = in.side == SH_SIDE_BUY || in.side == SH_SIDE_SELL;
       const double dir = in.side == SH_SIDE_BUY ? 1.0 : -1.0;
-      const double pos = sh::position_notional_usd(pf, in.symbol);
+      const double pos = positions.notional_usd(in.symbol);
       if (sided && !sh::is_null(usd) && std::fabs(pos + dir * usd) <= std::fabs(pos)) continue;
       if (sh::is_null(usd) || !sided) {
         std::snprintf(detail, sizeof detail, "%s intent has no valid side/notional", name);

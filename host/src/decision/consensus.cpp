@@ -55,25 +55,33 @@ const char* signal_name(Signal signal) {
 
 std::string consensus_to_json(const ConsensusRecord& r, std::string_view symbol_name) {
   std::string s;
-  s.reserve(192);
-  s += "{\"symbol\":";
-  append_json_string(&s, symbol_name);
-  s += ",\"signal\":\"";
-  s += signal_name(r.signal);
-  s += "\",\"prob_long\":";
-  append_json_double(&s, r.prob_long);
-  s += ",\"prob_short\":";
-  append_json_double(&s, r.prob_short);
-  s += ",\"confidence\":";
-  append_json_double(&s, r.confidence);
-  s += ",\"model_version\":";
-  append_json_string(&s, r.model_version);
-  s += ",\"allow\":";
-  s += r.allow ? "true" : "false";
-  s += ",\"threshold\":";
-  append_json_double(&s, r.threshold);
-  s += '}';
+  {
+    TextWriter w(&s, 192);
+    append_consensus_json(w, r, symbol_name);
+  }
   return s;
+}
+
+void append_consensus_json(TextWriter& s, const ConsensusRecord& r, std::string_view symbol_name) {
+  s.lit("{\"symbol\":");
+  s.json_string(symbol_name);
+  s.lit(",\"signal\":\"");
+  s.put(std::string_view(signal_name(r.signal)));
+  s.lit("\",\"prob_long\":");
+  s.json_double(r.prob_long);
+  s.lit(",\"prob_short\":");
+  s.json_double(r.prob_short);
+  s.lit(",\"confidence\":");
+  s.json_double(r.confidence);
+  s.lit(",\"model_version\":");
+  s.json_string(r.model_version);
+  if (r.allow) {
+    s.lit(",\"allow\":true,\"threshold\":");
+  } else {
+    s.lit(",\"allow\":false,\"threshold\":");
+  }
+  s.json_double(r.threshold);
+  s.put('}');
 }
 
 bool evidence_usable(const sh_evidence& e, sh_symbol_id symbol) {

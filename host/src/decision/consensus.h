@@ -34,6 +34,8 @@
 
 namespace sh::host {
 
+class TextWriter;  // store/text_format.h
+
 struct ConsensusConfig {
   // Expert (component) name -> weight. Each finite and >= 0, their sum > 0.
   // Any positive total is usable (weights are normalised); the runbook's
@@ -68,6 +70,9 @@ struct ConsensusRecord {
 // The runbook JSON, fields in this fixed order: symbol, signal, prob_long,
 // prob_short, confidence, model_version, allow, threshold. NaN is null.
 std::string consensus_to_json(const ConsensusRecord& record, std::string_view symbol_name);
+// The same written through a TextWriter (store/text_format.h).
+void append_consensus_json(TextWriter& out, const ConsensusRecord& record,
+                           std::string_view symbol_name);
 
 // One expert's evidence for the minute: `count` records with stride
 // item_size, record i belonging to the i-th symbol of the minute. Borrowed.

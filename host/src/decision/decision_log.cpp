@@ -1,9 +1,11 @@
 #include "decision/decision_log.h"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
+#include "lua/lua_rule.h"
 #include "store/text_format.h"
 #include "store/time_format.h"
 
@@ -70,64 +72,81 @@ Status TradesCsvFile::open(const std::string& path, OutputDigest* digest,
 Status TradesCsvFile::append(const Fill& fill) { return sink_->append_line(format_trade_csv(fill)); }
 
 std::string format_decision_json(const DecisionView& v) {
-  std::string s;
-  s.reserve(1024);
-  s += "{\"minute\":";
-  append_json_string(&s, format_iso8601_utc(v.minute_ts_ns));
-  s += ",\"minute_ts_ns\":";
-  s += std::to_string(v.minute_ts_ns);
-  s += ",\"symbol\":";
-  append_json_string(&s, v.symbol);
+  std::string line;
+  // Room for the whole line: ~1 KB plus ~200 bytes per risk verdict. The
+  // pieces go through a TextWriter (inline copies, no append calls).
+  TextWriter s(&line, v.intent != nullptr && v.risk != nullptr ? 1024 + 224 * v.risk->policy_count
+                                                                : 1024);
+  // The minute, formatted once per minute (every line of a minute has it).
+  thread_local int64_t cached_ts = 0;
+  thread_local std::string cached_minute;
+  if (cached_minute.empty() || cached_ts != v.minute_ts_ns) {
+    cached_minute = format_iso8601_utc(v.minute_ts_ns);
+    cached_ts = v.minute_ts_ns;
+  }
+  s.lit("{\"minute\":");
+  s.json_string(cached_minute);
+  s.lit(",\"minute_ts_ns\":");
+  s.integer(v.minute_ts_ns);
+  s.lit(",\"symbol\":");
+  s.json_string(v.symbol);
 
-  s += ",\"evidence\":[";
+  s.lit(",\"evidence\":[");
   if (v.experts != nullptr) {
     bool first = true;
     for (const ExpertEvidence& ex : *v.experts) {
       if (v.row >= ex.count || ex.items == nullptr) continue;
       const sh_evidence& e = ex.at(v.row);
       const sh_symbol_id sym = v.consensus != nullptr ? v.consensus->symbol : e.symbol;
-      if (!first) s += ',';
+      if (!first) s.put(',');
       first = false;
-      s += "{\"expert\":";
-      append_json_string(&s, ex.name);
-      s += ",\"used\":";
-      s += evidence_usable(e, sym) ? "true" : "false";
-      s += ",\"abstain\":";
-      s += (e.flags & SH_EVIDENCE_FLAG_ABSTAIN) != 0 ? "true" : "false";
-      s += ",\"prob_long\":";
-      append_json_double(&s, e.prob_long);
-      s += ",\"prob_short\":";
-      append_json_double(&s, e.prob_short);
-      s += ",\"confidence\":";
-      append_json_double(&s, e.confidence);
-      s += '}';
+      s.lit("{\"expert\":");
+      s.json_string(ex.name);
+      if (evidence_usable(e, sym)) {
+        s.lit(",\"used\":true");
+      } else {
+        s.lit(",\"used\":false");
+      }
+      if ((e.flags & SH_EVIDENCE_FLAG_ABSTAIN) != 0) {
+        s.lit(",\"abstain\":true,\"prob_long\":");
+      } else {
+        s.lit(",\"abstain\":false,\"prob_long\":");
+      }
+      s.json_double(e.prob_long);
+      s.lit(",\"prob_short\":");
+      s.json_double(e.prob_short);
+      s.lit(",\"confidence\":");
+      s.json_double(e.confidence);
+      s.put('}');
     }
   }
-  s += "],\"consensus\":";
+  s.lit("],\"consensus\":");
   if (v.consensus != nullptr) {
-    s += consensus_to_json(*v.consensus, v.symbol);
+    append_consensus_json(s, *v.consensus, v.symbol);
   } else {
-    s += "null";
+    s.lit("null");
   }
 
-  s += ",\"intent\":";
+  s.lit(",\"intent\":");
   if (v.intent != nullptr) {
-    s += "{\"side\":";
-    s += v.intent->side == SH_SIDE_BUY ? "\"buy\"" : "\"sell\"";
-    s += ",\"qty\":";
-    append_json_double(&s, v.intent->qty);
-    s += ",\"price\":";
-    append_json_double(&s, v.intent->price);
-    s += ",\"notional_usd\":";
-    append_json_double(&s, v.intent->notional_usd);
-    s += ",\"confidence\":";
-    append_json_double(&s, v.intent->confidence);
-    s += '}';
+    if (v.intent->side == SH_SIDE_BUY) {
+      s.lit("{\"side\":\"buy\",\"qty\":");
+    } else {
+      s.lit("{\"side\":\"sell\",\"qty\":");
+    }
+    s.json_double(v.intent->qty);
+    s.lit(",\"price\":");
+    s.json_double(v.intent->price);
+    s.lit(",\"notional_usd\":");
+    s.json_double(v.intent->notional_usd);
+    s.lit(",\"confidence\":");
+    s.json_double(v.intent->confidence);
+    s.put('}');
   } else {
-    s += "null";
+    s.lit("null");
   }
 
-  s += ",\"risk\":[";
+  s.lit(",\"risk\":[");
   const bool have_risk = v.risk != nullptr && v.intent != nullptr &&
                          v.intent_index < v.risk->intent_count;
   if (have_risk) {
@@ -135,26 +154,43 @@ std::string format_decision_json(const DecisionView& v) {
     for (size_t p = 0; p < v.risk->policy_count; ++p) {
       const sh_risk_verdict* vd = v.risk->verdict(p, v.intent_index);
       if (vd == nullptr) continue;
-      if (!first) s += ',';
+      if (!first) s.put(',');
       first = false;
-      s += "{\"policy\":";
+      s.lit("{\"policy\":");
       const bool named = v.chain != nullptr && p < v.chain->policies().size();
-      append_json_string(&s, named ? v.chain->policies()[p].name : "policy_" + std::to_string(p));
-      s += ",\"action\":\"";
-      s += risk_action_name(vd->action);
-      s += "\",\"reason\":";
-      append_json_string(&s, risk_reason_text(vd->reason));
-      s += ",\"code\":";
-      s += std::to_string(risk_http_code(vd->action, vd->reason));
-      s += ",\"scale\":";
-      append_json_double(&s, vd->scale);
-      s += ",\"detail\":";
-      append_json_string(&s, vd->detail);
-      s += '}';
+      if (named) {
+        s.json_string(v.chain->policies()[p].name);
+      } else {
+        s.json_string("policy_" + std::to_string(p));
+      }
+      if (vd->action == SH_RISK_ALLOW && vd->reason == SH_REASON_NONE && vd->scale == 1.0 &&
+          vd->detail[0] == '\0') {
+        // The common verdict (the policy let the intent through as it was),
+        // the same bytes as the general form below.
+        s.lit(",\"action\":\"allow\",\"reason\":\"NONE\",\"code\":200,\"scale\":1,\"detail\":\"\"}");
+        continue;
+      }
+      s.lit(",\"action\":\"");
+      s.put(std::string_view(risk_action_name(vd->action)));
+      s.lit("\",\"reason\":");
+      // risk_reason_text without a std::string for the named reasons.
+      const char* reason_name = vd->reason == SH_REASON_NONE ? "NONE" : risk_reason_name(vd->reason);
+      if (reason_name != nullptr) {
+        s.json_string(reason_name);
+      } else {
+        s.json_string(risk_reason_text(vd->reason));
+      }
+      s.lit(",\"code\":");
+      s.integer(risk_http_code(vd->action, vd->reason));
+      s.lit(",\"scale\":");
+      s.json_double(vd->scale);
+      s.lit(",\"detail\":");
+      s.json_string(std::string_view(vd->detail, strnlen(vd->detail, sizeof vd->detail)));
+      s.put('}');
     }
   }
 
-  s += "],\"final\":{\"status\":";
+  s.lit("],\"final\":{\"status\":");
   // Without a risk verdict: flat consensus -> 204 no_signal; a direction
   // below min_confidence -> 412 low_confidence; allowed but no intent made
   // (e.g. sizing gave 0) -> 204 no_order.
@@ -195,19 +231,20 @@ std::string format_decision_json(const DecisionView& v) {
       }
     }
   }
-  append_json_string(&s, status);
-  s += ",\"code\":";
-  s += std::to_string(code);
-  s += ",\"reason\":";
-  append_json_string(&s, reason);
-  s += ",\"qty\":";
-  append_json_double(&s, final_intent != nullptr ? final_intent->qty : std::nan(""));
-  s += ",\"notional_usd\":";
-  append_json_double(&s, final_intent != nullptr ? final_intent->notional_usd : std::nan(""));
-  s += ",\"idempotency_key\":";
-  append_json_string(&s, v.idempotency_key);
-  s += "}}";
-  return s;
+  s.json_string(status);
+  s.lit(",\"code\":");
+  s.integer(code);
+  s.lit(",\"reason\":");
+  s.json_string(reason);
+  s.lit(",\"qty\":");
+  s.json_double(final_intent != nullptr ? final_intent->qty : std::nan(""));
+  s.lit(",\"notional_usd\":");
+  s.json_double(final_intent != nullptr ? final_intent->notional_usd : std::nan(""));
+  s.lit(",\"idempotency_key\":");
+  s.json_string(v.idempotency_key);
+  s.lit("}}");
+  s.finish();
+  return line;
 }
 
 }  // namespace sh::host

@@ -1,5 +1,6 @@
 #include "decision/paper_broker.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -107,9 +108,20 @@ void PaperBroker::reset_memory() {
   known_keys_.clear();
   mids_.clear();
   account_dirty_ = false;
-  dirty_positions_.clear();
+  clear_dirty_positions();
   dirty_orders_.clear();
   staged_fills_.clear();
+}
+
+void PaperBroker::mark_position_dirty(sh_symbol_id id) {
+  if (id >= dirty_position_ids_.size()) dirty_position_ids_.resize(static_cast<size_t>(id) + 1, 0);
+  dirty_position_ids_[id] = 1;
+  any_dirty_position_ = true;
+}
+
+void PaperBroker::clear_dirty_positions() {
+  if (any_dirty_position_) std::fill(dirty_position_ids_.begin(), dirty_position_ids_.end(), 0);
+  any_dirty_position_ = false;
 }
 
 Status PaperBroker::load() {
@@ -169,7 +181,7 @@ Status PaperBroker::load() {
   if (!bad.ok()) return bad;
 
   st = txn.scan(StateDb::kOrders, "", "", [&](std::string_view key, std::string_view v) {
-    known_keys_.emplace(key);
+    known_keys_.insert(std::string(key));
     const nlohmann::json j = nlohmann::json::parse(v, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
       bad = Status::Corruption(where + "orders[" + std::string(key) + "] is not a JSON object");
@@ -254,8 +266,7 @@ void PaperBroker::fill(Order& o, int64_t ts_ns, double ref_price) {
   o.status = "filled";
   o.fill_ts_ns = ts_ns;
   o.fill_price = price;
-  dirty_orders_[o.key] = o;
-  dirty_positions_.insert(o.symbol);
+  mark_position_dirty(p.symbol);
   stage_account();
 
   Fill f;
@@ -273,6 +284,8 @@ void PaperBroker::fill(Order& o, int64_t ts_ns, double ref_price) {
   f.avg_price = p.avg_price;
   f.reason = o.reason;
   staged_fills_.push_back(std::move(f));
+  // Every caller drops the order after its fill: moved, not copied.
+  dirty_orders_.insert_or_assign(o.key, std::move(o));
 }
 
 Status PaperBroker::on_minute_close(int64_t minute_ts_ns, const BarPrice* bars, size_t count) {
@@ -304,12 +317,17 @@ Status PaperBroker::on_minute_close(int64_t minute_ts_ns, const BarPrice* bars, 
       ++it;
     }
   }
-  for (auto& [name, p] : positions_) {
+  // Mark every position at the close and sum the equity in the same pass
+  // (the sum recompute_equity() makes, in the same order).
+  double eq = cash_;
+  for (auto& kv : positions_) {
+    PaperPosition& p = kv.second;
     const BarPrice* b = bar_of(p.symbol);
     if (b != nullptr && std::isfinite(b->close) && b->close > 0.0 && p.mark_price != b->close) {
       p.mark_price = b->close;
-      dirty_positions_.insert(name);
+      mark_position_dirty(p.symbol);
     }
+    eq += p.qty * p.mark_price;
   }
   if (options_.fill == FillPriceMode::kMid) {
     mids_.clear();
@@ -320,7 +338,7 @@ Status PaperBroker::on_minute_close(int64_t minute_ts_ns, const BarPrice* bars, 
   }
   for (size_t i = 0; i < count; ++i) bar_index_[bars[i].symbol] = -1;
 
-  recompute_equity();
+  equity_ = eq;
   if (equity_ > peak_equity_) peak_equity_ = equity_;
   last_minute_ts_ns_ = minute_ts_ns;
   stage_account();
@@ -378,7 +396,7 @@ PaperBroker::Order PaperBroker::make_order(std::string_view key, std::string_vie
   o.submit_minute_ts_ns = last_minute_ts_ns_ == INT64_MIN ? 0 : last_minute_ts_ns_;
   o.status = "pending";
   o.reason = reason;
-  known_keys_.insert(o.key);
+  known_keys_.add_new(o.key);  // both callers checked contains() first
   stage_account();
   return o;
 }
@@ -403,7 +421,7 @@ Status PaperBroker::submit(const sh_order_intent& intent, std::string_view key,
                                    "' names unknown symbol id " + std::to_string(intent.symbol));
   }
   *result = SubmitResult{};
-  if (known_keys_.count(std::string(key)) != 0) {
+  if (known_keys_.contains(key)) {
     result->outcome = SubmitOutcome::kDuplicate;
     result->http_code = 200;
     result->reason = "duplicate idempotency key: already accepted, not filled again";
@@ -472,7 +490,7 @@ Status PaperBroker::flatten_all(int64_t ts_ns, size_t* orders) {
   for (const auto& [name, p] : positions_) {
     if (p.qty == 0.0) continue;
     const std::string key = "flatten/" + name + "/" + std::to_string(ts_ns);
-    if (known_keys_.count(key) != 0) continue;
+    if (known_keys_.contains(key)) continue;
     Order o = make_order(key, name, p.symbol, p.qty > 0.0 ? SH_SIDE_SELL : SH_SIDE_BUY,
                          std::fabs(p.qty), p.mark_price, "flatten");
     if (options_.fill == FillPriceMode::kMid) {
@@ -492,10 +510,9 @@ Status PaperBroker::flatten_all(int64_t ts_ns, size_t* orders) {
 }
 
 Status PaperBroker::persist(StateTxn& txn) {
-  for (const std::string& name : dirty_positions_) {
-    auto it = positions_.find(name);
-    if (it == positions_.end()) continue;
-    const PaperPosition& p = it->second;
+  for (const auto& [name, p] : positions_) {
+    if (!any_dirty_position_) break;
+    if (p.symbol >= dirty_position_ids_.size() || !dirty_position_ids_[p.symbol]) continue;
     std::string v = "{";
     add_field(&v, "qty", p.qty);
     add_field(&v, "avg_price", p.avg_price);
@@ -545,7 +562,7 @@ Status PaperBroker::on_commit(const Status& write_status) {
     return load();
   }
   account_dirty_ = false;
-  dirty_positions_.clear();
+  clear_dirty_positions();
   dirty_orders_.clear();
   for (Fill& f : staged_fills_) committed_fills_.push_back(std::move(f));
   staged_fills_.clear();

@@ -52,6 +52,7 @@
 
 #include <strategy_host/abi.h>
 
+#include "decision/key_set.h"
 #include "decision/trading_mode.h"
 #include "store/state_store.h"
 #include "store/status.h"
@@ -198,6 +199,7 @@ class PaperBroker {
   void reset_memory();
   Order make_order(std::string_view key, std::string_view symbol, sh_symbol_id id, sh_side side,
                    double qty, double ref_price, const char* reason);
+  // Fills `order` and moves it into dirty_orders_: the caller drops it.
   void fill(Order& order, int64_t ts_ns, double ref_price);
   void cancel_pending(bool keep_flatten, const char* reason);
   void recompute_equity();
@@ -221,12 +223,17 @@ class PaperBroker {
   bool paused_ = false;
   std::map<std::string, PaperPosition, std::less<>> positions_;
   std::map<uint64_t, Order> pending_;          // by seq
-  std::unordered_set<std::string> known_keys_;  // every key ever accepted (lookup only)
+  KeySet known_keys_;  // every key ever accepted (lookup only; grows without rehash pauses)
   std::map<sh_symbol_id, double> mids_;         // last minute's mid per symbol (mid mode)
 
   // Staged since the last commit.
   bool account_dirty_ = false;
-  std::set<std::string, std::less<>> dirty_positions_;
+  // Positions to persist, by symbol id (every position is marked at every
+  // close: a flag, not a set of names); persist() writes them in name order.
+  std::vector<char> dirty_position_ids_;
+  bool any_dirty_position_ = false;
+  void mark_position_dirty(sh_symbol_id id);
+  void clear_dirty_positions();
   std::map<std::string, Order> dirty_orders_;  // by key: the record to write
   std::vector<Fill> staged_fills_;
   std::vector<Fill> committed_fills_;

@@ -1,5 +1,6 @@
 #include "store/time_format.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 
@@ -87,6 +88,39 @@ std::string format_iso8601_utc(int64_t ts_ns) {
   unsigned m, d;
   civil_from_days(days, &y, &m, &d);
   char buf[64];
+  if (y >= 0 && y <= 9999) {
+    // The common case without snprintf (it is called per decision line and
+    // per order key): the same digits as the format below.
+    auto put2 = [](char* p, unsigned v) {
+      p[0] = static_cast<char>('0' + v / 10);
+      p[1] = static_cast<char>('0' + v % 10);
+    };
+    const auto yy = static_cast<unsigned>(y);
+    put2(buf, yy / 100);
+    put2(buf + 2, yy % 100);
+    buf[4] = '-';
+    put2(buf + 5, m);
+    buf[7] = '-';
+    put2(buf + 8, d);
+    buf[10] = 'T';
+    put2(buf + 11, static_cast<unsigned>(sod / 3600));
+    buf[13] = ':';
+    put2(buf + 14, static_cast<unsigned>(sod / 60 % 60));
+    buf[16] = ':';
+    put2(buf + 17, static_cast<unsigned>(sod % 60));
+    size_t len = 19;
+    if (frac != 0) {
+      buf[len++] = '.';
+      auto f = static_cast<uint64_t>(frac);
+      for (int i = 8; i >= 0; --i) {
+        buf[len + static_cast<size_t>(i)] = static_cast<char>('0' + f % 10);
+        f /= 10;
+      }
+      len += 9;
+    }
+    buf[len++] = 'Z';
+    return std::string(buf, len);
+  }
   int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d",
                         static_cast<long long>(y), m, d, static_cast<int>(sod / 3600),
                         static_cast<int>(sod / 60 % 60), static_cast<int>(sod % 60));

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -29,7 +30,10 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace sh {
 
@@ -243,9 +247,10 @@ class RiskPolicy : public PluginBase {
                         const VerdictsOut& out) = 0;
 };
 
-// Sets a verdict; detail is truncated to fit.
+// Sets a verdict; detail is truncated to fit. (A string_view, so that a
+// detail formatted into a char buffer is not copied into a std::string.)
 inline void set_verdict(sh_risk_verdict& v, sh_risk_action action, sh_risk_reason reason,
-                        double scale, const std::string& detail) {
+                        double scale, std::string_view detail) {
   v.action = action;
   v.reason = reason;
   v.scale = scale;
@@ -270,6 +275,61 @@ inline double position_notional_usd(const sh_portfolio_state& pf, sh_symbol_id s
   return 0.0;
 }
 
+// The portfolio's positions indexed by symbol, for a policy that looks up
+// the position of every intent of a batch: build it once per evaluate call
+// (O(positions), no sort when the host's array is already in symbol order)
+// and each lookup is a binary search instead of a scan of every position.
+// position_notional_usd(pf, symbol) gives the same answers one at a time.
+class PositionIndex {
+ public:
+  explicit PositionIndex(const sh_portfolio_state& pf) {
+    if (pf.positions == nullptr || pf.position_size == 0) return;
+    positions_ = Positions(pf.positions, pf.position_count, pf.position_size);
+    // The host's array is normally in strictly ascending symbol order: then
+    // it is searched in place. Otherwise (or with repeated symbols) a sorted
+    // copy of (symbol, notional) is searched; the first entry of a symbol
+    // wins, as in the scan.
+    for (uint32_t i = 1; i < positions_.size(); ++i) {
+      if (positions_[i].symbol <= positions_[i - 1].symbol) {
+        sorted_ = false;
+        break;
+      }
+    }
+    if (sorted_) return;
+    by_symbol_.reserve(positions_.size());
+    for (const sh_position& pos : positions_) by_symbol_.emplace_back(pos.symbol, notional_of(pos));
+    std::stable_sort(by_symbol_.begin(), by_symbol_.end(),
+                     [](const Entry& a, const Entry& b) { return a.first < b.first; });
+  }
+  // Signed USD notional of the position in `symbol`, 0 if none.
+  double notional_usd(sh_symbol_id symbol) const {
+    if (sorted_) {
+      uint32_t lo = 0, hi = positions_.size();
+      while (lo < hi) {
+        const uint32_t mid = lo + (hi - lo) / 2;
+        if (positions_[mid].symbol < symbol) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < positions_.size() && positions_[lo].symbol == symbol ? notional_of(positions_[lo])
+                                                                         : 0.0;
+    }
+    auto it = std::lower_bound(by_symbol_.begin(), by_symbol_.end(), symbol,
+                               [](const Entry& e, sh_symbol_id s) { return e.first < s; });
+    return it != by_symbol_.end() && it->first == symbol ? it->second : 0.0;
+  }
+
+ private:
+  using Entry = std::pair<sh_symbol_id, double>;
+  static double notional_of(const sh_position& pos) {
+    if (std::isfinite(pos.notional_usd)) return pos.notional_usd;
+    const double n = pos.qty * pos.mark_price;
+    return std::isfinite(n) ? n : 0.0;
+  }
+  Positions positions_{nullptr, 0, sizeof(sh_position)};
+  bool sorted_ = true;
+  std::vector<Entry> by_symbol_;
+};
+
 // Unsigned USD notional of the intent (qty * price when notional_usd is not
 // usable), or null when it has none.
 inline double intent_notional_usd(const sh_order_intent& in) {
@@ -280,13 +340,23 @@ inline double intent_notional_usd(const sh_order_intent& in) {
 
 // True unless the intent only shrinks |position|. An intent without a valid
 // side or notional counts as increasing (fail closed).
-inline bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
+inline bool increases_exposure_at(const sh_order_intent& in, double position_usd) {
   const double usd = intent_notional_usd(in);
   if (is_null(usd)) return true;
   if (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL) return true;
-  const double pos = position_notional_usd(pf, in.symbol);
-  const double post = pos + (in.side == SH_SIDE_BUY ? usd : -usd);
-  return std::fabs(post) > std::fabs(pos);
+  const double post = position_usd + (in.side == SH_SIDE_BUY ? usd : -usd);
+  return std::fabs(post) > std::fabs(position_usd);
+}
+inline bool increases_exposure(const sh_order_intent& in, const sh_portfolio_state& pf) {
+  if (is_null(intent_notional_usd(in)) || (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL))
+    return true;
+  return increases_exposure_at(in, position_notional_usd(pf, in.symbol));
+}
+// The same with the positions indexed once per batch.
+inline bool increases_exposure(const sh_order_intent& in, const PositionIndex& positions) {
+  if (is_null(intent_notional_usd(in)) || (in.side != SH_SIDE_BUY && in.side != SH_SIDE_SELL))
+    return true;
+  return increases_exposure_at(in, positions.notional_usd(in.symbol));
 }
 
 namespace detail {
