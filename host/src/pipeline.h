@@ -125,6 +125,11 @@ struct RunSummary {
   double decision_p50_us = 0;
   double decision_p99_us = 0;
   double decision_max_us = 0;
+  // Its core, the issue's figure and the circuit breaker's "decision
+  // latency": experts -> router -> consensus -> intents -> risk chain.
+  double decision_core_p50_us = 0;
+  double decision_core_p99_us = 0;
+  double decision_core_max_us = 0;
   double equity_usd = 0;
   double cash_usd = 0;
   double realized_pnl_usd = 0;
@@ -214,6 +219,7 @@ class Pipeline {
   const std::vector<int64_t>& close_latency_ns() const { return close_latency_ns_; }
   const std::vector<int64_t>& conveyor_close_ns() const { return conveyor_close_ns_; }
   const std::vector<int64_t>& decision_latency_ns() const { return decision_latency_ns_; }
+  const std::vector<int64_t>& decision_core_ns() const { return decision_core_ns_; }
   // Human-readable summary (stdout of `host run`).
   void print_summary(std::ostream& out) const;
   // The same as a JSON object (written to <output_dir>/run_summary.json).
@@ -336,6 +342,7 @@ class Pipeline {
   std::vector<int64_t> close_latency_ns_;  // one per processed minute
   std::vector<int64_t> conveyor_close_ns_;  // its conveyor part (MinuteClose::compute_ns)
   std::vector<int64_t> decision_latency_ns_;  // decide(), one per minute with a decision layer
+  std::vector<int64_t> decision_core_ns_;     // experts .. risk chain, one per decided minute
 
   std::atomic<bool> stop_{false};
   RunSummary summary_;
