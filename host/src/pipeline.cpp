@@ -19,6 +19,7 @@
 
 #include "content_address.h"
 #include "decision/order_intent.h"
+#include "events/feed_recovery.h"
 #include "events/redis_stream_sink.h"
 #include "host_services.h"
 #include "lua/rule_watcher.h"
@@ -203,6 +204,12 @@ Status Pipeline::open() {
     }
   }
 
+  if (!replay) {
+    // A previous process may have died between writing a minute's feed
+    // lines and committing it.
+    st = trim_feeds_to_store();
+    if (!st.ok()) return st;
+  }
   const std::filesystem::path out_dir = host_config_.output_dir();
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
@@ -838,7 +845,7 @@ const sh_feature_row* Pipeline::find_row(const MinuteClose& minute, sh_symbol_id
   return it != minute.rows.end() && it->symbol == symbol ? &*it : nullptr;
 }
 
-EventSink* Pipeline::route(const EventRecord& record) {
+JsonlFileSink* Pipeline::route(const EventRecord& record) {
   switch (config_.mode) {
     case RunMode::kShadow:
       return shadow_jsonl_.get();
@@ -893,7 +900,7 @@ Status Pipeline::process_minute(MinuteClose& minute) {
     ++summary_.dq_rows[dq_name(r.dq)];
   }
 
-  std::vector<std::pair<EventRecord, EventSink*>> outputs;
+  std::vector<std::pair<EventRecord, JsonlFileSink*>> outputs;  // null: the main sinks
   for (const Hit& h : hits_) {
     const sh_feature_row* row = find_row(minute, h.symbol);
     const char* name = runtime_.symbols.name(h.symbol);
@@ -923,7 +930,7 @@ Status Pipeline::process_minute(MinuteClose& minute) {
       ++summary_.suppressed[suppress_reason_name(d.reason)];
       continue;
     }
-    EventSink* dest = route(d.record);
+    JsonlFileSink* dest = route(d.record);
     if (dest == nullptr) {
       ++summary_.published;
     } else {
@@ -936,6 +943,22 @@ Status Pipeline::process_minute(MinuteClose& minute) {
   // One transaction: snapshots, events, and the gate state that produced them.
   // The gate only changes when it is offered a hit.
   if (broker_) collect_component_state();
+  // The feed files get this minute's lines before the transaction commits
+  // (see events/feed_recovery.h): a crash after the commit loses none; one
+  // before it leaves lines the next start trims.
+  Status fst = Status::Ok();
+  for (const auto& [rec, dest] : outputs) {
+    JsonlFileSink* file = dest != nullptr ? dest : main_jsonl_.get();
+    if (file == nullptr) continue;
+    fst = file->write(rec);
+    if (!fst.ok()) break;
+  }
+  for (JsonlFileSink* f : {shadow_jsonl_.get(), candidates_jsonl_.get(), main_jsonl_.get()}) {
+    if (!fst.ok()) break;
+    if (f != nullptr) fst = f->flush();
+  }
+  if (fst.ok() && broker_) fst = write_decision_feeds();
+  if (!fst.ok()) return fst;
   const bool gate_changed = !hits_.empty() && config_.mode != RunMode::kDryRun;
   const std::string gate_state = gate_changed ? gate_->save_state() : std::string();
   // The paper broker's orders, positions and account of this minute commit
@@ -972,25 +995,22 @@ Status Pipeline::process_minute(MinuteClose& minute) {
     const Status cs = after_commit_decision(st);
     if (st.ok()) st = cs;
   }
-  if (!st.ok()) return st;
+  if (!st.ok()) {
+    // Nothing half-written: the feeds lose this minute's lines again.
+    const Status ts = trim_feeds_to_store();
+    if (!ts.ok()) spdlog::error("{}", ts.message());
+    return st;
+  }
   summary_.snapshot_rows += write.rows.size();
   ++summary_.minutes_closed;
 
-  for (const auto& [rec, dest] : outputs) {
-    if (dest != nullptr) {
-      st = dest->write(rec);
-      if (!st.ok()) return st;
-      continue;
-    }
-    for (EventSink* s : main_sinks_) {
-      st = s->write(rec);
+  // Redis (a feed for other processes) only ever sees committed minutes.
+  if (redis_sink_) {
+    for (const auto& [rec, dest] : outputs) {
+      if (dest != nullptr) continue;
+      st = redis_sink_->write(rec);
       if (!st.ok()) return st;
     }
-  }
-  for (JsonlFileSink* s : {shadow_jsonl_.get(), candidates_jsonl_.get(), main_jsonl_.get()}) {
-    if (s == nullptr) continue;
-    st = s->flush();
-    if (!st.ok()) return st;
   }
   if (redis_sink_) {
     st = redis_sink_->flush();
@@ -1513,6 +1533,55 @@ Status Pipeline::apply_operator_commands(int64_t ts) {
   return Status::Ok();
 }
 
+Status Pipeline::write_decision_feeds() {
+  Status st = Status::Ok();
+  if (trades_csv_) {
+    for (const Fill& f : broker_->staged_fills()) {
+      st = trades_csv_->append(f);
+      if (!st.ok()) return st;
+    }
+    st = trades_csv_->flush();
+    if (!st.ok()) return st;
+  }
+  if (decisions_jsonl_) {
+    for (const std::string& line : decision_lines_) {
+      st = decisions_jsonl_->append_line(line);
+      if (!st.ok()) return st;
+    }
+    st = decisions_jsonl_->flush();
+  }
+  decision_lines_.clear();
+  return st;
+}
+
+Status Pipeline::trim_feeds_to_store() {
+  int64_t last = 0;
+  Status st = store_->last_minute_ts_ns(&last);
+  if (st.is_not_found()) return Status::Ok();  // nothing committed: leave files alone
+  if (!st.ok()) return st;
+  const std::filesystem::path out = host_config_.output_dir();
+  struct Feed {
+    const std::string& file;
+    FeedFormat format;
+  };
+  const Feed feeds[] = {{config_.sinks.jsonl, FeedFormat::kJsonLines},
+                        {config_.sinks.shadow_jsonl, FeedFormat::kJsonLines},
+                        {config_.sinks.candidates_jsonl, FeedFormat::kJsonLines},
+                        {config_.decision.decisions_jsonl, FeedFormat::kJsonLines},
+                        {config_.decision.trades_csv, FeedFormat::kCsvTsSecondColumn}};
+  for (const Feed& f : feeds) {
+    if (f.file.empty()) continue;
+    size_t removed = 0;
+    st = trim_feed_after(out / f.file, f.format, last, &removed);
+    if (!st.ok()) return st;
+    if (removed > 0) {
+      spdlog::warn("{}: {} line(s) of minutes after the store's last committed minute {} removed",
+                   (out / f.file).string(), removed, format_iso8601_utc(last));
+    }
+  }
+  return Status::Ok();
+}
+
 Status Pipeline::after_commit_decision(const Status& write_status) {
   Status st = broker_->on_commit(write_status);
   if (!write_status.ok()) {
@@ -1534,28 +1603,7 @@ Status Pipeline::after_commit_decision(const Status& write_status) {
     }
   }
   switches_.clear();
-  for (const Fill& f : broker_->take_committed_fills()) {
-    ++summary_.fills;
-    if (trades_csv_) {
-      st = trades_csv_->append(f);
-      if (!st.ok()) return st;
-    }
-  }
-  if (decisions_jsonl_) {
-    for (const std::string& line : decision_lines_) {
-      st = decisions_jsonl_->append_line(line);
-      if (!st.ok()) return st;
-    }
-  }
-  decision_lines_.clear();
-  if (trades_csv_) {
-    st = trades_csv_->flush();
-    if (!st.ok()) return st;
-  }
-  if (decisions_jsonl_) {
-    st = decisions_jsonl_->flush();
-    if (!st.ok()) return st;
-  }
+  summary_.fills += broker_->take_committed_fills().size();  // in trades.csv already
   summary_.equity_usd = broker_->equity_usd();
   summary_.cash_usd = broker_->cash_usd();
   summary_.realized_pnl_usd = broker_->realized_pnl_usd();

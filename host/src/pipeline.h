@@ -247,8 +247,14 @@ class Pipeline {
   // Steps 1-3 of a minute (broker close, experts, consensus, intents, risk,
   // submit); the decision lines to write after the commit go to decisions_.
   Status decide(const MinuteClose& minute, const sh_feature_batch& batch);
-  // After the minute's write_minute: broker on_commit, trades.csv, decisions.
+  // Before the minute's write_minute: its trades.csv rows (the broker's
+  // staged fills) and decision lines, flushed.
+  Status write_decision_feeds();
+  // After it: broker on_commit, router switches, summary.
   Status after_commit_decision(const Status& write_status);
+  // Removes from every feed file the lines of minutes after the store's last
+  // committed minute (open(), and after a failed commit).
+  Status trim_feeds_to_store();
   // Parametric 1-day 95% VaR of the open positions, % of equity (see .cpp).
   double portfolio_var_pct(const sh_portfolio_state& portfolio) const;
   // Durable state of the expert and risk plugins (ABI 1.1 save_state):
@@ -261,7 +267,8 @@ class Pipeline {
   // Applies the pending `host trade ...` records (see trade_command.h).
   Status apply_operator_commands(int64_t ts);
   const sh_feature_row* find_row(const MinuteClose& minute, sh_symbol_id symbol) const;
-  EventSink* route(const EventRecord& record);
+  // The shadow file for a held-back event; null: the main sinks.
+  JsonlFileSink* route(const EventRecord& record);
   void finish_summary();
   // Between batches: reloads the rules whose file changed (checked at most
   // every kRulePollInterval) or whose reload was requested.

@@ -149,6 +149,9 @@ class PaperBroker {
   Status on_commit(const Status& write_status);
   // Fills of committed minutes, in fill order, since the last call.
   std::vector<Fill> take_committed_fills();
+  // This minute's fills, before on_commit (written to trades.csv ahead of
+  // the commit; see events/feed_recovery.h).
+  const std::vector<Fill>& staged_fills() const { return staged_fills_; }
   // begin_write + persist + commit + on_commit: for commands between minutes.
   Status commit_now();
 
