@@ -91,13 +91,17 @@ TEST_CASE("a risk plugin's parameters and a Lua risk rule swap between two minut
     const auto& v = versions.at(d["minute_ts_ns"].get<int64_t>());
     const nlohmann::json lua = verdict_of(d, "lua_lock");
     const nlohmann::json g = verdict_of(d, "confidence_gate");
+    // Every line names the version of each policy that made it.
+    CHECK(lua["version"].get<std::string>().rfind("lua:", 0) == 0);
     if (v.at("lua_lock") >= 2) {
+      CHECK(lua["version"].get<std::string>().find("+cfg2") != std::string::npos);
       ++locked;
       CHECK(lua["action"] == "deny");
       CHECK(lua["reason"] == "RISK_LOCKED");
       CHECK(d["final"]["code"] == 423);
       CHECK(g.is_null());
     } else if (v.at("confidence_gate") >= 2) {
+      CHECK(g["version"] == "1.0.0+cfg2");
       CHECK(lua["action"] == "allow");
       // Reductions of exposure pass the gate whatever their confidence.
       if (g["action"] == "deny") {
@@ -107,6 +111,8 @@ TEST_CASE("a risk plugin's parameters and a Lua risk rule swap between two minut
       }
     } else {
       ++before;
+      CHECK(g["version"] == "1.0.0");
+      CHECK(lua["version"].get<std::string>().find("+cfg") == std::string::npos);
       CHECK(g["action"] == "allow");
     }
   }
@@ -145,7 +151,11 @@ TEST_CASE("an expert plugin swaps to a new instance and a bad expert config is r
   const auto versions = run.probe->by_minute();
   size_t after = 0;
   for (const auto& d : decisions_in(dir)) {
-    if (!d["intent"].is_null() && versions.at(d["minute_ts_ns"].get<int64_t>()).at("momentum") == 2) ++after;
+    const bool swapped = versions.at(d["minute_ts_ns"].get<int64_t>()).at("momentum") == 2;
+    for (const auto& e : d["evidence"]) {
+      if (e["expert"] == "momentum") CHECK(e["version"] == (swapped ? "1.0.0+cfg2" : "1.0.0"));
+    }
+    if (!d["intent"].is_null() && swapped) ++after;
   }
   CHECK(after > 0);
 }

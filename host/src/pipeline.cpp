@@ -1152,6 +1152,8 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
                  format_iso8601_utc(broker_->last_minute_ts_ns()));
   }
 
+  refresh_decision_versions();
+
   // 1. Fill the orders of the previous minutes at this bar's open; mark.
   bars_.clear();
   for (const sh_feature_row& r : minute.rows) bars_.push_back(BarPrice{r.symbol, r.open, r.close, nan});
@@ -1316,6 +1318,8 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
     v.experts = &expert_views_;
     v.consensus = &consensus_out_[i];
     v.chain = &chain_;
+    v.expert_versions = &expert_versions_;
+    v.policy_versions = &policy_versions_;
     if (has_intent) {
       v.intent = &intents_[k];
       v.risk = &risk_result_;
@@ -1327,6 +1331,31 @@ Status Pipeline::decide(const MinuteClose& minute, const sh_feature_batch& batch
     decision_lines_.push_back(format_decision_json(v));
   }
   return Status::Ok();
+}
+
+void Pipeline::refresh_decision_versions() {
+  expert_versions_.resize(experts_.size());
+  policy_versions_.resize(risk_stages_.size());
+  for (const SwapSlot& slot : slots_) {
+    std::string* out = nullptr;
+    if (slot.risk >= 0) {
+      out = &policy_versions_[static_cast<size_t>(slot.risk)];
+    } else if (slot.expert >= 0 && slot.instance != nullptr) {
+      out = &expert_versions_[static_cast<size_t>(slot.expert)];
+    } else {
+      continue;  // providers, detectors (their events carry versions), router rules
+    }
+    if (slot.instance != nullptr) {
+      out->assign(slot.instance->library().version());
+    } else {
+      out->assign("lua:");
+      out->append(slot.rule->content_hash());
+    }
+    if (slot.current.version > 1) {
+      out->append("+cfg");
+      out->append(std::to_string(slot.current.version));
+    }
+  }
 }
 
 void Pipeline::collect_component_state() {

@@ -280,6 +280,9 @@ class Pipeline {
   void reload_rule(const RuleRef& ref);
   // open(): the watcher over the directories of every rule file in use.
   void start_rule_watcher();
+  // The serving version label of each expert plugin and risk policy
+  // ("1.0.0", "1.0.0+cfg3", "lua:<hash>"), named in every decision line.
+  void refresh_decision_versions();
   // Router rules (experts: with lua:) over the fused records, config order.
   void apply_router_rules(const MinuteClose& minute);
 
@@ -385,6 +388,8 @@ class Pipeline {
   std::vector<sh_evidence> route_in_;            // router rules: the fused records
   std::vector<RouteDecision> route_out_;
   std::vector<uint64_t> router_error_counts_;
+  std::vector<std::string> expert_versions_;  // aligned with experts_
+  std::vector<std::string> policy_versions_;  // aligned with risk_stages_
   SwitchObserver switch_observer_;
   std::map<std::string, std::string> saved_state_;  // component -> value last committed
   std::vector<std::pair<std::string, std::string>> state_writes_;  // this minute's changes

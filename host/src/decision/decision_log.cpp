@@ -94,7 +94,8 @@ std::string format_decision_json(const DecisionView& v) {
   s.lit(",\"evidence\":[");
   if (v.experts != nullptr) {
     bool first = true;
-    for (const ExpertEvidence& ex : *v.experts) {
+    for (size_t x = 0; x < v.experts->size(); ++x) {
+      const ExpertEvidence& ex = (*v.experts)[x];
       if (v.row >= ex.count || ex.items == nullptr) continue;
       const sh_evidence& e = ex.at(v.row);
       const sh_symbol_id sym = v.consensus != nullptr ? v.consensus->symbol : e.symbol;
@@ -102,6 +103,10 @@ std::string format_decision_json(const DecisionView& v) {
       first = false;
       s.lit("{\"expert\":");
       s.json_string(ex.name);
+      if (v.expert_versions != nullptr && x < v.expert_versions->size()) {
+        s.lit(",\"version\":");
+        s.json_string((*v.expert_versions)[x]);
+      }
       if (evidence_usable(e, sym)) {
         s.lit(",\"used\":true");
       } else {
@@ -162,6 +167,10 @@ std::string format_decision_json(const DecisionView& v) {
         s.json_string(v.chain->policies()[p].name);
       } else {
         s.json_string("policy_" + std::to_string(p));
+      }
+      if (v.policy_versions != nullptr && p < v.policy_versions->size()) {
+        s.lit(",\"version\":");
+        s.json_string((*v.policy_versions)[p]);
       }
       if (vd->action == SH_RISK_ALLOW && vd->reason == SH_REASON_NONE && vd->scale == 1.0 &&
           vd->detail[0] == '\0') {

@@ -61,12 +61,17 @@ struct DecisionView {
   size_t intent_index = 0;                  // in risk
   std::string_view idempotency_key;
   const SubmitResult* submit = nullptr;     // null when not submitted
+  // The serving version of each expert (aligned with *experts) and policy
+  // (aligned with the chain's policies), e.g. "1.0.0", "1.0.0+cfg3",
+  // "lua:<hash>": every line names what made it. Null or short: omitted.
+  const std::vector<std::string>* expert_versions = nullptr;
+  const std::vector<std::string>* policy_versions = nullptr;
 };
 
 // One JSON object, fields in this order: minute, minute_ts_ns, symbol,
-// evidence [{expert, used, abstain, prob_long, prob_short, confidence}],
+// evidence [{expert, version, used, abstain, prob_long, prob_short, confidence}],
 // consensus {runbook record}, intent {side, qty, price, notional_usd,
-// confidence} | null, risk [{policy, action, reason, code, scale, detail}]
+// confidence} | null, risk [{policy, version, action, reason, code, scale, detail}]
 // (policies that did not see the intent are omitted), final {status, code,
 // reason, qty, notional_usd, idempotency_key}. status/code is one of
 // no_signal/204 (flat), low_confidence/412 (consensus allow=false),
