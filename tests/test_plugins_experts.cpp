@@ -395,3 +395,32 @@ TEST_CASE("expert schemas compile in the host validator and agree with the plugi
     }
   }
 }
+
+TEST_CASE("fsm_regime's regimes survive into a new instance by symbol name", "[plugins][experts]") {
+  sh_test::TestHost host;
+  const sh_symbol_id up = host.intern("UPUP"), calm = host.intern("CALM");
+  sh_test::LoadedPlugin p(sh_test::plugin_path("fsm_regime"));
+  REQUIRE(p.desc().save_state != nullptr);
+  sh_test::Instance a(p, host, "{}");
+  REQUIRE(a.create_rc() == SH_OK);
+  auto ev = evaluate(p, a, {fsm_row(up, 0.001, 0.015), fsm_row(calm, 0.001, 0.002)});
+  REQUIRE(ev[0].prob_long > 0.5);
+  const char* data = nullptr;
+  size_t size = 0;
+  REQUIRE(p.desc().save_state(a.get(), &data, &size) == SH_OK);
+  const std::string bytes(data, size);
+  CHECK_THAT(bytes, Catch::Contains("\"UPUP\":\"trending_up\""));
+
+  // A new process interns the names in another order: state follows names.
+  sh_test::TestHost host2;
+  const sh_symbol_id calm2 = host2.intern("CALM"), up2 = host2.intern("UPUP");
+  sh_test::Instance b(p, host2, "{}");
+  REQUIRE(p.desc().load_state(b.get(), bytes.data(), bytes.size()) == SH_OK);
+  // 0.008 keeps a trend (above trend_exit) but does not start one.
+  ev = evaluate(p, b, {fsm_row(up2, 0.001, 0.008), fsm_row(calm2, 0.001, 0.008)});
+  CHECK(ev[0].prob_long > 0.5);
+  CHECK(ev[1].prob_long == Approx(0.5));
+  const std::string bad = R"({"regimes": {"UPUP": "sideways"}})";
+  CHECK(p.desc().load_state(b.get(), bad.data(), bad.size()) == SH_ERR_EXCEPTION);
+  CHECK_THAT(b.last_error(), Catch::Contains("unknown regime 'sideways' for UPUP"));
+}

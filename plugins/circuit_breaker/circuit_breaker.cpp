@@ -26,11 +26,10 @@
 // survives set_config.
 #include <strategy_host/plugin.hpp>
 
-#include <stdexcept>
-
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 
 namespace {

@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -139,8 +140,42 @@ class FsmRegime final : public sh::Expert {
       counters_[r] = host.counter(std::string("enter.") + regime_name(static_cast<Regime>(r)));
   }
 
+  static constexpr bool kDurableState = true;
+
   // Thresholds change; every symbol keeps its current regime.
   void set_config(const sh::Json& config) override { p_ = parse_config(config); }
+
+  // Durable: {"regimes": {symbol name: regime}}, so a restarted host does not
+  // start every symbol calm (symbols by name: ids are interned per process).
+  // Rebuilt only after a regime changed.
+  std::string save_state() const override {
+    if (!dirty_) return saved_;
+    sh::Json regimes = sh::Json::object();
+    for (size_t id = 0; id < state_.size(); ++id) {
+      if (state_[id] == kNoState) continue;
+      const char* name = host().symbol_name(static_cast<sh_symbol_id>(id));
+      if (name != nullptr && *name != '\0') regimes[name] = regime_name(static_cast<Regime>(state_[id]));
+    }
+    saved_ = sh::Json{{"regimes", regimes}}.dump();
+    dirty_ = false;
+    return saved_;
+  }
+  void load_state(const std::string& bytes) override {
+    const sh::Json j = sh::Json::parse(bytes);
+    std::vector<int8_t> state;
+    for (const auto& [name, regime] : j.at("regimes").items()) {
+      const std::string r = regime.get<std::string>();
+      int8_t v = kNoState;
+      for (int k = 0; k < 4; ++k)
+        if (r == regime_name(static_cast<Regime>(k))) v = static_cast<int8_t>(k);
+      if (v == kNoState) throw std::runtime_error("unknown regime '" + r + "' for " + name);
+      const sh_symbol_id id = host().intern(name);
+      if (id >= state.size()) state.resize(static_cast<size_t>(id) + 1, kNoState);
+      state[id] = v;
+    }
+    state_ = std::move(state);
+    dirty_ = true;
+  }
 
   void evaluate(const sh::FeatureRows& rows, const sh_market_context&,
                 const sh::EvidenceOut& out) override {
@@ -161,7 +196,10 @@ class FsmRegime final : public sh::Expert {
       const Regime cur = seen ? static_cast<Regime>(slot) : Regime::kCalm;
       const Regime next = next_regime(cur, p_, rv, mom, SH_ROW_FIELD(row, z_ret));
       slot = static_cast<int8_t>(next);
-      if (next != cur || !seen) host().add(counters_[static_cast<int>(next)]);
+      if (next != cur || !seen) {
+        host().add(counters_[static_cast<int>(next)]);
+        dirty_ = true;
+      }
 
       sh_evidence& e = out[i];
       if (!has_field(e, offsetof(sh_evidence, confidence) + sizeof(double))) continue;
@@ -185,6 +223,8 @@ class FsmRegime final : public sh::Expert {
   Params p_;
   static constexpr int8_t kNoState = -1;
   std::vector<int8_t> state_;  // Regime by symbol id, kNoState before the first row
+  mutable std::string saved_;  // save_state's last bytes
+  mutable bool dirty_ = true;  // a regime changed since
   uint32_t counters_[4] = {0, 0, 0, 0};
 };
 

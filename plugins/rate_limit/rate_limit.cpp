@@ -13,14 +13,13 @@
 // not the book. The windows live in the instance and survive set_config.
 #include <strategy_host/plugin.hpp>
 
-#include <vector>
-
 #include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <iterator>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -82,7 +81,7 @@ class RateLimit final : public sh::RiskPolicy {
     for (const auto& [id, q] : per_symbol_) {
       if (q.empty()) continue;
       const char* name = host().symbol_name(id);
-      if (name != nullptr) per[name] = std::vector<int64_t>(q.begin(), q.end());
+      if (name != nullptr && *name != '\0') per[name] = std::vector<int64_t>(q.begin(), q.end());
     }
     return sh::Json{{"now_ns", now_ns_}, {"global", std::vector<int64_t>(global_.begin(), global_.end())},
                     {"per_symbol", per}}
