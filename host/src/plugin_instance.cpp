@@ -135,25 +135,30 @@ std::string PluginInstance::set_config(const nlohmann::json& config) {
   return err;
 }
 
+template <typename Call>
+std::string PluginInstance::guarded_call(const char* what, Call&& call) {
+  sh_status rc = SH_ERR_INTERNAL;
+  try {
+    rc = call();
+  } catch (...) {
+    escaped();
+    return std::string(what) + " failed: " + kEscaped;
+  }
+  if (rc != SH_OK) {
+    const char* e = last_error();
+    return std::string(what) + " failed: " + (*e ? std::string(e) : abi_status_name(rc));
+  }
+  return "";
+}
+
 std::string PluginInstance::send_command(const nlohmann::json& config) {
   if (auto err = library_->schema().validate(config)) return err->to_string("config");
   const sh_plugin_descriptor& d = library_->descriptor();
   if (d.set_config == nullptr) {
     return "plugin '" + library_->name() + "' does not support set_config";
   }
-  sh_status rc = SH_ERR_INTERNAL;
-  try {
-    rc = d.set_config(
-        instance_, config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-  } catch (...) {
-    escaped();
-    return std::string("set_config failed: ") + kEscaped;
-  }
-  if (rc != SH_OK) {
-    const char* e = last_error();
-    return "set_config failed: " + (*e ? std::string(e) : abi_status_name(rc));
-  }
-  return "";
+  const std::string text = config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return guarded_call("set_config", [&] { return d.set_config(instance_, text.c_str()); });
 }
 
 std::string PluginInstance::save_state(std::string* out) {
@@ -162,36 +167,15 @@ std::string PluginInstance::save_state(std::string* out) {
   if (d.save_state == nullptr) return "plugin '" + library_->name() + "' keeps no durable state";
   const char* data = nullptr;
   size_t size = 0;
-  sh_status rc = SH_ERR_INTERNAL;
-  try {
-    rc = d.save_state(instance_, &data, &size);
-  } catch (...) {
-    escaped();
-    return std::string("save_state failed: ") + kEscaped;
-  }
-  if (rc != SH_OK) {
-    const char* e = last_error();
-    return "save_state failed: " + (*e ? std::string(e) : abi_status_name(rc));
-  }
-  if (data != nullptr && size > 0) out->assign(data, size);
-  return "";
+  std::string err = guarded_call("save_state", [&] { return d.save_state(instance_, &data, &size); });
+  if (err.empty() && data != nullptr && size > 0) out->assign(data, size);
+  return err;
 }
 
 std::string PluginInstance::load_state(const std::string& bytes) {
   const sh_plugin_descriptor& d = library_->descriptor();
   if (d.load_state == nullptr) return "plugin '" + library_->name() + "' keeps no durable state";
-  sh_status rc = SH_ERR_INTERNAL;
-  try {
-    rc = d.load_state(instance_, bytes.data(), bytes.size());
-  } catch (...) {
-    escaped();
-    return std::string("load_state failed: ") + kEscaped;
-  }
-  if (rc != SH_OK) {
-    const char* e = last_error();
-    return "load_state failed: " + (*e ? std::string(e) : abi_status_name(rc));
-  }
-  return "";
+  return guarded_call("load_state", [&] { return d.load_state(instance_, bytes.data(), bytes.size()); });
 }
 
 const char* PluginInstance::last_error() const {

@@ -110,6 +110,10 @@ class PluginInstance {
   PluginInstance(std::shared_ptr<const PluginLibrary> library,
                  std::unique_ptr<InstanceServices> services);
   sh_status escaped() noexcept;
+  // Runs one descriptor call (a status-returning lambda): "" on SH_OK, else
+  // "<what> failed: <last_error or status>"; an escaping exception faults.
+  template <typename Call>
+  std::string guarded_call(const char* what, Call&& call);
 
   // Declared first so it is released last: the instance's code lives in it.
   std::shared_ptr<const PluginLibrary> library_;
