@@ -1,7 +1,10 @@
 // [run][risk] Risk-policy state survives a restart through the real binary:
 // a circuit breaker that opened in one session is still open in the next
-// session on the same store (only `host trade reset-risk` reopens it), and
-// the reset itself is durable too.
+// session on the same store (only `host trade reset-risk` reopens it), the
+// reset itself is durable too, and every breaker transition happens through
+// the binary: CLOSED -> OPEN on VaR, OPEN -> HALF_OPEN on the operator's
+// reset, HALF_OPEN -> OPEN while the book is still risky, HALF_OPEN ->
+// CLOSED after a healthy trial.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -30,7 +33,7 @@ std::map<std::string, size_t> open_denials(const fs::path& out_dir, int64_t from
 
 }  // namespace
 
-TEST_CASE("an open circuit breaker is still open after a restart until an operator resets it",
+TEST_CASE("an open circuit breaker is still open after a restart until an operator resets it and closes after a healthy trial",
           "[run][risk]") {
   ScratchDir dir("run_decision_durable");
   DecisionConfig cfg;
@@ -73,4 +76,27 @@ TEST_CASE("an open circuit breaker is still open after a restart until an operat
   CHECK(third.err.find("operator command 'reset-risk' applied") != std::string::npos);
   CHECK(third.err.find("(reset: breaker)") != std::string::npos);
   CHECK(third.err.find("circuit OPEN -> HALF_OPEN: manual reset") != std::string::npos);
+  // The book the first session built is still open: the trial's VaR trips it
+  // again (HALF_OPEN -> OPEN).
+  CHECK(third.err.find("circuit HALF_OPEN -> OPEN: VaR ") != std::string::npos);
+
+  // Flatten (the breaker lets reductions through), then reset on a flat book
+  // with smaller orders: the trial is healthy and the breaker closes
+  // (HALF_OPEN -> CLOSED).
+  REQUIRE(run_host({"trade", "flatten", "--config", (dir / "host.yaml").string()}, dir.path())
+              .exit_code == 0);
+  cfg.providers = shifted_sample_providers_yaml(dir.path(), 3 * kSixHoursNs);
+  const HostRun fourth = run_decision(dir, cfg);
+  INFO(fourth.err);
+  REQUIRE(fourth.exit_code == 0);
+  CHECK(fourth.err.find("operator command 'flatten' applied") != std::string::npos);
+  REQUIRE(run_host({"trade", "reset-risk", "--config", (dir / "host.yaml").string()}, dir.path())
+              .exit_code == 0);
+  cfg.providers = shifted_sample_providers_yaml(dir.path(), 4 * kSixHoursNs);
+  cfg.order_notional_usd = 500;  // the operator also sized orders down
+  const HostRun fifth = run_decision(dir, cfg);
+  INFO(fifth.err);
+  REQUIRE(fifth.exit_code == 0);
+  CHECK(fifth.err.find("circuit OPEN -> HALF_OPEN: manual reset") != std::string::npos);
+  CHECK(fifth.err.find("circuit HALF_OPEN -> CLOSED: healthy after trial") != std::string::npos);
 }
