@@ -216,3 +216,55 @@ TEST_CASE("host trade reset-risk half-opens a live circuit breaker", "[reload][r
   CHECK(trial_scales > 0);
   CHECK(counter("breaker.trips") == 2);
 }
+
+TEST_CASE("a reset published over param.reload half-opens the breaker and keeps its parameters",
+          "[reload][risk]") {
+  ScratchDir dir("swap_decision_reset_reload");
+  write_file(dir / "reset.yaml", "reset: true\n");
+  write_file(dir / "host.yaml",
+             swap_config(kDetector) +
+                 decision_tail("  - {name: breaker, plugin: circuit_breaker, "
+                               "config: {var_trip_pct: 0.0001, half_open_scale: 0.5}}\n"));
+  SwapRun run(dir / "host.yaml", true, {"breaker"});
+  REQUIRE(run.open_status.ok());
+  run.start();
+  REQUIRE(run.probe->step(200));
+  auto reset = run.request("breaker");
+  reset.config_path = (dir / "reset.yaml").string();
+  REQUIRE(run.coordinator->submit(reset) == "");
+  REQUIRE(run.step_until_outcomes(1));
+  REQUIRE(run.outcomes.last().applied);
+  // Half-opened, and tripped again at once by the book it still holds.
+  REQUIRE(run.probe->step(2));
+  int64_t trips = 0;
+  for (const auto& [k, v] : run.runtime.counters.snapshot()) {
+    if (k == "breaker.trips") trips = v;
+  }
+  CHECK(trips == 2);
+  sh::host::SwapTargetInfo t;
+  REQUIRE(run.pipeline->swap_target("breaker", &t));
+  CHECK(t.current.version == 2);
+  // The serving parameters are the configured ones, not {"reset": true}.
+  CHECK(t.current.config == nlohmann::json({{"var_trip_pct", 0.0001}, {"half_open_scale", 0.5}}));
+  // A new binary then starts from those parameters (and the breaker's state).
+  auto fresh = run.request("breaker");
+  fresh.plugin_path = std::string(SH_PLUGIN_DIR) + "/libcircuit_breaker.so";
+  REQUIRE(run.coordinator->submit(fresh) == "");
+  REQUIRE(run.step_until_outcomes(2));
+  REQUIRE(run.outcomes.last().applied);
+  REQUIRE(run.pipeline->swap_target("breaker", &t));
+  CHECK(t.current.config == nlohmann::json({{"var_trip_pct", 0.0001}, {"half_open_scale", 0.5}}));
+  run.finish();
+  REQUIRE(run.run_status.ok());
+  // The journal keeps the reset itself, so a replay resets at the same event.
+  sh::host::ConfigVersion v2;
+  run.close();
+  sh::host::StateStoreOptions so;
+  so.dir = (dir / "state").string();
+  std::unique_ptr<sh::host::StateStore> store;
+  REQUIRE(sh::host::StateStore::open(so, &store).ok());
+  sh::host::StateTxn txn;
+  REQUIRE(store->begin_read(&txn).ok());
+  REQUIRE(sh::host::read_config_version(txn, "breaker", 2, &v2).ok());
+  CHECK(v2.config == nlohmann::json({{"reset", true}}));
+}

@@ -73,6 +73,11 @@ const char* dq_name(sh_dq_status dq) {
 constexpr std::string_view kComponentStatePrefix = "component_state/";
 constexpr const char* kChainErrorsKey = "risk_chain_consecutive_errors";
 
+bool is_reset_command(const nlohmann::json& config) {
+  return config.is_object() && config.size() == 1 && config.contains("reset") &&
+         config["reset"].is_boolean() && config["reset"].get<bool>();
+}
+
 // Logs the first few occurrences of a recurring problem, then every 1000th.
 bool should_log(uint64_t occurrence) { return occurrence <= 5 || occurrence % 1000 == 0; }
 
@@ -647,6 +652,7 @@ Status Pipeline::apply_swap(std::unique_ptr<PreparedSwap> swap) {
   }
   const std::string keeps = "; version " + std::to_string(slot->current.version) + " keeps serving";
   std::unique_ptr<PluginInstance> retired;
+  bool reset_command = false;
   switch (swap->record.swap) {
     case SwapKind::kInstance: {
       if (slot->instance == nullptr || !swap->instance ||
@@ -688,7 +694,13 @@ Status Pipeline::apply_swap(std::unique_ptr<PreparedSwap> swap) {
         refuse_swap(std::move(swap), "component '" + component + "' is not a plugin" + keeps);
         return Status::Ok();
       }
-      const std::string err = slot->instance->set_config(swap->record.config);
+      // {"reset": true} alone is the plugins' one-shot reset command
+      // (circuit_breaker, drawdown_lock, daily_loss): it is journalled like
+      // any change (a replay resets at the same event) but the instance and
+      // the serving record keep their parameters.
+      reset_command = is_reset_command(swap->record.config);
+      const std::string err = reset_command ? slot->instance->send_command(swap->record.config)
+                                            : slot->instance->set_config(swap->record.config);
       if (!err.empty()) {
         refuse_swap(std::move(swap), "component '" + component + "': " + err + keeps);
         return Status::Ok();
@@ -734,6 +746,7 @@ Status Pipeline::apply_swap(std::unique_ptr<PreparedSwap> swap) {
     std::lock_guard<std::mutex> lock(slots_mu_);
     slot->last_version = rec.version;
     slot->current = rec;
+    if (reset_command) slot->current.config = slot->instance->config();
     if (slot->instance != nullptr) slot->library = slot->instance->shared_library();
   }
   if (slot->stage >= 0) version_suffix_[slot->stage] = "+cfg" + std::to_string(rec.version);
