@@ -7,6 +7,7 @@
 #include "config_command.h"
 #include "reload_command.h"
 #include "run_command.h"
+#include "status_command.h"
 #include "trade_command.h"
 
 namespace {
@@ -21,7 +22,8 @@ const std::vector<sh::host::Subcommand> kSubcommands = {
      &sh::host::add_snapshot_options, &sh::host::run_snapshot_command},
     {"config", "config history|journal [--component C] [--format text|json]", "list the state dir's config versions / swap journal", &sh::host::add_config_options, &sh::host::run_config_command},
     {"reload", "reload --component C [OPTIONS]", "publish a param.reload message (stored as desired state, signed when configured)", &sh::host::add_reload_options, &sh::host::run_reload_command},
-    {"trade", "trade stop|resume|flatten|pause|unpause", "queue an operator command for the paper broker (applied at the next minute)", nullptr, &sh::host::run_trade_command},
+    {"trade", "trade stop|resume|flatten|pause|unpause|reset-risk|router-pause|router-resume", "queue an operator command for the decision layer (applied at the next minute)", nullptr, &sh::host::run_trade_command},
+    {"status", "status [--format text|json]", "the paper account, positions, orders, queued commands and risk-policy state in the state dir (read-only)", &sh::host::add_status_options, &sh::host::run_status_command},
 };
 
 }  // namespace

@@ -69,10 +69,6 @@ const char* dq_name(sh_dq_status dq) {
   }
 }
 
-// Meta keys of the decision layer's durable state (see pipeline.h).
-constexpr std::string_view kComponentStatePrefix = "component_state/";
-constexpr const char* kChainErrorsKey = "risk_chain_consecutive_errors";
-
 bool is_reset_command(const nlohmann::json& config) {
   return config.is_object() && config.size() == 1 && config.contains("reset") &&
          config["reset"].is_boolean() && config["reset"].get<bool>();
@@ -991,10 +987,10 @@ Status Pipeline::process_minute(MinuteClose& minute) {
     }
     for (const auto& [component, value] : state_writes_) {
       if (!hs.ok()) break;
-      hs = txn.put(StateDb::kMeta, std::string(kComponentStatePrefix) + component, value);
+      hs = txn.put(StateDb::kMeta, std::string(kMetaComponentStatePrefix) + component, value);
     }
     if (hs.ok() && broker_ && chain_.consecutive_errors() != saved_chain_errors_) {
-      hs = txn.put(StateDb::kMeta, kChainErrorsKey, std::to_string(chain_.consecutive_errors()));
+      hs = txn.put(StateDb::kMeta, kMetaChainErrors, std::to_string(chain_.consecutive_errors()));
     }
     return hs;
   });
@@ -1398,7 +1394,7 @@ Status Pipeline::restore_component_state() {
   Status st = store_->begin_read(&txn);
   if (!st.ok()) return st;
   std::string errors;
-  st = txn.get(StateDb::kMeta, kChainErrorsKey, &errors);
+  st = txn.get(StateDb::kMeta, kMetaChainErrors, &errors);
   if (st.ok()) {
     char* end = nullptr;
     const unsigned long n = std::strtoul(errors.c_str(), &end, 10);
@@ -1413,7 +1409,7 @@ Status Pipeline::restore_component_state() {
   auto restore = [&](const std::string& name, PluginInstance* inst) -> Status {
     if (inst == nullptr || !inst->library().supports_state()) return Status::Ok();
     std::string value;
-    Status gs = txn.get(StateDb::kMeta, std::string(kComponentStatePrefix) + name, &value);
+    Status gs = txn.get(StateDb::kMeta, std::string(kMetaComponentStatePrefix) + name, &value);
     if (gs.is_not_found()) return Status::Ok();
     if (!gs.ok()) return gs;
     const size_t nl = value.find('\n');

@@ -71,6 +71,11 @@ struct StateStoreOptions {
 inline constexpr std::string_view kMetaSchemaVersion = "schema_version";
 inline constexpr std::string_view kMetaLastSeq = "last_seq";
 inline constexpr std::string_view kMetaLastMinuteTsNs = "last_minute_ts_ns";
+// Meta keys of the decision layer (written by the pipeline): each stateful
+// plugin's durable state ("<plugin name>\n<bytes>") and the risk chain's
+// consecutive erroring cycles (decimal text).
+inline constexpr std::string_view kMetaComponentStatePrefix = "component_state/";
+inline constexpr std::string_view kMetaChainErrors = "risk_chain_consecutive_errors";
 constexpr uint64_t kStateSchemaVersion = 1;
 
 class StateStore;
