@@ -36,12 +36,7 @@ std::map<std::string, size_t> open_denials(const fs::path& out_dir, int64_t from
 TEST_CASE("an open circuit breaker is still open after a restart until an operator resets it and closes after a healthy trial",
           "[run][risk]") {
   ScratchDir dir("run_decision_durable");
-  DecisionConfig cfg;
-  cfg.mode = "production";
-  cfg.initial_cash_usd = 20000;
-  cfg.order_notional_usd = 10000;
-  cfg.extra = "state: {durability: process}\n";
-  cfg.add_risk("breaker", "circuit_breaker", "{}");
+  DecisionConfig cfg = breaker_trip_config();
   const HostRun first = run_decision(dir, cfg);
   INFO(first.err);
   REQUIRE(first.exit_code == 0);

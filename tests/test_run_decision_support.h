@@ -74,6 +74,18 @@ struct DecisionConfig {
   }
 };
 
+// A persistent (production) session whose book trips a circuit breaker
+// named "breaker" on the host's real VaR: big orders on a small account.
+inline DecisionConfig breaker_trip_config() {
+  DecisionConfig cfg;
+  cfg.mode = "production";
+  cfg.initial_cash_usd = 20000;
+  cfg.order_notional_usd = 10000;
+  cfg.extra = "state: {durability: process}\n";
+  cfg.add_risk("breaker", "circuit_breaker", "{}");
+  return cfg;
+}
+
 // Writes dir/host.yaml and runs the host on it (to the end).
 inline HostRun run_decision(const ScratchDir& dir, const DecisionConfig& config) {
   write_file(dir / "host.yaml", config.text());

@@ -13,12 +13,7 @@ using json = nlohmann::json;
 TEST_CASE("host status shows the book and the orders and queued commands and an open breaker",
           "[run][cli]") {
   ScratchDir dir("run_status");
-  DecisionConfig cfg;
-  cfg.mode = "production";
-  cfg.initial_cash_usd = 20000;
-  cfg.order_notional_usd = 10000;
-  cfg.extra = "state: {durability: process}\n";
-  cfg.add_risk("breaker", "circuit_breaker", "{}");
+  DecisionConfig cfg = breaker_trip_config();
   const HostRun run = run_decision(dir, cfg);
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
