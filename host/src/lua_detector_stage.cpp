@@ -16,12 +16,6 @@ sh_status LuaDetectorStage::detect(const sh_feature_batch& rows, const sh_market
   return st;
 }
 
-std::string LuaDetectorStage::reload() {
-  const std::string error = rule_->reload("");
-  sync_version();
-  return with_full_rule_path(error, rule_->path());
-}
-
 std::string LuaDetectorStage::last_error() const {
   return with_full_rule_path(rule_->last_error(), rule_->path());
 }

@@ -24,10 +24,6 @@ class LuaDetectorStage final : public DetectorStage {
                    const sh_hit_sink& sink) override;
   std::string last_error() const override;
 
-  // Rebuilds the rule from its file (between batches). "" on success, else
-  // the error; the serving version (or the disabled state) is kept then.
-  std::string reload();
-
   LuaRule& rule() { return *rule_; }
   const LuaRule& rule() const { return *rule_; }
   const std::string& path() const { return rule_->path(); }

@@ -240,7 +240,6 @@ Status Pipeline::open() {
     st = open_decision(out_dir, truncate);
     if (!st.ok()) return st;
   }
-  if (main_jsonl_) main_sinks_.push_back(main_jsonl_.get());
   // Replay never publishes outside its own files.
   if (!replay && config_.redis.enabled && !config_.sinks.redis_stream.empty() &&
       (config_.mode == RunMode::kProduction || config_.mode == RunMode::kCanary)) {
@@ -251,7 +250,6 @@ Status Pipeline::open() {
     ro.stream = config_.sinks.redis_stream;
     ro.maxlen = config_.sinks.redis_maxlen;
     redis_sink_ = std::make_unique<RedisStreamSink>(ro);
-    main_sinks_.push_back(redis_sink_.get());
   }
   if (replay) runtime_.clock.set_virtual_ns(0);
   return Status::Ok();
@@ -814,7 +812,8 @@ Status Pipeline::run() {
     st = process_closed();
   }
   discard_queued_swaps("the run ended before the swap took effect");
-  for (EventSink* s : main_sinks_) {
+  for (EventSink* s : {static_cast<EventSink*>(main_jsonl_.get()), redis_sink_.get()}) {
+    if (s == nullptr) continue;
     const Status fs = s->flush();
     if (!fs.ok() && st.ok()) st = fs;
   }
@@ -949,8 +948,6 @@ Status Pipeline::process_minute(MinuteClose& minute) {
     outputs.emplace_back(std::move(d.record), dest);
   }
 
-  // One transaction: snapshots, events, and the gate state that produced them.
-  // The gate only changes when it is offered a hit.
   if (broker_) collect_component_state();
   // The feed files get this minute's lines before the transaction commits
   // (see events/feed_recovery.h): a crash after the commit loses none; one
@@ -968,6 +965,8 @@ Status Pipeline::process_minute(MinuteClose& minute) {
   }
   if (fst.ok() && broker_) fst = write_decision_feeds();
   if (!fst.ok()) return fst;
+  // One transaction: snapshots, events, and the gate state that produced them.
+  // The gate only changes when it is offered a hit.
   const bool gate_changed = !hits_.empty() && config_.mode != RunMode::kDryRun;
   const std::string gate_state = gate_changed ? gate_->save_state() : std::string();
   // The paper broker's orders, positions and account of this minute commit

@@ -333,7 +333,6 @@ class Pipeline {
   std::unique_ptr<JsonlFileSink> shadow_jsonl_;
   std::unique_ptr<JsonlFileSink> candidates_jsonl_;
   std::unique_ptr<EventSink> redis_sink_;
-  std::vector<EventSink*> main_sinks_;
 
   // Emission state during one provider poll / one detector call.
   struct ProviderCtx {
