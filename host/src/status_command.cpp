@@ -5,9 +5,8 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "decision/paper_broker.h"
 #include "host_services.h"
@@ -114,22 +113,21 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
   st = read_trade_commands(txn, &commands);
   if (!st.ok()) return st;
   j["queued_commands"] = nlohmann::json::array();
-  for (const TradeCommand& c : commands) j["queued_commands"].push_back(c.command.empty() ? "?" : c.command);
+  for (const TradeCommand& c : commands)
+    j["queued_commands"].push_back(c.command.empty() ? "?" : c.command);
 
   j["component_state"] = nlohmann::json::object();
-  std::string end(kMetaComponentStatePrefix);
-  end.back() = static_cast<char>(end.back() + 1);
-  st = txn.scan(StateDb::kMeta, kMetaComponentStatePrefix, end,
-                [&](std::string_view key, std::string_view v) {
-                  const std::string component(key.substr(kMetaComponentStatePrefix.size()));
-                  const size_t nl = v.find('\n');
-                  const std::string_view bytes = nl == std::string_view::npos ? v : v.substr(nl + 1);
-                  const auto state = nlohmann::json::parse(bytes, nullptr, false);
-                  j["component_state"][component] = {
-                      {"plugin", std::string(v.substr(0, nl))},
-                      {"state", state.is_discarded() ? nlohmann::json(std::string(bytes)) : state}};
-                  return true;
-                });
+  st = txn.scan_prefix(
+      StateDb::kMeta, kMetaComponentStatePrefix, [&](std::string_view key, std::string_view v) {
+        const std::string component(key.substr(kMetaComponentStatePrefix.size()));
+        const size_t nl = v.find('\n');
+        const std::string_view bytes = nl == std::string_view::npos ? v : v.substr(nl + 1);
+        const auto state = nlohmann::json::parse(bytes, nullptr, false);
+        j["component_state"][component] = {
+            {"plugin", std::string(v.substr(0, nl))},
+            {"state", state.is_discarded() ? nlohmann::json(std::string(bytes)) : state}};
+        return true;
+      });
   if (!st.ok()) return st;
   std::string errors;
   st = txn.get(StateDb::kMeta, kMetaChainErrors, &errors);
@@ -141,10 +139,13 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
 void print_text(const nlohmann::json& j, std::ostream& out) {
   out << "state " << j["state_dir"].get<std::string>() << "\n";
   out << "  last minute        "
-      << (j["last_minute"].is_null() ? std::string("none committed") : j["last_minute"].get<std::string>())
+      << (j["last_minute"].is_null() ? std::string("none committed")
+                                     : j["last_minute"].get<std::string>())
       << ", last event seq " << j["last_event_seq"].get<uint64_t>() << "\n";
   const auto& a = j["account"];
-  auto num = [](const nlohmann::json& v) { return v.is_null() ? std::string("-") : fixed(v.get<double>()); };
+  auto num = [](const nlohmann::json& v) {
+    return v.is_null() ? std::string("-") : fixed(v.get<double>());
+  };
   out << "  equity usd         " << num(a["equity_usd"]) << " (cash " << num(a["cash_usd"])
       << ", realized pnl " << num(a["realized_pnl_usd"]) << ", unrealized "
       << num(a["unrealized_pnl_usd"]) << ")\n";
@@ -155,7 +156,8 @@ void print_text(const nlohmann::json& j, std::ostream& out) {
       << a["pending_orders"].get<uint64_t>() << "\n";
   out << "  orders            ";
   if (j["orders"].empty()) out << " none";
-  for (const auto& [status, n] : j["orders"].items()) out << " " << status << "=" << n.get<uint64_t>();
+  for (const auto& [status, n] : j["orders"].items())
+    out << " " << status << "=" << n.get<uint64_t>();
   out << "\n";
   if (!j["queued_commands"].empty()) {
     out << "  queued commands   ";
@@ -185,7 +187,8 @@ void add_status_options(boost::program_options::options_description& options) {
 }
 
 int run_status_command(const HostConfig& config, const CliOptions& options) {
-  const std::string format = options.vm.count("format") ? options.vm["format"].as<std::string>() : "text";
+  const std::string format =
+      options.vm.count("format") ? options.vm["format"].as<std::string>() : "text";
   if (format != "text" && format != "json") {
     std::cerr << "host status: --format must be text or json, got '" << format << "'\n";
     return 2;

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 namespace sh::host {
@@ -12,15 +11,9 @@ namespace {
 
 std::string command_key(uint64_t seq) {
   std::string key(kTradeCommandPrefix);
-  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>((seq >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    key.push_back(static_cast<char>((seq >> shift) & 0xff));
   return key;
-}
-
-// The end of the "command/" key range: the prefix with its last byte + 1.
-std::string command_range_end() {
-  std::string end(kTradeCommandPrefix);
-  end.back() = static_cast<char>(end.back() + 1);
-  return end;
 }
 
 }  // namespace
@@ -52,26 +45,26 @@ Status put_trade_command(StateTxn& txn, std::string_view command, int64_t wall_n
 
 Status read_trade_commands(const StateTxn& txn, std::vector<TradeCommand>* out) {
   out->clear();
-  return txn.scan(StateDb::kMeta, kTradeCommandPrefix, command_range_end(),
-                  [out](std::string_view key, std::string_view value) {
-                    TradeCommand c;
-                    c.key = std::string(key);
-                    const std::string_view rest = key.substr(kTradeCommandPrefix.size());
-                    if (rest.size() == 8) {
-                      for (char ch : rest) c.seq = (c.seq << 8) | static_cast<unsigned char>(ch);
-                    }
-                    const auto j = nlohmann::json::parse(value.begin(), value.end(), nullptr, false);
-                    if (!j.is_discarded() && j.is_object() && j.contains("command") &&
-                        j["command"].is_string()) {
-                      const std::string name = j["command"].get<std::string>();
-                      if (is_trade_command(name)) c.command = name;
-                      if (j.contains("wall_ns") && j["wall_ns"].is_number_integer()) {
-                        c.wall_ns = j["wall_ns"].get<int64_t>();
-                      }
-                    }
-                    out->push_back(std::move(c));
-                    return true;
-                  });
+  return txn.scan_prefix(
+      StateDb::kMeta, kTradeCommandPrefix, [out](std::string_view key, std::string_view value) {
+        TradeCommand c;
+        c.key = std::string(key);
+        const std::string_view rest = key.substr(kTradeCommandPrefix.size());
+        if (rest.size() == 8) {
+          for (char ch : rest) c.seq = (c.seq << 8) | static_cast<unsigned char>(ch);
+        }
+        const auto j = nlohmann::json::parse(value.begin(), value.end(), nullptr, false);
+        if (!j.is_discarded() && j.is_object() && j.contains("command") &&
+            j["command"].is_string()) {
+          const std::string name = j["command"].get<std::string>();
+          if (is_trade_command(name)) c.command = name;
+          if (j.contains("wall_ns") && j["wall_ns"].is_number_integer()) {
+            c.wall_ns = j["wall_ns"].get<int64_t>();
+          }
+        }
+        out->push_back(std::move(c));
+        return true;
+      });
 }
 
 int run_trade_command(const HostConfig& config, const CliOptions& options) {
@@ -97,8 +90,8 @@ int run_trade_command(const HostConfig& config, const CliOptions& options) {
     std::cerr << "host trade: " << st.message() << "\n";
     return 1;
   }
-  std::cout << "queued operator command '" << command << "' (#" << seq << ") in "
-            << store->dir() << "\n";
+  std::cout << "queued operator command '" << command << "' (#" << seq << ") in " << store->dir()
+            << "\n";
   return 0;
 }
 

@@ -103,6 +103,13 @@ class StateTxn {
   // early. The views are valid only during the call.
   using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
   Status scan(StateDb db, std::string_view begin, std::string_view end, const ScanFn& fn) const;
+  // scan() over every key that starts with `prefix` (non-empty, its last
+  // byte < 0xff, as the "command/" style prefixes of the meta DB are).
+  Status scan_prefix(StateDb db, std::string_view prefix, const ScanFn& fn) const {
+    std::string end(prefix);
+    end.back() = static_cast<char>(end.back() + 1);
+    return scan(db, prefix, end, fn);
+  }
 
   // Write transactions only. put overwrites (UPSERT); del of an absent key
   // returns Status::NotFound. After any failed put/del the transaction is
