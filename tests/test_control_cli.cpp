@@ -165,7 +165,7 @@ TEST_CASE("host reload: refuses what the host would refuse, and usage errors", "
   CHECK_THAT(down.err, Contains("connect failed"));
 }
 
-TEST_CASE("host reload: signs with the configured secret; a signing listener accepts it", "[reload][redis]") {
+TEST_CASE("host reload: signs with the configured secret, a signing listener accepts it", "[reload][redis]") {
   ::setenv("SH_TEST_CLI_SECRET", "sesame", 1);
   CliSetup s("control: {hmac_secret_env: SH_TEST_CLI_SECRET}\n");
   ControlConfig control = control_for(s.dir.path());

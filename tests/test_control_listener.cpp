@@ -169,7 +169,7 @@ std::vector<std::map<std::string, std::string>> read_stream(const Setup& s, cons
 
 }  // namespace
 
-TEST_CASE("reload listener: a published message reaches on_request; bad ones are refused", "[reload][redis]") {
+TEST_CASE("reload listener: a published message reaches on_request, bad ones are refused", "[reload][redis]") {
   Setup s;
   LogCapture logs;
   Recorder rec;
@@ -327,7 +327,7 @@ TEST_CASE("reload listener: a burst of 1000 messages is delivered or refused, ne
   CHECK(st.refused_by_reason.at("rate") == rec.outcomes.size());
 }
 
-TEST_CASE("reload listener: Redis restarts; reconnect, re-subscribe, reconcile exactly once", "[reload][redis]") {
+TEST_CASE("reload listener: Redis restarts, reconnect, re-subscribe, reconcile exactly once", "[reload][redis]") {
   Setup s;
   // A failed connection waits 0.5..1 s before the next attempt: time to
   // restart Redis and write the desired state before the listener is back.

@@ -264,7 +264,7 @@ TEST_CASE("book fields are taken as of the minute's end, not from the next minut
   CHECK(r1->close == 201.0);
 }
 
-TEST_CASE("l2_imbalance uses the top N levels; snapshots and size 0 reset levels", "[conveyor]") {
+TEST_CASE("l2_imbalance uses the top N levels, snapshots and size 0 reset levels", "[conveyor]") {
   ConveyorConfig cfg;
   cfg.l2_levels = 2;
   Feed f(cfg);
@@ -312,7 +312,7 @@ TEST_CASE("ingest lag is the mean receive minus event time over the bar's events
   CHECK(std::isnan(r2->ingest_lag_ms));  // no receive times at all: null
 }
 
-TEST_CASE("arrived bars become the symbol's bar; daily bars align by their duration",
+TEST_CASE("arrived bars become the symbol's bar, daily bars align by their duration",
           "[conveyor]") {
   Feed f;  // conveyor interval is still one minute
   const int64_t d0 = 19'000 * kDay;
@@ -344,7 +344,7 @@ TEST_CASE("arrived bars become the symbol's bar; daily bars align by their durat
   CHECK(f.conveyor.stats().bars == 3);
 }
 
-TEST_CASE("a minute bar replaces trades of its interval; a corrected bar replaces the first",
+TEST_CASE("a minute bar replaces trades of its interval, a corrected bar replaces the first",
           "[conveyor]") {
   Feed f;
   f.push(trade(1, 10 * kSec, 500.0, 9.0));
@@ -360,7 +360,7 @@ TEST_CASE("a minute bar replaces trades of its interval; a corrected bar replace
   CHECK(r->dq == SH_DQ_OK);
 }
 
-TEST_CASE("a row after missing minutes is a gap; a first row is not", "[conveyor]") {
+TEST_CASE("a row after missing minutes is a gap, a first row is not", "[conveyor]") {
   Feed f;
   f.push(trade(1, 10 * kSec, 100.0, 1.0));   // minute 0
   f.push(trade(2, 70 * kSec, 100.0, 1.0));   // minute 1: symbol 1 silent

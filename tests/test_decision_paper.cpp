@@ -113,7 +113,7 @@ std::map<std::string, int> order_statuses(StateStore& store) {
 
 }  // namespace
 
-TEST_CASE("paper fills at the next bar open with slippage; PnL to the cent", "[paper]") {
+TEST_CASE("paper fills at the next bar open with slippage, PnL to the cent", "[paper]") {
   TempDir dir;
   PaperBrokerOptions opts;
   opts.initial_cash_usd = 100000;
@@ -207,7 +207,7 @@ TEST_CASE("paper fills at the next bar open with slippage; PnL to the cent", "[p
             "AAA/2024-01-02T00:02:00Z/sell,signal\n");
 }
 
-TEST_CASE("daily PnL resets at UTC midnight of event time; drawdown from peak", "[paper]") {
+TEST_CASE("daily PnL resets at UTC midnight of event time, drawdown from peak", "[paper]") {
   TempDir dir;
   Harness h(dir.path);
   const sh_symbol_id s = h.id("BBB");
@@ -396,7 +396,7 @@ TEST_CASE("kill -9 mid-replay, restart: positions and PnL resume, nothing filled
   CHECK(h.fills.size() < ref_fills);
 }
 
-TEST_CASE("emergency stop refuses orders and survives a restart; flatten closes all",
+TEST_CASE("emergency stop refuses orders and survives a restart, flatten closes all",
           "[paper]") {
   TempDir dir;
   const int64_t t1 = kT0 + kMinuteNs, t2 = t1 + kMinuteNs, t3 = t2 + kMinuteNs;
@@ -444,7 +444,7 @@ TEST_CASE("emergency stop refuses orders and survives a restart; flatten closes 
   }
 }
 
-TEST_CASE("pause refuses new orders until resume; pending ones still fill", "[paper]") {
+TEST_CASE("pause refuses new orders until resume, pending ones still fill", "[paper]") {
   TempDir dir;
   Harness h(dir.path);
   const sh_symbol_id a = h.id("AAA");

@@ -85,7 +85,7 @@ int code_for(sh_risk_reason reason) {
 
 }  // namespace
 
-TEST_CASE("risk chain runs policies in order; SCALE composes; DENY stops the intent", "[risk]") {
+TEST_CASE("risk chain runs policies in order, SCALE composes, DENY stops the intent", "[risk]") {
   Recorder r1, r2, r3;
   RiskChain chain({
       per_intent("halve_all", &r1,

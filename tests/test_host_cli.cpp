@@ -51,7 +51,7 @@ TEST_CASE("host --version prints the host and ABI versions", "[cli]") {
   CHECK(r.out == std::string("host ") + SH_HOST_VERSION + " (plugin ABI 1.1)\n");
 }
 
-TEST_CASE("host --help lists subcommands and options; bad usage exits 2", "[cli]") {
+TEST_CASE("host --help lists subcommands and options, bad usage exits 2", "[cli]") {
   ScratchDir dir("cli_help");
   const HostRun help = run_host({"--help"}, dir.path());
   CHECK(help.exit_code == 0);

@@ -109,7 +109,7 @@ TEST_CASE("keep_last_good without a previous version disables", "[lua]") {
                                   "expected nil or a number 0..100");
 }
 
-TEST_CASE("a failed reload keeps the old version serving; a good one switches", "[lua]") {
+TEST_CASE("a failed reload keeps the old version serving, a good one switches", "[lua]") {
   TempDir dir;
   const std::string path = dir.write("rule.lua", kV1);
   std::string err;
@@ -140,7 +140,7 @@ TEST_CASE("a failed reload keeps the old version serving; a good one switches", 
   CHECK(rule->stats().reloads_ok == 1);
 }
 
-TEST_CASE("prepare builds a candidate off the live rule; commit swaps it in", "[lua]") {
+TEST_CASE("prepare builds a candidate off the live rule, commit swaps it in", "[lua]") {
   TempDir dir;
   const std::string p1 = dir.write("a.lua", kV1);
   const std::string p2 = dir.write("b.lua", kV2);

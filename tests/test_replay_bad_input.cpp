@@ -128,7 +128,7 @@ TEST_CASE("replay skips bars whose OHLC is inconsistent", "[replay]") {
   CHECK(host.counter("bad_rows.bad_bar") == 3);
 }
 
-TEST_CASE("replay L2: bad side, level, size and price are skipped; size 0 is a removal",
+TEST_CASE("replay L2: bad side, level, size and price are skipped, size 0 is a removal",
           "[replay]") {
   const std::string path = fixture("bad_l2.csv");
   HarnessHost host;

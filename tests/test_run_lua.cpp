@@ -426,7 +426,7 @@ std::string tagging_rule(const std::string& tag) {
 
 }  // namespace
 
-TEST_CASE("a changed rule file is swapped in between batches; a broken edit is refused",
+TEST_CASE("a changed rule file is swapped in between batches, a broken edit is refused",
           "[lua][run][reload]") {
   using namespace sh::host;
   ScratchDir dir("lua_reload");

@@ -139,7 +139,7 @@ TEST_CASE("budget: rolling 60 minutes of event time per class across symbols", "
   CHECK(all[1] == std::pair<std::string, double>("spike", 1.0));
 }
 
-TEST_CASE("counters by reason and class, sorted by name; seq only for publishes",
+TEST_CASE("counters by reason and class, sorted by name, seq only for publishes",
           "[events]") {
   EventGate g(config(180000, 900000, 60), /*next_seq=*/41);
   auto a = g.offer(hit("A", kT0));

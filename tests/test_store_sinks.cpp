@@ -135,7 +135,7 @@ TEST_CASE("JSONL sink: exact bytes, buffered until flush, appends across reopen"
   CHECK(digest.streams()[0].hex_digest == sha256_hex(content));
 }
 
-TEST_CASE("JSONL sink: disk full is a clear error naming the path; data stays buffered",
+TEST_CASE("JSONL sink: disk full is a clear error naming the path, data stays buffered",
           "[events]") {
   std::unique_ptr<JsonlFileSink> sink;
   JsonlFileSinkOptions opts;

@@ -354,7 +354,7 @@ TEST_CASE("generic txn helpers: put, get, delete, range scan, typed meta", "[sto
   CHECK(r.put(StateDb::kMeta, "x", "y").code() == Status::Code::kFailedPrecondition);
 }
 
-TEST_CASE("one open per directory per process; read-only open of nothing fails", "[store]") {
+TEST_CASE("one open per directory per process, read-only open of nothing fails", "[store]") {
   TempDir tmp;
   auto store = open_store(tmp.path);
   std::unique_ptr<StateStore> second;

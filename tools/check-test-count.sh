@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Fails unless ctest runs every Catch2 test case exactly once.
+#
+# catch_discover_tests turns each name Catch lists into one ctest entry; a
+# name it cannot carry (a ';' splits it) becomes entries that match no test,
+# and Catch exits 0 on "No tests ran" unless told otherwise. This compares the
+# two counts, and the discovery passes --warn NoTests so such an entry fails.
+#
+# usage: tools/check-test-count.sh BUILD_DIR   (default: build)
+set -euo pipefail
+build=${1:-build}
+tests_bin="$build/tests/sh_tests"
+[ -x "$tests_bin" ] || { echo "check-test-count: $tests_bin not built" >&2; exit 2; }
+
+catch_count=$("$tests_bin" --list-test-names-only | grep -c .)
+# Entries discovered from sh_tests: every ctest entry except this check itself.
+ctest_count=$(ctest --test-dir "$build" -N | grep -E '^ *Test +#[0-9]+:' \
+  | grep -vc ': every test case runs under ctest$')
+bad_names=$("$tests_bin" --list-test-names-only | grep -c ';' || true)
+
+echo "check-test-count: Catch2 lists $catch_count test cases; ctest has $ctest_count entries for them"
+status=0
+if [ "$catch_count" -ne "$ctest_count" ]; then
+  echo "check-test-count: FAIL: the counts differ (a test name ctest cannot carry?)" >&2
+  status=1
+fi
+if [ "$bad_names" -ne 0 ]; then
+  echo "check-test-count: FAIL: $bad_names test name(s) contain ';', which ctest splits:" >&2
+  "$tests_bin" --list-test-names-only | grep ';' >&2
+  status=1
+fi
+exit $status
