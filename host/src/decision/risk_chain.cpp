@@ -11,18 +11,24 @@ namespace sh::host {
 
 namespace {
 
-void set_detail(sh_risk_verdict* v, std::string_view text) {
+// The fixed field gets what fits; a longer text is kept whole in `store`.
+void set_detail(sh_risk_verdict* v, std::string_view text, std::deque<std::string>* store) {
   const size_t n = std::min(text.size(), sizeof(v->detail) - 1);
   std::memcpy(v->detail, text.data(), n);
   v->detail[n] = '\0';
+  v->detail_ext = nullptr;
+  if (n < text.size()) {
+    store->emplace_back(text);
+    v->detail_ext = store->back().c_str();
+  }
 }
 
-void deny_policy_error(sh_risk_verdict* v, std::string_view detail) {
+void deny_policy_error(sh_risk_verdict* v, std::string_view detail, std::deque<std::string>* store) {
   v->struct_size = sizeof(sh_risk_verdict);
   v->action = SH_RISK_DENY;
   v->reason = SH_REASON_POLICY_ERROR;
   v->scale = 0.0;
-  set_detail(v, detail);
+  set_detail(v, detail, store);
 }
 
 }  // namespace
@@ -76,6 +82,7 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
   r->verdicts.resize(n_pol * count);
   r->slot.assign(n_pol * count, -1);
   r->any_error = false;
+  r->long_details.clear();
 
   batch_.assign(intents, intents + count);
   batch_index_.resize(count);
@@ -94,6 +101,7 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
       v.reserved0 = 0;
       v.scale = 1.0;
       v.detail[0] = '\0';
+      v.detail_ext = nullptr;
     }
     sh_order_intent_batch in{};
     in.struct_size = sizeof in;
@@ -125,20 +133,28 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
     for (size_t j = 0; j < n; ++j) {
       sh_risk_verdict& v = vs[j];
       if (!failure.empty()) {
-        deny_policy_error(&v, failure);
+        deny_policy_error(&v, failure, &r->long_details);
         r->any_error = true;
       } else if (v.action == SH_RISK_SCALE && v.scale == 0.0) {
         v.action = SH_RISK_DENY;
       } else if (v.action == SH_RISK_SCALE && !(v.scale > 0.0 && v.scale <= 1.0)) {
-        deny_policy_error(&v, "policy '" + policy.name + "' gave SCALE with a scale outside (0, 1]");
+        deny_policy_error(&v, "policy '" + policy.name + "' gave SCALE with a scale outside (0, 1]",
+                          &r->long_details);
         r->any_error = true;
       } else if (v.action != SH_RISK_ALLOW && v.action != SH_RISK_SCALE &&
                  v.action != SH_RISK_DENY) {
-        deny_policy_error(&v, "policy '" + policy.name + "' gave an unknown action " +
-                                  std::to_string(v.action));
+        deny_policy_error(&v,
+                          "policy '" + policy.name + "' gave an unknown action " +
+                              std::to_string(v.action),
+                          &r->long_details);
         r->any_error = true;
       }
       v.detail[sizeof(v.detail) - 1] = '\0';  // a plugin may have filled all 96 bytes
+      if (v.detail_ext != nullptr && failure.empty()) {
+        // The plugin's text is valid only until its next call: keep a copy.
+        r->long_details.emplace_back(v.detail_ext);
+        v.detail_ext = r->long_details.back().c_str();
+      }
       const size_t i = batch_index_[j];
       r->slot[p * count + i] = static_cast<int32_t>(j);
       IntentOutcome& o = r->outcomes[i];
