@@ -97,7 +97,8 @@ PluginInstance::Created load_component(const HostConfig& config, const Component
         at, label(component) + " (plugin " + lib->name() + "): " + err->to_string("config"));
     return out;
   }
-  out = PluginInstance::create(component.name, lib, component.config, runtime);
+  out = PluginInstance::create(component.name, lib, component.config, runtime,
+                               component.isolation);
   if (!out.instance) out.error = config.message_at(anchor, out.error);
   return out;
 }

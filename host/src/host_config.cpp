@@ -1,6 +1,7 @@
 #include "host_config.h"
 
 #include "config_keys.h"
+#include "isolation/isolation_config.h"
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <algorithm>
@@ -62,6 +63,7 @@ ComponentConfig& ComponentConfig::operator=(const ComponentConfig& other) {
   config = other.config;
   is_lua = other.is_lua;
   lua = other.lua;
+  isolation = other.isolation;
   node.reset(other.node);
   config_node.reset(other.config_node);
   return *this;
@@ -323,6 +325,8 @@ void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
         const nlohmann::json j = v.IsScalar() ? yaml_to_json(v, src) : nlohmann::json();
         if (!j.is_boolean()) src.fail(v, std::string(section) + ": jit must be true or false");
         comp.lua.jit = j.get<bool>();
+      } else if (!comp.is_lua && parse_isolation_key(key, v, section, src, &comp.isolation)) {
+        continue;
       } else if (comp.is_lua) {
         src.fail(kv.first, "unknown key '" + key + "' in a " + section +
                                " Lua rule entry (expected one of: " + join(kLuaKeys) +
@@ -332,9 +336,11 @@ void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
                                " entry is for Lua rules (lua: PATH); a plugin takes config:");
       } else {
         src.fail(kv.first, unknown_key_message(key, std::string("a ") + section + " entry",
-                                               {"name", "plugin", "config"}));
+                                               {"name", "plugin", "config", "isolation", "restart",
+                                                "max_restarts", "call_timeout_ms"}));
       }
     }
+    if (!comp.is_lua) check_isolation_keys(entry, section, src, comp.isolation);
     if (!has_name) src.fail(entry, std::string(section) + ": component has no name");
     if (!has_plugin && !comp.is_lua)
       src.fail(entry, std::string(section) + ": component '" + comp.name + "' has no plugin");

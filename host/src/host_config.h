@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config_source.h"
+#include "isolation/isolation_options.h"
 
 namespace sh::host {
 
@@ -61,6 +62,8 @@ struct ComponentConfig {
   // risk: -> risk). `plugin` is empty then; config is {}.
   bool is_lua = false;
   LuaComponentSettings lua;
+  // Appended: isolation: process, restart:, max_restarts:, call_timeout_ms:.
+  IsolationOptions isolation;
 };
 
 // Copyable but not assignable (YAML::Node assignment writes into the tree);

@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include "isolation/isolated_plugin.h"
+
 namespace sh::host {
 
 namespace {
@@ -50,7 +52,7 @@ std::string abi_status_name(sh_status status) {
 
 PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library,
                                std::unique_ptr<InstanceServices> services)
-    : library_(std::move(library)), services_(std::move(services)) {
+    : library_(std::move(library)), services_(std::move(services)), desc_(&library_->descriptor()) {
   const sh_plugin_descriptor& d = library_->descriptor();
   // The library validated that the table of its kind and its function exist.
   switch (d.kind) {
@@ -71,11 +73,15 @@ PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library,
   }
 }
 
-PluginInstance::~PluginInstance() { destroy_quietly(library_->descriptor(), instance_); }
+PluginInstance::~PluginInstance() {
+  const PluginCallScope scope(component(), library_->name(), "destroy");
+  destroy_quietly(*desc_, instance_);
+}
 
 PluginInstance::Created PluginInstance::create(const std::string& component,
                                                std::shared_ptr<const PluginLibrary> library,
-                                               const nlohmann::json& config, HostRuntime& runtime) {
+                                               const nlohmann::json& config, HostRuntime& runtime,
+                                               const IsolationOptions& isolation) {
   Created out;
   if (!library) {
     out.error = "component '" + component + "': no plugin library";
@@ -95,11 +101,18 @@ PluginInstance::Created PluginInstance::create(const std::string& component,
 
   std::unique_ptr<PluginInstance> inst(
       new PluginInstance(library, std::make_unique<InstanceServices>(component, runtime)));
-  const sh_plugin_descriptor& d = library->descriptor();
+  if (isolation.process) inst->use_proxy();
+  const sh_plugin_descriptor& d = *inst->desc_;
   sh_status rc = SH_ERR_INTERNAL;
   void* raw = nullptr;
   try {
-    raw = d.create(inst->services_->table(), config_json.c_str(), &rc);
+    const PluginCallScope scope(component, library->name(), "create");
+    if (isolation.process) {
+      raw = create_isolated_instance(*library, component, isolation, inst->services_->table(),
+                                     config_json.c_str(), &rc);
+    } else {
+      raw = d.create(inst->services_->table(), config_json.c_str(), &rc);
+    }
   } catch (const std::exception& e) {
     // The instance pointer (if any) was lost with the exception.
     out.error = prefix(component, *library) + "create failed: " + kEscaped + ": " + e.what();
@@ -139,6 +152,7 @@ template <typename Call>
 std::string PluginInstance::guarded_call(const char* what, Call&& call) {
   sh_status rc = SH_ERR_INTERNAL;
   try {
+    const PluginCallScope scope(component(), library_->name(), what);
     rc = call();
   } catch (...) {
     escaped();
@@ -153,7 +167,7 @@ std::string PluginInstance::guarded_call(const char* what, Call&& call) {
 
 std::string PluginInstance::send_command(const nlohmann::json& config) {
   if (auto err = library_->schema().validate(config)) return err->to_string("config");
-  const sh_plugin_descriptor& d = library_->descriptor();
+  const sh_plugin_descriptor& d = *desc_;
   if (d.set_config == nullptr) {
     return "plugin '" + library_->name() + "' does not support set_config";
   }
@@ -163,7 +177,7 @@ std::string PluginInstance::send_command(const nlohmann::json& config) {
 
 std::string PluginInstance::save_state(std::string* out) {
   out->clear();
-  const sh_plugin_descriptor& d = library_->descriptor();
+  const sh_plugin_descriptor& d = *desc_;
   if (d.save_state == nullptr) return "plugin '" + library_->name() + "' keeps no durable state";
   const char* data = nullptr;
   size_t size = 0;
@@ -173,7 +187,7 @@ std::string PluginInstance::save_state(std::string* out) {
 }
 
 std::string PluginInstance::load_state(const std::string& bytes) {
-  const sh_plugin_descriptor& d = library_->descriptor();
+  const sh_plugin_descriptor& d = *desc_;
   if (d.load_state == nullptr) return "plugin '" + library_->name() + "' keeps no durable state";
   return guarded_call("load_state", [&] { return d.load_state(instance_, bytes.data(), bytes.size()); });
 }
@@ -181,11 +195,20 @@ std::string PluginInstance::load_state(const std::string& bytes) {
 const char* PluginInstance::last_error() const {
   if (faulted_) return kEscaped;
   try {
-    const char* e = library_->descriptor().last_error(instance_);
+    const char* e = desc_->last_error(instance_);
     return e ? e : "";
   } catch (...) {
     return kEscaped;
   }
+}
+
+void PluginInstance::use_proxy() {
+  proxy_desc_ = make_isolated_descriptor(*library_);
+  desc_ = &proxy_desc_;
+  poll_ = proxy_desc_.provider ? proxy_desc_.provider->poll : nullptr;
+  detect_ = proxy_desc_.detector ? proxy_desc_.detector->detect : nullptr;
+  expert_ = proxy_desc_.expert ? proxy_desc_.expert->evaluate : nullptr;
+  risk_ = proxy_desc_.risk ? proxy_desc_.risk->evaluate : nullptr;
 }
 
 sh_status PluginInstance::escaped() noexcept {

@@ -15,6 +15,8 @@
 #include <string>
 
 #include "host_services.h"
+#include "isolation/isolation_options.h"
+#include "isolation/plugin_call_scope.h"
 #include "plugin_library.h"
 
 namespace sh::host {
@@ -35,8 +37,11 @@ class PluginInstance {
   // Validates `config` against the plugin's schema, then creates the
   // instance. Never throws; a failed instance is destroyed before returning.
   // runtime must outlive the instance.
+  // With isolation.process the plugin runs in a child process behind a proxy
+  // that presents the same descriptor (isolation/isolated_plugin.h).
   static Created create(const std::string& component, std::shared_ptr<const PluginLibrary> library,
-                        const nlohmann::json& config, HostRuntime& runtime);
+                        const nlohmann::json& config, HostRuntime& runtime,
+                        const IsolationOptions& isolation = {});
 
   ~PluginInstance();
   PluginInstance(const PluginInstance&) = delete;
@@ -48,6 +53,8 @@ class PluginInstance {
   sh_plugin_kind kind() const { return library_->kind(); }
   // The config the instance currently runs with.
   const nlohmann::json& config() const { return config_; }
+  // True when the plugin runs in a child process (isolation: process).
+  bool isolated() const { return desc_ != &library_->descriptor(); }
   // True once an exception escaped one of the plugin's calls: the plugin broke
   // the ABI contract and its state is unknown; callers should stop using it.
   bool faulted() const { return faulted_; }
@@ -55,6 +62,7 @@ class PluginInstance {
   // Provider: SH_OK, SH_WOULD_BLOCK, SH_END_OF_DATA or an error.
   sh_status poll(const sh_event_sink& sink, uint32_t max_events) noexcept {
     if (poll_ == nullptr) return SH_ERR_UNSUPPORTED;
+    const PluginCallScope scope(component(), library_->name(), "poll");
     try {
       return poll_(instance_, &sink, max_events);
     } catch (...) {
@@ -64,6 +72,7 @@ class PluginInstance {
   sh_status detect(const sh_feature_batch& rows, const sh_market_context& context,
                    const sh_hit_sink& sink) noexcept {
     if (detect_ == nullptr) return SH_ERR_UNSUPPORTED;
+    const PluginCallScope scope(component(), library_->name(), "detect");
     try {
       return detect_(instance_, &rows, &context, &sink);
     } catch (...) {
@@ -73,6 +82,7 @@ class PluginInstance {
   sh_status evaluate_expert(const sh_feature_batch& rows, const sh_market_context& context,
                             sh_evidence_batch& out) noexcept {
     if (expert_ == nullptr) return SH_ERR_UNSUPPORTED;
+    const PluginCallScope scope(component(), library_->name(), "evaluate");
     try {
       return expert_(instance_, &rows, &context, &out);
     } catch (...) {
@@ -82,6 +92,7 @@ class PluginInstance {
   sh_status evaluate_risk(const sh_order_intent_batch& intents, const sh_portfolio_state& portfolio,
                           sh_risk_verdict_batch& out) noexcept {
     if (risk_ == nullptr) return SH_ERR_UNSUPPORTED;
+    const PluginCallScope scope(component(), library_->name(), "evaluate");
     try {
       return risk_(instance_, &intents, &portfolio, &out);
     } catch (...) {
@@ -110,6 +121,8 @@ class PluginInstance {
   PluginInstance(std::shared_ptr<const PluginLibrary> library,
                  std::unique_ptr<InstanceServices> services);
   sh_status escaped() noexcept;
+  // Routes every descriptor call to a child process (isolation: process).
+  void use_proxy();
   // Runs one descriptor call (a status-returning lambda): "" on SH_OK, else
   // "<what> failed: <last_error or status>"; an escaping exception faults.
   template <typename Call>
@@ -118,6 +131,9 @@ class PluginInstance {
   // Declared first so it is released last: the instance's code lives in it.
   std::shared_ptr<const PluginLibrary> library_;
   std::unique_ptr<InstanceServices> services_;
+  // The descriptor calls go through: the library's, or proxy_desc_ when isolated.
+  const sh_plugin_descriptor* desc_ = nullptr;
+  sh_plugin_descriptor proxy_desc_{};
   void* instance_ = nullptr;
   nlohmann::json config_;
   bool faulted_ = false;

@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "content_address.h"
+#include "isolation/elf_check.h"
 
 namespace sh::host {
 namespace fs = std::filesystem;
@@ -119,6 +120,11 @@ PluginLibrary::Opened PluginLibrary::open(const fs::path& path, bool keep_mapped
   std::error_code fs_ec;
   if (fs::is_directory(path, fs_ec)) {
     out.status = "load error: " + path.string() + ": is a directory";
+    return out;
+  }
+  // A truncated library would be mapped anyway and fault (SIGBUS) on first touch.
+  if (const std::string bad = check_elf_file(path); !bad.empty()) {
+    out.status = "load error: truncated or corrupt ELF: " + path.string() + ": " + bad;
     return out;
   }
   lib->lib_.load(path, mode, ec);

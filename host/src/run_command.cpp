@@ -9,6 +9,8 @@
 #include <iostream>
 
 #include "component_loader.h"
+#include "isolation/plugin_call_scope.h"
+#include "isolation/plugin_selection.h"
 #include "config_source.h"
 #include "control/control_config.h"
 #include "control/reload_listener.h"
@@ -110,7 +112,8 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
                  config.state_dir().string(), left_by);
   }
 
-  const PluginCatalog catalog = scan_plugins(config);
+  install_plugin_exit_guard();  // a plugin's exit() ends the host with 70, named
+  const PluginCatalog catalog = scan_configured_plugins(config);
   for (const auto& w : catalog.warnings()) spdlog::warn("plugin dir {}", w);
   LoadedComponents loaded = load_components(config, catalog, runtime);
   LoadedRules rules = load_lua_components(config, runtime);

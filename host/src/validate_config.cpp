@@ -1,6 +1,7 @@
 #include "validate_config.h"
 
 #include "component_loader.h"
+#include "isolation/plugin_selection.h"
 #include "config_source.h"
 #include "control/control_config.h"
 #include "lua_rule_loader.h"
@@ -22,7 +23,7 @@ int validate_config(const HostConfig& config, std::ostream& out, std::ostream& e
   } catch (const ConfigError& e) {
     errors.push_back(e.what());
   }
-  const PluginCatalog catalog = scan_plugins(config);
+  const PluginCatalog catalog = scan_configured_plugins(config);
   LoadedComponents loaded = load_components(config, catalog, runtime);
   LoadedRules rules = load_lua_components(config, runtime);
   const size_t count = loaded.instances.size() + rules.rules.size();

@@ -222,7 +222,10 @@ std::string SwapCoordinator::check_plugin_path(const fs::path& path) const {
 std::string SwapCoordinator::create_instance(const std::string& component,
                                              std::shared_ptr<const PluginLibrary> library,
                                              const nlohmann::json& config, PreparedSwap* swap) {
-  PluginInstance::Created created = PluginInstance::create(component, library, config, runtime_);
+  // A replacement runs where the serving instance runs (isolation: process or not).
+  const ComponentConfig* entry = config_.find_component(component);
+  PluginInstance::Created created = PluginInstance::create(
+      component, library, config, runtime_, entry ? entry->isolation : IsolationOptions{});
   if (!created.instance) return created.error;
   if (created.instance->kind() == SH_KIND_DETECTOR) {
     // Warm-up: one call on an empty batch, so that a plugin that cannot run

@@ -1,0 +1,42 @@
+#include "isolation/plugin_selection.h"
+
+#include <set>
+
+#include "component_loader.h"
+
+namespace sh::host {
+namespace fs = std::filesystem;
+
+PluginCatalog scan_configured_plugins(const HostConfig& config) {
+  std::set<std::string> names;
+  std::vector<fs::path> files;
+  for (const ComponentConfig* c : config.components()) {
+    if (c->is_lua) continue;
+    if (!c->plugin_path.empty()) {
+      files.push_back(c->plugin_path);
+    } else {
+      names.insert(c->plugin);
+    }
+  }
+  for (const std::string& name : names) {
+    bool found = false;
+    for (const fs::path& dir : config.plugin_dirs()) {
+      std::error_code ec;
+      const fs::path candidate = dir / ("lib" + name + ".so");
+      if (fs::is_regular_file(candidate, ec)) {
+        files.push_back(candidate);
+        found = true;
+        break;
+      }
+    }
+    if (!found) return scan_plugins(config);
+  }
+  PluginCatalog catalog = PluginCatalog::scan({}, files);
+  for (const std::string& name : names) {
+    std::string why;
+    if (!catalog.find(name, &why)) return scan_plugins(config);  // errors name the dirs
+  }
+  return catalog;
+}
+
+}  // namespace sh::host
