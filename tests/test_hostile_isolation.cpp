@@ -74,7 +74,11 @@ TEST_CASE("isolated detector experts and risk policies decide exactly as in proc
   const HostRun a = run_yaml(in_proc, decision_yaml(""));
   INFO(a.err);
   REQUIRE(a.exit_code == 0);
-  const HostRun b = run_yaml(isolated, decision_yaml(", isolation: process"));
+  // Every plugin isolated, the replay provider included.
+  std::string yaml = decision_yaml(", isolation: process");
+  const std::string provider = "    plugin: replay\n";
+  yaml.replace(yaml.find(provider), provider.size(), provider + "    isolation: process\n");
+  const HostRun b = run_yaml(isolated, yaml);
   INFO(b.err);
   REQUIRE(b.exit_code == 0);
 
@@ -87,6 +91,8 @@ TEST_CASE("isolated detector experts and risk policies decide exactly as in proc
   CHECK(sb["detector_hits"] == sa["detector_hits"]);
   CHECK(counter(sb, "return_spike.isolation_faults") == 0);
   CHECK(counter(sb, "notional_cap.isolation_restarts") == 0);
+  CHECK(counter(sb, "sample.isolation_faults") == 0);
+  CHECK(sb["events_in"] == sa["events_in"]);
   CHECK(b.err.find("isolated") == std::string::npos);  // no fault, no restart
 }
 
@@ -280,4 +286,41 @@ TEST_CASE("a truncated .so in a plugin dir breaks neither listing nor a run",
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK(summary_json(dir / "out")["counters"]["hostile.calls"].get<int64_t>() > 0);
+}
+
+TEST_CASE("an isolated circuit breaker keeps its durable state across host restarts",
+          "[hostile][isolation]") {
+  ScratchDir dir("iso_durable_breaker");
+  constexpr int64_t kSixHoursNs = int64_t{6} * 3600 * 1000000000;
+  DecisionConfig cfg = breaker_trip_config();
+  cfg.risk = "  - {name: breaker, plugin: circuit_breaker, config: {}, isolation: process}\n";
+  auto open_denials = [&](int64_t from_ts) {
+    std::map<std::string, size_t> out;
+    for (const json& d : intent_lines(read_decisions(dir / "out"))) {
+      if (d["minute_ts_ns"].get<int64_t>() < from_ts) continue;
+      const json v = policy_verdict(d, "breaker");
+      if (v.is_object() && v["reason"] == "CIRCUIT_OPEN") ++out[v["detail"].get<std::string>()];
+    }
+    return out;
+  };
+  const HostRun first = run_decision(dir, cfg);
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  // The plugin's log line came back from the child, attributed to the component.
+  CHECK(first.err.find("[breaker] circuit CLOSED -> OPEN: VaR ") != std::string::npos);
+  const auto first_denials = open_denials(0);
+  REQUIRE(first_denials.size() == 1);
+  const int64_t last_minute =
+      json::parse(lines(read_file(dir / "out/decisions.jsonl")).back())["minute_ts_ns"].get<int64_t>();
+
+  // save_state went through the channel every minute; load_state comes back through it.
+  cfg.providers = shifted_sample_providers_yaml(dir.path(), kSixHoursNs);
+  const HostRun second = run_decision(dir, cfg);
+  INFO(second.err);
+  REQUIRE(second.exit_code == 0);
+  CHECK(second.err.find("component 'breaker': state restored from the store") != std::string::npos);
+  CHECK(second.err.find("circuit CLOSED -> OPEN") == std::string::npos);
+  const auto second_denials = open_denials(last_minute + 1);
+  REQUIRE(second_denials.size() == 1);
+  CHECK(second_denials.begin()->first == first_denials.begin()->first);
 }
