@@ -89,7 +89,7 @@ TEST_CASE("config errors are one line with FILE:LINE:COL", "[config]") {
         "cfg.yaml:2:11: detectors: component name must match [a-z0-9_]+");
   CHECK(load_error("detectors:\n  - name: a\n    plugin: p\n    confg: {}\n") ==
         "cfg.yaml:4:5: unknown key 'confg' in a detectors entry (did you mean 'config'? expected one of: name, plugin, "
-        "config)");
+        "config, isolation, restart, max_restarts, call_timeout_ms)");
   CHECK(load_error("detectors:\n  - name: a\n    plugin: p\n    config: {x: 1, x: 2}\n") ==
         "cfg.yaml:4:20: duplicate key 'x'");
   CHECK(load_error("host:\n  mode: replay\n  mode: shadow\n") ==

@@ -144,7 +144,13 @@ PluginInstance::Created PluginInstance::create(const std::string& component,
 
 std::string PluginInstance::set_config(const nlohmann::json& config) {
   std::string err = send_command(config);
-  if (err.empty()) config_ = config;
+  if (err.empty()) {
+    config_ = config;
+    if (isolated()) {
+      set_isolated_restart_config(
+          instance_, config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+  }
   return err;
 }
 

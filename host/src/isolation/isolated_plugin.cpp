@@ -73,15 +73,16 @@ class IsolatedPlugin {
   }
 
   const char* last_error() const { return last_error_.c_str(); }
+  void set_restart_config(std::string json) { config_json_ = std::move(json); }
 
   sh_status set_config(const char* json) {
     if (!ensure_up()) return SH_ERR_INTERNAL;
     Writer w = begin_request();
     w.put_string(json ? json : "");
     Reader r = no_reply();
-    const sh_status st = transact(Op::kSetConfig, "set_config", w, slow_timeout(), &r);
-    if (st == SH_OK) config_json_ = json ? json : "";
-    return st;
+    // config_json_ changes only through set_restart_config: this call may be a
+    // one-shot command ({"reset": true}), not the parameters to restart with.
+    return transact(Op::kSetConfig, "set_config", w, slow_timeout(), &r);
   }
 
   sh_status save_state(const char** data, size_t* size) {
@@ -675,6 +676,10 @@ std::string plugin_runner_path() {
   const fs::path here = exe.parent_path() / "sh-plugin-runner";
   if (fs::exists(here, ec)) return here.string();
   return (exe.parent_path() / ".." / "bin" / "sh-plugin-runner").lexically_normal().string();
+}
+
+void set_isolated_restart_config(void* instance, const std::string& config_json) {
+  if (instance != nullptr) self(instance).set_restart_config(config_json);
 }
 
 sh_plugin_descriptor make_isolated_descriptor(const PluginLibrary& library) {

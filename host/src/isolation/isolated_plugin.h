@@ -12,9 +12,10 @@
 // SH_ERR_INTERNAL with that line as last_error(), so the pipeline's usual
 // rules apply (risk: POLICY_ERROR deny, expert: abstain, detector: a
 // detector error). With restart: true the next call starts a new child
-// (created with the latest config and, for a plugin with durable state, the
-// last state saved or loaded) after a backoff of 0, 0.1, 0.2, ... 5 s, at most
-// max_restarts times per run ("<component>.isolation_restarts").
+// (created with the component's current config and, for a plugin with
+// durable state, the last state saved or loaded) after a backoff of 0, 0.1,
+// 0.2, ... 5 s, at most max_restarts times per run
+// ("<component>.isolation_restarts").
 #pragma once
 
 #include <strategy_host/abi.h>
@@ -37,6 +38,10 @@ sh_plugin_descriptor make_isolated_descriptor(const PluginLibrary& library);
 void* create_isolated_instance(const PluginLibrary& library, const std::string& component,
                                const IsolationOptions& options, const sh_host_services* host,
                                const char* config_json, sh_status* rc);
+
+// The parameters a restarted child is created with, after a set_config that
+// changed them (a one-shot command sent through set_config does not).
+void set_isolated_restart_config(void* instance, const std::string& config_json);
 
 // The runner executable: $SH_PLUGIN_RUNNER, else sh-plugin-runner next to the
 // running executable, else in ../bin from it (benchmarks, tests).
