@@ -210,6 +210,29 @@ TEST_CASE("an isolated detector that exits or segfaults is a detector error, not
   }
 }
 
+TEST_CASE("an isolated expert that hangs abstains from then on and the run completes",
+          "[hostile][isolation]") {
+  ScratchDir dir("iso_expert_hang");
+  std::string yaml = decision_yaml("");
+  const std::string anchor = "experts:\n";
+  yaml.replace(yaml.find(anchor), anchor.size(),
+               anchor + "  - {name: hostile, plugin: '" + test_plugin("hostile_expert").string() +
+                   "', config: {misbehave: hang, on_call: 30}, isolation: process, "
+                   "restart: false, call_timeout_ms: 200}\n");
+  const std::string weights = "weights: {momentum: 0.5, anomaly: 0.5}";
+  yaml.replace(yaml.find(weights), weights.size(), "weights: {momentum: 0.4, anomaly: 0.4, hostile: 0.2}");
+  const HostRun r = run_yaml(dir, yaml);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("component 'hostile' (isolated, pid ") != std::string::npos);
+  CHECK(r.err.find("did not answer evaluate() within 200 ms; killed; restart: false") !=
+        std::string::npos);
+  const json s = summary_json(dir / "out");
+  CHECK(counter(s, "hostile.isolation_faults") == 1);
+  CHECK(s["decision"]["expert_errors"].get<uint64_t>() > 0);
+  CHECK(s["decision"]["intents"].get<uint64_t>() > 0);
+}
+
 TEST_CASE("an in-process plugin calling exit() stops the host with status 70, named",
           "[hostile][isolation]") {
   ScratchDir dir("iso_exit_in_process");
