@@ -12,6 +12,7 @@
 #include <lua.hpp>
 
 #include <chrono>
+#include <iterator>
 #include <sys/stat.h>
 
 using namespace lua_test;
@@ -459,5 +460,45 @@ TEST_CASE("errors name the whole path of a rule at a deep path", "[lua]") {
     CHECK(run(*rule, {row(1)}, 999) == SH_OK);
     REQUIRE(logged.size() == 1);
     CHECK(logged[0] == file + ": " + file + ":3: boom");
+  }
+}
+
+// ---------------------------------------------------------------- no false alarms
+
+TEST_CASE("every shipped and test rule passes the bytecode check and stays in the JIT", "[lua]") {
+  struct Rule {
+    std::string path;
+    sh::host::RuleKind kind;
+  };
+  std::vector<Rule> rules = {
+      {source_path("scripts/lua/return_spike.lua"), sh::host::RuleKind::Detector},
+      {source_path("scripts/lua/volume_spike.lua"), sh::host::RuleKind::Detector},
+      {source_path("scripts/lua/spread_blowout.lua"), sh::host::RuleKind::Detector},
+      {source_path("scripts/lua/router_threshold.lua"), sh::host::RuleKind::Router},
+      {source_path("scripts/lua/confidence_gate.lua"), sh::host::RuleKind::Risk},
+  };
+  for (const char* f : {"loop_after_warmup.lua", "goto_forever.lua", "tail_recursion.lua",
+                        "pcall_swallow.lua", "pcall_swallow_once.lua", "recursion.lua",
+                        "alloc_forever.lua", "alloc_distinct.lua", "classes.lua"}) {
+    rules.push_back({fixture(f), sh::host::RuleKind::Detector});
+  }
+  for (const Rule& r : rules) {
+    INFO(r.path);
+    std::ifstream in(r.path, std::ios::binary);
+    const std::string src((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(!src.empty());
+    sh::host::RuleVmOptions o;
+    o.label = r.path;
+    o.kind = r.kind;
+    std::vector<std::string> logged;
+    o.log = [&](sh_log_level, const std::string& m) { logged.push_back(m); };
+    std::string err;
+    auto vm = RuleVm::create(o, &err);
+    REQUIRE(vm);
+    VmCall c = vm->install(src, "{}");
+    INFO(c.error);
+    REQUIRE(c.ok);
+    CHECK(vm->jit_enabled());
+    CHECK(logged.empty());
   }
 }

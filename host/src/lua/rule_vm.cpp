@@ -71,6 +71,7 @@ struct RuleVm::AllocState {
   bool enforce = false;    // only during calls into rule code; host work is exempt
   LuaBudget* budget = nullptr;
   const char* label = "";  // the rule file, for messages raised from the hook
+  RuleWatch* watch = nullptr;
 };
 
 namespace {
@@ -189,18 +190,23 @@ int rule_vm_memory_error(lua_State* L, const char* detail) {
 // also sets this hook with a count of 1 once a call overruns its deadline.
 void rule_vm_count_hook(lua_State* L, lua_Debug*) {
   RuleVm::AllocState* a = alloc_state(L);
-  if (!a->enforce) return;
   LuaBudget* b = a->budget;
-  if (b->tripped == kTripNone) {
-    if (b->ticks_left <= 0) {
-      b->tripped = kTripTicks;
-    } else if (rule_vm_monotonic_ns() > b->deadline_ns) {
-      b->tripped = kTripTime;
-    } else {
+  if (a->enforce) {
+    if (b->tripped == kTripNone) {
+      if (b->ticks_left <= 0) {
+        b->tripped = kTripTicks;
+      } else if (rule_vm_monotonic_ns() > b->deadline_ns) {
+        b->tripped = kTripTime;
+      }
+    }
+    if (b->tripped != kTripNone) {
+      raise_trip(L, b, nullptr);
       return;
     }
   }
-  raise_trip(L, b, nullptr);
+  // No overrun: an every-instruction hook left by a late intervention of
+  // the watchdog goes back to the normal count.
+  if (a->watch != nullptr) a->watch->restore_hook();
 }
 
 // log(...)/print(...) in rules. Bounded per call so a rule cannot flood.
@@ -255,6 +261,7 @@ RuleVm::RuleVm(const RuleVmOptions& options)
 }
 
 RuleVm::~RuleVm() {
+  alloc_->watch = nullptr;
   watch_.reset();  // the watchdog lets go of L_ first
   if (L_ != nullptr) {
     alloc_->enforce = false;
@@ -300,6 +307,7 @@ std::unique_ptr<RuleVm> RuleVm::create(const RuleVmOptions& options, std::string
   vm->watch_ = std::make_unique<RuleWatch>(L, rule_vm_count_hook,
                                            static_cast<int>(options.hook_every_instructions),
                                            vm->budget_.get(), options.label);
+  vm->alloc_->watch = vm->watch_.get();
 
   const std::string& prelude = rule_prelude_source();
   if (luaL_loadbuffer(L, prelude.data(), prelude.size(), kPreludeChunkName) != 0) {

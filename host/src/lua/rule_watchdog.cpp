@@ -67,53 +67,52 @@ RuleWatch::RuleWatch(lua_State* L, RuleHook hook, int normal_count, LuaBudget* b
 
 RuleWatch::~RuleWatch() { RuleWatchdog::instance().remove(this); }
 
+
 void RuleWatch::arm(double deadline_ns) {
-  std::lock_guard<std::mutex> lk(mutex_);
-  armed_ = true;
-  deadline_ns_ = deadline_ns;
+  deadline_ns_.store(deadline_ns, std::memory_order_relaxed);
+  call_.fetch_add(1, std::memory_order_release);  // now odd: running
 }
 
 void RuleWatch::disarm() {
-  std::lock_guard<std::mutex> lk(mutex_);
-  armed_ = false;
-  if (hooked_) {
-    if (normal_count_ > 0) {
-      lua_sethook(L_, hook_, LUA_MASKCOUNT, normal_count_);
-    } else {
-      lua_sethook(L_, nullptr, 0, 0);
-    }
-    hooked_ = false;
-  }
+  call_.fetch_add(1, std::memory_order_release);  // now even: idle
+  if (hooked_.load(std::memory_order_acquire)) restore_hook();
 }
 
-uint64_t RuleWatch::interventions() const {
-  std::lock_guard<std::mutex> lk(mutex_);
-  return interventions_;
+void RuleWatch::restore_hook() {
+  if (!hooked_.load(std::memory_order_acquire)) return;
+  if (!hooked_.exchange(false, std::memory_order_acq_rel)) return;
+  if (normal_count_ > 0) {
+    lua_sethook(L_, hook_, LUA_MASKCOUNT, normal_count_);
+  } else {
+    lua_sethook(L_, nullptr, 0, 0);
+  }
 }
 
 void RuleWatch::check(double now_ns) {
-  std::lock_guard<std::mutex> lk(mutex_);
-  if (!armed_ || now_ns <= deadline_ns_ + kWatchdogGraceNs) return;
-  if (!hooked_) {
-    // The budget block is plain memory shared with compiled rule code; these
-    // aligned stores are what the rule's own checks would have written.
-    if (__atomic_load_n(&budget_->tripped, __ATOMIC_RELAXED) == kTripNone) {
-      __atomic_store_n(&budget_->tripped, static_cast<int32_t>(kTripTime), __ATOMIC_RELAXED);
-    }
+  const uint64_t call = call_.load(std::memory_order_acquire);
+  if ((call & 1) == 0) return;
+  const double deadline = deadline_ns_.load(std::memory_order_relaxed);
+  if (now_ns <= deadline + kWatchdogGraceNs) return;
+  if (!hooked_.exchange(true, std::memory_order_acq_rel)) {
+    // Make the ticks of compiled code look at the clock at once (a stale
+    // mark only sends a tick through its slow path), and hook every
+    // instruction of interpreted code: either stops the call at its next
+    // step with the rule's own time-budget error.
     double mark = 1e308;
     __atomic_store(&budget_->check_mark, &mark, __ATOMIC_RELAXED);
     lua_sethook(L_, hook_, LUA_MASKCOUNT, 1);
-    hooked_ = true;
-    ++interventions_;
+    interventions_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   const double hard_ns = std::max(kWatchdogHardLimitNs, 20.0 * budget_->time_budget_ns);
-  if (now_ns > deadline_ns_ + hard_ns) {
+  if (now_ns > deadline + hard_ns && call_.load(std::memory_order_acquire) == call &&
+      escalated_call_ != call) {
+    escalated_call_ = call;
     std::fprintf(stderr,
                  "[lua] %s: a call into this rule is still running %.0f ms past its time budget "
                  "(%.0f ms per batch) where the host cannot interrupt it; exiting with status %d "
                  "so that a supervisor restarts the host\n",
-                 label_.c_str(), (now_ns - deadline_ns_) / 1e6, budget_->time_budget_ns / 1e6,
+                 label_.c_str(), (now_ns - deadline) / 1e6, budget_->time_budget_ns / 1e6,
                  kExitRuleHung);
     std::fflush(stderr);
     std::_Exit(kExitRuleHung);

@@ -24,8 +24,8 @@
 #ifndef SH_HOST_LUA_RULE_WATCHDOG_H
 #define SH_HOST_LUA_RULE_WATCHDOG_H
 
+#include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <string>
 
 struct lua_State;
@@ -43,11 +43,16 @@ inline constexpr int kExitRuleHung = 70;               // EX_SOFTWARE
 using RuleHook = void (*)(lua_State*, lua_Debug*);
 
 // One per rule state. arm()/disarm() on the thread that calls into the
-// state; everything else happens on the watchdog thread under mutex_.
+// state (two atomic stores each: no lock on the batch path); check() on the
+// watchdog thread. The watchdog never trips the budget itself: it only sets
+// the hook (and asks the ticks to look), and the hook trips the call only if
+// the call's own deadline has passed. So an intervention that races with the
+// end of a call costs the next call one extra hook invocation, which finds
+// no overrun and puts the normal hook back.
 class RuleWatch {
  public:
   // `hook` is installed with a count of 1 on overrun; `normal_count` (0 =
-  // none) is what disarm() restores afterwards.
+  // none) is what is restored afterwards (by disarm() or restore_hook()).
   RuleWatch(lua_State* L, RuleHook hook, int normal_count, LuaBudget* budget, std::string label);
   ~RuleWatch();  // unregisters; waits for the watchdog to let go of the state
   RuleWatch(const RuleWatch&) = delete;
@@ -55,12 +60,16 @@ class RuleWatch {
 
   void arm(double deadline_ns);
   void disarm();
+  // From the hook, on the calling thread: the every-instruction hook found
+  // no overrun (a late intervention); back to the normal count hook.
+  void restore_hook();
   // Number of times the watchdog had to step in (tests, diagnostics).
-  uint64_t interventions() const;
+  uint64_t interventions() const { return interventions_.load(std::memory_order_relaxed); }
 
  private:
   friend class RuleWatchdog;
-  // Watchdog thread: acts on an overrun of the current call, if any.
+  // Watchdog thread (under its registry lock): acts on an overrun of the
+  // current call, if any.
   void check(double now_ns);
 
   lua_State* const L_;
@@ -69,11 +78,11 @@ class RuleWatch {
   LuaBudget* const budget_;
   const std::string label_;
 
-  mutable std::mutex mutex_;  // State below is protected by mutex_
-  bool armed_ = false;
-  double deadline_ns_ = 0;
-  bool hooked_ = false;       // the every-instruction hook is set
-  uint64_t interventions_ = 0;
+  std::atomic<uint64_t> call_{0};         // odd while a call is running
+  std::atomic<double> deadline_ns_{0};    // of the running call
+  std::atomic<bool> hooked_{false};       // the every-instruction hook is set
+  std::atomic<uint64_t> interventions_{0};
+  uint64_t escalated_call_ = 0;           // watchdog thread only
 };
 
 }  // namespace sh::host
