@@ -482,6 +482,34 @@ TEST_CASE("every shipped and test rule passes the bytecode check and stays in th
                         "alloc_forever.lua", "alloc_distinct.lua", "classes.lua"}) {
     rules.push_back({fixture(f), sh::host::RuleKind::Detector});
   }
+  // Every loop form, closures captured in loops (UCLO back-edges), methods,
+  // varargs, nested functions.
+  TempDir dir;
+  rules.push_back({dir.write("all_loops.lua", R"LUA(
+local M = {}
+function M:sum(...) local t = 0 for _, v in ipairs({...}) do t = t + v end return t end
+local function nested(n)
+  local fs = {}
+  for i = 1, n do fs[i] = function() return i end end
+  local k = 0
+  while k < n do local c = k; fs[#fs + 1] = function() return c end; k = k + 1 end
+  repeat local d = k; fs[#fs + 1] = function() return d end; k = k - 1 until k <= 0
+  for key, v in pairs({ a = 1 }) do k = k + v end
+  for key, v in next, { b = 2 } do k = k + v end
+  local j = 0
+  ::again::
+  do local e = j; fs[#fs + 1] = function() return e end end
+  j = j + 1
+  if j < 3 then goto again end
+  for x = 3, 1, -1 do for y = 1, x do k = k + y end end
+  return #fs + k + M:sum(1, 2, 3)
+end
+function detect(row, ctx)
+  if nested(3) < 0 then return 1 end
+  return nil
+end
+)LUA"),
+                   sh::host::RuleKind::Detector});
   for (const Rule& r : rules) {
     INFO(r.path);
     std::ifstream in(r.path, std::ios::binary);
@@ -501,4 +529,17 @@ TEST_CASE("every shipped and test rule passes the bytecode check and stays in th
     CHECK(vm->jit_enabled());
     CHECK(logged.empty());
   }
+}
+
+TEST_CASE("the bytecode check names an unticked loop by its line", "[lua]") {
+  TempDir dir;
+  const std::string src = "local n = 0\nfor i = 1, 10 do\n  n = n + i\nend\nfunction detect(row, ctx) end\n";
+  const std::string file = dir.write("top_loop.lua", src);
+  VmOpts o;
+  o.instrument = false;
+  Vm v(file, src, o);
+  CHECK_FALSE(v.vm->jit_enabled());
+  REQUIRE(v.logged.size() == 1);
+  CHECK_THAT(v.logged[0], Catch::StartsWith(file + ": loop at line 2 has no budget check; "
+                                                   "the JIT is off for this rule"));
 }

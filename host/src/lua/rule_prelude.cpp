@@ -147,32 +147,39 @@ local funcbc, funcinfo, funck, funcuvname =
       jit_util.funcbc, jit_util.funcinfo, jit_util.funck, jit_util.funcuvname
 local jit_off = jit.off
 
--- Opcode numbers by name, from jit.vmdef when installed, else LuaJIT 2.1's
--- list; calibrated below on functions whose bytecode is known.
-local OP = {}
-do
-  local ok, vmdef = pcall(require, "jit.vmdef")
-  local names = ok and type(vmdef) == "table" and vmdef.bcnames or BCNAMES_2_1
-  for i = 0, #names / 6 - 1 do
-    local name = names:sub(i * 6 + 1, i * 6 + 6):match("^(%S+)")
-    if name then OP[name] = i end
-  end
-end
+-- Opcode numbers by name: LuaJIT 2.1's list, or else jit.vmdef's when
+-- installed, whichever passes the calibration on functions whose bytecode
+-- is known.
 local function opcode(f, pc)
   local ins = funcbc(f, pc)
   return ins and band(ins, 0xff), ins
 end
-local TICK_CHECK_OK = (function()
-  if not (OP.UGET and OP.CALL and OP.MOV and OP.FORI and OP.FORL and OP.ITERL and OP.JMP
-          and OP.UCLO) then
-    return false
+local function opcodes_from(names)
+  local op = {}
+  for i = 0, #names / 6 - 1 do
+    local name = names:sub(i * 6 + 1, i * 6 + 6):match("^(%S+)")
+    if name then op[name] = i end
+  end
+  for _, k in ipairs({ "UGET", "CALL", "MOV", "FORI", "FORL", "ITERL", "JMP", "UCLO" }) do
+    if not op[k] then return nil end
   end
   local u
   local f = function() u() end
   local g = function() for _ = 1, 2 do end end
-  return opcode(f, 1) == OP.UGET and opcode(f, 2) == OP.CALL and opcode(g, 4) == OP.FORI
-     and opcode(g, 5) == OP.FORL
-end)()
+  if opcode(f, 1) == op.UGET and opcode(f, 2) == op.CALL and opcode(g, 4) == op.FORI
+     and opcode(g, 5) == op.FORL then
+    return op
+  end
+  return nil
+end
+local OP = opcodes_from(BCNAMES_2_1)
+if not OP then
+  local ok, vmdef = pcall(require, "jit.vmdef")
+  OP = ok and type(vmdef) == "table" and type(vmdef.bcnames) == "string"
+       and opcodes_from(vmdef.bcnames) or nil
+end
+local TICK_CHECK_OK = OP ~= nil
+OP = OP or {}
 local BACKWARD = {}
 for _, name in ipairs({ "JMP", "UCLO", "FORL", "IFORL", "ITERL", "IITERL" }) do
   if OP[name] then BACKWARD[OP[name]] = true end
@@ -214,7 +221,7 @@ local function check_proto(f, main)
     if BACKWARD[op] then
       local target = at + 1 + rshift(ins, 16) - 0x8000
       if target <= at and upto[at] - upto[target - 1] == 0 then
-        return false, format("loop ending at line %d has no budget check",
+        return false, format("loop at line %d has no budget check",
                              funcinfo(f, at).currentline or 0)
       end
     end
