@@ -5,6 +5,7 @@
 // the budget, the rule is disabled, and the next batch goes on.
 #include <catch2/catch.hpp>
 
+#include "lua/rule_instrument.h"
 #include "lua/rule_strlib.h"
 #include "lua/rule_vm.h"
 #include "test_lua_support.h"
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <iterator>
+#include <random>
 #include <sys/stat.h>
 
 using namespace lua_test;
@@ -542,4 +544,94 @@ TEST_CASE("the bytecode check names an unticked loop by its line", "[lua]") {
   REQUIRE(v.logged.size() == 1);
   CHECK_THAT(v.logged[0], Catch::StartsWith(file + ": loop at line 2 has no budget check; "
                                                    "the JIT is off for this rule"));
+}
+
+// Property: whatever LuaJIT compiles, the instrumenter reads the same way.
+// Random soups of quotes, escapes, long brackets, comments and newlines
+// around real loops; for every one that LuaJIT accepts as written, the
+// instrumented rule must compile too and pass the bytecode check (every
+// loop and function LuaJIT sees got its tick). The check is independent of
+// the lexer, so it is the oracle.
+TEST_CASE("the instrumenter reads random lexical soups as LuaJIT does", "[lua]") {
+  std::mt19937 rng(12);
+  auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
+  // Inside strings and comments: text that reads as code, or as the end of
+  // the literal, to a lexer that gets one rule wrong.
+  const std::vector<std::string> bait = {
+      " while true do end ", " for i = 1, 2 do end ", " function() end ", " goto x ", "--", "[[",
+      "]]", "]=]", "]==]", "[=[", "\"", "'", "x", " ", "\t", "do", "repeat"};
+  const std::vector<std::string> escapes = {
+      "\\\\", "\\\"", "\\'", "\\n", "\\z", "\\z \n\t ", "\\z\r\n", "\\\n",
+      "\\\r\n", "\\\n\r", "\\\r", "\\x22", "\\x27", "\\34", "\\039", "\\0",
+      "\\u{22}", "\\a", "\\v"};
+  auto short_string = [&]() {
+    const char q = rng() % 2 ? '"' : '\'';
+    std::string t(1, q);
+    for (int i = 0, k = static_cast<int>(rng() % 6); i < k; ++i) {
+      if (rng() % 2) {
+        t += pick(escapes);  // an escaped delimiter stays
+        continue;
+      }
+      std::string piece = pick(bait);
+      for (char& c : piece) {
+        if (c == q) c = 'q';  // an unescaped delimiter would end the literal
+      }
+      t += piece;
+    }
+    return t + q;
+  };
+  auto long_bracket = [&](bool comment) {
+    const std::string eq(rng() % 3, '=');
+    std::string t = std::string(comment ? "--" : "") + "[" + eq + "[";
+    const std::string closer = "]" + eq + "]";
+    for (int i = 0, k = static_cast<int>(rng() % 6); i < k; ++i) {
+      std::string piece = rng() % 3 ? pick(bait) : std::string("\n");
+      if (piece.find(closer) == std::string::npos) t += piece;
+    }
+    return t + closer;
+  };
+  const std::vector<std::string> stmts = {
+      " while true do end ", " for i = 1, 2 do end ", " repeat until true ",
+      " local f = function() end ", " do end ", " local n = 0xe-1 ", " local m = 1e-2 + .5 ",
+      " for k in pairs({}) do end "};
+  const std::vector<std::string> newlines = {"\n", "\r", "\r\n", "\n\r", " "};
+  lua_State* L = luaL_newstate();
+  int accepted = 0;
+  for (int n = 0; n < 3000; ++n) {
+    std::string body;
+    for (int i = 0, k = 1 + static_cast<int>(rng() % 6); i < k; ++i) {
+      switch (rng() % 5) {
+        case 0: body += " local s = " + short_string(); break;
+        case 1: body += " local s = " + long_bracket(false); break;
+        case 2: body += long_bracket(true); break;
+        case 3: body += "--" + pick(bait) + "\n"; break;
+        default: body += pick(stmts); break;
+      }
+      body += pick(newlines);
+    }
+    const std::string src = "function detect(row, ctx)\n" + body + "\n  return nil\nend\n";
+    if (luaL_loadbuffer(L, src.data(), src.size(), "=raw") != 0) {
+      lua_settop(L, 0);
+      continue;
+    }
+    lua_settop(L, 0);
+    ++accepted;
+    INFO(src);
+    std::string out, err;
+    bool lexical = false;
+    REQUIRE(sh::host::instrument_rule_source(src, "soup.lua", &out, &err, &lexical));
+    sh::host::RuleVmOptions o;
+    o.label = "soup.lua";
+    std::vector<std::string> logged;
+    o.log = [&](sh_log_level, const std::string& m) { logged.push_back(m); };
+    auto vm = RuleVm::create(o, &err);
+    REQUIRE(vm);
+    VmCall c = vm->install(src, "");
+    INFO(c.error);
+    REQUIRE(c.ok);
+    CHECK(vm->jit_enabled());
+    CHECK(logged.empty());
+  }
+  lua_close(L);
+  CHECK(accepted > 2000);
 }
