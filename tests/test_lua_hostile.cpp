@@ -172,6 +172,14 @@ TEST_CASE("the watchdog stops a call that neither ticks nor hooks can reach", "[
   // The hook is taken off again: the next batches run as before.
   for (int i = 0; i < 3; ++i) CHECK(v.batch(3).ok);
   CHECK(v.vm->watchdog_interventions() == 1);
+  // Again and again, with healthy batches in between: every overrun is
+  // stopped, no healthy batch is hit by a late intervention.
+  for (int i = 0; i < 10; ++i) {
+    VmCall over = v.batch(999);
+    CHECK(over.trip == sh::host::kTripTime);
+    for (int j = 0; j < 20; ++j) CHECK(v.batch(3).ok);
+  }
+  CHECK(v.vm->watchdog_interventions() == 11);
 }
 
 // ---------------------------------------------------------------- patterns

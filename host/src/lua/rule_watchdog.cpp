@@ -79,8 +79,12 @@ void RuleWatch::disarm() {
 }
 
 void RuleWatch::restore_hook() {
-  if (!hooked_.load(std::memory_order_acquire)) return;
-  if (!hooked_.exchange(false, std::memory_order_acq_rel)) return;
+  const bool normal = normal_count_ > 0
+                          ? lua_gethookmask(L_) == LUA_MASKCOUNT && lua_gethookcount(L_) == normal_count_
+                          : lua_gethookmask(L_) == 0;
+  if (normal && !hooked_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lk(hook_mutex_);
+  hooked_.store(false, std::memory_order_release);
   if (normal_count_ > 0) {
     lua_sethook(L_, hook_, LUA_MASKCOUNT, normal_count_);
   } else {
@@ -93,7 +97,10 @@ void RuleWatch::check(double now_ns) {
   if ((call & 1) == 0) return;
   const double deadline = deadline_ns_.load(std::memory_order_relaxed);
   if (now_ns <= deadline + kWatchdogGraceNs) return;
-  if (!hooked_.exchange(true, std::memory_order_acq_rel)) {
+  if (!hooked_.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lk(hook_mutex_);
+    if (call_.load(std::memory_order_acquire) != call) return;  // it just ended
+    hooked_.store(true, std::memory_order_release);
     // Make the ticks of compiled code look at the clock at once (a stale
     // mark only sends a tick through its slow path), and hook every
     // instruction of interpreted code: either stops the call at its next

@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 struct lua_State;
@@ -43,12 +44,13 @@ inline constexpr int kExitRuleHung = 70;               // EX_SOFTWARE
 using RuleHook = void (*)(lua_State*, lua_Debug*);
 
 // One per rule state. arm()/disarm() on the thread that calls into the
-// state (two atomic stores each: no lock on the batch path); check() on the
-// watchdog thread. The watchdog never trips the budget itself: it only sets
-// the hook (and asks the ticks to look), and the hook trips the call only if
-// the call's own deadline has passed. So an intervention that races with the
-// end of a call costs the next call one extra hook invocation, which finds
-// no overrun and puts the normal hook back.
+// state (an atomic increment each, no lock on the batch path); check() on
+// the watchdog thread. The watchdog never trips the budget itself: it only
+// sets the hook (and asks the ticks to look), and the hook trips the call
+// only if the call's own deadline has passed. So an intervention that races
+// with the end of a call costs the next call one extra hook invocation,
+// which finds no overrun and puts the normal hook back. lua_sethook is never
+// called by the two threads at once (hook_mutex_, taken on rare paths only).
 class RuleWatch {
  public:
   // `hook` is installed with a count of 1 on overrun; `normal_count` (0 =
@@ -60,8 +62,9 @@ class RuleWatch {
 
   void arm(double deadline_ns);
   void disarm();
-  // From the hook, on the calling thread: the every-instruction hook found
-  // no overrun (a late intervention); back to the normal count hook.
+  // From the hook, on the calling thread, when it found no overrun: puts
+  // the normal count hook back if the watchdog's is still set (a late
+  // intervention). Cheap when there is nothing to do.
   void restore_hook();
   // Number of times the watchdog had to step in (tests, diagnostics).
   uint64_t interventions() const { return interventions_.load(std::memory_order_relaxed); }
@@ -78,6 +81,7 @@ class RuleWatch {
   LuaBudget* const budget_;
   const std::string label_;
 
+  std::mutex hook_mutex_;                 // serialises lua_sethook between the threads
   std::atomic<uint64_t> call_{0};         // odd while a call is running
   std::atomic<double> deadline_ns_{0};    // of the running call
   std::atomic<bool> hooked_{false};       // the every-instruction hook is set
