@@ -8,6 +8,7 @@
 #include "lua/rule_instrument.h"
 #include "lua/rule_strlib.h"
 #include "lua/rule_vm.h"
+#include "lua/rule_watchdog.h"
 #include "test_lua_support.h"
 
 #include <lua.hpp>
@@ -15,7 +16,9 @@
 #include <chrono>
 #include <iterator>
 #include <random>
+#include <cstdio>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 using namespace lua_test;
 using sh::host::LuaRule;
@@ -642,4 +645,50 @@ TEST_CASE("the instrumenter reads random lexical soups as LuaJIT does", "[lua]")
   }
   lua_close(L);
   CHECK(accepted > 2000);
+}
+
+// Run only by the next test, in a child process: a JIT-compiled loop with
+// no ticks and no hook (both switched off by the tests' options, which no
+// configuration can reach) is beyond the watchdog's hook.
+TEST_CASE("watchdog last resort child", "[.watchdog_child]") {
+  TempDir dir;
+  const std::string src = on_999("  local i = 0\n  while true do i = i + 1 end");
+  const std::string file = dir.write("stuck.lua", src);
+  sh::host::RuleVmOptions o;
+  o.label = file;
+  o.instrument = false;
+  o.verify_ticks = false;
+  o.hook_every_instructions = 0;
+  o.time_budget_ns = 20'000'000;
+  o.log = [](sh_log_level, const std::string&) {};
+  std::string err;
+  auto vm = RuleVm::create(o, &err);
+  REQUIRE(vm);
+  REQUIRE(vm->install(src, "").ok);
+  std::vector<sh_feature_row> rows = {row(1)};
+  std::vector<sh::host::LuaHitOut> hits;
+  uint32_t n = 0;
+  const sh_market_context ctx = context(999);
+  vm->run_detect(rows.data(), 1, sizeof(sh_feature_row), ctx, &hits, &n);
+  FAIL("the stuck call returned");
+}
+
+TEST_CASE("a call stuck where nothing can reach it ends the host with a line naming the rule",
+          "[lua]") {
+  const std::string cmd = std::string(SH_BINARY_DIR) +
+                          "/tests/sh_tests \"watchdog last resort child\" 2>&1";
+  const auto t0 = std::chrono::steady_clock::now();
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[4096];
+  for (size_t k; (k = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, k);
+  const int status = ::pclose(p);
+  INFO(out);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == sh::host::kExitRuleHung);
+  CHECK(seconds_since(t0) < 30.0);
+  CHECK(contains(out, "stuck.lua: a call into this rule is still running"));
+  CHECK(contains(out, "past its time budget (20 ms per batch) where the host cannot interrupt it; "
+                      "exiting with status 70"));
 }
