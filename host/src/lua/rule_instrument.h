@@ -4,7 +4,10 @@
 // Why source rewriting: LuaJIT's compiled traces never look at count hooks, so
 // a hook alone cannot stop `while true do end` once the loop is compiled. A
 // call in the loop body is compiled into the trace (a load, a subtract, a
-// store and a compare) and so bounds compiled code too.
+// store and a compare) and so bounds compiled code too. The rewriting is not
+// trusted alone: the prelude checks the compiled bytecode for a tick on every
+// loop back-edge and function entry and keeps the JIT off a rule that misses
+// one, and a watchdog bounds every call from outside (rule_watchdog.h).
 #ifndef SH_HOST_LUA_RULE_INSTRUMENT_H
 #define SH_HOST_LUA_RULE_INSTRUMENT_H
 

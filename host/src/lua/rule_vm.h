@@ -81,7 +81,7 @@ struct LuaPortfolio {
 };
 
 struct RuleVmOptions {
-  std::string label;  // chunk name in messages (the configured path)
+  std::string label;  // the rule file in every message, uncut (the configured path)
   RuleKind kind = RuleKind::Detector;
   uint64_t instruction_budget = 10'000'000;
   int64_t time_budget_ns = 50'000'000;
