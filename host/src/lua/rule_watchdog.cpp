@@ -69,12 +69,13 @@ RuleWatch::~RuleWatch() { RuleWatchdog::instance().remove(this); }
 
 
 void RuleWatch::arm(double deadline_ns) {
+  // Only this thread writes call_: plain release stores, no locked RMW.
   deadline_ns_.store(deadline_ns, std::memory_order_relaxed);
-  call_.fetch_add(1, std::memory_order_release);  // now odd: running
+  call_.store(++calls_, std::memory_order_release);  // now odd: running
 }
 
 void RuleWatch::disarm() {
-  call_.fetch_add(1, std::memory_order_release);  // now even: idle
+  call_.store(++calls_, std::memory_order_release);  // now even: idle
   if (hooked_.load(std::memory_order_acquire)) restore_hook();
 }
 

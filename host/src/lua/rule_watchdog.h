@@ -82,6 +82,7 @@ class RuleWatch {
   const std::string label_;
 
   std::mutex hook_mutex_;                 // serialises lua_sethook between the threads
+  uint64_t calls_ = 0;                    // arm()/disarm() thread only
   std::atomic<uint64_t> call_{0};         // odd while a call is running
   std::atomic<double> deadline_ns_{0};    // of the running call
   std::atomic<bool> hooked_{false};       // the every-instruction hook is set
