@@ -347,3 +347,24 @@ TEST_CASE("an isolated circuit breaker keeps its durable state across host resta
   REQUIRE(second_denials.size() == 1);
   CHECK(second_denials.begin()->first == first_denials.begin()->first);
 }
+
+TEST_CASE("SIGTERM ends a host whose isolated plugin hangs within 2 s", "[hostile][isolation]") {
+  ScratchDir dir("iso_sigterm_hang");
+  write_file(dir / "host.yaml",
+             decision_yaml("", hostile_risk_item("{misbehave: hang, on_call: 2}",
+                                                 ", isolation: process, call_timeout_ms: 600000")));
+  BackgroundHost host = start_host({"--config", (dir / "host.yaml").string()}, dir.path(), "host");
+  // The sample session reaches its second decision cycle well within this.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(::kill(host.pid, SIGTERM) == 0);
+  const int code = wait_host(host, std::chrono::seconds(30));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  const std::string err = read_file(host.err);
+  INFO(err);
+  CHECK(code == 0);
+  CHECK(took < std::chrono::seconds(2));
+  CHECK(err.find("component 'hostile' (isolated, pid ") != std::string::npos);
+  CHECK(err.find("did not answer evaluate() within 500 ms; killed") != std::string::npos);
+  CHECK(fs::exists(dir / "out/run_summary.json"));
+}

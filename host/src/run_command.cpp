@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "component_loader.h"
+#include "isolation/isolated_plugin.h"
 #include "isolation/plugin_call_scope.h"
 #include "isolation/plugin_selection.h"
 #include "config_source.h"
@@ -37,7 +38,8 @@ extern "C" void on_reload_signal(int) {
 }
 
 extern "C" void on_stop_signal(int) {
-  // Only an atomic store: async-signal-safe.
+  // Only atomic stores: async-signal-safe.
+  note_host_stopping();
   if (Pipeline* p = g_running.load()) p->request_stop();
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -31,6 +32,10 @@ namespace fs = std::filesystem;
 // Create, state and destroy may do real work (loading a model): a longer deadline.
 constexpr int64_t kSlowCallTimeoutMs = 10'000;
 constexpr int64_t kMaxBackoffMs = 5'000;
+// Once the host is stopping, no call waits longer than this for its child.
+constexpr int64_t kStoppingWaitMs = 500;
+
+std::atomic<bool> g_host_stopping{false};
 
 std::string signal_name(int sig) {
   switch (sig) {
@@ -527,8 +532,15 @@ class IsolatedPlugin {
     header().request_bytes = w.size();
     header().reply_bytes = 0;
     if (!send_signal(kSignalRequest)) return died(what);
-    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    bool shortened = false;
     for (;;) {
+      if (!shortened && g_host_stopping.load(std::memory_order_relaxed)) {
+        // SIGTERM must end the host within 2 s: a hung child is not waited out.
+        shortened = true;
+        deadline = std::min(deadline, Clock::now() + std::chrono::milliseconds(kStoppingWaitMs));
+        timeout_ms = std::min(timeout_ms, kStoppingWaitMs);
+      }
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) {
         return fault("did not answer " + std::string(what) + "() within " +
@@ -667,6 +679,8 @@ const sh_expert_api kExpertApi{sizeof(sh_expert_api), &proxy_expert};
 const sh_risk_api kRiskApi{sizeof(sh_risk_api), &proxy_risk};
 
 }  // namespace
+
+void note_host_stopping() noexcept { g_host_stopping.store(true, std::memory_order_relaxed); }
 
 std::string plugin_runner_path() {
   if (const char* env = std::getenv("SH_PLUGIN_RUNNER"); env && *env) return env;

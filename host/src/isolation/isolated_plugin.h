@@ -43,6 +43,11 @@ void* create_isolated_instance(const PluginLibrary& library, const std::string& 
 // changed them (a one-shot command sent through set_config does not).
 void set_isolated_restart_config(void* instance, const std::string& config_json);
 
+// Called from the host's SIGTERM/SIGINT handler (async-signal-safe: one
+// atomic store): from then on a call waits at most 500 ms for its child, so a
+// hung isolated plugin cannot hold up the host's exit.
+void note_host_stopping() noexcept;
+
 // The runner executable: $SH_PLUGIN_RUNNER, else sh-plugin-runner next to the
 // running executable, else in ../bin from it (benchmarks, tests).
 std::string plugin_runner_path();
