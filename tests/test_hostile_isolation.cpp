@@ -187,7 +187,7 @@ TEST_CASE("a crashed isolated risk policy is restarted and serves again", "[host
   for (size_t i = 2; i < reasons.size(); ++i) CHECK(reasons[i] == "NONE");
 }
 
-TEST_CASE("an isolated detector that exits or segfaults is a detector error, not a dead host",
+TEST_CASE("an isolated detector that exits or segfaults is a detector error and not a dead host",
           "[hostile][isolation]") {
   for (const std::string how : {"exit", "_exit", "segv"}) {
     ScratchDir dir("iso_detector_" + how);
@@ -233,7 +233,7 @@ TEST_CASE("an isolated expert that hangs abstains from then on and the run compl
   CHECK(s["decision"]["intents"].get<uint64_t>() > 0);
 }
 
-TEST_CASE("an in-process plugin calling exit() stops the host with status 70, named",
+TEST_CASE("an in-process plugin calling exit() stops the host with status 70 and is named",
           "[hostile][isolation]") {
   ScratchDir dir("iso_exit_in_process");
   const std::string detector = "  - {name: hostile, plugin: '" +
@@ -367,4 +367,45 @@ TEST_CASE("SIGTERM ends a host whose isolated plugin hangs within 2 s", "[hostil
   CHECK(err.find("component 'hostile' (isolated, pid ") != std::string::npos);
   CHECK(err.find("did not answer evaluate() within 500 ms; killed") != std::string::npos);
   CHECK(fs::exists(dir / "out/run_summary.json"));
+}
+
+TEST_CASE("a library that crashes or exits while loading is a bad entry and never a dead host",
+          "[hostile][isolation]") {
+  ScratchDir dir("iso_load_crash");
+  const fs::path plugins = dir / "plugins";
+  fs::create_directories(plugins);
+  for (const char* f : {"libcrash_on_load.so", "libexit_on_load.so"}) {
+    fs::copy_file(fs::path(SH_HOSTILE_PLUGIN_DIR) / f, plugins / f);
+  }
+  fs::copy_file(test_plugin("hostile_detector"), plugins / "custom_name.so");
+
+  const HostRun list = run_host({"--list-plugins", "--json", "--plugin-dir", plugins.string()},
+                                dir.path());
+  INFO(list.err);
+  REQUIRE(list.exit_code == 0);
+  std::map<std::string, std::string> status;
+  const json doc = json::parse(list.out);
+  for (const json& row : doc["plugins"]) {
+    status[fs::path(row["path"].get<std::string>()).filename().string()] = row["status"];
+  }
+  CHECK(status["libcrash_on_load.so"] ==
+        "load error: " + (plugins / "libcrash_on_load.so").string() +
+            ": crashed while loading (SIGSEGV; probed in a child process)");
+  CHECK(status["libexit_on_load.so"] ==
+        "load error: " + (plugins / "libexit_on_load.so").string() +
+            ": exited with status 0 while loading (probed in a child process)");
+  CHECK(status["custom_name.so"] == "ok");
+
+  // Runs over the same dir: by lib<name>.so (the bad files are never opened),
+  // and with a plugin found only by the full scan (the bad files are probed).
+  for (const std::string plugin : {"return_spike", "hostile_detector"}) {
+    std::string yaml = decision_yaml("", "", "  - {name: extra, plugin: " + plugin + ", config: {}}\n");
+    const std::string dirs = "  plugin_dirs: ['" SH_PLUGIN_DIR "']\n";
+    yaml.replace(yaml.find(dirs), dirs.size(),
+                 "  plugin_dirs: ['" + plugins.string() + "', '" SH_PLUGIN_DIR "']\n");
+    const HostRun r = run_yaml(dir, yaml);
+    INFO(plugin << ": " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(fs::exists(dir / "out/run_summary.json"));
+  }
 }

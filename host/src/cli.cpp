@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "component_loader.h"
+#include "isolation/plugin_selection.h"
 #include "list_plugins.h"
 #include "logging.h"
 #include "validate_config.h"
@@ -189,7 +190,7 @@ int run_cli(int argc, const char* const argv[], const std::vector<Subcommand>& s
   }
 
   if (opts.list_plugins) {
-    const PluginCatalog catalog = scan_plugins(*config);
+    const PluginCatalog catalog = scan_plugins_probed(*config);  // a crashing file is an entry
     for (const auto& w : catalog.warnings()) spdlog::warn("plugin dir {}", w);
     const RuleCatalog rules = scan_rules(*config);
     for (const auto& w : rules.warnings) spdlog::warn("rule dir {}", w);

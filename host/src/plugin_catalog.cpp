@@ -22,13 +22,13 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }  // namespace
 
 PluginCatalog PluginCatalog::scan(const std::vector<fs::path>& dirs,
-                                  const std::vector<fs::path>& files) {
+                                  const std::vector<fs::path>& files, Opener opener) {
   PluginCatalog cat;
   std::set<fs::path> seen;
   auto add = [&](const fs::path& path, size_t dir_index) {
     const fs::path p = normalized(path);
     if (!seen.insert(p).second) return;
-    PluginLibrary::Opened opened = PluginLibrary::open(p);
+    PluginLibrary::Opened opened = opener ? opener(p) : PluginLibrary::open(p);
     cat.entries_.push_back(
         CatalogEntry{p, opened.status, opened.identity, opened.library, dir_index});
   };

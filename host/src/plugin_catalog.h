@@ -25,8 +25,11 @@ struct CatalogEntry {
 
 class PluginCatalog {
  public:
+  // How a file is opened: PluginLibrary::open when null.
+  using Opener = PluginLibrary::Opened (*)(const std::filesystem::path& path);
   static PluginCatalog scan(const std::vector<std::filesystem::path>& dirs,
-                            const std::vector<std::filesystem::path>& files = {});
+                            const std::vector<std::filesystem::path>& files = {},
+                            Opener opener = nullptr);
 
   // Sorted by path.
   const std::vector<CatalogEntry>& entries() const { return entries_; }

@@ -447,7 +447,8 @@ bool read_symbols(Reader& req) {
 int usage(const char* why) {
   std::fprintf(stderr, "sh-plugin-runner: %s\n"
                        "usage: sh-plugin-runner --channel-fd N --shm-fd N --plugin PATH "
-                       "--component NAME\n(started by the host for `isolation: process`)\n",
+                       "--component NAME\n       sh-plugin-runner --probe PATH\n"
+                       "(started by the host for `isolation: process` and to probe plugin files)\n",
                why);
   return 2;
 }
@@ -455,6 +456,13 @@ int usage(const char* why) {
 }  // namespace
 
 int plugin_runner_main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "--probe") {
+    // Load the file and say so; the host only looks at whether this survives.
+    const PluginLibrary::Opened opened = PluginLibrary::open(argv[2]);
+    std::printf("probe-done %s\n", opened.status.c_str());
+    std::fflush(stdout);
+    ::_exit(0);
+  }
   int channel_fd = -1, shm_fd = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i];

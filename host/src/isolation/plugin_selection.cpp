@@ -3,9 +3,18 @@
 #include <set>
 
 #include "component_loader.h"
+#include "isolation/plugin_probe.h"
 
 namespace sh::host {
 namespace fs = std::filesystem;
+
+PluginCatalog scan_plugins_probed(const HostConfig& config) {
+  std::vector<fs::path> files;
+  for (const ComponentConfig* c : config.components()) {
+    if (!c->plugin_path.empty()) files.push_back(c->plugin_path);
+  }
+  return PluginCatalog::scan(config.plugin_dirs(), files, &open_probed);
+}
 
 PluginCatalog scan_configured_plugins(const HostConfig& config) {
   std::set<std::string> names;
@@ -29,12 +38,12 @@ PluginCatalog scan_configured_plugins(const HostConfig& config) {
         break;
       }
     }
-    if (!found) return scan_plugins(config);
+    if (!found) return scan_plugins_probed(config);
   }
   PluginCatalog catalog = PluginCatalog::scan({}, files);
   for (const std::string& name : names) {
     std::string why;
-    if (!catalog.find(name, &why)) return scan_plugins(config);  // errors name the dirs
+    if (!catalog.find(name, &why)) return scan_plugins_probed(config);  // errors name the dirs
   }
   return catalog;
 }

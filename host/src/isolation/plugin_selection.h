@@ -4,7 +4,8 @@
 // no component names could stop every run. A component naming plugin `x` is
 // looked up as lib<x>.so in the plugin dirs first (earlier dirs win); only
 // when a name is not found that way (or that file is not plugin `x`) do the
-// dirs get scanned in full, each file ELF-checked before it is loaded.
+// dirs get scanned in full, each file ELF-checked and probed in a child
+// process before it is loaded.
 #pragma once
 
 #include "host_config.h"
@@ -13,5 +14,10 @@
 namespace sh::host {
 
 PluginCatalog scan_configured_plugins(const HostConfig& config);
+
+// Every file of the plugin dirs and the files the config names, each probed
+// in a child process before it is loaded here (isolation/plugin_probe.h):
+// what `host --list-plugins` shows.
+PluginCatalog scan_plugins_probed(const HostConfig& config);
 
 }  // namespace sh::host
