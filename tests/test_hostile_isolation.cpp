@@ -408,4 +408,14 @@ TEST_CASE("a library that crashes or exits while loading is a bad entry and neve
     CHECK(r.exit_code == 0);
     CHECK(fs::exists(dir / "out/run_summary.json"));
   }
+
+  // An isolated component's own file loads in a child before the host reads
+  // its descriptor: a crash there refuses the start with the reason.
+  const HostRun bad = run_yaml(
+      dir, decision_yaml("", "", "  - {name: bad, plugin: '" + (plugins / "libcrash_on_load.so").string() +
+                                     "', config: {}, isolation: process}\n"));
+  INFO(bad.err);
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("component 'bad': ") != std::string::npos);
+  CHECK(bad.err.find("crashed while loading (SIGSEGV; probed in a child process)") != std::string::npos);
 }

@@ -5,7 +5,6 @@
 // a one-shot command.
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,34 +16,12 @@
 #include "isolation/isolated_plugin.h"
 #include "plugin_instance.h"
 #include "test_host_support.h"
+#include "test_isolation_support.h"
 
 using namespace sh::host;
+using sh_test::runner_children;
 
 namespace {
-
-// Children of this process running sh-plugin-runner (comm is cut to 15 bytes).
-std::vector<pid_t> runner_children() {
-  std::vector<pid_t> out;
-  DIR* d = ::opendir("/proc");
-  if (d == nullptr) return out;
-  while (dirent* e = ::readdir(d)) {
-    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
-    if (pid <= 0) continue;
-    std::ifstream in("/proc/" + std::string(e->d_name) + "/stat");
-    std::string stat;
-    std::getline(in, stat);
-    const size_t close = stat.rfind(')');
-    if (close == std::string::npos || stat.find("(sh-plugin-runn") == std::string::npos) continue;
-    int ppid = 0;
-    char state = 0;
-    if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == ::getpid() &&
-        state != 'Z') {
-      out.push_back(pid);
-    }
-  }
-  ::closedir(d);
-  return out;
-}
 
 struct Hits {
   std::vector<std::string> classes;

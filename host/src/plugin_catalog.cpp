@@ -22,7 +22,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }  // namespace
 
 PluginCatalog PluginCatalog::scan(const std::vector<fs::path>& dirs,
-                                  const std::vector<fs::path>& files, Opener opener) {
+                                  const std::vector<fs::path>& files, const Opener& opener) {
   PluginCatalog cat;
   std::set<fs::path> seen;
   auto add = [&](const fs::path& path, size_t dir_index) {

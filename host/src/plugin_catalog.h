@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,10 +27,10 @@ struct CatalogEntry {
 class PluginCatalog {
  public:
   // How a file is opened: PluginLibrary::open when null.
-  using Opener = PluginLibrary::Opened (*)(const std::filesystem::path& path);
+  using Opener = std::function<PluginLibrary::Opened(const std::filesystem::path& path)>;
   static PluginCatalog scan(const std::vector<std::filesystem::path>& dirs,
                             const std::vector<std::filesystem::path>& files = {},
-                            Opener opener = nullptr);
+                            const Opener& opener = {});
 
   // Sorted by path.
   const std::vector<CatalogEntry>& entries() const { return entries_; }

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "content_address.h"
+#include "isolation/plugin_probe.h"
 #include "lua_rule_loader.h"
 #include "yaml_json.h"
 
@@ -263,7 +264,12 @@ SwapCoordinator::Prepared SwapCoordinator::prepare_plugin(const ReloadRequest& r
     if (!why.empty()) return refuse("component '" + name + "': " + why);
     const auto copy = copy_to_content_addressed(path, plugin_cache_, &why);
     if (!copy) return refuse("component '" + name + "': " + why);
-    const PluginLibrary::Opened opened = PluginLibrary::open(*copy);
+    // An isolated component's new binary loads in a child first (a crash
+    // while loading must not take the serving host down).
+    const ComponentConfig* entry = config_.find_component(name);
+    const PluginLibrary::Opened opened = entry && entry->isolation.process
+                                             ? open_probed(*copy)
+                                             : PluginLibrary::open(*copy);
     if (!opened.ok()) return refuse("component '" + name + "': " + opened.error_line(path));
     if (opened.library->kind() != target.kind) {
       return refuse("component '" + name + "' is a " + kind_name(target.kind) + " but plugin '" +
