@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <initializer_list>
 
-#include "config_source.h"
-#include "yaml_json.h"
+#include "config/config_source.h"
+#include "config/yaml_json.h"
 
 namespace sh::host {
 namespace fs = std::filesystem;

@@ -42,7 +42,7 @@
 #include "control/control_config.h"
 #include "control/reload_request.h"
 #include "events/redis_client.h"
-#include "pipeline_config.h"
+#include "config/pipeline_config.h"
 
 namespace sh::host {
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/text_format.h"
-#include "symbol_table.h"
+#include "services/symbol_table.h"
 
 namespace sh::host {
 
