@@ -7,7 +7,7 @@
 //       divergence) at the runbook weights {0.3, 0.3, 0.2, 0.2}, the model
 //       router (consensus.router), a chain of ten risk policy plugins and the
 //       paper broker. Figure: the decision stage per minute close (the whole
-//       of Pipeline::decide(): fills, experts, router, consensus, intents,
+//       of DecisionStage::decide(): fills, experts, router, consensus, intents,
 //       chain, submits, decision lines), p50 / p99. Baseline from the same
 //       run: the conveyor's own close work (bars, features, baselines,
 //       context), and the whole close (conveyor + detectors + decision +

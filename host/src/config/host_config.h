@@ -1,3 +1,7 @@
+// config/: the YAML config: parsing (yaml_json), the host: section and
+// component lists (host_config), the pipeline's sections (pipeline_config),
+// JSON-schema validation and the embedded config/default.yaml.
+//
 // HostConfig: the host's YAML config (--config FILE, or the embedded default).
 //
 // This module parses the `host:` section and the component lists

@@ -1,3 +1,7 @@
+// control/: the control plane: param.reload messages and signing, the Redis
+// listener thread, swap preparation (coordinator), config history and the
+// swap journal, and the SwapStage that applies swaps on the pipeline thread.
+//
 // SwapStage: applies swaps on the pipeline thread, between two events
 // (swaps are events: the control plane prepares, this stage applies). Owns
 // the swap queue (from the control thread), the journalled swaps of a

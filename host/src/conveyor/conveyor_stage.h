@@ -1,3 +1,7 @@
+// conveyor/: market events in, closed minutes out: bars, features, baselines,
+// DQ, market context (a library on the SDK alone, conveyor.h) and the
+// ConveyorStage that runs it as the pipeline's first stage.
+//
 // ConveyorStage: the conveyor as the first stage of the pipeline. Events in;
 // closed minutes (feature rows and market context) out; each minute's rows
 // go into its snapshot write (features_snapshot UPSERT). Owns the Conveyor.

@@ -1,3 +1,7 @@
+// decision/: the decision layer: consensus, model router, router rules, risk
+// chain, paper broker, decision log, operator commands, durable plugin
+// state, and the DecisionStage that runs them at each minute close.
+//
 // DecisionStage: the decision layer, run at each minute close after the
 // detectors. Owns the experts, the Lua router rules, consensus and the model
 // router, the risk chain (plugins and Lua rules), the paper broker, the

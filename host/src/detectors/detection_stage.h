@@ -1,3 +1,7 @@
+// detectors/: the detectors (C++ plugins and Lua rules behind one
+// DetectorStage interface, detector.h) and the DetectionStage that runs them
+// at each minute close.
+//
 // DetectionStage: the detectors of one pipeline (C++ plugins and Lua rules
 // together, in config order) run over each minute's batch; their hits go
 // into the Minute for the outputs stage. Owns the detectors.

@@ -1,3 +1,7 @@
+// events/: outputs: the event gate (debounce, cooldown, budget), event
+// records, sinks (JSONL files, Redis streams), feed recovery, the output
+// digest, and the OutputStage that turns a minute's hits into events.
+//
 // OutputStage: the detectors' hits become events. Owns the event gate
 // (debounce, cooldown, budget; its state commits with the minute), the
 // routing by run mode (main, shadow, dry-run candidates), the event feed

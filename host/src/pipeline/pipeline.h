@@ -1,3 +1,7 @@
+// pipeline/: the loop (pipeline), the one interface it knows (stage.h), the
+// ingress (providers, merger), the component registry swaps work on, the
+// run summary, and the assembly of components from config.
+//
 // Pipeline: one shard's loop, on one thread, over an ordered list of stages
 // behind one interface (pipeline/stage.h). It knows the interface, never a
 // stage's insides; the stages never call each other.

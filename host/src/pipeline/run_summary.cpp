@@ -28,6 +28,40 @@ void set_latency_figures(const LatencySamples& samples, RunSummary* summary) {
               &summary->decision_core_max_us);
 }
 
+namespace {
+
+void print_decision_figures(std::ostream& out, const RunSummary& s) {
+  out << "  order intents      " << s.intents << "\n";
+  out << "  orders accepted    " << s.orders_accepted;
+  if (s.orders_duplicate) out << "  (duplicate " << s.orders_duplicate << ")";
+  if (s.orders_refused) out << "  (refused " << s.orders_refused << ")";
+  if (s.orders_not_submitted) out << "  (dry-run, not submitted " << s.orders_not_submitted << ")";
+  out << "\n";
+  uint64_t total_denied = 0;
+  for (const auto& kv : s.denied) total_denied += kv.second;
+  out << "  orders denied      " << total_denied;
+  if (!s.denied.empty()) {
+    out << "  (";
+    bool first = true;
+    for (const auto& [k, v] : s.denied) {
+      out << (first ? "" : ", ") << k << "=" << v;
+      first = false;
+    }
+    out << ")";
+  }
+  out << "\n";
+  out << "  fills              " << s.fills << "\n";
+  if (s.router_enabled) out << "  model switches     " << s.model_switches << "\n";
+  if (s.expert_errors) out << "  expert errors      " << s.expert_errors << "\n";
+  if (s.router_rule_errors) out << "  router rule errors " << s.router_rule_errors << "\n";
+  if (s.operator_commands) out << "  operator commands  " << s.operator_commands << "\n";
+  if (s.var_pct_max > 0) out << "  var pct max        " << s.var_pct_max << "\n";
+  out << "  equity usd         " << s.equity_usd << " (cash " << s.cash_usd << ", realized pnl "
+      << s.realized_pnl_usd << ")\n";
+}
+
+}  // namespace
+
 void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
                        const CounterRegistry& counters) {
   out << "run summary (" << run_mode_name(mode) << ")\n";
@@ -69,35 +103,7 @@ void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
     out << ")";
   }
   out << "\n";
-  if (s.decision_enabled) {
-    out << "  order intents      " << s.intents << "\n";
-    out << "  orders accepted    " << s.orders_accepted;
-    if (s.orders_duplicate) out << "  (duplicate " << s.orders_duplicate << ")";
-    if (s.orders_refused) out << "  (refused " << s.orders_refused << ")";
-    if (s.orders_not_submitted) out << "  (dry-run, not submitted " << s.orders_not_submitted << ")";
-    out << "\n";
-    uint64_t total_denied = 0;
-    for (const auto& kv : s.denied) total_denied += kv.second;
-    out << "  orders denied      " << total_denied;
-    if (!s.denied.empty()) {
-      out << "  (";
-      bool first = true;
-      for (const auto& [k, v] : s.denied) {
-        out << (first ? "" : ", ") << k << "=" << v;
-        first = false;
-      }
-      out << ")";
-    }
-    out << "\n";
-    out << "  fills              " << s.fills << "\n";
-    if (s.router_enabled) out << "  model switches     " << s.model_switches << "\n";
-    if (s.expert_errors) out << "  expert errors      " << s.expert_errors << "\n";
-    if (s.router_rule_errors) out << "  router rule errors " << s.router_rule_errors << "\n";
-    if (s.operator_commands) out << "  operator commands  " << s.operator_commands << "\n";
-    if (s.var_pct_max > 0) out << "  var pct max        " << s.var_pct_max << "\n";
-    out << "  equity usd         " << s.equity_usd << " (cash " << s.cash_usd << ", realized pnl "
-        << s.realized_pnl_usd << ")\n";
-  }
+  if (s.decision_enabled) print_decision_figures(out, s);
   for (const auto& [name, value] : counters.snapshot()) {
     if (value != 0) out << "  " << name << " " << value << "\n";
   }

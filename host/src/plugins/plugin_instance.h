@@ -1,3 +1,7 @@
+// plugins/: loading components: shared libraries (plugin_library, content
+// addressing), live instances (plugin_instance), the catalog for
+// --list-plugins, config entries to instances and Lua rules (component_loader).
+//
 // PluginInstance: RAII owner of one live plugin instance.
 //
 // Holds the library (shared, so its code stays mapped), the instance's host

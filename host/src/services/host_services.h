@@ -1,3 +1,7 @@
+// services/: host-wide services, one set per process: the clock, the symbol
+// table, counters, the sh_host_services table handed to plugins, and log
+// throttling. Every other folder may use them; they use only the SDK.
+//
 // Host services handed to plugin instances (sh_host_services).
 //
 // HostRuntime holds the host-wide services (one per host process, shared by
