@@ -89,6 +89,7 @@ ControlConfig control_for(const fs::path& dir) {
   c.paths.plugin_dirs = {dir / "plugins"};
   c.paths.rule_dirs = {dir / "rules"};
   c.paths.config_dirs = {dir};
+  c.nonce_store_dir = (dir / "state/control").string();
   return c;
 }
 
@@ -178,7 +179,20 @@ TEST_CASE("host reload: signs with the configured secret, a signing listener acc
   const auto stored = nlohmann::json::parse(hget(s.redis, "param.desired", "risk_harmoniser"));
   REQUIRE(stored.contains("hmac"));
   CHECK(stored["hmac"] == hmac_sha256_hex("sesame", stored["body"].get<std::string>()));
+  // The signed body says when it was signed and carries a nonce.
+  const auto body = nlohmann::json::parse(stored["body"].get<std::string>());
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  CHECK(std::llabs(body["ts_ms"].get<int64_t>() - now_ms) < 60000);
+  CHECK(body["nonce"].get<std::string>().size() == 32);
   REQUIRE(eventually([&] { return s.count() == 1; }));
+  CHECK(listener->stats().refused == 0);
+  // A second `host reload` of the same change is a new message (new nonce):
+  // accepted too.
+  const HostRun again = s.reload({"--component", "risk_harmoniser", "--config-path", "conf/risk.yaml"});
+  REQUIRE(again.exit_code == 0);
+  REQUIRE(eventually([&] { return s.count() == 2; }));
   CHECK(listener->stats().refused == 0);
 
   // Without the variable the command refuses to run unsigned.

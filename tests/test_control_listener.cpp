@@ -2,6 +2,7 @@
 // messages, refusals, bursts, Redis going away (reconnect, re-subscribe,
 // reconcile exactly once), the VaR guard, signing, and the switch log.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
@@ -453,15 +454,36 @@ TEST_CASE("reload listener: the VaR guard refuses live reloads above the limit",
   CHECK(rec.outcome(2).reason == "refused by guard: var_pct:DOGE is a hash, not a number");
 }
 
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A risk_harmoniser message signed at ts_ms with `nonce`, as `host reload`
+// builds it.
+std::string fresh_body(int64_t ts_ms, const std::string& nonce,
+                       const std::string& version = "") {
+  nlohmann::json j = {{"component", "risk_harmoniser"}, {"config_path", "conf/risk.yaml"},
+                      {"ts_ms", ts_ms}, {"nonce", nonce}};
+  if (!version.empty()) j["version"] = version;
+  return j.dump();
+}
+
+}  // namespace
+
 TEST_CASE("reload listener: with a secret, only correctly signed messages pass", "[reload][redis]") {
   Setup s;
   s.control.hmac_secret_env = "SH_TEST_SECRET";
   s.control.hmac_secret = "k3y";
+  s.control.nonce_store_dir = (s.dir / "state/control").string();
   Recorder rec;
   ReloadListener listener(s.control, s.settings, rec.callbacks());
   listener.start();
   REQUIRE(subscribed(listener));
-  const std::string body = R"({"component": "risk_harmoniser", "config_path": "conf/risk.yaml"})";
+  const std::string body = fresh_body(now_ms(), "n0nce-0001");
   s.publish(body);
   s.publish(sign_reload_message("wrong", body));
   s.publish(sign_reload_message("k3y", body));
@@ -471,4 +493,93 @@ TEST_CASE("reload listener: with a secret, only correctly signed messages pass",
   CHECK(rec.request(0).component == "risk_harmoniser");
   CHECK(rec.request(0).raw == sign_reload_message("k3y", body));
   CHECK(listener.stats().refused_by_reason.at("signature") == 2);
+}
+
+TEST_CASE("reload listener: a signed message is taken once, while fresh, also across a restart",
+          "[reload][redis]") {
+  Setup s;
+  s.control.hmac_secret_env = "SH_TEST_SECRET";
+  s.control.hmac_secret = "k3y";
+  s.control.nonce_store_dir = (s.dir / "state/control").string();
+  s.control.signature_max_age_ms = 60000;
+  const std::string captured = sign_reload_message("k3y", fresh_body(now_ms(), "captured-01"));
+  {
+    Recorder rec;
+    ReloadListener listener(s.control, s.settings, rec.callbacks());
+    listener.start();
+    REQUIRE(subscribed(listener));
+    s.publish(captured);
+    REQUIRE(eventually([&] { return rec.request_count() == 1; }));
+    // The same bytes again: a replay.
+    s.publish(captured);
+    // Signed without freshness fields, or too old, or from the future.
+    s.publish(sign_reload_message(
+        "k3y", R"({"component": "risk_harmoniser", "config_path": "conf/risk.yaml"})"));
+    s.publish(sign_reload_message("k3y", fresh_body(now_ms() - 3600 * 1000, "old-message-1")));
+    s.publish(sign_reload_message("k3y", fresh_body(now_ms() + 3600 * 1000, "future-msg-1")));
+    REQUIRE(eventually([&] { return rec.outcome_count() == 4; }));
+    CHECK_THAT(rec.outcome(0).reason,
+               Contains("refused: replayed message (nonce captured-01 already seen, signed at "));
+    CHECK_THAT(rec.outcome(1).reason, Contains("refused: signed message without ts_ms and nonce"));
+    CHECK_THAT(rec.outcome(2).reason, Contains("refused: stale signature: signed at "));
+    CHECK_THAT(rec.outcome(2).reason, Contains(" s ago (window 60 s)"));
+    CHECK_THAT(rec.outcome(3).reason, Contains("s in the future (window 60 s)"));
+    CHECK(rec.request_count() == 1);
+    CHECK(listener.stats().refused_by_reason.at("signature") == 4);
+  }
+  // A new listener on the same state dir (a restarted host) remembers it.
+  Recorder rec;
+  ReloadListener listener(s.control, s.settings, rec.callbacks());
+  listener.start();
+  REQUIRE(subscribed(listener));
+  s.publish(captured);
+  s.publish(sign_reload_message("k3y", fresh_body(now_ms(), "brand-new-02")));
+  REQUIRE(eventually([&] { return rec.outcome_count() == 1 && rec.request_count() == 1; }));
+  CHECK_THAT(rec.outcome(0).reason, Contains("refused: replayed message (nonce captured-01"));
+  CHECK(rec.request(0).nonce == "brand-new-02");
+}
+
+TEST_CASE("reload listener: an old signed envelope planted in the desired hash does not roll back",
+          "[reload][redis]") {
+  Setup s;
+  s.control.hmac_secret_env = "SH_TEST_SECRET";
+  s.control.hmac_secret = "k3y";
+  s.control.nonce_store_dir = (s.dir / "state/control").string();
+  const int64_t t0 = now_ms();
+  const std::string v1 = sign_reload_message("k3y", fresh_body(t0 - 1000, "desired-v1", "v1"));
+  const std::string v2 = sign_reload_message("k3y", fresh_body(t0, "desired-v2", "v2"));
+  {
+    // v2 goes live (as `host reload` does: desired state and the channel).
+    Recorder rec;
+    ReloadListener listener(s.control, s.settings, rec.callbacks());
+    listener.start();
+    REQUIRE(subscribed(listener));
+    s.command({"HSET", s.control.desired_key, "risk_harmoniser", v2});
+    s.publish(v2);
+    REQUIRE(eventually([&] { return rec.request_count() == 1; }));
+  }
+  // Someone with Redis access puts the older v1 back as the desired state;
+  // the restarted listener reconciles and refuses it. The genuine desired
+  // state (v2 again) still reconciles: the desired hash may be old, only
+  // not older than what was accepted.
+  s.command({"HSET", s.control.desired_key, "risk_harmoniser", v1});
+  {
+    Recorder rec;
+    ReloadListener listener(s.control, s.settings, rec.callbacks());
+    listener.start();
+    REQUIRE(subscribed(listener));
+    REQUIRE(eventually([&] { return rec.outcome_count() == 1; }));
+    CHECK_THAT(rec.outcome(0).reason,
+               Contains("refused: stale desired state: signed at "));
+    CHECK_THAT(rec.outcome(0).reason, Contains("before the newest accepted message for risk_harmoniser"));
+    CHECK(rec.request_count() == 0);
+  }
+  s.command({"HSET", s.control.desired_key, "risk_harmoniser", v2});
+  Recorder rec;
+  ReloadListener listener(s.control, s.settings, rec.callbacks());
+  listener.start();
+  REQUIRE(subscribed(listener));
+  REQUIRE(eventually([&] { return rec.request_count() == 1; }));
+  CHECK(rec.request(0).version == "v2");
+  CHECK(rec.request(0).origin == "reconcile");
 }

@@ -190,7 +190,10 @@ TEST_CASE("consensus refuses weights that are not usable, naming the weight", "[
 
   cfg = runbook_config();
   cfg.weights["classifier"] = std::numeric_limits<double>::infinity();
-  CHECK_FALSE(Consensus::create(cfg, &c).ok());
+  st = Consensus::create(cfg, &c);
+  CHECK_FALSE(st.ok());
+  CHECK(st.message().find("consensus.weights.classifier") != std::string::npos);
+  CHECK(st.message().find("not a finite number") != std::string::npos);
 
   cfg.weights = {{"a", 0.0}, {"b", 0.0}};
   st = Consensus::create(cfg, &c);
@@ -198,12 +201,23 @@ TEST_CASE("consensus refuses weights that are not usable, naming the weight", "[
   CHECK(st.message().find("not a usable total") != std::string::npos);
 
   cfg.weights.clear();
-  CHECK_FALSE(Consensus::create(cfg, &c).ok());
+  st = Consensus::create(cfg, &c);
+  CHECK_FALSE(st.ok());
+  CHECK(st.message().find("consensus.weights: empty") != std::string::npos);
 
   cfg = runbook_config();
   cfg.threshold = 1.5;
-  CHECK_FALSE(Consensus::create(cfg, &c).ok());
+  st = Consensus::create(cfg, &c);
+  CHECK_FALSE(st.ok());
+  CHECK(st.message().find("consensus.threshold: 1.5 is outside 0..1") != std::string::npos);
   CHECK(c == nullptr);
+
+  cfg = runbook_config();
+  cfg.min_confidence = -0.1;
+  st = Consensus::create(cfg, &c);
+  CHECK_FALSE(st.ok());
+  CHECK(st.message().find("consensus.min_confidence") != std::string::npos);
+  CHECK(st.message().find("outside 0..1") != std::string::npos);
 
   // Weights that do not sum to 1 are normalised, not refused.
   cfg = runbook_config();
@@ -356,18 +370,25 @@ TEST_CASE("a paused router keeps its models and records nothing", "[decision]") 
 TEST_CASE("router config is validated", "[decision]") {
   std::unique_ptr<ModelRouter> r;
   ModelRouterConfig c;
-  CHECK_FALSE(ModelRouter::create(c, &r).ok());  // no candidates
+  auto refusal = [&]() {
+    const Status st = ModelRouter::create(c, &r);
+    CHECK_FALSE(st.ok());
+    return st.message();
+  };
+  CHECK(refusal().find("model_router.candidates: empty") != std::string::npos);
   c.candidates = {"a", "a"};
-  CHECK_FALSE(ModelRouter::create(c, &r).ok());
+  CHECK(refusal().find("'a' listed twice") != std::string::npos);
   c.candidates = {"a", "b"};
   c.hysteresis = -0.1;
-  CHECK_FALSE(ModelRouter::create(c, &r).ok());
+  CHECK(refusal().find("model_router.hysteresis: -0.1 is outside 0..1") != std::string::npos);
   c.hysteresis = 0.05;
   c.confirm_minutes = 0;
-  CHECK_FALSE(ModelRouter::create(c, &r).ok());
+  CHECK(refusal().find("model_router.confirm_minutes: must be >= 1") != std::string::npos);
   c.confirm_minutes = 1;
   c.min_confidence = kNaN;
-  CHECK_FALSE(ModelRouter::create(c, &r).ok());
+  CHECK(refusal().find("model_router.min_confidence") != std::string::npos);
+  c.min_confidence = 0.5;
+  REQUIRE(ModelRouter::create(c, &r).ok());
 }
 
 TEST_CASE("switch history in LMDB restores the router after a restart", "[decision]") {

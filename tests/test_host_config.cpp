@@ -76,7 +76,7 @@ TEST_CASE("without plugin_dirs the host looks next to its executable", "[config]
 TEST_CASE("config errors are one line with FILE:LINE:COL", "[config]") {
   CHECK(load_error("host:\n  mode: [unclosed\n") == "cfg.yaml:3:1: end of sequence flow not found");
   CHECK(load_error("host:\n  mode: replay\n  plugin_dir: [x]\n") ==
-        "cfg.yaml:3:3: unknown key 'plugin_dir' in host: (expected one of: mode, plugin_dirs, "
+        "cfg.yaml:3:3: unknown key 'plugin_dir' in host: (did you mean 'plugin_dirs'? expected one of: mode, plugin_dirs, "
         "rule_dirs, state_dir, output_dir, log)");
   CHECK(load_error("host:\n  mode: live\n") ==
         "cfg.yaml:2:9: host.mode: unknown mode 'live' (expected dry-run, shadow, canary, "
@@ -88,7 +88,7 @@ TEST_CASE("config errors are one line with FILE:LINE:COL", "[config]") {
   CHECK(load_error("detectors:\n  - name: Bad-Name\n    plugin: p\n") ==
         "cfg.yaml:2:11: detectors: component name must match [a-z0-9_]+");
   CHECK(load_error("detectors:\n  - name: a\n    plugin: p\n    confg: {}\n") ==
-        "cfg.yaml:4:5: unknown key 'confg' in a detectors entry (expected one of: name, plugin, "
+        "cfg.yaml:4:5: unknown key 'confg' in a detectors entry (did you mean 'config'? expected one of: name, plugin, "
         "config)");
   CHECK(load_error("detectors:\n  - name: a\n    plugin: p\n    config: {x: 1, x: 2}\n") ==
         "cfg.yaml:4:20: duplicate key 'x'");
@@ -233,7 +233,7 @@ risk:
                                                  plugin_dir));
   CHECK(loaded.errors[2] ==
         file + ":16:13: component 'newer': " + sh_test::test_plugin("abi_minor_newer").string() +
-            ": incompatible: plugin ABI 1.99, host ABI 1.1");
+            ": incompatible: plugin ABI 1.99, host ABI 1.2");
   CHECK(loaded.errors[3] == file +
                                 ":19:13: component 'wrong_kind' is listed under risk: but "
                                 "plugin 'good_detector' is a detector");

@@ -207,6 +207,12 @@ TEST_CASE("detectors treat fields beyond an older producer's row as null", "[plu
   PaddedRow old = with(null_row(1), &sh_feature_row::z_ret, 10.0);
   old.row.struct_size = offsetof(sh_feature_row, z_ret);  // a producer without z_ret
   CHECK(detect(p, inst, {old}).empty());
+  // The same value in a row that has the field fires, also beside the short
+  // row in one batch: only the short row's missing field reads as null.
+  const PaddedRow full = with(null_row(2), &sh_feature_row::z_ret, 10.0);
+  const auto hits = detect(p, inst, {old, full});
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0].symbol == 2);
 }
 
 TEST_CASE("return_spike needs both an extreme z_ret and a large return", "[plugins]") {

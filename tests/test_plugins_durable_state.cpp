@@ -18,7 +18,13 @@ TEST_CASE("ABI 1.1 appends save_state and load_state after the 1.0 descriptor", 
         offsetof(sh_plugin_descriptor, risk) + sizeof(void*));
   CHECK(offsetof(sh_plugin_descriptor, load_state) ==
         offsetof(sh_plugin_descriptor, save_state) + sizeof(void*));
-  CHECK(SH_ABI_MINOR == 1);
+  CHECK(SH_ABI_MINOR >= 1);
+}
+
+TEST_CASE("ABI 1.2 appends detail_ext to the risk verdict, after the 1.1 fields", "[abi]") {
+  CHECK(offsetof(sh_risk_verdict, detail_ext) ==
+        offsetof(sh_risk_verdict, detail) + sizeof(sh_risk_verdict::detail));
+  CHECK(SH_ABI_MINOR == 2);
 }
 
 TEST_CASE("a plugin built for ABI 1.0 loads and keeps no durable state", "[abi][loader]") {

@@ -56,7 +56,7 @@ TEST_CASE("kill_switch denies new exposure while the file exists and resumes whe
   v = ks.evaluate(batch, pf, long_btc);
   CHECK(v[0].action == SH_RISK_DENY);
   CHECK(v[0].reason == SH_REASON_KILL_SWITCH);
-  CHECK(std::string(v[0].detail) == "kill switch " + file.string() + " present");
+  CHECK(verdict_text(v[0]) == "kill switch " + file.string() + " present");
   CHECK(v[1].action == SH_RISK_DENY);
   CHECK(v[1].reason == SH_REASON_KILL_SWITCH);
   CHECK(v[2].action == SH_RISK_ALLOW);  // flattening stays possible
@@ -74,6 +74,57 @@ TEST_CASE("kill_switch denies new exposure while the file exists and resumes whe
   std::ofstream(file.string()) << "";
   v = ks.evaluate(batch, pf, long_btc);
   for (const auto& x : v) CHECK(x.action == SH_RISK_DENY);
+}
+
+TEST_CASE("kill_switch fails closed when the file cannot be checked, and says why",
+          "[plugins][risk]") {
+  TempDir dir;
+  // A symbolic link to itself: stat() fails with ELOOP, as root too, so the
+  // policy cannot tell whether the switch is engaged.
+  const fs::path loop = dir.path / "loop";
+  fs::create_symlink(loop, loop);
+  const fs::path file = loop / "KILL_SWITCH";
+  Policy ks("kill_switch", nlohmann::json{{"path", file.string()}}.dump());
+  REQUIRE(ks.create_rc() == SH_OK);
+  const std::vector<sh_position> long_btc = {position(ks.btc, 5000)};
+  const std::vector<sh_order_intent> batch = {
+      intent(ks.btc, SH_SIDE_BUY, 1000),   // adds to the long
+      intent(ks.eth, SH_SIDE_SELL, 1000),  // opens a short
+      intent(ks.btc, SH_SIDE_SELL, 2000),  // reduces the long
+  };
+  const auto v = ks.evaluate(batch, portfolio(), long_btc);
+  for (int i : {0, 1}) {
+    INFO(i);
+    CHECK(v[i].action == SH_RISK_DENY);
+    CHECK(v[i].reason == SH_REASON_POLICY_ERROR);  // 503: the switch's state is unknown
+    CHECK(verdict_text(v[i]) == "kill switch " + file.string() +
+                                    " unreadable: Too many levels of symbolic links");
+  }
+  CHECK(v[2].action == SH_RISK_ALLOW);  // reducing stays possible
+  CHECK(ks.logged("kill switch engaged: " + file.string() + " cannot be checked"));
+  CHECK(ks.host.counter("denied") == 2);
+
+  // Once the path can be checked again and the file is absent, trading resumes.
+  fs::remove(loop);
+  for (const auto& x : ks.evaluate(batch, portfolio(), long_btc)) CHECK(x.action == SH_RISK_ALLOW);
+  CHECK(ks.logged("kill switch released"));
+}
+
+TEST_CASE("kill_switch names a file at a deep path in full", "[plugins][risk]") {
+  TempDir dir;
+  const fs::path deep = dir.path / std::string(120, 'd') / std::string(120, 'e');
+  fs::create_directories(deep);
+  const fs::path file = deep / "KILL_SWITCH";
+  std::ofstream(file.string()) << "halt\n";
+  Policy ks("kill_switch", nlohmann::json{{"path", file.string()}}.dump());
+  REQUIRE(ks.create_rc() == SH_OK);
+  const auto v = ks.one(intent(ks.btc, SH_SIDE_BUY, 1000), portfolio());
+  CHECK(v.action == SH_RISK_DENY);
+  const std::string expected = "kill switch " + file.string() + " present";
+  REQUIRE(expected.size() > sizeof(v.detail));
+  CHECK(verdict_text(v) == expected);  // detail_ext: the whole text
+  // The fixed field holds its first 95 bytes, NUL-terminated.
+  CHECK(std::string(v.detail) == expected.substr(0, sizeof(v.detail) - 1));
 }
 
 TEST_CASE("kill_switch defaults to state/KILL_SWITCH relative to the working directory",

@@ -37,6 +37,13 @@ inline sh_order_intent intent(sh_symbol_id symbol, sh_side side, double usd,
   return in;
 }
 
+// A verdict's whole reason, as the host reads it: detail_ext when the
+// plugin's text was longer than the fixed field (valid until the instance's
+// next call), else the field.
+inline std::string verdict_text(const sh_risk_verdict& v) {
+  return v.detail_ext != nullptr ? std::string(v.detail_ext) : std::string(v.detail);
+}
+
 // A position of signed usd notional at a mark of 100.
 inline sh_position position(sh_symbol_id symbol, double usd) {
   sh_position p{};

@@ -182,7 +182,7 @@ class CircuitBreaker final : public sh::RiskPolicy {
     if (state_ == State::kClosed) return;
     if (trial && !(c_.half_open_scale < 1.0)) return;
 
-    char detail[sizeof(sh_risk_verdict::detail)];
+    char detail[sh::kDetailCapacity];
     if (trial)
       std::snprintf(detail, sizeof detail, "circuit HALF_OPEN: trial %lld/%lld at x%.2f",
                     static_cast<long long>(trial_batches_),

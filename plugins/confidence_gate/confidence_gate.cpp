@@ -76,7 +76,7 @@ class ConfidenceGate final : public sh::RiskPolicy {
       const double conf = in.confidence;
       const bool valid = conf >= 0.0 && conf <= 1.0;  // false for NaN
       if (valid && conf >= c_.min_confidence) continue;
-      char detail[sizeof(sh_risk_verdict::detail)];
+      char detail[sh::kDetailCapacity];
       if (valid)
         std::snprintf(detail, sizeof detail, "%s confidence %.2f < %.2f",
                       host().symbol_name(in.symbol), conf, c_.min_confidence);

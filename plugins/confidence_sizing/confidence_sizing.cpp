@@ -47,10 +47,9 @@ Config parse_config(const sh::Json& j) {
   return c;
 }
 
-// A verdict detail built piece by piece, truncated like snprintf into
-// sh_risk_verdict::detail (at most 95 characters).
+// A verdict detail built piece by piece (set_verdict keeps it whole).
 struct Detail {
-  char buf[sizeof(sh_risk_verdict::detail)];
+  char buf[sh::kDetailCapacity];
   size_t n = 0;
   void put(std::string_view t) {
     const size_t k = std::min(t.size(), sizeof buf - 1 - n);
@@ -105,7 +104,7 @@ class ConfidenceSizing final : public sh::RiskPolicy {
       const sh_order_intent& in = intents[i];
       if (!sh::increases_exposure(in, positions)) continue;
       const char* name = host().symbol_name(in.symbol);
-      char detail[sizeof(sh_risk_verdict::detail)];
+      char detail[sh::kDetailCapacity];
       const double conf = in.confidence;
       if (!(conf >= 0.0 && conf <= 1.0)) {
         std::snprintf(detail, sizeof detail, "%s confidence invalid (%g): not sized", name, conf);

@@ -105,7 +105,7 @@ class DailyLoss final : public sh::RiskPolicy {
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& pf,
                 const sh::VerdictsOut& out) override {
     const double start = pf.equity_usd - pf.daily_pnl_usd;
-    char detail[sizeof(sh_risk_verdict::detail)];
+    char detail[sh::kDetailCapacity];
     sh_risk_reason reason = SH_REASON_DAILY_LOSS;
     if (!std::isfinite(start) || start <= 0.0) {
       std::snprintf(detail, sizeof detail, "daily loss unknown (equity %g, daily pnl %g)",

@@ -124,7 +124,7 @@ class DrawdownLock final : public sh::RiskPolicy {
         std::isfinite(pf.equity_usd))
       dd = std::fmax(0.0, (pf.peak_equity_usd - pf.equity_usd) / pf.peak_equity_usd * 100.0);
 
-    char detail[sizeof(sh_risk_verdict::detail)];
+    char detail[sh::kDetailCapacity];
     sh_risk_reason reason = SH_REASON_RISK_LOCKED;
     if (!std::isfinite(dd)) {
       std::snprintf(detail, sizeof detail, "drawdown unavailable (drawdown_pct/peak/equity null)");

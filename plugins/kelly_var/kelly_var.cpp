@@ -119,7 +119,7 @@ class KellyVar final : public sh::RiskPolicy {
       const sh_order_intent& in = intents[i];
       sh_risk_verdict& v = out[i];
       const char* name = host().symbol_name(in.symbol);
-      char detail[sizeof(sh_risk_verdict::detail)];
+      char detail[sh::kDetailCapacity];
       const double usd = sh::intent_notional_usd(in);
       const bool sided = in.side == SH_SIDE_BUY || in.side == SH_SIDE_SELL;
       const double dir = in.side == SH_SIDE_BUY ? 1.0 : -1.0;

@@ -13,7 +13,6 @@
 #include <strategy_host/plugin.hpp>
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -86,12 +85,8 @@ class KillSwitch final : public sh::RiskPolicy {
     }
     if (!engaged) return;
 
-    char detail[sizeof(sh_risk_verdict::detail)];
-    if (unknown)
-      std::snprintf(detail, sizeof detail, "kill switch %s unreadable: %s", c_.path.c_str(),
-                    ec.message().c_str());
-    else
-      std::snprintf(detail, sizeof detail, "kill switch %s present", c_.path.c_str());
+    const std::string detail = unknown ? "kill switch " + c_.path + " unreadable: " + ec.message()
+                                       : "kill switch " + c_.path + " present";
     const uint32_t n = intents.size() < out.size() ? intents.size() : out.size();
     const sh::PositionIndex positions(portfolio);  // one lookup table per batch
     int64_t denied = 0;

@@ -110,7 +110,7 @@ class NotionalCap final : public sh::RiskPolicy {
       const double post_usd = pos_usd + dir * intent_usd;
       if (std::fabs(post_usd) <= cap || std::fabs(post_usd) <= std::fabs(pos_usd)) continue;
 
-      char detail[sizeof(v.detail)];
+      char detail[sh::kDetailCapacity];
       std::snprintf(detail, sizeof detail, "%s notional %.0f > cap %.0f", name,
                     std::fabs(post_usd), cap);
       // Largest f in [0, 1] with |pos + f * dir * intent| <= cap, the exposure

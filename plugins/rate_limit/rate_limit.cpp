@@ -120,7 +120,7 @@ class RateLimit final : public sh::RiskPolicy {
       std::deque<int64_t>& mine = per_symbol_[in.symbol];
       prune(mine, cutoff);
 
-      char detail[sizeof(sh_risk_verdict::detail)];
+      char detail[sh::kDetailCapacity];
       if (c_.max_intents > 0 && static_cast<int64_t>(global_.size()) >= c_.max_intents) {
         std::snprintf(detail, sizeof detail, "%lld intents in %lldms >= max %lld",
                       static_cast<long long>(global_.size()), static_cast<long long>(c_.window_ms),

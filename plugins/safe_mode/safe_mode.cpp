@@ -103,7 +103,7 @@ class SafeMode final : public sh::RiskPolicy {
     seen_ = true;
     last_ts_ns_ = pf.ts_ns;
     const int64_t errors = pf.consecutive_errors;
-    char detail[sizeof(sh_risk_verdict::detail)];
+    char detail[sh::kDetailCapacity];
     if (errors > c_.max_consecutive_errors) {
       if (!active_) {
         std::snprintf(detail, sizeof detail, "safe mode entered: %lld consecutive errors > %lld",

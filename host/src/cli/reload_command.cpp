@@ -1,5 +1,6 @@
 #include "cli/reload_command.h"
 
+#include <chrono>
 #include <iostream>
 
 #include "control/control_config.h"
@@ -64,6 +65,14 @@ int run_reload_command(const HostConfig& config, const CliOptions& options) {
     return 1;
   }
 
+  // A signed message says when it was signed and carries a nonce, so that a
+  // captured copy cannot be published again later (control/replay_guard.h).
+  if (control.signing_required()) {
+    req.signed_ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    req.nonce = random_nonce();
+  }
   // Refuse here what the host would refuse, with the same reason.
   const std::string body = reload_message_json(req);
   ReloadRequest checked;

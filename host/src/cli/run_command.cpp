@@ -19,6 +19,7 @@
 #include "pipeline/pipeline.h"
 #include "pipeline/pipeline_components.h"
 #include "plugins/plugin_instance.h"
+#include "store/run_lock.h"
 #include "store/snapshot_export.h"
 #include "store/state_store.h"
 #include "store/time_format.h"
@@ -95,6 +96,19 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
     }
   }
   const RedisSettings redis = pipeline_config.redis;
+
+  // One host per state dir, before anything reads or resets the store.
+  std::unique_ptr<RunLock> run_lock;
+  std::string left_by;
+  if (const Status ls = RunLock::acquire(config.state_dir().string(), &run_lock, &left_by);
+      !ls.ok()) {
+    spdlog::error("{}", ls.message());
+    return 1;
+  }
+  if (!left_by.empty()) {
+    spdlog::warn("state dir {}: took over the run lock left by a host that did not stop cleanly ({})",
+                 config.state_dir().string(), left_by);
+  }
 
   const PluginCatalog catalog = scan_plugins(config);
   for (const auto& w : catalog.warnings()) spdlog::warn("plugin dir {}", w);

@@ -1,5 +1,7 @@
 #include "config/host_config.h"
 
+#include "config/config_keys.h"
+
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <algorithm>
 #include <fstream>
@@ -98,11 +100,7 @@ HostConfig HostConfig::load_string(const std::string& yaml, const std::string& s
   HostConfig c;
   c.source_ = ConfigSource(source_name, base_dir);
   c.text_ = yaml;
-  try {
-    c.root_ = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(c.source_.where(e.mark) + ": " + e.msg);
-  }
+  c.root_ = load_yaml_bounded(yaml, c.source_);
   if (!c.root_.IsDefined() || c.root_.IsNull()) c.root_.reset(YAML::Node(YAML::NodeType::Map));
   if (!c.root_.IsMap()) {
     c.source_.fail(c.root_, "the config must be a mapping (host:, providers:, detectors:, ...)");
@@ -110,7 +108,9 @@ HostConfig HostConfig::load_string(const std::string& yaml, const std::string& s
 
   try {
     const YAML::Node& root = c.root_;
-    require_unique_keys(root, c.source_);
+    // Every section is known to some part of the host; anything else is a
+    // typo that must not be skipped (`risks:` would mean no risk chain).
+    check_known_keys(root, c.source_, "the config's top level", known_config_sections());
     c.parse_host(root["host"]);
     c.parse_components("providers", SH_KIND_PROVIDER, &c.providers_);
     c.parse_components("detectors", SH_KIND_DETECTOR, &c.detectors_);
@@ -212,13 +212,11 @@ void HostConfig::parse_host(const YAML::Node& host) {
           } else if (lkey == "file") {
             log_.file = src.resolve(scalar(lv, "host.log.file"));
           } else {
-            src.fail(lkv.first, "unknown key '" + lkey +
-                                    "' in host.log (expected one of: level, format, file)");
+            src.fail(lkv.first, unknown_key_message(lkey, "host.log", {"level", "format", "file"}));
           }
         }
       } else {
-        src.fail(kv.first,
-                 "unknown key '" + key + "' in host: (expected one of: " + join(kKeys) + ")");
+        src.fail(kv.first, unknown_key_message(key, "host:", kKeys));
       }
     }
   }
@@ -333,8 +331,8 @@ void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
         src.fail(kv.first, "key '" + key + "' in a " + section +
                                " entry is for Lua rules (lua: PATH); a plugin takes config:");
       } else {
-        src.fail(kv.first, "unknown key '" + key + "' in a " + section +
-                               " entry (expected one of: name, plugin, config)");
+        src.fail(kv.first, unknown_key_message(key, std::string("a ") + section + " entry",
+                                               {"name", "plugin", "config"}));
       }
     }
     if (!has_name) src.fail(entry, std::string(section) + ": component has no name");

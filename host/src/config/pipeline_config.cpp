@@ -1,5 +1,7 @@
 #include "config/pipeline_config.h"
 
+#include "config/config_keys.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -30,15 +32,20 @@ T get_or(const HostConfig& cfg, const YAML::Node& section, const char* key, T fa
 }
 
 void check_keys(const HostConfig& cfg, const YAML::Node& section, const char* name,
-                std::initializer_list<const char*> allowed) {
+                const std::vector<std::string>& allowed) {
   if (!section) return;
   if (!section.IsMap()) throw ConfigError(cfg.message_at(section, std::string(name) + ": expected a map"));
-  for (const auto& kv : section) {
-    const std::string key = kv.first.as<std::string>();
-    bool ok = false;
-    for (const char* a : allowed) ok = ok || key == a;
-    if (!ok) throw ConfigError(cfg.message_at(kv.first, std::string("unknown key '") + key + "' in " + name + ":"));
+  check_known_keys(section, cfg.source(), std::string(name) + ":", allowed);
+}
+
+// A *_ms key as nanoseconds, refused (naming the key as written) where the
+// product would not fit.
+int64_t ms_as_ns(const HostConfig& cfg, const YAML::Node& s, const char* key, int64_t fallback_ns) {
+  const int64_t ms = get_or<int64_t>(cfg, s, key, fallback_ns / 1000000);
+  if (ms > INT64_MAX / 1000000 || ms < INT64_MIN / 1000000) {
+    throw ConfigError(cfg.message_at(s[key], std::string("conveyor.") + key + " is out of range"));
   }
+  return ms * 1000000;
 }
 
 std::set<std::string> string_set(const HostConfig& cfg, const YAML::Node& n) {
@@ -55,11 +62,11 @@ void parse_conveyor(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& 
              {"bar_interval_ms", "lateness_ms", "benchmark", "baseline_warmup", "baseline_window",
               "stale_book_ms", "l2_levels", "late_policy", "poll_max_events"});
   ConveyorConfig& c = out.conveyor;
-  c.bar_interval_ns = get_or<int64_t>(cfg, s, "bar_interval_ms", c.bar_interval_ns / 1000000) * 1000000;
-  c.lateness_ns = get_or<int64_t>(cfg, s, "lateness_ms", c.lateness_ns / 1000000) * 1000000;
+  c.bar_interval_ns = ms_as_ns(cfg, s, "bar_interval_ms", c.bar_interval_ns);
+  c.lateness_ns = ms_as_ns(cfg, s, "lateness_ms", c.lateness_ns);
   c.baseline_warmup = get_or<uint32_t>(cfg, s, "baseline_warmup", c.baseline_warmup);
   c.baseline_window = get_or<uint32_t>(cfg, s, "baseline_window", c.baseline_window);
-  c.stale_book_ns = get_or<int64_t>(cfg, s, "stale_book_ms", c.stale_book_ns / 1000000) * 1000000;
+  c.stale_book_ns = ms_as_ns(cfg, s, "stale_book_ms", c.stale_book_ns);
   c.l2_levels = get_or<uint32_t>(cfg, s, "l2_levels", c.l2_levels);
   out.poll_max_events = get_or<uint32_t>(cfg, s, "poll_max_events", out.poll_max_events);
   if (out.poll_max_events == 0) throw ConfigError(cfg.message_at(s["poll_max_events"], "poll_max_events must be > 0"));
@@ -73,9 +80,21 @@ void parse_conveyor(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& 
   }
   out.benchmark_symbol = get_or<std::string>(cfg, s, "benchmark", "");
   if (!out.benchmark_symbol.empty()) c.benchmark = runtime.symbols.intern(out.benchmark_symbol);
-  const std::string problem = Conveyor::validate(c);
+  std::string problem = Conveyor::validate(c);
   if (!problem.empty()) {
-    throw ConfigError(s ? cfg.message_at(s, "conveyor: " + problem) : cfg.source_name() + ": conveyor: " + problem);
+    // validate() speaks of the conveyor's fields; say it with the keys the
+    // user wrote, at the key when it is in the file.
+    YAML::Node at = s;
+    for (const char* key : {"bar_interval", "lateness", "stale_book"}) {
+      const std::string ns = std::string(key) + "_ns", ms = std::string(key) + "_ms";
+      if (problem.compare(0, ns.size(), ns) != 0) continue;
+      problem.replace(0, ns.size(), ms);
+      if (s[ms]) at = s[ms];
+    }
+    for (const char* key : {"baseline_window", "baseline_warmup", "l2_levels"}) {
+      if (problem.compare(0, std::string(key).size(), key) == 0 && s[key]) at = s[key];
+    }
+    throw ConfigError(s ? cfg.message_at(at, "conveyor." + problem) : cfg.source_name() + ": conveyor." + problem);
   }
 }
 

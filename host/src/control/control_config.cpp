@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <initializer_list>
 
+#include "config/config_keys.h"
 #include "config/config_source.h"
 #include "config/yaml_json.h"
 
@@ -17,19 +18,7 @@ void check_keys(const HostConfig& cfg, const YAML::Node& section, const std::str
                 std::initializer_list<const char*> allowed) {
   if (!section.IsMap()) throw ConfigError(cfg.message_at(section, name + ": expected a map"));
   require_unique_keys(section, cfg.source());
-  for (const auto& kv : section) {
-    const std::string key = kv.first.as<std::string>();
-    bool ok = false;
-    std::string expected;
-    for (const char* a : allowed) {
-      ok = ok || key == a;
-      expected += (expected.empty() ? "" : ", ") + std::string(a);
-    }
-    if (!ok) {
-      throw ConfigError(cfg.message_at(kv.first, "unknown key '" + key + "' in " + name +
-                                                     ": (expected one of: " + expected + ")"));
-    }
-  }
+  check_known_keys(section, cfg.source(), name + ":", std::vector<std::string>(allowed.begin(), allowed.end()));
 }
 
 template <typename T>
@@ -71,6 +60,7 @@ ControlConfig parse_control_config(const HostConfig& config) {
   // Default: the config file's directory, which contains conf/ and config/;
   // config files carry parameters, never code, and are schema-checked on load.
   out.paths.config_dirs = {config.base_dir()};
+  out.nonce_store_dir = (config.state_dir() / "control").string();
   for (const ComponentConfig* c : config.components()) {
     out.paths.components.insert(c->name);
     if (c->is_lua) out.paths.lua_components.insert(c->name);
@@ -82,7 +72,8 @@ ControlConfig parse_control_config(const HostConfig& config) {
   if (s.IsNull()) return out;
   check_keys(config, s, "control",
              {"channel", "desired_key", "switch_stream", "switch_stream_maxlen", "hmac_secret_env",
-              "allowed_config_dirs", "guard", "reconnect_backoff_ms", "max_messages_per_second"});
+              "signature_max_age_s", "allowed_config_dirs", "guard", "reconnect_backoff_ms",
+              "max_messages_per_second"});
   out.channel = non_empty_string(config, s, "channel", out.channel);
   out.desired_key = non_empty_string(config, s, "desired_key", out.desired_key);
   out.switch_stream = non_empty_string(config, s, "switch_stream", out.switch_stream);
@@ -106,6 +97,8 @@ ControlConfig parse_control_config(const HostConfig& config) {
     }
     out.hmac_secret = v;
   }
+  out.signature_max_age_ms =
+      1000 * positive(config, s, "signature_max_age_s", "control", out.signature_max_age_ms / 1000, 86400);
 
   if (const YAML::Node dirs = s["allowed_config_dirs"]) {
     if (!dirs.IsSequence() || dirs.size() == 0) {

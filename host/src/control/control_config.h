@@ -10,6 +10,8 @@
 //     switch_stream_maxlen: 10000
 //     hmac_secret_env: SH_RELOAD_SECRET  # set: every message must be signed;
 //                                        # the variable must exist at startup
+//     signature_max_age_s: 300        # a signed live message older (or newer)
+//                                     # than this is refused (replay_guard.h)
 //     allowed_config_dirs: [conf]     # config_path must lie inside one;
 //                                     # default: the config file's directory (and so conf/)
 //     guard: {var_key_pattern: "var_pct:*", max_var_pct: 1.5}  # pattern "" = off
@@ -42,6 +44,8 @@ struct ControlConfig {
   uint64_t switch_stream_maxlen = 10000;
   std::string hmac_secret_env;  // "" = signatures not required
   std::string hmac_secret;      // the variable's value at load time; never logged
+  int64_t signature_max_age_ms = 300000;  // freshness window of signed messages
+  std::string nonce_store_dir;            // <state_dir>/control: seen nonces (replay_guard.h)
   ReloadPathPolicy paths;       // plugin/rule dirs from host:, config dirs, components
   VarGuardSettings guard;
   int reconnect_initial_ms = 100;

@@ -287,6 +287,7 @@ void ReloadListener::handle_text(const std::string& text, const std::string& ori
   MessageCheck chk =
       unwrap_reload_message(text, config_.hmac_secret, config_.signing_required(), &body);
   if (chk.ok()) chk = parse_reload_message(body, config_.paths, &req);
+  if (chk.ok() && config_.signing_required()) chk = check_freshness(req, origin != "reconcile");
   req.raw = text;
   req.origin = origin;
   req.received_wall_ns = wall_ns();
@@ -327,6 +328,18 @@ void ReloadListener::handle_text(const std::string& text, const std::string& ori
     }
   }
   enqueue(Pending{std::move(req), std::move(body)});
+}
+
+MessageCheck ReloadListener::check_freshness(const ReloadRequest& request, bool live) {
+  if (!replay_guard_) {
+    if (config_.nonce_store_dir.empty()) {
+      return MessageCheck::refuse("store", "refused: signed messages need a nonce store (no state dir)");
+    }
+    const Status st =
+        ReplayGuard::open(config_.nonce_store_dir, config_.signature_max_age_ms, &replay_guard_);
+    if (!st.ok()) return MessageCheck::refuse("store", "refused: " + st.message());
+  }
+  return replay_guard_->check(request, live, wall_ns() / 1000000);
 }
 
 void ReloadListener::enqueue(Pending pending) {

@@ -12,7 +12,7 @@
 //   re-subscribe, reconcile again.
 //
 // Per message: signature (reload_signing.h) → shape and paths
-// (reload_message.h) → rate limit (max_messages_per_second, token bucket;
+// (reload_message.h) → freshness of signed ones (replay_guard.h) → rate limit (max_messages_per_second, token bucket;
 // beyond it a component's newer message supersedes its waiting one, which is
 // refused "superseded ...": the last message of a burst always gets through)
 // → guard (non-dry-run only; VaR keys, see VarGuardSettings) → on_request.
@@ -41,6 +41,7 @@
 
 #include "control/control_config.h"
 #include "control/reload_request.h"
+#include "control/replay_guard.h"
 #include "events/redis_client.h"
 #include "config/pipeline_config.h"
 
@@ -133,6 +134,9 @@ class ReloadListener {
   void drain_pending();
   void deliver(Pending pending, bool* guard_read, MessageCheck* guard);
   MessageCheck check_guard();
+  // Signed messages: ts_ms / nonce freshness (replay_guard.h); opens the
+  // nonce store on first use.
+  MessageCheck check_freshness(const ReloadRequest& request, bool live);
   void refuse(const ReloadRequest& request, const std::string& category, const std::string& reason);
 
   void queue_outcome(QueuedOutcome q);
@@ -147,6 +151,7 @@ class ReloadListener {
 
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  std::unique_ptr<ReplayGuard> replay_guard_;  // control thread only
 
   mutable std::mutex mu_;  // guards outcomes_, stats_
   std::condition_variable cv_;

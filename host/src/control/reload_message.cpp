@@ -1,5 +1,8 @@
 #include "control/reload_message.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 #include "plugins/content_address.h"
@@ -11,7 +14,18 @@ namespace {
 using json = nlohmann::json;
 
 const char* const kFields[] = {"component", "config_path", "plugin_path", "rule_path",
-                               "version",   "rollback",    "dry_run"};
+                               "version",   "rollback",    "dry_run",     "ts_ms",
+                               "nonce"};
+
+bool valid_nonce(const std::string& n) {
+  if (n.size() < 8 || n.size() > 128) return false;
+  for (char ch : n) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                    ch == '_' || ch == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
 
 std::string field_list() {
   std::string s;
@@ -220,6 +234,21 @@ MessageCheck parse_reload_message(const std::string& text, const ReloadPathPolic
     }
     out->rollback_to = v.get<uint64_t>();
   }
+  if (j.contains("ts_ms")) {
+    const json& v = j["ts_ms"];
+    if (!v.is_number_unsigned()) {
+      std::string got = v.is_number() ? v.dump() : type_name(v);
+      return MessageCheck::refuse("invalid", "ts_ms must be a non-negative integer (ms since the epoch), not " + got);
+    }
+    out->signed_ts_ms = static_cast<int64_t>(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX));
+  }
+  if (j.contains("nonce")) {
+    const json& v = j["nonce"];
+    if (!v.is_string() || !valid_nonce(v.get<std::string>())) {
+      return MessageCheck::refuse("invalid", "nonce must be a string of 8 to 128 characters [A-Za-z0-9_-]");
+    }
+    out->nonce = v.get<std::string>();
+  }
   if (j.contains("dry_run")) {
     const json& v = j["dry_run"];
     if (!v.is_boolean()) {
@@ -276,6 +305,8 @@ std::string reload_message_json(const ReloadRequest& request) {
   if (!request.version.empty()) j["version"] = request.version;
   if (request.rollback_to) j["rollback"] = *request.rollback_to;
   if (request.dry_run) j["dry_run"] = true;
+  if (request.signed_ts_ms) j["ts_ms"] = *request.signed_ts_ms;
+  if (!request.nonce.empty()) j["nonce"] = request.nonce;
   return j.dump();
 }
 

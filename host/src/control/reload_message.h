@@ -6,7 +6,7 @@
 // A message that fails is refused with one line naming the problem, e.g.
 //   invalid JSON at byte 17: syntax error while parsing object key
 //   unknown field 'confg_path' (expected component, config_path, plugin_path,
-//       rule_path, version, rollback, dry_run)
+//       rule_path, version, rollback, dry_run, ts_ms, nonce)
 //   plugin_path '/tmp/evil.so' resolves to /tmp/evil.so, outside the plugin
 //       dirs (/opt/sh/plugins); code loads only from a plugin dir
 #pragma once

@@ -10,7 +10,9 @@
 //    "rule_path": "scripts/lua/x.lua",      Lua component: source to load
 //    "version": "2024-06-01a",              operator label (default: hash)
 //    "rollback": 3,                         restore config version 3
-//    "dry_run": true}                       validate and report, never swap
+//    "dry_run": true,                       validate and report, never swap
+//    "ts_ms": 1764990000000,                signed messages: when signed
+//    "nonce": "6f1c..."}                    signed messages: unique per message
 // At least one of config_path, plugin_path, rule_path, rollback; a Lua
 // component with none of them reloads its configured file.
 #pragma once
@@ -29,6 +31,10 @@ struct ReloadRequest {
   std::string version;      // "" = derived from the content hash
   std::optional<uint64_t> rollback_to;
   bool dry_run = false;
+  // Freshness of a signed message (replay_guard.h): when it was signed (ms
+  // since the epoch) and a value unique to it. Required when signing is on.
+  std::optional<int64_t> signed_ts_ms;
+  std::string nonce;
 
   std::string raw;     // the message text as received (history, logs)
   std::string origin;  // "redis", "reconcile", "cli", "test"

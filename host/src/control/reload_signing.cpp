@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <nlohmann/json.hpp>
 
@@ -54,6 +55,18 @@ bool hmac_sha256_verify(const std::string& secret, const std::string& data,
     given[i] = static_cast<unsigned char>(hi << 4 | lo);
   }
   return CRYPTO_memcmp(expected, given, len) == 0;
+}
+
+std::string random_nonce() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return "";
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0xf];
+  }
+  return out;
 }
 
 std::string sign_reload_message(const std::string& secret, const std::string& body) {

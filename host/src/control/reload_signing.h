@@ -13,7 +13,9 @@
 // - no secret: plain messages are accepted, and an envelope is unwrapped
 //   without checking its MAC (there is nothing to check it against).
 //
-// Replay of a captured signed message is not prevented (no nonce/expiry).
+// Freshness: the body of a signed message also carries ts_ms and a nonce,
+// checked by the listener against a window and the nonces already seen
+// (replay_guard.h), so a captured message cannot be published again later.
 #pragma once
 
 #include <string>
@@ -28,6 +30,9 @@ std::string hmac_sha256_hex(const std::string& secret, const std::string& data);
 // Constant-time check of a hex MAC (either case) against the expected one.
 bool hmac_sha256_verify(const std::string& secret, const std::string& data,
                         const std::string& mac_hex);
+
+// 32 hex digits from the OS's CSPRNG (OpenSSL RAND_bytes): a message nonce.
+std::string random_nonce();
 
 // The envelope JSON for `body`.
 std::string sign_reload_message(const std::string& secret, const std::string& body);

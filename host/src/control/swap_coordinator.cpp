@@ -1,5 +1,7 @@
 #include "control/swap_coordinator.h"
 
+#include "config/config_keys.h"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -54,16 +56,19 @@ sh_status ignore_hits(void*, const sh_detector_hit*, uint32_t, uint32_t) { retur
 }  // namespace
 
 nlohmann::json load_config_map(const fs::path& path) {
-  YAML::Node node;
-  try {
-    node = YAML::LoadFile(path.string());
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(path.string() + ": cannot read");
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(path.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
-                      std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
   const ConfigSource source(path.string(), path.parent_path());
+  std::string text;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(path.string() + ": cannot read");
+    // One byte past the limit is enough to refuse an oversized file.
+    text.resize(kMaxYamlBytes + 1);
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    if (in.bad()) throw ConfigError(path.string() + ": cannot read");
+    text.resize(static_cast<size_t>(in.gcount()));
+  }
+  // The same bounds as the host config (size, nesting, alias expansion).
+  const YAML::Node node = load_yaml_bounded(text, source);
   if (!node.IsMap()) throw ConfigError(path.string() + ": expected a map of parameters");
   return yaml_to_json(node, source);
 }

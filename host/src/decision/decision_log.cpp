@@ -174,7 +174,9 @@ void append_risk(TextWriter& s, const DecisionView& v, bool have_risk) {
       s.lit(",\"scale\":");
       s.json_double(vd->scale);
       s.lit(",\"detail\":");
-      s.json_string(std::string_view(vd->detail, strnlen(vd->detail, sizeof vd->detail)));
+      s.json_string(vd->detail_ext != nullptr
+                        ? std::string_view(vd->detail_ext)
+                        : std::string_view(vd->detail, strnlen(vd->detail, sizeof vd->detail)));
       s.put('}');
     }
   }

@@ -11,18 +11,24 @@ namespace sh::host {
 
 namespace {
 
-void set_detail(sh_risk_verdict* v, std::string_view text) {
+// The fixed field gets what fits; a longer text is kept whole in `store`.
+void set_detail(sh_risk_verdict* v, std::string_view text, std::deque<std::string>* store) {
   const size_t n = std::min(text.size(), sizeof(v->detail) - 1);
   std::memcpy(v->detail, text.data(), n);
   v->detail[n] = '\0';
+  v->detail_ext = nullptr;
+  if (n < text.size()) {
+    store->emplace_back(text);
+    v->detail_ext = store->back().c_str();
+  }
 }
 
-void deny_policy_error(sh_risk_verdict* v, std::string_view detail) {
+void deny_policy_error(sh_risk_verdict* v, std::string_view detail, std::deque<std::string>* store) {
   v->struct_size = sizeof(sh_risk_verdict);
   v->action = SH_RISK_DENY;
   v->reason = SH_REASON_POLICY_ERROR;
   v->scale = 0.0;
-  set_detail(v, detail);
+  set_detail(v, detail, store);
 }
 
 }  // namespace
@@ -88,24 +94,33 @@ std::string call_policy(const RiskPolicy& policy, const sh_order_intent_batch& i
 }
 
 // Normalizes a policy's verdict (SCALE 0 is DENY); a failed call or an
-// invalid verdict becomes DENY POLICY_ERROR. False: the policy erred.
-bool check_verdict(const std::string& policy, const std::string& failure, sh_risk_verdict* v) {
+// invalid verdict becomes DENY POLICY_ERROR. A detail_ext the plugin gave
+// is copied into *long_details (its text lives only until its next call).
+// False: the policy erred.
+bool check_verdict(const std::string& policy, const std::string& failure, sh_risk_verdict* v,
+                   std::deque<std::string>* long_details) {
   bool ok = true;
   if (!failure.empty()) {
-    deny_policy_error(v, failure);
+    deny_policy_error(v, failure, long_details);
     ok = false;
   } else if (v->action == SH_RISK_SCALE && v->scale == 0.0) {
     v->action = SH_RISK_DENY;
   } else if (v->action == SH_RISK_SCALE && !(v->scale > 0.0 && v->scale <= 1.0)) {
-    deny_policy_error(v, "policy '" + policy + "' gave SCALE with a scale outside (0, 1]");
+    deny_policy_error(v, "policy '" + policy + "' gave SCALE with a scale outside (0, 1]",
+                      long_details);
     ok = false;
   } else if (v->action != SH_RISK_ALLOW && v->action != SH_RISK_SCALE &&
              v->action != SH_RISK_DENY) {
-    deny_policy_error(v, "policy '" + policy + "' gave an unknown action " +
-                             std::to_string(v->action));
+    deny_policy_error(v, "policy '" + policy + "' gave an unknown action " + std::to_string(v->action),
+                      long_details);
     ok = false;
   }
   v->detail[sizeof(v->detail) - 1] = '\0';  // a plugin may have filled all 96 bytes
+  if (v->detail_ext != nullptr && failure.empty()) {
+    // The plugin's text is valid only until its next call: keep a copy.
+    long_details->emplace_back(v->detail_ext);
+    v->detail_ext = long_details->back().c_str();
+  }
   return ok;
 }
 
@@ -121,6 +136,7 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
   r->verdicts.resize(n_pol * count);
   r->slot.assign(n_pol * count, -1);
   r->any_error = false;
+  r->long_details.clear();
 
   batch_.assign(intents, intents + count);
   batch_index_.resize(count);
@@ -139,6 +155,7 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
       v.reserved0 = 0;
       v.scale = 1.0;
       v.detail[0] = '\0';
+      v.detail_ext = nullptr;
     }
     sh_order_intent_batch in{};
     in.struct_size = sizeof in;
@@ -157,7 +174,7 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
     size_t kept = 0;
     for (size_t j = 0; j < n; ++j) {
       sh_risk_verdict& v = vs[j];
-      if (!check_verdict(policy.name, failure, &v)) r->any_error = true;
+      if (!check_verdict(policy.name, failure, &v, &r->long_details)) r->any_error = true;
       const size_t i = batch_index_[j];
       r->slot[p * count + i] = static_cast<int32_t>(j);
       IntentOutcome& o = r->outcomes[i];

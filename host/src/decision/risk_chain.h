@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,11 @@
 #include "store/status.h"
 
 namespace sh::host {
+
+// A verdict's whole reason: detail_ext when set, else the fixed field.
+inline std::string_view verdict_detail(const sh_risk_verdict& v) {
+  return v.detail_ext != nullptr ? std::string_view(v.detail_ext) : std::string_view(v.detail);
+}
 
 // Code of a final verdict (see the table above).
 int risk_http_code(sh_risk_action action, sh_risk_reason reason);
@@ -75,6 +81,10 @@ struct RiskChainResult {
   std::vector<sh_risk_verdict> verdicts;
   std::vector<int32_t> slot;
   bool any_error = false;  // a policy errored or gave a malformed verdict
+  // Every detail longer than sh_risk_verdict::detail, copied from the
+  // plugin (or composed by the chain) this cycle; a verdict's detail_ext
+  // points here. Read details through verdict_detail().
+  std::deque<std::string> long_details;
 
   const sh_risk_verdict* verdict(size_t policy, size_t intent) const {
     const int32_t j = slot[policy * intent_count + intent];

@@ -64,7 +64,7 @@ typedef struct sh_portfolio_state {
 } sh_portfolio_state;
 typedef struct sh_risk_verdict {
   uint32_t struct_size; int32_t action; int32_t reason; uint32_t reserved0; double scale;
-  char detail[96];
+  char detail[96]; const char *detail_ext;
 } sh_risk_verdict;
 typedef struct sh_lua_portfolio {
   uint32_t struct_size; uint32_t position_size; uint32_t position_count;
@@ -363,16 +363,28 @@ local function reason_code(name, i, sym)
   return code
 end
 
+-- Details longer than the fixed field, kept whole for the host (detail_ext
+-- points into them); anchored here until the next batch.
+local long_details, long_count = {}, 0
+
 local function set_detail(v, detail, i, sym)
+  v.detail_ext = nil
   if detail == nil then v.detail[0] = 0 return end
   if type(detail) ~= "string" then detail = tostring(detail) end
   local len = #detail
-  if len > 95 then len = 95 end
+  if len > 95 then
+    len = 95
+    long_count = long_count + 1
+    long_details[long_count] = detail
+    v.detail_ext = detail
+  end
   copy(v.detail, detail, len)
   v.detail[len] = 0
 end
 
 local function run_check(int_p, n, stride, pf_p, pos_p, npos, out_p)
+  for k = 1, long_count do long_details[k] = nil end
+  long_count = 0
   local base = cast(BYTEP, int_p)
   local pf = cast(PFP, pf_p)[0]
   position_base, position_count = cast(POSP, pos_p), npos

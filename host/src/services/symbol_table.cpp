@@ -2,8 +2,17 @@
 
 namespace sh::host {
 
+bool valid_symbol_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxSymbolNameBytes) return false;
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return false;
+  }
+  return true;
+}
+
 sh_symbol_id SymbolTable::intern(std::string_view name) {
-  if (name.empty()) return SH_INVALID_SYMBOL;
+  if (!valid_symbol_name(name)) return SH_INVALID_SYMBOL;
   std::lock_guard<std::mutex> lock(mu_);
   std::string key(name);
   auto it = ids_.find(key);

@@ -17,13 +17,20 @@
 
 namespace sh::host {
 
+// The longest symbol name the host takes (it is part of every snapshot key
+// and feed line); longer names, "" and names with a control character are
+// refused at intern, so one bad row can never stop a run later.
+constexpr size_t kMaxSymbolNameBytes = 256;
+bool valid_symbol_name(std::string_view name);
+
 class SymbolTable {
  public:
   SymbolTable() = default;
   SymbolTable(const SymbolTable&) = delete;
   SymbolTable& operator=(const SymbolTable&) = delete;
 
-  // Thread-safe. SH_INVALID_SYMBOL for "" or when the table is full.
+  // Thread-safe. SH_INVALID_SYMBOL for a name valid_symbol_name() refuses
+  // or when the table is full.
   sh_symbol_id intern(std::string_view name);
   // Thread-safe. SH_INVALID_SYMBOL when the name was never interned.
   sh_symbol_id find(std::string_view name) const;

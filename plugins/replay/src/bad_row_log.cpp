@@ -7,7 +7,7 @@ constexpr const char* kNames[] = {
     "column_count", "malformed_json", "missing_field", "bad_timestamp", "non_numeric",
     "non_finite",   "bad_side",       "bad_level",     "bad_price",     "bad_size",
     "crossed_book", "bad_bar",        "unknown_symbol", "out_of_order", "future_ts",
-    "line_too_long"};
+    "line_too_long", "bad_symbol"};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(BadRow::kCount),
               "one name per reason");
 }  // namespace

@@ -35,6 +35,7 @@ enum class BadRow : uint8_t {
   kOutOfOrder,     // ts older than an earlier accepted row of the same symbol
   kFutureTs,       // ts too far ahead (see file_source.h)
   kLineTooLong,    // a line longer than LineReader::kMaxLineBytes
+  kBadSymbol,      // symbol the host refuses (over 256 bytes, control characters)
   kCount
 };
 

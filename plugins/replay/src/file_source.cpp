@@ -26,6 +26,14 @@ std::string shown(std::string_view v) {
   return s;
 }
 
+// Why the host refused a symbol name, with its start (the whole name may be
+// kilobytes of garbage).
+std::string refused_symbol(std::string_view v) {
+  std::string why = "a control character";
+  if (v.size() > 256) why = std::to_string(v.size()) + " bytes, over 256";
+  return shown(v) + " refused by the host (" + why + ")";
+}
+
 // Lower-cases a short token into buf; false if it is longer than buf.
 template <size_t N>
 bool lower_token(std::string_view v, char (&buf)[N], std::string_view& out) {
@@ -320,6 +328,10 @@ bool FileSource::resolve_symbol(uint64_t line_no, int32_t& local) {
       file_symbol_resolved_ = true;
     }
     local = file_symbol_local_;
+    if (local == SymbolTable::kRefused) {
+      log_.report(line_no, BadRow::kBadSymbol, "symbol", refused_symbol(file_symbol_) + " (file symbol)");
+      return false;
+    }
     if (local == SymbolTable::kUnknown) {
       log_.report(line_no, BadRow::kUnknownSymbol, "symbol", shown(file_symbol_) + " (file symbol)");
       return false;
@@ -339,6 +351,10 @@ bool FileSource::resolve_symbol(uint64_t line_no, int32_t& local) {
     }
   } else {
     local = symbols_.find(text);
+  }
+  if (local == SymbolTable::kRefused) {
+    log_.report(line_no, BadRow::kBadSymbol, "symbol", refused_symbol(text));
+    return false;
   }
   if (local == SymbolTable::kUnknown) {
     log_.report(line_no, BadRow::kUnknownSymbol, "symbol", shown(text));

@@ -28,8 +28,13 @@ int32_t SymbolTable::find(std::string_view name) {
   names_.emplace_back(name);
   const sh_symbol_id id = host_.intern(names_.back());
   if (id == SH_INVALID_SYMBOL) {
-    names_.pop_back();
-    return kUnknown;
+    if (unknown_count_ < kMaxRememberedUnknown) {
+      index_.emplace(names_.back(), kRefused);
+      ++unknown_count_;
+    } else {
+      names_.pop_back();
+    }
+    return kRefused;
   }
   index_.emplace(names_.back(), static_cast<int32_t>(host_ids_.size()));
   host_ids_.push_back(id);

@@ -19,12 +19,15 @@ class SymbolTable {
  public:
   // Not an allowed symbol (absent from a non-empty allow-list).
   static constexpr int32_t kUnknown = -1;
+  // A name the host refuses to intern (longer than 256 bytes, or holding a
+  // control character): the row is a bad_symbol row.
+  static constexpr int32_t kRefused = -2;
 
   // allow_list empty = every symbol is allowed. Listed symbols are interned
   // at once, in list order, so their ids do not depend on the data.
   SymbolTable(const sh::Host& host, const std::vector<std::string>& allow_list);
 
-  // Dense local index (0, 1, ...) of an allowed symbol, or kUnknown.
+  // Dense local index (0, 1, ...) of an allowed symbol, kUnknown or kRefused.
   // name must be non-empty.
   int32_t find(std::string_view name);
   sh_symbol_id host_id(int32_t local) const { return host_ids_[static_cast<size_t>(local)]; }
@@ -41,7 +44,7 @@ class SymbolTable {
   std::deque<std::string> names_;  // owns the text the map's keys view
   std::unordered_map<std::string_view, int32_t> index_;
   std::vector<sh_symbol_id> host_ids_;
-  size_t unknown_count_ = 0;
+  size_t unknown_count_ = 0;  // remembered kUnknown and kRefused names
 };
 
 }  // namespace replay

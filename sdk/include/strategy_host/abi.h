@@ -34,8 +34,9 @@ extern "C" {
 #endif
 
 #define SH_ABI_MAJOR 1
-/* 1.1: sh_plugin_descriptor.save_state / load_state (durable state). */
-#define SH_ABI_MINOR 1
+/* 1.1: sh_plugin_descriptor.save_state / load_state (durable state).
+ * 1.2: sh_risk_verdict.detail_ext (a reason longer than detail, untruncated). */
+#define SH_ABI_MINOR 2
 
 /* Name of the one symbol every plugin library exports (see sh_plugin_entry_fn). */
 #define SH_PLUGIN_ENTRY_SYMBOL "sh_plugin_entry"
@@ -382,6 +383,13 @@ typedef struct sh_risk_verdict {
   uint32_t reserved0;
   double scale;     /* SCALE: multiply the intent's qty by this (0..1) */
   char detail[96];  /* human-readable reason, NUL-terminated */
+
+  /* ---- ABI 1.2 (appended; the host pre-fills it NULL and passes
+   * item_size, so a 1.0/1.1 plugin never sees it) ---- */
+  /* The whole reason when it is longer than detail holds (detail then keeps
+   * its first 95 bytes); NULL when detail is the whole reason. Owned by the
+   * plugin, valid until the next call on the instance; the host copies it. */
+  const char *detail_ext;
 } sh_risk_verdict;
 
 typedef struct sh_risk_verdict_batch {

@@ -25,6 +25,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -247,8 +248,21 @@ class RiskPolicy : public PluginBase {
                         const VerdictsOut& out) = 0;
 };
 
-// Sets a verdict; detail is truncated to fit. (A string_view, so that a
-// detail formatted into a char buffer is not copied into a std::string.)
+// Room for a verdict detail formatted into a char buffer: any symbol name the
+// host accepts (at most 255 bytes) plus a policy's numbers. set_verdict keeps
+// the whole text (detail_ext), so nothing an operator reads is cut.
+constexpr size_t kDetailCapacity = 512;
+
+namespace detail {
+// The long verdict details of the risk call in progress on this thread (the
+// instance's store, set by the evaluate trampoline); null outside one.
+inline thread_local std::deque<std::string>* t_verdict_details = nullptr;
+}  // namespace detail
+
+// Sets a verdict. A detail longer than the fixed field is never cut: the
+// whole text goes to detail_ext (kept by the instance until its next call)
+// and the field holds its first 95 bytes. (A string_view, so that a detail
+// formatted into a char buffer is not copied into a std::string.)
 inline void set_verdict(sh_risk_verdict& v, sh_risk_action action, sh_risk_reason reason,
                         double scale, std::string_view detail) {
   v.action = action;
@@ -257,6 +271,12 @@ inline void set_verdict(sh_risk_verdict& v, sh_risk_action action, sh_risk_reaso
   const size_t n = detail.size() < sizeof(v.detail) - 1 ? detail.size() : sizeof(v.detail) - 1;
   std::memcpy(v.detail, detail.data(), n);
   v.detail[n] = '\0';
+  if (v.struct_size < offsetof(sh_risk_verdict, detail_ext) + sizeof(v.detail_ext)) return;
+  v.detail_ext = nullptr;
+  if (n < detail.size() && sh::detail::t_verdict_details != nullptr) {
+    sh::detail::t_verdict_details->emplace_back(detail);
+    v.detail_ext = sh::detail::t_verdict_details->back().c_str();
+  }
 }
 
 // Risk-policy helpers over the portfolio and intent records.
@@ -368,6 +388,7 @@ struct Instance {
   std::unique_ptr<T> obj;
   std::string last_error;
   std::string saved_state;  // save_state's bytes, valid until the next call
+  std::deque<std::string> verdict_details;  // detail_ext texts, valid until the next call
 };
 
 template <typename T, typename F>
@@ -469,7 +490,13 @@ struct Trampolines {
   }
   static sh_status evaluate_risk(void* p, const sh_order_intent_batch* intents,
                                  const sh_portfolio_state* pf, sh_risk_verdict_batch* out) {
-    return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
+    auto* inst = static_cast<Instance<T>*>(p);
+    return guarded(inst, [&](T& o) {
+      inst->verdict_details.clear();
+      struct Scope {  // the store set_verdict appends to, for this call only
+        explicit Scope(std::deque<std::string>* d) { t_verdict_details = d; }
+        ~Scope() { t_verdict_details = nullptr; }
+      } scope(&inst->verdict_details);
       o.evaluate(OrderIntents(intents->items, intents->count, intents->item_size), *pf,
                  VerdictsOut(out->items, out->count, out->item_size));
       return SH_OK;

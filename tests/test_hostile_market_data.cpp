@@ -1,0 +1,53 @@
+// [hostile][replay] Market data that must never stop the host: a row whose
+// symbol the host cannot take (longer than a snapshot key allows, or with a
+// control character) is skipped and counted as bad_symbol, with its
+// FILE:LINE, and the run goes on with every other row.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "services/symbol_table.h"
+#include "test_host_support.h"
+
+using namespace sh_test;
+using Catch::Matchers::Contains;
+
+TEST_CASE("the host refuses symbol names it could not store", "[hostile][replay]") {
+  sh::host::SymbolTable t;
+  CHECK(t.intern(std::string(256, 'A')) != SH_INVALID_SYMBOL);
+  CHECK(t.intern(std::string(257, 'A')) == SH_INVALID_SYMBOL);
+  CHECK(t.intern("BTC\nETH") == SH_INVALID_SYMBOL);
+  CHECK(t.intern(std::string("A\0B", 3)) == SH_INVALID_SYMBOL);
+  CHECK(t.intern("") == SH_INVALID_SYMBOL);
+  CHECK(t.intern("BRK.B") != SH_INVALID_SYMBOL);
+}
+
+TEST_CASE("a row with a 300-byte symbol is a bad row, not the end of the run", "[hostile][replay]") {
+  ScratchDir dir("hostile_long_symbol");
+  const std::string huge(300, 'X');
+  std::string csv = "ts,symbol,price,size\n";
+  // Two symbols trading for 5 minutes, the bad row in the middle.
+  for (int m = 0; m < 5; ++m) {
+    for (int k = 0; k < 3; ++k) {
+      const std::string ts = std::to_string(1704153600 + m * 60 + k * 10);
+      csv += ts + ",BTC,42000." + std::to_string(k) + ",0.5\n";
+      csv += ts + ",ETH,2200." + std::to_string(k) + ",1.5\n";
+      if (m == 2 && k == 1) csv += ts + "," + huge + ",1.0,1\n";
+    }
+  }
+  write_file(dir / "trades.csv", csv);
+  write_file(dir / "host.yaml",
+             "host: {mode: replay}\n"
+             "providers:\n"
+             "  - name: file\n"
+             "    plugin: replay\n"
+             "    config: {files: [{path: '" + (dir / "trades.csv").string() + "', type: trades}]}\n");
+  const HostRun r = run_host({"--config", "host.yaml"}, dir.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Contains((dir / "trades.csv").string() + ":18: bad_symbol (symbol) \"XXXX"));
+  CHECK_THAT(r.err, Contains("refused by the host (300 bytes, over 256)"));
+  CHECK_THAT(r.out, Contains("events in          30"));
+  CHECK_THAT(r.out, Contains("minutes closed     5"));
+  CHECK_THAT(r.out, Contains("file.bad_rows.bad_symbol 1"));
+}
