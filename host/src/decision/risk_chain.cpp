@@ -74,6 +74,21 @@ const char* risk_action_name(sh_risk_action action) {
 
 namespace {
 
+// Every verdict starts as ALLOW, scale 1, no detail: what a policy that
+// writes nothing for an intent says.
+void reset_verdicts(sh_risk_verdict* vs, size_t n) {
+  for (size_t j = 0; j < n; ++j) {
+    sh_risk_verdict& v = vs[j];
+    v.struct_size = sizeof(sh_risk_verdict);
+    v.action = SH_RISK_ALLOW;
+    v.reason = SH_REASON_NONE;
+    v.reserved0 = 0;
+    v.scale = 1.0;
+    v.detail[0] = '\0';
+    v.detail_ext = nullptr;
+  }
+}
+
 // Calls one policy; "" or why it failed (the whole batch is then denied).
 std::string call_policy(const RiskPolicy& policy, const sh_order_intent_batch& in,
                         const sh_portfolio_state& portfolio, sh_risk_verdict_batch& out) {
@@ -147,16 +162,7 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
     const RiskPolicy& policy = policies_[p];
     const size_t n = batch_.size();
     sh_risk_verdict* vs = r->verdicts.data() + p * count;
-    for (size_t j = 0; j < n; ++j) {
-      sh_risk_verdict& v = vs[j];
-      v.struct_size = sizeof(sh_risk_verdict);
-      v.action = SH_RISK_ALLOW;
-      v.reason = SH_REASON_NONE;
-      v.reserved0 = 0;
-      v.scale = 1.0;
-      v.detail[0] = '\0';
-      v.detail_ext = nullptr;
-    }
+    reset_verdicts(vs, n);
     sh_order_intent_batch in{};
     in.struct_size = sizeof in;
     in.item_size = sizeof(sh_order_intent);
