@@ -305,6 +305,43 @@ inline std::string shifted_sample_providers_yaml(const fs::path& dir, int64_t of
   return yaml;
 }
 
+// ---- Long production sessions (restart, kill -9 and backup tests).
+
+inline constexpr int64_t kSessionNs = 6LL * 3600 * 1000000000LL;  // the sample session: 6 h
+
+inline DecisionConfig production_config(const std::string& providers) {
+  DecisionConfig cfg;
+  cfg.mode = "production";
+  cfg.providers = providers;
+  cfg.add_risk("confidence_gate", "confidence_gate", "{min_confidence: 0.1}");
+  cfg.add_risk("confidence_sizing", "confidence_sizing", "{}");
+  cfg.add_risk("notional_cap", "notional_cap", "{max_notional_usd: 50000}");
+  return cfg;
+}
+
+// 18 hours: the sample session three times over, 6 h apart (1080 minutes),
+// written under dir, so that a host is still running when a test acts on it.
+inline std::string long_session_providers_yaml(const ScratchDir& dir) {
+  std::string files = "providers:\n  - name: day\n    plugin: replay\n    config:\n      files:\n";
+  for (int k = 0; k < 3; ++k) {
+    const std::string yaml = shifted_sample_providers_yaml(dir / ("part" + std::to_string(k)), k * kSessionNs);
+    files += yaml.substr(yaml.find("        - "));
+  }
+  return files;
+}
+
+inline uintmax_t size_of(const fs::path& p) {
+  std::error_code ec;
+  const uintmax_t n = fs::file_size(p, ec);
+  return ec ? 0 : n;
+}
+
+// Fill lines in dir/out/trades.csv (header excluded), 0 before the file exists.
+inline size_t fill_lines(const ScratchDir& dir) {
+  const auto ls = lines(read_file(dir / "out/trades.csv"));
+  return ls.empty() ? 0 : ls.size() - 1;
+}
+
 }  // namespace sh_test
 
 #endif

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <vector>
 
+#include "cli/backup_command.h"
 #include "cli/cli.h"
 #include "cli/config_command.h"
 #include "cli/reload_command.h"
@@ -23,6 +24,7 @@ const std::vector<sh::host::Subcommand> kSubcommands = {
     {"config", "config history|journal [--component C] [--format text|json]", "list the state dir's config versions / swap journal", &sh::host::add_config_options, &sh::host::run_config_command},
     {"reload", "reload --component C [OPTIONS]", "publish a param.reload message (stored as desired state, signed when configured)", &sh::host::add_reload_options, &sh::host::run_reload_command},
     {"trade", "trade stop|resume|flatten|pause|unpause|reset-risk|router-pause|router-resume", "queue an operator command for the decision layer (applied at the next minute)", nullptr, &sh::host::run_trade_command},
+    {"backup", "backup create|list|verify NAME|restore NAME", "back up the store, feeds and config; list, verify and restore backups (runbook 003)", &sh::host::add_backup_options, &sh::host::run_backup_command},
     {"status", "status [--format text|json]", "the paper account, positions, orders, queued commands and risk-policy state in the state dir (read-only)", &sh::host::add_status_options, &sh::host::run_status_command},
 };
 

@@ -105,7 +105,7 @@ void walk(const YAML::Node& node, const ConfigSource& source, size_t depth, size
 const std::vector<std::string>& known_config_sections() {
   static const std::vector<std::string> kSections = {
       "host",      "providers", "detectors", "experts", "risk",    "consensus", "execution",
-      "conveyor",  "events",    "sinks",     "redis",   "control", "state"};
+      "conveyor",  "events",    "sinks",     "redis",   "control", "state",     "backup"};
   return kSections;
 }
 

@@ -580,6 +580,14 @@ Status StateStore::last_minute_ts_ns(int64_t* ts_ns) const {
   return Status::Ok();
 }
 
+Status StateStore::copy_to(const std::string& dir, bool compact) const {
+  const int rc = mdb_env_copy2(env_, dir.c_str(), compact ? MDB_CP_COMPACT : 0u);
+  if (rc != 0) {
+    return Status::IoError("state store " + dir_ + ": copy to " + dir + ": " + mdb_strerror(rc));
+  }
+  return Status::Ok();
+}
+
 Status StateStore::sync() {
   if (read_only_) return Status::Ok();
   const int rc = mdb_env_sync(env_, 1);

@@ -208,6 +208,10 @@ class StateStore {
   Status last_minute_ts_ns(int64_t* ts_ns) const;
   // Flushes committed transactions to disk (needed with sync_commits=false).
   Status sync();
+  // A consistent copy of the environment as of one read transaction, into
+  // the existing empty directory `dir` (LMDB's hot copy: safe while another
+  // process writes; `compact` leaves out free pages).
+  Status copy_to(const std::string& dir, bool compact) const;
 
  private:
   friend class StateTxn;
