@@ -1,6 +1,6 @@
 // cli/: the `host` command line, one file per subcommand (run, status, trade,
-// reload, config, validate, list-plugins) plus logging setup. It wires the
-// other folders together; nothing outside cli/ and main.cpp includes it.
+// reload, config, backup, validate, list-plugins) plus logging setup. It wires
+// the other folders together; nothing outside cli/ and main.cpp includes it.
 //
 // The `host` command line (Boost.Program_options).
 //
