@@ -193,6 +193,7 @@ int main() {
     o.label = rule_path;
     o.jit = jit;
     o.instrument = bounded;
+    o.verify_ticks = bounded;  // unbounded on purpose: keep it in the JIT
     o.hook_every_instructions = bounded && hook ? 10'000 : 0;
     std::string err;
     auto vm = sh::host::RuleVm::create(o, &err);

@@ -186,6 +186,64 @@ TEST_CASE("a Lua rule that loops forever is stopped by its budget and the run co
   CHECK(s["published"] == 4);
 }
 
+TEST_CASE("hostile Lua rules in a running host are stopped and named and the run completes",
+          "[lua][run]") {
+  // An endless loop hidden behind a string escape the old instrumenter
+  // misread, a catastrophic pattern (one C call that would run for minutes),
+  // and a rule at a path longer than LuaJIT's 60-byte chunk names.
+  ScratchDir dir("lua_run_hostile");
+  write_file(dir / "rules/escape_trick.lua",
+             "local seen = 0\n"
+             "function detect(row, ctx)\n"
+             "  seen = seen + 1\n"
+             "  local s = \"\\z\n"
+             "  \" if seen > 100 then local i = 0 while true do i = i + 1 end end --\"\n"
+             "  return nil\n"
+             "end\n");
+  write_file(dir / "rules/regex_bomb.lua",
+             "local seen = 0\n"
+             "function detect(row, ctx)\n"
+             "  seen = seen + 1\n"
+             "  if seen > 100 then\n"
+             "    string.rep('a', 40):find(string.rep('a?', 40) .. string.rep('a', 40))\n"
+             "  end\n"
+             "  return nil\n"
+             "end\n");
+  std::string deep = "rules";
+  for (int i = 0; deep.size() < 220; ++i) deep += "/operators_deeply_nested_rule_folder_" + std::to_string(i);
+  const std::string deep_rule = deep + "/deep_error.lua";
+  write_file(dir / deep_rule,
+             "local seen = 0\n"
+             "function detect(row, ctx)\n"
+             "  seen = seen + 1\n"
+             "  if seen > 100 then error('deep rule failed') end\n"
+             "  return nil\n"
+             "end\n");
+  const std::string rules =
+      "  - {name: escape_trick, lua: rules/escape_trick.lua, instruction_budget: 200000, "
+      "time_budget_ms: 1000}\n"
+      "  - {name: regex_bomb, lua: rules/regex_bomb.lua, instruction_budget: 200000, "
+      "time_budget_ms: 1000}\n"
+      "  - {name: deep_error, lua: '" + deep_rule + "'}\n";
+  const auto t0 = std::chrono::steady_clock::now();
+  const HostRun r = run_with(dir, sample_config(rules + kPluginDetectors));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60));
+  const json s = json::parse(read_file(dir / "out/run_summary.json"));
+  CHECK(s["detector_errors"].get<uint64_t>() >= 3);
+  CHECK(r.err.find("escape_trick.lua:5: instruction budget exceeded (200000 ticks per batch)") !=
+        std::string::npos);
+  CHECK(r.err.find("regex_bomb.lua:5: instruction budget exceeded (200000 ticks per batch) in "
+                   "string.find (pattern matching, 16 match steps per tick)") != std::string::npos);
+  CHECK(r.err.find(deep_rule + ":4: deep rule failed") != std::string::npos);
+  for (const char* name : {"escape_trick", "regex_bomb", "deep_error"}) {
+    CHECK(r.err.find("lua rule '" + std::string(name) + "': version 1 failed: ") != std::string::npos);
+  }
+  // The plugin detectors kept publishing.
+  CHECK(s["published"] == 4);
+}
+
 TEST_CASE("a lua: path outside host.rule_dirs is refused with a located error",
           "[lua][run][config]") {
   ScratchDir dir("lua_run_outside");

@@ -14,6 +14,7 @@ PACKAGES=(
   catch2                                      # tests (v2, header-only)
   nlohmann-json3-dev libvalijson-dev          # JSON and JSON Schema validation
   libssl-dev                                  # SHA-256 digests, HMAC-signed reloads
+  clang libclang-rt-14-dev                    # fuzz/: libFuzzer, ASan, UBSan (tools/fuzz.sh)
 )
 
 missing=()

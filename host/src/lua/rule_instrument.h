@@ -4,7 +4,10 @@
 // Why source rewriting: LuaJIT's compiled traces never look at count hooks, so
 // a hook alone cannot stop `while true do end` once the loop is compiled. A
 // call in the loop body is compiled into the trace (a load, a subtract, a
-// store and a compare) and so bounds compiled code too.
+// store and a compare) and so bounds compiled code too. The rewriting is not
+// trusted alone: the prelude checks the compiled bytecode for a tick on every
+// loop back-edge and function entry and keeps the JIT off a rule that misses
+// one, and a watchdog bounds every call from outside (rule_watchdog.h).
 #ifndef SH_HOST_LUA_RULE_INSTRUMENT_H
 #define SH_HOST_LUA_RULE_INSTRUMENT_H
 
@@ -30,14 +33,19 @@ inline constexpr const char* kReservedPrefix = "__sh_";
 //    `::label::` instead would break the common `goto continue` idiom, where
 //    the label must stay the last statement of its block.)
 // Keywords inside strings, long strings ([[ ]], [==[ ]==]) and comments
-// (--, --[[ ]]) are left alone. Insertions never add a newline, so line
-// numbers in error messages match the file the operator edited.
+// (--, --[[ ]]) are left alone; the lexer follows LuaJIT's exactly (every
+// escape, long brackets of any level, numerals), so no spelling of a string
+// can hide a loop from it. Insertions never add a newline, so line numbers
+// in error messages match the file the operator edited.
 // Returns false with `*error` set ("file:line: message", using `chunk_label`
-// as the file) when the source is bytecode or uses a reserved identifier.
-// Lexical errors (e.g. an unfinished string) are left for the Lua compiler to
-// report with its own message.
+// as the file) when the source is bytecode, uses a reserved identifier, or
+// is lexically invalid (an unfinished string, a bad escape or long-bracket
+// delimiter: *lexical_error is then true, and the caller may ask LuaJIT to
+// compile, never run, the original for its own message). Such source is
+// never run.
 bool instrument_rule_source(const std::string& source, const std::string& chunk_label,
-                            std::string* out, std::string* error);
+                            std::string* out, std::string* error,
+                            bool* lexical_error = nullptr);
 
 }  // namespace sh::host
 

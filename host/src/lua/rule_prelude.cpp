@@ -133,6 +133,123 @@ local function tick()
   if n < B.check_mark then tick_slow(n) end
 end
 
+---------------------------------------------------------------- tick check
+-- The JIT never runs hooks, so a compiled loop is bounded only by the
+-- budget ticks inside it. Before a rule's chunk runs, each of its function
+-- prototypes is checked at the bytecode level, independently of how the
+-- source was lexed: every backward jump (the back-edge of every loop form:
+-- FORL, ITERL, JMP, UCLO) must have a tick between its target and itself,
+-- and every function but the main chunk must tick first. Any miss turns the
+-- JIT off for the whole rule, so that the count hook and the watchdog bound
+-- it instead (see rule_watchdog.h).
+local band, rshift = bit.band, bit.rshift
+local funcbc, funcinfo, funck, funcuvname =
+      jit_util.funcbc, jit_util.funcinfo, jit_util.funck, jit_util.funcuvname
+local jit_off = jit.off
+
+-- Opcode numbers by name: LuaJIT 2.1's list, or else jit.vmdef's when
+-- installed, whichever passes the calibration on functions whose bytecode
+-- is known.
+local function opcode(f, pc)
+  local ins = funcbc(f, pc)
+  return ins and band(ins, 0xff), ins
+end
+local function opcodes_from(names)
+  local op = {}
+  for i = 0, #names / 6 - 1 do
+    local name = names:sub(i * 6 + 1, i * 6 + 6):match("^(%S+)")
+    if name then op[name] = i end
+  end
+  for _, k in ipairs({ "UGET", "CALL", "MOV", "FORI", "FORL", "ITERL", "JMP", "UCLO" }) do
+    if not op[k] then return nil end
+  end
+  local u
+  local f = function() u() end
+  local g = function() for _ = 1, 2 do end end
+  if opcode(f, 1) == op.UGET and opcode(f, 2) == op.CALL and opcode(g, 4) == op.FORI
+     and opcode(g, 5) == op.FORL then
+    return op
+  end
+  return nil
+end
+local OP = opcodes_from(BCNAMES_2_1)
+if not OP then
+  local ok, vmdef = pcall(require, "jit.vmdef")
+  OP = ok and type(vmdef) == "table" and type(vmdef.bcnames) == "string"
+       and opcodes_from(vmdef.bcnames) or nil
+end
+local TICK_CHECK_OK = OP ~= nil
+OP = OP or {}
+local BACKWARD = {}
+for _, name in ipairs({ "JMP", "UCLO", "FORL", "IFORL", "ITERL", "IITERL" }) do
+  if OP[name] then BACKWARD[OP[name]] = true end
+end
+
+local function check_proto(f, main)
+  local tick_uv = -1
+  if not main then
+    for i = 0, (funcinfo(f).upvalues or 0) - 1 do
+      if funcuvname(f, i) == "__sh_tick" then tick_uv = i break end
+    end
+  end
+  -- upto[pc]: number of ticks at or before pc (upto[0] = 0).
+  local upto, n, first = { [0] = 0 }, 0, nil
+  local pc = 1
+  while true do
+    local op, ins = opcode(f, pc)
+    if not op then break end
+    local is_tick
+    if main then
+      -- The main chunk's tick is its first local (slot 0): `MOV x 0`.
+      is_tick = op == OP.MOV and rshift(ins, 16) == 0
+    else
+      is_tick = op == OP.UGET and rshift(ins, 16) == tick_uv
+    end
+    if is_tick then
+      n = n + 1
+      first = first or pc
+    end
+    upto[pc] = n
+    pc = pc + 1
+  end
+  if not main and first ~= 1 then
+    return false, format("function at line %d has no budget check at its entry",
+                         funcinfo(f).linedefined or 0)
+  end
+  for at = 1, pc - 1 do
+    local op, ins = opcode(f, at)
+    if BACKWARD[op] then
+      local target = at + 1 + rshift(ins, 16) - 0x8000
+      if target <= at and upto[at] - upto[target - 1] == 0 then
+        return false, format("loop at line %d has no budget check",
+                             funcinfo(f, at).currentline or 0)
+      end
+    end
+  end
+  for i = -1, -1e9, -1 do
+    local k = funck(f, i)
+    if k == nil then break end
+    if type(k) == "proto" then
+      local ok, why = check_proto(k, false)
+      if not ok then return false, why end
+    end
+  end
+  return true
+end
+
+-- true, or false and the reason (after turning the JIT off for the chunk).
+local function check_ticks(chunk, label)
+  local ok, why
+  if TICK_CHECK_OK then
+    ok, why = check_proto(chunk, true)
+  else
+    ok, why = false, "the bytecode of this LuaJIT build is not the one the host knows"
+  end
+  if ok then return true end
+  jit_off(chunk, true)
+  return false, format("%s: %s", label, why)
+end
+
 ---------------------------------------------------------------- records
 -- Rows, contexts, evidence, intents and positions reach rules as const
 -- references to these structs: field reads compile to plain loads; no
@@ -254,8 +371,10 @@ local REQUIRED = { [0] = "detect", [1] = "route", [2] = "check" }
 local KIND = { [0] = "detector", [1] = "router", [2] = "risk" }
 local rule_fn
 
-local function install(chunk, kind, params, label)
+local function install(chunk, kind, params, label, verify)
   rule_label = label
+  local jit_ok, why = true, nil
+  if verify then jit_ok, why = check_ticks(chunk, label) end
   local env = make_env(params)
   setfenv(chunk, env)
   chunk(tick)
@@ -266,6 +385,7 @@ local function install(chunk, kind, params, label)
                  label, name, KIND[kind]), 0)
   end
   rule_fn = f
+  return jit_ok, why
 end
 
 ---------------------------------------------------------------- detector
@@ -442,6 +562,17 @@ return {
 }
 )LUA";
 
+// LuaJIT 2.1's bytecode names (jit/vmdef.lua's bcnames), 6 characters each:
+// the fallback when jit.vmdef is not installed.
+const char* const kBcNames21 =
+    "ISLT  ISGE  ISLE  ISGT  ISEQV ISNEV ISEQS ISNES ISEQN ISNEN ISEQP ISNEP ISTC  ISFC  IST   "
+    "ISF   ISTYPEISNUM MOV   NOT   UNM   LEN   ADDVN SUBVN MULVN DIVVN MODVN ADDNV SUBNV MULNV "
+    "DIVNV MODNV ADDVV SUBVV MULVV DIVVV MODVV POW   CAT   KSTR  KCDATAKSHORTKNUM  KPRI  KNIL  "
+    "UGET  USETV USETS USETN USETP UCLO  FNEW  TNEW  TDUP  GGET  GSET  TGETV TGETS TGETB TGETR "
+    "TSETV TSETS TSETB TSETM TSETR CALLM CALL  CALLMTCALLT ITERC ITERN VARG  ISNEXTRETM  RET   "
+    "RET0  RET1  FORI  JFORI FORL  IFORL JFORL ITERL IITERLJITERLLOOP  ILOOP JLOOP JMP   FUNCF "
+    "IFUNCFJFUNCFFUNCV IFUNCVJFUNCVFUNCC FUNCCW";
+
 std::string build_prelude() {
   std::string s = kCdefs;
   s += "local REASON_BY_NAME = {";
@@ -452,6 +583,7 @@ std::string build_prelude() {
     list += kRiskReasonNames[i].name;
   }
   s += "}\nlocal REASON = REASON_BY_NAME\nlocal REASON_LIST = \"" + list + "\"\n";
+  s += "local BCNAMES_2_1 = \"" + std::string(kBcNames21) + "\"\n";
   s += kBody;
   return s;
 }

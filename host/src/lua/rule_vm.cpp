@@ -4,6 +4,8 @@
 #include "lua/rule_instrument.h"
 #include "lua/rule_params.h"
 #include "lua/rule_prelude.h"
+#include "lua/rule_strlib.h"
+#include "lua/rule_watchdog.h"
 
 #include <lua.hpp>
 #include <luajit.h>
@@ -40,6 +42,22 @@ void budget_message(const LuaBudget& b, int32_t trip, char* buf, size_t n) {
 
 }  // namespace
 
+std::string fix_chunk_names(const std::string& msg, const std::string& label) {
+  const std::string tag = kRuleChunkTag;
+  if (msg.find(tag) == std::string::npos) return msg;
+  std::string out;
+  out.reserve(msg.size() + label.size());
+  size_t from = 0;
+  for (size_t at = msg.find(tag); at != std::string::npos; at = msg.find(tag, from)) {
+    out.append(msg, from, at - from);
+    out += label;
+    out += ':';
+    from = at + tag.size();
+  }
+  out.append(msg, from, std::string::npos);
+  return out;
+}
+
 double rule_vm_monotonic_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -53,6 +71,7 @@ struct RuleVm::AllocState {
   bool enforce = false;    // only during calls into rule code; host work is exempt
   LuaBudget* budget = nullptr;
   const char* label = "";  // the rule file, for messages raised from the hook
+  RuleWatch* watch = nullptr;
 };
 
 namespace {
@@ -81,15 +100,59 @@ void* limited_alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
 
 }  // namespace
 
-// Second line of defence for interpreted code (compiled traces never call
-// hooks; the ticks cover those): every hook_every_instructions VM
-// instructions, check the deadline and the sticky trip flag.
-void rule_vm_count_hook(lua_State* L, lua_Debug*) {
+namespace {
+
+// The rule VM's accounting, or (a state that is not a rule VM's, e.g. a
+// test comparing the bounded string functions with LuaJIT's) an inert one.
+RuleVm::AllocState* alloc_state(lua_State* L) {
   void* ud = nullptr;
-  lua_getallocf(L, &ud);
-  auto* a = static_cast<RuleVm::AllocState*>(ud);
+  if (lua_getallocf(L, &ud) == limited_alloc) return static_cast<RuleVm::AllocState*>(ud);
+  static thread_local LuaBudget inert_budget{};
+  static thread_local RuleVm::AllocState inert;
+  inert.enforce = false;
+  inert.limit = static_cast<size_t>(-1);
+  inert.budget = &inert_budget;
+  return &inert;
+}
+
+// Raises msg located at the innermost rule line on the stack: the hook and
+// C functions may interrupt the prelude's own code, which the operator never
+// wrote. The full path, never LuaJIT's cut short_src.
+int raise_located(lua_State* L, const char* msg) {
+  RuleVm::AllocState* a = alloc_state(L);
+  lua_Debug ar;
+  for (int level = 0; lua_getstack(L, level, &ar); ++level) {
+    if (lua_getinfo(L, "Sl", &ar) && ar.source != nullptr &&
+        std::strcmp(ar.source, kRuleChunkName) == 0 && ar.currentline > 0) {
+      lua_pushfstring(L, "%s:%d: %s", a->label, ar.currentline, msg);
+      return lua_error(L);
+    }
+  }
+  lua_pushfstring(L, "%s: %s", a->label, msg);
+  return lua_error(L);
+}
+
+// Trips (sticky) and raises the budget error for `trip`, naming `what`.
+int raise_trip(lua_State* L, LuaBudget* b, const char* what) {
+  b->check_mark = 1e308;
+  char msg[256];
+  budget_message(*b, b->tripped, msg, sizeof msg);
+  if (what != nullptr) {
+    const size_t n = std::strlen(msg);
+    std::snprintf(msg + n, sizeof msg - n, " in %s", what);
+  }
+  return raise_located(L, msg);
+}
+
+}  // namespace
+
+int rule_vm_error(lua_State* L, const char* msg) { return raise_located(L, msg); }
+
+void rule_vm_charge(lua_State* L, double ticks, const char* what) {
+  RuleVm::AllocState* a = alloc_state(L);
   if (!a->enforce) return;
   LuaBudget* b = a->budget;
+  b->ticks_left -= ticks;
   if (b->tripped == kTripNone) {
     if (b->ticks_left <= 0) {
       b->tripped = kTripTicks;
@@ -99,21 +162,51 @@ void rule_vm_count_hook(lua_State* L, lua_Debug*) {
       return;
     }
   }
+  raise_trip(L, b, what);
+}
+
+void rule_vm_charge_quiet(lua_State* L, double ticks) {
+  RuleVm::AllocState* a = alloc_state(L);
+  if (a->enforce) a->budget->ticks_left -= ticks;
+}
+
+double rule_vm_memory_limit(lua_State* L) { return static_cast<double>(alloc_state(L)->limit); }
+
+int rule_vm_memory_error(lua_State* L, const char* detail) {
+  RuleVm::AllocState* a = alloc_state(L);
+  LuaBudget* b = a->budget;
+  if (a->enforce && b->tripped == kTripNone) b->tripped = kTripMemory;
   b->check_mark = 1e308;
-  char msg[128];
-  budget_message(*b, b->tripped, msg, sizeof msg);
-  // Name the innermost rule line on the stack (the hook may interrupt the
-  // prelude's own code, e.g. the tick function, which the operator never wrote).
-  lua_Debug ar;
-  for (int level = 0; lua_getstack(L, level, &ar); ++level) {
-    if (lua_getinfo(L, "Sl", &ar) && ar.source != nullptr && ar.source[0] == '@' &&
-        ar.currentline > 0) {
-      lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
-      lua_error(L);
+  char msg[256];
+  budget_message(*b, kTripMemory, msg, sizeof msg);
+  const size_t n = std::strlen(msg);
+  std::snprintf(msg + n, sizeof msg - n, ": %s", detail);
+  return raise_located(L, msg);
+}
+
+// Second line of defence for interpreted code (compiled traces never call
+// hooks; the ticks cover those): every hook_every_instructions VM
+// instructions, check the deadline and the sticky trip flag. The watchdog
+// also sets this hook with a count of 1 once a call overruns its deadline.
+void rule_vm_count_hook(lua_State* L, lua_Debug*) {
+  RuleVm::AllocState* a = alloc_state(L);
+  LuaBudget* b = a->budget;
+  if (a->enforce) {
+    if (b->tripped == kTripNone) {
+      if (b->ticks_left <= 0) {
+        b->tripped = kTripTicks;
+      } else if (rule_vm_monotonic_ns() > b->deadline_ns) {
+        b->tripped = kTripTime;
+      }
+    }
+    if (b->tripped != kTripNone) {
+      raise_trip(L, b, nullptr);
+      return;
     }
   }
-  lua_pushfstring(L, "%s: %s", a->label, msg);
-  lua_error(L);
+  // No overrun: an every-instruction hook left by a late intervention of
+  // the watchdog goes back to the normal count.
+  if (a->watch != nullptr) a->watch->restore_hook();
 }
 
 // log(...)/print(...) in rules. Bounded per call so a rule cannot flood.
@@ -128,7 +221,7 @@ int rule_vm_log(lua_State* L) {
   if (line == kMaxLogLinesPerCall) {
     msg += "further log lines from this call suppressed";
   } else {
-    msg.append(s, std::min(len, kMaxLogLineBytes));
+    msg += fix_chunk_names(std::string(s, std::min(len, kMaxLogLineBytes)), vm->options_.label);
     if (len > kMaxLogLineBytes) msg += "...";
   }
   try {
@@ -168,6 +261,8 @@ RuleVm::RuleVm(const RuleVmOptions& options)
 }
 
 RuleVm::~RuleVm() {
+  alloc_->watch = nullptr;
+  watch_.reset();  // the watchdog lets go of L_ first
   if (L_ != nullptr) {
     alloc_->enforce = false;
     lua_close(L_);
@@ -203,11 +298,16 @@ std::unique_ptr<RuleVm> RuleVm::create(const RuleVmOptions& options, std::string
   }
   lua_State* L = vm->L_;
   luaL_openlibs(L);
+  rule_strlib_install(L);
   luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | (options.jit ? LUAJIT_MODE_ON : LUAJIT_MODE_OFF));
   if (options.hook_every_instructions > 0) {
     lua_sethook(L, rule_vm_count_hook, LUA_MASKCOUNT,
                 static_cast<int>(options.hook_every_instructions));
   }
+  vm->watch_ = std::make_unique<RuleWatch>(L, rule_vm_count_hook,
+                                           static_cast<int>(options.hook_every_instructions),
+                                           vm->budget_.get(), options.label);
+  vm->alloc_->watch = vm->watch_.get();
 
   const std::string& prelude = rule_prelude_source();
   if (luaL_loadbuffer(L, prelude.data(), prelude.size(), kPreludeChunkName) != 0) {
@@ -244,10 +344,14 @@ void RuleVm::reset_budget() {
   log_lines_this_call_ = 0;
 }
 
+uint64_t RuleVm::watchdog_interventions() const { return watch_ ? watch_->interventions() : 0; }
+
 VmCall RuleVm::protected_call(int nargs, int nresults) {
   reset_budget();
   alloc_->enforce = true;
+  watch_->arm(budget_->deadline_ns);
   const int rc = lua_pcall(L_, nargs, nresults, 0);
+  watch_->disarm();
   alloc_->enforce = false;
   VmCall r;
   r.trip = static_cast<LuaTrip>(budget_->tripped);
@@ -256,7 +360,8 @@ VmCall RuleVm::protected_call(int nargs, int nresults) {
     const char* msg = lua_tostring(L_, -1);
     std::string text = msg ? msg : std::string("(error object is a ") + luaL_typename(L_, -1) + " value)";
     lua_pop(L_, 1);
-    if (r.trip == kTripMemory) {
+    text = fix_chunk_names(text, options_.label);
+    if (r.trip == kTripMemory && text.find("memory limit exceeded") == std::string::npos) {
       char buf[128];
       budget_message(*budget_, kTripMemory, buf, sizeof buf);
       r.error = options_.label + ": " + buf;
@@ -281,21 +386,35 @@ VmCall RuleVm::protected_call(int nargs, int nresults) {
 VmCall RuleVm::install(const std::string& source, const std::string& params_json) {
   std::string code;
   VmCall r;
-  if (!instrument_rule_source(source, options_.label, &code, &r.error)) {
+  lua_State* L = L_;
+  const int top = lua_gettop(L);
+  bool lexical = false;
+  if (!instrument_rule_source(source, options_.label, &code, &r.error, &lexical)) {
     r.ok = false;
+    if (lexical) {
+      // Source the instrumenter cannot read is never run. LuaJIT's own
+      // message is the better one for the operator: compile (only) the
+      // original for it.
+      alloc_->enforce = true;
+      const int rc = luaL_loadbufferx(L, source.data(), source.size(), kRuleChunkName, "t");
+      alloc_->enforce = false;
+      if (rc != 0 && lua_tostring(L, -1) != nullptr) {
+        r.error = fix_chunk_names(lua_tostring(L, -1), options_.label);
+      } else {
+        r.error += " (refused: the host's rule lexer cannot read this source)";
+      }
+      lua_settop(L, top);
+    }
     return r;
   }
   if (!options_.instrument) code = "local __sh_tick = ...; " + source;
-  lua_State* L = L_;
-  const int top = lua_gettop(L);
-  const std::string chunkname = "@" + options_.label;
   alloc_->enforce = true;
-  const int rc = luaL_loadbufferx(L, code.data(), code.size(), chunkname.c_str(), "t");
+  const int rc = luaL_loadbufferx(L, code.data(), code.size(), kRuleChunkName, "t");
   alloc_->enforce = false;
   if (rc != 0) {
     r.ok = false;
     const char* msg = lua_tostring(L, -1);
-    r.error = msg ? msg : options_.label + ": cannot load";
+    r.error = msg ? fix_chunk_names(msg, options_.label) : options_.label + ": cannot load";
     if (rc == LUA_ERRMEM) r.error = options_.label + ": source too large for the memory limit";
     lua_settop(L, top);
     return r;
@@ -315,7 +434,25 @@ VmCall RuleVm::install(const std::string& source, const std::string& params_json
   lua_pushinteger(L, static_cast<lua_Integer>(options_.kind));
   lua_pushvalue(L, params);
   lua_pushlstring(L, options_.label.data(), options_.label.size());
-  r = protected_call(4, 0);
+  lua_pushboolean(L, options_.verify_ticks ? 1 : 0);
+  r = protected_call(5, 2);
+  if (r.ok) {
+    jit_enabled_ = options_.jit && lua_toboolean(L, -2);
+    const char* why = lua_tostring(L, -1);
+    if (why != nullptr) {
+      const std::string msg = fix_chunk_names(why, options_.label) +
+                              "; the JIT is off for this rule, so the interpreter's count hook "
+                              "bounds it (the host's instrumenter missed this: please report it)";
+      try {
+        if (options_.log) {
+          options_.log(SH_LOG_WARN, msg);
+        } else {
+          std::fprintf(stderr, "[lua] %s\n", msg.c_str());
+        }
+      } catch (...) {
+      }
+    }
+  }
   lua_settop(L, top);
   lua_gc(L, LUA_GCCOLLECT, 0);
   return r;

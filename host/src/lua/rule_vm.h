@@ -20,6 +20,15 @@ struct lua_Debug;
 
 namespace sh::host {
 
+class RuleWatch;
+
+// Chunk name of every rule in its lua_State. LuaJIT cuts chunk names to
+// LUA_IDSIZE (60) bytes in its messages, so the state never sees the path:
+// messages leave the VM through fix_chunk_names(), which puts the full,
+// uncut path back ("<rule>:12: x" -> "/deep/path/rule.lua:12: x").
+inline constexpr const char* kRuleChunkName = "=<rule>";
+inline constexpr const char* kRuleChunkTag = "<rule>:";
+
 // Shared with the prelude through FFI (declared there as sh_lua_budget; the
 // layout test keeps the two in step). Doubles so that interpreted code does
 // no boxing; all counts stay far below 2^53.
@@ -72,7 +81,7 @@ struct LuaPortfolio {
 };
 
 struct RuleVmOptions {
-  std::string label;  // chunk name in messages (the configured path)
+  std::string label;  // the rule file in every message, uncut (the configured path)
   RuleKind kind = RuleKind::Detector;
   uint64_t instruction_budget = 10'000'000;
   int64_t time_budget_ns = 50'000'000;
@@ -82,6 +91,10 @@ struct RuleVmOptions {
   // Tests only: false loads the rule without budget ticks, to show what the
   // count hook alone does. Production rules are always instrumented.
   bool instrument = true;
+  // Benchmarks only: false skips the bytecode check that keeps functions
+  // without budget ticks out of the JIT (with instrument = false, to measure
+  // an unbounded rule). Production rules are always checked.
+  bool verify_ticks = true;
   std::function<void(sh_log_level, const std::string&)> log;
   std::function<const char*(sh_symbol_id)> symbol_name;
 };
@@ -124,6 +137,11 @@ class RuleVm {
 
   size_t memory_bytes() const;
   const std::string& label() const { return options_.label; }
+  // Whether the JIT compiles this rule: false when the bytecode check found
+  // a loop or function without a budget tick (or JIT off by option).
+  bool jit_enabled() const { return jit_enabled_; }
+  // Times the watchdog had to stop a call from outside.
+  uint64_t watchdog_interventions() const;
 
   // Diagnostics for tests: FFI offsetof(type, field) (field "" = sizeof);
   // -1 when unknown. Number of compiled traces in this state.
@@ -145,6 +163,8 @@ class RuleVm {
   int refs_[8] = {};  // registry refs of the prelude's functions (PreludeSlot)
   std::vector<std::string> class_names_;  // index 0 = ""
   int log_lines_this_call_ = 0;
+  bool jit_enabled_ = false;
+  std::unique_ptr<RuleWatch> watch_;
 
   friend int rule_vm_log(lua_State* L);
   friend int rule_vm_symbol_name(lua_State* L);
@@ -153,6 +173,23 @@ class RuleVm {
 
 // Monotonic clock in ns (as a double: what the prelude compares against).
 double rule_vm_monotonic_ns();
+
+// Replaces every kRuleChunkTag in `msg` with "<label>:".
+std::string fix_chunk_names(const std::string& msg, const std::string& label);
+
+// For C functions the rule calls (rule_strlib.cpp). All raise a Lua error
+// located at the innermost rule line on the stack ("FILE:LINE: msg", the
+// full path) and never return when they raise.
+// Raises `msg`.
+int rule_vm_error(lua_State* L, const char* msg);
+// Spends `ticks` of the call's instruction budget; raises the budget error
+// (naming `what`) when the budget, the deadline or a trip says so. Sticky.
+void rule_vm_charge(lua_State* L, double ticks, const char* what);
+// Spends `ticks` without checking (the next check sees them).
+void rule_vm_charge_quiet(lua_State* L, double ticks);
+// The rule's memory limit in bytes, and a memory trip with `detail`.
+double rule_vm_memory_limit(lua_State* L);
+int rule_vm_memory_error(lua_State* L, const char* detail);
 
 }  // namespace sh::host
 
