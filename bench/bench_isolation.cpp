@@ -34,14 +34,14 @@
 #include <spdlog/spdlog.h>
 #include <strategy_host/abi.h>
 
-#include "component_loader.h"
-#include "host_config.h"
-#include "host_services.h"
-#include "pipeline.h"
-#include "pipeline_components.h"
-#include "pipeline_config.h"
-#include "plugin_catalog.h"
-#include "plugin_instance.h"
+#include "plugins/component_loader.h"
+#include "config/host_config.h"
+#include "services/host_services.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/pipeline_components.h"
+#include "config/pipeline_config.h"
+#include "plugins/plugin_catalog.h"
+#include "plugins/plugin_instance.h"
 
 namespace fs = std::filesystem;
 using namespace sh::host;

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "isolation/isolated_plugin.h"
-#include "plugin_instance.h"
+#include "plugins/plugin_instance.h"
 #include "test_host_support.h"
 #include "test_isolation_support.h"
 

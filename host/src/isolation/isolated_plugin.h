@@ -23,7 +23,7 @@
 #include <string>
 
 #include "isolation/isolation_options.h"
-#include "plugin_library.h"
+#include "plugins/plugin_library.h"
 
 namespace sh::host {
 

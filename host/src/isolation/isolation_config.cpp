@@ -1,6 +1,6 @@
 #include "isolation/isolation_config.h"
 
-#include "yaml_json.h"
+#include "config/yaml_json.h"
 
 namespace sh::host {
 

@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "config_source.h"
+#include "config/config_source.h"
 #include "isolation/isolation_options.h"
 
 namespace sh::host {

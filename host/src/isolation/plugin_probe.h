@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 
-#include "plugin_library.h"
+#include "plugins/plugin_library.h"
 
 namespace sh::host {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "isolation/channel.h"
-#include "plugin_library.h"
+#include "plugins/plugin_library.h"
 
 // Request and reply layouts (after the ChannelHeader; see channel.h):
 //

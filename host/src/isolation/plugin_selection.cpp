@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "component_loader.h"
+#include "plugins/component_loader.h"
 #include "isolation/plugin_probe.h"
 
 namespace sh::host {

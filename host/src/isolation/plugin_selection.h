@@ -8,8 +8,8 @@
 // process before it is loaded.
 #pragma once
 
-#include "host_config.h"
-#include "plugin_catalog.h"
+#include "config/host_config.h"
+#include "plugins/plugin_catalog.h"
 
 namespace sh::host {
 
