@@ -1,14 +1,11 @@
 #include "isolation/isolated_plugin.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,11 +13,11 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "isolation/channel.h"
+#include "isolation/child_process.h"
 
 namespace sh::host {
 namespace {
@@ -36,24 +33,6 @@ constexpr int64_t kMaxBackoffMs = 5'000;
 constexpr int64_t kStoppingWaitMs = 500;
 
 std::atomic<bool> g_host_stopping{false};
-
-std::string signal_name(int sig) {
-  switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGBUS: return "SIGBUS";
-    case SIGABRT: return "SIGABRT";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    case SIGPIPE: return "SIGPIPE";
-    case SIGTRAP: return "SIGTRAP";
-    case SIGSYS: return "SIGSYS";
-    case SIGXCPU: return "SIGXCPU";
-    default: return "signal " + std::to_string(sig);
-  }
-}
 
 class IsolatedPlugin {
  public:
@@ -264,39 +243,12 @@ class IsolatedPlugin {
     shm_ = static_cast<uint8_t*>(m);
     header().magic = kChannelMagic;
 
-    // Everything the child needs is prepared before fork: after it, only
-    // async-signal-safe calls (the host has other threads).
-    const std::string path = library_.path().string();
-    std::vector<std::string> args = {runner,  "--channel-fd", "3",   "--shm-fd",
-                                     "4",     "--plugin",     path,  "--component",
-                                     component_};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      sigset_t all;
-      sigemptyset(&all);
-      ::sigprocmask(SIG_SETMASK, &all, nullptr);
-      const int a = ::fcntl(sv[1], F_DUPFD, 10);
-      const int b = ::fcntl(shm_fd, F_DUPFD, 10);
-      if (a < 0 || b < 0 || ::dup2(a, 3) < 0 || ::dup2(b, 4) < 0) ::_exit(127);
-      // No other descriptor of the host (state lock, store, sockets) stays open in the child.
-#ifdef SYS_close_range
-      if (::syscall(SYS_close_range, 5u, ~0u, 0u) != 0)
-#endif
-        for (int fd = 5; fd < 65536; ++fd) ::close(fd);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    const int err = errno;
+    const pid_t pid = spawn_child({runner, "--channel-fd", "3", "--shm-fd", "4", "--plugin",
+                                   library_.path().string(), "--component", component_},
+                                  {{sv[1], 3}, {shm_fd, 4}}, why);
     ::close(sv[1]);
     ::close(shm_fd);
     if (pid < 0) {
-      *why = std::string("fork: ") + std::strerror(err);
       ::close(sv[0]);
       unmap();
       return false;
@@ -315,24 +267,10 @@ class IsolatedPlugin {
     shm_ = nullptr;
   }
 
-  // Reaps the child: waits up to grace_ms for it to exit, then kills it.
-  // Returns the wait status; pid_ is -1 afterwards (never signal a reaped pid).
+  // Reaps the child (killing it after grace_ms); pid_ is -1 afterwards
+  // (never signal a reaped pid). Returns its wait status.
   int reap(int64_t grace_ms) {
-    int status = 0;
-    if (pid_ <= 0) return status;
-    const auto until = Clock::now() + std::chrono::milliseconds(grace_ms);
-    for (;;) {
-      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_ || (r < 0 && errno != EINTR)) {
-        pid_ = -1;
-        return status;
-      }
-      if (Clock::now() >= until) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    ::kill(pid_, SIGKILL);
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+    const int status = reap_child(pid_, grace_ms);
     pid_ = -1;
     return status;
   }
@@ -395,16 +333,7 @@ class IsolatedPlugin {
   }
 
   sh_status died(const char* what) {
-    const int status = reap(500);
-    std::string how;
-    if (WIFSIGNALED(status)) {
-      how = "died of " + signal_name(WTERMSIG(status));
-    } else if (WIFEXITED(status)) {
-      how = "exited with status " + std::to_string(WEXITSTATUS(status));
-    } else {
-      how = "closed its channel";
-    }
-    return fault(how + " during " + what + "()");
+    return fault(describe_exit(reap(500)) + " during " + what + "()");
   }
 
   sh_status malformed(const char* what) {

@@ -3,16 +3,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstring>
 #include <string>
-#include <vector>
 
+#include "isolation/child_process.h"
 #include "isolation/elf_check.h"
 #include "isolation/isolated_plugin.h"
 
@@ -23,11 +20,6 @@ using Clock = std::chrono::steady_clock;
 
 // What the runner prints once the library loaded (whatever its status).
 constexpr char kProbeDone[] = "probe-done";
-
-std::string signal_text(int sig) {
-  const char* abbrev = ::sigabbrev_np(sig);
-  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
-}
 
 }  // namespace
 
@@ -40,27 +32,15 @@ PluginLibrary::Opened open_probed(const std::filesystem::path& path) {
   }
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return PluginLibrary::open(path);
-  std::vector<std::string> args = {runner, "--probe", path.string()};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    const int devnull = ::open("/dev/null", O_RDWR);
-    if (devnull < 0 || ::dup2(devnull, 0) < 0 || ::dup2(fds[1], 1) < 0) ::_exit(127);
-#ifdef SYS_close_range
-    if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
-#endif
-      for (int fd = 3; fd < 65536; ++fd) ::close(fd);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
+  const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (devnull < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return PluginLibrary::open(path);
   }
+  std::string why;
+  const pid_t pid = spawn_child({runner, "--probe", path.string()}, {{devnull, 0}, {fds[1], 1}}, &why);
+  ::close(devnull);
   ::close(fds[1]);
   if (pid < 0) {
     ::close(fds[0]);
@@ -88,9 +68,7 @@ PluginLibrary::Opened open_probed(const std::filesystem::path& path) {
   }
   ::close(fds[0]);
   if (timed_out) ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  const int status = reap_child(pid, timed_out ? 0 : kProbeTimeoutMs);
 
   const std::string where = "load error: " + path.string() + ": ";
   PluginLibrary::Opened failed;
@@ -98,7 +76,7 @@ PluginLibrary::Opened open_probed(const std::filesystem::path& path) {
     failed.status = where + "did not finish loading within " + std::to_string(kProbeTimeoutMs) +
                     " ms (probed in a child process)";
   } else if (WIFSIGNALED(status)) {
-    failed.status = where + "crashed while loading (" + signal_text(WTERMSIG(status)) +
+    failed.status = where + "crashed while loading (" + signal_name(WTERMSIG(status)) +
                     "; probed in a child process)";
   } else if (out.rfind(kProbeDone, 0) != 0) {
     failed.status = where + "exited with status " +
