@@ -328,8 +328,8 @@ bool pipeline_bench(int runs, size_t minutes, size_t symbols) {
   std::printf("    whole minute close, return_spike + notional_cap isolated: p50 %7.0f us  p99 %7.0f us\n",
               iso50, pct(p99[1], 0.5));
   const auto [lo0, hi0] = std::minmax_element(p50[0].begin(), p50[0].end());
-  std::printf("    difference: %+.0f us p50 (ratio %.2fx) against a run-to-run spread of the in-process "
-              "p50 of %.0f-%.0f us: the two calls' cost, (a), is below what a whole close resolves; "
+  std::printf("    difference: %+.0f us p50 (ratio %.2fx); the in-process p50 alone spreads over "
+              "%.0f-%.0f us from run to run, so the two isolated calls' own cost is (a)'s figure; "
               "same digest: %s\n",
               iso50 - in50, iso50 / std::max(in50, 1e-3), *lo0, *hi0,
               digest[0] == digest[1] ? "yes" : "NO");
