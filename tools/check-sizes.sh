@@ -32,7 +32,7 @@ fi
 
 sizes=$(cd "$src" && find . -type f \( -name '*.cpp' -o -name '*.h' \) -exec wc -l {} + |
   grep -v ' total$' | sed 's#\./##' | sort -rn)
-largest=$(echo "$sizes" | head -1 | awk '{print $2 " (" $1 " lines)"}')
+largest=$(echo "$sizes" | sed -n 1p | awk '{print $2 " (" $1 " lines)"}')
 echo "check-sizes: largest file under host/src: $largest (limit: 800)"
 over=$(echo "$sizes" | awk '$1 > 800')
 if [ -n "$over" ]; then
@@ -60,7 +60,7 @@ for f in $(echo "$hot" | sort -u); do
   ' "$src/$f")
   [ -n "$out" ] && longest+="$out"$'\n'
 done
-top=$(echo -n "$longest" | sort -rn | head -1)
+top=$(echo -n "$longest" | sort -rn | sed -n 1p)
 echo "check-sizes: longest hot-path function body: ${top#* } (${top%% *} lines; limit: 80)"
 bad=$(echo -n "$longest" | awk '$1 > 80')
 if [ -n "$bad" ]; then
