@@ -141,7 +141,7 @@ void FeedThread::on_end(SessionEnd why, const std::string& detail) {
     default: break;
   }
   if (was_open) {
-    report_.add(IoReport::kDisconnects);
+    if (why != SessionEnd::kStopped) report_.add(IoReport::kDisconnects);
     const std::string reason = std::string(session_end_name(why)) + (detail.empty() ? "" : ": " + detail);
     queue_.push(make_frame(wall_now_ns(), FrameKind::kDisconnected, reason.data(), reason.size()));
   }
