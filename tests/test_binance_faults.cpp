@@ -145,9 +145,11 @@ TEST_CASE("binance marks the loss when its queue overflows and resynchronises th
   cfg["queue_capacity"] = 16;
   PluginInstance inst(lib, host, cfg);
   REQUIRE(inst.ok());
-  // Nobody polls for a while: the I/O thread must drop, not block.
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  // The first poll starts the feed; then nobody polls for a while: the I/O
+  // thread must drop, not block.
   std::vector<sh_market_event> evs;
+  inst.poll(evs, 1000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
   pump(inst, evs, [&] { return host.counter("queue_gaps") >= 1; }, 5000);
   INFO(host.log_text());
   CHECK(host.counter("queue_overflow_frames") > 0);

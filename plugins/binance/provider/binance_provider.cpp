@@ -55,8 +55,6 @@ class BinanceProvider final : public sh::Provider {
     } catch (const std::exception& e) {
       throw sh::ConfigError(std::string("binance: ") + e.what());
     }
-    host.info("streaming " + std::to_string(config_.symbols.size()) + " symbols from " + config_.ws_url);
-    feed_->start();
   }
 
   ~BinanceProvider() override {
@@ -69,6 +67,13 @@ class BinanceProvider final : public sh::Provider {
   // the events are offered again next time); SH_END_OF_DATA: the capture is
   // exhausted, or the live feed stopped (stop_after_*) and all was emitted.
   sh_status poll(const sh::EventSink& sink, uint32_t max_events) override {
+    if (feed_ && !feed_started_) {
+      // Started by the first poll, not by create(): `host --validate-config`
+      // creates instances and must not open connections.
+      host().info("streaming " + std::to_string(config_.symbols.size()) + " symbols from " + config_.ws_url);
+      feed_->start();
+      feed_started_ = true;
+    }
     report_.flush(host());
     if (max_events == 0) return SH_OK;
     if (next_ == out_.size()) {
@@ -143,6 +148,7 @@ class BinanceProvider final : public sh::Provider {
   size_t next_ = 0;  // out_[next_, size) await the sink
   bool ended_ = false;
   bool record_failed_ = false;
+  bool feed_started_ = false;
 };
 
 }  // namespace binance
