@@ -97,6 +97,12 @@ TEST_CASE("reload message: every refusal names its problem", "[reload]") {
   CHECK_THAT(refusal(d, R"({"component": "Risk Harmoniser"})"), Contains("is not a component name"));
   CHECK(refusal(d, R"({"component": "nosuch", "rollback": 1})") ==
         "unknown component 'nosuch' (configured: momentum, risk, spike)");
+  // A number no double holds is refused, not thrown (found by
+  // fuzz/fuzz_reload_message; the exception would have ended the control thread).
+  CHECK_THAT(refusal(d, R"({"component": "risk", "rollback": 1, "version": 4e55830})"),
+             Catch::Matchers::StartsWith("invalid JSON: "));
+  CHECK_THAT(refusal(d, R"({"component": "risk", "rollback": 1, "version": 4e55830})"),
+             Catch::Matchers::Contains("number overflow"));
   // Typos must not pass.
   CHECK(refusal(d, R"({"component": "risk", "confg_path": "conf/risk.yaml"})") ==
         "unknown field 'confg_path' (expected component, config_path, plugin_path, rule_path, "

@@ -4,7 +4,10 @@
 // FILE:LINE, and the run goes on with every other row.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <string>
+#include <utility>
 
 #include "symbol_table.h"
 #include "test_host_support.h"
@@ -50,4 +53,22 @@ TEST_CASE("a row with a 300-byte symbol is a bad row, not the end of the run", "
   CHECK_THAT(r.out, Contains("events in          30"));
   CHECK_THAT(r.out, Contains("minutes closed     5"));
   CHECK_THAT(r.out, Contains("file.bad_rows.bad_symbol 1"));
+}
+
+TEST_CASE("a device or a pipe as a replay file is refused at start, not read forever",
+          "[hostile][replay]") {
+  ScratchDir dir("hostile_dev_zero");
+  ::mkfifo((dir / "pipe").c_str(), 0600);
+  for (const auto& [path, what] : {std::pair<std::string, std::string>{"/dev/zero", "a character device"},
+                                   {(dir / "pipe").string(), "a pipe"}}) {
+    write_file(dir / "host.yaml",
+               "host: {mode: replay}\n"
+               "providers:\n"
+               "  - {name: file, plugin: replay, config: {files: [{path: '" + path + "', type: trades}]}}\n");
+    const HostRun r = run_host({"--config", "host.yaml"}, dir.path());
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Contains("replay: cannot open '" + path + "': not a regular file (" + what +
+                               "); replay reads files"));
+  }
 }

@@ -3,6 +3,8 @@
 // durable state of the risk policies (an OPEN breaker, with its reason).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "test_run_decision_support.h"
@@ -43,6 +45,24 @@ TEST_CASE("host status shows the book and the orders and queued commands and an 
   CHECK(text.out.find("last minute        2024-01-02T05:59:00Z") != std::string::npos);
   CHECK(text.out.find("queued commands    stop") != std::string::npos);
   CHECK(text.out.find("breaker (circuit_breaker) {\"open_reason\":\"VaR ") != std::string::npos);
+  // Positions are a table: a header, then one row per position, every column
+  // ending where the header's does (right-aligned numbers, any symbol length).
+  const auto ls = lines(text.out);
+  auto at = std::find_if(ls.begin(), ls.end(), [](const std::string& l) { return l.rfind("positions (", 0) == 0; });
+  REQUIRE(at != ls.end());
+  const std::string header = *(at + 1);
+  CHECK(header.rfind("  SYMBOL", 0) == 0);
+  size_t rows = 0;
+  for (auto it = at + 2; it != ls.end() && it->rfind("  ", 0) == 0; ++it, ++rows) {
+    INFO(*it);
+    CHECK(it->size() == header.size());
+    for (const char* col : {"QTY", "AVG", "MARK", "NOTIONAL", "UNREALIZED", "REALIZED"}) {
+      const size_t end = header.find(col) + std::string(col).size();
+      CHECK((*it)[end - 1] != ' ');                       // a number ends under the header's end
+      CHECK((end == it->size() || (*it)[end] == ' '));  // and the next column is apart
+    }
+  }
+  CHECK(rows == j["positions"].size());
 
   // A state dir that does not exist is a clear error, not an empty status.
   write_file(dir / "other.yaml", "host: {state_dir: nowhere}\n");

@@ -16,6 +16,7 @@ PACKAGES=(
   libssl-dev                                  # SHA-256 digests, HMAC-signed reloads; TLS for live providers
   libsimdjson-dev zlib1g-dev                  # binance provider: frame parsing, compressed captures
   openssl                                     # binance tests make a TLS certificate at test time
+  clang libclang-rt-14-dev                    # fuzz/: libFuzzer, ASan, UBSan (tools/fuzz.sh)
 )
 
 missing=()

@@ -1,5 +1,6 @@
 #include "status_command.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -7,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "decision/paper_broker.h"
 #include "host_services.h"
@@ -165,11 +167,25 @@ void print_text(const nlohmann::json& j, std::ostream& out) {
     out << " (applied at the next minute close)\n";
   }
   out << "positions (" << j["positions"].size() << ")\n";
+  // A table: the symbol left-aligned, every number right-aligned in a column
+  // as wide as its widest cell, so columns line up for any symbol or size.
+  std::vector<std::vector<std::string>> rows = {
+      {"SYMBOL", "QTY", "AVG", "MARK", "NOTIONAL", "UNREALIZED", "REALIZED"}};
   for (const auto& [name, p] : j["positions"].items()) {
-    out << "  " << name << "  qty " << fixed(p["qty"].is_null() ? NAN : p["qty"].get<double>(), 6)
-        << "  avg " << price(p["avg_price"]) << "  mark " << price(p["mark_price"]) << "  notional "
-        << num(p["notional_usd"]) << "  unrealized " << num(p["unrealized_pnl_usd"])
-        << "  realized " << num(p["realized_pnl_usd"]) << "\n";
+    rows.push_back({name, fixed(p["qty"].is_null() ? NAN : p["qty"].get<double>(), 6),
+                    price(p["avg_price"]), price(p["mark_price"]), num(p["notional_usd"]),
+                    num(p["unrealized_pnl_usd"]), num(p["realized_pnl_usd"])});
+  }
+  if (rows.size() > 1) {
+    std::vector<size_t> width(rows[0].size(), 0);
+    for (const auto& r : rows) {
+      for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+    }
+    for (const auto& r : rows) {
+      out << "  " << r[0] << std::string(width[0] - r[0].size(), ' ');
+      for (size_t c = 1; c < r.size(); ++c) out << "  " << std::string(width[c] - r[c].size(), ' ') << r[c];
+      out << "\n";
+    }
   }
   out << "component state (risk chain consecutive errors "
       << j["risk_chain_consecutive_errors"].get<uint64_t>() << ")\n";

@@ -278,6 +278,52 @@ bool word_is(const std::string& s, const Lexer::Token& t, const char* kw) {
   return len == std::strlen(kw) && s.compare(t.begin, len, kw) == 0;
 }
 
+bool is_keyword(const std::string& s, const Lexer::Token& t) {
+  static const char* const kKeywords[] = {"and",   "break", "do",     "else", "elseif", "end",
+                                          "false", "for",   "function", "goto", "if",   "in",
+                                          "local", "nil",   "not",    "or",   "repeat", "return",
+                                          "then",  "true",  "until",  "while"};
+  for (const char* k : kKeywords) {
+    if (word_is(s, t, k)) return true;
+  }
+  return false;
+}
+
+// Whether a statement may begin right after token `i` of `toks` (i < 0: at
+// the start of the chunk). LuaJIT (5.1 mode) reads `goto` as a name wherever
+// a name may stand, and as a goto statement only where a statement begins
+// and a name follows; after an operator, `(`, `,` or a keyword that wants an
+// expression or a name, a statement cannot begin.
+bool statement_may_start_after(const std::string& s, const std::vector<Lexer::Token>& toks, long i) {
+  if (i < 0) return true;
+  const Lexer::Token& t = toks[static_cast<size_t>(i)];
+  switch (t.kind) {
+    case Lexer::kOpenParen:
+      return false;
+    case Lexer::kCloseParen:
+      return true;
+    case Lexer::kName:
+      for (const char* k : {"local", "return", "and", "or", "not", "in", "until", "while", "if",
+                            "elseif", "function", "for", "goto"}) {
+        if (word_is(s, t, k)) return false;
+      }
+      return true;  // an identifier, or do/then/else/end/repeat/break/nil/true/false
+    case Lexer::kOther: {
+      const char c = s[t.begin];
+      if (c == ';' || c == ']' || c == '}' || c == '"' || c == '\'' || (c >= '0' && c <= '9')) return true;
+      if (c == '[') return t.end - t.begin > 1;  // a long string, not an index
+      if (c == '.') return t.end - t.begin == 3 || (t.end - t.begin > 1 && s[t.begin + 1] >= '0' &&
+                                                    s[t.begin + 1] <= '9');  // `...` or `.5`
+      if (c == ':') return i > 0 && toks[static_cast<size_t>(i - 1)].kind == Lexer::kOther &&
+                           s[toks[static_cast<size_t>(i - 1)].begin] == ':' &&
+                           toks[static_cast<size_t>(i - 1)].end == t.begin;  // the `::` closing a label
+      return false;  // an operator, `,`, `=`, `{`
+    }
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 bool instrument_rule_source(const std::string& src, const std::string& chunk_label,
@@ -302,15 +348,20 @@ bool instrument_rule_source(const std::string& src, const std::string& chunk_lab
 
   std::vector<Insertion> ins;
   Lexer lex(src, shebang_end);
-  // After `function`: 0 = not in a header, 1 = waiting for `(`, 2 = inside the
-  // parameter list (which cannot contain parentheses).
-  int fn_header = 0;
+  std::vector<Lexer::Token> toks;  // the whole chunk: `goto` looks one token back and ahead
   for (Lexer::Token t = lex.next(); t.kind != Lexer::kEof; t = lex.next()) {
     if (t.kind == Lexer::kError) {
       *error = chunk_label + ":" + std::to_string(t.line) + ": " + lex.error_message();
       if (lexical_error) *lexical_error = true;
       return false;
     }
+    toks.push_back(t);
+  }
+  // After `function`: 0 = not in a header, 1 = waiting for `(`, 2 = inside the
+  // parameter list (which cannot contain parentheses).
+  int fn_header = 0;
+  for (size_t k = 0; k < toks.size(); ++k) {
+    const Lexer::Token& t = toks[k];
     if (t.kind == Lexer::kName) {
       const size_t len = t.end - t.begin;
       if (len >= 5 && src.compare(t.begin, 5, kReservedPrefix) == 0) {
@@ -321,7 +372,9 @@ bool instrument_rule_source(const std::string& src, const std::string& chunk_lab
       }
       if (word_is(src, t, "do") || word_is(src, t, "repeat")) {
         ins.push_back({t.end, " __sh_tick();"});
-      } else if (word_is(src, t, "goto")) {
+      } else if (word_is(src, t, "goto") && k + 1 < toks.size() && toks[k + 1].kind == Lexer::kName &&
+                 !is_keyword(src, toks[k + 1]) &&
+                 statement_may_start_after(src, toks, static_cast<long>(k) - 1)) {
         ins.push_back({t.begin, "__sh_tick(); "});
       } else if (word_is(src, t, "function")) {
         fn_header = 1;

@@ -1,5 +1,7 @@
 #include "store/state_store.h"
 
+#include <sys/statvfs.h>
+
 #include <lmdb.h>
 
 #include <algorithm>
@@ -15,6 +17,24 @@
 
 namespace sh::host {
 namespace {
+
+// Free bytes on the file system of `dir` (statvfs, as an unprivileged
+// process may use them); UINT64_MAX when it cannot be read.
+uint64_t free_bytes(const std::string& dir) {
+  struct statvfs v {};
+  if (::statvfs(dir.c_str(), &v) != 0) return UINT64_MAX;
+  return static_cast<uint64_t>(v.f_bavail) * v.f_frsize;
+}
+
+// Less than 1 MiB left: a failed write there is the disk being full.
+bool disk_nearly_full(const std::string& dir) { return free_bytes(dir) < (uint64_t{1} << 20); }
+
+std::string free_space_text(const std::string& dir) {
+  const uint64_t f = free_bytes(dir);
+  if (f == UINT64_MAX) return "free space unknown";
+  return std::to_string(f / 1024) + " KiB free on its file system";
+}
+
 
 const char* const kDbNames[kStateDbCount] = {
     "features_snapshot", "events", "positions", "orders", "config_versions", "swap_journal",
@@ -367,9 +387,11 @@ Status StateStore::write_minute(const MinuteWrite& minute, const TxnHook& also) 
       return Status::Full("state store " + dir_ + ": map full writing minute " + when +
                           " (increase state.map_size_mb)");
     }
-    if (rc == ENOSPC) {
+    // LMDB turns a short write into EIO: on a full file system that is the
+    // disk being full, and the operator must read that, not "I/O error".
+    if (rc == ENOSPC || (rc == EIO && disk_nearly_full(dir_))) {
       return Status::Full("state store " + dir_ + ": disk full writing minute " + when + ": " +
-                          mdb_strerror(rc));
+                          mdb_strerror(ENOSPC) + " (" + free_space_text(dir_) + ")");
     }
     if (rc != 0) {
       return make_status(code_for(rc), "state store " + dir_ + ": " + mdb_strerror(rc) +

@@ -15,7 +15,10 @@ LineReader::~LineReader() {
 }
 
 bool LineReader::open(const std::string& path, size_t buffer_bytes) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever,
+  // before the type check below could refuse it. Reads of a regular file
+  // never block anyway.
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd_ < 0) {
     error_ = std::strerror(errno);
     return false;
@@ -27,6 +30,15 @@ bool LineReader::open(const std::string& path, size_t buffer_bytes) {
   }
   if (S_ISDIR(st.st_mode)) {
     error_ = "is a directory";
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    // /dev/zero or a pipe never ends: a replay reads files (a live stream is
+    // a provider of its own).
+    error_ = std::string("not a regular file (") +
+             (S_ISCHR(st.st_mode) ? "a character device" : S_ISFIFO(st.st_mode) ? "a pipe" :
+              S_ISSOCK(st.st_mode) ? "a socket" : S_ISBLK(st.st_mode) ? "a block device" : "not a file") +
+             "); replay reads files";
     return false;
   }
   // Small files get a buffer just large enough; +1 so that reading the whole
