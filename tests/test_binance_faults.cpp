@@ -156,3 +156,52 @@ TEST_CASE("binance marks the loss when its queue overflows and resynchronises th
   CHECK(host.counter("queue_gaps") >= 1);
   CHECK(host.logs_containing("frames were dropped") >= 1);
 }
+
+TEST_CASE("binance reconnects on its own before the connection's age limit", "[binance][live]") {
+  TempDir dir;
+  BinanceFixtureServer server(dir.path());
+  WsScript a;
+  append_sends(a, fixture_lines("reconnect_a.jsonl"));
+  for (int i = 0; i < 30; ++i) {  // a live stream: data keeps coming, never stale
+    a.push_back(sleep_ms(50));
+    a.push_back(send("{\"result\":null,\"id\":" + std::to_string(i) + "}"));
+  }
+  WsScript b;
+  append_sends(b, fixture_lines("reconnect_b.jsonl"));
+  server.add_session(a);
+  server.add_session(b);
+  PluginLibrary lib(plugin_path("binance"));
+  HarnessHost host;
+  auto cfg = binance_config(server, {"BTCUSDT"});
+  cfg["max_connection_age_s"] = 1;  // stands in for Binance's 24 h
+  PluginInstance inst(lib, host, cfg);
+  REQUIRE(inst.ok());
+  std::vector<sh_market_event> evs;
+  pump(inst, evs, [&] { return count_type(evs, SH_EVENT_TRADE) == 8; });
+  INFO(host.log_text());
+  CHECK(count_type(evs, SH_EVENT_TRADE) == 8);
+  CHECK(host.counter("scheduled_reconnects") == 1);
+  CHECK(host.counter("reconnects") == 1);
+  CHECK(host.counter("stale_timeouts") == 0);
+  CHECK(host.logs_containing("scheduled reconnect") == 1);
+}
+
+TEST_CASE("binance holds back connection attempts beyond the rate limit", "[binance][live]") {
+  TempDir dir;
+  BinanceFixtureServer server(dir.path());
+  for (int i = 0; i < 5; ++i) server.add_session({refuse("{\"code\":-1121,\"msg\":\"Invalid symbol.\"}")});
+  PluginLibrary lib(plugin_path("binance"));
+  HarnessHost host;
+  auto cfg = binance_config(server, {"BTCUSDT"});
+  cfg["connects_per_5min"] = 2;
+  PluginInstance inst(lib, host, cfg);
+  REQUIRE(inst.ok());
+  std::vector<sh_market_event> evs;
+  pump(inst, evs, [&] { return host.counter("rate_limit_waits") >= 1; }, 5000);
+  pump(inst, evs, [] { return false; }, 300);
+  INFO(host.log_text());
+  CHECK(host.counter("rate_limit_waits") == 1);
+  CHECK(host.counter("connect_attempts") == 2);
+  CHECK(server.ws_connections() == 2);
+  CHECK(host.logs_containing("connection rate limit reached") == 1);
+}
