@@ -110,6 +110,19 @@ TEST_CASE("binance runs through the host binary in dry-run until the fixture ser
   CHECK(summary["minutes_closed"].get<int>() >= 3);
   CHECK(summary["snapshot_rows"].get<int>() >= 6);
   CHECK(r.err.find("[binance] connected to 127.0.0.1") != std::string::npos);
+  // The rows in LMDB: BTCUSDT's first minute holds its 12 fixture trades.
+  const HostRun rows = run_host({"snapshot", "--symbol", "BTCUSDT", "--format", "jsonl", "--config",
+                                 (dir / "host.yaml").string()},
+                                dir.path());
+  INFO(rows.err);
+  INFO(rows.out);
+  REQUIRE(rows.exit_code == 0);
+  const auto row_lines = lines(rows.out);
+  REQUIRE(row_lines.size() >= 3);
+  const auto first = nlohmann::json::parse(row_lines.at(0));
+  CHECK(first["symbol"] == "BTCUSDT");
+  CHECK(first["minute"] == "2026-01-01T00:00:00Z");
+  CHECK(first["trade_count"] == 12);
 
   // The recorded capture, replayed by the host: the same rows and digest.
   ScratchDir again("binance_host_replay");
