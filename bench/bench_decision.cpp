@@ -7,7 +7,7 @@
 //       divergence) at the runbook weights {0.3, 0.3, 0.2, 0.2}, the model
 //       router (consensus.router), a chain of ten risk policy plugins and the
 //       paper broker. Figure: the decision stage per minute close (the whole
-//       of Pipeline::decide(): fills, experts, router, consensus, intents,
+//       of DecisionStage::decide(): fills, experts, router, consensus, intents,
 //       chain, submits, decision lines), p50 / p99. Baseline from the same
 //       run: the conveyor's own close work (bars, features, baselines,
 //       context), and the whole close (conveyor + detectors + decision +
@@ -44,18 +44,18 @@
 #include <spdlog/spdlog.h>
 #include <strategy_host/abi.h>
 
-#include "component_loader.h"
+#include "plugins/component_loader.h"
 #include "decision/consensus.h"
 #include "decision/model_router.h"
 #include "decision/order_intent.h"
 #include "decision/risk_chain.h"
-#include "host_config.h"
-#include "host_services.h"
-#include "pipeline.h"
-#include "pipeline_components.h"
-#include "pipeline_config.h"
-#include "plugin_catalog.h"
-#include "plugin_instance.h"
+#include "config/host_config.h"
+#include "services/host_services.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/pipeline_components.h"
+#include "config/pipeline_config.h"
+#include "plugins/plugin_catalog.h"
+#include "plugins/plugin_instance.h"
 
 namespace fs = std::filesystem;
 using namespace sh::host;

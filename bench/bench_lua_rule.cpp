@@ -4,11 +4,11 @@
 // on the same batches. Also: the rule with the JIT off, the rule without the
 // budget ticks and count hook (the cost of bounding), and a naive per-row
 // LuaJIT C-API call. Build Release; run from anywhere.
-#include "host_services.h"
+#include "services/host_services.h"
 #include "lua/lua_rule.h"
 #include "lua/rule_vm.h"
-#include "plugin_instance.h"
-#include "plugin_library.h"
+#include "plugins/plugin_instance.h"
+#include "plugins/plugin_library.h"
 
 #include <strategy_host/abi.h>
 

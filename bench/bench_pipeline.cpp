@@ -22,13 +22,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include "component_loader.h"
+#include "plugins/component_loader.h"
 #include "conveyor/conveyor.h"
-#include "host_config.h"
-#include "host_services.h"
-#include "pipeline.h"
-#include "pipeline_config.h"
-#include "plugin_instance.h"
+#include "config/host_config.h"
+#include "services/host_services.h"
+#include "pipeline/pipeline.h"
+#include "config/pipeline_config.h"
+#include "plugins/plugin_instance.h"
 
 namespace fs = std::filesystem;
 using namespace sh::host;

@@ -47,17 +47,17 @@
 
 #include "../tests/support/redis_server.h"
 
-#include "component_loader.h"
+#include "plugins/component_loader.h"
 #include "control/control_config.h"
 #include "control/reload_listener.h"
 #include "control/swap_coordinator.h"
 #include "events/redis_client.h"
-#include "host_config.h"
-#include "host_services.h"
-#include "lua_detector_stage.h"
-#include "lua_rule_loader.h"
-#include "pipeline.h"
-#include "pipeline_config.h"
+#include "config/host_config.h"
+#include "services/host_services.h"
+#include "detectors/lua_detector_stage.h"
+#include "plugins/lua_rule_loader.h"
+#include "pipeline/pipeline.h"
+#include "config/pipeline_config.h"
 
 namespace fs = std::filesystem;
 using namespace sh::host;

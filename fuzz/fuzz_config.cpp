@@ -10,9 +10,9 @@
 #include <string>
 
 #include "control/control_config.h"
-#include "host_config.h"
-#include "host_services.h"
-#include "pipeline_config.h"
+#include "config/host_config.h"
+#include "services/host_services.h"
+#include "config/pipeline_config.h"
 
 using namespace sh::host;
 

@@ -22,7 +22,7 @@
 #include "decision/paper_broker.h"
 #include "decision/trading_mode.h"
 #include "store/state_store.h"
-#include "symbol_table.h"
+#include "services/symbol_table.h"
 
 using namespace sh::host;
 

@@ -2,12 +2,12 @@
 // component resolution; every error is one line starting FILE:LINE:COL.
 #include <catch2/catch.hpp>
 
-#include "component_loader.h"
-#include "default_config.h"
-#include "host_config.h"
-#include "schema_validator.h"
+#include "plugins/component_loader.h"
+#include "config/default_config.h"
+#include "config/host_config.h"
+#include "config/schema_validator.h"
 #include "test_host_support.h"
-#include "yaml_json.h"
+#include "config/yaml_json.h"
 
 using nlohmann::json;
 using sh::host::ConfigError;

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "plugin_instance.h"
+#include "plugins/plugin_instance.h"
 #include "test_host_support.h"
 
 using nlohmann::json;

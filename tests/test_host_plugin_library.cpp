@@ -4,8 +4,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "content_address.h"
-#include "plugin_library.h"
+#include "plugins/content_address.h"
+#include "plugins/plugin_library.h"
 #include "test_host_support.h"
 
 using sh::host::PluginLibrary;

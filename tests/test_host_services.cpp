@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "host_services.h"
+#include "services/host_services.h"
 
 using sh::host::CounterRegistry;
 using sh::host::HostClock;

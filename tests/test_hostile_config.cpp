@@ -9,9 +9,9 @@
 #include <chrono>
 #include <string>
 
-#include "config_keys.h"
+#include "config/config_keys.h"
 #include "control/swap_coordinator.h"
-#include "host_config.h"
+#include "config/host_config.h"
 #include "test_host_support.h"
 
 using sh::host::ConfigError;

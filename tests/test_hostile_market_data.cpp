@@ -9,7 +9,7 @@
 #include <string>
 #include <utility>
 
-#include "symbol_table.h"
+#include "services/symbol_table.h"
 #include "test_host_support.h"
 
 using namespace sh_test;

@@ -7,7 +7,7 @@
 
 #include <cstddef>
 
-#include "plugin_library.h"
+#include "plugins/plugin_library.h"
 #include "test_host_support.h"
 #include "test_plugins_risk_support.h"
 

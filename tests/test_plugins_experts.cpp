@@ -4,7 +4,7 @@
 // missing or malformed model file with the file's name.
 #include <catch2/catch.hpp>
 
-#include "schema_validator.h"
+#include "config/schema_validator.h"
 #include "test_plugins_support.h"
 
 #include <nlohmann/json.hpp>

@@ -3,7 +3,7 @@
 // agree with each plugin's own checks on the samples below.
 #include <catch2/catch.hpp>
 
-#include "schema_validator.h"
+#include "config/schema_validator.h"
 #include "test_plugins_support.h"
 
 #include <nlohmann/json.hpp>

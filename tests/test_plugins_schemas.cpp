@@ -4,7 +4,7 @@
 // own checks on every sample below.
 #include <catch2/catch.hpp>
 
-#include "schema_validator.h"
+#include "config/schema_validator.h"
 #include "test_plugins_support.h"
 
 #include <nlohmann/json.hpp>

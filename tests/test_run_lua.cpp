@@ -9,14 +9,14 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "component_loader.h"
-#include "config_source.h"
-#include "host_config.h"
-#include "host_services.h"
-#include "lua_detector_stage.h"
-#include "lua_rule_loader.h"
-#include "pipeline.h"
-#include "pipeline_config.h"
+#include "plugins/component_loader.h"
+#include "config/config_source.h"
+#include "config/host_config.h"
+#include "services/host_services.h"
+#include "detectors/lua_detector_stage.h"
+#include "plugins/lua_rule_loader.h"
+#include "pipeline/pipeline.h"
+#include "config/pipeline_config.h"
 #include "test_host_support.h"
 
 using namespace sh_test;

@@ -13,15 +13,15 @@
 #include <thread>
 #include <vector>
 
-#include "component_loader.h"
+#include "plugins/component_loader.h"
 #include "control/swap_coordinator.h"
-#include "host_config.h"
-#include "host_services.h"
-#include "lua_detector_stage.h"
-#include "lua_rule_loader.h"
-#include "pipeline.h"
-#include "pipeline_components.h"
-#include "pipeline_config.h"
+#include "config/host_config.h"
+#include "services/host_services.h"
+#include "detectors/lua_detector_stage.h"
+#include "plugins/lua_rule_loader.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/pipeline_components.h"
+#include "config/pipeline_config.h"
 #include "test_host_support.h"
 
 namespace sh_test {

@@ -3,13 +3,13 @@
 #include <iostream>
 #include <vector>
 
-#include "backup_command.h"
-#include "cli.h"
-#include "config_command.h"
-#include "reload_command.h"
-#include "run_command.h"
-#include "status_command.h"
-#include "trade_command.h"
+#include "cli/backup_command.h"
+#include "cli/cli.h"
+#include "cli/config_command.h"
+#include "cli/reload_command.h"
+#include "cli/run_command.h"
+#include "cli/status_command.h"
+#include "cli/trade_command.h"
 
 namespace {
 

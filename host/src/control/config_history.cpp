@@ -2,7 +2,7 @@
 
 #include <exception>
 
-#include "content_address.h"
+#include "plugins/content_address.h"
 
 namespace sh::host {
 

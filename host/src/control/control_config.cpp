@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <initializer_list>
 
-#include "config_keys.h"
-#include "config_source.h"
-#include "yaml_json.h"
+#include "config/config_keys.h"
+#include "config/config_source.h"
+#include "config/yaml_json.h"
 
 namespace sh::host {
 namespace fs = std::filesystem;

@@ -23,7 +23,7 @@
 #include <string>
 
 #include "control/reload_message.h"
-#include "host_config.h"
+#include "config/host_config.h"
 
 namespace sh::host {
 

@@ -17,7 +17,7 @@
 #include "control/config_history.h"
 #include "control/reload_request.h"
 #include "lua/lua_rule.h"
-#include "plugin_instance.h"
+#include "plugins/plugin_instance.h"
 
 namespace sh::host {
 

@@ -43,7 +43,7 @@
 #include "control/reload_request.h"
 #include "control/replay_guard.h"
 #include "events/redis_client.h"
-#include "pipeline_config.h"
+#include "config/pipeline_config.h"
 
 namespace sh::host {
 

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "content_address.h"
+#include "plugins/content_address.h"
 
 namespace sh::host {
 namespace fs = std::filesystem;

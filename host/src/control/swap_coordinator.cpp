@@ -1,6 +1,6 @@
 #include "control/swap_coordinator.h"
 
-#include "config_keys.h"
+#include "config/config_keys.h"
 
 #include <spdlog/spdlog.h>
 
@@ -10,9 +10,9 @@
 #include <limits>
 #include <system_error>
 
-#include "content_address.h"
-#include "lua_rule_loader.h"
-#include "yaml_json.h"
+#include "plugins/content_address.h"
+#include "plugins/lua_rule_loader.h"
+#include "config/yaml_json.h"
 
 namespace sh::host {
 

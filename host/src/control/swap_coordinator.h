@@ -41,9 +41,9 @@
 
 #include "control/prepared_swap.h"
 #include "control/reload_request.h"
-#include "host_config.h"
-#include "host_services.h"
-#include "pipeline.h"
+#include "config/host_config.h"
+#include "services/host_services.h"
+#include "pipeline/pipeline.h"
 
 namespace sh::host {
 

@@ -31,6 +31,72 @@ int64_t floor_div(int64_t a, int64_t b) {
 bool positive(double x) { return std::isfinite(x) && x > 0.0; }
 bool non_negative(double x) { return std::isfinite(x) && x >= 0.0; }
 
+// An event's type-specific fields are valid: *t = its time for the
+// watermark and interval assignment (a bar's last instant), *bar_end_ns =
+// a bar's end (0 for other types). False: the event is rejected.
+inline bool admit_event(const sh_market_event& ev, int64_t bar_interval_ns, int64_t* t,
+                        int64_t* bar_end_ns) {
+  *t = ev.ts_ns;
+  *bar_end_ns = 0;
+  switch (ev.type) {
+    case SH_EVENT_TRADE:
+      if (!positive(ev.data.trade.price) || !positive(ev.data.trade.size)) {
+        return false;
+      }
+      break;
+    case SH_EVENT_QUOTE:
+      if (!positive(ev.data.quote.bid) || !positive(ev.data.quote.ask)) {
+        return false;
+      }
+      break;
+    case SH_EVENT_L2: {
+      const sh_l2_level& l = ev.data.l2;
+      if ((l.side != SH_SIDE_BUY && l.side != SH_SIDE_SELL) || !non_negative(l.size) ||
+          (l.size > 0.0 && !positive(l.price))) {
+        return false;
+      }
+      break;
+    }
+    case SH_EVENT_BAR: {
+      const sh_bar& b = ev.data.bar;
+      if (!positive(b.open) || !positive(b.high) || !positive(b.low) || !positive(b.close) ||
+          !non_negative(b.volume) || b.duration_ns >= kMaxEventNs / 4) {
+        return false;
+      }
+      // A bar is an observation once complete: its time is its last instant.
+      // duration_ns <= 0 means "one conveyor interval".
+      const int64_t duration_ns = b.duration_ns > 0 ? b.duration_ns : bar_interval_ns;
+      *bar_end_ns = ev.ts_ns + duration_ns;
+      *t = *bar_end_ns - 1;
+      break;
+    }
+    default:
+      return false;
+  }
+  return true;
+}
+
+// Adds an admitted, timely event to its symbol's bar slot.
+inline void add_to_slot(BarBuilder& bars, BarSlot& slot, const sh_market_event& ev,
+                        int64_t bar_end_ns) {
+  switch (ev.type) {
+    case SH_EVENT_TRADE:
+      BarBuilder::add_trade(slot, ev.ts_ns, ev.data.trade.price, ev.data.trade.size);
+      break;
+    case SH_EVENT_QUOTE:
+      if (bars.apply_quote(ev.ts_ns, ev.data.quote)) bars.mark_book(slot);
+      break;
+    case SH_EVENT_L2:
+      if (bars.apply_l2(ev.ts_ns, ev.data.l2, (ev.flags & SH_EVENT_FLAG_SNAPSHOT) != 0)) {
+        bars.mark_book(slot);
+      }
+      break;
+    default:
+      BarBuilder::add_bar(slot, ev.ts_ns, bar_end_ns, ev.data.bar);
+      break;
+  }
+}
+
 }  // namespace
 
 struct Conveyor::SymbolState {
@@ -150,48 +216,11 @@ void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& clo
     ++stats_.rejected_events;
     return;
   }
-  // t: the event's time for the watermark and interval assignment.
-  int64_t t = ev.ts_ns;
+  int64_t t = 0;
   int64_t bar_end_ns = 0;
-  switch (ev.type) {
-    case SH_EVENT_TRADE:
-      if (!positive(ev.data.trade.price) || !positive(ev.data.trade.size)) {
-        ++stats_.rejected_events;
-        return;
-      }
-      break;
-    case SH_EVENT_QUOTE:
-      if (!positive(ev.data.quote.bid) || !positive(ev.data.quote.ask)) {
-        ++stats_.rejected_events;
-        return;
-      }
-      break;
-    case SH_EVENT_L2: {
-      const sh_l2_level& l = ev.data.l2;
-      if ((l.side != SH_SIDE_BUY && l.side != SH_SIDE_SELL) || !non_negative(l.size) ||
-          (l.size > 0.0 && !positive(l.price))) {
-        ++stats_.rejected_events;
-        return;
-      }
-      break;
-    }
-    case SH_EVENT_BAR: {
-      const sh_bar& b = ev.data.bar;
-      if (!positive(b.open) || !positive(b.high) || !positive(b.low) || !positive(b.close) ||
-          !non_negative(b.volume) || b.duration_ns >= kMaxEventNs / 4) {
-        ++stats_.rejected_events;
-        return;
-      }
-      // A bar is an observation once complete: its time is its last instant.
-      // duration_ns <= 0 means "one conveyor interval".
-      const int64_t duration_ns = b.duration_ns > 0 ? b.duration_ns : config_.bar_interval_ns;
-      bar_end_ns = ev.ts_ns + duration_ns;
-      t = bar_end_ns - 1;
-      break;
-    }
-    default:
-      ++stats_.rejected_events;
-      return;
+  if (!admit_event(ev, config_.bar_interval_ns, &t, &bar_end_ns)) {
+    ++stats_.rejected_events;
+    return;
   }
 
   SymbolState& st = symbol_state(ev.symbol);
@@ -233,22 +262,7 @@ void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& clo
 
   if (open_minutes_.empty() || open_minutes_.back() != cached_idx_) open_minute(cached_idx_);
   BarSlot& slot = st.bars.slot(cached_idx_);
-  switch (ev.type) {
-    case SH_EVENT_TRADE:
-      BarBuilder::add_trade(slot, ev.ts_ns, ev.data.trade.price, ev.data.trade.size);
-      break;
-    case SH_EVENT_QUOTE:
-      if (st.bars.apply_quote(ev.ts_ns, ev.data.quote)) st.bars.mark_book(slot);
-      break;
-    case SH_EVENT_L2:
-      if (st.bars.apply_l2(ev.ts_ns, ev.data.l2, (ev.flags & SH_EVENT_FLAG_SNAPSHOT) != 0)) {
-        st.bars.mark_book(slot);
-      }
-      break;
-    default:
-      BarBuilder::add_bar(slot, ev.ts_ns, bar_end_ns, ev.data.bar);
-      break;
-  }
+  add_to_slot(st.bars, slot, ev, bar_end_ns);
   if (ev.recv_ts_ns != 0) {
     BarBuilder::add_lag(slot, ev.recv_ts_ns - (ev.type == SH_EVENT_BAR ? bar_end_ns : ev.ts_ns));
   }

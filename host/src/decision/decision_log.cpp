@@ -71,26 +71,10 @@ Status TradesCsvFile::open(const std::string& path, OutputDigest* digest,
 
 Status TradesCsvFile::append(const Fill& fill) { return sink_->append_line(format_trade_csv(fill)); }
 
-std::string format_decision_json(const DecisionView& v) {
-  std::string line;
-  // Room for the whole line: ~1 KB plus ~200 bytes per risk verdict. The
-  // pieces go through a TextWriter (inline copies, no append calls).
-  TextWriter s(&line, v.intent != nullptr && v.risk != nullptr ? 1024 + 224 * v.risk->policy_count
-                                                                : 1024);
-  // The minute, formatted once per minute (every line of a minute has it).
-  thread_local int64_t cached_ts = 0;
-  thread_local std::string cached_minute;
-  if (cached_minute.empty() || cached_ts != v.minute_ts_ns) {
-    cached_minute = format_iso8601_utc(v.minute_ts_ns);
-    cached_ts = v.minute_ts_ns;
-  }
-  s.lit("{\"minute\":");
-  s.json_string(cached_minute);
-  s.lit(",\"minute_ts_ns\":");
-  s.integer(v.minute_ts_ns);
-  s.lit(",\"symbol\":");
-  s.json_string(v.symbol);
+namespace {
 
+// The parts of a decision line, in line order (see format_decision_json).
+void append_evidence(TextWriter& s, const DecisionView& v) {
   s.lit(",\"evidence\":[");
   if (v.experts != nullptr) {
     bool first = true;
@@ -125,13 +109,9 @@ std::string format_decision_json(const DecisionView& v) {
       s.put('}');
     }
   }
-  s.lit("],\"consensus\":");
-  if (v.consensus != nullptr) {
-    append_consensus_json(s, *v.consensus, v.symbol);
-  } else {
-    s.lit("null");
-  }
+}
 
+void append_intent(TextWriter& s, const DecisionView& v) {
   s.lit(",\"intent\":");
   if (v.intent != nullptr) {
     if (v.intent->side == SH_SIDE_BUY) {
@@ -150,10 +130,10 @@ std::string format_decision_json(const DecisionView& v) {
   } else {
     s.lit("null");
   }
+}
 
+void append_risk(TextWriter& s, const DecisionView& v, bool have_risk) {
   s.lit(",\"risk\":[");
-  const bool have_risk = v.risk != nullptr && v.intent != nullptr &&
-                         v.intent_index < v.risk->intent_count;
   if (have_risk) {
     bool first = true;
     for (size_t p = 0; p < v.risk->policy_count; ++p) {
@@ -200,7 +180,9 @@ std::string format_decision_json(const DecisionView& v) {
       s.put('}');
     }
   }
+}
 
+void append_final(TextWriter& s, const DecisionView& v, bool have_risk) {
   s.lit("],\"final\":{\"status\":");
   // Without a risk verdict: flat consensus -> 204 no_signal; a direction
   // below min_confidence -> 412 low_confidence; allowed but no intent made
@@ -254,6 +236,43 @@ std::string format_decision_json(const DecisionView& v) {
   s.lit(",\"idempotency_key\":");
   s.json_string(v.idempotency_key);
   s.lit("}}");
+}
+
+}  // namespace
+
+std::string format_decision_json(const DecisionView& v) {
+  std::string line;
+  // Room for the whole line: ~1 KB plus ~200 bytes per risk verdict. The
+  // pieces go through a TextWriter (inline copies, no append calls).
+  TextWriter s(&line, v.intent != nullptr && v.risk != nullptr ? 1024 + 224 * v.risk->policy_count
+                                                                : 1024);
+  // The minute, formatted once per minute (every line of a minute has it).
+  thread_local int64_t cached_ts = 0;
+  thread_local std::string cached_minute;
+  if (cached_minute.empty() || cached_ts != v.minute_ts_ns) {
+    cached_minute = format_iso8601_utc(v.minute_ts_ns);
+    cached_ts = v.minute_ts_ns;
+  }
+  s.lit("{\"minute\":");
+  s.json_string(cached_minute);
+  s.lit(",\"minute_ts_ns\":");
+  s.integer(v.minute_ts_ns);
+  s.lit(",\"symbol\":");
+  s.json_string(v.symbol);
+
+  append_evidence(s, v);
+  s.lit("],\"consensus\":");
+  if (v.consensus != nullptr) {
+    append_consensus_json(s, *v.consensus, v.symbol);
+  } else {
+    s.lit("null");
+  }
+
+  append_intent(s, v);
+  const bool have_risk = v.risk != nullptr && v.intent != nullptr &&
+                         v.intent_index < v.risk->intent_count;
+  append_risk(s, v, have_risk);
+  append_final(s, v, have_risk);
   s.finish();
   return line;
 }

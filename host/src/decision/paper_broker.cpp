@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/text_format.h"
-#include "symbol_table.h"
+#include "services/symbol_table.h"
 
 namespace sh::host {
 
@@ -180,7 +180,16 @@ Status PaperBroker::load() {
   if (!st.ok()) return st;
   if (!bad.ok()) return bad;
 
-  st = txn.scan(StateDb::kOrders, "", "", [&](std::string_view key, std::string_view v) {
+  st = load_pending_orders(txn, where);
+  if (!st.ok()) return st;
+  recompute_equity();
+  return Status::Ok();
+}
+
+// The idempotency keys of every order, and the orders still pending.
+Status PaperBroker::load_pending_orders(StateTxn& txn, const std::string& where) {
+  Status bad;
+  Status st = txn.scan(StateDb::kOrders, "", "", [&](std::string_view key, std::string_view v) {
     known_keys_.insert(std::string(key));
     const nlohmann::json j = nlohmann::json::parse(v, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -207,9 +216,7 @@ Status PaperBroker::load() {
     return true;
   });
   if (!st.ok()) return st;
-  if (!bad.ok()) return bad;
-  recompute_equity();
-  return Status::Ok();
+  return bad;
 }
 
 void PaperBroker::recompute_equity() {

@@ -199,6 +199,7 @@ class PaperBroker {
   PaperBroker(StateStore* store, SymbolTable* symbols, const PaperBrokerOptions& options)
       : store_(store), symbols_(symbols), options_(options) {}
   Status load();
+  Status load_pending_orders(StateTxn& txn, const std::string& where);
   void reset_memory();
   Order make_order(std::string_view key, std::string_view symbol, sh_symbol_id id, sh_side side,
                    double qty, double ref_price, const char* reason);

@@ -72,6 +72,75 @@ const char* risk_action_name(sh_risk_action action) {
   return "unknown";
 }
 
+namespace {
+
+// Every verdict starts as ALLOW, scale 1, no detail: what a policy that
+// writes nothing for an intent says.
+void reset_verdicts(sh_risk_verdict* vs, size_t n) {
+  for (size_t j = 0; j < n; ++j) {
+    sh_risk_verdict& v = vs[j];
+    v.struct_size = sizeof(sh_risk_verdict);
+    v.action = SH_RISK_ALLOW;
+    v.reason = SH_REASON_NONE;
+    v.reserved0 = 0;
+    v.scale = 1.0;
+    v.detail[0] = '\0';
+    v.detail_ext = nullptr;
+  }
+}
+
+// Calls one policy; "" or why it failed (the whole batch is then denied).
+std::string call_policy(const RiskPolicy& policy, const sh_order_intent_batch& in,
+                        const sh_portfolio_state& portfolio, sh_risk_verdict_batch& out) {
+  std::string failure;
+  try {
+    if (!policy.evaluate) {
+      failure = "policy '" + policy.name + "' has no evaluate function";
+    } else {
+      Status st = policy.evaluate(in, portfolio, out);
+      if (!st.ok()) failure = "policy '" + policy.name + "' failed: " + st.message();
+    }
+  } catch (const std::exception& e) {
+    failure = "policy '" + policy.name + "' threw: " + e.what();
+  } catch (...) {
+    failure = "policy '" + policy.name + "' threw a non-standard exception";
+  }
+  return failure;
+}
+
+// Normalizes a policy's verdict (SCALE 0 is DENY); a failed call or an
+// invalid verdict becomes DENY POLICY_ERROR. A detail_ext the plugin gave
+// is copied into *long_details (its text lives only until its next call).
+// False: the policy erred.
+bool check_verdict(const std::string& policy, const std::string& failure, sh_risk_verdict* v,
+                   std::deque<std::string>* long_details) {
+  bool ok = true;
+  if (!failure.empty()) {
+    deny_policy_error(v, failure, long_details);
+    ok = false;
+  } else if (v->action == SH_RISK_SCALE && v->scale == 0.0) {
+    v->action = SH_RISK_DENY;
+  } else if (v->action == SH_RISK_SCALE && !(v->scale > 0.0 && v->scale <= 1.0)) {
+    deny_policy_error(v, "policy '" + policy + "' gave SCALE with a scale outside (0, 1]",
+                      long_details);
+    ok = false;
+  } else if (v->action != SH_RISK_ALLOW && v->action != SH_RISK_SCALE &&
+             v->action != SH_RISK_DENY) {
+    deny_policy_error(v, "policy '" + policy + "' gave an unknown action " + std::to_string(v->action),
+                      long_details);
+    ok = false;
+  }
+  v->detail[sizeof(v->detail) - 1] = '\0';  // a plugin may have filled all 96 bytes
+  if (v->detail_ext != nullptr && failure.empty()) {
+    // The plugin's text is valid only until its next call: keep a copy.
+    long_details->emplace_back(v->detail_ext);
+    v->detail_ext = long_details->back().c_str();
+  }
+  return ok;
+}
+
+}  // namespace
+
 void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
                          const sh_portfolio_state& portfolio, RiskChainResult* r) {
   const size_t n_pol = policies_.size();
@@ -93,16 +162,7 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
     const RiskPolicy& policy = policies_[p];
     const size_t n = batch_.size();
     sh_risk_verdict* vs = r->verdicts.data() + p * count;
-    for (size_t j = 0; j < n; ++j) {
-      sh_risk_verdict& v = vs[j];
-      v.struct_size = sizeof(sh_risk_verdict);
-      v.action = SH_RISK_ALLOW;
-      v.reason = SH_REASON_NONE;
-      v.reserved0 = 0;
-      v.scale = 1.0;
-      v.detail[0] = '\0';
-      v.detail_ext = nullptr;
-    }
+    reset_verdicts(vs, n);
     sh_order_intent_batch in{};
     in.struct_size = sizeof in;
     in.item_size = sizeof(sh_order_intent);
@@ -114,47 +174,13 @@ void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
     out.count = static_cast<uint32_t>(n);
     out.items = vs;
 
-    std::string failure;
     called = true;
-    try {
-      if (!policy.evaluate) {
-        failure = "policy '" + policy.name + "' has no evaluate function";
-      } else {
-        Status st = policy.evaluate(in, portfolio, out);
-        if (!st.ok()) failure = "policy '" + policy.name + "' failed: " + st.message();
-      }
-    } catch (const std::exception& e) {
-      failure = "policy '" + policy.name + "' threw: " + e.what();
-    } catch (...) {
-      failure = "policy '" + policy.name + "' threw a non-standard exception";
-    }
+    const std::string failure = call_policy(policy, in, portfolio, out);
 
     size_t kept = 0;
     for (size_t j = 0; j < n; ++j) {
       sh_risk_verdict& v = vs[j];
-      if (!failure.empty()) {
-        deny_policy_error(&v, failure, &r->long_details);
-        r->any_error = true;
-      } else if (v.action == SH_RISK_SCALE && v.scale == 0.0) {
-        v.action = SH_RISK_DENY;
-      } else if (v.action == SH_RISK_SCALE && !(v.scale > 0.0 && v.scale <= 1.0)) {
-        deny_policy_error(&v, "policy '" + policy.name + "' gave SCALE with a scale outside (0, 1]",
-                          &r->long_details);
-        r->any_error = true;
-      } else if (v.action != SH_RISK_ALLOW && v.action != SH_RISK_SCALE &&
-                 v.action != SH_RISK_DENY) {
-        deny_policy_error(&v,
-                          "policy '" + policy.name + "' gave an unknown action " +
-                              std::to_string(v.action),
-                          &r->long_details);
-        r->any_error = true;
-      }
-      v.detail[sizeof(v.detail) - 1] = '\0';  // a plugin may have filled all 96 bytes
-      if (v.detail_ext != nullptr && failure.empty()) {
-        // The plugin's text is valid only until its next call: keep a copy.
-        r->long_details.emplace_back(v.detail_ext);
-        v.detail_ext = r->long_details.back().c_str();
-      }
+      if (!check_verdict(policy.name, failure, &v, &r->long_details)) r->any_error = true;
       const size_t i = batch_index_[j];
       r->slot[p * count + i] = static_cast<int32_t>(j);
       IntentOutcome& o = r->outcomes[i];

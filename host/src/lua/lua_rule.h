@@ -1,3 +1,7 @@
+// lua/: sandboxed, bounded LuaJIT rules (detector, router and risk rules):
+// the VM, the trusted FFI prelude, source instrumentation, parameters and the
+// file watcher. A library on the SDK and LuaJIT alone.
+//
 // lua_rule.h: operator-written Lua rules (detectors, routers, risk checks)
 // run on LuaJIT, sandboxed and bounded, behind the same batch interface as a
 // plugin of their kind.

@@ -1,3 +1,7 @@
+// store/: the LMDB state (one environment, named databases, one write
+// transaction per minute close), snapshot encoding and export, the Status
+// error value used on hot paths, text and time formatting.
+//
 // StateStore: the host's persistent state, one LMDB environment in a
 // directory (`state_dir`), with these named databases created at open:
 //

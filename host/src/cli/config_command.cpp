@@ -1,0 +1,92 @@
+#include "cli/config_command.h"
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/config_history.h"
+#include "store/state_store.h"
+#include "store/time_format.h"
+
+namespace sh::host {
+
+namespace {
+
+int usage(const std::string& msg) {
+  std::cerr << "host config: " << msg << "\n";
+  return 2;
+}
+
+void print_table(const std::vector<ConfigVersion>& rows, std::ostream& out) {
+  const std::vector<std::string> head = {"COMPONENT", "VERSION", "LABEL", "HASH", "SWAP",
+                                         "EFFECTIVE_SEQ", "ORIGIN", "TIME"};
+  std::vector<std::vector<std::string>> cells;
+  for (const ConfigVersion& v : rows) {
+    cells.push_back({v.component, std::to_string(v.version), v.label, v.content_hash.substr(0, 12),
+                     swap_kind_name(v.swap), std::to_string(v.effective_seq), v.origin,
+                     format_iso8601_utc(v.wall_ns)});
+  }
+  std::vector<size_t> width(head.size());
+  for (size_t c = 0; c < head.size(); ++c) {
+    width[c] = head[c].size();
+    for (const auto& r : cells) width[c] = std::max(width[c], r[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    for (size_t c = 0; c < r.size(); ++c) {
+      out << r[c];
+      if (c + 1 < r.size()) out << std::string(width[c] - r[c].size() + 2, ' ');
+    }
+    out << "\n";
+  };
+  line(head);
+  for (const auto& r : cells) line(r);
+}
+
+}  // namespace
+
+void add_config_options(boost::program_options::options_description& options) {
+  namespace po = boost::program_options;
+  options.add_options()
+      ("component", po::value<std::string>()->value_name("NAME"), "only this component")
+      ("format", po::value<std::string>()->default_value("text"), "history: text or json (JSON lines)");
+}
+
+int run_config_command(const HostConfig& config, const CliOptions& options) {
+  const auto& vm = options.vm;
+  if (options.args.size() != 1 || (options.args[0] != "history" && options.args[0] != "journal")) {
+    return usage("expected 'host config history' or 'host config journal'");
+  }
+  const bool journal = options.args[0] == "journal";
+  const std::string component = vm.count("component") ? vm["component"].as<std::string>() : "";
+  const std::string format = vm["format"].as<std::string>();
+  if (format != "text" && format != "json") return usage("--format must be text or json");
+
+  StateStoreOptions so;
+  so.dir = config.state_dir().string();
+  so.read_only = true;
+  std::unique_ptr<StateStore> store;
+  Status st = StateStore::open(so, &store);
+  std::vector<ConfigVersion> rows;
+  StateTxn txn;
+  if (st.ok()) st = store->begin_read(&txn);
+  if (st.ok()) st = journal ? list_swap_journal(txn, &rows) : list_config_versions(txn, component, &rows);
+  if (!st.ok()) {
+    std::cerr << "host config: " << st.message() << "\n";
+    return 1;
+  }
+  if (journal && !component.empty()) {
+    rows.erase(std::remove_if(rows.begin(), rows.end(),
+                              [&](const ConfigVersion& v) { return v.component != component; }),
+               rows.end());
+  }
+  if (journal || format == "json") {
+    for (const ConfigVersion& v : rows) std::cout << config_version_to_json(v).dump() << "\n";
+  } else {
+    print_table(rows, std::cout);
+  }
+  return 0;
+}
+
+}  // namespace sh::host

@@ -1,0 +1,381 @@
+#include "config/host_config.h"
+
+#include "config/config_keys.h"
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "config/default_config.h"
+#include "config/yaml_json.h"
+
+namespace sh::host {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool valid_component_name(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+}  // namespace
+
+const char* run_mode_name(RunMode mode) {
+  switch (mode) {
+    case RunMode::kDryRun:
+      return "dry-run";
+    case RunMode::kShadow:
+      return "shadow";
+    case RunMode::kCanary:
+      return "canary";
+    case RunMode::kProduction:
+      return "production";
+    case RunMode::kReplay:
+      return "replay";
+  }
+  return "";
+}
+
+ComponentConfig& ComponentConfig::operator=(const ComponentConfig& other) {
+  if (this == &other) return *this;
+  name = other.name;
+  plugin = other.plugin;
+  plugin_path = other.plugin_path;
+  kind = other.kind;
+  config = other.config;
+  is_lua = other.is_lua;
+  lua = other.lua;
+  node.reset(other.node);
+  config_node.reset(other.config_node);
+  return *this;
+}
+
+fs::path default_plugin_dir() {
+  std::error_code ec;
+  fs::path exe = boost::dll::program_location(ec);
+  if (ec || exe.empty()) return fs::path("plugins");
+  return (exe.parent_path() / ".." / "plugins").lexically_normal();
+}
+
+HostConfig HostConfig::load_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  if (!in || fs::is_directory(path, ec)) {
+    throw ConfigError(path.string() + ": cannot read config file");
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  fs::path abs = fs::absolute(path, ec);
+  if (ec) abs = path;
+  HostConfig c = load_string(buf.str(), path.string(), abs.parent_path());
+  c.file_ = abs.lexically_normal();
+  return c;
+}
+
+HostConfig HostConfig::load_embedded_default() {
+  std::error_code ec;
+  fs::path cwd = fs::current_path(ec);
+  return load_string(std::string(embedded_default_config()), "embedded:config/default.yaml", cwd);
+}
+
+HostConfig HostConfig::load_string(const std::string& yaml, const std::string& source_name,
+                                   const fs::path& base_dir) {
+  HostConfig c;
+  c.source_ = ConfigSource(source_name, base_dir);
+  c.text_ = yaml;
+  c.root_ = load_yaml_bounded(yaml, c.source_);
+  if (!c.root_.IsDefined() || c.root_.IsNull()) c.root_.reset(YAML::Node(YAML::NodeType::Map));
+  if (!c.root_.IsMap()) {
+    c.source_.fail(c.root_, "the config must be a mapping (host:, providers:, detectors:, ...)");
+  }
+
+  try {
+    const YAML::Node& root = c.root_;
+    // Every section is known to some part of the host; anything else is a
+    // typo that must not be skipped (`risks:` would mean no risk chain).
+    check_known_keys(root, c.source_, "the config's top level", known_config_sections());
+    c.parse_host(root["host"]);
+    c.parse_components("providers", SH_KIND_PROVIDER, &c.providers_);
+    c.parse_components("detectors", SH_KIND_DETECTOR, &c.detectors_);
+    c.parse_components("experts", SH_KIND_EXPERT, &c.experts_);
+    c.parse_components("risk", SH_KIND_RISK, &c.risk_);
+  } catch (const YAML::Exception& e) {
+    // A yaml-cpp error while reading a parsed tree (should not happen).
+    throw ConfigError(c.source_.where(e.mark) + ": " + e.msg);
+  }
+
+  std::map<std::string, const ComponentConfig*> seen;
+  for (const ComponentConfig* comp : c.components()) {
+    auto [it, inserted] = seen.emplace(comp->name, comp);
+    if (!inserted) {
+      c.source_.fail(comp->node["name"], "duplicate component name '" + comp->name +
+                                             "' (first defined at " +
+                                             c.source_.where(it->second->node) + ")");
+    }
+  }
+  return c;
+}
+
+void HostConfig::parse_host(const YAML::Node& host) {
+  const ConfigSource& src = source_;
+  auto scalar = [&](const YAML::Node& n, const std::string& what) {
+    if (!n.IsScalar()) src.fail(n, what + ": expected a string");
+    return n.Scalar();
+  };
+  auto path_list = [&](const YAML::Node& n, const std::string& what) {
+    std::vector<fs::path> out;
+    if (n.IsScalar()) {
+      out.push_back(src.resolve(n.Scalar()));
+    } else if (n.IsSequence()) {
+      for (const auto& item : n) out.push_back(src.resolve(scalar(item, what + " item")));
+    } else if (!n.IsNull()) {
+      src.fail(n, what + ": expected a list of directories");
+    }
+    return out;
+  };
+
+  bool plugin_dirs_set = false;
+  state_dir_ = src.resolve("state");
+  output_dir_ = src.resolve("out");
+
+  if (host.IsDefined() && !host.IsNull()) {
+    if (!host.IsMap()) src.fail(host, "host: expected a mapping");
+    require_unique_keys(host, src);
+    static const std::vector<std::string> kKeys = {"mode",      "plugin_dirs", "rule_dirs",
+                                                   "state_dir", "output_dir",  "log"};
+    for (const auto& kv : host) {
+      const std::string key = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      if (key == "mode") {
+        const std::string m = scalar(v, "host.mode");
+        if (m == "dry-run")
+          mode_ = RunMode::kDryRun;
+        else if (m == "shadow")
+          mode_ = RunMode::kShadow;
+        else if (m == "canary")
+          mode_ = RunMode::kCanary;
+        else if (m == "production")
+          mode_ = RunMode::kProduction;
+        else if (m == "replay")
+          mode_ = RunMode::kReplay;
+        else
+          src.fail(v, "host.mode: unknown mode '" + m +
+                          "' (expected dry-run, shadow, canary, production or replay)");
+      } else if (key == "plugin_dirs") {
+        plugin_dirs_ = path_list(v, "host.plugin_dirs");
+        plugin_dirs_set = true;
+      } else if (key == "rule_dirs") {
+        rule_dirs_ = path_list(v, "host.rule_dirs");
+      } else if (key == "state_dir") {
+        state_dir_ = src.resolve(scalar(v, "host.state_dir"));
+      } else if (key == "output_dir") {
+        output_dir_ = src.resolve(scalar(v, "host.output_dir"));
+      } else if (key == "log") {
+        if (v.IsNull()) continue;
+        if (!v.IsMap()) src.fail(v, "host.log: expected a mapping");
+        require_unique_keys(v, src);
+        for (const auto& lkv : v) {
+          const std::string lkey = lkv.first.Scalar();
+          const YAML::Node& lv = lkv.second;
+          if (lkey == "level") {
+            log_.level = scalar(lv, "host.log.level");
+            static const std::vector<std::string> kLevels = {"trace", "debug",    "info", "warn",
+                                                             "error", "critical", "off"};
+            bool ok = false;
+            for (const auto& l : kLevels) ok = ok || l == log_.level;
+            if (!ok)
+              src.fail(lv, "host.log.level: unknown level '" + log_.level +
+                               "' (expected one of: " + join(kLevels) + ")");
+          } else if (lkey == "format") {
+            log_.format = scalar(lv, "host.log.format");
+            if (log_.format != "text" && log_.format != "json") {
+              src.fail(lv, "host.log.format: unknown format '" + log_.format +
+                               "' (expected text or json)");
+            }
+          } else if (lkey == "file") {
+            log_.file = src.resolve(scalar(lv, "host.log.file"));
+          } else {
+            src.fail(lkv.first, unknown_key_message(lkey, "host.log", {"level", "format", "file"}));
+          }
+        }
+      } else {
+        src.fail(kv.first, unknown_key_message(key, "host:", kKeys));
+      }
+    }
+  }
+  if (!plugin_dirs_set) plugin_dirs_ = {default_plugin_dir()};
+}
+
+void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
+                                  std::vector<ComponentConfig>* out) {
+  const ConfigSource& src = source_;
+  const YAML::Node& root = root_;
+  const YAML::Node list = root[section];
+  if (!list.IsDefined() || list.IsNull()) return;
+  if (!list.IsSequence()) {
+    src.fail(list,
+             std::string(section) + ": expected a list of components ({name, plugin, config})");
+  }
+  static const std::vector<std::string> kLuaKeys = {
+      "name",           "lua",      "params",          "class", "instruction_budget",
+      "time_budget_ms", "memory_limit_mb", "on_error", "jit"};
+  for (const auto& entry : list) {
+    if (!entry.IsMap()) {
+      src.fail(entry,
+               std::string(section) + ": each component is a mapping with name, plugin and config");
+    }
+    require_unique_keys(entry, src);
+    ComponentConfig comp;
+    comp.kind = kind;
+    comp.node.reset(entry);
+    comp.config = nlohmann::json::object();
+    // Decided before the keys are checked, so that errors speak of the right kind.
+    for (const auto& kv : entry) comp.is_lua = comp.is_lua || kv.first.Scalar() == "lua";
+    bool has_name = false, has_plugin = false;
+    auto positive_integer = [&](const YAML::Node& v, const std::string& key) -> uint64_t {
+      const nlohmann::json j = v.IsScalar() ? yaml_to_json(v, src) : nlohmann::json();
+      if (!j.is_number_integer() || j.get<int64_t>() <= 0) {
+        src.fail(v, std::string(section) + ": " + key + " must be a positive integer");
+      }
+      return j.get<uint64_t>();
+    };
+    for (const auto& kv : entry) {
+      const std::string key = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      if (key == "name") {
+        if (!v.IsScalar() || !valid_component_name(v.Scalar())) {
+          src.fail(v, std::string(section) + ": component name must match [a-z0-9_]+");
+        }
+        comp.name = v.Scalar();
+        has_name = true;
+      } else if (key == "plugin") {
+        if (comp.is_lua) {
+          src.fail(kv.first, std::string(section) +
+                                 ": a component names either plugin: or lua:, not both");
+        }
+        if (!v.IsScalar() || v.Scalar().empty()) {
+          src.fail(v, std::string(section) + ": plugin must be a plugin name or a path to a .so");
+        }
+        comp.plugin = v.Scalar();
+        if (comp.plugin.find('/') != std::string::npos || ends_with(comp.plugin, ".so")) {
+          comp.plugin_path = src.resolve(comp.plugin);
+        }
+        has_plugin = true;
+      } else if (key == "config" && !comp.is_lua) {
+        comp.config_node.reset(v);
+        if (v.IsNull()) continue;
+        if (!v.IsMap()) src.fail(v, std::string(section) + ": config must be a mapping");
+        comp.config = yaml_to_json(v, src);
+      } else if (comp.is_lua && key == "lua") {
+        if (kind == SH_KIND_PROVIDER) {
+          src.fail(kv.first, std::string(section) +
+                                 ": a provider cannot be a Lua rule (lua: is for detectors:, "
+                                 "experts: and risk:)");
+        }
+        if (!v.IsScalar() || !ends_with(v.Scalar(), ".lua")) {
+          src.fail(v, std::string(section) + ": lua must be the path of a .lua rule file");
+        }
+        comp.lua.path = src.resolve(v.Scalar());
+        check_rule_path(v, comp.lua.path);
+      } else if (comp.is_lua && key == "params") {
+        if (v.IsNull()) continue;
+        if (!v.IsMap()) src.fail(v, std::string(section) + ": params must be a mapping");
+        comp.lua.params = yaml_to_json(v, src);
+      } else if (comp.is_lua && key == "class") {
+        if (!v.IsScalar() || v.Scalar().empty()) {
+          src.fail(v, std::string(section) + ": class must be a non-empty string");
+        }
+        comp.lua.hit_class = v.Scalar();
+      } else if (comp.is_lua && key == "instruction_budget") {
+        comp.lua.instruction_budget = positive_integer(v, key);
+      } else if (comp.is_lua && key == "time_budget_ms") {
+        const uint64_t ms = positive_integer(v, key);
+        if (ms > 3'600'000) src.fail(v, std::string(section) + ": time_budget_ms must be <= 3600000");
+        comp.lua.time_budget_ms = static_cast<int64_t>(ms);
+      } else if (comp.is_lua && key == "memory_limit_mb") {
+        const uint64_t mb = positive_integer(v, key);
+        if (mb > 1'048'576) src.fail(v, std::string(section) + ": memory_limit_mb must be <= 1048576");
+        comp.lua.memory_limit_mb = mb;
+      } else if (comp.is_lua && key == "on_error") {
+        const std::string e = v.IsScalar() ? v.Scalar() : "";
+        if (e != "keep_last_good" && e != "disable") {
+          src.fail(v, std::string(section) + ": on_error must be keep_last_good or disable");
+        }
+        comp.lua.disable_on_error = e == "disable";
+      } else if (comp.is_lua && key == "jit") {
+        const nlohmann::json j = v.IsScalar() ? yaml_to_json(v, src) : nlohmann::json();
+        if (!j.is_boolean()) src.fail(v, std::string(section) + ": jit must be true or false");
+        comp.lua.jit = j.get<bool>();
+      } else if (comp.is_lua) {
+        src.fail(kv.first, "unknown key '" + key + "' in a " + section +
+                               " Lua rule entry (expected one of: " + join(kLuaKeys) +
+                               (key == "config" ? "; a rule takes params:)" : ")"));
+      } else if (std::find(kLuaKeys.begin(), kLuaKeys.end(), key) != kLuaKeys.end()) {
+        src.fail(kv.first, "key '" + key + "' in a " + section +
+                               " entry is for Lua rules (lua: PATH); a plugin takes config:");
+      } else {
+        src.fail(kv.first, unknown_key_message(key, std::string("a ") + section + " entry",
+                                               {"name", "plugin", "config"}));
+      }
+    }
+    if (!has_name) src.fail(entry, std::string(section) + ": component has no name");
+    if (!has_plugin && !comp.is_lua)
+      src.fail(entry, std::string(section) + ": component '" + comp.name + "' has no plugin");
+    out->push_back(std::move(comp));
+  }
+}
+
+void HostConfig::check_rule_path(const YAML::Node& at, const fs::path& path) const {
+  // Compared after resolving symlinks and "..": a rule reloaded on a file
+  // change must come from a directory the operator designated for rules.
+  std::error_code ec;
+  const fs::path real = fs::weakly_canonical(path, ec);
+  if (!ec) {
+    for (const fs::path& dir : rule_dirs_) {
+      std::error_code dec;
+      const fs::path real_dir = fs::weakly_canonical(dir, dec);
+      if (dec) continue;
+      const fs::path rel = real.lexically_relative(real_dir);
+      if (!rel.empty() && *rel.begin() != ".." && rel != ".") return;
+    }
+  }
+  std::string dirs;
+  for (const fs::path& d : rule_dirs_) dirs += (dirs.empty() ? "" : ", ") + d.string();
+  source_.fail(at, "lua: " + path.string() + " is outside host.rule_dirs (" +
+                       (dirs.empty() ? std::string("none configured") : dirs) +
+                       "); rules load only from a rule directory");
+}
+
+std::vector<const ComponentConfig*> HostConfig::components() const {
+  std::vector<const ComponentConfig*> out;
+  for (const auto* list : {&providers_, &detectors_, &experts_, &risk_}) {
+    for (const auto& c : *list) out.push_back(&c);
+  }
+  return out;
+}
+
+const ComponentConfig* HostConfig::find_component(const std::string& name) const {
+  for (const ComponentConfig* c : components()) {
+    if (c->name == name) return c;
+  }
+  return nullptr;
+}
+
+}  // namespace sh::host

@@ -1,0 +1,150 @@
+// config/: the YAML config: parsing (yaml_json), the host: section and
+// component lists (host_config), the pipeline's sections (pipeline_config),
+// JSON-schema validation and the embedded config/default.yaml.
+//
+// HostConfig: the host's YAML config (--config FILE, or the embedded default).
+//
+// This module parses the `host:` section and the component lists
+// (providers, detectors, experts, risk). Other top-level sections (conveyor,
+// events, sinks, redis, ...) belong to other modules: they read root() and
+// report problems with message_at(node, msg) so every error is one line,
+// "FILE:LINE:COL: message". Loading throws ConfigError; nothing else here throws.
+#pragma once
+
+#include <strategy_host/abi.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "config/config_source.h"
+
+namespace sh::host {
+
+enum class RunMode { kDryRun, kShadow, kCanary, kProduction, kReplay };
+
+// "dry-run", "shadow", "canary", "production", "replay".
+const char* run_mode_name(RunMode mode);
+
+struct LogConfig {
+  std::string level = "info";   // trace|debug|info|warn|error|critical|off
+  std::string format = "text";  // text|json (JSON lines)
+  std::filesystem::path file;   // empty: stderr only
+};
+
+// The settings of a Lua rule component (`lua: PATH` instead of `plugin:`).
+// Defaults match LuaRuleConfig's.
+struct LuaComponentSettings {
+  std::filesystem::path path;        // resolved; inside one of host.rule_dirs
+  nlohmann::json params = nlohmann::json::object();  // params: (the rule's global `params`)
+  std::string hit_class;             // class: ("" = the rule file's stem)
+  uint64_t instruction_budget = 10'000'000;  // ticks per batch call
+  int64_t time_budget_ms = 50;               // per batch call
+  uint64_t memory_limit_mb = 64;             // per rule version
+  bool disable_on_error = false;             // on_error: disable (default keep_last_good)
+  bool jit = true;
+};
+
+// One entry of providers:, detectors:, experts: or risk:.
+struct ComponentConfig {
+  ComponentConfig() = default;
+  ComponentConfig(const ComponentConfig&) = default;
+  // Rebinds the YAML nodes (YAML::Node::operator= would write into the tree).
+  ComponentConfig& operator=(const ComponentConfig& other);
+
+  std::string name;                   // unique over all sections, [a-z0-9_]+
+  std::string plugin;                 // descriptor name, or a path ending in .so
+  std::filesystem::path plugin_path;  // resolved path when `plugin` is a path, else empty
+  sh_plugin_kind kind = 0;            // from the section it is listed under
+  nlohmann::json config;              // the plugin parameters; {} when absent
+  YAML::Node node;                    // the list entry
+  YAML::Node config_node;             // its config: value (not a map when absent)
+  // Appended: a Lua rule (detectors: -> detector, experts: -> router,
+  // risk: -> risk). `plugin` is empty then; config is {}.
+  bool is_lua = false;
+  LuaComponentSettings lua;
+};
+
+// Copyable but not assignable (YAML::Node assignment writes into the tree);
+// hold a reloaded config in a new object, e.g. a shared_ptr<const HostConfig>.
+class HostConfig {
+ public:
+  HostConfig(const HostConfig&) = default;
+  HostConfig(HostConfig&&) = default;
+  HostConfig& operator=(const HostConfig&) = delete;
+  HostConfig& operator=(HostConfig&&) = delete;
+
+  // Throws ConfigError ("FILE:LINE:COL: message"). Relative paths resolve
+  // against the file's directory.
+  static HostConfig load_file(const std::filesystem::path& path);
+  // source_name is shown in errors; relative paths resolve against base_dir.
+  static HostConfig load_string(const std::string& yaml, const std::string& source_name,
+                                const std::filesystem::path& base_dir);
+  // The default.yaml compiled into the binary; relative paths resolve
+  // against the current working directory.
+  static HostConfig load_embedded_default();
+
+  // Source and raw document, for other modules' sections.
+  const ConfigSource& source() const { return source_; }
+  const std::string& source_name() const { return source_.name(); }
+  const std::filesystem::path& base_dir() const { return source_.base_dir(); }
+  const YAML::Node& root() const { return root_; }
+  const std::string& text() const { return text_; }
+  // Empty when embedded.
+  const std::filesystem::path& file() const { return file_; }
+  bool embedded() const { return file_.empty(); }
+  std::string where(const YAML::Node& node) const { return source_.where(node); }
+  std::string message_at(const YAML::Node& node, const std::string& msg) const {
+    return source_.message_at(node, msg);
+  }
+  std::filesystem::path resolve(const std::string& path) const { return source_.resolve(path); }
+
+  // host: section. Paths are absolute.
+  RunMode mode() const { return mode_; }
+  // Configured plugin_dirs, or <dir of the host executable>/../plugins when none.
+  const std::vector<std::filesystem::path>& plugin_dirs() const { return plugin_dirs_; }
+  const std::vector<std::filesystem::path>& rule_dirs() const { return rule_dirs_; }
+  const std::filesystem::path& state_dir() const { return state_dir_; }
+  const std::filesystem::path& output_dir() const { return output_dir_; }
+  const LogConfig& log() const { return log_; }
+
+  // Component lists in file order.
+  const std::vector<ComponentConfig>& providers() const { return providers_; }
+  const std::vector<ComponentConfig>& detectors() const { return detectors_; }
+  const std::vector<ComponentConfig>& experts() const { return experts_; }
+  const std::vector<ComponentConfig>& risk() const { return risk_; }
+  // Every component: providers, detectors, experts, then risk, each in file order.
+  std::vector<const ComponentConfig*> components() const;
+  const ComponentConfig* find_component(const std::string& name) const;
+
+  // Overrides (command line): replaces the plugin dirs.
+  void set_plugin_dirs(std::vector<std::filesystem::path> dirs) { plugin_dirs_ = std::move(dirs); }
+
+ private:
+  HostConfig() = default;
+  void parse_host(const YAML::Node& host);
+  void parse_components(const char* section, sh_plugin_kind kind,
+                        std::vector<ComponentConfig>* out);
+  // Throws ConfigError at `at` unless path lies inside one of rule_dirs_.
+  void check_rule_path(const YAML::Node& at, const std::filesystem::path& path) const;
+
+  ConfigSource source_;
+  std::filesystem::path file_;
+  std::string text_;
+  YAML::Node root_;
+
+  RunMode mode_ = RunMode::kReplay;
+  std::vector<std::filesystem::path> plugin_dirs_;
+  std::vector<std::filesystem::path> rule_dirs_;
+  std::filesystem::path state_dir_;
+  std::filesystem::path output_dir_;
+  LogConfig log_;
+  std::vector<ComponentConfig> providers_, detectors_, experts_, risk_;
+};
+
+// <dir of the running executable>/../plugins (normalized).
+std::filesystem::path default_plugin_dir();
+
+}  // namespace sh::host

@@ -1,0 +1,278 @@
+#include "config/pipeline_config.h"
+
+#include "config/config_keys.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config_source.h"
+#include "decision/trading_mode.h"
+#include "services/host_services.h"
+#include "config/yaml_json.h"
+
+namespace sh::host {
+namespace {
+
+// Reads an optional scalar of type T; a present but unparsable value is an
+// error at that node.
+template <typename T>
+T get_or(const HostConfig& cfg, const YAML::Node& section, const char* key, T fallback) {
+  const YAML::Node n = section[key];
+  if (!n) return fallback;
+  try {
+    return n.as<T>();
+  } catch (const YAML::Exception&) {
+    throw ConfigError(cfg.message_at(n, std::string("'") + key + "' has the wrong type"));
+  }
+}
+
+void check_keys(const HostConfig& cfg, const YAML::Node& section, const char* name,
+                const std::vector<std::string>& allowed) {
+  if (!section) return;
+  if (!section.IsMap()) throw ConfigError(cfg.message_at(section, std::string(name) + ": expected a map"));
+  check_known_keys(section, cfg.source(), std::string(name) + ":", allowed);
+}
+
+// A *_ms key as nanoseconds, refused (naming the key as written) where the
+// product would not fit.
+int64_t ms_as_ns(const HostConfig& cfg, const YAML::Node& s, const char* key, int64_t fallback_ns) {
+  const int64_t ms = get_or<int64_t>(cfg, s, key, fallback_ns / 1000000);
+  if (ms > INT64_MAX / 1000000 || ms < INT64_MIN / 1000000) {
+    throw ConfigError(cfg.message_at(s[key], std::string("conveyor.") + key + " is out of range"));
+  }
+  return ms * 1000000;
+}
+
+std::set<std::string> string_set(const HostConfig& cfg, const YAML::Node& n) {
+  std::set<std::string> out;
+  if (!n) return out;
+  if (!n.IsSequence()) throw ConfigError(cfg.message_at(n, "expected a list"));
+  for (const auto& item : n) out.insert(item.as<std::string>());
+  return out;
+}
+
+void parse_conveyor(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& out,
+                    HostRuntime& runtime) {
+  check_keys(cfg, s, "conveyor",
+             {"bar_interval_ms", "lateness_ms", "benchmark", "baseline_warmup", "baseline_window",
+              "stale_book_ms", "l2_levels", "late_policy", "poll_max_events"});
+  ConveyorConfig& c = out.conveyor;
+  c.bar_interval_ns = ms_as_ns(cfg, s, "bar_interval_ms", c.bar_interval_ns);
+  c.lateness_ns = ms_as_ns(cfg, s, "lateness_ms", c.lateness_ns);
+  c.baseline_warmup = get_or<uint32_t>(cfg, s, "baseline_warmup", c.baseline_warmup);
+  c.baseline_window = get_or<uint32_t>(cfg, s, "baseline_window", c.baseline_window);
+  c.stale_book_ns = ms_as_ns(cfg, s, "stale_book_ms", c.stale_book_ns);
+  c.l2_levels = get_or<uint32_t>(cfg, s, "l2_levels", c.l2_levels);
+  out.poll_max_events = get_or<uint32_t>(cfg, s, "poll_max_events", out.poll_max_events);
+  if (out.poll_max_events == 0) throw ConfigError(cfg.message_at(s["poll_max_events"], "poll_max_events must be > 0"));
+  const std::string late = get_or<std::string>(cfg, s, "late_policy", "fold");
+  if (late == "fold") {
+    c.late_policy = ConveyorConfig::LatePolicy::Fold;
+  } else if (late == "report") {
+    c.late_policy = ConveyorConfig::LatePolicy::Report;
+  } else {
+    throw ConfigError(cfg.message_at(s["late_policy"], "late_policy must be fold or report, not '" + late + "'"));
+  }
+  out.benchmark_symbol = get_or<std::string>(cfg, s, "benchmark", "");
+  if (!out.benchmark_symbol.empty()) c.benchmark = runtime.symbols.intern(out.benchmark_symbol);
+  std::string problem = Conveyor::validate(c);
+  if (!problem.empty()) {
+    // validate() speaks of the conveyor's fields; say it with the keys the
+    // user wrote, at the key when it is in the file.
+    YAML::Node at = s;
+    for (const char* key : {"bar_interval", "lateness", "stale_book"}) {
+      const std::string ns = std::string(key) + "_ns", ms = std::string(key) + "_ms";
+      if (problem.compare(0, ns.size(), ns) != 0) continue;
+      problem.replace(0, ns.size(), ms);
+      if (s[ms]) at = s[ms];
+    }
+    for (const char* key : {"baseline_window", "baseline_warmup", "l2_levels"}) {
+      if (problem.compare(0, std::string(key).size(), key) == 0 && s[key]) at = s[key];
+    }
+    throw ConfigError(s ? cfg.message_at(at, "conveyor." + problem) : cfg.source_name() + ": conveyor." + problem);
+  }
+}
+
+void parse_events(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& out) {
+  if (!s.IsMap()) throw ConfigError(cfg.message_at(s, "events: expected a map"));
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& kv : s) {
+    const std::string key = kv.first.as<std::string>();
+    if (key == "canary") {
+      check_keys(cfg, kv.second, "events.canary", {"symbols", "classes"});
+      out.canary.symbols = string_set(cfg, kv.second["symbols"]);
+      out.canary.classes = string_set(cfg, kv.second["classes"]);
+      continue;
+    }
+    j[key] = yaml_to_json(kv.second, cfg.source());
+  }
+  Status st = EventGateConfig::from_json(j, &out.gate);
+  if (st.ok()) st = out.gate.validate();
+  if (!st.ok()) throw ConfigError(cfg.message_at(s, "events: " + st.message()));
+}
+
+void parse_sinks(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& out) {
+  check_keys(cfg, s, "sinks", {"jsonl", "shadow_jsonl", "candidates_jsonl", "redis_stream", "redis_maxlen"});
+  SinkSettings& k = out.sinks;
+  k.jsonl = get_or<std::string>(cfg, s, "jsonl", k.jsonl);
+  k.shadow_jsonl = get_or<std::string>(cfg, s, "shadow_jsonl", k.shadow_jsonl);
+  k.candidates_jsonl = get_or<std::string>(cfg, s, "candidates_jsonl", k.candidates_jsonl);
+  k.redis_stream = get_or<std::string>(cfg, s, "redis_stream", k.redis_stream);
+  k.redis_maxlen = get_or<uint64_t>(cfg, s, "redis_maxlen", k.redis_maxlen);
+}
+
+void parse_redis(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& out) {
+  check_keys(cfg, s, "redis", {"host", "port", "timeout_ms"});
+  if (s.IsNull()) return;
+  out.redis.enabled = true;
+  out.redis.host = get_or<std::string>(cfg, s, "host", out.redis.host);
+  out.redis.port = get_or<int>(cfg, s, "port", out.redis.port);
+  out.redis.timeout_ms = get_or<int>(cfg, s, "timeout_ms", out.redis.timeout_ms);
+  if (out.redis.port <= 0 || out.redis.port > 65535) {
+    throw ConfigError(cfg.message_at(s["port"], "redis.port must be 1..65535"));
+  }
+}
+
+void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::Node& exec,
+                    PipelineConfig& out) {
+  DecisionSettings& d = out.decision;
+  std::vector<std::string> experts;
+  for (const ComponentConfig& c : cfg.experts()) {
+    if (!c.is_lua) experts.push_back(c.name);
+  }
+  d.enabled = !experts.empty();
+  check_keys(cfg, cons, "consensus", {"weights", "threshold", "min_confidence", "router"});
+  check_keys(cfg, exec, "execution",
+             {"mode", "order_notional_usd", "slippage_bps", "fill", "initial_cash_usd"});
+  ConsensusConfig& c = d.consensus;
+  const YAML::Node w = cons["weights"];
+  if (w) {
+    if (!w.IsMap()) throw ConfigError(cfg.message_at(w, "consensus.weights: expected a map"));
+    for (const auto& kv : w) {
+      const std::string name = kv.first.as<std::string>();
+      double v = 0;
+      try {
+        v = kv.second.as<double>();
+      } catch (const YAML::Exception&) {
+        throw ConfigError(cfg.message_at(kv.second, "consensus.weights." + name + ": expected a number"));
+      }
+      if (d.enabled && std::find(experts.begin(), experts.end(), name) == experts.end()) {
+        throw ConfigError(cfg.message_at(kv.first, "consensus.weights." + name +
+                                                       ": no expert component named '" + name + "'"));
+      }
+      c.weights[name] = v;
+    }
+  } else {
+    for (const std::string& e : experts) c.weights[e] = 1.0;  // equal weights
+  }
+  c.threshold = get_or<double>(cfg, cons, "threshold", c.threshold);
+  c.min_confidence = get_or<double>(cfg, cons, "min_confidence", c.min_confidence);
+  if (d.enabled) {
+    for (const std::string& e : experts) {
+      if (c.weights.find(e) == c.weights.end()) {
+        throw ConfigError(cfg.message_at(w, "consensus.weights: expert '" + e + "' has no weight"));
+      }
+    }
+    const Status st = validate_consensus_config(c);
+    if (!st.ok()) throw ConfigError(cfg.message_at(cons, st.message()));
+  }
+  const YAML::Node r = cons["router"];
+  if (r) {
+    check_keys(cfg, r, "consensus.router", {"candidates", "min_confidence", "hysteresis", "confirm_minutes"});
+    ModelRouterConfig& rc = d.router;
+    const YAML::Node cands = r["candidates"];
+    if (cands) {
+      if (!cands.IsSequence()) throw ConfigError(cfg.message_at(cands, "consensus.router.candidates: expected a list"));
+      for (const auto& item : cands) {
+        const std::string name = item.as<std::string>();
+        if (d.enabled && std::find(experts.begin(), experts.end(), name) == experts.end()) {
+          throw ConfigError(cfg.message_at(item, "consensus.router.candidates: no expert component named '" + name + "'"));
+        }
+        rc.candidates.push_back(name);
+      }
+    } else {
+      rc.candidates = experts;
+    }
+    rc.min_confidence = get_or<double>(cfg, r, "min_confidence", rc.min_confidence);
+    rc.hysteresis = get_or<double>(cfg, r, "hysteresis", rc.hysteresis);
+    rc.confirm_minutes = get_or<uint32_t>(cfg, r, "confirm_minutes", rc.confirm_minutes);
+    if (d.enabled) {
+      const Status st = validate_model_router_config(rc);
+      if (!st.ok()) throw ConfigError(cfg.message_at(r, "consensus.router: " + st.message()));
+      d.router_enabled = true;
+    }
+  }
+
+  const std::string mode = get_or<std::string>(cfg, exec, "mode", "paper");
+  if (mode != "paper" && mode != "live") {
+    throw ConfigError(cfg.message_at(exec["mode"], "execution.mode must be paper or live, not '" + mode + "'"));
+  }
+  if (mode == "live" && d.enabled) {
+    // The host has no broker plugin kind yet: live can never start.
+    throw ConfigError(cfg.message_at(exec["mode"], std::string(kLiveNeedsBrokerMessage)));
+  }
+  d.broker.mode = TradingMode::kPaper;
+  d.order_notional_usd = get_or<double>(cfg, exec, "order_notional_usd", d.order_notional_usd);
+  if (!(d.order_notional_usd > 0) || !std::isfinite(d.order_notional_usd)) {
+    throw ConfigError(cfg.message_at(exec["order_notional_usd"], "execution.order_notional_usd must be > 0"));
+  }
+  d.broker.slippage_bps = get_or<double>(cfg, exec, "slippage_bps", 1.0);
+  if (!(d.broker.slippage_bps >= 0 && d.broker.slippage_bps <= 10000)) {
+    throw ConfigError(cfg.message_at(exec["slippage_bps"], "execution.slippage_bps must be 0..10000"));
+  }
+  d.broker.initial_cash_usd = get_or<double>(cfg, exec, "initial_cash_usd", 100000.0);
+  if (!(d.broker.initial_cash_usd > 0) || !std::isfinite(d.broker.initial_cash_usd)) {
+    throw ConfigError(cfg.message_at(exec["initial_cash_usd"], "execution.initial_cash_usd must be > 0"));
+  }
+  const std::string fill = get_or<std::string>(cfg, exec, "fill", "next_open");
+  if (fill == "next_open") {
+    d.broker.fill = FillPriceMode::kNextOpen;
+  } else if (fill == "mid") {
+    d.broker.fill = FillPriceMode::kMid;
+  } else {
+    throw ConfigError(cfg.message_at(exec["fill"], "execution.fill must be next_open or mid, not '" + fill + "'"));
+  }
+}
+
+// The section, or an empty map when absent (a missing key on a const node is
+// an invalid node that throws when indexed).
+YAML::Node section(const YAML::Node& root, const char* key) {
+  if (root.IsMap() && root[key]) return root[key];
+  return YAML::Node(YAML::NodeType::Map);
+}
+
+}  // namespace
+
+PipelineConfig parse_pipeline_config(const HostConfig& config, HostRuntime& runtime) {
+  PipelineConfig out;
+  out.mode = config.mode();
+  const YAML::Node& root = config.root();
+  parse_conveyor(config, section(root, "conveyor"), out, runtime);
+  parse_events(config, section(root, "events"), out);
+  parse_sinks(config, section(root, "sinks"), out);
+  if (root.IsMap() && root["redis"]) parse_redis(config, root["redis"], out);
+  const YAML::Node state = section(root, "state");
+  check_keys(config, state, "state", {"map_size_mb", "durability"});
+  out.state_sync_commits = !(out.mode == RunMode::kReplay || out.mode == RunMode::kDryRun);
+  if (state["durability"]) {
+    const std::string d = get_or<std::string>(config, state, "durability", "");
+    if (d != "sync" && d != "process") {
+      throw ConfigError(config.message_at(state["durability"], "state.durability must be sync or process, not '" + d + "'"));
+    }
+    out.state_sync_commits = d == "sync";
+  }
+  out.state_map_size_bytes = get_or<uint64_t>(config, state, "map_size_mb", out.state_map_size_bytes >> 20) << 20;
+  parse_decision(config, section(root, "consensus"), section(root, "execution"), out);
+  if (!out.sinks.redis_stream.empty() && !out.redis.enabled) {
+    throw ConfigError(config.message_at(section(root, "sinks")["redis_stream"],
+                                        "sinks.redis_stream needs a redis: section"));
+  }
+  return out;
+}
+
+}  // namespace sh::host

@@ -1,0 +1,76 @@
+// PipelineConfig: the conveyor:, events:, sinks: and redis: sections of the
+// host config, parsed and validated at load time (errors are ConfigError
+// lines "FILE:LINE:COL: message").
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "conveyor/conveyor.h"
+#include "decision/consensus.h"
+#include "decision/model_router.h"
+#include "decision/paper_broker.h"
+#include "events/event_gate.h"
+#include "config/host_config.h"
+
+namespace sh::host {
+
+struct HostRuntime;
+
+struct CanarySettings {
+  std::set<std::string> symbols;  // empty: no symbol is canary
+  std::set<std::string> classes;  // empty: every class
+};
+
+struct SinkSettings {
+  std::string jsonl = "events.jsonl";                // in output_dir; "" disables
+  std::string shadow_jsonl = "events.shadow.jsonl";  // shadow mode and held-back canary events
+  std::string candidates_jsonl = "candidates.jsonl"; // dry-run: every candidate
+  std::string redis_stream;                          // "" = no Redis stream sink
+  uint64_t redis_maxlen = 100000;
+};
+
+struct RedisSettings {
+  bool enabled = false;  // false: the host runs without Redis
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int timeout_ms = 1000;
+};
+
+// consensus: and execution: (the decision layer; active only when at least
+// one expert plugin is configured).
+struct DecisionSettings {
+  bool enabled = false;  // at least one expert configured
+  ConsensusConfig consensus;
+  // consensus.router: optional; candidates are expert component names. The
+  // active model per symbol becomes the consensus records' model_version.
+  bool router_enabled = false;
+  ModelRouterConfig router;
+  PaperBrokerOptions broker;  // mode, initial cash, slippage, fill price
+  double order_notional_usd = 2000.0;
+  std::string trades_csv = "trades.csv";          // in output_dir
+  std::string decisions_jsonl = "decisions.jsonl";  // in output_dir
+};
+
+struct PipelineConfig {
+  RunMode mode = RunMode::kReplay;
+  ConveyorConfig conveyor;
+  std::string benchmark_symbol;  // "" = none
+  EventGateConfig gate;
+  CanarySettings canary;
+  SinkSettings sinks;
+  RedisSettings redis;
+  uint64_t state_map_size_bytes = uint64_t{1} << 30;
+  // state.durability: "sync" flushes every minute's commit to disk; "process"
+  // survives kill -9 but not an OS crash (MDB_NOSYNC, flushed at the end).
+  // Default: process for replay and dry-run, sync for the live modes.
+  bool state_sync_commits = true;
+  uint32_t poll_max_events = 4096;  // per provider poll
+  DecisionSettings decision;
+};
+
+// Parses the sections; interns the benchmark symbol. Throws ConfigError.
+PipelineConfig parse_pipeline_config(const HostConfig& config, HostRuntime& runtime);
+
+}  // namespace sh::host

@@ -1,0 +1,106 @@
+// control/: the control plane: param.reload messages and signing, the Redis
+// listener thread, swap preparation (coordinator), config history and the
+// swap journal, and the SwapStage that applies swaps on the pipeline thread.
+//
+// SwapStage: applies swaps on the pipeline thread, between two events
+// (swaps are events: the control plane prepares, this stage applies). Owns
+// the swap queue (from the control thread), the journalled swaps of a
+// replay (applied at their recorded input-event count), the Lua rule
+// reloads (file changes, requests, SIGHUP), the startup config versions and
+// the swap journal's numbering, and the plugin instances the pipeline owns.
+// Works on the ComponentRegistry: the stage that calls a component is told
+// of a new instance through its slot, never by this stage directly.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "control/prepared_swap.h"
+#include "lua/rule_watcher.h"
+#include "pipeline/stage.h"
+
+namespace sh::host {
+
+class SwapStage final : public Stage {
+ public:
+  // ctx (its store set at open()) outlives the stage.
+  explicit SwapStage(StageContext& ctx);
+  ~SwapStage() override;
+  const char* name() const override { return "swaps"; }
+
+  // Before open(): the pipeline owns these instances, so that a swap can
+  // hand the one it replaces back to the listener.
+  void adopt_instances(std::vector<std::unique_ptr<PluginInstance>> instances);
+  // Before run(): receives every applied/refused swap (pipeline thread).
+  void set_listener(SwapListener* listener) { listener_ = listener; }
+  // Thread-safe: queues a swap, applied between two ingress batches.
+  void enqueue(std::unique_ptr<PreparedSwap> swap);
+  // Before run(): swaps with apply_at_seq (a replayed journal).
+  void schedule(std::vector<std::unique_ptr<PreparedSwap>> swaps);
+  // Refuses every swap still queued or scheduled with `reason`; reports them.
+  void discard_queued(const std::string& reason);
+  // Thread-safe: reload the Lua rule of `component` from its file. False
+  // when no Lua rule has that name.
+  bool request_rule_reload(const std::string& component);
+  // Async-signal-safe (SIGHUP): reload every Lua rule from its file.
+  void request_all_rules_reload() { reload_all_requested_.store(true, std::memory_order_release); }
+
+  Status open(StageContext& ctx) override;
+  uint64_t next_barrier() const override;
+  Status on_idle(IdlePoint point) override;
+  Status finish() override;
+  void contribute(RunSummary& summary) const override;
+
+ private:
+  uint64_t events_in() const { return ctx_.events_in.load(std::memory_order_acquire); }
+  void start_rule_watcher();
+  void check_rule_reloads();
+  void reload_rule(const SwapSlot& slot);
+  // open(): config_versions entry for each component's startup config,
+  // unless the newest stored one has the same content hash.
+  Status record_startup_versions();
+  ConfigVersion startup_record(const SwapSlot& slot) const;
+  // The due journal swaps, then the queued ones; then reports.
+  Status apply_pending();
+  Status apply_scheduled_due();
+  // Applies or refuses one swap; an error only when the store write failed.
+  Status apply(std::unique_ptr<PreparedSwap> swap);
+  // The kinds of swap: false when refused (swap handed to refuse()).
+  bool swap_instance(SwapSlot& slot, std::unique_ptr<PreparedSwap>& swap, const std::string& keeps,
+                     std::unique_ptr<PluginInstance>* retired);
+  bool set_config(SwapSlot& slot, std::unique_ptr<PreparedSwap>& swap, const std::string& keeps,
+                  bool* reset_command);
+  // Journals an applied swap in its own small transaction.
+  Status record(SwapSlot& slot, std::unique_ptr<PreparedSwap> swap, bool reset_command,
+                std::unique_ptr<PluginInstance> retired);
+  void refuse(std::unique_ptr<PreparedSwap> swap, const std::string& reason);
+  // Hands the buffered SwapDone records to the listener (or logs them).
+  void report();
+
+  StageContext& ctx_;
+  ComponentRegistry& registry_;
+  std::vector<std::unique_ptr<PluginInstance>> owned_instances_;
+  SwapListener* listener_ = nullptr;
+  std::atomic<bool> swaps_queued_{false};
+  std::mutex swap_mu_;
+  std::vector<std::unique_ptr<PreparedSwap>> swap_queue_;  // guarded by swap_mu_
+  std::deque<std::unique_ptr<PreparedSwap>> scheduled_;    // by apply_at_seq
+  std::vector<SwapDone> done_;                             // not yet reported
+  uint64_t journal_session_ = 1;
+  uint64_t journal_sequence_ = 0;  // of the last journal entry written
+  // Lua rule reloads.
+  static constexpr std::chrono::milliseconds kRulePollInterval{100};
+  std::unique_ptr<RuleWatcher> rule_watcher_;  // over the dirs of the rule files in use
+  std::chrono::steady_clock::time_point next_rule_poll_{};
+  std::atomic<bool> reload_requested_{false};
+  std::atomic<bool> reload_all_requested_{false};
+  std::mutex reload_mu_;
+  std::vector<std::string> reload_queue_;  // component names; guarded by reload_mu_
+};
+
+}  // namespace sh::host

@@ -1,0 +1,528 @@
+#include "decision/decision_stage.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <system_error>
+
+#include "decision/operator_commands.h"
+#include "decision/order_intent.h"
+#include "decision/portfolio_var.h"
+#include "events/feed_files.h"
+#include "plugins/lua_rule_loader.h"
+#include "store/time_format.h"
+
+namespace sh::host {
+
+void DecisionStage::set_components(std::vector<DecisionComponent> experts,
+                                   std::vector<DecisionComponent> risk) {
+  auto slot_of = [](const DecisionComponent& c, sh_plugin_kind kind) {
+    SwapSlot slot;
+    slot.component = c.name;
+    slot.kind = kind;
+    slot.instance = c.instance;
+    slot.rule = c.rule.get();
+    if (c.instance != nullptr) slot.library = c.instance->shared_library();
+    return slot;
+  };
+  for (DecisionComponent& c : experts) {
+    if (c.instance == nullptr && !c.rule) continue;
+    SwapSlot slot = slot_of(c, SH_KIND_EXPERT);
+    if (c.rule) {
+      registry_.add(std::move(slot));
+      router_rules_.add(std::move(c));
+      continue;
+    }
+    const size_t e = experts_.size();
+    slot.rebind = [this, e](PluginInstance& now) { experts_[e] = &now; };
+    expert_slots_.push_back(&registry_.add(std::move(slot)));
+    experts_.push_back(c.instance);
+    expert_names_.push_back(c.name);
+  }
+  for (DecisionComponent& c : risk) {
+    if (c.instance == nullptr && !c.rule) continue;
+    SwapSlot slot = slot_of(c, SH_KIND_RISK);
+    const size_t r = risk_.size();
+    if (c.instance != nullptr) slot.rebind = [this, r](PluginInstance& now) { risk_[r].instance = &now; };
+    risk_slots_.push_back(&registry_.add(std::move(slot)));
+    risk_.push_back(std::move(c));
+  }
+}
+
+Status DecisionStage::open(StageContext& ctx) {
+  ctx_ = &ctx;
+  const bool replay = ctx.config.mode == RunMode::kReplay;
+  if (!replay) {
+    // A previous process may have died between writing a minute's feed
+    // lines and committing it.
+    Status st = trim_feeds();
+    if (!st.ok()) return st;
+  }
+  if (!ctx.config.decision.enabled || experts_.empty()) return Status::Ok();
+  const std::filesystem::path out_dir = ctx.host_config.output_dir();
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) return Status::IoError(out_dir.string() + ": cannot create output dir: " + ec.message());
+  return open_layer(out_dir, replay);
+}
+
+Status DecisionStage::open_layer(const std::filesystem::path& out_dir, bool truncate) {
+  const PipelineConfig& config = ctx_->config;
+  const DecisionSettings& d = config.decision;
+  Status st = Consensus::create(d.consensus, &consensus_);
+  if (!st.ok()) return st;
+  st = consensus_->check_experts(expert_names_);
+  if (!st.ok()) return st;
+  if (d.router_enabled) {
+    st = ModelRouter::create(d.router, &router_);
+    if (!st.ok()) return st;
+    if (config.mode != RunMode::kReplay) {
+      StateTxn txn;
+      st = ctx_->store->begin_read(&txn);
+      if (!st.ok()) return st;
+      SymbolTable& symbols = ctx_->runtime.symbols;
+      st = restore_router_from_history(txn, router_.get(), [&symbols](std::string_view name) {
+        return symbols.intern(std::string(name));
+      });
+      if (!st.ok()) return st;
+    }
+  }
+  chain_.set_policies(make_policies());
+  for (size_t e = 0; e < experts_.size(); ++e) {
+    durable_components_.push_back({&expert_names_[e], experts_[e]});
+  }
+  for (const DecisionComponent& r : risk_) durable_components_.push_back({&r.name, r.instance});
+  st = durable_.restore(*ctx_->store, durable_components_, &chain_);
+  if (!st.ok()) return st;
+  st = PaperBroker::open(ctx_->store, &ctx_->runtime.symbols, d.broker, &broker_);
+  if (!st.ok()) return st;
+  st = open_feeds(out_dir, truncate);
+  if (!st.ok()) return st;
+  evidence_.assign(experts_.size(), {});
+  expert_error_counts_.assign(experts_.size(), 0);
+  RunSummary& summary = ctx_->summary;
+  summary.decision_enabled = true;
+  summary.equity_usd = broker_->equity_usd();
+  summary.cash_usd = broker_->cash_usd();
+  spdlog::info("decision layer: {} experts, {} router rules, {} risk policies, paper broker "
+               "(notional {} USD per order){}{}",
+               experts_.size(), router_rules_.size(), risk_.size(), d.order_notional_usd,
+               router_ ? "; model router over " + std::to_string(d.router.candidates.size()) + " candidates"
+                       : std::string("; no model router"),
+               config.mode == RunMode::kDryRun ? "; dry-run: orders are decided and logged, not submitted"
+                                               : "");
+  return Status::Ok();
+}
+
+// Each policy reads the serving component at call time, so that a swap
+// (new instance or rule version) takes effect at the next minute.
+std::vector<RiskPolicy> DecisionStage::make_policies() {
+  std::vector<RiskPolicy> policies;
+  for (size_t i = 0; i < risk_.size(); ++i) {
+    RiskPolicy p;
+    p.name = risk_[i].name;
+    p.evaluate = [this, i](const sh_order_intent_batch& intents, const sh_portfolio_state& portfolio,
+                           sh_risk_verdict_batch& out) -> Status {
+      const DecisionComponent& c = risk_[i];
+      if (c.rule) {
+        // On failure the rule wrote DENY POLICY_ERROR (or its last good
+        // version's verdicts); the chain still counts the cycle as erroring.
+        const sh_status s = c.rule->check(intents, portfolio, &out);
+        if (s != SH_OK) {
+          return Status::Unavailable(abi_status_name(s) + ": " +
+                                     with_full_rule_path(c.rule->last_error(), c.rule->path()));
+        }
+        return Status::Ok();
+      }
+      PluginInstance* inst = c.instance;
+      if (inst->faulted()) return Status::Unavailable("plugin faulted (an exception escaped it)");
+      const sh_status s = inst->evaluate_risk(intents, portfolio, out);
+      if (s != SH_OK) return Status::Unavailable(abi_status_name(s) + ": " + inst->last_error());
+      return Status::Ok();
+    };
+    policies.push_back(std::move(p));
+  }
+  return policies;
+}
+
+Status DecisionStage::open_feeds(const std::filesystem::path& out_dir, bool truncate) {
+  const DecisionSettings& d = ctx_->config.decision;
+  if (!d.trades_csv.empty()) {
+    const std::filesystem::path path = out_dir / d.trades_csv;
+    if (truncate) {
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+      if (ec) return Status::IoError(path.string() + ": cannot truncate: " + ec.message());
+    }
+    Status st = TradesCsvFile::open(path.string(), &ctx_->digest, &trades_csv_);
+    if (!st.ok()) return st;
+  }
+  return open_feed_jsonl(out_dir, d.decisions_jsonl, truncate, &ctx_->digest, "decisions",
+                         &decisions_jsonl_);
+}
+
+Status DecisionStage::on_minute(Minute& minute) {
+  if (!broker_) return Status::Ok();
+  const auto d0 = std::chrono::steady_clock::now();
+  const Status st = decide(*minute.close, minute.batch);
+  if (!st.ok()) return st;
+  ctx_->latency.decision_ns.push_back(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - d0)
+          .count());
+  collect_state();
+  return write_feeds();
+}
+
+Status DecisionStage::decide(const MinuteClose& minute, const sh_feature_batch& batch) {
+  const int64_t ts = minute.minute_ts_ns;
+  decision_lines_.clear();
+  // A minute the store already has (a restart catching up on what a previous
+  // process committed, e.g. after kill -9): its orders were decided then and
+  // are in the store. Deciding it again against the book as it is now could
+  // accept an intent the first process denied (a cap since reached, ...), so
+  // the experts and the router still see it (their state) but no intent is
+  // made, nothing is submitted and no decision line is written again.
+  catch_up_ = broker_->last_minute_ts_ns() != std::numeric_limits<int64_t>::min() &&
+              ts <= broker_->last_minute_ts_ns();
+  if (catch_up_ && minutes_committed_ == 0) {
+    spdlog::info("decision layer: the store has decided up to minute {}: catching up without new "
+                 "orders",
+                 format_iso8601_utc(broker_->last_minute_ts_ns()));
+  }
+  refresh_versions();
+  Status st = fill_and_mark(minute);
+  if (!st.ok()) return st;
+  // Operator commands (`host trade ...`, runbook 003) queued in the store's
+  // meta DB, possibly by another process while we run: applied in seq order
+  // before any order of this minute is submitted; their records are deleted
+  // in this minute's write transaction (persist()).
+  st = apply_operator_commands(*ctx_->store, ts, OperatorTargets{broker_.get(), router_.get(), &risk_},
+                               &applied_command_keys_, &ctx_->summary.operator_commands);
+  if (!st.ok()) return st;
+  // The decision time (experts -> consensus -> chain) is measured from here.
+  const auto decision_start = std::chrono::steady_clock::now();
+  run_experts(minute, batch);
+  st = route_and_fuse(minute);
+  if (!st.ok() || catch_up_) return st;
+  make_intents(minute);
+  evaluate_risk(decision_start);
+  submit_intents();
+  format_lines(ts, minute.rows.size());
+  return Status::Ok();
+}
+
+// Fills the orders of the previous minutes at this bar's open; marks the book.
+Status DecisionStage::fill_and_mark(const MinuteClose& minute) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  bars_.clear();
+  for (const sh_feature_row& r : minute.rows) bars_.push_back(BarPrice{r.symbol, r.open, r.close, nan});
+  Status st = broker_->on_minute_close(minute.minute_ts_ns, bars_.data(), bars_.size());
+  if (!st.ok()) return st;
+  for (const sh_feature_row& r : minute.rows) {
+    if (!std::isfinite(r.rv_5)) continue;
+    if (r.symbol >= last_rv5_.size()) last_rv5_.resize(static_cast<size_t>(r.symbol) + 1, nan);
+    last_rv5_[r.symbol] = r.rv_5;
+  }
+  return Status::Ok();
+}
+
+// Experts: one evidence record per row; a failing expert abstains.
+void DecisionStage::run_experts(const MinuteClose& minute, const sh_feature_batch& batch) {
+  const size_t n = minute.rows.size();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  symbols_scratch_.clear();
+  for (const sh_feature_row& r : minute.rows) symbols_scratch_.push_back(r.symbol);
+  auto prefill = [&](std::vector<sh_evidence>& ev) {
+    ev.assign(n, sh_evidence{});
+    for (size_t i = 0; i < n; ++i) {
+      ev[i].struct_size = sizeof(sh_evidence);
+      ev[i].symbol = minute.rows[i].symbol;
+      ev[i].flags = SH_EVIDENCE_FLAG_ABSTAIN;
+      ev[i].prob_long = nan;
+      ev[i].prob_short = nan;
+      ev[i].confidence = nan;
+    }
+  };
+  expert_views_.clear();
+  for (size_t e = 0; e < experts_.size(); ++e) {
+    std::vector<sh_evidence>& ev = evidence_[e];
+    prefill(ev);
+    sh_evidence_batch out{sizeof(sh_evidence_batch), sizeof(sh_evidence), static_cast<uint32_t>(n),
+                          0, ev.data()};
+    const sh_status s = experts_[e]->faulted() ? SH_ERR_UNSUPPORTED
+                                                : experts_[e]->evaluate_expert(batch, minute.context, out);
+    if (s != SH_OK) {
+      prefill(ev);
+      ++ctx_->summary.expert_errors;
+      if (should_log(++expert_error_counts_[e])) {
+        spdlog::warn("expert '{}' failed on minute {} ({}): {}; it abstains [{} so far]",
+                     experts_[e]->component(), format_iso8601_utc(minute.minute_ts_ns),
+                     abi_status_name(s), experts_[e]->faulted() ? "faulted" : experts_[e]->last_error(),
+                     expert_error_counts_[e]);
+      }
+    }
+    ExpertEvidence view;
+    view.name = expert_names_[e];
+    view.items = ev.data();
+    view.count = static_cast<uint32_t>(n);
+    view.item_size = sizeof(sh_evidence);
+    expert_views_.push_back(view);
+  }
+}
+
+// Router (optional): the active model per symbol is the records'
+// model_version; then consensus; then the Lua router rules.
+Status DecisionStage::route_and_fuse(const MinuteClose& minute) {
+  const size_t n = minute.rows.size();
+  switches_.clear();
+  const std::string_view* versions = nullptr;
+  if (router_) {
+    router_candidates_.clear();
+    for (const std::string& cand : router_->config().candidates) {
+      for (const ExpertEvidence& v : expert_views_) {
+        if (v.name == cand) router_candidates_.push_back(v);
+      }
+    }
+    Status st = router_->route(minute.minute_ts_ns, symbols_scratch_.data(), n, router_candidates_,
+                               &switches_);
+    if (!st.ok()) return st;
+    model_versions_.assign(n, std::string_view());
+    router_->active_models(symbols_scratch_.data(), n, model_versions_.data());
+    versions = model_versions_.data();
+  }
+  Status st = consensus_->fuse(symbols_scratch_.data(), n, expert_views_, versions, &consensus_out_);
+  if (!st.ok()) return st;
+  if (!router_rules_.empty()) {
+    router_rules_.apply(minute, consensus_out_, &ctx_->summary.router_rule_errors);
+  }
+  return Status::Ok();
+}
+
+// Intents, sized at order_notional_usd at the row's close.
+void DecisionStage::make_intents(const MinuteClose& minute) {
+  const int64_t ts = minute.minute_ts_ns;
+  intents_.clear();
+  intent_row_.clear();
+  intent_keys_.clear();
+  for (size_t i = 0; i < minute.rows.size(); ++i) {
+    const ConsensusRecord& rec = consensus_out_[i];
+    if (!rec.allow || rec.signal == Signal::kFlat) continue;
+    const char* name = ctx_->runtime.symbols.name(rec.symbol);
+    if (name == nullptr) continue;
+    const sh_side side = rec.signal == Signal::kLong ? SH_SIDE_BUY : SH_SIDE_SELL;
+    std::string key = make_idempotency_key(name, ts, side);
+    const sh_order_intent intent = make_order_intent(rec, ts, minute.rows[i].close,
+                                                     ctx_->config.decision.order_notional_usd,
+                                                     intent_id_for_key(key));
+    if (intent.side == SH_SIDE_UNKNOWN || !(intent.qty > 0)) continue;
+    intents_.push_back(intent);
+    intent_row_.push_back(i);
+    intent_keys_.push_back(std::move(key));
+  }
+  ctx_->summary.intents += intents_.size();
+}
+
+// The risk chain over the portfolio as of this close.
+void DecisionStage::evaluate_risk(std::chrono::steady_clock::time_point decision_start) {
+  RunSummary& summary = ctx_->summary;
+  sh_portfolio_state portfolio = broker_->portfolio_state();
+  portfolio.consecutive_errors = chain_.consecutive_errors();
+  portfolio.var_pct = portfolio_var_pct(portfolio, last_rv5_);
+  if (std::isfinite(portfolio.var_pct)) {
+    summary.var_pct_max = std::max(summary.var_pct_max, portfolio.var_pct);
+  }
+  // The previous minute's measured decision time (NaN on the first minute).
+  // It is wall time, so a replay passes null: a policy decision must never
+  // depend on the wall clock there, or two replays could differ.
+  portfolio.decision_latency_ms = ctx_->config.mode == RunMode::kReplay
+                                      ? std::numeric_limits<double>::quiet_NaN()
+                                      : last_decision_latency_ms_;
+  chain_.evaluate(intents_.data(), intents_.size(), portfolio, &risk_result_);
+  const int64_t core_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::steady_clock::now() - decision_start)
+                              .count();
+  ctx_->latency.decision_core_ns.push_back(core_ns);
+  last_decision_latency_ms_ = static_cast<double>(core_ns) / 1e6;
+}
+
+// Submits what the chain let through.
+void DecisionStage::submit_intents() {
+  RunSummary& summary = ctx_->summary;
+  submits_.assign(intents_.size(), SubmitResult{});
+  submitted_.assign(intents_.size(), 0);
+  for (size_t k = 0; k < intents_.size(); ++k) {
+    const IntentOutcome& o = risk_result_.outcomes[k];
+    if (o.action == SH_RISK_DENY) {
+      ++summary.denied[risk_reason_text(o.reason)];
+      continue;
+    }
+    if (ctx_->config.mode == RunMode::kDryRun) {
+      // Dry run: the whole decision is made and logged; nothing is sent.
+      ++summary.orders_not_submitted;
+      continue;
+    }
+    const Status st = broker_->submit(risk_result_.final_intents[k], intent_keys_[k], &submits_[k]);
+    if (!st.ok()) {
+      ++summary.orders_refused;
+      spdlog::warn("paper broker refused {}: {}", intent_keys_[k], st.message());
+      continue;
+    }
+    submitted_[k] = 1;
+    switch (submits_[k].outcome) {
+      case SubmitOutcome::kAccepted: ++summary.orders_accepted; break;
+      case SubmitOutcome::kDuplicate: ++summary.orders_duplicate; break;
+      case SubmitOutcome::kRefused: ++summary.orders_refused; break;
+    }
+  }
+}
+
+// The decision lines (one per symbol with a signal or an intent).
+void DecisionStage::format_lines(int64_t ts, size_t n) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const bool has_intent = k < intents_.size() && intent_row_[k] == i;
+    if (consensus_out_[i].signal == Signal::kFlat && !has_intent) continue;
+    const char* name = ctx_->runtime.symbols.name(consensus_out_[i].symbol);
+    DecisionView v;
+    v.minute_ts_ns = ts;
+    v.symbol = name ? name : "";
+    v.row = i;
+    v.experts = &expert_views_;
+    v.consensus = &consensus_out_[i];
+    v.chain = &chain_;
+    v.expert_versions = &expert_versions_;
+    v.policy_versions = &policy_versions_;
+    if (has_intent) {
+      v.intent = &intents_[k];
+      v.risk = &risk_result_;
+      v.intent_index = k;
+      v.idempotency_key = intent_keys_[k];
+      v.submit = submitted_[k] ? &submits_[k] : nullptr;
+      ++k;
+    }
+    decision_lines_.push_back(format_decision_json(v));
+  }
+}
+
+void DecisionStage::refresh_versions() {
+  auto label = [](const SwapSlot& slot, std::string* out) {
+    if (slot.instance != nullptr) {
+      out->assign(slot.instance->library().version());
+    } else {
+      out->assign("lua:");
+      out->append(slot.rule->content_hash());
+    }
+    if (slot.current.version > 1) {
+      out->append("+cfg");
+      out->append(std::to_string(slot.current.version));
+    }
+  };
+  expert_versions_.resize(experts_.size());
+  policy_versions_.resize(risk_.size());
+  for (size_t e = 0; e < experts_.size(); ++e) label(*expert_slots_[e], &expert_versions_[e]);
+  for (size_t r = 0; r < risk_.size(); ++r) label(*risk_slots_[r], &policy_versions_[r]);
+}
+
+void DecisionStage::collect_state() {
+  // The serving instances (a swap may have replaced one since open()).
+  size_t i = 0;
+  for (size_t e = 0; e < experts_.size(); ++e) durable_components_[i++].instance = experts_[e];
+  for (const DecisionComponent& r : risk_) durable_components_[i++].instance = r.instance;
+  durable_.collect(durable_components_);
+}
+
+Status DecisionStage::write_feeds() {
+  Status st = Status::Ok();
+  if (trades_csv_) {
+    for (const Fill& f : broker_->staged_fills()) {
+      st = trades_csv_->append(f);
+      if (!st.ok()) return st;
+    }
+    st = trades_csv_->flush();
+    if (!st.ok()) return st;
+  }
+  if (decisions_jsonl_) {
+    for (const std::string& line : decision_lines_) {
+      st = decisions_jsonl_->append_line(line);
+      if (!st.ok()) return st;
+    }
+    st = decisions_jsonl_->flush();
+  }
+  decision_lines_.clear();
+  return st;
+}
+
+Status DecisionStage::persist(const Minute&, StateTxn& txn) {
+  // The paper broker's orders, positions and account of this minute, the
+  // operator commands it applied, the router's switches and the durable
+  // plugin state commit with the minute.
+  Status hs = broker_ ? broker_->persist(txn) : Status::Ok();
+  for (const std::string& key : applied_command_keys_) {
+    if (!hs.ok()) break;
+    hs = txn.del(StateDb::kMeta, key);
+    if (hs.is_not_found()) hs = Status::Ok();
+  }
+  for (const SwitchRecord& sw : switches_) {
+    if (!hs.ok()) break;
+    const char* name = ctx_->runtime.symbols.name(sw.symbol);
+    hs = append_switch_history(txn, sw, name ? name : "", router_->config().candidates);
+  }
+  if (hs.ok() && broker_) hs = durable_.persist(txn, chain_);
+  return hs;
+}
+
+Status DecisionStage::on_commit(Minute&, const Status& commit) {
+  durable_.on_commit(commit.ok(), chain_);
+  applied_command_keys_.clear();
+  Status st = broker_ ? after_commit(commit) : Status::Ok();
+  if (!commit.ok() || !st.ok()) {
+    // Nothing half-written: the feeds lose this minute's lines again.
+    const Status ts = trim_feeds();
+    if (!ts.ok()) spdlog::error("{}", ts.message());
+  }
+  if (commit.ok() && st.ok()) ++minutes_committed_;
+  return st;
+}
+
+Status DecisionStage::after_commit(const Status& write_status) {
+  Status st = broker_->on_commit(write_status);
+  if (!write_status.ok()) {
+    decision_lines_.clear();
+    switches_.clear();
+    return st;
+  }
+  if (!st.ok()) return st;
+  RunSummary& summary = ctx_->summary;
+  for (const SwitchRecord& sw : switches_) {
+    ++summary.model_switches;
+    if (switch_observer_) {
+      const char* name = ctx_->runtime.symbols.name(sw.symbol);
+      switch_observer_(name ? name : "", sw);
+    }
+    if (should_log(summary.model_switches)) {
+      const char* name = ctx_->runtime.symbols.name(sw.symbol);
+      spdlog::info("model switch {} {}: '{}' -> '{}' ({})", name ? name : "?",
+                   format_iso8601_utc(sw.ts_ns), sw.from, sw.to, sw.reason);
+    }
+  }
+  switches_.clear();
+  summary.fills += broker_->take_committed_fills().size();  // in trades.csv already
+  summary.equity_usd = broker_->equity_usd();
+  summary.cash_usd = broker_->cash_usd();
+  summary.realized_pnl_usd = broker_->realized_pnl_usd();
+  return Status::Ok();
+}
+
+Status DecisionStage::trim_feeds() {
+  const DecisionSettings& d = ctx_->config.decision;
+  return trim_feeds_to_store(*ctx_->store, ctx_->host_config.output_dir(),
+                             {{d.decisions_jsonl, FeedFormat::kJsonLines},
+                              {d.trades_csv, FeedFormat::kCsvTsSecondColumn}});
+}
+
+void DecisionStage::contribute(RunSummary& summary) const {
+  summary.router_enabled = router_ != nullptr;
+}
+
+}  // namespace sh::host

@@ -1,0 +1,128 @@
+// decision/: the decision layer: consensus, model router, router rules, risk
+// chain, paper broker, decision log, operator commands, durable plugin
+// state, and the DecisionStage that runs them at each minute close.
+//
+// DecisionStage: the decision layer, run at each minute close after the
+// detectors. Owns the experts, the Lua router rules, consensus and the model
+// router, the risk chain (plugins and Lua rules), the paper broker, the
+// operator command queue, the durable plugin state and the decision feeds
+// (decisions.jsonl, trades.csv). Active only with at least one expert plugin
+// (config decision.enabled).
+//
+//   fills at the bar's open ─► operator commands ─► experts ─► router ─►
+//   consensus ─► router rules ─► intents ─► risk chain ─► submit ─► lines
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "decision/consensus.h"
+#include "decision/decision_component.h"
+#include "decision/decision_log.h"
+#include "decision/durable_state.h"
+#include "decision/model_router.h"
+#include "decision/paper_broker.h"
+#include "decision/risk_chain.h"
+#include "decision/router_rules.h"
+#include "events/jsonl_file_sink.h"
+#include "pipeline/stage.h"
+
+namespace sh::host {
+
+class DecisionStage final : public Stage {
+ public:
+  using SwitchObserver = std::function<void(std::string_view symbol, const SwitchRecord&)>;
+
+  explicit DecisionStage(ComponentRegistry& registry) : registry_(registry) {}
+  const char* name() const override { return "decision"; }
+
+  // Before open(): the expert and risk components, in config order; each is
+  // registered as a swappable component.
+  void set_components(std::vector<DecisionComponent> experts, std::vector<DecisionComponent> risk);
+  // Before run(): called after each minute's commit, once per model-router
+  // switch (symbol name, record). Must not block.
+  void set_switch_observer(SwitchObserver fn) { switch_observer_ = std::move(fn); }
+
+  Status open(StageContext& ctx) override;
+  Status on_minute(Minute& minute) override;
+  Status persist(const Minute& minute, StateTxn& txn) override;
+  Status on_commit(Minute& minute, const Status& commit) override;
+  void contribute(RunSummary& summary) const override;
+
+ private:
+  Status open_layer(const std::filesystem::path& out_dir, bool truncate);
+  std::vector<RiskPolicy> make_policies();
+  Status open_feeds(const std::filesystem::path& out_dir, bool truncate);
+  // The steps of one minute; decide() runs them in order.
+  Status decide(const MinuteClose& minute, const sh_feature_batch& batch);
+  Status fill_and_mark(const MinuteClose& minute);
+  void run_experts(const MinuteClose& minute, const sh_feature_batch& batch);
+  Status route_and_fuse(const MinuteClose& minute);
+  void make_intents(const MinuteClose& minute);
+  void evaluate_risk(std::chrono::steady_clock::time_point decision_start);
+  void submit_intents();
+  void format_lines(int64_t ts, size_t n);
+  // The serving version label of each expert plugin and risk policy
+  // ("1.0.0", "1.0.0+cfg3", "lua:<hash>"), named in every decision line.
+  void refresh_versions();
+  void collect_state();
+  // Before the minute's commit: its trades.csv rows (the broker's staged
+  // fills) and decision lines, flushed.
+  Status write_feeds();
+  Status after_commit(const Status& write_status);
+  Status trim_feeds();
+
+  ComponentRegistry& registry_;
+  StageContext* ctx_ = nullptr;
+  std::vector<PluginInstance*> experts_;  // expert plugins, config order
+  std::vector<std::string> expert_names_;
+  std::vector<const SwapSlot*> expert_slots_;  // aligned with experts_
+  RouterRules router_rules_;                   // Lua routers, config order
+  std::vector<DecisionComponent> risk_;        // plugins and Lua rules, config order
+  std::vector<const SwapSlot*> risk_slots_;    // aligned with risk_
+  std::vector<std::string> expert_versions_;   // aligned with experts_
+  std::vector<std::string> policy_versions_;   // aligned with risk_
+  SwitchObserver switch_observer_;
+  DurableState durable_;
+  std::vector<DurableState::Component> durable_components_;
+  std::unique_ptr<Consensus> consensus_;
+  std::unique_ptr<ModelRouter> router_;  // consensus.router configured
+  std::vector<ExpertEvidence> router_candidates_;
+  std::vector<SwitchRecord> switches_;   // this minute's, stored in its txn
+  std::vector<std::string_view> model_versions_;
+  RiskChain chain_;
+  std::unique_ptr<PaperBroker> broker_;  // null: the decision layer is off
+  std::unique_ptr<TradesCsvFile> trades_csv_;
+  std::unique_ptr<JsonlFileSink> decisions_jsonl_;
+  // One minute's working set (kept to reuse the allocations).
+  bool catch_up_ = false;
+  std::vector<std::vector<sh_evidence>> evidence_;  // per expert, per row
+  std::vector<ExpertEvidence> expert_views_;
+  std::vector<uint64_t> expert_error_counts_;
+  std::vector<sh_symbol_id> symbols_scratch_;
+  std::vector<ConsensusRecord> consensus_out_;
+  std::vector<BarPrice> bars_;
+  std::vector<sh_order_intent> intents_;
+  std::vector<size_t> intent_row_;
+  std::vector<std::string> intent_keys_;
+  RiskChainResult risk_result_;
+  std::vector<SubmitResult> submits_;
+  std::vector<char> submitted_;
+  std::vector<std::string> decision_lines_;  // written before the commit
+  // Portfolio inputs of the risk chain: the previous minute's decision time
+  // (experts -> consensus -> chain, ms; NaN before the first) and each
+  // symbol's latest finite rv_5, by symbol id (NaN = none yet).
+  double last_decision_latency_ms_ = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> last_rv5_;
+  // Operator command records applied this minute: deleted in its transaction.
+  std::vector<std::string> applied_command_keys_;
+  uint64_t minutes_committed_ = 0;
+};
+
+}  // namespace sh::host

@@ -1,0 +1,73 @@
+#include "pipeline/ingress_merger.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sh::host {
+
+sh_market_event normalize_event(const sh_market_event* ev, uint32_t item_size) {
+  sh_market_event out;
+  if (item_size >= sizeof(sh_market_event)) {
+    std::memcpy(&out, ev, sizeof(out));
+  } else {
+    std::memset(&out, 0, sizeof(out));
+    std::memcpy(&out, ev, item_size);
+  }
+  out.struct_size = sizeof(sh_market_event);
+  return out;
+}
+
+IngressMerger::IngressMerger(size_t provider_count) : lanes_(provider_count) {}
+
+void IngressMerger::push(size_t provider, const sh_market_event* events, uint32_t count,
+                         uint32_t item_size) {
+  Lane& lane = lanes_[provider];
+  const auto* p = reinterpret_cast<const unsigned char*>(events);
+  for (uint32_t i = 0; i < count; ++i, p += item_size) {
+    const sh_market_event ev =
+        normalize_event(reinterpret_cast<const sh_market_event*>(p), item_size);
+    if (ev.ts_ns > lane.latest_ts_ns) lane.latest_ts_ns = ev.ts_ns;
+    lane.events.push_back(ev);
+  }
+}
+
+void IngressMerger::finish(size_t provider) { lanes_[provider].finished = true; }
+
+bool IngressMerger::needs_poll(size_t provider) const {
+  const Lane& lane = lanes_[provider];
+  return !lane.finished && lane.events.empty();
+}
+
+bool IngressMerger::drained() const {
+  for (const Lane& lane : lanes_) {
+    if (!lane.finished || !lane.events.empty()) return false;
+  }
+  return true;
+}
+
+void IngressMerger::release(std::vector<sh_market_event>& out) {
+  out.clear();
+  // Safe horizon: nothing earlier than this can still arrive.
+  int64_t horizon = INT64_MAX;
+  for (const Lane& lane : lanes_) {
+    if (!lane.finished) horizon = std::min(horizon, lane.latest_ts_ns);
+  }
+  for (;;) {
+    size_t best = lanes_.size();
+    int64_t best_ts = INT64_MAX;
+    for (size_t i = 0; i < lanes_.size(); ++i) {
+      const Lane& lane = lanes_[i];
+      if (lane.events.empty()) continue;
+      const int64_t ts = lane.events.front().ts_ns;
+      if (ts < best_ts) {  // strict: ties go to the lower provider index
+        best = i;
+        best_ts = ts;
+      }
+    }
+    if (best == lanes_.size() || best_ts > horizon) break;
+    out.push_back(lanes_[best].events.front());
+    lanes_[best].events.pop_front();
+  }
+}
+
+}  // namespace sh::host

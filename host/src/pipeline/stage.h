@@ -1,0 +1,137 @@
+// Stage: the one interface the pipeline loop knows (pipeline/pipeline.h).
+// The loop owns the ordered list of stages (conveyor, detection, decision,
+// outputs, swaps) and calls each hook on every stage in list order.
+//
+// A stage owns its state and shares data with the others only through what
+// the loop hands it: the StageContext (config, host services, the store,
+// the digest, the component registry, the summary) and, at a minute close,
+// the Minute (the conveyor's batch, the detectors' hits, the minute's write).
+// A stage never includes another stage's header. Every hook runs on the
+// pipeline thread (one thread per shard); only the methods a stage
+// documents as thread-safe may be called from elsewhere.
+//
+// Adding a stage (a live clock, an execution venue, a status view): write a
+// class overriding the hooks it needs and add it to Pipeline's list.
+#pragma once
+
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "config/pipeline_config.h"
+#include "conveyor/conveyor.h"
+#include "events/output_digest.h"
+#include "pipeline/component_registry.h"
+#include "pipeline/run_summary.h"
+#include "services/host_services.h"
+#include "services/log_throttle.h"
+#include "store/state_store.h"
+#include "strategy_host/abi.h"
+
+namespace sh::host {
+
+// What the loop hands every stage. References outlive the stages; `store`
+// is null until Pipeline::open() opened it (before any stage's open()).
+struct StageContext {
+  const PipelineConfig& config;
+  const HostConfig& host_config;
+  HostRuntime& runtime;
+  ComponentRegistry& components;  // swappable components (control/swap_stage.h applies swaps)
+  RunSummary& summary;            // each stage updates its own figures
+  LatencySamples& latency;
+  OutputDigest& digest;            // every output stream is fed to it
+  StateStore* store = nullptr;
+  // Input events consumed so far, in ingress order (written by the loop).
+  const std::atomic<uint64_t>& events_in;
+};
+
+// One detector hit of a minute (detection stage -> outputs stage). The
+// detector strings are owned by the detection stage and valid for the minute.
+struct Hit {
+  sh_symbol_id symbol = 0;
+  double score = 0;
+  double value = std::numeric_limits<double>::quiet_NaN();
+  double threshold = std::numeric_limits<double>::quiet_NaN();
+  std::string hit_class;
+  const std::string* detector = nullptr;          // component name
+  const std::string* detector_version = nullptr;  // "1.0.0", "1.0.0+cfg3", rule hash
+};
+
+// A minute close as it goes down the list of stages.
+struct Minute {
+  MinuteClose* close = nullptr;   // the conveyor's rows and market context
+  sh_feature_batch batch{};       // the rows as the plugins' batch
+  std::vector<Hit> hits;          // detectors' hits, in detector order
+  MinuteWrite write;              // the minute's one store transaction (rows, events)
+};
+
+// Events in ingress order; `end` (no events): the input is over, close
+// whatever is still open.
+struct EventBatch {
+  const sh_market_event* events = nullptr;
+  size_t count = 0;
+  size_t stride = sizeof(sh_market_event);
+  bool end = false;
+};
+
+// Where the loop is when it calls on_idle(): no minute is half-processed.
+enum class IdlePoint {
+  kBetweenBatches,  // top of the run loop, between two ingress polls
+  kEventBarrier,    // events_in reached a stage's next_barrier()
+  kEndOfInput,      // every provider finished; the open minutes not yet flushed
+};
+
+inline constexpr uint64_t kNoBarrier = std::numeric_limits<uint64_t>::max();
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual const char* name() const = 0;
+
+  // Before run(), in list order: restore state, open files.
+  virtual Status open(StageContext& ctx) { (void)ctx; return Status::Ok(); }
+
+  // Events in. A stage that closes minutes appends them to `closed`; the
+  // loop processes them (on_minute ...) and hands them back to recycle().
+  virtual void on_events(const EventBatch& batch, std::vector<MinuteClose>& closed) {
+    (void)batch;
+    (void)closed;
+  }
+  virtual void recycle(std::vector<MinuteClose>& processed) { (void)processed; }
+
+  // A minute close: every stage's on_minute in order, then one store
+  // transaction (rows, events and every stage's persist()), then every
+  // stage's on_commit with the commit's status (or the first error an
+  // earlier stage's on_commit returned). A stage writes its feed files in
+  // on_minute (before the commit; see events/feed_recovery.h) and publishes
+  // to other processes only after a successful commit.
+  virtual Status on_minute(Minute& minute) { (void)minute; return Status::Ok(); }
+  virtual Status persist(const Minute& minute, StateTxn& txn) {
+    (void)minute;
+    (void)txn;
+    return Status::Ok();
+  }
+  virtual Status on_commit(Minute& minute, const Status& commit) {
+    (void)minute;
+    (void)commit;
+    return Status::Ok();
+  }
+
+  // Between events: the input-event count at which this stage must run
+  // on_idle(kEventBarrier) (a journalled swap), or kNoBarrier. The loop
+  // splits batches there; on_idle must then move the barrier past it.
+  virtual uint64_t next_barrier() const { return kNoBarrier; }
+  virtual Status on_idle(IdlePoint point) { (void)point; return Status::Ok(); }
+
+  // End of run, in list order: flush what is buffered, refuse what is
+  // still queued. The run returns the first error of the run or of these.
+  virtual Status finish() { return Status::Ok(); }
+  // After finish(): the stage's final figures into the summary.
+  virtual void contribute(RunSummary& summary) const { (void)summary; }
+};
+
+}  // namespace sh::host

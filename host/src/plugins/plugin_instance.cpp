@@ -1,0 +1,196 @@
+#include "plugins/plugin_instance.h"
+
+#include <exception>
+
+namespace sh::host {
+
+namespace {
+
+const char kEscaped[] = "an exception escaped the plugin (it must return a status instead)";
+
+std::string prefix(const std::string& component, const PluginLibrary& lib) {
+  return "component '" + component + "' (plugin " + lib.name() + "): ";
+}
+
+void destroy_quietly(const sh_plugin_descriptor& d, void* instance) {
+  if (instance == nullptr) return;
+  try {
+    d.destroy(instance);
+  } catch (...) {
+    // Nothing can be done about a throwing destroy(); the memory is lost.
+  }
+}
+
+}  // namespace
+
+std::string abi_status_name(sh_status status) {
+  switch (status) {
+    case SH_OK:
+      return "SH_OK";
+    case SH_ERR_INVALID_ARGUMENT:
+      return "SH_ERR_INVALID_ARGUMENT";
+    case SH_ERR_CONFIG:
+      return "SH_ERR_CONFIG";
+    case SH_ERR_INTERNAL:
+      return "SH_ERR_INTERNAL";
+    case SH_ERR_UNSUPPORTED:
+      return "SH_ERR_UNSUPPORTED";
+    case SH_END_OF_DATA:
+      return "SH_END_OF_DATA";
+    case SH_WOULD_BLOCK:
+      return "SH_WOULD_BLOCK";
+    case SH_ERR_EXCEPTION:
+      return "SH_ERR_EXCEPTION";
+    case SH_ERR_HOST:
+      return "SH_ERR_HOST";
+    default:
+      return "status " + std::to_string(status);
+  }
+}
+
+PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library,
+                               std::unique_ptr<InstanceServices> services)
+    : library_(std::move(library)), services_(std::move(services)) {
+  const sh_plugin_descriptor& d = library_->descriptor();
+  // The library validated that the table of its kind and its function exist.
+  switch (d.kind) {
+    case SH_KIND_PROVIDER:
+      poll_ = d.provider->poll;
+      break;
+    case SH_KIND_DETECTOR:
+      detect_ = d.detector->detect;
+      break;
+    case SH_KIND_EXPERT:
+      expert_ = d.expert->evaluate;
+      break;
+    case SH_KIND_RISK:
+      risk_ = d.risk->evaluate;
+      break;
+    default:
+      break;
+  }
+}
+
+PluginInstance::~PluginInstance() { destroy_quietly(library_->descriptor(), instance_); }
+
+PluginInstance::Created PluginInstance::create(const std::string& component,
+                                               std::shared_ptr<const PluginLibrary> library,
+                                               const nlohmann::json& config, HostRuntime& runtime) {
+  Created out;
+  if (!library) {
+    out.error = "component '" + component + "': no plugin library";
+    return out;
+  }
+  if (auto err = library->schema().validate(config)) {
+    out.error = prefix(component, *library) + err->to_string("config");
+    return out;
+  }
+  std::string config_json;
+  try {
+    config_json = config.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  } catch (const std::exception& e) {
+    out.error = prefix(component, *library) + "config is not serializable: " + e.what();
+    return out;
+  }
+
+  std::unique_ptr<PluginInstance> inst(
+      new PluginInstance(library, std::make_unique<InstanceServices>(component, runtime)));
+  const sh_plugin_descriptor& d = library->descriptor();
+  sh_status rc = SH_ERR_INTERNAL;
+  void* raw = nullptr;
+  try {
+    raw = d.create(inst->services_->table(), config_json.c_str(), &rc);
+  } catch (const std::exception& e) {
+    // The instance pointer (if any) was lost with the exception.
+    out.error = prefix(component, *library) + "create failed: " + kEscaped + ": " + e.what();
+    return out;
+  } catch (...) {
+    out.error = prefix(component, *library) + "create failed: " + kEscaped;
+    return out;
+  }
+  if (rc != SH_OK || raw == nullptr) {
+    std::string why;
+    if (raw != nullptr) {
+      try {
+        const char* e = d.last_error(raw);
+        if (e != nullptr) why = e;
+      } catch (...) {
+        why = kEscaped;
+      }
+    }
+    if (why.empty()) why = rc == SH_OK ? "create() returned NULL" : abi_status_name(rc);
+    destroy_quietly(d, raw);
+    out.error = prefix(component, *library) + "create failed: " + why;
+    return out;
+  }
+  inst->instance_ = raw;
+  inst->config_ = config;
+  out.instance = std::move(inst);
+  return out;
+}
+
+std::string PluginInstance::set_config(const nlohmann::json& config) {
+  std::string err = send_command(config);
+  if (err.empty()) config_ = config;
+  return err;
+}
+
+template <typename Call>
+std::string PluginInstance::guarded_call(const char* what, Call&& call) {
+  sh_status rc = SH_ERR_INTERNAL;
+  try {
+    rc = call();
+  } catch (...) {
+    escaped();
+    return std::string(what) + " failed: " + kEscaped;
+  }
+  if (rc != SH_OK) {
+    const char* e = last_error();
+    return std::string(what) + " failed: " + (*e ? std::string(e) : abi_status_name(rc));
+  }
+  return "";
+}
+
+std::string PluginInstance::send_command(const nlohmann::json& config) {
+  if (auto err = library_->schema().validate(config)) return err->to_string("config");
+  const sh_plugin_descriptor& d = library_->descriptor();
+  if (d.set_config == nullptr) {
+    return "plugin '" + library_->name() + "' does not support set_config";
+  }
+  const std::string text = config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return guarded_call("set_config", [&] { return d.set_config(instance_, text.c_str()); });
+}
+
+std::string PluginInstance::save_state(std::string* out) {
+  out->clear();
+  const sh_plugin_descriptor& d = library_->descriptor();
+  if (d.save_state == nullptr) return "plugin '" + library_->name() + "' keeps no durable state";
+  const char* data = nullptr;
+  size_t size = 0;
+  std::string err = guarded_call("save_state", [&] { return d.save_state(instance_, &data, &size); });
+  if (err.empty() && data != nullptr && size > 0) out->assign(data, size);
+  return err;
+}
+
+std::string PluginInstance::load_state(const std::string& bytes) {
+  const sh_plugin_descriptor& d = library_->descriptor();
+  if (d.load_state == nullptr) return "plugin '" + library_->name() + "' keeps no durable state";
+  return guarded_call("load_state", [&] { return d.load_state(instance_, bytes.data(), bytes.size()); });
+}
+
+const char* PluginInstance::last_error() const {
+  if (faulted_) return kEscaped;
+  try {
+    const char* e = library_->descriptor().last_error(instance_);
+    return e ? e : "";
+  } catch (...) {
+    return kEscaped;
+  }
+}
+
+sh_status PluginInstance::escaped() noexcept {
+  faulted_ = true;
+  return SH_ERR_EXCEPTION;
+}
+
+}  // namespace sh::host

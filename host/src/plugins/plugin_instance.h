@@ -1,0 +1,135 @@
+// plugins/: loading components: shared libraries (plugin_library, content
+// addressing), live instances (plugin_instance), the catalog for
+// --list-plugins, config entries to instances and Lua rules (component_loader).
+//
+// PluginInstance: RAII owner of one live plugin instance.
+//
+// Holds the library (shared, so its code stays mapped), the instance's host
+// services, and the opaque instance pointer; the destructor calls the plugin's
+// destroy(). The call wrappers are the pipeline's hot path: one indirect call
+// plus a try/catch that costs nothing unless a raw C-ABI plugin lets an
+// exception escape, which marks the instance faulted instead of terminating.
+// All calls on one instance must come from one thread at a time.
+#pragma once
+
+#include <strategy_host/abi.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "services/host_services.h"
+#include "plugins/plugin_library.h"
+
+namespace sh::host {
+
+// "SH_OK", "SH_ERR_CONFIG", ... ("status N" for an unknown code).
+std::string abi_status_name(sh_status status);
+
+class PluginInstance {
+ public:
+  struct Created {
+    std::unique_ptr<PluginInstance> instance;  // null on failure
+    // One line naming the component, e.g. "component 'spike' (plugin
+    // zscore_spike): create failed: threshold too high" or
+    // "component 'spike' (plugin zscore_spike): config.threshold: expected number, got string".
+    std::string error;
+  };
+
+  // Validates `config` against the plugin's schema, then creates the
+  // instance. Never throws; a failed instance is destroyed before returning.
+  // runtime must outlive the instance.
+  static Created create(const std::string& component, std::shared_ptr<const PluginLibrary> library,
+                        const nlohmann::json& config, HostRuntime& runtime);
+
+  ~PluginInstance();
+  PluginInstance(const PluginInstance&) = delete;
+  PluginInstance& operator=(const PluginInstance&) = delete;
+
+  const std::string& component() const { return services_->component(); }
+  const PluginLibrary& library() const { return *library_; }
+  const std::shared_ptr<const PluginLibrary>& shared_library() const { return library_; }
+  sh_plugin_kind kind() const { return library_->kind(); }
+  // The config the instance currently runs with.
+  const nlohmann::json& config() const { return config_; }
+  // True once an exception escaped one of the plugin's calls: the plugin broke
+  // the ABI contract and its state is unknown; callers should stop using it.
+  bool faulted() const { return faulted_; }
+
+  // Provider: SH_OK, SH_WOULD_BLOCK, SH_END_OF_DATA or an error.
+  sh_status poll(const sh_event_sink& sink, uint32_t max_events) noexcept {
+    if (poll_ == nullptr) return SH_ERR_UNSUPPORTED;
+    try {
+      return poll_(instance_, &sink, max_events);
+    } catch (...) {
+      return escaped();
+    }
+  }
+  sh_status detect(const sh_feature_batch& rows, const sh_market_context& context,
+                   const sh_hit_sink& sink) noexcept {
+    if (detect_ == nullptr) return SH_ERR_UNSUPPORTED;
+    try {
+      return detect_(instance_, &rows, &context, &sink);
+    } catch (...) {
+      return escaped();
+    }
+  }
+  sh_status evaluate_expert(const sh_feature_batch& rows, const sh_market_context& context,
+                            sh_evidence_batch& out) noexcept {
+    if (expert_ == nullptr) return SH_ERR_UNSUPPORTED;
+    try {
+      return expert_(instance_, &rows, &context, &out);
+    } catch (...) {
+      return escaped();
+    }
+  }
+  sh_status evaluate_risk(const sh_order_intent_batch& intents, const sh_portfolio_state& portfolio,
+                          sh_risk_verdict_batch& out) noexcept {
+    if (risk_ == nullptr) return SH_ERR_UNSUPPORTED;
+    try {
+      return risk_(instance_, &intents, &portfolio, &out);
+    } catch (...) {
+      return escaped();
+    }
+  }
+
+  // Applies new parameters to the live instance, all-or-nothing. Validates
+  // against the schema first. "" on success, else one line: the schema error,
+  // "plugin 'p' does not support set_config", or "set_config failed: <last_error>".
+  std::string set_config(const nlohmann::json& config);
+  // The same call for a one-shot command the plugin documents (e.g.
+  // {"reset": true}): config() keeps the serving parameters.
+  std::string send_command(const nlohmann::json& command);
+
+  // Durable state (ABI 1.1; library().supports_state()). "" on success, else
+  // one line naming the plugin's error. save_state copies the bytes.
+  std::string save_state(std::string* out);
+  std::string load_state(const std::string& bytes);
+
+  // The plugin's last error for this instance ("" if none); valid until the
+  // next call on the instance.
+  const char* last_error() const;
+
+ private:
+  PluginInstance(std::shared_ptr<const PluginLibrary> library,
+                 std::unique_ptr<InstanceServices> services);
+  sh_status escaped() noexcept;
+  // Runs one descriptor call (a status-returning lambda): "" on SH_OK, else
+  // "<what> failed: <last_error or status>"; an escaping exception faults.
+  template <typename Call>
+  std::string guarded_call(const char* what, Call&& call);
+
+  // Declared first so it is released last: the instance's code lives in it.
+  std::shared_ptr<const PluginLibrary> library_;
+  std::unique_ptr<InstanceServices> services_;
+  void* instance_ = nullptr;
+  nlohmann::json config_;
+  bool faulted_ = false;
+
+  decltype(sh_provider_api::poll) poll_ = nullptr;
+  decltype(sh_detector_api::detect) detect_ = nullptr;
+  decltype(sh_expert_api::evaluate) expert_ = nullptr;
+  decltype(sh_risk_api::evaluate) risk_ = nullptr;
+};
+
+}  // namespace sh::host

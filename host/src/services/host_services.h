@@ -1,0 +1,54 @@
+// services/: host-wide services, one set per process: the clock, the symbol
+// table, counters, the sh_host_services table handed to plugins, and log
+// throttling. Every other folder may use them; they use only the SDK.
+//
+// Host services handed to plugin instances (sh_host_services).
+//
+// HostRuntime holds the host-wide services (one per host process, shared by
+// every shard). InstanceServices is the per-instance table: its host_ctx points
+// at itself, so logs and counters are attributed to the instance's component
+// name ("[component] msg", "component.counter").
+#pragma once
+
+#include <strategy_host/abi.h>
+
+#include <string>
+
+#include "services/counters.h"
+#include "services/host_clock.h"
+#include "services/symbol_table.h"
+
+namespace sh::host {
+
+struct HostRuntime {
+  SymbolTable symbols;
+  CounterRegistry counters;
+  HostClock clock;
+};
+
+class InstanceServices {
+ public:
+  // runtime must outlive this object.
+  InstanceServices(std::string component, HostRuntime& runtime);
+  InstanceServices(const InstanceServices&) = delete;
+  InstanceServices& operator=(const InstanceServices&) = delete;
+
+  // Valid for the life of this object; pass to the plugin's create().
+  const sh_host_services* table() const { return &table_; }
+  const std::string& component() const { return component_; }
+  HostRuntime& runtime() const { return runtime_; }
+
+ private:
+  static void log(void* ctx, sh_log_level level, const char* msg);
+  static int64_t now_ns(void* ctx);
+  static sh_symbol_id intern_symbol(void* ctx, const char* name);
+  static const char* symbol_name(void* ctx, sh_symbol_id id);
+  static uint32_t counter_register(void* ctx, const char* name);
+  static void counter_add(void* ctx, uint32_t counter_id, int64_t delta);
+
+  std::string component_;
+  HostRuntime& runtime_;
+  sh_host_services table_;
+};
+
+}  // namespace sh::host
