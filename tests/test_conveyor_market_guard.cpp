@@ -80,11 +80,20 @@ TEST_CASE("a trade id seen before is a duplicate, per symbol", "[conveyor][hosti
   CHECK(g.check(trade(2, 0.1, 1, 7)) == Quarantine::kNone);  // another symbol's id 7
   CHECK(g.check(trade(1, 100, 1, 0)) == Quarantine::kNone);  // 0: unknown id, never a duplicate
   CHECK(g.check(trade(1, 100, 1, 0)) == Quarantine::kNone);
-  // The window: after three newer ids, 7 is forgotten.
+  // Out of order within the window: 5 is new, then a duplicate.
+  CHECK(g.check(trade(1, 100, 1, 5)) == Quarantine::kNone);
+  CHECK(g.check(trade(1, 100, 1, 5)) == Quarantine::kDuplicateTrade);
+  // The window (3 ids below the highest): after 8, 9, 10, id 7 is outside it
+  // and not checked; 9 and 10 are.
   for (uint64_t id : {8, 9, 10}) CHECK(g.check(trade(1, 100, 1, id)) == Quarantine::kNone);
   CHECK(g.check(trade(1, 100, 1, 7)) == Quarantine::kNone);
   CHECK(g.check(trade(1, 100, 1, 10)) == Quarantine::kDuplicateTrade);
-  CHECK(g.quarantined(Quarantine::kDuplicateTrade) == 3);
+  CHECK(g.check(trade(1, 100, 1, 9)) == Quarantine::kDuplicateTrade);
+  // A jump far ahead clears the window.
+  CHECK(g.check(trade(1, 100, 1, 1000)) == Quarantine::kNone);
+  CHECK(g.check(trade(1, 100, 1, 999)) == Quarantine::kNone);
+  CHECK(g.check(trade(1, 100, 1, 1000)) == Quarantine::kDuplicateTrade);
+  CHECK(g.quarantined(Quarantine::kDuplicateTrade) == 6);
 }
 
 TEST_CASE("per-symbol limits override the defaults, bad limits are refused", "[conveyor][hostile]") {

@@ -72,3 +72,48 @@ TEST_CASE("a device or a pipe as a replay file is refused at start, not read for
                                "); replay reads files"));
   }
 }
+
+TEST_CASE("absurd prints and repeated trades are quarantined, counted and written out, the bars stay clean",
+          "[hostile][replay][conveyor]") {
+  ScratchDir dir("hostile_quarantine");
+  std::string csv = "ts,symbol,price,size,trade_id\n";
+  uint64_t id = 100;
+  for (int m = 0; m < 4; ++m) {
+    for (int k = 0; k < 3; ++k) {
+      const std::string ts = std::to_string(1704153600 + m * 60 + k * 10);
+      csv += ts + ",BTC,4200" + std::to_string(k) + ",0.5," + std::to_string(++id) + "\n";
+      if (m == 1 && k == 1) {
+        csv += ts + ",BTC,1e300,0.5," + std::to_string(++id) + "\n";   // price_bounds
+        csv += ts + ",BTC,1e-300,0.5," + std::to_string(++id) + "\n";  // price_bounds
+        csv += ts + ",BTC,42001,0.5," + std::to_string(id - 2) + "\n";  // the trade before, again
+        csv += ts + ",BTC,42001,0.5," + std::to_string(id - 2) + "\n";  // and again
+      }
+    }
+  }
+  write_file(dir / "trades.csv", csv);
+  write_file(dir / "host.yaml",
+             "host: {mode: replay}\n"
+             "providers:\n"
+             "  - {name: file, plugin: replay, config: {files: [{path: '" + (dir / "trades.csv").string() +
+                 "', type: trades}]}}\n");
+  const HostRun r = run_host({"--config", "host.yaml"}, dir.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("quarantined events 4  (duplicate_trade=2, price_bounds=2)"));
+  CHECK_THAT(r.err, Contains("market data quarantined: price_bounds BTC at 2024-01-02T00:01:10Z (input event 5): "
+                             "price 1e+300 outside [1e-12, 1e+12]"));
+  CHECK_THAT(r.err, Contains("market data quarantined: duplicate_trade BTC"));
+  const auto rejects = lines(read_file(dir / "out/rejects.jsonl"));
+  REQUIRE(rejects.size() == 4);
+  CHECK_THAT(rejects[0], Contains("\"reason\":\"price_bounds\",\"input_event\":5,\"symbol\":\"BTC\""));
+  CHECK_THAT(rejects[3], Contains("\"reason\":\"duplicate_trade\""));
+  // The minute with the bad prints is a clean bar: high is a real price.
+  const HostRun snap = run_host({"snapshot", "--symbol", "BTC", "--from", "2024-01-02T00:01Z", "--to",
+                                 "2024-01-02T00:02Z", "--format", "jsonl", "--config", "host.yaml"},
+                                dir.path());
+  INFO(snap.err);
+  REQUIRE(snap.exit_code == 0);
+  CHECK_THAT(snap.out, Contains("\"high\":42002"));
+  CHECK_THAT(snap.out, Contains("\"trade_count\":3"));
+  CHECK_THAT(snap.out, Contains("\"dq\":\"ok\""));
+}

@@ -105,7 +105,8 @@ void walk(const YAML::Node& node, const ConfigSource& source, size_t depth, size
 const std::vector<std::string>& known_config_sections() {
   static const std::vector<std::string> kSections = {
       "host",      "providers", "detectors", "experts", "risk",    "consensus", "execution",
-      "conveyor",  "events",    "sinks",     "redis",   "control", "state",     "backup"};
+      "conveyor",  "events",    "sinks",     "redis",   "control", "state",     "backup",
+      "market_data"};
   return kSections;
 }
 

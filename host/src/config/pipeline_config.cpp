@@ -241,6 +241,39 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
 
 // The section, or an empty map when absent (a missing key on a const node is
 // an invalid node that throws when indexed).
+void parse_limits(const HostConfig& cfg, const YAML::Node& s, const std::string& name, MarketDataLimits* l) {
+  l->min_price = get_or<double>(cfg, s, "min_price", l->min_price);
+  l->max_price = get_or<double>(cfg, s, "max_price", l->max_price);
+  l->max_size = get_or<double>(cfg, s, "max_size", l->max_size);
+  l->max_jump_bps = get_or<double>(cfg, s, "max_jump_bps", l->max_jump_bps);
+  (void)name;
+}
+
+void parse_market_data(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& out) {
+  static const std::vector<std::string> kLimitKeys = {"min_price", "max_price", "max_size", "max_jump_bps"};
+  std::vector<std::string> keys = kLimitKeys;
+  keys.insert(keys.end(), {"enabled", "dedupe_window", "log_limit_per_reason", "rejects_file", "symbols"});
+  check_keys(cfg, s, "market_data", keys);
+  MarketDataGuardConfig& m = out.market_data;
+  m.enabled = get_or<bool>(cfg, s, "enabled", m.enabled);
+  m.dedupe_window = get_or<uint32_t>(cfg, s, "dedupe_window", m.dedupe_window);
+  m.log_limit_per_reason = get_or<uint32_t>(cfg, s, "log_limit_per_reason", m.log_limit_per_reason);
+  m.rejects_file = get_or<std::string>(cfg, s, "rejects_file", m.rejects_file);
+  parse_limits(cfg, s, "market_data", &m.defaults);
+  if (const YAML::Node sym = s["symbols"]) {
+    if (!sym.IsMap()) throw ConfigError(cfg.message_at(sym, "market_data.symbols: expected a map of symbol -> limits"));
+    for (const auto& kv : sym) {
+      const std::string name = kv.first.as<std::string>();
+      check_keys(cfg, kv.second, ("market_data.symbols." + name).c_str(), kLimitKeys);
+      MarketDataLimits l = m.defaults;  // a symbol overrides what it names
+      parse_limits(cfg, kv.second, name, &l);
+      m.by_symbol[name] = l;
+    }
+  }
+  const std::string problem = m.validate();
+  if (!problem.empty()) throw ConfigError(s ? cfg.message_at(s, problem) : cfg.source_name() + ": " + problem);
+}
+
 YAML::Node section(const YAML::Node& root, const char* key) {
   if (root.IsMap() && root[key]) return root[key];
   return YAML::Node(YAML::NodeType::Map);
@@ -268,6 +301,7 @@ PipelineConfig parse_pipeline_config(const HostConfig& config, HostRuntime& runt
   }
   out.state_map_size_bytes = get_or<uint64_t>(config, state, "map_size_mb", out.state_map_size_bytes >> 20) << 20;
   parse_decision(config, section(root, "consensus"), section(root, "execution"), out);
+  parse_market_data(config, section(root, "market_data"), out);
   if (!out.sinks.redis_stream.empty() && !out.redis.enabled) {
     throw ConfigError(config.message_at(section(root, "sinks")["redis_stream"],
                                         "sinks.redis_stream needs a redis: section"));

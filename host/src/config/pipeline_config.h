@@ -8,6 +8,7 @@
 #include <string>
 
 #include "conveyor/conveyor.h"
+#include "conveyor/market_data_guard.h"
 #include "decision/consensus.h"
 #include "decision/model_router.h"
 #include "decision/paper_broker.h"
@@ -68,6 +69,7 @@ struct PipelineConfig {
   bool state_sync_commits = true;
   uint32_t poll_max_events = 4096;  // per provider poll
   DecisionSettings decision;
+  MarketDataGuardConfig market_data;  // market_data: (conveyor/market_data_guard.h)
 };
 
 // Parses the sections; interns the benchmark symbol. Throws ConfigError.

@@ -1,5 +1,14 @@
 #include "conveyor/conveyor_stage.h"
 
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "config/host_config.h"
+#include "services/symbol_table.h"
+#include "store/time_format.h"
+
 namespace sh::host {
 namespace {
 
@@ -14,18 +23,110 @@ const char* dq_name(sh_dq_status dq) {
   }
 }
 
+const char* symbol_name_of(void* table, sh_symbol_id id) {
+  return static_cast<const SymbolTable*>(table)->name(id);
+}
+
 }  // namespace
 
-ConveyorStage::ConveyorStage(const ConveyorConfig& config, const SymbolTable& symbols,
-                             RunSummary& summary)
-    : conveyor_(config), symbols_(symbols), summary_(summary) {}
+ConveyorStage::ConveyorStage(const ConveyorConfig& config, const MarketDataGuardConfig& guard,
+                             const SymbolTable& symbols, RunSummary& summary)
+    : conveyor_(config),
+      guard_(guard, &symbol_name_of, const_cast<SymbolTable*>(&symbols)),
+      symbols_(symbols),
+      summary_(summary) {}
+
+ConveyorStage::~ConveyorStage() {
+  if (rejects_) std::fclose(rejects_);
+}
+
+Status ConveyorStage::open(StageContext& ctx) {
+  events_in_ = &ctx.events_in;
+  const MarketDataGuardConfig& g = guard_.config();
+  if (!g.enabled || g.rejects_file.empty()) return Status::Ok();
+  rejects_path_ = (ctx.host_config.output_dir() / g.rejects_file).string();
+  std::error_code ec;
+  std::filesystem::create_directories(ctx.host_config.output_dir(), ec);
+  // A replay starts its outputs empty; a live mode appends.
+  rejects_ = std::fopen(rejects_path_.c_str(), ctx.config.mode == RunMode::kReplay ? "w" : "a");
+  if (rejects_ == nullptr) {
+    return Status::IoError("market data rejects file " + rejects_path_ + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Status ConveyorStage::finish() {
+  if (guard_.quarantined_total() > 0) {
+    std::string by;
+    for (size_t i = 1; i < static_cast<size_t>(Quarantine::kCount); ++i) {
+      const uint64_t n = guard_.quarantined(static_cast<Quarantine>(i));
+      if (n) by += std::string(by.empty() ? "" : ", ") + quarantine_name(static_cast<Quarantine>(i)) + "=" + std::to_string(n);
+    }
+    spdlog::warn("market data: {} events quarantined ({}){}", guard_.quarantined_total(), by,
+                 rejects_ ? ", each in " + rejects_path_ : std::string());
+  }
+  if (rejects_ && std::fflush(rejects_) != 0) {
+    return Status::IoError("market data rejects file " + rejects_path_ + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+void ConveyorStage::report(const sh_market_event& ev, Quarantine q, uint64_t position) {
+  const char* name = symbols_.name(ev.symbol);
+  const std::string why = guard_.describe(ev, q);
+  uint64_t& logged = logged_[static_cast<size_t>(q)];
+  if (logged < guard_.config().log_limit_per_reason) {
+    ++logged;
+    spdlog::warn("market data quarantined: {} {} at {} (input event {}): {}{}", quarantine_name(q),
+                 name ? name : "?", format_iso8601_utc(ev.ts_ns), position, why,
+                 logged == guard_.config().log_limit_per_reason ? " (further ones of this reason: counted, in the rejects file)" : "");
+  }
+  if (rejects_) {
+    std::fprintf(rejects_,
+                 "{\"reason\":\"%s\",\"input_event\":%llu,\"symbol\":\"%s\",\"type\":%d,\"ts_ns\":%lld,"
+                 "\"detail\":\"%s\"}\n",
+                 quarantine_name(q), static_cast<unsigned long long>(position), name ? name : "",
+                 static_cast<int>(ev.type), static_cast<long long>(ev.ts_ns), why.c_str());
+  }
+}
+
+const EventBatch* ConveyorStage::screen(const EventBatch& batch) {
+  if (!guard_.config().enabled) return nullptr;
+  const auto* base = reinterpret_cast<const unsigned char*>(batch.events);
+  const uint64_t first = events_in_ ? events_in_->load(std::memory_order_relaxed) : 0;
+  size_t i = 0;
+  Quarantine q = Quarantine::kNone;
+  for (; i < batch.count; ++i) {
+    q = guard_.check(*reinterpret_cast<const sh_market_event*>(base + i * batch.stride));
+    if (q != Quarantine::kNone) break;
+  }
+  if (i == batch.count) return nullptr;  // the common case: nothing to take out
+  kept_.clear();
+  for (size_t k = 0; k < i; ++k) {
+    kept_.push_back(*reinterpret_cast<const sh_market_event*>(base + k * batch.stride));
+  }
+  report(*reinterpret_cast<const sh_market_event*>(base + i * batch.stride), q, first + i);
+  for (++i; i < batch.count; ++i) {
+    const auto& ev = *reinterpret_cast<const sh_market_event*>(base + i * batch.stride);
+    q = guard_.check(ev);
+    if (q == Quarantine::kNone) {
+      kept_.push_back(ev);
+    } else {
+      report(ev, q, first + i);
+    }
+  }
+  kept_batch_ = EventBatch{kept_.data(), kept_.size(), sizeof(sh_market_event), false};
+  return &kept_batch_;
+}
 
 void ConveyorStage::on_events(const EventBatch& batch, std::vector<MinuteClose>& closed) {
   if (batch.end) {
     conveyor_.flush(closed);
     return;
   }
-  conveyor_.on_events(batch.events, batch.count, batch.stride, closed);
+  const EventBatch* kept = screen(batch);
+  const EventBatch& in = kept ? *kept : batch;
+  conveyor_.on_events(in.events, in.count, in.stride, closed);
 }
 
 Status ConveyorStage::on_minute(Minute& minute) {
@@ -45,6 +146,10 @@ void ConveyorStage::contribute(RunSummary& summary) const {
   summary.events_in = cs.events_in;
   summary.rejected_events = cs.rejected_events;
   summary.late_events = cs.late_events;
+  for (size_t i = 1; i < static_cast<size_t>(Quarantine::kCount); ++i) {
+    const uint64_t n = guard_.quarantined(static_cast<Quarantine>(i));
+    if (n) summary.quarantined[quarantine_name(static_cast<Quarantine>(i))] = n;
+  }
 }
 
 }  // namespace sh::host

@@ -1,6 +1,8 @@
 #include "conveyor/market_data_guard.h"
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 #include <cstdio>
 
 namespace sh::host {
@@ -81,6 +83,36 @@ bool MarketDataGuard::jumps(double from, double to, double max_bps) const {
   return std::fabs(to - from) / from * 1e4 > max_bps;
 }
 
+bool MarketDataGuard::remember_id(SymbolState& s, uint64_t id) const {
+  const uint64_t w = config_.dedupe_window;
+  if (s.seen.empty()) s.seen.assign((w + 63) / 64, 0);
+  auto bit = [&](uint64_t x) -> std::pair<uint64_t&, uint64_t> {
+    const uint64_t slot = x % w;
+    return {s.seen[slot / 64], uint64_t{1} << (slot % 64)};
+  };
+  if (id > s.max_id) {
+    // Slide the window: the ids between the old and the new highest were
+    // never seen (clear their bits); past a whole window, clear everything.
+    if (s.max_id == 0 || id - s.max_id >= w) {
+      std::fill(s.seen.begin(), s.seen.end(), 0);
+    } else {
+      for (uint64_t x = s.max_id + 1; x < id; ++x) {
+        auto [word, mask] = bit(x);
+        word &= ~mask;
+      }
+    }
+    auto [word, mask] = bit(id);
+    word |= mask;
+    s.max_id = id;
+    return true;
+  }
+  if (s.max_id - id >= w) return true;  // older than the window: not checked
+  auto [word, mask] = bit(id);
+  if (word & mask) return false;
+  word |= mask;
+  return true;
+}
+
 Quarantine MarketDataGuard::check(const sh_market_event& ev) {
   if (!config_.enabled) return Quarantine::kNone;
   SymbolState& s = state(ev.symbol);
@@ -115,19 +147,9 @@ Quarantine MarketDataGuard::check(const sh_market_event& ev) {
       } else {
         s.pending = 0;
       }
-      if (t.trade_id != 0 && config_.dedupe_window > 0) {
-        if (s.ids.count(t.trade_id) != 0) {
-          q = Quarantine::kDuplicateTrade;
-          break;
-        }
-        if (s.id_ring.size() < config_.dedupe_window) {
-          s.id_ring.push_back(t.trade_id);
-        } else {
-          s.ids.erase(s.id_ring[s.ring_next]);
-          s.id_ring[s.ring_next] = t.trade_id;
-          s.ring_next = (s.ring_next + 1) % s.id_ring.size();
-        }
-        s.ids.insert(t.trade_id);
+      if (t.trade_id != 0 && config_.dedupe_window > 0 && !remember_id(s, t.trade_id)) {
+        q = Quarantine::kDuplicateTrade;
+        break;
       }
       s.reference = t.price;
       break;

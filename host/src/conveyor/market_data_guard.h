@@ -15,8 +15,11 @@
 //                  quarantined price, and still a jump from the reference),
 //                  the reference moves there and that trade is accepted.
 //   duplicate_trade  a trade whose (symbol, trade_id) was accepted before
-//                  (trade_id 0 = unknown, never a duplicate); the last
-//                  dedupe_window ids per symbol are remembered.
+//                  (trade_id 0 = unknown, never a duplicate). Per symbol, the
+//                  ids in (highest - dedupe_window, highest] are remembered in
+//                  a bitmap: a new highest id costs a compare and a bit, an
+//                  id arriving out of order a bit test; ids older than the
+//                  window are not checked.
 // Limits come from `market_data:` with per-symbol overrides; everything is a
 // pure function of the event sequence (deterministic in replay).
 #pragma once
@@ -26,7 +29,6 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 namespace sh::host {
@@ -42,7 +44,7 @@ struct MarketDataGuardConfig {
   bool enabled = true;
   MarketDataLimits defaults;
   std::map<std::string, MarketDataLimits> by_symbol;  // symbol name -> limits
-  uint32_t dedupe_window = 100000;                     // trade ids kept per symbol; 0 = no dedupe
+  uint32_t dedupe_window = 65536;                      // trade ids remembered per symbol; 0 = no dedupe
   uint32_t log_limit_per_reason = 20;                  // WARN lines per reason per run
   std::string rejects_file = "rejects.jsonl";          // in output_dir; "" = none
 
@@ -85,13 +87,14 @@ class MarketDataGuard {
     MarketDataLimits limits;
     double reference = 0;   // last accepted trade price, 0 = none yet
     double pending = 0;     // a quarantined jump awaiting confirmation, 0 = none
-    std::unordered_set<uint64_t> ids;
-    std::vector<uint64_t> id_ring;  // insertion order, for eviction
-    size_t ring_next = 0;
+    uint64_t max_id = 0;              // highest trade id accepted, 0 = none
+    std::vector<uint64_t> seen;       // bitmap over ids mod window, (max_id - window, max_id]
   };
   SymbolState& state(sh_symbol_id id);
   Quarantine check_price(const MarketDataLimits& l, double price) const;
   bool jumps(double from, double to, double max_bps) const;
+  // Records an accepted trade id; false when it was seen (a duplicate).
+  bool remember_id(SymbolState& s, uint64_t id) const;
 
   MarketDataGuardConfig config_;
   NameFn name_of_;

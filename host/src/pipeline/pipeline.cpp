@@ -26,7 +26,8 @@ Pipeline::Pipeline(PipelineConfig config, const HostConfig& host_config, HostRun
       ctx_{config_, host_config_, runtime_, registry_, summary_, latency_, digest_, nullptr, events_in_},
       ingress_(std::move(providers), registry_) {
   // The stages, in the order a minute close goes through them.
-  stages_.push_back(std::make_unique<ConveyorStage>(config_.conveyor, runtime_.symbols, summary_));
+  stages_.push_back(std::make_unique<ConveyorStage>(config_.conveyor, config_.market_data,
+                                                    runtime_.symbols, summary_));
   stages_.push_back(std::make_unique<DetectionStage>(std::move(detectors), registry_, summary_));
   auto decision = std::make_unique<DecisionStage>(registry_);
   decision_ = decision.get();

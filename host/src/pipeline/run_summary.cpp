@@ -67,6 +67,15 @@ void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
   out << "run summary (" << run_mode_name(mode) << ")\n";
   out << "  events in          " << s.events_in << "\n";
   out << "  rejected events    " << s.rejected_events << "\n";
+  if (!s.quarantined.empty()) {
+    uint64_t total = 0;
+    std::string by;
+    for (const auto& [k, v] : s.quarantined) {
+      total += v;
+      by += (by.empty() ? "" : ", ") + k + "=" + std::to_string(v);
+    }
+    out << "  quarantined events " << total << "  (" << by << ")\n";
+  }
   out << "  late events        " << s.late_events << "\n";
   out << "  minutes closed     " << s.minutes_closed << "\n";
   out << "  snapshot rows      " << s.snapshot_rows;
@@ -131,6 +140,7 @@ std::string run_summary_json(const RunSummary& s, RunMode mode, const CounterReg
   j["mode"] = run_mode_name(mode);
   j["events_in"] = s.events_in;
   j["rejected_events"] = s.rejected_events;
+  j["quarantined"] = s.quarantined;
   j["late_events"] = s.late_events;
   j["minutes_closed"] = s.minutes_closed;
   j["snapshot_rows"] = s.snapshot_rows;

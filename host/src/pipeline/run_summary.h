@@ -29,6 +29,7 @@ struct RunSummary {
   uint64_t published = 0;   // to the main sinks
   uint64_t shadowed = 0;    // to the shadow sink (shadow mode, canary hold-backs)
   std::map<std::string, uint64_t> suppressed;  // by reason
+  std::map<std::string, uint64_t> quarantined;  // market events held back by the guard, by reason
   std::map<std::string, uint64_t> dq_rows;     // rows by dq status
   double wall_seconds = 0;
   // Minute close latency: the conveyor's close work for the minute (bars,
