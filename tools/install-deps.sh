@@ -13,7 +13,9 @@ PACKAGES=(
   libhiredis-dev redis-server redis-tools     # control plane; tests start a real redis-server
   catch2                                      # tests (v2, header-only)
   nlohmann-json3-dev libvalijson-dev          # JSON and JSON Schema validation
-  libssl-dev                                  # SHA-256 digests, HMAC-signed reloads
+  libssl-dev                                  # SHA-256 digests, HMAC-signed reloads; TLS for live providers
+  libsimdjson-dev zlib1g-dev                  # binance provider: frame parsing, compressed captures
+  openssl                                     # binance tests make a TLS certificate at test time
   clang libclang-rt-14-dev                    # fuzz/: libFuzzer, ASan, UBSan (tools/fuzz.sh)
 )
 

@@ -159,6 +159,12 @@ typedef struct sh_bar {
 
 /* Flags on sh_market_event.flags. */
 #define SH_EVENT_FLAG_SNAPSHOT 0x1u /* L2: first level of a full book snapshot */
+/* Appended in 1.2 without a minor bump (a host that predates it ignores an
+ * unknown bit): data was lost before this event (a sequence / update-id gap,
+ * or a dropped queue). Set on the first event after the provider recovered,
+ * e.g. the first level of the resynchronised book (then with SNAPSHOT), so
+ * the host can mark the minute `dq: gap`. */
+#define SH_EVENT_FLAG_GAP 0x2u
 
 typedef struct sh_market_event {
   uint32_t struct_size;
