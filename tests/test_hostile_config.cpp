@@ -143,3 +143,19 @@ TEST_CASE("host --validate-config and a run refuse `risks:` instead of trading w
     CHECK_FALSE(fs::exists(dir / "out/decisions.jsonl"));
   }
 }
+
+TEST_CASE("a run that cannot load a plugin by name says why, not only where to look",
+          "[hostile][config]") {
+  ScratchDir dir("hostile_plugin_reason");
+  write_file(dir / "cfg.yaml", std::string("host: {mode: replay, plugin_dirs: ['") + SH_TEST_PLUGIN_DIR +
+                                   "']}\n"
+                                   "detectors:\n"
+                                   "  - {name: d, plugin: abi_major_2, config: {}}\n"
+                                   "  - {name: e, plugin: nosuch, config: {}}\n");
+  const HostRun r = run_host({"--validate-config", "--config", "cfg.yaml"}, dir.path());
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Contains("component 'd': plugin 'abi_major_2': " + test_plugin("abi_major_2").string() +
+                             ": incompatible: plugin ABI 2.0, host ABI 1.2"));
+  CHECK_THAT(r.err, Contains("component 'e': no plugin named 'nosuch' in "));
+  CHECK_THAT(r.err, Contains("failed to load: libabi_major_2.so: incompatible: plugin ABI 2.0, host ABI 1.2"));
+}

@@ -68,7 +68,11 @@ std::shared_ptr<const PluginLibrary> PluginCatalog::find(const std::string& name
   for (const auto& e : entries_) {
     if (!e.library) {
       ++failed;
-      if (e.identity.name == name) unusable = &e;
+      // A file that failed before its descriptor was read is known by its
+      // name only: lib<name>.so is the plugin asked for.
+      if (e.identity.name == name || (unusable == nullptr && e.path.filename() == "lib" + name + ".so")) {
+        unusable = &e;
+      }
       continue;
     }
     if (e.identity.name != name) continue;
@@ -90,8 +94,18 @@ std::shared_ptr<const PluginLibrary> PluginCatalog::find(const std::string& name
   for (const auto& d : dirs_) where += (where.empty() ? "" : ", ") + d.string();
   *error = "no plugin named '" + name + "' in " + (where.empty() ? "(no plugin dirs)" : where);
   if (failed > 0) {
-    *error += " (" + std::to_string(failed) + " file" + (failed == 1 ? "" : "s") +
-              " failed to load; see host --list-plugins)";
+    // Say why, for the first few: one of them may be the plugin meant.
+    *error += " (" + std::to_string(failed) + " file" + (failed == 1 ? "" : "s") + " failed to load: ";
+    size_t shown = 0;
+    for (const auto& e : entries_) {
+      if (e.library) continue;
+      if (shown == 3) {
+        *error += "; ...";
+        break;
+      }
+      *error += (shown++ ? "; " : "") + e.path.filename().string() + ": " + e.status;
+    }
+    *error += "; see host --list-plugins)";
   }
   return nullptr;
 }
