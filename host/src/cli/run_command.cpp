@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "plugins/component_loader.h"
+#include "isolation/call_watchdog.h"
 #include "isolation/isolated_plugin.h"
 #include "isolation/plugin_call_scope.h"
 #include "isolation/plugin_selection.h"
@@ -37,8 +38,9 @@ extern "C" void on_reload_signal(int) {
   if (Pipeline* p = g_running.load()) p->request_all_rules_reload();
 }
 
-extern "C" void on_stop_signal(int) {
+extern "C" void on_stop_signal(int sig) {
   // Only atomic stores: async-signal-safe.
+  note_stop_signal_for_watchdog(sig);
   note_host_stopping();
   if (Pipeline* p = g_running.load()) p->request_stop();
 }
@@ -196,6 +198,10 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
     listener->start();
   }
   g_running.store(&pipeline);
+  // From here a plugin call stuck past host.watchdog_ms, or a stop signal
+  // not obeyed within 2 s, ends the process (isolation/call_watchdog.h).
+  watch_plugin_calls_on_this_thread();
+  CallWatchdog watchdog(config.watchdog_ms(), 2000);
   auto old_int = std::signal(SIGINT, on_stop_signal);
   auto old_term = std::signal(SIGTERM, on_stop_signal);
   auto old_hup = std::signal(SIGHUP, on_reload_signal);  // operator: reload every Lua rule

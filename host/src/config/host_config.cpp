@@ -5,6 +5,7 @@
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -161,7 +162,8 @@ void HostConfig::parse_host(const YAML::Node& host) {
     if (!host.IsMap()) src.fail(host, "host: expected a mapping");
     require_unique_keys(host, src);
     static const std::vector<std::string> kKeys = {"mode",      "plugin_dirs", "rule_dirs",
-                                                   "state_dir", "output_dir",  "log"};
+                                                   "state_dir", "output_dir",  "log",
+                                                   "watchdog_ms"};
     for (const auto& kv : host) {
       const std::string key = kv.first.Scalar();
       const YAML::Node& v = kv.second;
@@ -185,6 +187,14 @@ void HostConfig::parse_host(const YAML::Node& host) {
         plugin_dirs_set = true;
       } else if (key == "rule_dirs") {
         rule_dirs_ = path_list(v, "host.rule_dirs");
+      } else if (key == "watchdog_ms") {
+        const std::string w = scalar(v, "host.watchdog_ms");
+        char* end = nullptr;
+        const long long ms = std::strtoll(w.c_str(), &end, 10);
+        if (w.empty() || *end != '\0' || ms < 0 || ms > 86400000) {
+          src.fail(v, "host.watchdog_ms: expected 0 (off) to 86400000 ms, not '" + w + "'");
+        }
+        watchdog_ms_ = ms;
       } else if (key == "state_dir") {
         state_dir_ = src.resolve(scalar(v, "host.state_dir"));
       } else if (key == "output_dir") {

@@ -112,6 +112,9 @@ class HostConfig {
   const std::filesystem::path& state_dir() const { return state_dir_; }
   const std::filesystem::path& output_dir() const { return output_dir_; }
   const LogConfig& log() const { return log_; }
+  // host.watchdog_ms: longest call into an in-process plugin before the host
+  // exits 70 (isolation/call_watchdog.h); 0 = unbounded.
+  int64_t watchdog_ms() const { return watchdog_ms_; }
 
   // Component lists in file order.
   const std::vector<ComponentConfig>& providers() const { return providers_; }
@@ -144,6 +147,7 @@ class HostConfig {
   std::filesystem::path state_dir_;
   std::filesystem::path output_dir_;
   LogConfig log_;
+  int64_t watchdog_ms_ = 10000;
   std::vector<ComponentConfig> providers_, detectors_, experts_, risk_;
 };
 

@@ -10,6 +10,7 @@ namespace sh::host {
 
 namespace detail {
 thread_local PluginCallMarker current_plugin_call;
+thread_local bool publish_plugin_calls = false;
 }  // namespace detail
 
 namespace {

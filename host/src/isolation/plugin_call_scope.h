@@ -26,6 +26,10 @@ struct PluginCallMarker {
 
 namespace detail {
 extern thread_local PluginCallMarker current_plugin_call;
+// The pipeline thread's calls are also published for the call watchdog
+// (isolation/call_watchdog.h); other threads' are not.
+extern thread_local bool publish_plugin_calls;
+void publish_call(const PluginCallMarker& marker) noexcept;  // component null: no call
 }  // namespace detail
 
 // Marks a plugin call for the duration of the scope; nests.
@@ -35,8 +39,12 @@ class PluginCallScope {
                   const char* call) noexcept
       : saved_(detail::current_plugin_call) {
     detail::current_plugin_call = PluginCallMarker{&component, &plugin, call};
+    if (detail::publish_plugin_calls) detail::publish_call(detail::current_plugin_call);
   }
-  ~PluginCallScope() { detail::current_plugin_call = saved_; }
+  ~PluginCallScope() {
+    detail::current_plugin_call = saved_;
+    if (detail::publish_plugin_calls) detail::publish_call(saved_);
+  }
   PluginCallScope(const PluginCallScope&) = delete;
   PluginCallScope& operator=(const PluginCallScope&) = delete;
 
