@@ -39,7 +39,9 @@ constexpr size_t kMaxYamlBytes = size_t{4} << 20;    // 4 MiB of text
 constexpr size_t kMaxYamlDepth = 64;                  // nested collections
 constexpr size_t kMaxYamlNodes = 1'000'000;           // nodes, aliases expanded
 
-// Parses `text` under those bounds and refuses duplicate keys anywhere;
+// Parses `text` under those bounds and refuses duplicate keys anywhere (so
+// the sections' parsers need not check again: every YAML the host reads
+// comes through here);
 // throws ConfigError naming FILE (and LINE:COL where there is one). An alias
 // bomb (a few lines whose aliases expand to billions of nodes) is refused
 // after kMaxYamlNodes visits, before anything expands it.

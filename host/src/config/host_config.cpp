@@ -160,7 +160,6 @@ void HostConfig::parse_host(const YAML::Node& host) {
 
   if (host.IsDefined() && !host.IsNull()) {
     if (!host.IsMap()) src.fail(host, "host: expected a mapping");
-    require_unique_keys(host, src);
     static const std::vector<std::string> kKeys = {"mode",      "plugin_dirs", "rule_dirs",
                                                    "state_dir", "output_dir",  "log",
                                                    "watchdog_ms"};
@@ -202,7 +201,6 @@ void HostConfig::parse_host(const YAML::Node& host) {
       } else if (key == "log") {
         if (v.IsNull()) continue;
         if (!v.IsMap()) src.fail(v, "host.log: expected a mapping");
-        require_unique_keys(v, src);
         for (const auto& lkv : v) {
           const std::string lkey = lkv.first.Scalar();
           const YAML::Node& lv = lkv.second;
@@ -253,7 +251,6 @@ void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
       src.fail(entry,
                std::string(section) + ": each component is a mapping with name, plugin and config");
     }
-    require_unique_keys(entry, src);
     ComponentConfig comp;
     comp.kind = kind;
     comp.node.reset(entry);

@@ -17,7 +17,6 @@ namespace {
 void check_keys(const HostConfig& cfg, const YAML::Node& section, const std::string& name,
                 std::initializer_list<const char*> allowed) {
   if (!section.IsMap()) throw ConfigError(cfg.message_at(section, name + ": expected a map"));
-  require_unique_keys(section, cfg.source());
   check_known_keys(section, cfg.source(), name + ":", std::vector<std::string>(allowed.begin(), allowed.end()));
 }
 
