@@ -18,6 +18,17 @@ bool raw_hmac(const std::string& secret, const std::string& data, unsigned char*
               reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, len) != nullptr;
 }
 
+std::string to_hex(const unsigned char* bytes, size_t n) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 0xf];
+  }
+  return out;
+}
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -31,14 +42,7 @@ std::string hmac_sha256_hex(const std::string& secret, const std::string& data) 
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (!raw_hmac(secret, data, mac, &len)) return "";
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[mac[i] >> 4];
-    out += kHex[mac[i] & 0xf];
-  }
-  return out;
+  return to_hex(mac, len);
 }
 
 bool hmac_sha256_verify(const std::string& secret, const std::string& data,
@@ -60,13 +64,7 @@ bool hmac_sha256_verify(const std::string& secret, const std::string& data,
 std::string random_nonce() {
   unsigned char bytes[16];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return "";
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0xf];
-  }
-  return out;
+  return to_hex(bytes, sizeof bytes);
 }
 
 std::string sign_reload_message(const std::string& secret, const std::string& body) {
