@@ -8,21 +8,25 @@ namespace sh::host {
 namespace {
 
 // Optimal string alignment distance (Levenshtein plus adjacent swaps).
+// Optimal string alignment distance, three rolling rows (keys are short;
+// closest_key only calls this when the lengths are close).
 size_t edit_distance(const std::string& a, const std::string& b) {
   const size_t n = a.size(), m = b.size();
-  std::vector<std::vector<size_t>> d(n + 1, std::vector<size_t>(m + 1));
-  for (size_t i = 0; i <= n; ++i) d[i][0] = i;
-  for (size_t j = 0; j <= m; ++j) d[0][j] = j;
+  std::vector<size_t> prev2(m + 1), prev(m + 1), cur(m + 1);
+  for (size_t j = 0; j <= m; ++j) prev[j] = j;
   for (size_t i = 1; i <= n; ++i) {
+    cur[0] = i;
     for (size_t j = 1; j <= m; ++j) {
       const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        cur[j] = std::min(cur[j], prev2[j - 2] + 1);
       }
     }
+    prev2.swap(prev);
+    prev.swap(cur);
   }
-  return d[n][m];
+  return prev[m];
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -115,9 +119,13 @@ std::string closest_key(const std::string& key, const std::vector<std::string>& 
   size_t best_d = std::string::npos;
   const size_t limit = std::max<size_t>(1, key.size() / 3);
   for (const std::string& o : options) {
-    size_t d = edit_distance(key, o);
     const bool prefix = key.size() >= 3 && o.size() >= 3 &&
                         (o.compare(0, key.size(), key) == 0 || key.compare(0, o.size(), o) == 0);
+    // The distance is at least the length difference: skip the quadratic
+    // walk when that alone is over the limit (a hostile 1 MB key costs a scan).
+    const size_t gap = key.size() > o.size() ? key.size() - o.size() : o.size() - key.size();
+    if (gap > limit && !prefix) continue;
+    size_t d = gap <= limit ? edit_distance(key, o) : limit;
     if (d > limit && !prefix) continue;
     if (prefix) d = std::min(d, limit);
     if (d < best_d) {
