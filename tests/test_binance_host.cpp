@@ -136,3 +136,53 @@ TEST_CASE("binance runs through the host binary in dry-run until the fixture ser
   CHECK(summary2["snapshot_rows"] == summary["snapshot_rows"]);
   CHECK(summary2["digest"] == summary["digest"]);
 }
+
+TEST_CASE("binance live: a minute closes on the receive clock while the stream is quiet, and the capture replays it",
+          "[binance][live][clock]") {
+  TempDir tmp;
+  BinanceFixtureServer server(tmp.path());
+  WsScript s;
+  // Minute 0 of two symbols and the first trades of minute 1 (00:01:00.099):
+  // on event time minute 0 would wait for 00:01:01.5; the stream then goes
+  // quiet for 3 s, so only the receive clock can close it before the end.
+  std::vector<std::string> frames;
+  for (const std::string& line : fixture_lines("trades_bbo.jsonl")) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["data"].contains("T") && j["data"]["T"].get<int64_t>() > 1767225660099) break;
+    frames.push_back(line);
+  }
+  append_sends(s, frames);
+  s.push_back(sleep_ms(3000));
+  s.push_back(close_frame());
+  server.add_session(s);
+  ScratchDir dir("binance_clock");
+  const std::string provider = "{symbols: [BTCUSDT, ETHUSDT], streams: [trade, bookTicker], ws_url: '" +
+                               server.ws_url() + "', rest_url: '" + server.rest_url() +
+                               "', ca_file: '" + server.ca_file() +
+                               "', stop_after_disconnects: 1, record: rec}";
+  write_file(dir / "host.yaml", host_config("dry-run", provider));
+  const HostRun r = run_host({"--config", (dir / "host.yaml").string()}, dir.path());
+  INFO(r.err);
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  const auto summary = nlohmann::json::parse(read_file(dir / "out/run_summary.json"));
+  CHECK(summary["minutes_closed"] == 2);
+  CHECK(summary["minutes_closed_on_clock"] == 1);  // minute 1 closed at the end of input
+  CHECK(summary["late_events"] == 0);
+  // The host clock is eleven months ahead of the fixture's exchange times:
+  // said once, and minutes still close on exchange time.
+  CHECK(summary["clock_offset_ms"].get<double>() > 1e9);
+  CHECK(r.err.find("receive clock: the smallest ingest lag is") != std::string::npos);
+  CHECK(r.out.find("(1 on the receive clock)") != std::string::npos);
+
+  ScratchDir again("binance_clock_replay");
+  write_file(again / "host.yaml",
+             host_config("dry-run", "{symbols: [BTCUSDT, ETHUSDT], capture: '" + (dir / "rec").string() + "'}"));
+  const HostRun r2 = run_host({"--config", (again / "host.yaml").string()}, again.path());
+  INFO(r2.err);
+  REQUIRE(r2.exit_code == 0);
+  const auto summary2 = nlohmann::json::parse(read_file(again / "out/run_summary.json"));
+  CHECK(summary2["minutes_closed_on_clock"] == 1);
+  CHECK(summary2["snapshot_rows"] == summary["snapshot_rows"]);
+  CHECK(summary2["digest"] == summary["digest"]);
+}

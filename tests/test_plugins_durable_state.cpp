@@ -24,7 +24,12 @@ TEST_CASE("ABI 1.1 appends save_state and load_state after the 1.0 descriptor", 
 TEST_CASE("ABI 1.2 appends detail_ext to the risk verdict, after the 1.1 fields", "[abi]") {
   CHECK(offsetof(sh_risk_verdict, detail_ext) ==
         offsetof(sh_risk_verdict, detail) + sizeof(sh_risk_verdict::detail));
-  CHECK(SH_ABI_MINOR == 2);
+  CHECK(SH_ABI_MINOR >= 2);
+}
+
+TEST_CASE("ABI 1.3 appends clock_ns to the provider table, after poll", "[abi]") {
+  CHECK(offsetof(sh_provider_api, clock_ns) == offsetof(sh_provider_api, poll) + sizeof(void*));
+  CHECK(SH_ABI_MINOR == 3);
 }
 
 TEST_CASE("a plugin built for ABI 1.0 loads and keeps no durable state", "[abi][loader]") {

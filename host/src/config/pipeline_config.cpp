@@ -60,8 +60,18 @@ void parse_conveyor(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& 
                     HostRuntime& runtime) {
   check_keys(cfg, s, "conveyor",
              {"bar_interval_ms", "lateness_ms", "benchmark", "baseline_warmup", "baseline_window",
-              "stale_book_ms", "l2_levels", "late_policy", "poll_max_events"});
+              "stale_book_ms", "l2_levels", "late_policy", "poll_max_events", "close_on",
+              "max_clock_skew_ms"});
   ConveyorConfig& c = out.conveyor;
+  // Live modes close minutes on the receive clock as well (conveyor.h,
+  // "Receive clock"); replay on event time alone.
+  const std::string close_on =
+      get_or<std::string>(cfg, s, "close_on", out.mode == RunMode::kReplay ? "event_time" : "receive_clock");
+  if (close_on != "receive_clock" && close_on != "event_time") {
+    throw ConfigError(cfg.message_at(s["close_on"], "close_on must be receive_clock or event_time, not '" + close_on + "'"));
+  }
+  c.receive_clock = close_on == "receive_clock";
+  c.max_clock_skew_ns = ms_as_ns(cfg, s, "max_clock_skew_ms", c.max_clock_skew_ns);
   c.bar_interval_ns = ms_as_ns(cfg, s, "bar_interval_ms", c.bar_interval_ns);
   c.lateness_ns = ms_as_ns(cfg, s, "lateness_ms", c.lateness_ns);
   c.baseline_warmup = get_or<uint32_t>(cfg, s, "baseline_warmup", c.baseline_warmup);

@@ -88,6 +88,7 @@ void BarBuilder::add_bar(BarSlot& s, int64_t start_ns, int64_t end_ns, const sh_
 bool BarBuilder::close(int64_t minute_idx, int64_t start_ns, int64_t interval_ns, ClosedBar* out) {
   BarSlot* s = &slots_[slot_index(minute_idx)];
   if (s->minute_idx != minute_idx) s = nullptr;
+  if (s != nullptr && s->feed_gap) pending_feed_gap_ = true;
   if (s != nullptr && s->has_book_update && s->book.ts_ns >= closed_book_.ts_ns) {
     closed_book_ = s->book;
   }
@@ -137,7 +138,9 @@ bool BarBuilder::close(int64_t minute_idx, int64_t start_ns, int64_t interval_ns
         (s != nullptr && s->lag_count > 0) ? s->lag_sum_ns / s->lag_count / 1e6 : kNullValue;
     o.late_events = pending_late_events_;
     o.late_folded = pending_late_folded_;
-    if (pending_trades_ > 0) {
+    o.feed_gap = pending_feed_gap_;
+    pending_feed_gap_ = false;
+    if (pending_trades_ > 0 || pending_volume_ > 0.0) {
       const double notional = (o.from_bar || o.mid_close ? 0.0 : s->notional) + pending_notional_;
       o.volume += pending_volume_;
       if (!o.from_bar) {

@@ -40,6 +40,10 @@ struct BarSlot {
   double volume = 0;    // base units
   double notional = 0;  // sum of price * size
 
+  // An event of the interval carried SH_EVENT_FLAG_GAP (the provider lost
+  // data before it: a sequence gap, a dropped frame): the row is dq gap.
+  bool feed_gap = false;
+
   // Ingest lag over the interval's events with a receive time.
   double lag_sum_ns = 0;
   uint32_t lag_count = 0;
@@ -67,6 +71,7 @@ struct ClosedBar {
   uint32_t late_folded;  // of which folded into this row's volume / VWAP / count
   BookView book;         // as of end_ns
   double ingest_lag_ms;
+  bool feed_gap;         // the provider flagged a gap in the interval (or since the last row)
 };
 
 // All bar state of one symbol: up to `slot_count` open intervals (the
@@ -164,7 +169,15 @@ class BarBuilder {
     ++pending_late_folded_;
     ++pending_late_events_;
   }
-  // A late event that changes nothing (LatePolicy::Report, or a late bar).
+  // A late arrived bar (LatePolicy::Fold): its volume, and close * volume as
+  // notional, wait for the next row; the trade count is unknown.
+  void fold_late_bar(double close, double volume) {
+    pending_volume_ += volume;
+    pending_notional_ += close * volume;
+    ++pending_late_folded_;
+    ++pending_late_events_;
+  }
+  // A late event that changes nothing (LatePolicy::Report).
   void count_late_unfolded() { ++pending_late_events_; }
 
   // Closes interval minute_idx = [start_ns, start_ns + interval_ns): frees its
@@ -198,6 +211,7 @@ class BarBuilder {
   uint32_t pending_trades_ = 0;
   uint32_t pending_late_folded_ = 0;
   uint32_t pending_late_events_ = 0;
+  bool pending_feed_gap_ = false;  // a flagged gap not yet reported in a row
 };
 
 }  // namespace sh::host

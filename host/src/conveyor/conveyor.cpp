@@ -63,11 +63,13 @@ inline bool admit_event(const sh_market_event& ev, int64_t bar_interval_ns, int6
           !non_negative(b.volume) || b.duration_ns >= kMaxEventNs / 4) {
         return false;
       }
-      // A bar is an observation once complete: its time is its last instant.
-      // duration_ns <= 0 means "one conveyor interval".
+      // A bar is an observation once complete: its time is its last instant,
+      // but at most one interval after its open (a daily bar among trades
+      // must not move the watermark a day ahead). duration_ns <= 0 means
+      // "one conveyor interval".
       const int64_t duration_ns = b.duration_ns > 0 ? b.duration_ns : bar_interval_ns;
       *bar_end_ns = ev.ts_ns + duration_ns;
-      *t = *bar_end_ns - 1;
+      *t = ev.ts_ns + std::min(duration_ns, bar_interval_ns) - 1;
       break;
     }
     default:
@@ -139,6 +141,8 @@ Conveyor::Conveyor(const ConveyorConfig& config)
       watermark_ns_(kInt64Min),
       sealed_ns_(kInt64Min),
       next_close_end_ns_(kInt64Max),
+      last_closed_idx_(kNoMinute),
+      clock_offset_ns_(kInt64Max),
       cached_idx_(kNoMinute),
       cached_start_ns_(kInt64Max),
       cached_end_ns_(kInt64Min) {
@@ -223,6 +227,15 @@ void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& clo
     return;
   }
 
+  if (config_.receive_clock && ev.recv_ts_ns > 0 && ev.type != SH_EVENT_BAR) {
+    // Receive clock first: an event received after its minute's deadline
+    // finds the minute closed (late), as it would have live.
+    const int64_t lag = ev.recv_ts_ns - ev.ts_ns;
+    if (lag < clock_offset_ns_) clock_offset_ns_ = lag;
+    advance_clock(ev.recv_ts_ns - clock_offset_ns_, closed);
+  }
+  if ((ev.flags & SH_EVENT_FLAG_GAP) != 0) ++stats_.feed_gaps;
+
   SymbolState& st = symbol_state(ev.symbol);
   switch (ev.type) {
     case SH_EVENT_TRADE:
@@ -263,6 +276,7 @@ void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& clo
   if (open_minutes_.empty() || open_minutes_.back() != cached_idx_) open_minute(cached_idx_);
   BarSlot& slot = st.bars.slot(cached_idx_);
   add_to_slot(st.bars, slot, ev, bar_end_ns);
+  if ((ev.flags & SH_EVENT_FLAG_GAP) != 0) slot.feed_gap = true;
   if (ev.recv_ts_ns != 0) {
     BarBuilder::add_lag(slot, ev.recv_ts_ns - (ev.type == SH_EVENT_BAR ? bar_end_ns : ev.ts_ns));
   }
@@ -271,12 +285,15 @@ void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& clo
 void Conveyor::on_late(SymbolState& st, const sh_market_event& ev) {
   ++stats_.late_events;
   ++stats_.late_by_symbol[ev.symbol];
-  if (config_.late_policy == ConveyorConfig::LatePolicy::Report || ev.type == SH_EVENT_BAR) {
+  if (config_.late_policy == ConveyorConfig::LatePolicy::Report) {
     st.bars.count_late_unfolded();
     ++stats_.late_reported;
     return;
   }
   switch (ev.type) {
+    case SH_EVENT_BAR:
+      st.bars.fold_late_bar(ev.data.bar.close, ev.data.bar.volume);
+      break;
     case SH_EVENT_TRADE:
       st.bars.fold_late_trade(ev.data.trade.price, ev.data.trade.size);
       break;
@@ -318,6 +335,42 @@ void Conveyor::close_ready(std::vector<MinuteClose>& closed) {
       open_minutes_.empty() ? kInt64Max : (open_minutes_.front() + 1) * config_.bar_interval_ns;
 }
 
+void Conveyor::on_clock(int64_t recv_clock_ns, std::vector<MinuteClose>& closed) {
+  if (!config_.receive_clock || clock_offset_ns_ == kInt64Max || recv_clock_ns <= 0) return;
+  advance_clock(recv_clock_ns - clock_offset_ns_, closed);
+}
+
+void Conveyor::advance_clock(int64_t clock_ns, std::vector<MinuteClose>& closed) {
+  if (clock_ns < 0 || clock_ns >= kMaxEventNs) return;
+  const int64_t sealed = clock_ns - config_.lateness_ns;
+  if (sealed <= sealed_ns_) return;
+  sealed_ns_ = sealed;
+  if (sealed > watermark_ns_) watermark_ns_ = sealed;
+  const uint64_t before = stats_.bars_closed;
+  if (sealed_ns_ >= next_close_end_ns_) close_ready(closed);
+  fill_empty(closed);
+  stats_.clock_closed += stats_.bars_closed - before;
+}
+
+// Intervals the clock sealed that no event opened: closed from the symbols'
+// books (a close without rows is dropped). Only those older than every
+// open interval, so a slot never holds two intervals.
+void Conveyor::fill_empty(std::vector<MinuteClose>& closed) {
+  if (last_closed_idx_ == kNoMinute) return;  // nothing to continue from yet
+  int64_t last = floor_div(sealed_ns_, config_.bar_interval_ns) - 1;  // newest sealed interval
+  if (!open_minutes_.empty()) last = std::min(last, open_minutes_.front() - 1);
+  int64_t idx = std::max(last_closed_idx_ + 1, last - int64_t{config_.max_fill_intervals} + 1);
+  for (; idx <= last; ++idx) {
+    close_minute(idx, closed);
+    if (closed.back().rows.empty()) {
+      if (closed.back().rows.capacity() > 0) row_pool_.push_back(std::move(closed.back().rows));
+      closed.pop_back();
+      --stats_.bars_closed;
+    }
+  }
+  if (last > last_closed_idx_) last_closed_idx_ = last;
+}
+
 void Conveyor::flush(std::vector<MinuteClose>& closed) {
   if (!open_minutes_.empty()) {
     const int64_t last_end_ns = (open_minutes_.back() + 1) * config_.bar_interval_ns;
@@ -338,6 +391,7 @@ void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed
   const int64_t start_ns = minute_idx * interval_ns;
   // The book views are as of the interval's end; staleness is measured there.
   const int64_t close_ns = start_ns + interval_ns;
+  if (minute_idx > last_closed_idx_ || last_closed_idx_ == kNoMinute) last_closed_idx_ = minute_idx;
 
   MinuteClose& mc = closed.emplace_back();
   mc.minute_ts_ns = start_ns;
@@ -403,6 +457,7 @@ void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed
     dq.book_staleness_ns = staleness_ns;
     dq.stale_book_ns = config_.stale_book_ns;
     dq.no_trades = cb.from_bar ? !(cb.volume > 0.0) : cb.in_interval_trades == 0;
+    dq.feed_gap = cb.feed_gap;
     row.dq = classify_dq(dq);
 
     st->has_row = true;

@@ -34,6 +34,15 @@ struct ConveyorConfig {
   // Symbol ids index a vector, so they must be dense and small; events with a
   // larger id are rejected (counted in ConveyorStats::rejected_events).
   sh_symbol_id max_symbol_id = 1'000'000;
+  // Live: minutes also close on the receive clock (see "Receive clock"
+  // below). Off: the event-time watermark alone (replay).
+  bool receive_clock = false;
+  // Receive clock: at most this many empty intervals are closed at once
+  // after a silence (the rest are a gap in every symbol's rows).
+  uint32_t max_fill_intervals = 60;
+  // Receive clock: a smallest ingest lag beyond +-this is clock skew (or a
+  // feed replaying old data) and is logged once as a warning.
+  int64_t max_clock_skew_ns = 5'000'000'000;
 };
 
 // One closed interval. Rows and context are plain ABI structs, ready to hand
@@ -58,6 +67,8 @@ struct ConveyorStats {
   uint64_t late_folded = 0;      // late events folded into a row (LatePolicy::Fold)
   uint64_t late_reported = 0;    // late events only counted (Report; late bars always)
   uint64_t bars_closed = 0;      // MinuteClose records produced
+  uint64_t clock_closed = 0;     // of which closed by the receive clock (no later event needed)
+  uint64_t feed_gaps = 0;        // events flagged SH_EVENT_FLAG_GAP (the provider lost data)
   uint64_t rows_emitted = 0;
   std::vector<uint64_t> late_by_symbol;  // index = symbol id
 
@@ -87,8 +98,27 @@ struct ConveyorStats {
 // With LatePolicy::Fold a late trade's size and notional go into the next
 // row's volume, VWAP and trade count (not its OHLC) and a late book update is
 // applied if it is the newest; that row's dq is late. With Report nothing is
-// applied. A late arrived bar cannot be folded into another interval and is
-// reported under either policy.
+// applied. A late arrived bar is folded the same way (its volume, and its
+// close times its volume as notional; the trade count is unknown).
+//
+// Bars longer than the interval (daily bars among trades) count at their
+// open's interval: t = ts_ns + min(duration, interval) - 1. Their end would
+// move the watermark a day ahead and make every other symbol's ticks late.
+//
+// Receive clock (config.receive_clock, the live modes). A live minute must
+// close at its end plus lateness whether or not a later event arrives. The
+// clock is the receive time (recv_ts_ns, the host's wall clock), turned into
+// exchange time by the smallest ingest lag seen (offset = min over events of
+// recv_ts_ns - ts_ns: network latency plus clock skew, so a skewed host
+// clock does not make every event late). Each event with a receive time
+// first advances the clock to its recv_ts_ns - offset; on_clock() advances
+// it between events (a provider saying "everything received before T was
+// emitted"). The watermark is then max(event-time watermark, clock -
+// lateness), and intervals the clock passes with no event at all are closed
+// too (rows from the book: mid_close, stale_book), up to max_fill_intervals.
+// A minute therefore holds exactly the events received before its deadline
+// in exchange time: a function of the events and the provider's clock
+// reports, so a recorded session replays to the same rows.
 class Conveyor {
  public:
   // Throws std::invalid_argument when validate(config) is not empty (config
@@ -119,6 +149,12 @@ class Conveyor {
 
   const ConveyorStats& stats() const { return stats_; }
   uint64_t late_events(sh_symbol_id symbol) const { return stats_.late_events_for(symbol); }
+  // Receive clock: every event received before recv_clock_ns has been fed.
+  // No-op unless config.receive_clock and an event with a receive time was
+  // seen (the offset is known).
+  void on_clock(int64_t recv_clock_ns, std::vector<MinuteClose>& closed);
+  // The smallest recv_ts_ns - ts_ns seen (receive clock), INT64_MAX if none.
+  int64_t clock_offset_ns() const { return clock_offset_ns_; }
   // Current watermark in ns (INT64_MIN before the first event).
   int64_t watermark_ns() const { return watermark_ns_; }
   // Bytes of state held for one symbol (struct plus heap), 0 if unknown.
@@ -134,6 +170,8 @@ class Conveyor {
   void on_late(SymbolState& st, const sh_market_event& ev);
   void open_minute(int64_t minute_idx);
   void close_ready(std::vector<MinuteClose>& closed);
+  void advance_clock(int64_t clock_ns, std::vector<MinuteClose>& closed);
+  void fill_empty(std::vector<MinuteClose>& closed);
   void close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed);
 
   ConveyorConfig config_;
@@ -148,6 +186,8 @@ class Conveyor {
   // are not closed yet, ascending; at most slot_count_ of them.
   std::vector<int64_t> open_minutes_;
   int64_t next_close_end_ns_;  // end of open_minutes_.front(), INT64_MAX if none
+  int64_t last_closed_idx_;    // interval index of the newest close, kNoMinute if none
+  int64_t clock_offset_ns_;    // receive clock: min(recv_ts_ns - ts_ns)
 
   // Cache of the interval of the last event's time (most events share one).
   int64_t cached_idx_;

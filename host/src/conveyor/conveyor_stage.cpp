@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include "config/host_config.h"
 #include "services/symbol_table.h"
@@ -32,6 +33,7 @@ const char* symbol_name_of(void* table, sh_symbol_id id) {
 ConveyorStage::ConveyorStage(const ConveyorConfig& config, const MarketDataGuardConfig& guard,
                              const SymbolTable& symbols, RunSummary& summary)
     : conveyor_(config),
+      conveyor_config_(config),
       guard_(guard, &symbol_name_of, const_cast<SymbolTable*>(&symbols)),
       symbols_(symbols),
       summary_(summary) {}
@@ -141,8 +143,28 @@ Status ConveyorStage::on_minute(Minute& minute) {
   return Status::Ok();
 }
 
+void ConveyorStage::on_clock(int64_t recv_clock_ns, std::vector<MinuteClose>& closed) {
+  conveyor_.on_clock(recv_clock_ns, closed);
+  const int64_t offset = conveyor_.clock_offset_ns();
+  if (skew_warned_ || offset == std::numeric_limits<int64_t>::max()) return;
+  const int64_t bound = conveyor_config_.max_clock_skew_ns;
+  if (offset > bound || offset < -bound) {
+    skew_warned_ = true;
+    spdlog::warn("receive clock: the smallest ingest lag is {:.3f} s (bound conveyor.max_clock_skew_ms {}): "
+                 "the host clock and the exchange's disagree (check NTP) or the feed replays old data; "
+                 "minutes close on exchange time = receive time - {:.3f} s",
+                 static_cast<double>(offset) / 1e9, bound / 1'000'000, static_cast<double>(offset) / 1e9);
+  }
+}
+
 void ConveyorStage::contribute(RunSummary& summary) const {
   const ConveyorStats& cs = conveyor_.stats();
+  summary.minutes_closed_on_clock = cs.clock_closed;
+  summary.feed_gaps = cs.feed_gaps;
+  const int64_t offset = conveyor_.clock_offset_ns();
+  summary.clock_offset_ms = offset == std::numeric_limits<int64_t>::max()
+                                ? std::numeric_limits<double>::quiet_NaN()
+                                : static_cast<double>(offset) / 1e6;
   summary.events_in = cs.events_in;
   summary.rejected_events = cs.rejected_events;
   summary.late_events = cs.late_events;

@@ -31,6 +31,7 @@ class ConveyorStage final : public Stage {
 
   void on_events(const EventBatch& batch, std::vector<MinuteClose>& closed) override;
   void recycle(std::vector<MinuteClose>& processed) override { conveyor_.recycle(processed); }
+  void on_clock(int64_t recv_clock_ns, std::vector<MinuteClose>& closed) override;
   Status on_minute(Minute& minute) override;
   void contribute(RunSummary& summary) const override;
 
@@ -41,6 +42,7 @@ class ConveyorStage final : public Stage {
   void report(const sh_market_event& ev, Quarantine q, uint64_t position);
 
   Conveyor conveyor_;
+  ConveyorConfig conveyor_config_;
   MarketDataGuard guard_;
   const SymbolTable& symbols_;
   RunSummary& summary_;
@@ -50,6 +52,8 @@ class ConveyorStage final : public Stage {
   std::vector<sh_market_event> kept_;  // scratch: the accepted events of a batch
   EventBatch kept_batch_;
   uint64_t logged_[static_cast<size_t>(Quarantine::kCount)] = {};
+  int64_t max_clock_skew_ns_ = 0;
+  bool skew_warned_ = false;
 };
 
 }  // namespace sh::host

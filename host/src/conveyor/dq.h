@@ -18,12 +18,16 @@ struct DqInputs {
   double book_staleness_ns;     // close time - last book update (valid if has_book)
   int64_t stale_book_ns;        // ConveyorConfig::stale_book_ns
   bool no_trades;               // zero trades (or a zero-volume arrived bar) in the interval
+  bool feed_gap = false;        // the provider flagged lost data (SH_EVENT_FLAG_GAP) since the last row
 };
 
 // The first rule that holds, in this order of precedence:
 //   SH_DQ_GAP        the symbol has a previous row and this row does not start
 //                    where that one ended (intervals are missing in between);
-//                    a symbol's first-ever row is never a gap.
+//                    a symbol's first-ever row is never a gap; or the
+//                    provider flagged lost data (SH_EVENT_FLAG_GAP: a
+//                    sequence or update-id gap, dropped frames) in an event
+//                    since the previous row.
 //   SH_DQ_LATE       late events were folded into this row's volume / VWAP /
 //                    trade count (only with LatePolicy::Fold).
 //   SH_DQ_STALE_BOOK the symbol has a book and its last update is more than

@@ -602,7 +602,8 @@ sh_status proxy_risk(void* instance, const sh_order_intent_batch* intents,
   return guarded([&] { return self(instance).evaluate_risk(intents, portfolio, out); });
 }
 
-const sh_provider_api kProviderApi{sizeof(sh_provider_api), &proxy_poll};
+// clock_ns is not proxied: an isolated provider is not a clock source.
+const sh_provider_api kProviderApi{sizeof(sh_provider_api), &proxy_poll, nullptr};
 const sh_detector_api kDetectorApi{sizeof(sh_detector_api), &proxy_detect};
 const sh_expert_api kExpertApi{sizeof(sh_expert_api), &proxy_expert};
 const sh_risk_api kRiskApi{sizeof(sh_risk_api), &proxy_risk};

@@ -9,6 +9,7 @@ namespace sh::host {
 Ingress::Ingress(std::vector<PluginInstance*> providers, ComponentRegistry& registry)
     : providers_(std::move(providers)),
       provider_done_(providers_.size(), false),
+      provider_clock_(providers_.size(), -1),
       merger_(providers_.size()) {
   for (size_t i = 0; i < providers_.size(); ++i) {
     provider_ctx_.push_back({this, i});
@@ -60,6 +61,7 @@ Status Ingress::poll(IngressTarget& target, uint32_t max_events, RunSummary* sum
     if (merged && !merger_.needs_poll(i)) continue;
     sh_event_sink sink{sizeof(sh_event_sink), &provider_ctx_[i], &Ingress::emit_events};
     const sh_status st = providers_[i]->poll(sink, max_events);
+    provider_clock_[i] = providers_[i]->clock_ns();
     Status deferred = target.take_deferred_error();
     if (!deferred.ok()) return deferred;
     if (st == SH_OK) {
@@ -86,9 +88,22 @@ Status Ingress::poll(IngressTarget& target, uint32_t max_events, RunSummary* sum
     if (!released_.empty()) target.deliver(released_.data(), released_.size(), sizeof(sh_market_event));
     Status deferred = target.take_deferred_error();
     if (!deferred.ok()) return deferred;
-    return target.process_closed();
   }
-  return Status::Ok();
+  // The clock only once the merger holds nothing back: a held event is
+  // received but not yet delivered.
+  const int64_t clock = receive_clock();
+  if (clock > 0 && (!merged || merger_.drained())) target.on_clock(clock);
+  return target.process_closed();
+}
+
+int64_t Ingress::receive_clock() const {
+  int64_t clock = 0;
+  for (size_t i = 0; i < providers_.size(); ++i) {
+    if (provider_done_[i] || provider_clock_[i] < 0) continue;
+    if (provider_clock_[i] == 0) return 0;  // a source that has received nothing yet
+    clock = clock == 0 ? provider_clock_[i] : std::min(clock, provider_clock_[i]);
+  }
+  return clock;
 }
 
 void Ingress::finish(IngressTarget& target) {

@@ -27,6 +27,9 @@ class IngressTarget {
   virtual Status take_deferred_error() = 0;
   // Processes the minutes the delivered events closed.
   virtual Status process_closed() = 0;
+  // Every event the clock-source providers received before recv_clock_ns
+  // has been delivered (sh_provider_api.clock_ns).
+  virtual void on_clock(int64_t recv_clock_ns) = 0;
 };
 
 class Ingress {
@@ -51,10 +54,14 @@ class Ingress {
   };
   static sh_status emit_events(void* ctx, const sh_market_event* events, uint32_t count,
                                uint32_t item_size);
+  // The receive clock over the unfinished clock sources (their minimum), or
+  // 0 when none is a source or one has not received anything yet.
+  int64_t receive_clock() const;
 
   std::vector<PluginInstance*> providers_;
   std::vector<ProviderCtx> provider_ctx_;
   std::vector<bool> provider_done_;
+  std::vector<int64_t> provider_clock_;  // last clock_ns() per provider (-1: not a source)
   IngressMerger merger_;
   IngressTarget* target_ = nullptr;  // during poll()
   std::vector<sh_market_event> released_;

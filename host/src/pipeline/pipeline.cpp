@@ -184,6 +184,10 @@ void Pipeline::feed(const sh_market_event* events, size_t count, size_t stride) 
   events_in_.store(events_in_.load(std::memory_order_relaxed) + count, std::memory_order_release);
 }
 
+void Pipeline::on_clock(int64_t recv_clock_ns) {
+  for (auto& stage : stages_) stage->on_clock(recv_clock_ns, closed_);
+}
+
 Status Pipeline::take_deferred_error() { return std::exchange(deferred_error_, Status::Ok()); }
 
 Status Pipeline::process_closed() {

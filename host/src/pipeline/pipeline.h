@@ -136,6 +136,7 @@ class Pipeline final : private IngressTarget {
   void deliver(const sh_market_event* events, size_t count, size_t stride) override;
   Status take_deferred_error() override;
   Status process_closed() override;
+  void on_clock(int64_t recv_clock_ns) override;
   void feed(const sh_market_event* events, size_t count, size_t stride);
   uint64_t next_barrier() const;
   Status idle(IdlePoint point);

@@ -77,7 +77,10 @@ void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
     out << "  quarantined events " << total << "  (" << by << ")\n";
   }
   out << "  late events        " << s.late_events << "\n";
-  out << "  minutes closed     " << s.minutes_closed << "\n";
+  out << "  minutes closed     " << s.minutes_closed;
+  if (s.minutes_closed_on_clock > 0) out << "  (" << s.minutes_closed_on_clock << " on the receive clock)";
+  out << "\n";
+  if (s.feed_gaps > 0) out << "  feed gaps          " << s.feed_gaps << "  (rows marked dq gap)\n";
   out << "  snapshot rows      " << s.snapshot_rows;
   if (!s.dq_rows.empty()) {
     out << "  (dq:";
@@ -143,6 +146,9 @@ std::string run_summary_json(const RunSummary& s, RunMode mode, const CounterReg
   j["quarantined"] = s.quarantined;
   j["late_events"] = s.late_events;
   j["minutes_closed"] = s.minutes_closed;
+  j["minutes_closed_on_clock"] = s.minutes_closed_on_clock;
+  j["feed_gaps"] = s.feed_gaps;
+  if (s.clock_offset_ms == s.clock_offset_ms) j["clock_offset_ms"] = s.clock_offset_ms;
   j["snapshot_rows"] = s.snapshot_rows;
   j["dq_rows"] = s.dq_rows;
   j["detector_hits"] = s.detector_hits;

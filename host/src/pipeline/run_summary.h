@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ struct RunSummary {
   uint64_t rejected_events = 0;
   uint64_t late_events = 0;
   uint64_t minutes_closed = 0;
+  uint64_t minutes_closed_on_clock = 0;  // live: closed by the receive clock, no later event needed
+  uint64_t feed_gaps = 0;                // events a provider flagged SH_EVENT_FLAG_GAP (dq gap)
+  double clock_offset_ms = std::numeric_limits<double>::quiet_NaN();  // live: smallest receive - exchange time seen (NaN: none)
   uint64_t snapshot_rows = 0;
   uint64_t detector_hits = 0;
   uint64_t detector_errors = 0;

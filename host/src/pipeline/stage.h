@@ -102,6 +102,13 @@ class Stage {
     (void)closed;
   }
   virtual void recycle(std::vector<MinuteClose>& processed) { (void)processed; }
+  // Live: the providers' receive clock (every event received before
+  // recv_clock_ns was delivered); a stage that closes minutes on time
+  // appends them to `closed` as in on_events().
+  virtual void on_clock(int64_t recv_clock_ns, std::vector<MinuteClose>& closed) {
+    (void)recv_clock_ns;
+    (void)closed;
+  }
 
   // A minute close: every stage's on_minute in order, then one store
   // transaction (rows, events and every stage's persist()), then every

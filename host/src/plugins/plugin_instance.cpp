@@ -1,5 +1,6 @@
 #include "plugins/plugin_instance.h"
 
+#include <cstddef>
 #include <exception>
 
 #include "isolation/isolated_plugin.h"
@@ -58,6 +59,9 @@ PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library,
   switch (d.kind) {
     case SH_KIND_PROVIDER:
       poll_ = d.provider->poll;
+      if (d.provider->struct_size >= offsetof(sh_provider_api, clock_ns) + sizeof(void*)) {
+        clock_ns_ = d.provider->clock_ns;
+      }
       break;
     case SH_KIND_DETECTOR:
       detect_ = d.detector->detect;
@@ -212,6 +216,7 @@ void PluginInstance::use_proxy() {
   proxy_desc_ = make_isolated_descriptor(*library_);
   desc_ = &proxy_desc_;
   poll_ = proxy_desc_.provider ? proxy_desc_.provider->poll : nullptr;
+  clock_ns_ = nullptr;  // the child's clock is not proxied: not a clock source
   detect_ = proxy_desc_.detector ? proxy_desc_.detector->detect : nullptr;
   expert_ = proxy_desc_.expert ? proxy_desc_.expert->evaluate : nullptr;
   risk_ = proxy_desc_.risk ? proxy_desc_.risk->evaluate : nullptr;

@@ -73,6 +73,19 @@ class PluginInstance {
       return escaped();
     }
   }
+  // Provider, ABI 1.3: the receive clock (abi.h); -1 when the plugin is
+  // not a clock source (older plugin, file replay, or isolated).
+  int64_t clock_ns() noexcept {
+    if (clock_ns_ == nullptr || faulted_) return -1;
+    const PluginCallScope scope(component(), library_->name(), "clock_ns");
+    try {
+      return clock_ns_(instance_);
+    } catch (...) {
+      escaped();
+      return -1;
+    }
+  }
+  bool clock_source() const { return clock_ns_ != nullptr; }
   sh_status detect(const sh_feature_batch& rows, const sh_market_context& context,
                    const sh_hit_sink& sink) noexcept {
     if (detect_ == nullptr) return SH_ERR_UNSUPPORTED;
@@ -143,6 +156,7 @@ class PluginInstance {
   bool faulted_ = false;
 
   decltype(sh_provider_api::poll) poll_ = nullptr;
+  decltype(sh_provider_api::clock_ns) clock_ns_ = nullptr;
   decltype(sh_detector_api::detect) detect_ = nullptr;
   decltype(sh_expert_api::evaluate) expert_ = nullptr;
   decltype(sh_risk_api::evaluate) risk_ = nullptr;

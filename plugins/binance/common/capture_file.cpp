@@ -147,7 +147,7 @@ bool CaptureReader::next(RawFrame* out) {
     }
     const char kind = line[p1 + 1];
     const size_t p3 = line.find(' ', p1 + 3);
-    if (p3 == std::string::npos || std::string("WSCDOE").find(kind) == std::string::npos) {
+    if (p3 == std::string::npos || std::string("WSCDOET").find(kind) == std::string::npos) {
       ++bad_lines_;
       continue;
     }

@@ -19,7 +19,9 @@ enum class FrameKind : char {
   kConnected = 'C',     // a new stream session began (payload: the URL target)
   kDisconnected = 'D',  // the session ended (payload: the reason)
   kOverflow = 'O',      // the queue was full and frames were dropped (payload: count)
-  kEnd = 'E'            // the feed stopped for good
+  kEnd = 'E',           // the feed stopped for good
+  kClock = 'T'          // the host read the receive clock: every frame received before
+                        // recv_ts_ns is above this line (minutes close on it)
 };
 
 struct RawFrame {

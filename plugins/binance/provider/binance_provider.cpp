@@ -5,6 +5,7 @@
 // files instead, through the same decoder. See README.md.
 #include <strategy_host/plugin.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <vector>
@@ -60,7 +61,24 @@ class BinanceProvider final : public sh::Provider {
   ~BinanceProvider() override {
     if (feed_) feed_->stop();
     report_.flush(host());
-    if (writer_) writer_->flush();
+    if (writer_) {
+      // The last clock the host read, so a replay closes the same minutes.
+      if (reported_clock_ns_ > recorded_clock_ns_) record_clock(reported_clock_ns_);
+      writer_->flush();
+    }
+  }
+
+  // The receive clock (abi.h, clock_ns): every event received before it has
+  // been emitted. Live: the queue's clock as of the last drain; replay: the
+  // capture's times. While events of a frame await the sink, their receive
+  // time. Recorded (kind T, at most every 100 ms and at the end) so that a
+  // replay sees the clock where the live session did.
+  int64_t clock_ns() override {
+    const int64_t clock = next_ < out_.size() ? std::min(out_[next_].recv_ts_ns, drained_clock_ns_)
+                                              : drained_clock_ns_;
+    if (clock > reported_clock_ns_) reported_clock_ns_ = clock;
+    if (writer_ && reported_clock_ns_ >= recorded_clock_ns_ + kClockRecordNs) record_clock(reported_clock_ns_);
+    return reported_clock_ns_;
   }
 
   // SH_OK: events emitted; SH_WOULD_BLOCK: nothing now (or the sink refused:
@@ -94,6 +112,19 @@ class BinanceProvider final : public sh::Provider {
 
  private:
   static constexpr size_t kFramesPerPoll = 1024;
+  static constexpr int64_t kClockRecordNs = 100'000'000;
+
+  void record_clock(int64_t clock_ns) {
+    static const char kText[] = "clock";
+    consume_record(make_frame(clock_ns, FrameKind::kClock, kText, sizeof(kText) - 1));
+    recorded_clock_ns_ = clock_ns;
+  }
+  void consume_record(const RawFrame& f) {
+    if (writer_ && !writer_->write(f) && !record_failed_) {
+      record_failed_ = true;  // logged once; the feed carries on unrecorded
+      host().error("recording failed: " + writer_->error());
+    }
+  }
 
   void fill(uint32_t max_events) {
     if (ended_) return;
@@ -112,18 +143,19 @@ class BinanceProvider final : public sh::Provider {
       return;
     }
     pending_.clear();
-    queue_.drain(pending_, kFramesPerPoll);
+    int64_t clock = 0;
+    queue_.drain(pending_, kFramesPerPoll, &clock);
     for (const RawFrame& f : pending_) {
       consume(f);
-      if (ended_) return;
+      if (ended_) break;
     }
+    if (clock > drained_clock_ns_) drained_clock_ns_ = clock;
   }
 
   void consume(const RawFrame& f) {
-    if (writer_ && !writer_->write(f) && !record_failed_) {
-      record_failed_ = true;  // logged once; the feed carries on unrecorded
-      host().error("recording failed: " + writer_->error());
-    }
+    consume_record(f);
+    if (reader_ && f.recv_ts_ns > drained_clock_ns_) drained_clock_ns_ = f.recv_ts_ns;
+    if (f.kind == FrameKind::kClock) return;
     if (f.kind == FrameKind::kEnd) {
       ended_ = true;
       return;
@@ -149,6 +181,9 @@ class BinanceProvider final : public sh::Provider {
   bool ended_ = false;
   bool record_failed_ = false;
   bool feed_started_ = false;
+  int64_t drained_clock_ns_ = 0;    // receive clock as of the frames consumed so far
+  int64_t reported_clock_ns_ = 0;   // the largest value clock_ns() returned
+  int64_t recorded_clock_ns_ = 0;   // the last T record written
 };
 
 }  // namespace binance

@@ -185,6 +185,7 @@ void FeedThread::arm_tick() {
 
 void FeedThread::tick() {
   if (stopping_) return;
+  queue_.advance_clock(wall_now_ns());  // the receive clock moves on while the stream is quiet
   const auto now = Clock::now();
   if (open_ && session_) {
     if (now - last_data_ > std::chrono::milliseconds(config_.stale_timeout_ms)) {

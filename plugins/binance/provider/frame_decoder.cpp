@@ -105,6 +105,7 @@ void FrameDecoder::on_frame(const RawFrame& f, std::vector<sh_market_event>& out
       break;
     case FrameKind::kDisconnected:
     case FrameKind::kEnd:
+    case FrameKind::kClock:  // the provider keeps the clock; nothing to decode
       break;
   }
 }
@@ -145,7 +146,10 @@ void FrameDecoder::on_text(const RawFrame& f, std::vector<sh_market_event>& out)
       // smoothed lag from trades and diffs estimates it.
       int64_t ts = p.event_ms >= 0 ? p.event_ms * kNsPerMs
                                    : f.recv_ts_ns - std::max<int64_t>(0, s.lag_ns);
-      sh_market_event ev = base_event(s, SH_EVENT_QUOTE, clamp_ts(s, ts), f.recv_ts_ns);
+      // An estimated time carries no receive time: its lag would be the
+      // estimate itself (and would pull the host's receive clock).
+      sh_market_event ev =
+          base_event(s, SH_EVENT_QUOTE, clamp_ts(s, ts), p.event_ms >= 0 ? f.recv_ts_ns : 0);
       ev.data.quote.bid = p.bid;
       ev.data.quote.bid_size = p.bid_qty;
       ev.data.quote.ask = p.ask;

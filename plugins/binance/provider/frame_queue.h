@@ -30,17 +30,29 @@ class FrameQueue {
       frames_.push_back(make_frame(f.recv_ts_ns, FrameKind::kOverflow, n.data(), n.size()));
       dropped_ = 0;
     }
+    if (f.recv_ts_ns > clock_ns_) clock_ns_ = f.recv_ts_ns;
     frames_.push_back(std::move(f));
     return true;
   }
 
-  // Moves up to max frames into out (appended).
-  void drain(std::deque<RawFrame>& out, size_t max) {
+  // The I/O thread between frames (its 50 ms tick): every frame received
+  // before now_ns is in the queue. Frames are stamped and pushed on that one
+  // thread, so a later frame is stamped at or after now_ns.
+  void advance_clock(int64_t now_ns) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (now_ns > clock_ns_) clock_ns_ = now_ns;
+  }
+
+  // Moves up to max frames into out (appended). *clock_ns: every frame
+  // received before it is now in out or was drained before (the receive
+  // clock; the last moved frame's time when frames remain queued).
+  void drain(std::deque<RawFrame>& out, size_t max, int64_t* clock_ns) {
     std::lock_guard<std::mutex> lock(mu_);
     while (!frames_.empty() && max-- > 0) {
       out.push_back(std::move(frames_.front()));
       frames_.pop_front();
     }
+    *clock_ns = frames_.empty() ? clock_ns_ : (out.empty() ? 0 : out.back().recv_ts_ns);
   }
 
  private:
@@ -48,6 +60,7 @@ class FrameQueue {
   std::mutex mu_;  // guards everything below
   std::deque<RawFrame> frames_;
   uint64_t dropped_ = 0;
+  int64_t clock_ns_ = 0;
 };
 
 }  // namespace binance

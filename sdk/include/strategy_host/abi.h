@@ -35,8 +35,9 @@ extern "C" {
 
 #define SH_ABI_MAJOR 1
 /* 1.1: sh_plugin_descriptor.save_state / load_state (durable state).
- * 1.2: sh_risk_verdict.detail_ext (a reason longer than detail, untruncated). */
-#define SH_ABI_MINOR 2
+ * 1.2: sh_risk_verdict.detail_ext (a reason longer than detail, untruncated).
+ * 1.3: sh_provider_api.clock_ns (the receive clock of a live provider). */
+#define SH_ABI_MINOR 3
 
 /* Name of the one symbol every plugin library exports (see sh_plugin_entry_fn). */
 #define SH_PLUGIN_ENTRY_SYMBOL "sh_plugin_entry"
@@ -416,6 +417,17 @@ typedef struct sh_provider_api {
    * follow), SH_WOULD_BLOCK (nothing now), SH_END_OF_DATA (finished) or an
    * error. Events are emitted in non-decreasing ts_ns per symbol. */
   sh_status (*poll)(void *instance, const sh_event_sink *sink, uint32_t max_events);
+
+  /* ---- ABI 1.3 (appended; the host reads it only when struct_size covers
+   * it, NULL or an older struct = not a clock source) ---- */
+
+  /* The provider's receive clock, for live minutes that close on time: a
+   * wall-clock time T (ns since the epoch, the clock of recv_ts_ns) such that
+   * every event it received before T has been emitted. Called by the host
+   * after each poll. 0: nothing received yet; negative: not a clock source
+   * (a file replay). A capture replay returns the recorded values, so a
+   * recorded session closes the same minutes. */
+  int64_t (*clock_ns)(void *instance);
 } sh_provider_api;
 
 typedef struct sh_detector_api {

@@ -220,6 +220,9 @@ class Provider : public PluginBase {
   using PluginBase::PluginBase;
   // Emit up to max_events; return SH_OK, SH_WOULD_BLOCK or SH_END_OF_DATA.
   virtual sh_status poll(const EventSink& sink, uint32_t max_events) = 0;
+  // ABI 1.3: the receive clock (abi.h, sh_provider_api.clock_ns). The
+  // default, -1, says "not a clock source" (file replay, generators).
+  virtual int64_t clock_ns() { return -1; }
 };
 
 class Detector : public PluginBase {
@@ -469,6 +472,15 @@ struct Trampolines {
       return SH_OK;
     });
   }
+  static int64_t clock_ns(void* p) {
+    auto* inst = static_cast<Instance<T>*>(p);
+    if (inst == nullptr || !inst->obj) return -1;
+    try {
+      return inst->obj->clock_ns();
+    } catch (...) {
+      return -1;
+    }
+  }
   static sh_status poll(void* p, const sh_event_sink* sink, uint32_t max_events) {
     return guarded(static_cast<Instance<T>*>(p),
                    [&](T& o) { return o.poll(EventSink(sink), max_events); });
@@ -527,7 +539,8 @@ const sh_plugin_descriptor* make_descriptor() {
     // Only the trampoline of T's own kind is instantiated.
     if constexpr (T::kKind == SH_KIND_PROVIDER) {
       static_assert(std::is_base_of<Provider, T>::value, "kKind says provider");
-      static const sh_provider_api api = {sizeof(sh_provider_api), &Trampolines<T>::poll};
+      static const sh_provider_api api = {sizeof(sh_provider_api), &Trampolines<T>::poll,
+                                          &Trampolines<T>::clock_ns};
       x.provider = &api;
     } else if constexpr (T::kKind == SH_KIND_DETECTOR) {
       static_assert(std::is_base_of<Detector, T>::value, "kKind says detector");
