@@ -123,6 +123,7 @@ struct Config {
   double return_jump_prob = 0.002, return_jump_bps = 150;
   double spread_blowout_prob = 0.002, spread_blowout_mult = 15;
   double recv_lag_us = 200;  // mean receive lag; each event's lag is uniform in [0.5, 1.5] x this
+  bool receive_clock = false;  // report a receive clock (ABI 1.3) as a live feed would
 };
 
 [[noreturn]] void bad(const std::string& msg) { throw sh::ConfigError(msg); }
@@ -205,6 +206,9 @@ Config parse_config(const sh::Json& j) {
       c.spread_blowout_mult = num(v, k, 1, 1e4);
     } else if (k == "recv_lag_us") {
       c.recv_lag_us = num(v, k, 0, 1e9);
+    } else if (k == "receive_clock") {
+      if (!v.is_boolean()) bad("receive_clock must be true or false");
+      c.receive_clock = v.get<bool>();
     } else {
       bad("unknown config key '" + k + "'");
     }
@@ -279,7 +283,9 @@ class Synthetic final : public sh::Provider {
     "spread_blowout_prob": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.002},
     "spread_blowout_mult": {"type": "number", "minimum": 1, "default": 15},
     "recv_lag_us": {"type": "number", "minimum": 0, "default": 200,
-                    "description": "mean recv_ts_ns - ts_ns; uniform in [0.5, 1.5] x this"}
+                    "description": "mean recv_ts_ns - ts_ns; uniform in [0.5, 1.5] x this"},
+    "receive_clock": {"type": "boolean", "default": false,
+                      "description": "act as a live feed: report the receive clock (the latest receive time emitted, less the lag jitter), so live modes close minutes on it"}
   },
   "additionalProperties": false
 })json";
@@ -322,6 +328,14 @@ class Synthetic final : public sh::Provider {
     next_minute_ts_ns_ = (cfg_.start_ts_ns / kNsPerMinute + 1) * kNsPerMinute;
   }
 
+  // receive_clock: every event received before the latest emitted receive
+  // time less the largest lag jitter (1 x the mean) has been emitted.
+  int64_t clock_ns() override {
+    if (!cfg_.receive_clock) return -1;
+    const int64_t clock = last_recv_ns_ - static_cast<int64_t>(lag_mean_ns_) - 1;
+    return clock > 0 ? clock : 0;
+  }
+
   // Emits up to min(max_events, 4096) events in one sink call. Returns
   // SH_END_OF_DATA once everything is emitted: on the call that emits the last
   // event when `events` bounds the run, on the first call past the span when
@@ -339,6 +353,8 @@ class Synthetic final : public sh::Provider {
     if (count > 0) {
       if (sink.emit(buf_.data() + pending_begin_, count) != SH_OK) return SH_WOULD_BLOCK;
       pending_begin_ += count;
+      const int64_t recv = buf_[pending_begin_ - 1].recv_ts_ns;
+      if (recv > last_recv_ns_) last_recv_ns_ = recv;
     }
     return (done_ && pending_begin_ == pending_end_) ? SH_END_OF_DATA : SH_OK;
   }
@@ -521,6 +537,7 @@ class Synthetic final : public sh::Provider {
   int64_t end_ts_ns_ = 0;
   int64_t next_minute_ts_ns_ = 0;
   uint64_t emitted_ = 0;
+  int64_t last_recv_ns_ = 0;
   uint64_t trade_id_ = 0;
   bool done_ = false;
   L2Snapshot l2_;
