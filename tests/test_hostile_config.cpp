@@ -12,6 +12,8 @@
 #include "config/config_keys.h"
 #include "control/swap_coordinator.h"
 #include "config/host_config.h"
+#include "config/pipeline_config.h"
+#include "services/host_services.h"
 #include "test_host_support.h"
 
 using sh::host::ConfigError;
@@ -158,4 +160,27 @@ TEST_CASE("a run that cannot load a plugin by name says why, not only where to l
                              ": incompatible: plugin ABI 2.0, host ABI 1.3"));
   CHECK_THAT(r.err, Contains("component 'e': no plugin named 'nosuch' in "));
   CHECK_THAT(r.err, Contains("failed to load: libabi_major_2.so: incompatible: plugin ABI 2.0, host ABI 1.3"));
+}
+
+TEST_CASE("a map or list where a name belongs is an error at that line, not an escaped YAML exception",
+          "[hostile][config]") {
+  // Found by fuzz_config: `symbols: [{a: 1}]` escaped as yaml-cpp's "bad conversion".
+  const char* cases[][2] = {
+      {"events:\n  canary:\n    symbols: [{a: 1}]\n", "cfg.yaml:3:15: list item: expected a name"},
+      {"events:\n  ? [x]\n  : 1\n", "cfg.yaml:2:5: events key: expected a name"},
+      {"market_data:\n  symbols:\n    ? {a: 1}\n    : {max_jump_bps: 5}\n",
+       "cfg.yaml:3:7: market_data.symbols key: expected a name"},
+  };
+  for (const auto& c : cases) {
+    INFO(c[0]);
+    std::string err;
+    try {
+      const HostConfig config = HostConfig::load_string(c[0], "cfg.yaml", "/base");
+      sh::host::HostRuntime runtime;
+      sh::host::parse_pipeline_config(config, runtime);
+    } catch (const ConfigError& e) {
+      err = e.what();
+    }
+    CHECK_THAT(err, StartsWith(c[1]));
+  }
 }

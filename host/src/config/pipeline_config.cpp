@@ -31,6 +31,13 @@ T get_or(const HostConfig& cfg, const YAML::Node& section, const char* key, T fa
   }
 }
 
+// A key or list item that must be a plain string (a name, a symbol, a class):
+// a map or list there is an error at that node, never a YAML exception.
+std::string scalar_string(const HostConfig& cfg, const YAML::Node& n, const std::string& what) {
+  if (!n.IsScalar()) throw ConfigError(cfg.message_at(n, what + ": expected a name, not a map or list"));
+  return n.Scalar();
+}
+
 void check_keys(const HostConfig& cfg, const YAML::Node& section, const char* name,
                 const std::vector<std::string>& allowed) {
   if (!section) return;
@@ -52,7 +59,7 @@ std::set<std::string> string_set(const HostConfig& cfg, const YAML::Node& n) {
   std::set<std::string> out;
   if (!n) return out;
   if (!n.IsSequence()) throw ConfigError(cfg.message_at(n, "expected a list"));
-  for (const auto& item : n) out.insert(item.as<std::string>());
+  for (const auto& item : n) out.insert(scalar_string(cfg, item, "list item"));
   return out;
 }
 
@@ -112,7 +119,7 @@ void parse_events(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& ou
   if (!s.IsMap()) throw ConfigError(cfg.message_at(s, "events: expected a map"));
   nlohmann::json j = nlohmann::json::object();
   for (const auto& kv : s) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = scalar_string(cfg, kv.first, "events key");
     if (key == "canary") {
       check_keys(cfg, kv.second, "events.canary", {"symbols", "classes"});
       out.canary.symbols = string_set(cfg, kv.second["symbols"]);
@@ -164,7 +171,7 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
   if (w) {
     if (!w.IsMap()) throw ConfigError(cfg.message_at(w, "consensus.weights: expected a map"));
     for (const auto& kv : w) {
-      const std::string name = kv.first.as<std::string>();
+      const std::string name = scalar_string(cfg, kv.first, "consensus.weights key");
       double v = 0;
       try {
         v = kv.second.as<double>();
@@ -199,7 +206,7 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
     if (cands) {
       if (!cands.IsSequence()) throw ConfigError(cfg.message_at(cands, "consensus.router.candidates: expected a list"));
       for (const auto& item : cands) {
-        const std::string name = item.as<std::string>();
+        const std::string name = scalar_string(cfg, item, "consensus.router.candidates item");
         if (d.enabled && std::find(experts.begin(), experts.end(), name) == experts.end()) {
           throw ConfigError(cfg.message_at(item, "consensus.router.candidates: no expert component named '" + name + "'"));
         }
@@ -273,7 +280,7 @@ void parse_market_data(const HostConfig& cfg, const YAML::Node& s, PipelineConfi
   if (const YAML::Node sym = s["symbols"]) {
     if (!sym.IsMap()) throw ConfigError(cfg.message_at(sym, "market_data.symbols: expected a map of symbol -> limits"));
     for (const auto& kv : sym) {
-      const std::string name = kv.first.as<std::string>();
+      const std::string name = scalar_string(cfg, kv.first, "market_data.symbols key");
       check_keys(cfg, kv.second, ("market_data.symbols." + name).c_str(), kLimitKeys);
       MarketDataLimits l = m.defaults;  // a symbol overrides what it names
       parse_limits(cfg, kv.second, name, &l);
