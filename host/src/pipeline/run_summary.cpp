@@ -98,6 +98,21 @@ void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
     out << "  config swaps       applied " << s.swaps_applied << ", refused " << s.swaps_refused
         << "\n";
   }
+  if (s.reload_messages.enabled) {
+    const ReloadMessageFigures& r = s.reload_messages;
+    out << "  reload messages    received " << r.received << ", applied " << r.applied << ", refused "
+        << r.refused;
+    if (!r.refused_by_reason.empty()) {
+      out << "  (";
+      bool first = true;
+      for (const auto& [k, v] : r.refused_by_reason) {
+        out << (first ? "" : ", ") << k << "=" << v;
+        first = false;
+      }
+      out << ")";
+    }
+    out << "\n";
+  }
   if (s.provider_errors) out << "  provider errors    " << s.provider_errors << "\n";
   if (mode == RunMode::kDryRun) out << "  candidates logged  " << s.candidates << "\n";
   out << "  events published   " << s.published << "\n";
@@ -160,6 +175,12 @@ std::string run_summary_json(const RunSummary& s, RunMode mode, const CounterReg
   j["suppressed"] = s.suppressed;
   j["rule_reloads"] = {{"ok", s.rule_reloads_ok}, {"refused", s.rule_reloads_refused}};
   j["config_swaps"] = {{"applied", s.swaps_applied}, {"refused", s.swaps_refused}};
+  if (s.reload_messages.enabled) {
+    j["reload_messages"] = {{"received", s.reload_messages.received},
+                            {"applied", s.reload_messages.applied},
+                            {"refused", s.reload_messages.refused},
+                            {"refused_by_reason", s.reload_messages.refused_by_reason}};
+  }
   if (s.decision_enabled) {
     j["decision"] = {{"intents", s.intents},
                      {"orders_accepted", s.orders_accepted},
