@@ -60,6 +60,13 @@ void print_decision_figures(std::ostream& out, const RunSummary& s) {
       << s.realized_pnl_usd << ")\n";
 }
 
+// "a=1, b=2" in key order.
+std::string counts_by_key(const std::map<std::string, uint64_t>& counts) {
+  std::string by;
+  for (const auto& [k, v] : counts) by += (by.empty() ? "" : ", ") + k + "=" + std::to_string(v);
+  return by;
+}
+
 }  // namespace
 
 void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
@@ -69,12 +76,8 @@ void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
   out << "  rejected events    " << s.rejected_events << "\n";
   if (!s.quarantined.empty()) {
     uint64_t total = 0;
-    std::string by;
-    for (const auto& [k, v] : s.quarantined) {
-      total += v;
-      by += (by.empty() ? "" : ", ") + k + "=" + std::to_string(v);
-    }
-    out << "  quarantined events " << total << "  (" << by << ")\n";
+    for (const auto& kv : s.quarantined) total += kv.second;
+    out << "  quarantined events " << total << "  (" << counts_by_key(s.quarantined) << ")\n";
   }
   out << "  late events        " << s.late_events << "\n";
   out << "  minutes closed     " << s.minutes_closed;
@@ -102,15 +105,7 @@ void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
     const ReloadMessageFigures& r = s.reload_messages;
     out << "  reload messages    received " << r.received << ", applied " << r.applied << ", refused "
         << r.refused;
-    if (!r.refused_by_reason.empty()) {
-      out << "  (";
-      bool first = true;
-      for (const auto& [k, v] : r.refused_by_reason) {
-        out << (first ? "" : ", ") << k << "=" << v;
-        first = false;
-      }
-      out << ")";
-    }
+    if (!r.refused_by_reason.empty()) out << "  (" << counts_by_key(r.refused_by_reason) << ")";
     out << "\n";
   }
   if (s.provider_errors) out << "  provider errors    " << s.provider_errors << "\n";
