@@ -431,7 +431,7 @@ TEST_CASE("reload listener: the VaR guard refuses live reloads above the limit",
   s.command({"SET", "other:BTC", "99"});
   s.publish(msg);
   REQUIRE(eventually([&] { return rec.outcome_count() == 1; }));
-  CHECK(rec.outcome(0).reason == "refused by guard: var_pct:BTC = 1.8 > 1.5");
+  CHECK_THAT(rec.outcome(0).reason, Catch::StartsWith("refused by guard: var_pct:BTC = 1.8 > 1.5 (a de-risking change may pass with \"emergency\""));
   CHECK(listener.stats().refused_by_reason.at("guard") == 1);
   // A dry run changes nothing: it passes.
   s.publish(dry);
@@ -446,12 +446,52 @@ TEST_CASE("reload listener: the VaR guard refuses live reloads above the limit",
   s.command({"SET", "var_pct:SOL", "high"});
   s.publish(msg);
   REQUIRE(eventually([&] { return rec.outcome_count() == 2; }));
-  CHECK(rec.outcome(1).reason == "refused by guard: var_pct:SOL = 'high' is not a number");
+  CHECK_THAT(rec.outcome(1).reason, Catch::StartsWith("refused by guard: var_pct:SOL = 'high' is not a number"));
   s.command({"DEL", "var_pct:SOL"});
   s.command({"HSET", "var_pct:DOGE", "v", "1"});
   s.publish(msg);
   REQUIRE(eventually([&] { return rec.outcome_count() == 3; }));
-  CHECK(rec.outcome(2).reason == "refused by guard: var_pct:DOGE is a hash, not a number");
+  CHECK_THAT(rec.outcome(2).reason, Catch::StartsWith("refused by guard: var_pct:DOGE is a hash, not a number"));
+}
+
+TEST_CASE("reload listener: the guard reads the host's own VaR, publishes it, and lets emergencies through",
+          "[reload][redis]") {
+  Setup s;
+  Recorder rec;
+  std::atomic<double> var{2.0};
+  ReloadListener::Callbacks cb = rec.callbacks();
+  cb.host_var_pct = [&var] { return var.load(); };
+  ReloadListener listener(s.control, s.settings, cb);
+  listener.start();
+  REQUIRE(subscribed(listener));
+  // Published for other tools (runbook 002's var_pct keys), 7-day expiry.
+  auto get = [&](const std::string& cmd, const std::string& key) {
+    RedisReply r;
+    s.command({cmd, key}, &r);
+    return r;
+  };
+  REQUIRE(eventually([&] { return get("GET", "var_pct:host").str == "2.000000"; }));
+  CHECK(get("TTL", "var_pct:host").integer > 600000);
+
+  s.publish(R"({"component": "risk_harmoniser", "config_path": "conf/risk.yaml"})");
+  REQUIRE(eventually([&] { return rec.outcome_count() == 1; }));
+  CHECK_THAT(rec.outcome(0).reason,
+             Catch::StartsWith("refused by guard: the host's portfolio VaR 2.000 % > 1.5 (never hot-reload during high VaR)"));
+  // The runbook's emergency Kelly cut: let through, and said so.
+  s.publish(R"({"component": "risk_harmoniser", "config_path": "conf/risk.yaml", "emergency": "VaR breach: kelly 0.1"})");
+  REQUIRE(eventually([&] { return rec.request_count() == 1; }));
+  CHECK(rec.request(0).emergency == "VaR breach: kelly 0.1");
+  CHECK(rec.outcome_count() == 1);
+  // An empty reason is not an emergency.
+  s.publish(R"({"component": "risk_harmoniser", "config_path": "conf/risk.yaml", "emergency": ""})");
+  REQUIRE(eventually([&] { return rec.outcome_count() == 2; }));
+  CHECK_THAT(rec.outcome(1).reason, Catch::Contains("emergency must be the reason"));
+  // VaR back under the limit: the key follows and ordinary reloads pass (the
+  // host's own key is not read back as another tool's).
+  var.store(0.7);
+  REQUIRE(eventually([&] { return get("GET", "var_pct:host").str == "0.700000"; }));
+  s.publish(R"({"component": "risk_harmoniser", "config_path": "conf/risk.yaml"})");
+  REQUIRE(eventually([&] { return rec.request_count() == 2; }));
 }
 
 namespace {

@@ -21,7 +21,9 @@ void add_reload_options(boost::program_options::options_description& options) {
       ("rule-path", po::value<std::string>()->value_name("FILE"), "Lua rule source (.lua in a rule dir)")
       ("label", po::value<std::string>()->value_name("V"), "the message's version label (default: content hash)")
       ("rollback", po::value<uint64_t>()->value_name("N"), "restore stored config version N")
-      ("dry-run", "validate and report on the host, never swap (not stored as desired state)");
+      ("dry-run", "validate and report on the host, never swap (not stored as desired state)")
+      ("emergency", po::value<std::string>()->value_name("REASON"),
+       "a de-risking change (emergency Kelly cut, breaker reset): the VaR guard lets it through, logging REASON");
 }
 
 int run_reload_command(const HostConfig& config, const CliOptions& options) {
@@ -48,6 +50,13 @@ int run_reload_command(const HostConfig& config, const CliOptions& options) {
     }
   }
   req.dry_run = vm.count("dry-run") > 0;
+  if (vm.count("emergency")) {
+    req.emergency = vm["emergency"].as<std::string>();
+    if (req.emergency.empty() || req.emergency.size() > 256) {
+      std::cerr << "host reload: --emergency needs a reason of 1 to 256 characters\n";
+      return 2;
+    }
+  }
 
   PipelineConfig pipeline;
   ControlConfig control;

@@ -186,6 +186,7 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
       SwapTargetInfo t;
       return pipeline.swap_target(component, &t) ? t.current.label : std::string();
     };
+    cb.host_var_pct = [&runtime] { return runtime.portfolio_var_pct.load(std::memory_order_relaxed); };
     listener = std::make_unique<ReloadListener>(control_config, redis, std::move(cb));
     listener_ptr.store(listener.get());
     // Router switches go to the same stream as reload outcomes (runbook 002:

@@ -113,7 +113,9 @@ ControlConfig parse_control_config(const HostConfig& config) {
   }
 
   if (const YAML::Node g = s["guard"]) {
-    check_keys(config, g, "control.guard", {"var_key_pattern", "max_var_pct"});
+    check_keys(config, g, "control.guard", {"var_key_pattern", "max_var_pct", "host_var", "publish_key"});
+    out.guard.host_var = get_or<bool>(config, g, "host_var", "control.guard", out.guard.host_var);
+    out.guard.publish_key = get_or<std::string>(config, g, "publish_key", "control.guard", out.guard.publish_key);
     out.guard.var_key_pattern =
         get_or<std::string>(config, g, "var_key_pattern", "control.guard", out.guard.var_key_pattern);
     out.guard.max_var_pct = get_or<double>(config, g, "max_var_pct", "control.guard", out.guard.max_var_pct);

@@ -32,9 +32,17 @@ namespace sh::host {
 // (SCAN) is read as a number; the largest above max_var_pct refuses it.
 // A matching key that is not a number refuses too (fail closed); no
 // matching key at all lets the request through.
+//
+// The host's own portfolio VaR (the one its risk chain sees) is guarded too
+// (host_var), and published to publish_key for other tools (SET, 7-day
+// expiry as the runbook's var_pct keys; the guard does not read it back). A
+// message with "emergency": "<reason>" (a de-risking change: the emergency
+// Kelly cut, a breaker reset) is never blocked by the guard; the log says so.
 struct VarGuardSettings {
-  std::string var_key_pattern = "var_pct:*";  // "" disables the guard
+  std::string var_key_pattern = "var_pct:*";  // "" disables the Redis keys' part
   double max_var_pct = 1.5;                   // percent, as stored in the keys
+  bool host_var = true;                       // also the host's own portfolio VaR
+  std::string publish_key = "var_pct:host";   // "" = not published
 };
 
 struct ControlConfig {

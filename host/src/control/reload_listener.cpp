@@ -238,10 +238,25 @@ Status ReloadListener::reconcile() {
                            : Status::Unavailable("redis " + cmd_->endpoint() + ": connection lost");
 }
 
+void ReloadListener::publish_var() {
+  const VarGuardSettings& g = config_.guard;
+  if (g.publish_key.empty() || !callbacks_.host_var_pct || !cmd_ || !cmd_->connected()) return;
+  const double v = callbacks_.host_var_pct();
+  if (!std::isfinite(v) || v == published_var_) return;
+  RedisReply r;
+  const Status st = cmd_->command({"SET", g.publish_key, fmt::format("{:.6f}", v), "EX", "604800"}, &r);
+  if (st.ok()) {
+    published_var_ = v;
+  } else {
+    spdlog::debug("control: SET {}: {}", g.publish_key, st.message());
+  }
+}
+
 Status ReloadListener::read_loop() {
   while (!stop_) {
     Status st = process_outcomes();
     if (!st.ok()) return st;
+    publish_var();
     drain_pending();
     if (!cmd_->connected()) {
       return Status::Unavailable("redis " + cmd_->endpoint() + ": command connection lost");
@@ -389,8 +404,12 @@ void ReloadListener::deliver(Pending p, bool* guard_read, MessageCheck* guard) {
       *guard_read = true;
     }
     if (!guard->ok()) {
-      refuse(p.request, "guard", guard->reason);
-      return;
+      if (p.request.emergency.empty()) {
+        refuse(p.request, "guard", guard->reason + " (a de-risking change may pass with \"emergency\": \"<reason>\")");
+        return;
+      }
+      spdlog::warn("control: {}: let through the guard ({}) as an emergency: {}", p.request.component,
+                   guard->reason, p.request.emergency);
     }
   }
   last_delivered_body_[p.request.component] = p.body;
@@ -413,6 +432,13 @@ void ReloadListener::deliver(Pending p, bool* guard_read, MessageCheck* guard) {
 
 MessageCheck ReloadListener::check_guard() {
   const VarGuardSettings& g = config_.guard;
+  if (g.host_var && callbacks_.host_var_pct) {
+    const double v = callbacks_.host_var_pct();
+    if (std::isfinite(v) && v > g.max_var_pct) {
+      return MessageCheck::refuse("guard", fmt::format("refused by guard: the host's portfolio VaR {:.3f} % > {} "
+                                                       "(never hot-reload during high VaR)", v, g.max_var_pct));
+    }
+  }
   if (g.var_key_pattern.empty()) return MessageCheck::accept();
   const auto fail = [&](const std::string& why) {
     return MessageCheck::refuse("guard", "refused by guard: cannot read " + g.var_key_pattern + ": " + why);
@@ -425,7 +451,9 @@ MessageCheck ReloadListener::check_guard() {
     if (!st.ok()) return fail(st.message());
     if (r.type != RedisReply::Type::kArray || r.elements.size() != 2) return fail("unexpected SCAN reply");
     cursor = r.elements[0].str;
-    for (const RedisReply& k : r.elements[1].elements) keys.push_back(k.str);
+    for (const RedisReply& k : r.elements[1].elements) {
+      if (k.str != g.publish_key) keys.push_back(k.str);  // our own value was read above
+    }
     if (keys.size() > kMaxGuardKeys) return fail("more than " + std::to_string(kMaxGuardKeys) + " keys");
   } while (cursor != "0");
   std::sort(keys.begin(), keys.end());

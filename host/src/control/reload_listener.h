@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -76,6 +77,9 @@ class ReloadListener {
     // Optional observer of every outcome (after it is logged), on the
     // control thread: refusals by the listener and outcomes published.
     std::function<void(const ReloadOutcome&)> on_outcome;
+    // Optional: the host's portfolio VaR in percent (NaN: none yet), for the
+    // guard and the published key. Called on the control thread.
+    std::function<double()> host_var_pct;
   };
 
   ReloadListener(ControlConfig config, RedisSettings redis, Callbacks callbacks);
@@ -134,6 +138,9 @@ class ReloadListener {
   void drain_pending();
   void deliver(Pending pending, bool* guard_read, MessageCheck* guard);
   MessageCheck check_guard();
+  // SETs guard.publish_key to the host's VaR when it changed (best effort).
+  void publish_var();
+  double published_var_ = std::numeric_limits<double>::quiet_NaN();
   // Signed messages: ts_ms / nonce freshness (replay_guard.h); opens the
   // nonce store on first use.
   MessageCheck check_freshness(const ReloadRequest& request, bool live);

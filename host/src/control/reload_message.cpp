@@ -15,7 +15,7 @@ using json = nlohmann::json;
 
 const char* const kFields[] = {"component", "config_path", "plugin_path", "rule_path",
                                "version",   "rollback",    "dry_run",     "ts_ms",
-                               "nonce"};
+                               "nonce",     "emergency"};
 
 bool valid_nonce(const std::string& n) {
   if (n.size() < 8 || n.size() > 128) return false;
@@ -252,6 +252,16 @@ MessageCheck parse_reload_message(const std::string& text, const ReloadPathPolic
     }
     out->nonce = v.get<std::string>();
   }
+  if (j.contains("emergency")) {
+    // A de-risking change (the runbook's emergency Kelly cut, a breaker
+    // reset): the VaR guard lets it through, saying why.
+    const json& v = j["emergency"];
+    if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > 256) {
+      return MessageCheck::refuse("invalid", std::string("emergency must be the reason, a string of 1 to 256 characters, not ") +
+                                                 (v.is_string() ? "an empty or longer string" : type_name(v)));
+    }
+    out->emergency = v.get<std::string>();
+  }
   if (j.contains("dry_run")) {
     const json& v = j["dry_run"];
     if (!v.is_boolean()) {
@@ -308,6 +318,7 @@ std::string reload_message_json(const ReloadRequest& request) {
   if (!request.version.empty()) j["version"] = request.version;
   if (request.rollback_to) j["rollback"] = *request.rollback_to;
   if (request.dry_run) j["dry_run"] = true;
+  if (!request.emergency.empty()) j["emergency"] = request.emergency;
   if (request.signed_ts_ms) j["ts_ms"] = *request.signed_ts_ms;
   if (!request.nonce.empty()) j["nonce"] = request.nonce;
   return j.dump();

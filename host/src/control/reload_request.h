@@ -31,6 +31,9 @@ struct ReloadRequest {
   std::string version;      // "" = derived from the content hash
   std::optional<uint64_t> rollback_to;
   bool dry_run = false;
+  // "emergency": the reason of a de-risking change the VaR guard never
+  // blocks (runbook 002: the emergency Kelly cut, a circuit-breaker reset).
+  std::string emergency;
   // Freshness of a signed message (replay_guard.h): when it was signed (ms
   // since the epoch) and a value unique to it. Required when signing is on.
   std::optional<int64_t> signed_ts_ms;

@@ -348,6 +348,7 @@ void DecisionStage::evaluate_risk(std::chrono::steady_clock::time_point decision
   sh_portfolio_state portfolio = broker_->portfolio_state();
   portfolio.consecutive_errors = chain_.consecutive_errors();
   portfolio.var_pct = portfolio_var_pct(portfolio, last_rv5_);
+  ctx_->runtime.portfolio_var_pct.store(portfolio.var_pct, std::memory_order_relaxed);
   if (std::isfinite(portfolio.var_pct)) {
     summary.var_pct_max = std::max(summary.var_pct_max, portfolio.var_pct);
   }

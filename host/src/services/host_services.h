@@ -10,6 +10,9 @@
 // name ("[component] msg", "component.counter").
 #pragma once
 
+#include <atomic>
+#include <limits>
+
 #include <strategy_host/abi.h>
 
 #include <string>
@@ -24,6 +27,10 @@ struct HostRuntime {
   SymbolTable symbols;
   CounterRegistry counters;
   HostClock clock;
+  // The portfolio VaR (percent of equity) the decision layer gave the risk
+  // chain at its last minute; NaN before the first. Written by the pipeline
+  // thread, read by the control listener (the reload guard, var_pct:host).
+  std::atomic<double> portfolio_var_pct{std::numeric_limits<double>::quiet_NaN()};
 };
 
 class InstanceServices {
