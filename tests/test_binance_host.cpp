@@ -174,6 +174,8 @@ TEST_CASE("binance live: a minute closes on the receive clock while the stream i
   CHECK(summary["clock_offset_ms"].get<double>() > 1e9);
   CHECK(r.err.find("receive clock: the smallest ingest lag is") != std::string::npos);
   CHECK(r.out.find("(1 on the receive clock)") != std::string::npos);
+  // The operator's per-minute line: rows committed this long after the end.
+  CHECK(r.err.find("minute 2026-01-01T00:00:00Z committed: 2 rows") != std::string::npos);
 
   ScratchDir again("binance_clock_replay");
   write_file(again / "host.yaml",

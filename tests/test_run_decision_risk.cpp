@@ -302,3 +302,53 @@ TEST_CASE("the circuit breaker opens on a slow decision in a live mode, never in
     CHECK(s["decision"]["orders_accepted"].get<uint64_t>() > 0);
   }
 }
+
+TEST_CASE("safe mode also counts expert errors: an expert failing every minute puts the book in safe mode",
+          "[run][risk]") {
+  ScratchDir dir("run_decision_safe_mode_experts");
+  DecisionConfig cfg;
+  cfg.mode = "production";
+  cfg.extra = "state: {durability: process}\n";
+  cfg.add_risk("safe_mode", "safe_mode", "{}");
+  std::string yaml = cfg.text();
+  const std::string anchor = "experts:\n";
+  yaml.replace(yaml.find(anchor), anchor.size(),
+               anchor + "  - {name: broken, plugin: '" + test_plugin("hostile_expert").string() +
+                   "', config: {misbehave: throw, on_call: 1, every: true}}\n");
+  const std::string weights = "weights: {momentum: 0.5, anomaly: 0.5}";
+  yaml.replace(yaml.find(weights), weights.size(), "weights: {momentum: 0.4, anomaly: 0.4, broken: 0.2}");
+
+  SECTION("default sources: expert errors count") {
+    write_file(dir / "host.yaml", yaml);
+    const HostRun r = run_host({"--config", (dir / "host.yaml").string()}, dir.path());
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const json s = summary_json(dir / "out");
+    CHECK(s["decision"]["expert_errors"].get<uint64_t>() > 5);
+    // Entered on the first minute with intents, after the warm-up's erroring minutes.
+    const size_t at = r.err.find("[safe_mode] safe mode entered: ");
+    REQUIRE(at != std::string::npos);
+    CHECK(r.err.find(" consecutive errors > 5", at) != std::string::npos);
+    size_t scaled = 0;
+    for (const json& d : intent_lines(read_decisions(dir / "out"))) {
+      scaled += policy_verdict(d, "safe_mode")["reason"] == "SAFE_MODE";
+    }
+    CHECK(scaled > 0);
+    // host status shows the count.
+    const HostRun st = run_host({"status", "--config", (dir / "host.yaml").string(), "--format", "json"}, dir.path());
+    INFO(st.err);
+    REQUIRE(st.exit_code == 0);
+    CHECK(json::parse(st.out)["risk_chain_consecutive_errors"].get<uint64_t>() > 5);
+    const HostRun text = run_host({"status", "--config", (dir / "host.yaml").string()}, dir.path());
+    CHECK(text.out.find("errors in a row ") != std::string::npos);
+  }
+  SECTION("execution.safe_mode_errors without expert: the same run never enters safe mode") {
+    const std::string exec = "execution: {mode: paper,";
+    yaml.replace(yaml.find(exec), exec.size(), "execution: {safe_mode_errors: [risk, detector], mode: paper,");
+    write_file(dir / "host.yaml", yaml);
+    const HostRun r = run_host({"--config", (dir / "host.yaml").string()}, dir.path());
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("safe mode entered") == std::string::npos);
+  }
+}

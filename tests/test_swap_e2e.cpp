@@ -288,6 +288,9 @@ TEST_CASE("issue 5 end to end: host reload against a running production host ove
     CHECK(code == 0);
     CHECK_THAT(host.out(), Contains("run summary (production)"));
     CHECK_THAT(host.out(), Contains("events in"));
+    // The summary counts what the log said: two applied, one refused.
+    CHECK(count_of(host.err(), "Configuration reload refused") == 1);
+    CHECK_THAT(host.out(), Contains("reload messages    received 3, applied 2, refused 1  (swap=1)"));
 
     const HostRun hist = run_host({"config", "history", "--config", "host.yaml", "--component", "return_spike",
                                    "--format", "json"},

@@ -211,13 +211,21 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
   std::signal(SIGHUP, old_hup);
   g_running.store(nullptr);
   coordinator.drain();  // outcomes of the last swaps reach the listener / log
-  if (listener) {
-    listener->stop();
-    listener_ptr.store(nullptr);
-  }
   // Requests that arrived after the run loop ended are refused, not lost.
   pipeline.discard_queued_swaps("the run ended before the swap took effect");
   coordinator.drain();
+  if (listener) {
+    listener->stop();  // publishes the last outcomes (the discarded ones too)
+    listener_ptr.store(nullptr);
+    const ReloadListenerStats ls = listener->stats();
+    ReloadMessageFigures f;
+    f.enabled = true;
+    f.received = ls.received;
+    f.applied = ls.applied;
+    f.refused = ls.refused;
+    f.refused_by_reason = ls.refused_by_reason;
+    pipeline.set_reload_message_figures(std::move(f));
+  }
 
   pipeline.print_summary(std::cout);
   std::cout.flush();

@@ -187,8 +187,8 @@ void print_text(const nlohmann::json& j, std::ostream& out) {
       out << "\n";
     }
   }
-  out << "component state (risk chain consecutive errors "
-      << j["risk_chain_consecutive_errors"].get<uint64_t>() << ")\n";
+  out << "component state (errors in a row " << j["risk_chain_consecutive_errors"].get<uint64_t>()
+      << ": decision cycles with a risk-policy or component error, safe mode past its limit)\n";
   for (const auto& [component, r] : j["component_state"].items()) {
     out << "  " << component << " (" << r["plugin"].get<std::string>() << ") " << r["state"].dump()
         << "\n";

@@ -165,7 +165,24 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
   d.enabled = !experts.empty();
   check_keys(cfg, cons, "consensus", {"weights", "threshold", "min_confidence", "router"});
   check_keys(cfg, exec, "execution",
-             {"mode", "order_notional_usd", "slippage_bps", "fill", "initial_cash_usd"});
+             {"mode", "order_notional_usd", "slippage_bps", "fill", "initial_cash_usd", "safe_mode_errors"});
+  if (const YAML::Node list = exec["safe_mode_errors"]) {
+    if (!list.IsSequence()) {
+      throw ConfigError(cfg.message_at(list, "execution.safe_mode_errors: expected a list of expert, detector, router, provider, gap"));
+    }
+    d.safe_mode_errors = 0;
+    for (const auto& item : list) {
+      const std::string v = scalar_string(cfg, item, "execution.safe_mode_errors item");
+      if (v == "expert") d.safe_mode_errors |= DecisionSettings::kErrExpert;
+      else if (v == "detector") d.safe_mode_errors |= DecisionSettings::kErrDetector;
+      else if (v == "router") d.safe_mode_errors |= DecisionSettings::kErrRouter;
+      else if (v == "provider") d.safe_mode_errors |= DecisionSettings::kErrProvider;
+      else if (v == "gap") d.safe_mode_errors |= DecisionSettings::kErrGap;
+      else if (v != "risk")
+        throw ConfigError(cfg.message_at(item, "execution.safe_mode_errors: unknown source '" + v +
+                                                   "' (expected risk, expert, detector, router, provider, gap)"));
+    }
+  }
   ConsensusConfig& c = d.consensus;
   const YAML::Node w = cons["weights"];
   if (w) {

@@ -52,6 +52,14 @@ struct DecisionSettings {
   double order_notional_usd = 2000.0;
   std::string trades_csv = "trades.csv";          // in output_dir
   std::string decisions_jsonl = "decisions.jsonl";  // in output_dir
+  // execution.safe_mode_errors: besides risk-policy errors (always), which
+  // component errors make a decision cycle (a minute) an erroring one, i.e.
+  // count towards sh_portfolio_state.consecutive_errors (safe_mode: more
+  // than 5 cycles in a row -> exposure x 0.1).
+  enum ErrorSource : uint32_t {
+    kErrExpert = 1, kErrDetector = 2, kErrRouter = 4, kErrProvider = 8, kErrGap = 16
+  };
+  uint32_t safe_mode_errors = kErrExpert | kErrDetector | kErrRouter | kErrProvider;
 };
 
 struct PipelineConfig {

@@ -33,6 +33,7 @@ class ConveyorStage final : public Stage {
   void recycle(std::vector<MinuteClose>& processed) override { conveyor_.recycle(processed); }
   void on_clock(int64_t recv_clock_ns, std::vector<MinuteClose>& closed) override;
   Status on_minute(Minute& minute) override;
+  Status on_commit(Minute& minute, const Status& commit) override;
   void contribute(RunSummary& summary) const override;
 
  private:

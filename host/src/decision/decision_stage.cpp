@@ -204,6 +204,7 @@ Status DecisionStage::decide(const MinuteClose& minute, const sh_feature_batch& 
   const auto decision_start = std::chrono::steady_clock::now();
   run_experts(minute, batch);
   st = route_and_fuse(minute);
+  count_component_errors(minute);
   if (!st.ok() || catch_up_) return st;
   make_intents(minute);
   evaluate_risk(decision_start);
@@ -323,6 +324,24 @@ void DecisionStage::make_intents(const MinuteClose& minute) {
   ctx_->summary.intents += intents_.size();
 }
 
+// The component errors of this cycle that safe mode counts: expert calls
+// that failed, detector calls, router batches, provider faults (since the
+// previous cycle) and, when configured, rows marked dq gap.
+void DecisionStage::count_component_errors(const MinuteClose& minute) {
+  const RunSummary& s = ctx_->summary;
+  const uint32_t src = ctx_->config.decision.safe_mode_errors;
+  uint64_t total = 0;
+  if (src & DecisionSettings::kErrExpert) total += s.expert_errors;
+  if (src & DecisionSettings::kErrDetector) total += s.detector_errors;
+  if (src & DecisionSettings::kErrRouter) total += s.router_rule_errors;
+  if (src & DecisionSettings::kErrProvider) total += s.provider_errors;
+  cycle_component_errors_ = total - component_errors_seen_;
+  component_errors_seen_ = total;
+  if (src & DecisionSettings::kErrGap) {
+    for (const sh_feature_row& r : minute.rows) cycle_component_errors_ += r.dq == SH_DQ_GAP;
+  }
+}
+
 // The risk chain over the portfolio as of this close.
 void DecisionStage::evaluate_risk(std::chrono::steady_clock::time_point decision_start) {
   RunSummary& summary = ctx_->summary;
@@ -338,7 +357,12 @@ void DecisionStage::evaluate_risk(std::chrono::steady_clock::time_point decision
   portfolio.decision_latency_ms = ctx_->config.mode == RunMode::kReplay
                                       ? std::numeric_limits<double>::quiet_NaN()
                                       : last_decision_latency_ms_;
+  // A cycle with component errors is an erroring cycle (safe mode), whatever
+  // the policies then do; risk-policy errors the chain counts itself.
+  const uint32_t errors_before = chain_.consecutive_errors();
+  if (cycle_component_errors_ > 0) portfolio.consecutive_errors = errors_before + 1;
   chain_.evaluate(intents_.data(), intents_.size(), portfolio, &risk_result_);
+  if (cycle_component_errors_ > 0) chain_.set_consecutive_errors(errors_before + 1);
   const int64_t core_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::steady_clock::now() - decision_start)
                               .count();

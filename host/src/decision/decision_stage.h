@@ -119,6 +119,11 @@ class DecisionStage final : public Stage {
   // (experts -> consensus -> chain, ms; NaN before the first) and each
   // symbol's latest finite rv_5, by symbol id (NaN = none yet).
   double last_decision_latency_ms_ = std::numeric_limits<double>::quiet_NaN();
+  // Safe mode: component errors (execution.safe_mode_errors) counted so far,
+  // and how many fell into the current cycle.
+  uint64_t component_errors_seen_ = 0;
+  uint64_t cycle_component_errors_ = 0;
+  void count_component_errors(const MinuteClose& minute);
   std::vector<double> last_rv5_;
   // Operator command records applied this minute: deleted in its transaction.
   std::vector<std::string> applied_command_keys_;

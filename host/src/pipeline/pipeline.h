@@ -118,6 +118,9 @@ class Pipeline final : private IngressTarget {
   void set_switch_observer(SwitchObserver fn);
 
   const RunSummary& summary() const { return summary_; }
+  // After run(): the control listener's figures, for the printed summary and
+  // run_summary.json.
+  void set_reload_message_figures(ReloadMessageFigures figures) { summary_.reload_messages = std::move(figures); }
   // Per processed minute, in order, ns: the whole close, the conveyor's part
   // of it, and decide() (one per minute when the decision layer is on, else
   // empty). The summary's p50/p99 are over these; benchmarks read them to

@@ -60,6 +60,13 @@ void print_decision_figures(std::ostream& out, const RunSummary& s) {
       << s.realized_pnl_usd << ")\n";
 }
 
+// "a=1, b=2" in key order.
+std::string counts_by_key(const std::map<std::string, uint64_t>& counts) {
+  std::string by;
+  for (const auto& [k, v] : counts) by += (by.empty() ? "" : ", ") + k + "=" + std::to_string(v);
+  return by;
+}
+
 }  // namespace
 
 void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
@@ -69,12 +76,8 @@ void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
   out << "  rejected events    " << s.rejected_events << "\n";
   if (!s.quarantined.empty()) {
     uint64_t total = 0;
-    std::string by;
-    for (const auto& [k, v] : s.quarantined) {
-      total += v;
-      by += (by.empty() ? "" : ", ") + k + "=" + std::to_string(v);
-    }
-    out << "  quarantined events " << total << "  (" << by << ")\n";
+    for (const auto& kv : s.quarantined) total += kv.second;
+    out << "  quarantined events " << total << "  (" << counts_by_key(s.quarantined) << ")\n";
   }
   out << "  late events        " << s.late_events << "\n";
   out << "  minutes closed     " << s.minutes_closed;
@@ -97,6 +100,13 @@ void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
   if (s.swaps_applied || s.swaps_refused) {
     out << "  config swaps       applied " << s.swaps_applied << ", refused " << s.swaps_refused
         << "\n";
+  }
+  if (s.reload_messages.enabled) {
+    const ReloadMessageFigures& r = s.reload_messages;
+    out << "  reload messages    received " << r.received << ", applied " << r.applied << ", refused "
+        << r.refused;
+    if (!r.refused_by_reason.empty()) out << "  (" << counts_by_key(r.refused_by_reason) << ")";
+    out << "\n";
   }
   if (s.provider_errors) out << "  provider errors    " << s.provider_errors << "\n";
   if (mode == RunMode::kDryRun) out << "  candidates logged  " << s.candidates << "\n";
@@ -160,6 +170,12 @@ std::string run_summary_json(const RunSummary& s, RunMode mode, const CounterReg
   j["suppressed"] = s.suppressed;
   j["rule_reloads"] = {{"ok", s.rule_reloads_ok}, {"refused", s.rule_reloads_refused}};
   j["config_swaps"] = {{"applied", s.swaps_applied}, {"refused", s.swaps_refused}};
+  if (s.reload_messages.enabled) {
+    j["reload_messages"] = {{"received", s.reload_messages.received},
+                            {"applied", s.reload_messages.applied},
+                            {"refused", s.reload_messages.refused},
+                            {"refused_by_reason", s.reload_messages.refused_by_reason}};
+  }
   if (s.decision_enabled) {
     j["decision"] = {{"intents", s.intents},
                      {"orders_accepted", s.orders_accepted},

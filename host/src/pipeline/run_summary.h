@@ -17,6 +17,18 @@
 
 namespace sh::host {
 
+// Reload messages seen by the control listener (param.reload), whatever
+// became of them: applied, or refused before or after the swap was prepared
+// (signature, freshness, guard, rate, a bad file, the stage). The counts
+// match the "Configuration reload refused" log lines one for one.
+struct ReloadMessageFigures {
+  bool enabled = false;  // a listener ran
+  uint64_t received = 0;
+  uint64_t applied = 0;
+  uint64_t refused = 0;
+  std::map<std::string, uint64_t> refused_by_reason;
+};
+
 struct RunSummary {
   uint64_t events_in = 0;
   uint64_t rejected_events = 0;
@@ -52,6 +64,7 @@ struct RunSummary {
   // Config swaps (enqueue_swap / schedule_swaps): applied / refused.
   uint64_t swaps_applied = 0;
   uint64_t swaps_refused = 0;
+  ReloadMessageFigures reload_messages;
   // Decision layer (experts configured): consensus -> intents -> risk -> paper.
   bool decision_enabled = false;
   uint64_t expert_errors = 0;     // expert calls that failed (the expert abstained)
