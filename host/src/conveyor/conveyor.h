@@ -147,6 +147,7 @@ class Conveyor {
   // later closes (no allocation per close in steady state). Clears `closed`.
   void recycle(std::vector<MinuteClose>& closed);
 
+  const ConveyorConfig& config() const { return config_; }
   const ConveyorStats& stats() const { return stats_; }
   uint64_t late_events(sh_symbol_id symbol) const { return stats_.late_events_for(symbol); }
   // Receive clock: every event received before recv_clock_ns has been fed.

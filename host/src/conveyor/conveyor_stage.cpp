@@ -34,7 +34,6 @@ const char* symbol_name_of(void* table, sh_symbol_id id) {
 ConveyorStage::ConveyorStage(const ConveyorConfig& config, const MarketDataGuardConfig& guard,
                              const SymbolTable& symbols, RunSummary& summary)
     : conveyor_(config),
-      conveyor_config_(config),
       guard_(guard, &symbol_name_of, const_cast<SymbolTable*>(&symbols)),
       symbols_(symbols),
       summary_(summary) {}
@@ -148,7 +147,7 @@ Status ConveyorStage::on_commit(Minute& minute, const Status& commit) {
   // Live: one line per committed minute, the runbook's first check ("1m rows
   // appear ~150-300 ms after minute close"): how long after the minute's end
   // (exchange time, via the receive clock's offset) its rows were committed.
-  if (!commit.ok() || !conveyor_config_.receive_clock) return Status::Ok();
+  if (!commit.ok() || !conveyor_.config().receive_clock) return Status::Ok();
   const int64_t offset = conveyor_.clock_offset_ns();
   if (offset == std::numeric_limits<int64_t>::max()) return Status::Ok();
   const MinuteClose& close = *minute.close;
@@ -157,7 +156,7 @@ Status ConveyorStage::on_commit(Minute& minute, const Status& commit) {
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  const int64_t end = close.minute_ts_ns + conveyor_config_.bar_interval_ns;
+  const int64_t end = close.minute_ts_ns + conveyor_.config().bar_interval_ns;
   const double after_ms = static_cast<double>(now - offset - end) / 1e6;
   if (after_ms < 3.6e6) {
     spdlog::info("minute {} committed: {} rows ({} dq ok), {:.0f} ms after its end",
@@ -173,7 +172,7 @@ void ConveyorStage::on_clock(int64_t recv_clock_ns, std::vector<MinuteClose>& cl
   conveyor_.on_clock(recv_clock_ns, closed);
   const int64_t offset = conveyor_.clock_offset_ns();
   if (skew_warned_ || offset == std::numeric_limits<int64_t>::max()) return;
-  const int64_t bound = conveyor_config_.max_clock_skew_ns;
+  const int64_t bound = conveyor_.config().max_clock_skew_ns;
   if (offset > bound || offset < -bound) {
     skew_warned_ = true;
     spdlog::warn("receive clock: the smallest ingest lag is {:.3f} s (bound conveyor.max_clock_skew_ms {}): "

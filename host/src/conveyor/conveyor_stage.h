@@ -43,7 +43,6 @@ class ConveyorStage final : public Stage {
   void report(const sh_market_event& ev, Quarantine q, uint64_t position);
 
   Conveyor conveyor_;
-  ConveyorConfig conveyor_config_;
   MarketDataGuard guard_;
   const SymbolTable& symbols_;
   RunSummary& summary_;
