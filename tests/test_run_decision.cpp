@@ -61,6 +61,7 @@ TEST_CASE("replay with experts and a risk chain makes paper orders and fills", "
   bool saw_verdicts = false;
   for (const auto& l : decisions) {
     const auto j = nlohmann::json::parse(l);
+    if (j.value("action", "") == "reduce") continue;  // emergency reduce lines (no consensus)
     REQUIRE(j.contains("consensus"));
     CHECK(j["consensus"].contains("signal"));
     if (j.contains("risk") && j["risk"].is_array() && !j["risk"].empty()) saw_verdicts = true;

@@ -98,6 +98,9 @@ TEST_CASE("safe mode scales new exposure by 0.1 after more than 5 erroring cycle
 
   SECTION("six erroring cycles: POLICY_ERROR, then safe mode for three clean cycles") {
     DecisionConfig cfg;
+    // Every intent the chain lets through must be accepted here: no
+    // emergency reduce (whose reduce-only refusals would mix in).
+    cfg.execution_extra = ", emergency_reduce: {enabled: false}";
     cfg.add_risk("flaky", flaky, "{skip_cycles: 2, fail_cycles: 6}");
     cfg.add_risk("safe_mode", "safe_mode", "{}");  // defaults: > 5 errors, x0.1, 3 clean cycles
     const HostRun r = run_decision(dir, cfg);
@@ -163,6 +166,7 @@ TEST_CASE("safe mode scales new exposure by 0.1 after more than 5 erroring cycle
 
   SECTION("five erroring cycles are not more than five: no safe mode") {
     DecisionConfig cfg;
+    cfg.execution_extra = ", emergency_reduce: {enabled: false}";
     cfg.add_risk("flaky", flaky, "{skip_cycles: 2, fail_cycles: 5}");
     cfg.add_risk("safe_mode", "safe_mode", "{}");
     const HostRun r = run_decision(dir, cfg);

@@ -40,6 +40,7 @@ struct DecisionConfig {
   double order_notional_usd = 2000;
   double initial_cash_usd = 100000;
   std::string extra;  // more top-level sections (e.g. "state: {...}\n")
+  std::string execution_extra;  // more execution keys (", emergency_reduce: {...}")
 
   DecisionConfig& add_risk(const std::string& name, const std::string& plugin,
                            const std::string& config_flow = "{}") {
@@ -68,7 +69,8 @@ struct DecisionConfig {
          "  threshold: 0.55\n"
          "  min_confidence: 0.1\n"
          "execution: {mode: paper, order_notional_usd: " << order_notional_usd
-      << ", initial_cash_usd: " << initial_cash_usd << ", slippage_bps: 1, fill: next_open}\n"
+      << ", initial_cash_usd: " << initial_cash_usd << ", slippage_bps: 1, fill: next_open"
+      << execution_extra << "}\n"
       << extra;
     return s.str();
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "decision/emergency_reduce.h"
 #include "decision/paper_broker.h"
 #include "services/host_services.h"
 #include "config/pipeline_config.h"
@@ -82,6 +83,16 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
                   {"emergency_stop", broker->emergency_stopped()},
                   {"paused", broker->paused()},
                   {"pending_orders", broker->pending_order_count()}};
+  {
+    // Emergency reduce (decision/emergency_reduce.h): active when the host
+    // last committed a minute with VaR above its emergency level.
+    StateTxn txn;
+    std::string v;
+    st = store->begin_read(&txn);
+    if (st.ok()) st = txn.get(StateDb::kMeta, kMetaVarReduce, &v);
+    if (!st.ok() && !st.is_not_found()) return st;
+    j["account"]["emergency_reduce"] = v == "1";
+  }
   const sh_portfolio_state pf = broker->portfolio_state();
   std::map<std::string, nlohmann::json> positions;  // by name: a stable order
   const auto* base = reinterpret_cast<const unsigned char*>(pf.positions);
@@ -154,7 +165,9 @@ void print_text(const nlohmann::json& j, std::ostream& out) {
   out << "  peak equity usd    " << num(a["peak_equity_usd"]) << ", drawdown "
       << num(a["drawdown_pct"]) << " %, daily pnl " << num(a["daily_pnl_usd"]) << "\n";
   out << "  trading            " << (a["emergency_stop"].get<bool>() ? "EMERGENCY STOP" : "on")
-      << (a["paused"].get<bool>() ? ", paused" : "") << "; pending orders "
+      << (a["paused"].get<bool>() ? ", paused" : "")
+      << (a["emergency_reduce"].get<bool>() ? ", EMERGENCY REDUCE (VaR above its emergency level: reduce-only)" : "")
+      << "; pending orders "
       << a["pending_orders"].get<uint64_t>() << "\n";
   out << "  orders            ";
   if (j["orders"].empty()) out << " none";

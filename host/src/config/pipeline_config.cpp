@@ -155,6 +155,25 @@ void parse_redis(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& out
   }
 }
 
+// execution.emergency_reduce: {enabled, var_pct, target_var_pct}.
+void parse_emergency_reduce(const HostConfig& cfg, const YAML::Node& n, EmergencyReduceConfig* r) {
+  if (!n) return;
+  if (!n.IsMap()) {
+    throw ConfigError(cfg.message_at(n, "execution.emergency_reduce: expected a map of enabled, var_pct, target_var_pct"));
+  }
+  check_keys(cfg, n, "execution.emergency_reduce", {"enabled", "var_pct", "target_var_pct"});
+  r->enabled = get_or<bool>(cfg, n, "enabled", r->enabled);
+  r->var_pct = get_or<double>(cfg, n, "var_pct", r->var_pct);
+  r->target_var_pct = get_or<double>(cfg, n, "target_var_pct", r->target_var_pct);
+  if (!(r->var_pct > 0 && r->var_pct <= 100)) {
+    throw ConfigError(cfg.message_at(n["var_pct"] ? n["var_pct"] : n, "execution.emergency_reduce.var_pct must be in (0, 100]"));
+  }
+  if (!(r->target_var_pct > 0 && r->target_var_pct < r->var_pct)) {
+    throw ConfigError(cfg.message_at(n["target_var_pct"] ? n["target_var_pct"] : n,
+                                     "execution.emergency_reduce.target_var_pct must be > 0 and below var_pct"));
+  }
+}
+
 void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::Node& exec,
                     PipelineConfig& out) {
   DecisionSettings& d = out.decision;
@@ -165,7 +184,9 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
   d.enabled = !experts.empty();
   check_keys(cfg, cons, "consensus", {"weights", "threshold", "min_confidence", "router"});
   check_keys(cfg, exec, "execution",
-             {"mode", "order_notional_usd", "slippage_bps", "fill", "initial_cash_usd", "safe_mode_errors"});
+             {"mode", "order_notional_usd", "slippage_bps", "fill", "initial_cash_usd", "safe_mode_errors",
+              "emergency_reduce"});
+  parse_emergency_reduce(cfg, exec["emergency_reduce"], &d.emergency_reduce);
   if (const YAML::Node list = exec["safe_mode_errors"]) {
     if (!list.IsSequence()) {
       throw ConfigError(cfg.message_at(list, "execution.safe_mode_errors: expected a list of expert, detector, router, provider, gap"));

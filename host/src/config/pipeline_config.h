@@ -10,6 +10,7 @@
 #include "conveyor/conveyor.h"
 #include "conveyor/market_data_guard.h"
 #include "decision/consensus.h"
+#include "decision/emergency_reduce.h"
 #include "decision/model_router.h"
 #include "decision/paper_broker.h"
 #include "events/event_gate.h"
@@ -60,6 +61,8 @@ struct DecisionSettings {
     kErrExpert = 1, kErrDetector = 2, kErrRouter = 4, kErrProvider = 8, kErrGap = 16
   };
   uint32_t safe_mode_errors = kErrExpert | kErrDetector | kErrRouter | kErrProvider;
+  // execution.emergency_reduce: reducing orders at the emergency VaR level.
+  EmergencyReduceConfig emergency_reduce;
 };
 
 struct PipelineConfig {

@@ -97,6 +97,9 @@ Status DecisionStage::open_layer(const std::filesystem::path& out_dir, bool trun
   if (!st.ok()) return st;
   st = PaperBroker::open(ctx_->store, &ctx_->runtime.symbols, d.broker, &broker_);
   if (!st.ok()) return st;
+  reduce_ = std::make_unique<EmergencyReduce>(d.emergency_reduce);
+  st = reduce_->restore(*ctx_->store);
+  if (!st.ok()) return st;
   st = open_feeds(out_dir, truncate);
   if (!st.ok()) return st;
   evidence_.assign(experts_.size(), {});
@@ -208,8 +211,22 @@ Status DecisionStage::decide(const MinuteClose& minute, const sh_feature_batch& 
   if (!st.ok() || catch_up_) return st;
   make_intents(minute);
   evaluate_risk(decision_start);
+  reduce_->update(ts, var_pct_, *broker_);
   submit_intents();
   format_lines(ts, minute.rows.size());
+  return emergency_reduce(ts);
+}
+
+// At the emergency VaR level: reducing orders toward the target, after the
+// minute's own decisions (their lines come after the minute's).
+Status DecisionStage::emergency_reduce(int64_t ts) {
+  EmergencyReduce::Outcome out;
+  const Status st = reduce_->reduce(ts, ctx_->config.mode != RunMode::kDryRun, *broker_,
+                                    &decision_lines_, &out);
+  if (!st.ok()) return st;
+  RunSummary& summary = ctx_->summary;
+  if (out.reduced) ++summary.var_reduce_minutes;
+  summary.var_reduce_orders += out.orders.size();
   return Status::Ok();
 }
 
@@ -348,6 +365,7 @@ void DecisionStage::evaluate_risk(std::chrono::steady_clock::time_point decision
   sh_portfolio_state portfolio = broker_->portfolio_state();
   portfolio.consecutive_errors = chain_.consecutive_errors();
   portfolio.var_pct = portfolio_var_pct(portfolio, last_rv5_);
+  var_pct_ = portfolio.var_pct;
   ctx_->runtime.portfolio_var_pct.store(portfolio.var_pct, std::memory_order_relaxed);
   if (std::isfinite(portfolio.var_pct)) {
     summary.var_pct_max = std::max(summary.var_pct_max, portfolio.var_pct);
@@ -494,11 +512,13 @@ Status DecisionStage::persist(const Minute&, StateTxn& txn) {
     hs = append_switch_history(txn, sw, name ? name : "", router_->config().candidates);
   }
   if (hs.ok() && broker_) hs = durable_.persist(txn, chain_);
+  if (hs.ok() && reduce_) hs = reduce_->persist(txn);
   return hs;
 }
 
 Status DecisionStage::on_commit(Minute&, const Status& commit) {
   durable_.on_commit(commit.ok(), chain_);
+  if (reduce_) reduce_->on_commit(commit.ok());
   applied_command_keys_.clear();
   Status st = broker_ ? after_commit(commit) : Status::Ok();
   if (!commit.ok() || !st.ok()) {

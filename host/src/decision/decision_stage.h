@@ -26,6 +26,7 @@
 #include "decision/decision_component.h"
 #include "decision/decision_log.h"
 #include "decision/durable_state.h"
+#include "decision/emergency_reduce.h"
 #include "decision/model_router.h"
 #include "decision/paper_broker.h"
 #include "decision/risk_chain.h"
@@ -97,6 +98,9 @@ class DecisionStage final : public Stage {
   std::vector<SwitchRecord> switches_;   // this minute's, stored in its txn
   std::vector<std::string_view> model_versions_;
   RiskChain chain_;
+  std::unique_ptr<EmergencyReduce> reduce_;  // execution.emergency_reduce
+  double var_pct_ = std::numeric_limits<double>::quiet_NaN();  // this close's portfolio VaR
+  Status emergency_reduce(int64_t ts);
   std::unique_ptr<PaperBroker> broker_;  // null: the decision layer is off
   std::unique_ptr<TradesCsvFile> trades_csv_;
   std::unique_ptr<JsonlFileSink> decisions_jsonl_;

@@ -241,6 +241,33 @@ const PaperPosition* PaperBroker::position(std::string_view symbol) const {
   return it == positions_.end() ? nullptr : &it->second;
 }
 
+// Flatten and emergency-reduce orders are reduce-only: an order filled
+// earlier in the same bar (a signal accepted in the same minute) may have
+// shrunk or flipped the position they were sized against. Clamped to what
+// is left to close in their direction; with nothing left, cancelled
+// (false).
+bool PaperBroker::clamp_reduce_only(Order& o) {
+  if (o.reason != "flatten" && o.reason != "var_reduce") return true;
+  auto it = positions_.find(o.symbol);
+  const double held = it == positions_.end() ? 0.0 : it->second.qty;
+  const bool closes = o.side == SH_SIDE_SELL ? held > 0.0 : held < 0.0;
+  if (!closes) {
+    o.status = "cancelled";
+    o.reason = "reduce_only";
+    dirty_orders_[o.key] = o;
+    return false;
+  }
+  o.qty = std::min(o.qty, std::fabs(held));
+  return true;
+}
+
+bool PaperBroker::reduces_position(std::string_view symbol, sh_side side, double qty) const {
+  auto it = positions_.find(symbol);
+  const double held = it == positions_.end() ? 0.0 : it->second.qty;
+  const double after = held + (side == SH_SIDE_BUY ? qty : -qty);
+  return std::fabs(after) < std::fabs(held) && after * held >= 0.0;
+}
+
 void PaperBroker::fill(Order& o, int64_t ts_ns, double ref_price) {
   const double dir = o.side == SH_SIDE_BUY ? 1.0 : -1.0;
   const double price = ref_price + dir * ref_price * options_.slippage_bps / 10000.0;
@@ -318,7 +345,7 @@ Status PaperBroker::on_minute_close(int64_t minute_ts_ns, const BarPrice* bars, 
   for (auto it = pending_.begin(); it != pending_.end();) {
     const BarPrice* b = bar_of(it->second.symbol_id);
     if (b != nullptr && std::isfinite(b->open) && b->open > 0.0) {
-      fill(it->second, minute_ts_ns, b->open);
+      if (clamp_reduce_only(it->second)) fill(it->second, minute_ts_ns, b->open);
       it = pending_.erase(it);
     } else {
       ++it;
@@ -440,6 +467,12 @@ Status PaperBroker::submit(const sh_order_intent& intent, std::string_view key,
     result->reason = emergency_stop_ ? "emergency stop is active" : "trading is paused";
     return Status::Ok();
   }
+  if (reduce_only_ && !reduces_position(name, intent.side, intent.qty)) {
+    result->outcome = SubmitOutcome::kRefused;
+    result->http_code = 423;
+    result->reason = "emergency reduce is active: reduce-only until VaR is back under its target";
+    return Status::Ok();
+  }
   Order o = make_order(key, name, intent.symbol, intent.side, intent.qty, intent.price, "signal");
   result->outcome = SubmitOutcome::kAccepted;
   result->http_code = 200;
@@ -457,9 +490,12 @@ Status PaperBroker::submit(const sh_order_intent& intent, std::string_view key,
   return Status::Ok();
 }
 
-void PaperBroker::cancel_pending(bool keep_flatten, const char* reason) {
+void PaperBroker::cancel_pending(CancelScope scope, const char* reason) {
   for (auto it = pending_.begin(); it != pending_.end();) {
-    if (keep_flatten && it->second.reason == "flatten") {
+    const std::string& r = it->second.reason;
+    const bool derisking = r == "flatten" || r == "var_reduce";
+    if ((scope == CancelScope::kAllButDerisking && derisking) ||
+        (scope == CancelScope::kVarReduce && r != "var_reduce")) {
       ++it;
       continue;
     }
@@ -472,7 +508,7 @@ void PaperBroker::cancel_pending(bool keep_flatten, const char* reason) {
 
 void PaperBroker::emergency_stop() {
   emergency_stop_ = true;
-  cancel_pending(true, "emergency_stop");
+  cancel_pending(CancelScope::kAllButDerisking, "emergency_stop");
   stage_account();
 }
 
@@ -492,28 +528,57 @@ void PaperBroker::resume() {
 }
 
 Status PaperBroker::flatten_all(int64_t ts_ns, size_t* orders) {
-  cancel_pending(false, "flatten");
-  size_t n = 0;
+  cancel_pending(CancelScope::kAll, "flatten");
+  std::vector<ClosingOrder> made;
+  close_positions(ts_ns, 1.0, "flatten", &made);
+  if (orders != nullptr) *orders = made.size();
+  return Status::Ok();
+}
+
+Status PaperBroker::reduce_positions(int64_t ts_ns, double fraction,
+                                     std::vector<ClosingOrder>* orders) {
+  if (!(fraction > 0.0 && fraction <= 1.0)) {
+    return Status::InvalidArgument("paper broker: reduce fraction must be in (0, 1]");
+  }
+  cancel_pending(CancelScope::kVarReduce, "superseded");
+  orders->clear();
+  close_positions(ts_ns, fraction, "var_reduce", orders);
+  return Status::Ok();
+}
+
+std::vector<ClosingOrder> PaperBroker::closing_plan(int64_t ts_ns, double fraction,
+                                                   const char* reason) const {
+  std::vector<ClosingOrder> plan;
   for (const auto& [name, p] : positions_) {
     if (p.qty == 0.0) continue;
-    const std::string key = "flatten/" + name + "/" + std::to_string(ts_ns);
+    std::string key = std::string(reason) + "/" + name + "/" + std::to_string(ts_ns);
     if (known_keys_.contains(key)) continue;
-    Order o = make_order(key, name, p.symbol, p.qty > 0.0 ? SH_SIDE_SELL : SH_SIDE_BUY,
-                         std::fabs(p.qty), p.mark_price, "flatten");
+    const double qty = fraction >= 1.0 ? std::fabs(p.qty) : std::fabs(p.qty) * fraction;
+    if (!(qty > 0.0)) continue;
+    plan.push_back(ClosingOrder{name, std::move(key), p.qty > 0.0 ? SH_SIDE_SELL : SH_SIDE_BUY,
+                                qty, p.mark_price, 0});
+  }
+  return plan;
+}
+
+void PaperBroker::close_positions(int64_t ts_ns, double fraction, const char* reason,
+                                  std::vector<ClosingOrder>* orders) {
+  // Planned first: a fill in mid mode changes positions_.
+  for (ClosingOrder& c : closing_plan(ts_ns, fraction, reason)) {
+    const PaperPosition& p = positions_.find(c.symbol)->second;
+    Order o = make_order(c.key, c.symbol, p.symbol, c.side, c.qty, c.ref_price, reason);
+    c.order_seq = o.seq;
+    orders->push_back(c);
     if (options_.fill == FillPriceMode::kMid) {
       auto it = mids_.find(p.symbol);
       if (it != mids_.end()) {
-        ++n;
         fill(o, o.submit_minute_ts_ns, it->second);
         continue;
       }
     }
     dirty_orders_[o.key] = o;
     pending_.emplace(o.seq, std::move(o));
-    ++n;
   }
-  if (orders != nullptr) *orders = n;
-  return Status::Ok();
 }
 
 Status PaperBroker::persist(StateTxn& txn) {

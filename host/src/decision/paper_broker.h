@@ -13,7 +13,8 @@
 //      are handed out by take_committed_fills() (trades.csv); error: the
 //      broker reloads itself from the store, dropping the minute.
 // Commands (emergency_stop, flatten_all, pause, resume) are staged the same
-// way; commit_now() makes them durable at once between minutes.
+// way; commit_now() makes them durable at once between minutes. Flatten and
+// emergency-reduce orders (reduce_positions) are reduce-only when they fill.
 //
 // Idempotency: an accepted key is stored in `orders` in the same transaction
 // as the order (and its fill updates that record in the transaction of the
@@ -103,7 +104,17 @@ struct Fill {
   double realized_pnl_usd = 0.0;  // realized by this fill
   double position_qty = 0.0;      // after the fill
   double avg_price = 0.0;         // after the fill
-  std::string reason;             // "signal" | "flatten"
+  std::string reason;             // "signal" | "flatten" | "var_reduce"
+};
+
+// A closing order the broker made itself (flatten, emergency reduce).
+struct ClosingOrder {
+  std::string symbol;
+  std::string key;
+  sh_side side = SH_SIDE_UNKNOWN;
+  double qty = 0.0;
+  double ref_price = 0.0;  // the position's mark when submitted
+  uint64_t order_seq = 0;
 };
 
 enum class SubmitOutcome { kAccepted, kDuplicate, kRefused };
@@ -163,7 +174,20 @@ class PaperBroker {
   // position (key "flatten/<symbol>/<ts_ns>"), allowed even when stopped or
   // paused; fills like any order. *orders = how many were submitted.
   Status flatten_all(int64_t ts_ns, size_t* orders = nullptr);
+  // Emergency reduce (VaR above its emergency level): one order per open
+  // position closing `fraction` (0, 1] of its quantity (key
+  // "var_reduce/<symbol>/<ts_ns>", reason "var_reduce"), allowed even when
+  // stopped or paused, like flatten. Earlier reduce orders still pending are
+  // cancelled first (superseded). *orders: what was submitted, by name.
+  Status reduce_positions(int64_t ts_ns, double fraction, std::vector<ClosingOrder>* orders);
+  // The closing orders (order_seq 0) that would close `fraction` of every
+  // open position, in name order, without submitting them (dry-run).
+  std::vector<ClosingOrder> closing_plan(int64_t ts_ns, double fraction, const char* reason) const;
   void pause();   // refuses new orders (423) until resume; pending ones still fill
+  // Reduce-only (emergency reduce active): submits that would grow or flip
+  // a position are refused (423, reason says why); reductions pass. Set by
+  // the decision stage each minute, not persisted (derived from its state).
+  void set_reduce_only(bool on) { reduce_only_ = on; }
   void resume();
 
   bool emergency_stopped() const { return emergency_stop_; }
@@ -191,7 +215,7 @@ class PaperBroker {
     double ref_price = 0.0;
     int64_t submit_minute_ts_ns = 0;
     std::string status;  // pending | filled | cancelled
-    std::string reason;  // signal | flatten | cancel reason
+    std::string reason;  // signal | flatten | var_reduce | cancel reason
     int64_t fill_ts_ns = 0;
     double fill_price = 0.0;
   };
@@ -205,7 +229,15 @@ class PaperBroker {
                    double qty, double ref_price, const char* reason);
   // Fills `order` and moves it into dirty_orders_: the caller drops it.
   void fill(Order& order, int64_t ts_ns, double ref_price);
-  void cancel_pending(bool keep_flatten, const char* reason);
+  bool clamp_reduce_only(Order& order);
+  // Whether an order of qty on side only shrinks the symbol's position.
+  bool reduces_position(std::string_view symbol, sh_side side, double qty) const;
+  // Which pending orders cancel_pending cancels.
+  enum class CancelScope { kAll, kAllButDerisking, kVarReduce };
+  void cancel_pending(CancelScope scope, const char* reason);
+  // One closing order per open position for `fraction` of its quantity.
+  void close_positions(int64_t ts_ns, double fraction, const char* reason,
+                       std::vector<ClosingOrder>* orders);
   void recompute_equity();
   void stage_account() { account_dirty_ = true; }
 
@@ -225,6 +257,7 @@ class PaperBroker {
   uint64_t next_order_seq_ = 1;
   bool emergency_stop_ = false;
   bool paused_ = false;
+  bool reduce_only_ = false;
   std::map<std::string, PaperPosition, std::less<>> positions_;
   std::map<uint64_t, Order> pending_;          // by seq
   KeySet known_keys_;  // every key ever accepted (lookup only; grows without rehash pauses)

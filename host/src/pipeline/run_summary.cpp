@@ -56,6 +56,10 @@ void print_decision_figures(std::ostream& out, const RunSummary& s) {
   if (s.router_rule_errors) out << "  router rule errors " << s.router_rule_errors << "\n";
   if (s.operator_commands) out << "  operator commands  " << s.operator_commands << "\n";
   if (s.var_pct_max > 0) out << "  var pct max        " << s.var_pct_max << "\n";
+  if (s.var_reduce_minutes) {
+    out << "  emergency reduce   " << s.var_reduce_minutes << " minutes, " << s.var_reduce_orders
+        << " reducing orders\n";
+  }
   out << "  equity usd         " << s.equity_usd << " (cash " << s.cash_usd << ", realized pnl "
       << s.realized_pnl_usd << ")\n";
 }
@@ -189,6 +193,8 @@ std::string run_summary_json(const RunSummary& s, RunMode mode, const CounterReg
                      {"router_rule_errors", s.router_rule_errors},
                      {"operator_commands", s.operator_commands},
                      {"var_pct_max", s.var_pct_max},
+                     {"var_reduce_minutes", s.var_reduce_minutes},
+                     {"var_reduce_orders", s.var_reduce_orders},
                      {"equity_usd", s.equity_usd},
                      {"cash_usd", s.cash_usd},
                      {"realized_pnl_usd", s.realized_pnl_usd},

@@ -78,6 +78,8 @@ struct RunSummary {
   uint64_t fills = 0;
   uint64_t model_switches = 0;  // consensus.router: active model changes
   uint64_t operator_commands = 0;  // `host trade ...` records applied (stop, flatten, ...)
+  uint64_t var_reduce_minutes = 0;  // minutes with emergency reduce active (execution.emergency_reduce)
+  uint64_t var_reduce_orders = 0;   // reducing orders it sent
   double var_pct_max = 0;          // largest portfolio var_pct given to the risk chain
   // Decision stage per minute close: the whole of decide() (fills, operator
   // commands, experts, router, consensus, intents, risk chain, submits,
