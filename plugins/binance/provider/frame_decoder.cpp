@@ -46,9 +46,9 @@ FrameDecoder::FrameDecoder(const BinanceConfig& config, const sh::Host& host,
 
 void FrameDecoder::log_limited(sh_log_level level, const std::string& reason, const std::string& msg) {
   uint32_t& n = logged_[reason];
-  if (n < config_.log_limit_per_reason) {
+  if (n < config_.feed.log_limit_per_reason) {
     host_.log(level, msg);
-  } else if (n == config_.log_limit_per_reason) {
+  } else if (n == config_.feed.log_limit_per_reason) {
     host_.log(level, reason + ": further messages of this kind are only counted");
   }
   ++n;
@@ -307,38 +307,11 @@ void FrameDecoder::on_snapshot(const RawFrame& f, std::vector<sh_market_event>& 
 
 // full: a whole book (first level flagged SNAPSHOT, and GAP after a loss);
 // otherwise only the top levels that changed since the last emission.
-void FrameDecoder::emit_book(SymbolState& s, int64_t ts_ns, bool full,
-                             std::vector<sh_market_event>& out) {
-  const size_t n = config_.depth_levels;
-  s.book.top_bids(n, &top_bids_);
-  s.book.top_asks(n, &top_asks_);
-  ts_ns = clamp_ts(s, ts_ns);
-  bool first = true;
-  const size_t before = out.size();
-  auto side = [&](const std::vector<PriceLevel>& now, std::vector<PriceLevel>& shown, sh_side sd) {
-    const size_t m = std::max(now.size(), full ? size_t(0) : shown.size());
-    for (size_t i = 0; i < m; ++i) {
-      const bool have = i < now.size();
-      const bool had = i < shown.size();
-      if (!full && have && had && now[i].price == shown[i].price && now[i].qty == shown[i].qty) continue;
-      sh_market_event ev = base_event(s, SH_EVENT_L2, ts_ns, 0);
-      ev.data.l2.price = have ? now[i].price : shown[i].price;
-      ev.data.l2.size = have ? now[i].qty : 0.0;  // 0 clears a level the book no longer has
-      ev.data.l2.side = sd;
-      ev.data.l2.level = static_cast<uint32_t>(i);
-      if (full && first) {
-        ev.flags |= SH_EVENT_FLAG_SNAPSHOT;
-        if (s.gap_pending) ev.flags |= SH_EVENT_FLAG_GAP;
-        first = false;
-      }
-      out.push_back(ev);
-    }
-    shown = now;
-  };
-  side(top_bids_, s.shown_bids, SH_SIDE_BUY);
-  side(top_asks_, s.shown_asks, SH_SIDE_SELL);
+void FrameDecoder::emit_book(SymbolState& s, int64_t ts_ns, bool full, std::vector<sh_market_event>& out) {
+  const sh_market_event proto = base_event(s, SH_EVENT_L2, clamp_ts(s, ts_ns), 0);
+  const size_t n = s.view.emit(s.book, config_.feed.depth_levels, proto, full, s.gap_pending, out);
   if (full) s.gap_pending = false;
-  host_.add(c_.l2_events, static_cast<int64_t>(out.size() - before));
+  host_.add(c_.l2_events, static_cast<int64_t>(n));
 }
 
 }  // namespace binance

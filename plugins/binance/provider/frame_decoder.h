@@ -15,11 +15,16 @@
 #include <vector>
 
 #include "common/binance_config.h"
-#include "common/capture_file.h"
 #include "common/frame_parser.h"
-#include "provider/order_book.h"
+#include "exchange/capture_file.h"
+#include "exchange/order_book.h"
 
 namespace binance {
+
+using exchange::FrameKind;
+using exchange::make_frame;
+using exchange::OrderBook;
+using exchange::RawFrame;
 
 class FrameDecoder {
  public:
@@ -52,7 +57,7 @@ class FrameDecoder {
     bool gap_pending = false;  // the next book goes out flagged SH_EVENT_FLAG_GAP
     std::vector<BufferedDiff> buffer;
     OrderBook book;
-    std::vector<PriceLevel> shown_bids, shown_asks;  // last emitted top levels
+    exchange::BookView view;  // the top levels last emitted
   };
   struct Counters {
     uint32_t frames, malformed, unknown, server_errors, results, shutdown_notices;
@@ -82,7 +87,6 @@ class FrameDecoder {
   std::map<std::string, uint32_t> logged_;  // reason -> lines logged
   uint64_t text_frames_ = 0;
   uint64_t sessions_ = 0;
-  std::vector<PriceLevel> top_bids_, top_asks_;
 };
 
 }  // namespace binance
