@@ -22,7 +22,8 @@ static_assert(exchange::kFramePadding >= simdjson::SIMDJSON_PADDING, "frame padd
 
 namespace {
 
-bool read_decimal(dom::element v, double* out) {
+// A missing key is an error result here, never an exception.
+bool read_decimal(simdjson::simdjson_result<dom::element> v, double* out) {
   std::string_view s;
   return !v.get_string().get(s) && exchange::parse_decimal(s, out);
 }
@@ -109,7 +110,7 @@ bool FrameParser::parse_trades(dom::array events) {
         ++msg_.unknown_products;
         continue;
       }
-      const dom::element id = o.at_key("trade_id");
+      const simdjson::simdjson_result<dom::element> id = o.at_key("trade_id");
       std::string_view ids;
       if (!id.get_string().get(ids)) {
         const auto r = std::from_chars(ids.data(), ids.data() + ids.size(), item.trade_id);
@@ -226,7 +227,7 @@ const ParsedMessage& FrameParser::parse(const char* data, size_t len, size_t cap
     if (!reason.empty()) msg_.detail.append(": ").append(reason.substr(0, 200));
     return msg_;
   }
-  const dom::element channel_el = obj.at_key("channel");
+  const simdjson::simdjson_result<dom::element> channel_el = obj.at_key("channel");
   std::string_view channel;
   if (channel_el.error() == simdjson::NO_SUCH_FIELD) return msg_.detail = "no channel or type field", msg_;
   if (channel_el.get_string().get(channel)) return fail("channel is not a string"), msg_;
