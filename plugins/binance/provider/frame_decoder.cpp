@@ -17,7 +17,7 @@ constexpr int64_t kNsPerMs = 1000000;
 FrameDecoder::FrameDecoder(const BinanceConfig& config, const sh::Host& host,
                            std::function<void(uint32_t)> request_snapshot)
     : config_(config), host_(host), request_snapshot_(std::move(request_snapshot)),
-      parser_(config.symbols) {
+      parser_(config.symbols), log_(host, config.feed.log_limit_per_reason) {
   symbols_.resize(config.symbols.size());
   for (size_t i = 0; i < symbols_.size(); ++i) symbols_[i].id = host_.intern(config.symbols[i]);
   c_.frames = host_.counter("frames_decoded");
@@ -44,25 +44,9 @@ FrameDecoder::FrameDecoder(const BinanceConfig& config, const sh::Host& host,
   c_.sessions = host_.counter("sessions_decoded");
 }
 
-void FrameDecoder::log_limited(sh_log_level level, const std::string& reason, const std::string& msg) {
-  uint32_t& n = logged_[reason];
-  if (n < config_.feed.log_limit_per_reason) {
-    host_.log(level, msg);
-  } else if (n == config_.feed.log_limit_per_reason) {
-    host_.log(level, reason + ": further messages of this kind are only counted");
-  }
-  ++n;
-}
-
 sh_market_event FrameDecoder::base_event(const SymbolState& s, sh_event_type type, int64_t ts_ns,
                                          int64_t recv_ts_ns) const {
-  sh_market_event ev{};
-  ev.struct_size = sizeof(sh_market_event);
-  ev.type = type;
-  ev.symbol = s.id;
-  ev.ts_ns = ts_ns;
-  ev.recv_ts_ns = recv_ts_ns;
-  return ev;
+  return exchange::make_event(s.id, type, ts_ns, recv_ts_ns);
 }
 
 void FrameDecoder::observe_lag(SymbolState& s, int64_t recv_ts_ns, int64_t exchange_ts_ns) {
@@ -70,13 +54,10 @@ void FrameDecoder::observe_lag(SymbolState& s, int64_t recv_ts_ns, int64_t excha
   s.lag_ns = s.lag_ns < 0 ? lag : s.lag_ns + (lag - s.lag_ns) / 8;
 }
 
-// Events leave in non-decreasing ts_ns per symbol (the ABI's promise).
 int64_t FrameDecoder::clamp_ts(SymbolState& s, int64_t ts_ns) {
-  if (ts_ns < s.last_ts_ns) {
-    host_.add(c_.ts_clamped);
-    ts_ns = s.last_ts_ns;
-  }
-  s.last_ts_ns = ts_ns;
+  bool clamped = false;
+  ts_ns = exchange::non_decreasing(&s.last_ts_ns, ts_ns, &clamped);
+  if (clamped) host_.add(c_.ts_clamped);
   return ts_ns;
 }
 
@@ -97,7 +78,7 @@ void FrameDecoder::on_frame(const RawFrame& f, std::vector<sh_market_event>& out
       break;
     case FrameKind::kOverflow:
       host_.add(c_.queue_gaps);
-      log_limited(SH_LOG_WARN, "queue_gap",
+      log_.log(SH_LOG_WARN, "queue_gap",
                   "frames were dropped (queue full: " + f.payload + "); books resynchronise");
       for (uint32_t i = 0; i < symbols_.size(); ++i) {
         restart_sync(symbols_[i], i, true);
@@ -175,16 +156,16 @@ void FrameDecoder::on_text(const RawFrame& f, std::vector<sh_market_event>& out)
       return;
     case MsgType::kError:
       host_.add(c_.server_errors);
-      log_limited(SH_LOG_ERROR, "server_error", "server refused a request: " + p.detail);
+      log_.log(SH_LOG_ERROR, "server_error", "server refused a request: " + p.detail);
       return;
     case MsgType::kUnknown:
       host_.add(c_.unknown);
-      log_limited(SH_LOG_WARN, "unknown_message",
+      log_.log(SH_LOG_WARN, "unknown_message",
                   "unknown message skipped (" + p.detail + "): " + f.payload.substr(0, 160));
       return;
     case MsgType::kMalformed:
       host_.add(c_.malformed);
-      log_limited(SH_LOG_WARN, "malformed_frame",
+      log_.log(SH_LOG_WARN, "malformed_frame",
                   "malformed frame skipped (" + p.detail + "): " + f.payload.substr(0, 160));
       return;
   }
@@ -204,7 +185,7 @@ void FrameDecoder::on_diff(SymbolState& s, uint32_t index, const ParsedFrame& p,
     if (s.buffer.size() >= config_.max_buffered_diffs) {
       // The snapshot is too slow to come: start over from this diff.
       host_.add(c_.diff_buffer_overflow);
-      log_limited(SH_LOG_WARN, "diff_buffer_overflow",
+      log_.log(SH_LOG_WARN, "diff_buffer_overflow",
                   config_.symbols[index] + ": diff buffer full while waiting for a snapshot; restarting the sync");
       s.buffer.clear();
       s.depth = DepthState::kWaitingDiff;
@@ -220,7 +201,7 @@ void FrameDecoder::on_diff(SymbolState& s, uint32_t index, const ParsedFrame& p,
   if (p.final_update_id <= id) {
     // Older than the book (out of order, or already in the snapshot).
     host_.add(c_.depth_stale_diffs);
-    log_limited(SH_LOG_WARN, "depth_stale_diff",
+    log_.log(SH_LOG_WARN, "depth_stale_diff",
                 config_.symbols[index] + ": depth diff u=" + std::to_string(p.final_update_id) +
                     " is not newer than the book (" + std::to_string(id) + "); ignored");
     return;
@@ -228,7 +209,7 @@ void FrameDecoder::on_diff(SymbolState& s, uint32_t index, const ParsedFrame& p,
   if (p.first_update_id > id + 1) {
     host_.add(c_.depth_gaps);
     host_.add(c_.depth_resyncs);
-    log_limited(SH_LOG_WARN, "depth_gap",
+    log_.log(SH_LOG_WARN, "depth_gap",
                 config_.symbols[index] + ": depth update-id gap (book at " + std::to_string(id) +
                     ", next diff starts at U=" + std::to_string(p.first_update_id) +
                     "); resynchronising from a new snapshot");
@@ -257,7 +238,7 @@ void FrameDecoder::on_snapshot(const RawFrame& f, std::vector<sh_market_event>& 
   const ParsedSnapshot& snap = parser_.parse_snapshot(f.payload.data(), f.payload.size(), f.payload.capacity());
   if (!snap.ok) {
     host_.add(c_.snapshot_bad);
-    log_limited(SH_LOG_ERROR, "snapshot_bad",
+    log_.log(SH_LOG_ERROR, "snapshot_bad",
                 f.symbol + ": depth snapshot refused (" + snap.detail + "); asking again");
     if (request_snapshot_) request_snapshot_(index);
     return;
@@ -270,7 +251,7 @@ void FrameDecoder::on_snapshot(const RawFrame& f, std::vector<sh_market_event>& 
   if (!buf.empty() && buf.front().first_id > last + 1) {
     // Diffs between the snapshot and the first buffered one are missing.
     host_.add(c_.snapshot_too_old);
-    log_limited(SH_LOG_INFO, "snapshot_too_old",
+    log_.log(SH_LOG_INFO, "snapshot_too_old",
                 f.symbol + ": snapshot lastUpdateId " + std::to_string(last) +
                     " is older than the first buffered diff (U=" + std::to_string(buf.front().first_id) +
                     "); asking again");
@@ -285,7 +266,7 @@ void FrameDecoder::on_snapshot(const RawFrame& f, std::vector<sh_market_event>& 
       // A gap among the buffered diffs: start over from the diff after it.
       host_.add(c_.depth_gaps);
       host_.add(c_.depth_resyncs);
-      log_limited(SH_LOG_WARN, "depth_gap",
+      log_.log(SH_LOG_WARN, "depth_gap",
                   f.symbol + ": depth update-id gap among buffered diffs (book at " +
                       std::to_string(s.book.update_id()) + ", next U=" + std::to_string(d.first_id) +
                       "); resynchronising from a new snapshot");

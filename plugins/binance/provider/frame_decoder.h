@@ -17,6 +17,7 @@
 #include "common/binance_config.h"
 #include "common/frame_parser.h"
 #include "exchange/capture_file.h"
+#include "exchange/decode_support.h"
 #include "exchange/order_book.h"
 
 namespace binance {
@@ -74,7 +75,6 @@ class FrameDecoder {
   void emit_book(SymbolState& s, int64_t ts_ns, bool full, std::vector<sh_market_event>& out);
   void observe_lag(SymbolState& s, int64_t recv_ts_ns, int64_t exchange_ts_ns);
   int64_t clamp_ts(SymbolState& s, int64_t ts_ns);
-  void log_limited(sh_log_level level, const std::string& reason, const std::string& msg);
   sh_market_event base_event(const SymbolState& s, sh_event_type type, int64_t ts_ns,
                              int64_t recv_ts_ns) const;
 
@@ -84,7 +84,7 @@ class FrameDecoder {
   FrameParser parser_;
   std::vector<SymbolState> symbols_;
   Counters c_{};
-  std::map<std::string, uint32_t> logged_;  // reason -> lines logged
+  exchange::LimitedLog log_;
   uint64_t text_frames_ = 0;
   uint64_t sessions_ = 0;
 };

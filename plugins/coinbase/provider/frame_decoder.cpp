@@ -14,7 +14,8 @@ namespace coinbase {
 
 FrameDecoder::FrameDecoder(const CoinbaseConfig& config, const sh::Host& host,
                            std::function<void()> request_resync)
-    : config_(config), host_(host), request_resync_(std::move(request_resync)), parser_(config.products) {
+    : config_(config), host_(host), request_resync_(std::move(request_resync)), parser_(config.products),
+      log_(host, config.feed.log_limit_per_reason) {
   products_.resize(config.products.size());
   for (size_t i = 0; i < products_.size(); ++i) products_[i].id = host_.intern(config.products[i]);
   c_.frames = host_.counter("frames_decoded");
@@ -39,26 +40,11 @@ FrameDecoder::FrameDecoder(const CoinbaseConfig& config, const sh::Host& host,
   c_.sessions = host_.counter("sessions_decoded");
 }
 
-void FrameDecoder::log_limited(sh_log_level level, const std::string& reason, const std::string& msg) {
-  uint32_t& n = logged_[reason];
-  if (n < config_.feed.log_limit_per_reason) {
-    host_.log(level, msg);
-  } else if (n == config_.feed.log_limit_per_reason) {
-    host_.log(level, reason + ": further messages of this kind are only counted");
-  }
-  ++n;
-}
-
 // Without level2 there is no book to carry a lost-data flag: the next event
 // of each product carries it instead.
 sh_market_event FrameDecoder::base_event(ProductState& s, sh_event_type type, int64_t ts_ns,
                                          int64_t recv_ts_ns) {
-  sh_market_event ev{};
-  ev.struct_size = sizeof(sh_market_event);
-  ev.type = type;
-  ev.symbol = s.id;
-  ev.ts_ns = ts_ns;
-  ev.recv_ts_ns = recv_ts_ns;
+  sh_market_event ev = exchange::make_event(s.id, type, ts_ns, recv_ts_ns);
   if (!config_.level2 && s.gap_pending) {
     ev.flags |= SH_EVENT_FLAG_GAP;
     s.gap_pending = false;
@@ -66,13 +52,10 @@ sh_market_event FrameDecoder::base_event(ProductState& s, sh_event_type type, in
   return ev;
 }
 
-// Events leave in non-decreasing ts_ns per product (the ABI's promise).
 int64_t FrameDecoder::clamp_ts(ProductState& s, int64_t ts_ns) {
-  if (ts_ns < s.last_ts_ns) {
-    host_.add(c_.ts_clamped);
-    ts_ns = s.last_ts_ns;
-  }
-  s.last_ts_ns = ts_ns;
+  bool clamped = false;
+  ts_ns = exchange::non_decreasing(&s.last_ts_ns, ts_ns, &clamped);
+  if (clamped) host_.add(c_.ts_clamped);
   return ts_ns;
 }
 
@@ -115,7 +98,7 @@ void FrameDecoder::lost_data(const std::string& why) {
     s.book_synced = false;
     s.book.clear();
   }
-  log_limited(SH_LOG_WARN, "lost_data",
+  log_.log(SH_LOG_WARN, "lost_data",
               why + (config_.level2 ? "; resubscribing level2 to resynchronise the books" : ""));
   if (config_.level2 && !resync_pending_) {
     resync_pending_ = true;
@@ -129,7 +112,7 @@ bool FrameDecoder::check_sequence(const ParsedMessage& m) {
   if (!m.has_sequence) return true;
   if (have_sequence_ && m.sequence_num <= last_sequence_) {
     host_.add(c_.sequence_stale);
-    log_limited(SH_LOG_WARN, "sequence_stale",
+    log_.log(SH_LOG_WARN, "sequence_stale",
                 "sequence_num " + std::to_string(m.sequence_num) + " is not after " +
                     std::to_string(last_sequence_) + "; message ignored");
     return false;
@@ -153,7 +136,7 @@ void FrameDecoder::on_text(const RawFrame& f, std::vector<sh_market_event>& out)
   const ParsedMessage& m = parser_.parse(f.payload.data(), f.payload.size(), f.payload.capacity());
   if (m.channel == Channel::kMalformed) {
     host_.add(c_.malformed);
-    log_limited(SH_LOG_WARN, "malformed_frame",
+    log_.log(SH_LOG_WARN, "malformed_frame",
                 "malformed frame skipped (" + m.detail + "): " + f.payload.substr(0, 160));
     return;
   }
@@ -167,15 +150,15 @@ void FrameDecoder::on_text(const RawFrame& f, std::vector<sh_market_event>& out)
     case Channel::kHeartbeats: host_.add(c_.heartbeats); return;
     case Channel::kSubscriptions:
       host_.add(c_.subscriptions);
-      log_limited(SH_LOG_INFO, "subscriptions", "subscribed: " + m.detail);
+      log_.log(SH_LOG_INFO, "subscriptions", "subscribed: " + m.detail);
       return;
     case Channel::kError:
       host_.add(c_.server_errors);
-      log_limited(SH_LOG_ERROR, "server_error", "server error: " + m.detail);
+      log_.log(SH_LOG_ERROR, "server_error", "server error: " + m.detail);
       return;
     case Channel::kUnknown:
       host_.add(c_.unknown);
-      log_limited(SH_LOG_WARN, "unknown_message",
+      log_.log(SH_LOG_WARN, "unknown_message",
                   "unknown message skipped (" + m.detail + "): " + f.payload.substr(0, 160));
       return;
     case Channel::kMalformed: return;

@@ -17,6 +17,7 @@
 #include "common/coinbase_config.h"
 #include "common/frame_parser.h"
 #include "exchange/capture_file.h"
+#include "exchange/decode_support.h"
 #include "exchange/order_book.h"
 
 namespace coinbase {
@@ -63,7 +64,6 @@ class FrameDecoder {
   void on_books(const ParsedMessage& m, std::vector<sh_market_event>& out);
   void emit_book(ProductState& s, int64_t ts_ns, bool full, std::vector<sh_market_event>& out);
   int64_t clamp_ts(ProductState& s, int64_t ts_ns);
-  void log_limited(sh_log_level level, const std::string& reason, const std::string& msg);
   sh_market_event base_event(ProductState& s, sh_event_type type, int64_t ts_ns, int64_t recv_ts_ns);
 
   const CoinbaseConfig& config_;
@@ -72,7 +72,7 @@ class FrameDecoder {
   FrameParser parser_;
   std::vector<ProductState> products_;
   Counters c_{};
-  std::map<std::string, uint32_t> logged_;  // reason -> lines logged
+  exchange::LimitedLog log_;
   uint64_t text_frames_ = 0;
   uint64_t sessions_ = 0;
   bool have_sequence_ = false;  // a sequence_num was seen in this session
