@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "common/binance_config.h"
-#include "common/capture_file.h"
+#include "exchange/capture_file.h"
 #include "common/frame_parser.h"
 #include "provider/frame_decoder.h"
 
@@ -154,8 +154,8 @@ int main(int argc, char** argv) {
   }
   binance::BinanceConfig cfg;
   cfg.symbols = symbols;
-  cfg.depth_levels = 10;
-  cfg.log_limit_per_reason = 0;
+  cfg.feed.depth_levels = 10;
+  cfg.feed.log_limit_per_reason = 0;
   const sh::Host host(nullptr);  // no host: counters and logs are no-ops
 
   std::printf("bench_binance_parse: %zu frames (%zu WebSocket text, %.1f MB), %d passes, 1 core\n",

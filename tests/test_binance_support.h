@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "support/plugin_harness.h"
-#include "test_binance_server.h"
+#include "test_ws_server.h"
 
 namespace sh_test {
+
+using BinanceFixtureServer = WsFixtureServer;
 
 inline nlohmann::json binance_config(const BinanceFixtureServer& s,
                                      std::vector<std::string> symbols = {"BTCUSDT", "ETHUSDT"}) {

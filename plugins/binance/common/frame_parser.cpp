@@ -8,18 +8,14 @@
 #include <charconv>
 #include <cstring>
 
+#include "exchange/capture_file.h"
+
 namespace binance {
 
-namespace dom = simdjson::dom;
+// Frames are made with room for the parser to read past their end.
+static_assert(exchange::kFramePadding >= simdjson::SIMDJSON_PADDING, "frame padding too small for simdjson");
 
-bool parse_decimal(std::string_view s, double* out) {
-  if (s.empty() || s.size() > 40) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || c == '.')) return false;
-  }
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
+namespace dom = simdjson::dom;
 
 namespace {
 

@@ -15,7 +15,13 @@
 #include <string_view>
 #include <vector>
 
+#include "exchange/decimal.h"
+#include "exchange/order_book.h"
+
 namespace binance {
+
+using exchange::parse_decimal;
+using exchange::PriceLevel;
 
 enum class MsgType : uint8_t {
   kTrade,           // <symbol>@trade
@@ -26,11 +32,6 @@ enum class MsgType : uint8_t {
   kError,           // {"code":..,"msg":..} or {"error":{...}}: the server refused something
   kUnknown,         // well-formed JSON we do not know (counted, skipped)
   kMalformed        // not JSON, or a known message missing a field / out of range
-};
-
-struct PriceLevel {
-  double price;
-  double qty;
 };
 
 struct ParsedFrame {
@@ -87,9 +88,6 @@ class FrameParser {
   ParsedFrame frame_;
   ParsedSnapshot snapshot_;
 };
-
-// Strict decimal: digits with an optional '.', as Binance prints prices.
-bool parse_decimal(std::string_view s, double* out);
 
 }  // namespace binance
 

@@ -3,10 +3,14 @@
 
 #include <chrono>
 
-#include "websocket/tls_context.h"
-#include "websocket/ws_session.h"
+#include "exchange/tls_context.h"
+#include "exchange/ws_session.h"
 
 namespace binance {
+
+using exchange::prepare_tls_peer;
+using exchange::tls_failure_reason;
+using exchange::wall_now_ns;
 
 namespace beast = boost::beast;
 namespace http = beast::http;

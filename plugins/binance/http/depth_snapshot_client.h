@@ -14,9 +14,11 @@
 #include <memory>
 #include <string>
 
-#include "common/binance_config.h"
+#include "exchange/url.h"
 
 namespace binance {
+
+using exchange::Url;
 
 // ok: HTTP 200 with a body; otherwise error says what failed (status and
 // body for an HTTP error, e.g. 429 / 418 rate limits).

@@ -17,7 +17,7 @@ constexpr int64_t kNsPerMs = 1000000;
 FrameDecoder::FrameDecoder(const BinanceConfig& config, const sh::Host& host,
                            std::function<void(uint32_t)> request_snapshot)
     : config_(config), host_(host), request_snapshot_(std::move(request_snapshot)),
-      parser_(config.symbols) {
+      parser_(config.symbols), log_(host, config.feed.log_limit_per_reason) {
   symbols_.resize(config.symbols.size());
   for (size_t i = 0; i < symbols_.size(); ++i) symbols_[i].id = host_.intern(config.symbols[i]);
   c_.frames = host_.counter("frames_decoded");
@@ -44,25 +44,9 @@ FrameDecoder::FrameDecoder(const BinanceConfig& config, const sh::Host& host,
   c_.sessions = host_.counter("sessions_decoded");
 }
 
-void FrameDecoder::log_limited(sh_log_level level, const std::string& reason, const std::string& msg) {
-  uint32_t& n = logged_[reason];
-  if (n < config_.log_limit_per_reason) {
-    host_.log(level, msg);
-  } else if (n == config_.log_limit_per_reason) {
-    host_.log(level, reason + ": further messages of this kind are only counted");
-  }
-  ++n;
-}
-
 sh_market_event FrameDecoder::base_event(const SymbolState& s, sh_event_type type, int64_t ts_ns,
                                          int64_t recv_ts_ns) const {
-  sh_market_event ev{};
-  ev.struct_size = sizeof(sh_market_event);
-  ev.type = type;
-  ev.symbol = s.id;
-  ev.ts_ns = ts_ns;
-  ev.recv_ts_ns = recv_ts_ns;
-  return ev;
+  return exchange::make_event(s.id, type, ts_ns, recv_ts_ns);
 }
 
 void FrameDecoder::observe_lag(SymbolState& s, int64_t recv_ts_ns, int64_t exchange_ts_ns) {
@@ -70,13 +54,10 @@ void FrameDecoder::observe_lag(SymbolState& s, int64_t recv_ts_ns, int64_t excha
   s.lag_ns = s.lag_ns < 0 ? lag : s.lag_ns + (lag - s.lag_ns) / 8;
 }
 
-// Events leave in non-decreasing ts_ns per symbol (the ABI's promise).
 int64_t FrameDecoder::clamp_ts(SymbolState& s, int64_t ts_ns) {
-  if (ts_ns < s.last_ts_ns) {
-    host_.add(c_.ts_clamped);
-    ts_ns = s.last_ts_ns;
-  }
-  s.last_ts_ns = ts_ns;
+  bool clamped = false;
+  ts_ns = exchange::non_decreasing(&s.last_ts_ns, ts_ns, &clamped);
+  if (clamped) host_.add(c_.ts_clamped);
   return ts_ns;
 }
 
@@ -97,7 +78,7 @@ void FrameDecoder::on_frame(const RawFrame& f, std::vector<sh_market_event>& out
       break;
     case FrameKind::kOverflow:
       host_.add(c_.queue_gaps);
-      log_limited(SH_LOG_WARN, "queue_gap",
+      log_.log(SH_LOG_WARN, "queue_gap",
                   "frames were dropped (queue full: " + f.payload + "); books resynchronise");
       for (uint32_t i = 0; i < symbols_.size(); ++i) {
         restart_sync(symbols_[i], i, true);
@@ -175,16 +156,16 @@ void FrameDecoder::on_text(const RawFrame& f, std::vector<sh_market_event>& out)
       return;
     case MsgType::kError:
       host_.add(c_.server_errors);
-      log_limited(SH_LOG_ERROR, "server_error", "server refused a request: " + p.detail);
+      log_.log(SH_LOG_ERROR, "server_error", "server refused a request: " + p.detail);
       return;
     case MsgType::kUnknown:
       host_.add(c_.unknown);
-      log_limited(SH_LOG_WARN, "unknown_message",
+      log_.log(SH_LOG_WARN, "unknown_message",
                   "unknown message skipped (" + p.detail + "): " + f.payload.substr(0, 160));
       return;
     case MsgType::kMalformed:
       host_.add(c_.malformed);
-      log_limited(SH_LOG_WARN, "malformed_frame",
+      log_.log(SH_LOG_WARN, "malformed_frame",
                   "malformed frame skipped (" + p.detail + "): " + f.payload.substr(0, 160));
       return;
   }
@@ -204,7 +185,7 @@ void FrameDecoder::on_diff(SymbolState& s, uint32_t index, const ParsedFrame& p,
     if (s.buffer.size() >= config_.max_buffered_diffs) {
       // The snapshot is too slow to come: start over from this diff.
       host_.add(c_.diff_buffer_overflow);
-      log_limited(SH_LOG_WARN, "diff_buffer_overflow",
+      log_.log(SH_LOG_WARN, "diff_buffer_overflow",
                   config_.symbols[index] + ": diff buffer full while waiting for a snapshot; restarting the sync");
       s.buffer.clear();
       s.depth = DepthState::kWaitingDiff;
@@ -220,7 +201,7 @@ void FrameDecoder::on_diff(SymbolState& s, uint32_t index, const ParsedFrame& p,
   if (p.final_update_id <= id) {
     // Older than the book (out of order, or already in the snapshot).
     host_.add(c_.depth_stale_diffs);
-    log_limited(SH_LOG_WARN, "depth_stale_diff",
+    log_.log(SH_LOG_WARN, "depth_stale_diff",
                 config_.symbols[index] + ": depth diff u=" + std::to_string(p.final_update_id) +
                     " is not newer than the book (" + std::to_string(id) + "); ignored");
     return;
@@ -228,7 +209,7 @@ void FrameDecoder::on_diff(SymbolState& s, uint32_t index, const ParsedFrame& p,
   if (p.first_update_id > id + 1) {
     host_.add(c_.depth_gaps);
     host_.add(c_.depth_resyncs);
-    log_limited(SH_LOG_WARN, "depth_gap",
+    log_.log(SH_LOG_WARN, "depth_gap",
                 config_.symbols[index] + ": depth update-id gap (book at " + std::to_string(id) +
                     ", next diff starts at U=" + std::to_string(p.first_update_id) +
                     "); resynchronising from a new snapshot");
@@ -257,7 +238,7 @@ void FrameDecoder::on_snapshot(const RawFrame& f, std::vector<sh_market_event>& 
   const ParsedSnapshot& snap = parser_.parse_snapshot(f.payload.data(), f.payload.size(), f.payload.capacity());
   if (!snap.ok) {
     host_.add(c_.snapshot_bad);
-    log_limited(SH_LOG_ERROR, "snapshot_bad",
+    log_.log(SH_LOG_ERROR, "snapshot_bad",
                 f.symbol + ": depth snapshot refused (" + snap.detail + "); asking again");
     if (request_snapshot_) request_snapshot_(index);
     return;
@@ -270,7 +251,7 @@ void FrameDecoder::on_snapshot(const RawFrame& f, std::vector<sh_market_event>& 
   if (!buf.empty() && buf.front().first_id > last + 1) {
     // Diffs between the snapshot and the first buffered one are missing.
     host_.add(c_.snapshot_too_old);
-    log_limited(SH_LOG_INFO, "snapshot_too_old",
+    log_.log(SH_LOG_INFO, "snapshot_too_old",
                 f.symbol + ": snapshot lastUpdateId " + std::to_string(last) +
                     " is older than the first buffered diff (U=" + std::to_string(buf.front().first_id) +
                     "); asking again");
@@ -285,7 +266,7 @@ void FrameDecoder::on_snapshot(const RawFrame& f, std::vector<sh_market_event>& 
       // A gap among the buffered diffs: start over from the diff after it.
       host_.add(c_.depth_gaps);
       host_.add(c_.depth_resyncs);
-      log_limited(SH_LOG_WARN, "depth_gap",
+      log_.log(SH_LOG_WARN, "depth_gap",
                   f.symbol + ": depth update-id gap among buffered diffs (book at " +
                       std::to_string(s.book.update_id()) + ", next U=" + std::to_string(d.first_id) +
                       "); resynchronising from a new snapshot");
@@ -307,38 +288,11 @@ void FrameDecoder::on_snapshot(const RawFrame& f, std::vector<sh_market_event>& 
 
 // full: a whole book (first level flagged SNAPSHOT, and GAP after a loss);
 // otherwise only the top levels that changed since the last emission.
-void FrameDecoder::emit_book(SymbolState& s, int64_t ts_ns, bool full,
-                             std::vector<sh_market_event>& out) {
-  const size_t n = config_.depth_levels;
-  s.book.top_bids(n, &top_bids_);
-  s.book.top_asks(n, &top_asks_);
-  ts_ns = clamp_ts(s, ts_ns);
-  bool first = true;
-  const size_t before = out.size();
-  auto side = [&](const std::vector<PriceLevel>& now, std::vector<PriceLevel>& shown, sh_side sd) {
-    const size_t m = std::max(now.size(), full ? size_t(0) : shown.size());
-    for (size_t i = 0; i < m; ++i) {
-      const bool have = i < now.size();
-      const bool had = i < shown.size();
-      if (!full && have && had && now[i].price == shown[i].price && now[i].qty == shown[i].qty) continue;
-      sh_market_event ev = base_event(s, SH_EVENT_L2, ts_ns, 0);
-      ev.data.l2.price = have ? now[i].price : shown[i].price;
-      ev.data.l2.size = have ? now[i].qty : 0.0;  // 0 clears a level the book no longer has
-      ev.data.l2.side = sd;
-      ev.data.l2.level = static_cast<uint32_t>(i);
-      if (full && first) {
-        ev.flags |= SH_EVENT_FLAG_SNAPSHOT;
-        if (s.gap_pending) ev.flags |= SH_EVENT_FLAG_GAP;
-        first = false;
-      }
-      out.push_back(ev);
-    }
-    shown = now;
-  };
-  side(top_bids_, s.shown_bids, SH_SIDE_BUY);
-  side(top_asks_, s.shown_asks, SH_SIDE_SELL);
+void FrameDecoder::emit_book(SymbolState& s, int64_t ts_ns, bool full, std::vector<sh_market_event>& out) {
+  const sh_market_event proto = base_event(s, SH_EVENT_L2, clamp_ts(s, ts_ns), 0);
+  const size_t n = s.view.emit(s.book, config_.feed.depth_levels, proto, full, s.gap_pending, out);
   if (full) s.gap_pending = false;
-  host_.add(c_.l2_events, static_cast<int64_t>(out.size() - before));
+  host_.add(c_.l2_events, static_cast<int64_t>(n));
 }
 
 }  // namespace binance

@@ -15,11 +15,17 @@
 #include <vector>
 
 #include "common/binance_config.h"
-#include "common/capture_file.h"
 #include "common/frame_parser.h"
-#include "provider/order_book.h"
+#include "exchange/capture_file.h"
+#include "exchange/decode_support.h"
+#include "exchange/order_book.h"
 
 namespace binance {
+
+using exchange::FrameKind;
+using exchange::make_frame;
+using exchange::OrderBook;
+using exchange::RawFrame;
 
 class FrameDecoder {
  public:
@@ -52,7 +58,7 @@ class FrameDecoder {
     bool gap_pending = false;  // the next book goes out flagged SH_EVENT_FLAG_GAP
     std::vector<BufferedDiff> buffer;
     OrderBook book;
-    std::vector<PriceLevel> shown_bids, shown_asks;  // last emitted top levels
+    exchange::BookView view;  // the top levels last emitted
   };
   struct Counters {
     uint32_t frames, malformed, unknown, server_errors, results, shutdown_notices;
@@ -69,7 +75,6 @@ class FrameDecoder {
   void emit_book(SymbolState& s, int64_t ts_ns, bool full, std::vector<sh_market_event>& out);
   void observe_lag(SymbolState& s, int64_t recv_ts_ns, int64_t exchange_ts_ns);
   int64_t clamp_ts(SymbolState& s, int64_t ts_ns);
-  void log_limited(sh_log_level level, const std::string& reason, const std::string& msg);
   sh_market_event base_event(const SymbolState& s, sh_event_type type, int64_t ts_ns,
                              int64_t recv_ts_ns) const;
 
@@ -79,10 +84,9 @@ class FrameDecoder {
   FrameParser parser_;
   std::vector<SymbolState> symbols_;
   Counters c_{};
-  std::map<std::string, uint32_t> logged_;  // reason -> lines logged
+  exchange::LimitedLog log_;
   uint64_t text_frames_ = 0;
   uint64_t sessions_ = 0;
-  std::vector<PriceLevel> top_bids_, top_asks_;
 };
 
 }  // namespace binance

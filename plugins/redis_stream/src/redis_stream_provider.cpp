@@ -15,7 +15,7 @@
 
 #include "entry_parser.h"
 #include "entry_queue.h"
-#include "io_report.h"
+#include "reader_report.h"
 #include "stream_config.h"
 #include "stream_config_schema.h"
 #include "stream_reader.h"

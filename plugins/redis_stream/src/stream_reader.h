@@ -26,7 +26,7 @@
 
 #include "entry_parser.h"
 #include "entry_queue.h"
-#include "io_report.h"
+#include "reader_report.h"
 #include "stream_config.h"
 
 struct redisContext;

@@ -1,7 +1,5 @@
 // capture_file.cpp: CaptureWriter / CaptureReader.
-#include "common/capture_file.h"
-
-#include <simdjson.h>
+#include "exchange/capture_file.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,13 +7,9 @@
 #include <filesystem>
 #include <stdexcept>
 
-namespace binance {
+namespace exchange {
 
 namespace fs = std::filesystem;
-
-namespace {
-constexpr const char* kHeader = "# sh-binance-capture v1\n";
-}
 
 RawFrame make_frame(int64_t recv_ts_ns, FrameKind kind, const char* data, size_t len,
                     std::string symbol) {
@@ -23,13 +17,13 @@ RawFrame make_frame(int64_t recv_ts_ns, FrameKind kind, const char* data, size_t
   f.recv_ts_ns = recv_ts_ns;
   f.kind = kind;
   f.symbol = std::move(symbol);
-  f.payload.reserve(len + simdjson::SIMDJSON_PADDING);
+  f.payload.reserve(len + kFramePadding);
   f.payload.assign(data, len);
   return f;
 }
 
-CaptureWriter::CaptureWriter(std::string dir, uint64_t rotate_frames)
-    : dir_(std::move(dir)), rotate_frames_(rotate_frames) {
+CaptureWriter::CaptureWriter(std::string dir, uint64_t rotate_frames, std::string venue)
+    : dir_(std::move(dir)), rotate_frames_(rotate_frames), venue_(std::move(venue)) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) error_ = "cannot create " + dir_ + ": " + ec.message();
@@ -44,10 +38,10 @@ void CaptureWriter::close() {
 }
 
 bool CaptureWriter::open(int64_t first_ts_ns) {
-  char name[96];
-  std::snprintf(name, sizeof(name), "binance-%019lld-%06llu.cap.gz",
-                static_cast<long long>(first_ts_ns), static_cast<unsigned long long>(seq_));
-  const std::string path = (fs::path(dir_) / name).string();
+  char name[64];
+  std::snprintf(name, sizeof(name), "-%019lld-%06llu.cap.gz", static_cast<long long>(first_ts_ns),
+                static_cast<unsigned long long>(seq_));
+  const std::string path = (fs::path(dir_) / (venue_ + name)).string();
   gz_ = gzopen(path.c_str(), "wb6");
   if (gz_ == nullptr) {
     error_ = "cannot open " + path;
@@ -55,7 +49,8 @@ bool CaptureWriter::open(int64_t first_ts_ns) {
   }
   ++seq_;
   gzbuffer(gz_, 1 << 17);
-  return gzputs(gz_, kHeader) > 0;
+  const std::string header = "# sh-" + venue_ + "-capture v1\n";
+  return gzputs(gz_, header.c_str()) > 0;
 }
 
 bool CaptureWriter::write(const RawFrame& f) {
@@ -160,4 +155,4 @@ bool CaptureReader::next(RawFrame* out) {
   return false;
 }
 
-}  // namespace binance
+}  // namespace exchange

@@ -1,9 +1,9 @@
 // capture_file.h: raw frames with their receive time, as they travel from the
 // I/O thread to poll(), and as captures store them (format: README.md,
-// "Capture format"). A capture replayed through the same decoder gives the
-// same events.
-#ifndef SH_BINANCE_COMMON_CAPTURE_FILE_H
-#define SH_BINANCE_COMMON_CAPTURE_FILE_H
+// "Capture format"; the same for every venue but the name). A capture
+// replayed through the same decoder gives the same events.
+#ifndef SH_EXCHANGE_CAPTURE_FILE_H
+#define SH_EXCHANGE_CAPTURE_FILE_H
 
 #include <zlib.h>
 
@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-namespace binance {
+namespace exchange {
 
 enum class FrameKind : char {
   kText = 'W',          // a WebSocket text frame (payload: the frame)
-  kSnapshot = 'S',      // a REST depth snapshot reply (symbol; payload: the body)
+  kSnapshot = 'S',      // a REST snapshot reply (symbol; payload: the body)
   kConnected = 'C',     // a new stream session began (payload: the URL target)
   kDisconnected = 'D',  // the session ended (payload: the reason)
   kOverflow = 'O',      // the queue was full and frames were dropped (payload: count)
@@ -27,18 +27,23 @@ enum class FrameKind : char {
 struct RawFrame {
   int64_t recv_ts_ns = 0;
   FrameKind kind = FrameKind::kText;
-  std::string symbol;   // kSnapshot only: the configured (upper case) symbol
-  std::string payload;  // capacity() >= size() + 64 when built by make_frame
+  std::string symbol;   // kSnapshot only: the configured symbol
+  std::string payload;  // capacity() >= size() + kFramePadding when built by make_frame
 };
 
-// A frame whose payload has room for simdjson's padding.
+// Bytes a JSON parser may read past a payload's end (simdjson's
+// SIMDJSON_PADDING; the venue parsers check that it is enough).
+inline constexpr size_t kFramePadding = 64;
+
+// A frame whose payload has room for kFramePadding more bytes.
 RawFrame make_frame(int64_t recv_ts_ns, FrameKind kind, const char* data, size_t len,
                     std::string symbol = std::string());
 
-// Writes rotating gzip files DIR/binance-<first recv_ts_ns>-<seq>.cap.gz.
+// Writes rotating gzip files DIR/<venue>-<first recv_ts_ns>-<seq>.cap.gz,
+// each starting with the line "# sh-<venue>-capture v1".
 class CaptureWriter {
  public:
-  CaptureWriter(std::string dir, uint64_t rotate_frames);
+  CaptureWriter(std::string dir, uint64_t rotate_frames, std::string venue);
   ~CaptureWriter();
   CaptureWriter(const CaptureWriter&) = delete;
   CaptureWriter& operator=(const CaptureWriter&) = delete;
@@ -53,6 +58,7 @@ class CaptureWriter {
   void close();
   std::string dir_;
   uint64_t rotate_frames_;
+  std::string venue_;
   gzFile gz_ = nullptr;
   uint64_t frames_in_file_ = 0;
   uint64_t seq_ = 0;
@@ -81,6 +87,6 @@ class CaptureReader {
   uint64_t bad_lines_ = 0;
 };
 
-}  // namespace binance
+}  // namespace exchange
 
 #endif

@@ -1,11 +1,11 @@
 // ws_session.cpp: WsSession.
-#include "websocket/ws_session.h"
+#include "exchange/ws_session.h"
 
 #include <chrono>
 
-#include "websocket/tls_context.h"
+#include "exchange/tls_context.h"
 
-namespace binance {
+namespace exchange {
 
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
@@ -31,9 +31,11 @@ const char* session_end_name(SessionEnd e) {
 }
 
 WsSession::WsSession(net::io_context& ioc, net::ssl::context& tls, Url url, std::string target,
-                     int64_t connect_timeout_ms, bool tls_verify, WsCallbacks cb)
+                     int64_t connect_timeout_ms, bool tls_verify, WsCallbacks cb,
+                     std::string user_agent)
     : resolver_(ioc), ws_(ioc, tls), url_(std::move(url)), target_(std::move(target)),
-      connect_timeout_ms_(connect_timeout_ms), tls_verify_(tls_verify), cb_(std::move(cb)) {}
+      connect_timeout_ms_(connect_timeout_ms), tls_verify_(tls_verify), cb_(std::move(cb)),
+      user_agent_(std::move(user_agent)) {}
 
 void WsSession::start() {
   resolver_.async_resolve(url_.host, url_.port,
@@ -42,10 +44,11 @@ void WsSession::start() {
                           });
 }
 
-void WsSession::abort(SessionEnd why) {
+void WsSession::abort(SessionEnd why, std::string detail) {
   if (ended_ || aborting_) return;
   aborting_ = true;
   abort_reason_ = why;
+  abort_detail_ = std::move(detail);
   resolver_.cancel();
   beast::get_lowest_layer(ws_).close();  // pending operations complete with an error
 }
@@ -53,10 +56,29 @@ void WsSession::abort(SessionEnd why) {
 void WsSession::end(SessionEnd why, const std::string& detail) {
   if (ended_) return;
   ended_ = true;
-  if (aborting_) why = abort_reason_;
+  std::string d = detail;
+  if (aborting_) {
+    why = abort_reason_;
+    if (!abort_detail_.empty()) d = abort_detail_;
+  }
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);
-  if (cb_.on_end) cb_.on_end(why, detail);
+  if (cb_.on_end) cb_.on_end(why, d);
+}
+
+void WsSession::send(std::string text) {
+  if (ended_ || aborting_) return;
+  outbox_.push_back(std::move(text));
+  if (outbox_.size() == 1) write_next();
+}
+
+void WsSession::write_next() {
+  ws_.text(true);
+  ws_.async_write(net::buffer(outbox_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+    if (ec) return;  // the read side sees the broken connection and ends the session
+    self->outbox_.pop_front();
+    if (!self->outbox_.empty() && !self->ended_ && !self->aborting_) self->write_next();
+  });
 }
 
 void WsSession::on_resolve(beast::error_code ec, net::ip::tcp::resolver::results_type r) {
@@ -87,8 +109,8 @@ void WsSession::on_tls(beast::error_code ec) {
   t.idle_timeout = websocket::stream_base::none();  // staleness is the feed thread's call
   t.keep_alive_pings = false;
   ws_.set_option(t);
-  ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-    req.set(beast::http::field::user_agent, "strategy-host-binance/1.0");
+  ws_.set_option(websocket::stream_base::decorator([ua = user_agent_](websocket::request_type& req) {
+    req.set(beast::http::field::user_agent, ua);
   }));
   ws_.read_message_max(8u << 20);
   ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
@@ -134,4 +156,4 @@ void WsSession::on_read(beast::error_code ec, size_t bytes) {
   read();
 }
 
-}  // namespace binance
+}  // namespace exchange

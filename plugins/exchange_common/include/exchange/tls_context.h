@@ -1,15 +1,15 @@
 // tls_context.h: the OpenSSL client context shared by the WebSocket and the
 // REST connections, and the per-connection peer checks (SNI, host name or IP
 // in the certificate).
-#ifndef SH_BINANCE_WEBSOCKET_TLS_CONTEXT_H
-#define SH_BINANCE_WEBSOCKET_TLS_CONTEXT_H
+#ifndef SH_EXCHANGE_TLS_CONTEXT_H
+#define SH_EXCHANGE_TLS_CONTEXT_H
 
 #include <boost/asio/ssl.hpp>
 
 #include <memory>
 #include <string>
 
-namespace binance {
+namespace exchange {
 
 // verify: check the peer's chain against ca_file (PEM) or, when ca_file is
 // "", the system store. Throws std::runtime_error when ca_file cannot be read.
@@ -23,6 +23,6 @@ bool prepare_tls_peer(SSL* ssl, const std::string& host, bool verify, std::strin
 // when the chain was refused).
 std::string tls_failure_reason(SSL* ssl, const std::string& what);
 
-}  // namespace binance
+}  // namespace exchange
 
 #endif

@@ -1,12 +1,12 @@
 // tls_context.cpp: make_tls_context, prepare_tls_peer.
-#include "websocket/tls_context.h"
+#include "exchange/tls_context.h"
 
 #include <boost/asio/ip/address.hpp>
 #include <openssl/x509v3.h>
 
 #include <stdexcept>
 
-namespace binance {
+namespace exchange {
 
 namespace ssl = boost::asio::ssl;
 
@@ -56,4 +56,4 @@ std::string tls_failure_reason(SSL* ssl, const std::string& what) {
   return what;
 }
 
-}  // namespace binance
+}  // namespace exchange

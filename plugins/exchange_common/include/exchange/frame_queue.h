@@ -2,17 +2,17 @@
 // producer never blocks: a full queue drops the frame, and the next frame
 // that fits is preceded by one kOverflow marker, so the decoder knows data
 // was lost (books resynchronise, the minute is flagged).
-#ifndef SH_BINANCE_PROVIDER_FRAME_QUEUE_H
-#define SH_BINANCE_PROVIDER_FRAME_QUEUE_H
+#ifndef SH_EXCHANGE_FRAME_QUEUE_H
+#define SH_EXCHANGE_FRAME_QUEUE_H
 
 #include <deque>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "common/capture_file.h"
+#include "exchange/capture_file.h"
 
-namespace binance {
+namespace exchange {
 
 class FrameQueue {
  public:
@@ -63,6 +63,6 @@ class FrameQueue {
   int64_t clock_ns_ = 0;
 };
 
-}  // namespace binance
+}  // namespace exchange
 
 #endif

@@ -1,31 +1,34 @@
-// io_report.h: what the I/O thread has to tell the host (counters, log
+// io_report.h: what a network thread has to tell the host (counters, log
 // lines). The host services may only be called from the thread that calls
-// into the plugin, so the I/O thread writes here and poll() forwards.
-#ifndef SH_BINANCE_PROVIDER_IO_REPORT_H
-#define SH_BINANCE_PROVIDER_IO_REPORT_H
+// into the plugin, so the network thread writes here and poll() forwards.
+// The counters are the caller's: an enum indexing a table of host counter
+// names (at most kMaxCounters).
+#ifndef SH_EXCHANGE_IO_REPORT_H
+#define SH_EXCHANGE_IO_REPORT_H
 
 #include <strategy_host/plugin.hpp>
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <deque>
 #include <mutex>
 #include <string>
 
-namespace binance {
+namespace exchange {
 
 class IoReport {
  public:
-  enum Counter {
-    kConnectAttempts, kConnected, kDisconnects, kReconnects, kConnectFailures, kTlsFailures,
-    kSubscribeRefused, kStaleTimeouts, kScheduledReconnects, kPingsAnswered, kFramesReceived,
-    kBytesReceived, kQueueOverflowFrames, kSnapshotRequests, kSnapshotFailures, kRateLimitWaits,
-    kCount
-  };
+  static constexpr size_t kMaxCounters = 32;
+
+  // names[0, count): host counter names (reported as `<instance>.<name>`);
+  // the table must outlive the report.
+  IoReport(const char* const* names, size_t count)
+      : names_(names), count_(count < kMaxCounters ? count : kMaxCounters) {}
 
   // Any thread.
-  void add(Counter c, int64_t delta = 1) { values_[c].fetch_add(delta, std::memory_order_relaxed); }
-  int64_t value(Counter c) const { return values_[c].load(std::memory_order_relaxed); }
+  void add(int c, int64_t delta = 1) { values_[static_cast<size_t>(c)].fetch_add(delta, std::memory_order_relaxed); }
+  int64_t value(int c) const { return values_[static_cast<size_t>(c)].load(std::memory_order_relaxed); }
   void log(sh_log_level level, std::string msg) {
     std::lock_guard<std::mutex> lock(mu_);
     if (lines_.size() >= kMaxLines) {
@@ -38,15 +41,10 @@ class IoReport {
   // The polling thread: hands new counts and lines to the host.
   void flush(const sh::Host& host) {
     if (!registered_) {
-      static const char* kNames[kCount] = {
-          "connect_attempts", "connections", "disconnects", "reconnects", "connect_failures",
-          "tls_failures", "subscribe_refused", "stale_timeouts", "scheduled_reconnects",
-          "pings_answered", "frames_received", "bytes_received", "queue_overflow_frames",
-          "snapshot_requests", "snapshot_failures", "rate_limit_waits"};
-      for (int i = 0; i < kCount; ++i) ids_[i] = host.counter(kNames[i]);
+      for (size_t i = 0; i < count_; ++i) ids_[i] = host.counter(names_[i]);
       registered_ = true;
     }
-    for (int i = 0; i < kCount; ++i) {
+    for (size_t i = 0; i < count_; ++i) {
       const int64_t v = values_[i].load(std::memory_order_relaxed);
       if (v != reported_[i]) {
         host.add(ids_[i], v - reported_[i]);
@@ -70,16 +68,18 @@ class IoReport {
     std::string msg;
   };
   static constexpr size_t kMaxLines = 1000;
-  std::array<std::atomic<int64_t>, kCount> values_{};
+  const char* const* names_;
+  const size_t count_;
+  std::array<std::atomic<int64_t>, kMaxCounters> values_{};
   // Below: touched only by the polling thread.
-  std::array<int64_t, kCount> reported_{};
-  std::array<uint32_t, kCount> ids_{};
+  std::array<int64_t, kMaxCounters> reported_{};
+  std::array<uint32_t, kMaxCounters> ids_{};
   bool registered_ = false;
   std::mutex mu_;  // guards lines_ and dropped_lines_
   std::deque<Line> lines_;
   uint64_t dropped_lines_ = 0;
 };
 
-}  // namespace binance
+}  // namespace exchange
 
 #endif

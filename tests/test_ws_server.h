@@ -1,10 +1,12 @@
-// test_binance_server.h: a local stand-in for Binance's endpoints, for the
-// binance provider's tests (no test reaches the internet). One TLS port on
-// 127.0.0.1 serves both the combined WebSocket stream (each connection plays
-// the next scripted session) and GET /api/v3/depth (snapshots queued per
-// symbol). The certificate is made at test time with `openssl req`.
-#ifndef SH_TESTS_TEST_BINANCE_SERVER_H
-#define SH_TESTS_TEST_BINANCE_SERVER_H
+// test_ws_server.h: a local stand-in for an exchange's endpoints, for the
+// exchange providers' tests (binance, coinbase; no test reaches the
+// internet). One TLS port on 127.0.0.1 serves WebSocket upgrades (each
+// connection plays the next scripted session, and records what the client
+// sends, e.g. Coinbase's subscribe messages) and Binance's GET
+// /api/v3/depth (snapshots queued per symbol). The certificate is made at
+// test time with `openssl req`.
+#ifndef SH_TESTS_TEST_WS_SERVER_H
+#define SH_TESTS_TEST_WS_SERVER_H
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -45,7 +47,8 @@ struct WsStep {
     kDrop,     // TCP close, no close frame
     kCutFrame, // a frame header announcing more bytes than follow, then TCP close
     kRefuse,   // answer the upgrade with HTTP 400 and text as body (first step only)
-    kHang      // say nothing until the client goes
+    kHang,     // say nothing until the client goes
+    kAwait     // read until the client has sent ms text frames in this session
   };
   Kind kind;
   std::string text;
@@ -61,18 +64,19 @@ inline WsStep drop() { return {WsStep::kDrop, "", 0}; }
 inline WsStep cut_frame() { return {WsStep::kCutFrame, "", 0}; }
 inline WsStep refuse(std::string body) { return {WsStep::kRefuse, std::move(body), 0}; }
 inline WsStep hang() { return {WsStep::kHang, "", 0}; }
+inline WsStep await_texts(int n) { return {WsStep::kAwait, "", n}; }
 
-// Frames of a fixture file: one per non-empty line.
-inline std::vector<std::string> fixture_lines(const std::string& name) {
-  std::ifstream in(std::string(SH_SOURCE_DIR) + "/tests/data/binance/" + name);
+// Frames of a fixture file tests/data/<venue>/<name>: one per non-empty line.
+inline std::vector<std::string> fixture_lines(const std::string& name, const std::string& venue = "binance") {
+  std::ifstream in(std::string(SH_SOURCE_DIR) + "/tests/data/" + venue + "/" + name);
   if (!in) throw std::runtime_error("missing fixture " + name);
   std::vector<std::string> out;
   for (std::string l; std::getline(in, l);)
     if (!l.empty()) out.push_back(l);
   return out;
 }
-inline std::string fixture_text(const std::string& name) {
-  std::ifstream in(std::string(SH_SOURCE_DIR) + "/tests/data/binance/" + name);
+inline std::string fixture_text(const std::string& name, const std::string& venue = "binance") {
+  std::ifstream in(std::string(SH_SOURCE_DIR) + "/tests/data/" + venue + "/" + name);
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
@@ -90,9 +94,9 @@ inline void make_test_certificate(const std::filesystem::path& dir) {
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed");
 }
 
-class BinanceFixtureServer {
+class WsFixtureServer {
  public:
-  explicit BinanceFixtureServer(const std::filesystem::path& dir)
+  explicit WsFixtureServer(const std::filesystem::path& dir)
       : dir_(dir), tls_(bnet::ssl::context::tls_server), acceptor_(ioc_) {
     make_test_certificate(dir_);
     tls_.use_certificate_chain_file((dir_ / "cert.pem").string());
@@ -105,7 +109,7 @@ class BinanceFixtureServer {
     port_ = acceptor_.local_endpoint().port();
     accept_thread_ = std::thread([this] { accept_loop(); });
   }
-  ~BinanceFixtureServer() {
+  ~WsFixtureServer() {
     stopping_ = true;
     boost::system::error_code ec;
     {  // wake the blocking accept()
@@ -145,6 +149,11 @@ class BinanceFixtureServer {
     std::lock_guard<std::mutex> lock(mu_);
     return pongs_;
   }
+  // Text frames the clients sent, in arrival order, over all sessions.
+  std::vector<std::string> client_texts() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return client_texts_;
+  }
   // Sessions that finished playing (the client has gone or was cut off).
   int sessions_done() const { return sessions_done_.load(); }
 
@@ -170,7 +179,7 @@ class BinanceFixtureServer {
       live_sockets_.push_back(&tls.next_layer());
     }
     struct Unlist {
-      BinanceFixtureServer* self;
+      WsFixtureServer* self;
       bnet::ip::tcp::socket* s;
       ~Unlist() {
         std::lock_guard<std::mutex> lock(self->mu_);
@@ -258,6 +267,7 @@ class BinanceFixtureServer {
     });
     ws.accept(req, ec);
     if (ec) return;
+    int texts_seen = 0;
     for (const WsStep& s : script) {
       if (stopping_) return;
       switch (s.kind) {
@@ -289,6 +299,9 @@ class BinanceFixtureServer {
         case WsStep::kHang:
           drain(ws);
           return;
+        case WsStep::kAwait:
+          await(ws, s.ms, &texts_seen);
+          break;
       }
       if (ec) return;
     }
@@ -301,8 +314,26 @@ class BinanceFixtureServer {
     boost::system::error_code ec;
     while (!stopping_ && !ec) {
       ws.read(b, ec);
+      if (!ec) note_text(b);
       b.consume(b.size());
     }
+  }
+  // Reads client frames until *seen reaches n (blocking: a client that
+  // never sends is cut off by its own stale timeout or the server's end).
+  template <typename Ws>
+  void await(Ws& ws, int n, int* seen) {
+    while (!stopping_ && *seen < n) {
+      bbeast::flat_buffer b;
+      boost::system::error_code ec;
+      ws.read(b, ec);
+      if (ec) return;
+      note_text(b);
+      ++*seen;
+    }
+  }
+  void note_text(const bbeast::flat_buffer& b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    client_texts_.push_back(bbeast::buffers_to_string(b.data()));
   }
 
   std::filesystem::path dir_;
@@ -319,6 +350,7 @@ class BinanceFixtureServer {
   std::map<std::string, std::deque<std::pair<int, std::string>>> snapshots_;
   std::vector<std::string> targets_;
   std::vector<std::string> pongs_;
+  std::vector<std::string> client_texts_;
   std::atomic<int> ws_connections_{0};
   std::atomic<int> tls_failures_{0};
   std::atomic<int> rest_requests_{0};
