@@ -21,7 +21,7 @@ const std::vector<sh::host::Subcommand> kSubcommands = {
     {"snapshot", "snapshot --symbol S [--from T] [--to T] [--format csv|jsonl]",
      "export stored feature rows (features_snapshot) from the state dir",
      &sh::host::add_snapshot_options, &sh::host::run_snapshot_command},
-    {"config", "config history|journal [--component C] [--format text|json]", "list the state dir's config versions / swap journal", &sh::host::add_config_options, &sh::host::run_config_command},
+    {"config", "config history|journal|export [--component C] [--format text|json] [--to FILE]", "the state dir's config versions, swap journal, or the serving config as YAML", &sh::host::add_config_options, &sh::host::run_config_command},
     {"reload", "reload --component C [OPTIONS]", "publish a param.reload message (stored as desired state, signed when configured)", &sh::host::add_reload_options, &sh::host::run_reload_command},
     {"trade", "trade stop|resume|flatten|pause|unpause|reset-risk|router-pause|router-resume", "queue an operator command for the decision layer (applied at the next minute)", nullptr, &sh::host::run_trade_command},
     {"backup", "backup create|list|verify NAME|restore NAME", "back up the store, feeds and config; list, verify and restore backups (runbook 003)", &sh::host::add_backup_options, &sh::host::run_backup_command},

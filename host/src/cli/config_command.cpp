@@ -1,11 +1,14 @@
 #include "cli/config_command.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "control/config_drift.h"
 #include "control/config_history.h"
 #include "store/state_store.h"
 #include "store/time_format.h"
@@ -44,20 +47,61 @@ void print_table(const std::vector<ConfigVersion>& rows, std::ostream& out) {
   for (const auto& r : cells) line(r);
 }
 
+// `host config export [--to FILE]`: the YAML with the serving versions'
+// parameters in place (comments are not kept).
+int export_config(const HostConfig& config, const std::string& to) {
+  StateStoreOptions so;
+  so.dir = config.state_dir().string();
+  so.read_only = true;
+  std::unique_ptr<StateStore> store;
+  StateTxn txn;
+  std::vector<ComponentDrift> drift;
+  Status st = StateStore::open(so, &store);
+  if (st.ok()) st = store->begin_read(&txn);
+  if (st.ok()) st = find_config_drift(config, txn, &drift);
+  if (!st.ok()) {
+    std::cerr << "host config export: " << st.message() << "\n";
+    return 1;
+  }
+  std::vector<std::string> notes;
+  const std::string text = export_serving_config(config, drift, &notes);
+  if (to.empty()) {
+    std::cout << text;
+  } else {
+    const std::string tmp = to + ".tmp";
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    f.close();
+    std::error_code ec;
+    if (!f || (std::filesystem::rename(tmp, to, ec), ec)) {
+      std::cerr << "host config export: cannot write " << to << (ec ? ": " + ec.message() : "") << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "host config export: " << drift.size() << " component(s) differ from "
+            << config.source_name() << (drift.empty() ? "" : ":\n" + format_config_drift(drift));
+  if (drift.empty()) std::cerr << "\n";
+  for (const std::string& n : notes) std::cerr << "  note: " << n << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void add_config_options(boost::program_options::options_description& options) {
   namespace po = boost::program_options;
   options.add_options()
       ("component", po::value<std::string>()->value_name("NAME"), "only this component")
-      ("format", po::value<std::string>()->default_value("text"), "history: text or json (JSON lines)");
+      ("format", po::value<std::string>()->default_value("text"), "history: text or json (JSON lines)")
+      ("to", po::value<std::string>()->value_name("FILE"), "export: write the serving config here (default: stdout)");
 }
 
 int run_config_command(const HostConfig& config, const CliOptions& options) {
   const auto& vm = options.vm;
-  if (options.args.size() != 1 || (options.args[0] != "history" && options.args[0] != "journal")) {
-    return usage("expected 'host config history' or 'host config journal'");
+  if (options.args.size() != 1 ||
+      (options.args[0] != "history" && options.args[0] != "journal" && options.args[0] != "export")) {
+    return usage("expected 'host config history', 'host config journal' or 'host config export'");
   }
+  if (options.args[0] == "export") return export_config(config, vm.count("to") ? vm["to"].as<std::string>() : "");
   const bool journal = options.args[0] == "journal";
   const std::string component = vm.count("component") ? vm["component"].as<std::string>() : "";
   const std::string format = vm["format"].as<std::string>();

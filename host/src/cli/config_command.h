@@ -6,6 +6,11 @@
 //   host config journal [--component C]
 //       the swap_journal as JSON lines, in the order the swaps took effect:
 //       the input of `host run --swap-journal FILE`
+//   host config export [--to FILE]
+//       the YAML with what serves in place of what it says (reloads are
+//       re-applied after a restart until the YAML is edited): each drifting
+//       component's parameters and plugin path (control/config_drift.h);
+//       comments are not kept; to stdout, or FILE written atomically
 //
 // A rollback is a reload message: `host reload --component C --rollback N`
 // (or {"component": C, "rollback": N} on param.reload).

@@ -168,6 +168,7 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
       log_outcome(o);
     }
   });
+  coordinator.schedule_restore(pipeline.restore_versions());
   if (!journal.empty()) {
     st = coordinator.schedule_journal(journal);
     if (!st.ok()) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "control/config_drift.h"
 #include "decision/emergency_reduce.h"
 #include "decision/paper_broker.h"
 #include "services/host_services.h"
@@ -129,6 +130,21 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
   for (const TradeCommand& c : commands)
     j["queued_commands"].push_back(c.command.empty() ? "?" : c.command);
 
+  // What serves against the YAML on disk (reloads are re-applied after a
+  // restart; control/config_drift.h).
+  std::vector<ComponentDrift> drift;
+  st = find_config_drift(config, txn, &drift);
+  if (!st.ok()) return st;
+  j["config_drift"] = nlohmann::json::array();
+  for (const ComponentDrift& d : drift) {
+    j["config_drift"].push_back({{"component", d.serving.component},
+                                 {"version", d.serving.version},
+                                 {"label", d.serving.label},
+                                 {"origin", d.serving.origin},
+                                 {"differs_in", d.what}});
+  }
+  j["config_drift_text"] = format_config_drift(drift);
+
   j["component_state"] = nlohmann::json::object();
   st = txn.scan_prefix(
       StateDb::kMeta, kMetaComponentStatePrefix, [&](std::string_view key, std::string_view v) {
@@ -199,6 +215,11 @@ void print_text(const nlohmann::json& j, std::ostream& out) {
       for (size_t c = 1; c < r.size(); ++c) out << "  " << std::string(width[c] - r[c].size(), ' ') << r[c];
       out << "\n";
     }
+  }
+  if (!j["config_drift"].empty()) {
+    out << "config drift (serving differs from the YAML on disk; `host config export --to FILE` "
+           "writes the serving config)\n"
+        << j["config_drift_text"].get<std::string>();
   }
   out << "component state (errors in a row " << j["risk_chain_consecutive_errors"].get<uint64_t>()
       << ": decision cycles with a risk-policy or component error, safe mode past its limit)\n";

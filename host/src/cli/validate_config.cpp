@@ -1,5 +1,11 @@
 #include "cli/validate_config.h"
 
+#include <filesystem>
+#include <memory>
+
+#include "control/config_drift.h"
+#include "store/state_store.h"
+
 #include "plugins/component_loader.h"
 #include "isolation/plugin_selection.h"
 #include "config/config_source.h"
@@ -8,6 +14,34 @@
 #include "config/pipeline_config.h"
 
 namespace sh::host {
+namespace {
+
+// When the config's state dir holds a store: the components whose serving
+// version (a reload, re-applied at each restart) differs from this YAML.
+void report_drift(const HostConfig& config, std::ostream& out) {
+  std::error_code ec;
+  if (!std::filesystem::exists(config.state_dir() / "data.mdb", ec)) return;
+  StateStoreOptions so;
+  so.dir = config.state_dir().string();
+  so.read_only = true;
+  std::unique_ptr<StateStore> store;
+  StateTxn txn;
+  std::vector<ComponentDrift> drift;
+  Status st = StateStore::open(so, &store);
+  if (st.ok()) st = store->begin_read(&txn);
+  if (st.ok()) st = find_config_drift(config, txn, &drift);
+  if (!st.ok()) {
+    out << "config drift: not checked: " << st.message() << "\n";
+    return;
+  }
+  if (drift.empty()) return;
+  out << "config drift: " << config.state_dir().string()
+      << " serves reloaded versions this YAML does not hold (re-applied at each restart until the "
+         "YAML is edited; `host config export --to FILE` writes the serving config):\n"
+      << format_config_drift(drift);
+}
+
+}  // namespace
 
 int validate_config(const HostConfig& config, std::ostream& out, std::ostream& err) {
   HostRuntime runtime;
@@ -36,6 +70,7 @@ int validate_config(const HostConfig& config, std::ostream& out, std::ostream& e
     return 1;
   }
   out << "config OK: " << count << " components\n";
+  report_drift(config, out);
   return 0;
 }
 

@@ -182,6 +182,19 @@ Status list_config_versions(const StateTxn& txn, const std::string& component,
   return scan_entries(txn, StateDb::kConfigVersions, prefix, prefix_end(prefix), out);
 }
 
+Status latest_startup_version(const StateTxn& txn, const std::string& component, ConfigVersion* v) {
+  std::vector<ConfigVersion> all;
+  Status st = list_config_versions(txn, component, &all);
+  if (!st.ok()) return st;
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    if (it->swap == SwapKind::kStartup) {
+      *v = std::move(*it);
+      return Status::Ok();
+    }
+  }
+  return Status::NotFound("no startup version of " + component);
+}
+
 Status list_swap_journal(const StateTxn& txn, std::vector<ConfigVersion>* out) {
   return scan_entries(txn, StateDb::kSwapJournal, "", "", out);
 }

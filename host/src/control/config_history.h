@@ -76,6 +76,9 @@ Status read_config_version(const StateTxn& txn, const std::string& component, ui
 // Every entry (of `component`, or of all when ""), by component then version.
 Status list_config_versions(const StateTxn& txn, const std::string& component,
                             std::vector<ConfigVersion>* out);
+// The newest startup entry of `component` (the YAML config a run started
+// with); Status::NotFound when it has none.
+Status latest_startup_version(const StateTxn& txn, const std::string& component, ConfigVersion* v);
 // Every swap_journal entry in key order (effective_seq, sequence).
 Status list_swap_journal(const StateTxn& txn, std::vector<ConfigVersion>* out);
 

@@ -576,6 +576,15 @@ Status ReloadListener::process_outcomes() {
                              "dry_run", o.request.dry_run ? "1" : "0",
                              "config_version", std::to_string(o.config_version),
                              "refusal", q.category});
+    // A live message that was applied is the desired state from now on,
+    // whatever published it (a raw `redis-cli PUBLISH` as the runbook does,
+    // not only `host reload`): reconcile after a restart must not bring back
+    // an older desired message over it (the store re-applies it too, see
+    // SwapStage::find_restore).
+    if (o.applied && !o.request.dry_run && o.request.origin == "redis" && !o.request.raw.empty() &&
+        !config_.desired_key.empty()) {
+      xadd_backlog_.push_back({"HSET", config_.desired_key, o.request.component, o.request.raw});
+    }
     if (xadd_backlog_.size() > kMaxBacklog) {
       xadd_backlog_.pop_front();
       std::lock_guard<std::mutex> lock(mu_);
@@ -590,7 +599,9 @@ Status ReloadListener::process_outcomes() {
   // for the next connection.
   const size_t done = replies.size();
   size_t written = 0;
-  for (const RedisReply& r : replies) written += r.type == RedisReply::Type::kError ? 0 : 1;
+  for (size_t i = 0; i < replies.size(); ++i) {
+    written += replies[i].type != RedisReply::Type::kError && commands[i][0] == "XADD";
+  }
   xadd_backlog_.erase(xadd_backlog_.begin(), xadd_backlog_.begin() + static_cast<long>(done));
   {
     std::lock_guard<std::mutex> lock(mu_);

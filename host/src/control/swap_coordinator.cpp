@@ -510,6 +510,26 @@ void SwapCoordinator::finish_label(PreparedSwap* swap) const {
       swap->request.version.empty() ? swap->record.content_hash.substr(0, 12) : swap->request.version;
 }
 
+void SwapCoordinator::schedule_restore(const std::vector<ConfigVersion>& versions) {
+  std::vector<std::unique_ptr<PreparedSwap>> swaps;
+  for (const ConfigVersion& entry : versions) {
+    ReloadRequest request;
+    request.component = entry.component;
+    request.version = entry.label;
+    request.origin = "restore";
+    request.received_wall_ns = wall_now_ns();
+    Prepared p = prepare_record(entry, request, false);
+    if (!p.swap) {
+      spdlog::error("component '{}': cannot re-apply version {} ({}): {}; serving the YAML's config",
+                    entry.component, entry.version, entry.label, p.error);
+      continue;
+    }
+    p.swap->apply_at_seq = 0;
+    swaps.push_back(std::move(p.swap));
+  }
+  if (!swaps.empty()) pipeline_.schedule_swaps(std::move(swaps));
+}
+
 Status SwapCoordinator::schedule_journal(const std::vector<ConfigVersion>& journal) {
   std::vector<std::unique_ptr<PreparedSwap>> swaps;
   for (const ConfigVersion& entry : journal) {

@@ -84,6 +84,12 @@ class SwapCoordinator final : public SwapListener {
   // entry that cannot be rebuilt.
   Status schedule_journal(const std::vector<ConfigVersion>& journal);
 
+  // A restart (persistent modes): rebuilds each version the host was serving
+  // by reload when it stopped (Pipeline::restore_versions) and schedules it
+  // before the first event, origin "restore". A version that cannot be
+  // rebuilt is logged and the YAML's config keeps serving.
+  void schedule_restore(const std::vector<ConfigVersion>& versions);
+
   // Blocks until every outcome reported so far has been delivered.
   void drain();
 

@@ -116,8 +116,19 @@ Status SwapStage::record_startup_versions() {
     st = latest_config_version(txn, slot.component, &latest);
     if (!st.ok() && !st.is_not_found()) return st;
     const bool have = st.ok();
+    bool restore = false;
+    if (have && latest.content_hash != rec.content_hash) {
+      st = find_restore(txn, rec, latest, &restore);
+      if (!st.ok()) return st;
+    }
     if (have && latest.content_hash == rec.content_hash) {
       rec = latest;  // serving what the store says was last in service
+    } else if (restore) {
+      // Serving the YAML's config (= that startup entry) until the restore
+      // applies before the first event.
+      st = latest_startup_version(txn, slot.component, &rec);
+      if (!st.ok()) return st;
+      restore_.push_back(latest);
     } else {
       rec.version = have ? latest.version + 1 : 1;
       st = put_config_version(txn, rec);
@@ -133,6 +144,34 @@ Status SwapStage::record_startup_versions() {
     return Status::Ok();
   }
   return txn.commit();
+}
+
+// A reload (any path: param.reload, reconcile, `host reload`, a Lua file
+// change) is the desired state until the YAML is edited after it: at a
+// restart in a persistent mode, the newest entry is re-applied when it is a
+// swap made after the newest startup entry and the YAML still holds that
+// startup entry's config. When the YAML changed since, the YAML wins (the
+// newer intent) and the log says which reload it replaces.
+Status SwapStage::find_restore(const StateTxn& txn, const ConfigVersion& yaml,
+                               const ConfigVersion& latest, bool* restore) {
+  *restore = false;
+  if (ctx_.config.mode == RunMode::kReplay || latest.swap == SwapKind::kStartup) return Status::Ok();
+  ConfigVersion startup;
+  Status st = latest_startup_version(txn, yaml.component, &startup);
+  if (st.is_not_found()) return Status::Ok();
+  if (!st.ok()) return st;
+  if (startup.content_hash == yaml.content_hash && latest.version > startup.version) {
+    *restore = true;
+    spdlog::warn("component '{}': re-applying version {} ({}, applied by {} while the host ran): it "
+                 "is newer than the YAML, whose config is still version {}'s; `host config export` "
+                 "writes the serving config",
+                 yaml.component, latest.version, latest.label, latest.origin, startup.version);
+  } else {
+    spdlog::info("component '{}': the YAML changed since version {} ({}, applied by {}): serving "
+                 "the YAML's config",
+                 yaml.component, latest.version, latest.label, latest.origin);
+  }
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------- rule reloads

@@ -42,6 +42,11 @@ class SwapStage final : public Stage {
   void enqueue(std::unique_ptr<PreparedSwap> swap);
   // Before run(): swaps with apply_at_seq (a replayed journal).
   void schedule(std::vector<std::unique_ptr<PreparedSwap>> swaps);
+  // After open(), in the persistent modes: the reloaded versions that were
+  // in service when the host last stopped and that are newer than the YAML
+  // (its config unchanged since the startup they replaced). The run
+  // re-applies them before the first event (SwapCoordinator::schedule_restore).
+  const std::vector<ConfigVersion>& restore_versions() const { return restore_; }
   // Refuses every swap still queued or scheduled with `reason`; reports them.
   void discard_queued(const std::string& reason);
   // Thread-safe: reload the Lua rule of `component` from its file. False
@@ -91,6 +96,11 @@ class SwapStage final : public Stage {
   std::vector<std::unique_ptr<PreparedSwap>> swap_queue_;  // guarded by swap_mu_
   std::deque<std::unique_ptr<PreparedSwap>> scheduled_;    // by apply_at_seq
   std::vector<SwapDone> done_;                             // not yet reported
+  std::vector<ConfigVersion> restore_;
+  // record_startup_versions(), persistent modes: *restore = the reload to
+  // re-apply over the YAML's config, when there is one.
+  Status find_restore(const StateTxn& txn, const ConfigVersion& yaml, const ConfigVersion& latest,
+                      bool* restore);
   uint64_t journal_session_ = 1;
   uint64_t journal_sequence_ = 0;  // of the last journal entry written
   // Lua rule reloads.

@@ -56,6 +56,7 @@ void Pipeline::schedule_swaps(std::vector<std::unique_ptr<PreparedSwap>> swaps) 
   swaps_->schedule(std::move(swaps));
 }
 void Pipeline::discard_queued_swaps(const std::string& reason) { swaps_->discard_queued(reason); }
+const std::vector<ConfigVersion>& Pipeline::restore_versions() const { return swaps_->restore_versions(); }
 bool Pipeline::request_rule_reload(const std::string& component) {
   return swaps_->request_rule_reload(component);
 }

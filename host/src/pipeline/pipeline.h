@@ -91,6 +91,9 @@ class Pipeline final : private IngressTarget {
   // Before run(): swaps with apply_at_seq (a replayed journal), applied when
   // exactly that many input events have been consumed.
   void schedule_swaps(std::vector<std::unique_ptr<PreparedSwap>> swaps);
+  // After open(), persistent modes: reloaded versions newer than the YAML,
+  // to re-apply before the first event (SwapStage::restore_versions).
+  const std::vector<ConfigVersion>& restore_versions() const;
   // After run() returned (caller's thread): refuses every swap still queued
   // or scheduled with `reason`, and reports them.
   void discard_queued_swaps(const std::string& reason);
