@@ -104,10 +104,10 @@ class KellyVar final : public sh::RiskPolicy {
     const bool emergency = std::isfinite(var) && var > c_.var_emergency_pct;
     if (emergency != emergency_) {
       if (emergency)
-        host().warn("emergency reduce: VaR " + fmt(var) + "% > " + fmt(c_.var_emergency_pct) +
-                    "%, new exposure denied");
+        host().warn("emergency level: VaR " + fmt(var) + "% > " + fmt(c_.var_emergency_pct) +
+                    "%, new exposure denied (reductions pass)");
       else
-        host().info("emergency reduce lifted: VaR " + fmt(var) + "%");
+        host().info("emergency level left: VaR " + fmt(var) + "%");
       emergency_ = emergency;
     }
     const bool var_breach = std::isfinite(var) && var > c_.var_limit_pct;
