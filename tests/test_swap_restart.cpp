@@ -51,11 +51,15 @@ std::vector<nlohmann::json> history(const ScratchDir& dir) {
   return rows;
 }
 
-// Starts the host, waits for `ready` in its log, then SIGTERMs it.
+// Starts the host, waits for `ready` and a committed minute in its log (the
+// run loop, with its SIGTERM handling, is running), then SIGTERMs it.
 std::string run_until(const ScratchDir& dir, const std::string& ready, const std::string& config = "host.yaml") {
   BackgroundHost host({"run", "--config", config}, dir.path());
-  const bool seen = eventually(
-      [&] { return host.err().find(ready) != std::string::npos || !host.running(); }, 15000);
+  const bool seen = eventually([&] {
+    const std::string err = host.err();
+    return (err.find(ready) != std::string::npos && err.find("committed: 4 rows") != std::string::npos) ||
+           !host.running();
+  }, 15000);
   const int code = host.signal_and_wait(SIGTERM, 15000);
   INFO("host stderr:\n" << host.err());
   CHECK(seen);
