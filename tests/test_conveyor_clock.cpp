@@ -20,6 +20,7 @@ namespace {
 ConveyorConfig live_config() {
   ConveyorConfig c;  // 60 s interval, 1.5 s lateness
   c.receive_clock = true;
+  c.max_clock_skew_ns = 2 * 3600 * kSec;  // kSkew (below) is within the bound here
   return c;
 }
 
@@ -46,6 +47,26 @@ TEST_CASE("live: a minute closes on the receive clock at its end plus lateness, 
   // A trade of minute 0 received after the deadline is late, as it was live.
   f.push(trade(1, 59 * kSec, 99.0, 1.0, 62 * kSec + kSkew));
   CHECK(f.conveyor.stats().late_events == 1);
+}
+
+TEST_CASE("live: a clock skew beyond max_clock_skew_ms marks the rows dq clock_skew, within it ok",
+          "[conveyor][clock]") {
+  ConveyorConfig tight = live_config();
+  tight.max_clock_skew_ns = 5 * kSec;  // the default
+  Feed skewed(tight);
+  skewed.push(quote(1, 5 * kSec, 99.0, 101.0));
+  skewed.push(trade(1, 10 * kSec, 100.0, 1.0, 10 * kSec + kSkew));
+  skewed.conveyor.on_clock(61 * kSec + 500 * kMs + kSkew, skewed.closed);
+  REQUIRE(skewed.closed.size() == 1);
+  CHECK(skewed.closed[0].rows.at(0).dq == SH_DQ_CLOCK_SKEW);
+
+  Feed fine(tight);
+  fine.push(quote(1, 5 * kSec, 99.0, 101.0));
+  fine.push(trade(1, 10 * kSec, 100.0, 1.0, 10 * kSec + 40 * kMs));
+  fine.push(quote(1, 58 * kSec, 99.0, 101.0));  // a fresh book at the close
+  fine.conveyor.on_clock(61 * kSec + 540 * kMs, fine.closed);
+  REQUIRE(fine.closed.size() == 1);
+  CHECK(fine.closed[0].rows.at(0).dq == SH_DQ_OK);
 }
 
 TEST_CASE("replay (receive clock off): clock reports change nothing", "[conveyor][clock]") {

@@ -90,7 +90,7 @@ TEST_CASE("kelly_var shrinks above the 2% VaR limit and denies above the 2.5% em
   CHECK(w[0].reason == SH_REASON_VAR_LIMIT);
   CHECK(std::string(w[0].detail) == "VaR 2.60% > emergency 2.50%: reduce only");
   CHECK(w[1].action == SH_RISK_ALLOW);  // selling out of the ETH long reduces risk
-  CHECK(k.logged("emergency reduce: VaR 2.60% > 2.50%"));
+  CHECK(k.logged("emergency level: VaR 2.60% > 2.50%"));
 
   pf.var_pct = std::nan("");  // VaR unknown: fail closed
   v = k.one(intent(k.btc, SH_SIDE_BUY, 1000, 0.9), pf);

@@ -386,6 +386,27 @@ void Conveyor::recycle(std::vector<MinuteClose>& closed) {
   closed.clear();
 }
 
+// Every symbol's state is cold at a close: start loading the next symbols'
+// (the state two ahead, then what it points to one ahead) so their misses
+// overlap this one's work.
+void Conveyor::prefetch_ahead(size_t id, int64_t minute_idx) const {
+  const size_t n_symbols = symbols_.size();
+  if (id + 2 < n_symbols && symbols_[id + 2]) {
+    const char* p = reinterpret_cast<const char*>(symbols_[id + 2].get());
+    for (size_t off = 0; off < sizeof(SymbolState); off += 64) __builtin_prefetch(p + off);
+  }
+  if (id + 1 < n_symbols && symbols_[id + 1]) {
+    const SymbolState& next = *symbols_[id + 1];
+    next.bars.prefetch_slot(minute_idx);
+    next.baselines.prefetch();
+  }
+}
+
+bool Conveyor::clock_skewed() const {
+  return config_.receive_clock && clock_offset_ns_ != std::numeric_limits<int64_t>::max() &&
+         (clock_offset_ns_ > config_.max_clock_skew_ns || clock_offset_ns_ < -config_.max_clock_skew_ns);
+}
+
 void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed) {
   const int64_t interval_ns = config_.bar_interval_ns;
   const int64_t start_ns = minute_idx * interval_ns;
@@ -404,19 +425,9 @@ void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed
 
   ClosedBar cb;
   const size_t n_symbols = symbols_.size();
+  const bool skewed = clock_skewed();
   for (size_t id = 1; id < n_symbols; ++id) {
-    // Every symbol's state is cold at a close: start loading the next
-    // symbols' (the state two ahead, then what it points to one ahead) so
-    // their misses overlap this one's work.
-    if (id + 2 < n_symbols && symbols_[id + 2]) {
-      const char* p = reinterpret_cast<const char*>(symbols_[id + 2].get());
-      for (size_t off = 0; off < sizeof(SymbolState); off += 64) __builtin_prefetch(p + off);
-    }
-    if (id + 1 < n_symbols && symbols_[id + 1]) {
-      const SymbolState& next = *symbols_[id + 1];
-      next.bars.prefetch_slot(minute_idx);
-      next.baselines.prefetch();
-    }
+    prefetch_ahead(id, minute_idx);
     SymbolState* st = symbols_[id].get();
     if (st == nullptr || !st->bars.close(minute_idx, start_ns, interval_ns, &cb)) continue;
 
@@ -458,6 +469,7 @@ void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed
     dq.stale_book_ns = config_.stale_book_ns;
     dq.no_trades = cb.from_bar ? !(cb.volume > 0.0) : cb.in_interval_trades == 0;
     dq.feed_gap = cb.feed_gap;
+    dq.clock_skew = skewed;
     row.dq = classify_dq(dq);
 
     st->has_row = true;

@@ -189,6 +189,9 @@ class Conveyor {
   int64_t next_close_end_ns_;  // end of open_minutes_.front(), INT64_MAX if none
   int64_t last_closed_idx_;    // interval index of the newest close, kNoMinute if none
   int64_t clock_offset_ns_;    // receive clock: min(recv_ts_ns - ts_ns)
+  // The receive clock's offset is beyond max_clock_skew_ns (rows: dq clock_skew).
+  bool clock_skewed() const;
+  void prefetch_ahead(size_t id, int64_t minute_idx) const;
 
   // Cache of the interval of the last event's time (most events share one).
   int64_t cached_idx_;

@@ -21,6 +21,7 @@ const char* dq_name(sh_dq_status dq) {
     case SH_DQ_NO_TRADES: return "no_trades";
     case SH_DQ_GAP: return "gap";
     case SH_DQ_LATE: return "late";
+    case SH_DQ_CLOCK_SKEW: return "clock_skew";
     default: return "unknown";
   }
 }
@@ -177,7 +178,8 @@ void ConveyorStage::on_clock(int64_t recv_clock_ns, std::vector<MinuteClose>& cl
     skew_warned_ = true;
     spdlog::warn("receive clock: the smallest ingest lag is {:.3f} s (bound conveyor.max_clock_skew_ms {}): "
                  "the host clock and the exchange's disagree (check NTP) or the feed replays old data; "
-                 "minutes close on exchange time = receive time - {:.3f} s",
+                 "minutes close on exchange time = receive time - {:.3f} s; rows are marked dq clock_skew "
+                 "while it lasts",
                  static_cast<double>(offset) / 1e9, bound / 1'000'000, static_cast<double>(offset) / 1e9);
   }
 }

@@ -19,6 +19,7 @@ struct DqInputs {
   int64_t stale_book_ns;        // ConveyorConfig::stale_book_ns
   bool no_trades;               // zero trades (or a zero-volume arrived bar) in the interval
   bool feed_gap = false;        // the provider flagged lost data (SH_EVENT_FLAG_GAP) since the last row
+  bool clock_skew = false;      // receive clock: the smallest ingest lag is beyond max_clock_skew_ns
 };
 
 // The first rule that holds, in this order of precedence:
@@ -28,6 +29,10 @@ struct DqInputs {
 //                    provider flagged lost data (SH_EVENT_FLAG_GAP: a
 //                    sequence or update-id gap, dropped frames) in an event
 //                    since the previous row.
+//   SH_DQ_CLOCK_SKEW the receive clock's offset (the smallest receive - event
+//                    time seen) is beyond conveyor.max_clock_skew_ms: the
+//                    minute closed on a host clock that disagrees with the
+//                    exchange's (live modes only).
 //   SH_DQ_LATE       late events were folded into this row's volume / VWAP /
 //                    trade count (only with LatePolicy::Fold).
 //   SH_DQ_STALE_BOOK the symbol has a book and its last update is more than

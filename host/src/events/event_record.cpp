@@ -59,8 +59,8 @@ bool read_json_double(const nlohmann::json& j, double* out) {
 }
 
 bool dq_from_name(const std::string& name, sh_dq_status* dq) {
-  static const char* const kNames[] = {"ok", "stale_book", "no_trades", "gap", "late"};
-  for (int i = 0; i < 5; ++i) {
+  static const char* const kNames[] = {"ok", "stale_book", "no_trades", "gap", "late", "clock_skew"};
+  for (int i = 0; i < 6; ++i) {
     if (name == kNames[i]) {
       *dq = i;
       return true;

@@ -138,6 +138,7 @@ std::string dq_status_name(sh_dq_status dq) {
     case SH_DQ_NO_TRADES: return "no_trades";
     case SH_DQ_GAP: return "gap";
     case SH_DQ_LATE: return "late";
+    case SH_DQ_CLOCK_SKEW: return "clock_skew";
     default: return "dq_" + std::to_string(dq);
   }
 }

@@ -86,7 +86,7 @@ class TextWriter {
 // a quote, CR or LF; quotes doubled.
 void append_csv_cell(std::string* out, std::string_view text);
 
-// "ok", "stale_book", "no_trades", "gap", "late"; "dq_<n>" for a value this
+// "ok", "stale_book", "no_trades", "gap", "late", "clock_skew"; "dq_<n>" for a value this
 // host does not know (a newer producer).
 std::string dq_status_name(sh_dq_status dq);
 

@@ -203,7 +203,12 @@ enum {
   SH_DQ_STALE_BOOK = 1, /* book older than the staleness limit at close */
   SH_DQ_NO_TRADES = 2,  /* no trades in the minute; close is the BBO mid */
   SH_DQ_GAP = 3,        /* minutes missing before this one, or no data at all */
-  SH_DQ_LATE = 4        /* late events were folded into this bar after close */
+  SH_DQ_LATE = 4,       /* late events were folded into this bar after close */
+  /* Appended (no minor bump: a plugin that does not know a value treats it as
+     not ok). The host's receive clock and the exchange's event time disagree
+     by more than conveyor.max_clock_skew_ms (live modes): the minute closed
+     on a clock that is off, or the feed replays old data. */
+  SH_DQ_CLOCK_SKEW = 5
 };
 
 typedef struct sh_feature_row {
