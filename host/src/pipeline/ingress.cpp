@@ -6,11 +6,13 @@
 
 namespace sh::host {
 
-Ingress::Ingress(std::vector<PluginInstance*> providers, ComponentRegistry& registry)
+Ingress::Ingress(std::vector<PluginInstance*> providers, ComponentRegistry& registry,
+                 bool receive_clock)
     : providers_(std::move(providers)),
       provider_done_(providers_.size(), false),
       provider_clock_(providers_.size(), -1),
-      merger_(providers_.size()) {
+      merger_(providers_.size()),
+      receive_clock_(receive_clock) {
   for (size_t i = 0; i < providers_.size(); ++i) {
     provider_ctx_.push_back({this, i});
     SwapSlot slot;
@@ -56,12 +58,22 @@ Status Ingress::poll(IngressTarget& target, uint32_t max_events, RunSummary* sum
   *progressed = false;
   target_ = &target;
   const bool merged = providers_.size() > 1;
+  if (merged && !merge_order_decided_) {
+    // Several live providers, every one a clock source: merge by receive
+    // time, so that a quiet or disconnected one holds nothing back. Any
+    // other mix keeps the event-time merge.
+    merge_order_decided_ = true;
+    bool sources = receive_clock_;
+    for (PluginInstance* p : providers_) sources = sources && p->clock_ns() >= 0;
+    if (sources) merger_.order_by_receive_time();
+  }
   for (size_t i = 0; i < providers_.size(); ++i) {
     if (provider_done_[i]) continue;
     if (merged && !merger_.needs_poll(i)) continue;
     sh_event_sink sink{sizeof(sh_event_sink), &provider_ctx_[i], &Ingress::emit_events};
     const sh_status st = providers_[i]->poll(sink, max_events);
     provider_clock_[i] = providers_[i]->clock_ns();
+    if (merged) merger_.set_clock(i, provider_clock_[i]);
     Status deferred = target.take_deferred_error();
     if (!deferred.ok()) return deferred;
     if (st == SH_OK) {

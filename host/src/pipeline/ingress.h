@@ -35,7 +35,10 @@ class IngressTarget {
 class Ingress {
  public:
   // Providers are borrowed; each is registered as a swappable component.
-  Ingress(std::vector<PluginInstance*> providers, ComponentRegistry& registry);
+  // receive_clock: the live modes' receive clock (conveyor.close_on):
+  // several providers that are all clock sources merge by receive time
+  // (ingress_merger.h).
+  Ingress(std::vector<PluginInstance*> providers, ComponentRegistry& registry, bool receive_clock);
   Ingress(const Ingress&) = delete;
   Ingress& operator=(const Ingress&) = delete;
 
@@ -63,6 +66,8 @@ class Ingress {
   std::vector<bool> provider_done_;
   std::vector<int64_t> provider_clock_;  // last clock_ns() per provider (-1: not a source)
   IngressMerger merger_;
+  bool receive_clock_ = false;
+  bool merge_order_decided_ = false;
   IngressTarget* target_ = nullptr;  // during poll()
   std::vector<sh_market_event> released_;
   std::vector<sh_market_event> normalized_;

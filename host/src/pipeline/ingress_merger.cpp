@@ -17,7 +17,6 @@ sh_market_event normalize_event(const sh_market_event* ev, uint32_t item_size) {
   return out;
 }
 
-IngressMerger::IngressMerger(size_t provider_count) : lanes_(provider_count) {}
 
 void IngressMerger::push(size_t provider, const sh_market_event* events, uint32_t count,
                          uint32_t item_size) {
@@ -26,7 +25,13 @@ void IngressMerger::push(size_t provider, const sh_market_event* events, uint32_
   for (uint32_t i = 0; i < count; ++i, p += item_size) {
     const sh_market_event ev =
         normalize_event(reinterpret_cast<const sh_market_event*>(p), item_size);
-    if (ev.ts_ns > lane.latest_ts_ns) lane.latest_ts_ns = ev.ts_ns;
+    if (by_receive_time_) {
+      const int64_t key = std::max(ev.recv_ts_ns > 0 ? ev.recv_ts_ns : INT64_MIN, lane.latest_ts_ns);
+      lane.latest_ts_ns = key;
+      lane.keys.push_back(key);
+    } else if (ev.ts_ns > lane.latest_ts_ns) {
+      lane.latest_ts_ns = ev.ts_ns;
+    }
     lane.events.push_back(ev);
   }
 }
@@ -40,9 +45,15 @@ bool IngressMerger::needs_poll(size_t provider) const {
 
 bool IngressMerger::drained() const {
   for (const Lane& lane : lanes_) {
-    if (!lane.finished || !lane.events.empty()) return false;
+    if (!lane.events.empty() || (!by_receive_time_ && !lane.finished)) return false;
   }
   return true;
+}
+
+int64_t IngressMerger::lane_bound(const Lane& lane) const {
+  if (!by_receive_time_ || !lane.events.empty() || lane.clock_ns < 0) return lane.latest_ts_ns;
+  // Empty: everything it emits later was received at or after its clock.
+  return std::max(lane.latest_ts_ns, lane.clock_ns - 1);
 }
 
 void IngressMerger::release(std::vector<sh_market_event>& out) {
@@ -50,7 +61,7 @@ void IngressMerger::release(std::vector<sh_market_event>& out) {
   // Safe horizon: nothing earlier than this can still arrive.
   int64_t horizon = INT64_MAX;
   for (const Lane& lane : lanes_) {
-    if (!lane.finished) horizon = std::min(horizon, lane.latest_ts_ns);
+    if (!lane.finished) horizon = std::min(horizon, lane_bound(lane));
   }
   for (;;) {
     size_t best = lanes_.size();
@@ -58,15 +69,24 @@ void IngressMerger::release(std::vector<sh_market_event>& out) {
     for (size_t i = 0; i < lanes_.size(); ++i) {
       const Lane& lane = lanes_[i];
       if (lane.events.empty()) continue;
-      const int64_t ts = lane.events.front().ts_ns;
+      const int64_t ts = key_of(lane, 0);
       if (ts < best_ts) {  // strict: ties go to the lower provider index
         best = i;
         best_ts = ts;
       }
     }
     if (best == lanes_.size() || best_ts > horizon) break;
-    out.push_back(lanes_[best].events.front());
-    lanes_[best].events.pop_front();
+    Lane& lane = lanes_[best];
+    out.push_back(lane.events.front());
+    lane.events.pop_front();
+    if (by_receive_time_) lane.keys.pop_front();
+    // A lane that just emptied is bounded by its clock now, not its last key.
+    if (lane.events.empty() && !lane.finished) {
+      horizon = INT64_MAX;
+      for (const Lane& l : lanes_) {
+        if (!l.finished) horizon = std::min(horizon, lane_bound(l));
+      }
+    }
   }
 }
 

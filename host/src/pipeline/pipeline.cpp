@@ -24,7 +24,7 @@ Pipeline::Pipeline(PipelineConfig config, const HostConfig& host_config, HostRun
       host_config_(host_config),
       runtime_(runtime),
       ctx_{config_, host_config_, runtime_, registry_, summary_, latency_, digest_, nullptr, events_in_},
-      ingress_(std::move(providers), registry_) {
+      ingress_(std::move(providers), registry_, config_.conveyor.receive_clock) {
   // The stages, in the order a minute close goes through them.
   stages_.push_back(std::make_unique<ConveyorStage>(config_.conveyor, config_.market_data,
                                                     runtime_.symbols, summary_));

@@ -1,0 +1,90 @@
+// [live][clock] Two live providers, one of them down for the whole run: the
+// host keeps closing minutes on the receive clock from the one that serves
+// (the down provider's clock keeps advancing: nothing it received is
+// pending), and the down one's connection failures are logged and counted.
+// The real host binary, a local TLS fixture server for Binance, and a
+// Coinbase provider pointed at a port nobody listens on.
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "test_binance_support.h"
+#include "test_swap_e2e_support.h"
+
+using namespace sh_test;
+
+namespace {
+
+// A loopback port that was free a moment ago (bound, then closed).
+int closed_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("live: with one of two providers down, minutes still close on the receive clock",
+          "[binance][coinbase][live][clock]") {
+  TempDir tmp;
+  BinanceFixtureServer server(tmp.path());
+  WsScript s;
+  // Minute 0 of two symbols and the first trades of minute 1, then a quiet
+  // stream that stays open: only the receive clock closes minute 0.
+  std::vector<std::string> frames;
+  for (const std::string& line : fixture_lines("trades_bbo.jsonl")) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["data"].contains("T") && j["data"]["T"].get<int64_t>() > 1767225660099) break;
+    frames.push_back(line);
+  }
+  append_sends(s, frames);
+  s.push_back(sleep_ms(5000));  // longer than the test needs; the server waits it out at the end
+  server.add_session(s);
+
+  ScratchDir dir("live_two_providers");
+  write_file(dir / "host.yaml",
+             "host:\n"
+             "  mode: dry-run\n"
+             "  plugin_dirs: ['" SH_PLUGIN_DIR "']\n"
+             "  state_dir: state\n"
+             "  output_dir: out\n"
+             "providers:\n"
+             "  - name: binance\n"
+             "    plugin: binance\n"
+             "    config: {symbols: [BTCUSDT, ETHUSDT], streams: [trade, bookTicker], ws_url: '" +
+                 server.ws_url() + "', rest_url: '" + server.rest_url() + "', ca_file: '" +
+                 server.ca_file() + "'}\n"
+             "  - name: coinbase\n"
+             "    plugin: coinbase\n"
+             "    config: {symbols: [BTC-USD], ws_url: 'wss://127.0.0.1:" + std::to_string(closed_port()) +
+                 "', reconnect: {initial_ms: 50, max_ms: 200, multiplier: 2.0, jitter: 0.1}}\n"
+             "conveyor: {benchmark: BTCUSDT}\n");
+
+  e2e::BackgroundHost host({"run", "--config", "host.yaml"}, dir.path());
+  const bool closed = e2e::eventually(
+      [&] {
+        return host.err().find("minute 2026-01-01T00:00:00Z committed: 2 rows") != std::string::npos ||
+               !host.running();
+      },
+      15000);
+  INFO("host stderr:\n" << host.err());
+  REQUIRE(closed);
+  REQUIRE(host.running());
+  CHECK(host.err().find("[coinbase]") != std::string::npos);
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(host.signal_and_wait(SIGTERM, 15000) == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));  // SIGTERM ends it promptly
+  const auto summary = nlohmann::json::parse(read_file(dir / "out/run_summary.json"));
+  INFO(summary.dump());
+  CHECK(summary["minutes_closed_on_clock"].get<uint64_t>() >= 1);
+  CHECK(summary["counters"]["coinbase.connect_failures"].get<uint64_t>() >= 1);
+  CHECK(summary["counters"]["binance.connections"] == 1);
+}
