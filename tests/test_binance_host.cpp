@@ -145,13 +145,7 @@ TEST_CASE("binance live: a minute closes on the receive clock while the stream i
   // Minute 0 of two symbols and the first trades of minute 1 (00:01:00.099):
   // on event time minute 0 would wait for 00:01:01.5; the stream then goes
   // quiet for 3 s, so only the receive clock can close it before the end.
-  std::vector<std::string> frames;
-  for (const std::string& line : fixture_lines("trades_bbo.jsonl")) {
-    const auto j = nlohmann::json::parse(line);
-    if (j["data"].contains("T") && j["data"]["T"].get<int64_t>() > 1767225660099) break;
-    frames.push_back(line);
-  }
-  append_sends(s, frames);
+  append_sends(s, minute0_frames());
   s.push_back(sleep_ms(3000));
   s.push_back(close_frame());
   server.add_session(s);

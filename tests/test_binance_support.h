@@ -66,6 +66,18 @@ struct L2View {
   }
 };
 
+// The fixture's minute 0 of BTCUSDT and ETHUSDT and the first trades of
+// minute 1 (up to 00:01:00.099), from trades_bbo.jsonl.
+inline std::vector<std::string> minute0_frames() {
+  std::vector<std::string> frames;
+  for (const std::string& line : fixture_lines("trades_bbo.jsonl")) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["data"].contains("T") && j["data"]["T"].get<int64_t>() > 1767225660099) break;
+    frames.push_back(line);
+  }
+  return frames;
+}
+
 }  // namespace sh_test
 
 #endif

@@ -39,13 +39,7 @@ TEST_CASE("live: with one of two providers down, minutes still close on the rece
   WsScript s;
   // Minute 0 of two symbols and the first trades of minute 1, then a quiet
   // stream that stays open: only the receive clock closes minute 0.
-  std::vector<std::string> frames;
-  for (const std::string& line : fixture_lines("trades_bbo.jsonl")) {
-    const auto j = nlohmann::json::parse(line);
-    if (j["data"].contains("T") && j["data"]["T"].get<int64_t>() > 1767225660099) break;
-    frames.push_back(line);
-  }
-  append_sends(s, frames);
+  append_sends(s, minute0_frames());
   s.push_back(sleep_ms(5000));  // longer than the test needs; the server waits it out at the end
   server.add_session(s);
 

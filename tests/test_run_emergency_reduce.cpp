@@ -170,6 +170,33 @@ TEST_CASE("emergency reduce settings are checked: the target must be under the e
   CHECK(typo.err.find("var_pct") != std::string::npos);  // did you mean
 }
 
+namespace {
+
+// A store, a paper broker on it and an EmergencyReduce restored from it: a
+// host process's view of the state dir.
+struct ReduceProcess {
+  explicit ReduceProcess(const sh::host::StateStoreOptions& so) {
+    using namespace sh::host;
+    REQUIRE(StateStore::open(so, &store).ok());
+    REQUIRE(PaperBroker::open(store.get(), &symbols, PaperBrokerOptions{}, &broker).ok());
+    REQUIRE(reduce.restore(*store).ok());
+  }
+  // One minute: the VaR of its close, then the reducing orders.
+  sh::host::EmergencyReduce::Outcome minute(int64_t ts, double var) {
+    sh::host::EmergencyReduce::Outcome out;
+    reduce.update(ts, var, *broker);
+    REQUIRE(reduce.reduce(ts, true, *broker, &lines, &out).ok());
+    return out;
+  }
+  std::unique_ptr<sh::host::StateStore> store;
+  sh::host::SymbolTable symbols;
+  std::unique_ptr<sh::host::PaperBroker> broker;
+  sh::host::EmergencyReduce reduce{sh::host::EmergencyReduceConfig{}};
+  std::vector<std::string> lines;
+};
+
+}  // namespace
+
 TEST_CASE("emergency reduce state survives a restart: an active reduce resumes from the store",
           "[store][var_reduce]") {
   using namespace sh::host;
@@ -177,44 +204,25 @@ TEST_CASE("emergency reduce state survives a restart: an active reduce resumes f
   StateStoreOptions so;
   so.dir = (dir / "state").string();
   {
-    std::unique_ptr<StateStore> store;
-    REQUIRE(StateStore::open(so, &store).ok());
-    std::unique_ptr<PaperBroker> broker;
-    SymbolTable symbols;
-    REQUIRE(PaperBroker::open(store.get(), &symbols, PaperBrokerOptions{}, &broker).ok());
-    EmergencyReduce reduce(EmergencyReduceConfig{});
-    REQUIRE(reduce.restore(*store).ok());
-    CHECK_FALSE(reduce.active());
-    std::vector<std::string> lines;
-    EmergencyReduce::Outcome out;
-    reduce.update(60'000'000'000, 3.0, *broker);
-    REQUIRE(reduce.reduce(60'000'000'000, true, *broker, &lines, &out).ok());
-    CHECK(reduce.active());
+    ReduceProcess first(so);
+    CHECK_FALSE(first.reduce.active());
+    const auto out = first.minute(60'000'000'000, 3.0);
+    CHECK(first.reduce.active());
     CHECK(out.fraction == Approx(1.0 / 3.0));
     StateTxn txn;
-    REQUIRE(store->begin_write(&txn).ok());
-    REQUIRE(reduce.persist(txn).ok());
+    REQUIRE(first.store->begin_write(&txn).ok());
+    REQUIRE(first.reduce.persist(txn).ok());
     REQUIRE(txn.commit().ok());
-    reduce.on_commit(true);
+    first.reduce.on_commit(true);
   }
-  std::unique_ptr<StateStore> store;
-  REQUIRE(StateStore::open(so, &store).ok());
-  std::unique_ptr<PaperBroker> broker;
-  SymbolTable symbols;
-  REQUIRE(PaperBroker::open(store.get(), &symbols, PaperBrokerOptions{}, &broker).ok());
-  EmergencyReduce reduce(EmergencyReduceConfig{});
-  REQUIRE(reduce.restore(*store).ok());
-  CHECK(reduce.active());
+  ReduceProcess second(so);
+  CHECK(second.reduce.active());
   // Between the target and the emergency level it keeps reducing; at the
   // target it ends.
-  std::vector<std::string> lines;
-  EmergencyReduce::Outcome out;
-  reduce.update(120'000'000'000, 2.2, *broker);
-  REQUIRE(reduce.reduce(120'000'000'000, true, *broker, &lines, &out).ok());
+  auto out = second.minute(120'000'000'000, 2.2);
   CHECK(out.reduced);
   CHECK(out.fraction == Approx(1.0 - 2.0 / 2.2));
-  reduce.update(180'000'000'000, 1.9, *broker);
-  REQUIRE(reduce.reduce(180'000'000'000, true, *broker, &lines, &out).ok());
+  out = second.minute(180'000'000'000, 1.9);
   CHECK_FALSE(out.reduced);
-  CHECK_FALSE(reduce.active());
+  CHECK_FALSE(second.reduce.active());
 }

@@ -50,15 +50,8 @@ void print_table(const std::vector<ConfigVersion>& rows, std::ostream& out) {
 // `host config export [--to FILE]`: the YAML with the serving versions'
 // parameters in place (comments are not kept).
 int export_config(const HostConfig& config, const std::string& to) {
-  StateStoreOptions so;
-  so.dir = config.state_dir().string();
-  so.read_only = true;
-  std::unique_ptr<StateStore> store;
-  StateTxn txn;
   std::vector<ComponentDrift> drift;
-  Status st = StateStore::open(so, &store);
-  if (st.ok()) st = store->begin_read(&txn);
-  if (st.ok()) st = find_config_drift(config, txn, &drift);
+  const Status st = read_config_drift(config, &drift);
   if (!st.ok()) {
     std::cerr << "host config export: " << st.message() << "\n";
     return 1;

@@ -21,15 +21,8 @@ namespace {
 void report_drift(const HostConfig& config, std::ostream& out) {
   std::error_code ec;
   if (!std::filesystem::exists(config.state_dir() / "data.mdb", ec)) return;
-  StateStoreOptions so;
-  so.dir = config.state_dir().string();
-  so.read_only = true;
-  std::unique_ptr<StateStore> store;
-  StateTxn txn;
   std::vector<ComponentDrift> drift;
-  Status st = StateStore::open(so, &store);
-  if (st.ok()) st = store->begin_read(&txn);
-  if (st.ok()) st = find_config_drift(config, txn, &drift);
+  const Status st = read_config_drift(config, &drift);
   if (!st.ok()) {
     out << "config drift: not checked: " << st.message() << "\n";
     return;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -81,6 +82,18 @@ Status find_config_drift(const HostConfig& config, const StateTxn& txn,
     if (!d.what.empty()) out->push_back(std::move(d));
   }
   return Status::Ok();
+}
+
+Status read_config_drift(const HostConfig& config, std::vector<ComponentDrift>* out) {
+  StateStoreOptions so;
+  so.dir = config.state_dir().string();
+  so.read_only = true;
+  std::unique_ptr<StateStore> store;
+  StateTxn txn;
+  Status st = StateStore::open(so, &store);
+  if (st.ok()) st = store->begin_read(&txn);
+  if (st.ok()) st = find_config_drift(config, txn, out);
+  return st;
 }
 
 std::string format_config_drift(const std::vector<ComponentDrift>& drift) {

@@ -33,6 +33,9 @@ struct ComponentDrift {
 Status find_config_drift(const HostConfig& config, const StateTxn& txn,
                          std::vector<ComponentDrift>* out);
 
+// The same, opening the config's state dir read-only (safe while a host runs).
+Status read_config_drift(const HostConfig& config, std::vector<ComponentDrift>* out);
+
 // Human text, one line per component:
 //   "  kelly_var: serving version 3 (v7, set_config by redis 2026-...), the YAML differs in config"
 std::string format_config_drift(const std::vector<ComponentDrift>& drift);

@@ -510,15 +510,20 @@ void SwapCoordinator::finish_label(PreparedSwap* swap) const {
       swap->request.version.empty() ? swap->record.content_hash.substr(0, 12) : swap->request.version;
 }
 
+SwapCoordinator::Prepared SwapCoordinator::rebuild(const ConfigVersion& entry, const char* origin,
+                                                   bool exact) {
+  ReloadRequest request;
+  request.component = entry.component;
+  request.version = entry.label;
+  request.origin = origin;
+  request.received_wall_ns = wall_now_ns();
+  return prepare_record(entry, request, exact);
+}
+
 void SwapCoordinator::schedule_restore(const std::vector<ConfigVersion>& versions) {
   std::vector<std::unique_ptr<PreparedSwap>> swaps;
   for (const ConfigVersion& entry : versions) {
-    ReloadRequest request;
-    request.component = entry.component;
-    request.version = entry.label;
-    request.origin = "restore";
-    request.received_wall_ns = wall_now_ns();
-    Prepared p = prepare_record(entry, request, false);
+    Prepared p = rebuild(entry, "restore", false);
     if (!p.swap) {
       spdlog::error("component '{}': cannot re-apply version {} ({}): {}; serving the YAML's config",
                     entry.component, entry.version, entry.label, p.error);
@@ -533,12 +538,7 @@ void SwapCoordinator::schedule_restore(const std::vector<ConfigVersion>& version
 Status SwapCoordinator::schedule_journal(const std::vector<ConfigVersion>& journal) {
   std::vector<std::unique_ptr<PreparedSwap>> swaps;
   for (const ConfigVersion& entry : journal) {
-    ReloadRequest request;
-    request.component = entry.component;
-    request.version = entry.label;
-    request.origin = "journal";
-    request.received_wall_ns = wall_now_ns();
-    Prepared p = prepare_record(entry, request, true);
+    Prepared p = rebuild(entry, "journal", true);
     if (!p.swap) {
       return Status::InvalidArgument("swap journal entry at event " +
                                      std::to_string(entry.effective_seq) + ": " + p.error);

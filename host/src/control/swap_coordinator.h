@@ -78,6 +78,8 @@ class SwapCoordinator final : public SwapListener {
   // Rebuilds a stored record. exact: keep its swap kind (replay); otherwise
   // choose set_config when the serving library is the same (rollback).
   Prepared prepare_record(const ConfigVersion& record, const ReloadRequest& request, bool exact);
+  // prepare_record with a request naming the record's component and label.
+  Prepared rebuild(const ConfigVersion& record, const char* origin, bool exact);
 
   // Replay: rebuilds every journal entry and schedules it on the pipeline at
   // its effective_seq. Before Pipeline::run(). An error names the first
