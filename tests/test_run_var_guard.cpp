@@ -20,15 +20,7 @@ TEST_CASE("a high-VaR host refuses an ordinary reload and takes the emergency Ke
   // Big orders on a small account over a fast synthetic feed: the book's
   // VaR is far above the guard's limit within a second of trading.
   write_file(dir / "host.yaml",
-             "host:\n"
-             "  mode: production\n"
-             "  plugin_dirs: ['" SH_PLUGIN_DIR "']\n"
-             "  state_dir: state\n"
-             "  output_dir: out\n"
-             "redis: {host: " + redis.host() + ", port: " + std::to_string(redis.port()) +
-             ", timeout_ms: 1000}\n"
-             "control: {guard: {max_var_pct: 0.05}}\n"
-             "state: {durability: process}\n"
+             production_head(redis, "{guard: {max_var_pct: 0.05}}") +
              "providers:\n"
              "  - name: feed\n"
              "    plugin: synthetic\n"

@@ -45,15 +45,7 @@ using namespace sh_test::e2e;
 namespace {
 
 std::string host_yaml(const RedisServer& redis) {
-  return "host:\n"
-         "  mode: production\n"
-         "  plugin_dirs: ['" SH_PLUGIN_DIR "']\n"
-         "  state_dir: state\n"
-         "  output_dir: out\n"
-         "redis: {host: " + redis.host() + ", port: " + std::to_string(redis.port()) +
-         ", timeout_ms: 1000}\n"
-         "control: {reconnect_backoff_ms: {initial: 50, max: 400}}\n"
-         "state: {durability: process}\n"
+  return production_head(redis, "{reconnect_backoff_ms: {initial: 50, max: 400}}") +
          "providers:\n"
          "  - name: feed\n"
          "    plugin: synthetic\n"

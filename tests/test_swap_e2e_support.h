@@ -156,6 +156,21 @@ inline bool find_entry(const RedisServer& redis, const std::string& component, c
   return false;
 }
 
+// The head of a production host config against `redis` (state and out in
+// the config's directory, process durability), then `control_flow` (a YAML
+// flow map for control:); providers and the rest follow.
+inline std::string production_head(const RedisServer& redis, const std::string& control_flow) {
+  return "host:\n"
+         "  mode: production\n"
+         "  plugin_dirs: ['" SH_PLUGIN_DIR "']\n"
+         "  state_dir: state\n"
+         "  output_dir: out\n"
+         "redis: {host: " + redis.host() + ", port: " + std::to_string(redis.port()) +
+         ", timeout_ms: 1000}\n"
+         "control: " + control_flow + "\n"
+         "state: {durability: process}\n";
+}
+
 }  // namespace sh_test::e2e
 
 #endif  // SH_TESTS_TEST_SWAP_E2E_SUPPORT_H

@@ -22,15 +22,7 @@ using Catch::Matchers::Contains;
 namespace {
 
 std::string restart_yaml(const RedisServer& redis, double z) {
-  return "host:\n"
-         "  mode: production\n"
-         "  plugin_dirs: ['" SH_PLUGIN_DIR "']\n"
-         "  state_dir: state\n"
-         "  output_dir: out\n"
-         "redis: {host: " + redis.host() + ", port: " + std::to_string(redis.port()) +
-         ", timeout_ms: 1000}\n"
-         "control: {reconnect_backoff_ms: {initial: 50, max: 400}}\n"
-         "state: {durability: process}\n"
+  return production_head(redis, "{reconnect_backoff_ms: {initial: 50, max: 400}}") +
          "providers:\n"
          "  - name: feed\n"
          "    plugin: synthetic\n"
