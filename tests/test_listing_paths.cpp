@@ -121,7 +121,8 @@ TEST_CASE("host --list-plugins --verbose adds paths, content hashes, capabilitie
                              dir.path());
   REQUIRE(j.exit_code == 0);
   std::map<std::string, json> by_name;
-  for (const auto& row : json::parse(j.out)["plugins"]) by_name[row["name"]] = row;
+  const json jdoc = json::parse(j.out);
+  for (const auto& row : jdoc["plugins"]) by_name[row["name"]] = row;
   const std::string good_sha = by_name.at("good_detector")["sha256"];
   CHECK(good_sha.size() == 64);
 
@@ -156,7 +157,8 @@ TEST_CASE("host --list-plugins --json carries each plugin's config schema and it
   REQUIRE(r.exit_code == 0);
   REQUIRE(lines(r.out).size() == 1);
   std::map<std::string, json> by_name;
-  for (const auto& row : json::parse(r.out)["plugins"]) {
+  const json doc = json::parse(r.out);
+  for (const auto& row : doc["plugins"]) {
     for (const char* f : {"sha256", "capabilities", "config_schema", "defaults"}) {
       CHECK(row.contains(f));
     }
@@ -187,7 +189,7 @@ TEST_CASE("host --list-plugins --json carries each plugin's config schema and it
   CHECK_THAT(raw, Contains("\"config_schema\":{\"type\":\"object\",\"properties\":{\"threshold\":"));
 }
 
-TEST_CASE("host.plugin_dirs add to the built-in plugin dir; host.builtin_plugins: false drops it",
+TEST_CASE("host.plugin_dirs add to the built-in plugin dir and host.builtin_plugins: false drops it",
           "[config][paths]") {
   ScratchDir dir("paths_plugin_dirs");
   fill_test_plugins(dir / "mine");
@@ -211,7 +213,8 @@ TEST_CASE("host.plugin_dirs add to the built-in plugin dir; host.builtin_plugins
   const HostRun list = run_host({"--list-plugins", "--json", "--config", "both.yaml"}, dir.path());
   REQUIRE(list.exit_code == 0);
   std::set<std::string> names;
-  for (const auto& row : json::parse(list.out)["plugins"]) names.insert(row["name"]);
+  const json listed = json::parse(list.out);
+  for (const auto& row : listed["plugins"]) names.insert(row["name"]);
   CHECK(names.count("good_detector") == 1);
   CHECK(names.count("replay") == 1);
 
