@@ -118,11 +118,14 @@ TEST_CASE("coinbase: a sequence gap through the host marks the minute dq gap", "
 }
 
 TEST_CASE("config/live-coinbase.yaml validates without connecting anywhere", "[coinbase]") {
-  // Run where its relative paths (rules, state, captures) land in a scratch dir.
+  // A copy under a scratch dir's config/, so that its relative paths (rules,
+  // state, captures: ../ from the config file's directory) land in the scratch dir.
   ScratchDir dir("coinbase_validate");
   const std::filesystem::path src(SH_SOURCE_DIR);
   std::filesystem::create_directory_symlink(src / "scripts", dir / "scripts");
-  const HostRun r = run_host({"--validate-config", "--config", (src / "config/live-coinbase.yaml").string(),
+  std::filesystem::create_directories(dir / "config");
+  std::filesystem::copy_file(src / "config/live-coinbase.yaml", dir / "config/live-coinbase.yaml");
+  const HostRun r = run_host({"--validate-config", "--config", "config/live-coinbase.yaml",
                               "--plugin-dir", SH_PLUGIN_DIR},
                              dir.path());
   INFO(r.err);

@@ -57,7 +57,7 @@ TEST_CASE("host --help lists subcommands and options, bad usage exits 2", "[cli]
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("usage: host [SUBCOMMAND"));
   CHECK_THAT(help.out, Catch::Contains("Subcommands:\n  run "));
-  for (const char* opt : {"--config", "--validate-config", "--list-plugins", "--json",
+  for (const char* opt : {"--config", "--validate-config", "--list-plugins", "--json", "--verbose",
                           "--plugin-dir", "--log-format", "--log-level"}) {
     CHECK_THAT(help.out, Catch::Contains(opt));
   }
@@ -111,7 +111,8 @@ TEST_CASE("host --list-plugins --json lists every .so with all fields and surviv
                  "\"abi\":\"1.3\",\"path\":\"" +
                  (plugins / "libgood_detector.so").string() +
                  "\",\"description\":\"test detector: z_ret over a threshold\","
-                 "\"config_keys\":[\"threshold\",\"label\",\"symbols\"],\"status\":\"ok\"}"));
+                 "\"config_keys\":[\"threshold\",\"label\",\"symbols\"],\"status\":\"ok\","
+                 "\"sha256\":\""));
 
   CHECK(row_for("libgood_provider.so")["kind"] == "provider");
   CHECK(row_for("libabi_major_2.so")["status"] == "incompatible: plugin ABI 2.0, host ABI 1.3");
@@ -134,17 +135,18 @@ TEST_CASE("host --list-plugins --json lists every .so with all fields and surviv
 }
 
 TEST_CASE(
-    "host --list-plugins prints an aligned table and includes plugins the config names by path",
+    "host --list-plugins --verbose prints an aligned table and includes plugins the config names "
+    "by path",
     "[cli]") {
   ScratchDir dir("cli_list_text");
   fs::create_directories(dir / "empty_plugins");
   fs::create_directories(dir / "elsewhere");
   fs::copy_file(test_plugin("good_provider"), dir / "elsewhere/libgood_provider.so");
   sh_test::write_file(dir / "cfg.yaml",
-                      "host: {plugin_dirs: [empty_plugins]}\n"
+                      "host: {plugin_dirs: [empty_plugins], builtin_plugins: false}\n"
                       "providers:\n  - {name: feed, plugin: elsewhere/libgood_provider.so,"
                       " config: {count: 1, symbols: [BTC]}}\n");
-  const HostRun r = run_host({"--list-plugins", "--config", "cfg.yaml"}, dir.path());
+  const HostRun r = run_host({"--list-plugins", "--verbose", "--config", "cfg.yaml"}, dir.path());
   REQUIRE(r.exit_code == 0);
   const auto ls = sh_test::lines(r.out);
   REQUIRE(ls.size() == 2);

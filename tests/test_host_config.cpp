@@ -46,7 +46,9 @@ conveyor: {lateness_ms: 1500}
 )",
                                          "cfg.yaml", "/etc/sh");
   CHECK(c.mode() == sh::host::RunMode::kShadow);
-  CHECK(c.plugin_dirs() == std::vector<std::filesystem::path>{"/etc/plugins", "/abs/plugins"});
+  // The configured dirs, then the built-in one (they add to it).
+  CHECK(c.plugin_dirs() == std::vector<std::filesystem::path>{"/etc/plugins", "/abs/plugins",
+                                                              sh::host::default_plugin_dir()});
   CHECK(c.rule_dirs() == std::vector<std::filesystem::path>{"/etc/sh/lua"});
   CHECK(c.state_dir() == "/etc/sh/state/x");
   CHECK(c.output_dir() == "/etc/sh/out");
@@ -77,7 +79,7 @@ TEST_CASE("config errors are one line with FILE:LINE:COL", "[config]") {
   CHECK(load_error("host:\n  mode: [unclosed\n") == "cfg.yaml:3:1: end of sequence flow not found");
   CHECK(load_error("host:\n  mode: replay\n  plugin_dir: [x]\n") ==
         "cfg.yaml:3:3: unknown key 'plugin_dir' in host: (did you mean 'plugin_dirs'? expected one of: mode, plugin_dirs, "
-        "rule_dirs, state_dir, output_dir, log, watchdog_ms)");
+        "builtin_plugins, rule_dirs, state_dir, output_dir, log, watchdog_ms)");
   CHECK(load_error("host:\n  mode: live\n") ==
         "cfg.yaml:2:9: host.mode: unknown mode 'live' (expected dry-run, shadow, canary, "
         "production or replay)");
@@ -247,5 +249,6 @@ TEST_CASE("the embedded default config is compiled in and parses", "[config]") {
   CHECK(text == sh_test::read_file(std::filesystem::path(SH_SOURCE_DIR) / "config/default.yaml"));
   const auto cfg = HostConfig::load_embedded_default();
   CHECK(cfg.embedded());
-  CHECK(cfg.base_dir() == std::filesystem::current_path());
+  // As if read from config/default.yaml under the working directory.
+  CHECK(cfg.base_dir() == std::filesystem::current_path() / "config");
 }

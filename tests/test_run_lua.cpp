@@ -386,12 +386,17 @@ TEST_CASE("host --list-plugins shows Lua rules with their status", "[lua][run][c
              Catch::StartsWith((dir / "rules/broken.lua").string() + ":4: "));
   CHECK(row_for((dir / "rules/noop.lua").string())["status"] == "ok");  // a router
 
-  // The table lists them too.
+  // The tables list them too: the short one with the kind of failure, the
+  // verbose one with the whole status.
   const HostRun t = run_with(dir, cfg, {"--list-plugins"});
   REQUIRE(t.exit_code == 0);
   CHECK(t.out.find("lua_return_spike") != std::string::npos);
   CHECK(t.out.find("lua detector") != std::string::npos);
-  CHECK(t.out.find((dir / "rules/broken.lua").string() + ":4: ") != std::string::npos);
+  CHECK(t.out.find("broken ") != std::string::npos);
+  CHECK(t.out.find(" error ") != std::string::npos);
+  const HostRun v = run_with(dir, cfg, {"--list-plugins", "--verbose"});
+  REQUIRE(v.exit_code == 0);
+  CHECK(v.out.find((dir / "rules/broken.lua").string() + ":4: ") != std::string::npos);
 }
 
 // ---------------------------------------------------------------- reload

@@ -168,8 +168,8 @@ class Classifier final : public sh::Expert {
   "title": "classifier",
   "type": "object",
   "properties": {
-    "model_path": {"type": "string", "minLength": 1,
-                   "description": "JSON model file {model_version, features, weights, bias}; relative paths resolve against the host's working directory. Required, no default."}
+    "model_path": {"type": "string", "format": "path", "minLength": 1,
+                   "description": "JSON model file {model_version, features, weights, bias}; relative paths resolve against the config file's directory. Required, no default."}
   },
   "required": ["model_path"],
   "additionalProperties": false

@@ -20,7 +20,7 @@
 namespace {
 
 struct Config {
-  std::string path = "state/KILL_SWITCH";  // relative to the host's working directory
+  std::string path = "state/KILL_SWITCH";  // the host resolves a relative path against the config file's dir
   bool block_reductions = false;
 };
 
@@ -55,8 +55,8 @@ class KillSwitch final : public sh::RiskPolicy {
   "title": "kill_switch",
   "type": "object",
   "properties": {
-    "path": {"type": "string", "minLength": 1, "default": "state/KILL_SWITCH",
-             "description": "file whose presence halts new exposure; relative to the host's working directory"},
+    "path": {"type": "string", "format": "path", "minLength": 1, "default": "state/KILL_SWITCH",
+             "description": "file whose presence halts new exposure; relative to the config file's directory"},
     "block_reductions": {"type": "boolean", "default": false,
                          "description": "also deny intents that only reduce a position"}
   },

@@ -28,15 +28,16 @@ po::options_description global_options() {
   o.add_options()("help,h", "print this help and exit")(
       "version", "print the host version and plugin ABI version and exit")(
       "config,c", po::value<std::string>()->value_name("FILE"),
-      "YAML config (default: the embedded config/default.yaml, paths relative to the cwd)")(
+      "YAML config (default: the embedded config/default.yaml, as if read from ./config/)")(
       "validate-config",
       "find every plugin, validate every component's config and create "
       "each instance, then exit")(
       "list-plugins",
       "list every plugin file in the plugin dirs and every Lua rule in the rule dirs, then exit")(
-      "json", "with --list-plugins: print JSON")(
+      "json", "with --list-plugins: print JSON (with each plugin's config schema and defaults)")(
+      "verbose", "with --list-plugins: every field (paths, hashes, capabilities, config keys)")(
       "plugin-dir", po::value<std::vector<std::string>>()->composing()->value_name("DIR"),
-      "plugin directory, repeatable (replaces host.plugin_dirs)")(
+      "plugin directory, repeatable (replaces host.plugin_dirs and the built-in dir)")(
       "log-format", po::value<std::string>()->value_name("text|json"),
       "log format (overrides host.log.format)")(
       "log-level", po::value<std::string>()->value_name("LEVEL"),
@@ -116,6 +117,7 @@ CliOptions parse(int argc, const char* const argv[], const std::vector<Subcomman
   opts.validate_config = vm.count("validate-config") > 0;
   opts.list_plugins = vm.count("list-plugins") > 0;
   opts.json = vm.count("json") > 0;
+  opts.verbose = vm.count("verbose") > 0;
   if (vm.count("plugin-dir")) {
     for (const auto& d : vm["plugin-dir"].as<std::vector<std::string>>()) {
       opts.plugin_dirs.push_back(fs::absolute(d).lexically_normal());
@@ -139,6 +141,9 @@ CliOptions parse(int argc, const char* const argv[], const std::vector<Subcomman
           opts.log_level + "'");
   }
   if (opts.json && !opts.list_plugins) throw UsageError("--json only applies to --list-plugins");
+  if (opts.verbose && !opts.list_plugins) {
+    throw UsageError("--verbose only applies to --list-plugins");
+  }
   if (opts.validate_config && opts.list_plugins) {
     throw UsageError("--validate-config and --list-plugins are separate actions");
   }
@@ -194,7 +199,7 @@ int run_cli(int argc, const char* const argv[], const std::vector<Subcommand>& s
     for (const auto& w : catalog.warnings()) spdlog::warn("plugin dir {}", w);
     const RuleCatalog rules = scan_rules(*config);
     for (const auto& w : rules.warnings) spdlog::warn("rule dir {}", w);
-    print_plugin_list(catalog, rules, opts.json, std::cout);
+    print_plugin_list(catalog, rules, ListOptions{opts.json, opts.verbose}, std::cout);
     return 0;
   }
   if (opts.validate_config) return validate_config(*config, std::cout, std::cerr);

@@ -29,6 +29,7 @@ struct CliOptions {
   bool validate_config = false;
   bool list_plugins = false;
   bool json = false;
+  bool verbose = false;
   std::vector<std::filesystem::path> plugin_dirs;  // --plugin-dir: replace the config's
   std::string log_format;                          // "" = from the config
   std::string log_level;                           // "" = from the config

@@ -72,6 +72,7 @@ void add_run_options(boost::program_options::options_description& options) {
 
 int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
   HostRuntime runtime;
+  runtime.config_dir = config.base_dir();
   PipelineConfig pipeline_config;
   ControlConfig control_config;
   try {

@@ -38,6 +38,7 @@ void report_drift(const HostConfig& config, std::ostream& out) {
 
 int validate_config(const HostConfig& config, std::ostream& out, std::ostream& err) {
   HostRuntime runtime;
+  runtime.config_dir = config.base_dir();
   std::vector<std::string> errors;
   // The sections other modules own: each throws one located ConfigError line.
   try {

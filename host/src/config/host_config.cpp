@@ -95,7 +95,11 @@ HostConfig HostConfig::load_file(const fs::path& path) {
 HostConfig HostConfig::load_embedded_default() {
   std::error_code ec;
   fs::path cwd = fs::current_path(ec);
-  return load_string(std::string(embedded_default_config()), "embedded:config/default.yaml", cwd);
+  // As if it were the file config/default.yaml under the working directory:
+  // its relative paths (../data/sample/..., models/...) resolve against that
+  // directory, so the embedded copy and `--config config/default.yaml` agree.
+  return load_string(std::string(embedded_default_config()), "embedded:config/default.yaml",
+                     cwd / "config");
 }
 
 HostConfig HostConfig::load_string(const std::string& yaml, const std::string& source_name,
@@ -154,15 +158,15 @@ void HostConfig::parse_host(const YAML::Node& host) {
     return out;
   };
 
-  bool plugin_dirs_set = false;
+  bool builtin_plugins = true;
   state_dir_ = src.resolve("state");
   output_dir_ = src.resolve("out");
 
   if (host.IsDefined() && !host.IsNull()) {
     if (!host.IsMap()) src.fail(host, "host: expected a mapping");
-    static const std::vector<std::string> kKeys = {"mode",      "plugin_dirs", "rule_dirs",
-                                                   "state_dir", "output_dir",  "log",
-                                                   "watchdog_ms"};
+    static const std::vector<std::string> kKeys = {"mode",      "plugin_dirs", "builtin_plugins",
+                                                   "rule_dirs", "state_dir",   "output_dir",
+                                                   "log",       "watchdog_ms"};
     for (const auto& kv : host) {
       const std::string key = kv.first.Scalar();
       const YAML::Node& v = kv.second;
@@ -183,7 +187,10 @@ void HostConfig::parse_host(const YAML::Node& host) {
                           "' (expected dry-run, shadow, canary, production or replay)");
       } else if (key == "plugin_dirs") {
         plugin_dirs_ = path_list(v, "host.plugin_dirs");
-        plugin_dirs_set = true;
+      } else if (key == "builtin_plugins") {
+        const nlohmann::json b = v.IsScalar() ? yaml_to_json(v, src) : nlohmann::json();
+        if (!b.is_boolean()) src.fail(v, "host.builtin_plugins: expected true or false");
+        builtin_plugins = b.get<bool>();
       } else if (key == "rule_dirs") {
         rule_dirs_ = path_list(v, "host.rule_dirs");
       } else if (key == "watchdog_ms") {
@@ -230,7 +237,15 @@ void HostConfig::parse_host(const YAML::Node& host) {
       }
     }
   }
-  if (!plugin_dirs_set) plugin_dirs_ = {default_plugin_dir()};
+  // host.plugin_dirs add to the built-in directory (searched after them, so
+  // a plugin of the same name in a configured dir wins), unless
+  // host.builtin_plugins: false.
+  if (builtin_plugins) {
+    const fs::path builtin = default_plugin_dir();
+    if (std::find(plugin_dirs_.begin(), plugin_dirs_.end(), builtin) == plugin_dirs_.end()) {
+      plugin_dirs_.push_back(builtin);
+    }
+  }
 }
 
 void HostConfig::parse_components(const char* section, sh_plugin_kind kind,

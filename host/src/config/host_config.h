@@ -85,8 +85,9 @@ class HostConfig {
   // source_name is shown in errors; relative paths resolve against base_dir.
   static HostConfig load_string(const std::string& yaml, const std::string& source_name,
                                 const std::filesystem::path& base_dir);
-  // The default.yaml compiled into the binary; relative paths resolve
-  // against the current working directory.
+  // The default.yaml compiled into the binary; relative paths resolve as if
+  // it were the file config/default.yaml under the current working directory
+  // (base_dir() is <cwd>/config).
   static HostConfig load_embedded_default();
 
   // Source and raw document, for other modules' sections.
@@ -106,7 +107,8 @@ class HostConfig {
 
   // host: section. Paths are absolute.
   RunMode mode() const { return mode_; }
-  // Configured plugin_dirs, or <dir of the host executable>/../plugins when none.
+  // Configured host.plugin_dirs, then the built-in <dir of the host
+  // executable>/../plugins unless host.builtin_plugins is false.
   const std::vector<std::filesystem::path>& plugin_dirs() const { return plugin_dirs_; }
   const std::vector<std::filesystem::path>& rule_dirs() const { return rule_dirs_; }
   const std::filesystem::path& state_dir() const { return state_dir_; }

@@ -1,5 +1,7 @@
 #include "config/schema_validator.h"
 
+#include "config/config_paths.h"
+
 #include <cctype>
 #include <exception>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
@@ -198,7 +200,10 @@ std::unique_ptr<SchemaValidator> SchemaValidator::compile(const json& schema, st
   auto compiled = std::make_unique<Compiled>();
   try {
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-    valijson::adapters::NlohmannJsonAdapter adapter(schema);
+    // "format": "path" is the host's annotation (config_paths.h), not a
+    // format valijson should check.
+    const json plain = strip_path_formats(schema);
+    valijson::adapters::NlohmannJsonAdapter adapter(plain);
     parser.populateSchema(adapter, compiled->schema);
   } catch (const std::exception& e) {
     *error = std::string("invalid JSON Schema: ") + e.what();

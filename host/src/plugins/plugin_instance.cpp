@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <exception>
 
+#include "config/config_paths.h"
 #include "isolation/isolated_plugin.h"
 
 namespace sh::host {
@@ -97,7 +98,9 @@ PluginInstance::Created PluginInstance::create(const std::string& component,
   }
   std::string config_json;
   try {
-    config_json = config.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+    // What the plugin sees: path fields resolved against the config's dir.
+    config_json = resolve_config_paths(library->schema().schema(), config, runtime.config_dir)
+                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
   } catch (const std::exception& e) {
     out.error = prefix(component, *library) + "config is not serializable: " + e.what();
     return out;
@@ -147,12 +150,13 @@ PluginInstance::Created PluginInstance::create(const std::string& component,
 }
 
 std::string PluginInstance::set_config(const nlohmann::json& config) {
-  std::string err = send_command(config);
+  std::string err = send(config, true);
   if (err.empty()) {
     config_ = config;
     if (isolated()) {
-      set_isolated_restart_config(
-          instance_, config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      set_isolated_restart_config(instance_, wire_config(config, true).dump(
+                                                 -1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace));
     }
   }
   return err;
@@ -175,13 +179,25 @@ std::string PluginInstance::guarded_call(const char* what, Call&& call) {
   return "";
 }
 
-std::string PluginInstance::send_command(const nlohmann::json& config) {
+nlohmann::json PluginInstance::wire_config(const nlohmann::json& config,
+                                           bool fill_defaults) const {
+  return resolve_config_paths(library_->schema().schema(), config,
+                              services_->runtime().config_dir, fill_defaults);
+}
+
+std::string PluginInstance::send_command(const nlohmann::json& command) {
+  return send(command, false);  // a command is not a config: no defaults added
+}
+
+std::string PluginInstance::send(const nlohmann::json& config, bool fill_defaults) {
   if (auto err = library_->schema().validate(config)) return err->to_string("config");
   const sh_plugin_descriptor& d = *desc_;
   if (d.set_config == nullptr) {
     return "plugin '" + library_->name() + "' does not support set_config";
   }
-  const std::string text = config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string text =
+      wire_config(config, fill_defaults)
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return guarded_call("set_config", [&] { return d.set_config(instance_, text.c_str()); });
 }
 

@@ -144,6 +144,10 @@ class PluginInstance {
   // "<what> failed: <last_error or status>"; an escaping exception faults.
   template <typename Call>
   std::string guarded_call(const char* what, Call&& call);
+  // set_config / send_command: validate, resolve paths, call set_config.
+  std::string send(const nlohmann::json& config, bool fill_defaults);
+  // The config as the plugin gets it (config/config_paths.h).
+  nlohmann::json wire_config(const nlohmann::json& config, bool fill_defaults) const;
 
   // Declared first so it is released last: the instance's code lives in it.
   std::shared_ptr<const PluginLibrary> library_;

@@ -201,6 +201,8 @@ PluginLibrary::Opened PluginLibrary::open(const fs::path& path, bool keep_mapped
     for (const auto& item : props->items()) out.identity.config_keys.push_back(item.key());
   }
 
+  out.identity.config_schema = d.config_schema;
+
   std::string hash_error;
   lib->sha256_ = sha256_file(path, &hash_error).value_or("");
   lib->identity_ = out.identity;

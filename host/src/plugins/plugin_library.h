@@ -31,6 +31,7 @@ struct PluginIdentity {
   std::string abi;  // "M.m"
   std::string description;
   std::vector<std::string> config_keys;  // top-level "properties" of the schema, schema order
+  std::string config_schema;             // the descriptor's schema text ("" when unread)
 };
 
 class PluginLibrary {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <filesystem>
 #include <limits>
 
 #include <strategy_host/abi.h>
@@ -31,6 +32,10 @@ struct HostRuntime {
   // chain at its last minute; NaN before the first. Written by the pipeline
   // thread, read by the control listener (the reload guard, var_pct:host).
   std::atomic<double> portfolio_var_pct{std::numeric_limits<double>::quiet_NaN()};
+  // The config file's directory: relative values of the "format": "path"
+  // fields of a plugin's config resolve against it before create() and
+  // set_config() (config/config_paths.h). Empty: passed as written.
+  std::filesystem::path config_dir;
 };
 
 class InstanceServices {

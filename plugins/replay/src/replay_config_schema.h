@@ -18,7 +18,8 @@ inline constexpr const char* kReplayConfigSchema = R"({
       "items": {
         "type": "object",
         "properties": {
-          "path": {"type": "string", "minLength": 1},
+          "path": {"type": "string", "format": "path", "minLength": 1,
+                   "description": "Relative paths resolve against the config file's directory (the host rewrites \"format\": \"path\" fields)."},
           "type": {"enum": ["trades", "quotes", "l2", "bars"],
                    "description": "Row type; inferred from the columns when absent."},
           "format": {"enum": ["csv", "jsonl"],
@@ -32,7 +33,7 @@ inline constexpr const char* kReplayConfigSchema = R"({
         "additionalProperties": false
       }
     },
-    "dir": {"type": "string", "minLength": 1,
+    "dir": {"type": "string", "format": "path", "minLength": 1,
             "description": "Directory whose *.csv, *.jsonl, *.ndjson files are added (sorted by name, not recursive; type inferred)."},
     "symbols": {"type": "array", "items": {"type": "string", "minLength": 1},
                 "description": "Allow-list; rows of other symbols are skipped as unknown_symbol."},
