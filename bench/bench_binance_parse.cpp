@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+
+#include "bench_timing.h"
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -136,9 +138,6 @@ size_t nlohmann_pass(const std::vector<RawFrame>& frames, double* checksum) {
   return n;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 }  // namespace
 
@@ -162,14 +161,12 @@ int main(int argc, char** argv) {
               frames.size(), text, static_cast<double>(bytes) / 1e6, passes);
 
   // 1. The plugin's decoder: parse + dedupe + book + events.
-  double best_decode = 1e300;
   size_t events = 0;
   std::vector<sh_market_event> out;
   out.reserve(1 << 16);
-  for (int p = 0; p < passes; ++p) {
+  const double t_decode = sh_bench::median_seconds(passes, [&] {
     binance::FrameDecoder dec(cfg, host, nullptr);
     events = 0;
-    const auto t0 = std::chrono::steady_clock::now();
     for (const RawFrame& f : frames) {
       dec.on_frame(f, out);
       if (out.size() > 60000) {
@@ -179,36 +176,28 @@ int main(int argc, char** argv) {
     }
     events += out.size();
     out.clear();
-    best_decode = std::min(best_decode, seconds_since(t0));
-  }
+  });
   // 2. simdjson parse only (no book, no events).
-  double best_parse = 1e300;
   size_t parsed_ok = 0;
-  for (int p = 0; p < passes; ++p) {
+  const double t_parse = sh_bench::median_seconds(passes, [&] {
     binance::FrameParser parser(symbols);
     parsed_ok = 0;
-    const auto t0 = std::chrono::steady_clock::now();
     for (const RawFrame& f : frames) {
       if (f.kind != FrameKind::kText) continue;
       const auto& r = parser.parse(f.payload.data(), f.payload.size(), f.payload.capacity());
       parsed_ok += r.type == binance::MsgType::kTrade || r.type == binance::MsgType::kBookTicker ||
                    r.type == binance::MsgType::kDepth;
     }
-    best_parse = std::min(best_parse, seconds_since(t0));
-  }
+  });
   // 3. nlohmann::json on the same frames.
-  double best_nl = 1e300, checksum = 0;
+  double checksum = 0;
   size_t nl = 0;
-  for (int p = 0; p < passes; ++p) {
-    const auto t0 = std::chrono::steady_clock::now();
-    nl = nlohmann_pass(frames, &checksum);
-    best_nl = std::min(best_nl, seconds_since(t0));
-  }
-  const double decode_rate = static_cast<double>(text) / best_decode;
-  const double parse_rate = static_cast<double>(text) / best_parse;
-  const double nl_rate = static_cast<double>(nl) / best_nl;
+  const double t_nl = sh_bench::median_seconds(passes, [&] { nl = nlohmann_pass(frames, &checksum); });
+  const double decode_rate = static_cast<double>(text) / t_decode;
+  const double parse_rate = static_cast<double>(text) / t_parse;
+  const double nl_rate = static_cast<double>(nl) / t_nl;
   std::printf("  binance decoder (simdjson, book, events) %8.2f M msg/s  %6.0f MB/s  (%zu events)\n",
-              decode_rate / 1e6, static_cast<double>(bytes) / best_decode / 1e6, events);
+              decode_rate / 1e6, static_cast<double>(bytes) / t_decode / 1e6, events);
   std::printf("  simdjson parse only                      %8.2f M msg/s  (%zu known)\n",
               parse_rate / 1e6, parsed_ok);
   std::printf("  nlohmann::json parse + same fields       %8.2f M msg/s  (baseline; checksum %.0f)\n",

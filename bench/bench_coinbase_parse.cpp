@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+
+#include "bench_timing.h"
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -153,16 +155,6 @@ size_t nlohmann_pass(const std::vector<RawFrame>& frames, double* checksum) {
   return n;
 }
 
-template <typename F>
-double best_of(int passes, F&& pass) {
-  double best = 1e300;
-  for (int p = 0; p < passes; ++p) {
-    const auto t0 = std::chrono::steady_clock::now();
-    pass();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return best;
-}
 
 }  // namespace
 
@@ -187,7 +179,7 @@ int main(int argc, char** argv) {
   size_t events = 0;
   std::vector<sh_market_event> out;
   out.reserve(1 << 16);
-  const double t_decode = best_of(passes, [&] {
+  const double t_decode = sh_bench::median_seconds(passes, [&] {
     coinbase::FrameDecoder dec(cfg, host, nullptr);
     events = 0;
     for (const RawFrame& f : frames) {
@@ -201,7 +193,7 @@ int main(int argc, char** argv) {
     out.clear();
   });
   size_t known = 0;
-  const double t_parse = best_of(passes, [&] {
+  const double t_parse = sh_bench::median_seconds(passes, [&] {
     coinbase::FrameParser parser(products);
     known = 0;
     for (const RawFrame& f : frames) {
@@ -212,7 +204,7 @@ int main(int argc, char** argv) {
   });
   double checksum = 0;
   size_t nl = 0;
-  const double t_nl = best_of(passes, [&] { nl = nlohmann_pass(frames, &checksum); });
+  const double t_nl = sh_bench::median_seconds(passes, [&] { nl = nlohmann_pass(frames, &checksum); });
   const double decode_rate = static_cast<double>(text) / t_decode;
   const double nl_rate = static_cast<double>(nl) / t_nl;
   std::printf("  coinbase decoder (simdjson, book, events) %8.2f M msg/s  %6.0f MB/s  (%zu events)\n",
