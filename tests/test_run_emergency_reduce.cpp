@@ -185,7 +185,7 @@ struct ReduceProcess {
   sh::host::EmergencyReduce::Outcome minute(int64_t ts, double var) {
     sh::host::EmergencyReduce::Outcome out;
     reduce.update(ts, var, *broker);
-    REQUIRE(reduce.reduce(ts, true, *broker, &lines, &out).ok());
+    REQUIRE(reduce.reduce(ts, var, true, *broker, &lines, &out).ok());
     return out;
   }
   std::unique_ptr<sh::host::StateStore> store;

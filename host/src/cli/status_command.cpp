@@ -84,16 +84,6 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
                   {"emergency_stop", broker->emergency_stopped()},
                   {"paused", broker->paused()},
                   {"pending_orders", broker->pending_order_count()}};
-  {
-    // Emergency reduce (decision/emergency_reduce.h): active when the host
-    // last committed a minute with VaR above its emergency level.
-    StateTxn txn;
-    std::string v;
-    st = store->begin_read(&txn);
-    if (st.ok()) st = txn.get(StateDb::kMeta, kMetaVarReduce, &v);
-    if (!st.ok() && !st.is_not_found()) return st;
-    j["account"]["emergency_reduce"] = v == "1";
-  }
   const sh_portfolio_state pf = broker->portfolio_state();
   std::map<std::string, nlohmann::json> positions;  // by name: a stable order
   const auto* base = reinterpret_cast<const unsigned char*>(pf.positions);
@@ -114,6 +104,12 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
   StateTxn txn;
   st = store->begin_read(&txn);
   if (!st.ok()) return st;
+  // Emergency reduce (decision/emergency_reduce.h): active when the host
+  // last committed a minute with VaR above its emergency level.
+  std::string reducing;
+  st = txn.get(StateDb::kMeta, kMetaVarReduce, &reducing);
+  if (!st.ok() && !st.is_not_found()) return st;
+  j["account"]["emergency_reduce"] = reducing == "1";
   std::map<std::string, uint64_t> orders;
   st = txn.scan(StateDb::kOrders, "", "", [&](std::string_view, std::string_view v) {
     const auto o = nlohmann::json::parse(v, nullptr, false);

@@ -116,18 +116,17 @@ Status SwapStage::record_startup_versions() {
     st = latest_config_version(txn, slot.component, &latest);
     if (!st.ok() && !st.is_not_found()) return st;
     const bool have = st.ok();
-    bool restore = false;
+    std::optional<ConfigVersion> yaml_entry;  // set: restore `latest` over it
     if (have && latest.content_hash != rec.content_hash) {
-      st = find_restore(txn, rec, latest, &restore);
+      st = find_restore(txn, rec, latest, &yaml_entry);
       if (!st.ok()) return st;
     }
     if (have && latest.content_hash == rec.content_hash) {
       rec = latest;  // serving what the store says was last in service
-    } else if (restore) {
+    } else if (yaml_entry) {
       // Serving the YAML's config (= that startup entry) until the restore
       // applies before the first event.
-      st = latest_startup_version(txn, slot.component, &rec);
-      if (!st.ok()) return st;
+      rec = std::move(*yaml_entry);
       restore_.push_back(latest);
     } else {
       rec.version = have ? latest.version + 1 : 1;
@@ -153,19 +152,19 @@ Status SwapStage::record_startup_versions() {
 // startup entry's config. When the YAML changed since, the YAML wins (the
 // newer intent) and the log says which reload it replaces.
 Status SwapStage::find_restore(const StateTxn& txn, const ConfigVersion& yaml,
-                               const ConfigVersion& latest, bool* restore) {
-  *restore = false;
+                               const ConfigVersion& latest, std::optional<ConfigVersion>* yaml_entry) {
+  yaml_entry->reset();
   if (ctx_.config.mode == RunMode::kReplay || latest.swap == SwapKind::kStartup) return Status::Ok();
   ConfigVersion startup;
   Status st = latest_startup_version(txn, yaml.component, &startup);
   if (st.is_not_found()) return Status::Ok();
   if (!st.ok()) return st;
   if (startup.content_hash == yaml.content_hash && latest.version > startup.version) {
-    *restore = true;
     spdlog::warn("component '{}': re-applying version {} ({}, applied by {} while the host ran): it "
                  "is newer than the YAML, whose config is still version {}'s; `host config export` "
                  "writes the serving config",
                  yaml.component, latest.version, latest.label, latest.origin, startup.version);
+    *yaml_entry = std::move(startup);
   } else {
     spdlog::info("component '{}': the YAML changed since version {} ({}, applied by {}): serving "
                  "the YAML's config",

@@ -17,6 +17,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,10 +98,11 @@ class SwapStage final : public Stage {
   std::deque<std::unique_ptr<PreparedSwap>> scheduled_;    // by apply_at_seq
   std::vector<SwapDone> done_;                             // not yet reported
   std::vector<ConfigVersion> restore_;
-  // record_startup_versions(), persistent modes: *restore = the reload to
-  // re-apply over the YAML's config, when there is one.
+  // record_startup_versions(), persistent modes: when `latest` is a reload
+  // to re-apply over the YAML's config, *yaml_entry = the startup entry that
+  // holds that config (serving until the restore applies); else empty.
   Status find_restore(const StateTxn& txn, const ConfigVersion& yaml, const ConfigVersion& latest,
-                      bool* restore);
+                      std::optional<ConfigVersion>* yaml_entry);
   uint64_t journal_session_ = 1;
   uint64_t journal_sequence_ = 0;  // of the last journal entry written
   // Lua rule reloads.

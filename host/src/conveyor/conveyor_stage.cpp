@@ -9,21 +9,15 @@
 
 #include "config/host_config.h"
 #include "services/symbol_table.h"
+#include "store/text_format.h"
 #include "store/time_format.h"
 
 namespace sh::host {
 namespace {
 
 const char* dq_name(sh_dq_status dq) {
-  switch (dq) {
-    case SH_DQ_OK: return "ok";
-    case SH_DQ_STALE_BOOK: return "stale_book";
-    case SH_DQ_NO_TRADES: return "no_trades";
-    case SH_DQ_GAP: return "gap";
-    case SH_DQ_LATE: return "late";
-    case SH_DQ_CLOCK_SKEW: return "clock_skew";
-    default: return "unknown";
-  }
+  const char* name = dq_known_name(dq);
+  return name != nullptr ? name : "unknown";
 }
 
 const char* symbol_name_of(void* table, sh_symbol_id id) {

@@ -221,7 +221,7 @@ Status DecisionStage::decide(const MinuteClose& minute, const sh_feature_batch& 
 // minute's own decisions (their lines come after the minute's).
 Status DecisionStage::emergency_reduce(int64_t ts) {
   EmergencyReduce::Outcome out;
-  const Status st = reduce_->reduce(ts, ctx_->config.mode != RunMode::kDryRun, *broker_,
+  const Status st = reduce_->reduce(ts, var_pct_, ctx_->config.mode != RunMode::kDryRun, *broker_,
                                     &decision_lines_, &out);
   if (!st.ok()) return st;
   RunSummary& summary = ctx_->summary;

@@ -25,7 +25,6 @@ Status EmergencyReduce::restore(StateStore& store) {
 }
 
 void EmergencyReduce::update(int64_t ts, double var_pct, PaperBroker& broker) {
-  var_pct_ = var_pct;
   if (config_.enabled && std::isfinite(var_pct)) {
     if (!active_ && var_pct > config_.var_pct) {
       active_ = true;
@@ -41,12 +40,11 @@ void EmergencyReduce::update(int64_t ts, double var_pct, PaperBroker& broker) {
   broker.set_reduce_only(active_);
 }
 
-Status EmergencyReduce::reduce(int64_t ts, bool submit, PaperBroker& broker,
+Status EmergencyReduce::reduce(int64_t ts, double var_pct, bool submit, PaperBroker& broker,
                                std::vector<std::string>* lines, Outcome* out) {
   *out = Outcome{};
   // No VaR this minute (no equity, no volatility yet): nothing to size by.
-  if (!active_ || !std::isfinite(var_pct_) || var_pct_ <= config_.target_var_pct) return Status::Ok();
-  const double var_pct = var_pct_;
+  if (!active_ || !std::isfinite(var_pct) || var_pct <= config_.target_var_pct) return Status::Ok();
   out->reduced = true;
   out->fraction = 1.0 - config_.target_var_pct / var_pct;
   const size_t lines_before = lines->size();

@@ -56,10 +56,10 @@ class EmergencyReduce {
   // state transition on this close's VaR; while active, the broker is
   // reduce-only (the minute's own intents cannot add exposure).
   void update(int64_t minute_ts_ns, double var_pct, PaperBroker& broker);
-  // After the minute's submits, while active: the reducing orders. submit
-  // false (dry-run): decided and logged only. *lines gets one decision line
-  // per reducing order.
-  Status reduce(int64_t minute_ts_ns, bool submit, PaperBroker& broker,
+  // After the minute's submits, while active: the reducing orders for the
+  // VaR update() saw. submit false (dry-run): decided and logged only.
+  // *lines gets one decision line per reducing order.
+  Status reduce(int64_t minute_ts_ns, double var_pct, bool submit, PaperBroker& broker,
                 std::vector<std::string>* lines, Outcome* out);
   bool active() const { return active_; }
   // In the minute's transaction: the flag, when it changed.
@@ -71,7 +71,6 @@ class EmergencyReduce {
   std::string line(int64_t ts, const ClosingOrder& o, double var_pct, double fraction,
                    bool submitted) const;
   EmergencyReduceConfig config_;
-  double var_pct_ = 0.0;  // this minute's, from update()
   bool active_ = false;
   bool committed_active_ = false;
 };

@@ -248,8 +248,8 @@ const PaperPosition* PaperBroker::position(std::string_view symbol) const {
 // (false).
 bool PaperBroker::clamp_reduce_only(Order& o) {
   if (o.reason != "flatten" && o.reason != "var_reduce") return true;
-  auto it = positions_.find(o.symbol);
-  const double held = it == positions_.end() ? 0.0 : it->second.qty;
+  const PaperPosition* p = position(o.symbol);
+  const double held = p != nullptr ? p->qty : 0.0;
   const bool closes = o.side == SH_SIDE_SELL ? held > 0.0 : held < 0.0;
   if (!closes) {
     o.status = "cancelled";
@@ -262,8 +262,8 @@ bool PaperBroker::clamp_reduce_only(Order& o) {
 }
 
 bool PaperBroker::reduces_position(std::string_view symbol, sh_side side, double qty) const {
-  auto it = positions_.find(symbol);
-  const double held = it == positions_.end() ? 0.0 : it->second.qty;
+  const PaperPosition* p = position(symbol);
+  const double held = p != nullptr ? p->qty : 0.0;
   const double after = held + (side == SH_SIDE_BUY ? qty : -qty);
   return std::fabs(after) < std::fabs(held) && after * held >= 0.0;
 }

@@ -59,9 +59,8 @@ bool read_json_double(const nlohmann::json& j, double* out) {
 }
 
 bool dq_from_name(const std::string& name, sh_dq_status* dq) {
-  static const char* const kNames[] = {"ok", "stale_book", "no_trades", "gap", "late", "clock_skew"};
-  for (int i = 0; i < 6; ++i) {
-    if (name == kNames[i]) {
+  for (sh_dq_status i = 0; dq_known_name(i) != nullptr; ++i) {
+    if (name == dq_known_name(i)) {
       *dq = i;
       return true;
     }

@@ -56,13 +56,17 @@ int64_t IngressMerger::lane_bound(const Lane& lane) const {
   return std::max(lane.latest_ts_ns, lane.clock_ns - 1);
 }
 
+int64_t IngressMerger::horizon() const {
+  int64_t h = INT64_MAX;
+  for (const Lane& lane : lanes_) {
+    if (!lane.finished) h = std::min(h, lane_bound(lane));
+  }
+  return h;
+}
+
 void IngressMerger::release(std::vector<sh_market_event>& out) {
   out.clear();
-  // Safe horizon: nothing earlier than this can still arrive.
-  int64_t horizon = INT64_MAX;
-  for (const Lane& lane : lanes_) {
-    if (!lane.finished) horizon = std::min(horizon, lane_bound(lane));
-  }
+  int64_t horizon = this->horizon();
   for (;;) {
     size_t best = lanes_.size();
     int64_t best_ts = INT64_MAX;
@@ -81,12 +85,7 @@ void IngressMerger::release(std::vector<sh_market_event>& out) {
     lane.events.pop_front();
     if (by_receive_time_) lane.keys.pop_front();
     // A lane that just emptied is bounded by its clock now, not its last key.
-    if (lane.events.empty() && !lane.finished) {
-      horizon = INT64_MAX;
-      for (const Lane& l : lanes_) {
-        if (!l.finished) horizon = std::min(horizon, lane_bound(l));
-      }
-    }
+    if (lane.events.empty() && !lane.finished) horizon = this->horizon();
   }
 }
 

@@ -63,6 +63,8 @@ class IngressMerger {
   }
   // What an unfinished lane can still emit is at or after this.
   int64_t lane_bound(const Lane& lane) const;
+  // Safe horizon: nothing earlier than this can still arrive.
+  int64_t horizon() const;
   std::vector<Lane> lanes_;
   bool by_receive_time_ = false;
 };

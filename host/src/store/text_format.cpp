@@ -131,7 +131,7 @@ void append_csv_cell(std::string* out, std::string_view text) {
   out->push_back('"');
 }
 
-std::string dq_status_name(sh_dq_status dq) {
+const char* dq_known_name(sh_dq_status dq) {
   switch (dq) {
     case SH_DQ_OK: return "ok";
     case SH_DQ_STALE_BOOK: return "stale_book";
@@ -139,8 +139,13 @@ std::string dq_status_name(sh_dq_status dq) {
     case SH_DQ_GAP: return "gap";
     case SH_DQ_LATE: return "late";
     case SH_DQ_CLOCK_SKEW: return "clock_skew";
-    default: return "dq_" + std::to_string(dq);
+    default: return nullptr;
   }
+}
+
+std::string dq_status_name(sh_dq_status dq) {
+  const char* name = dq_known_name(dq);
+  return name != nullptr ? std::string(name) : "dq_" + std::to_string(dq);
 }
 
 void TextWriter::grow(size_t k) {

@@ -86,8 +86,11 @@ class TextWriter {
 // a quote, CR or LF; quotes doubled.
 void append_csv_cell(std::string* out, std::string_view text);
 
-// "ok", "stale_book", "no_trades", "gap", "late", "clock_skew"; "dq_<n>" for a value this
-// host does not know (a newer producer).
+// The one list of DQ names: "ok", "stale_book", "no_trades", "gap", "late",
+// "clock_skew" (SH_DQ_* in order, from 0); nullptr for a value this host
+// does not know (a newer producer).
+const char* dq_known_name(sh_dq_status dq);
+// dq_known_name, or "dq_<n>" for an unknown value.
 std::string dq_status_name(sh_dq_status dq);
 
 }  // namespace sh::host
