@@ -13,14 +13,13 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-
-#include "bench_timing.h"
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bench_timing.h"
 #include "common/binance_config.h"
 #include "exchange/capture_file.h"
 #include "common/frame_parser.h"
@@ -147,10 +146,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> symbols = {"BTCUSDT", "ETHUSDT", "SOLUSDT"};
   const std::vector<RawFrame> frames = make_frames(n, symbols);
   size_t text = 0, bytes = 0;
-  for (const auto& f : frames) {
-    text += f.kind == FrameKind::kText;
-    bytes += f.payload.size();
-  }
+  sh_bench::count_frames(frames, FrameKind::kText, &text, &bytes);
   binance::BinanceConfig cfg;
   cfg.symbols = symbols;
   cfg.feed.depth_levels = 10;
@@ -166,16 +162,7 @@ int main(int argc, char** argv) {
   out.reserve(1 << 16);
   const double t_decode = sh_bench::median_seconds(passes, [&] {
     binance::FrameDecoder dec(cfg, host, nullptr);
-    events = 0;
-    for (const RawFrame& f : frames) {
-      dec.on_frame(f, out);
-      if (out.size() > 60000) {
-        events += out.size();
-        out.clear();
-      }
-    }
-    events += out.size();
-    out.clear();
+    events = sh_bench::decode_all(dec, frames, out);
   });
   // 2. simdjson parse only (no book, no events).
   size_t parsed_ok = 0;

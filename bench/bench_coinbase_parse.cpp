@@ -15,14 +15,13 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-
-#include "bench_timing.h"
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bench_timing.h"
 #include "common/coinbase_config.h"
 #include "common/frame_parser.h"
 #include "provider/frame_decoder.h"
@@ -164,10 +163,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> products = {"BTC-USD", "ETH-USD", "SOL-USD"};
   const std::vector<RawFrame> frames = make_frames(n, products);
   size_t text = 0, bytes = 0;
-  for (const auto& f : frames) {
-    text += f.kind == FrameKind::kText;
-    bytes += f.payload.size();
-  }
+  sh_bench::count_frames(frames, FrameKind::kText, &text, &bytes);
   coinbase::CoinbaseConfig cfg;
   cfg.products = products;
   cfg.feed.depth_levels = 10;
@@ -181,16 +177,7 @@ int main(int argc, char** argv) {
   out.reserve(1 << 16);
   const double t_decode = sh_bench::median_seconds(passes, [&] {
     coinbase::FrameDecoder dec(cfg, host, nullptr);
-    events = 0;
-    for (const RawFrame& f : frames) {
-      dec.on_frame(f, out);
-      if (out.size() > 60000) {
-        events += out.size();
-        out.clear();
-      }
-    }
-    events += out.size();
-    out.clear();
+    events = sh_bench::decode_all(dec, frames, out);
   });
   size_t known = 0;
   const double t_parse = sh_bench::median_seconds(passes, [&] {
