@@ -14,19 +14,22 @@ TEST_CASE("coinbase counts malformed frames and unknown messages and carries on"
   HarnessHost host;
   auto cfg = coinbase_config(server, {"BTC-USD"});
   cfg["channels"] = {"market_trades"};
-  cfg["stop_after_frames"] = 10;
+  cfg["stop_after_frames"] = 12;
   PluginInstance inst(lib, host, cfg);
   REQUIRE(inst.ok());
   std::vector<sh_market_event> evs;
   CHECK(pump(inst, evs, nullptr) == SH_END_OF_DATA);
   INFO(host.log_text());
-  // not JSON, an array, no sequence_num, a negative price, side HOLD, a bad timestamp
-  CHECK(host.counter("malformed_frames") == 6);
+  // not JSON, an array, text after the object, no sequence_num, a negative
+  // price, side HOLD, a bad timestamp
+  CHECK(host.counter("malformed_frames") == 7);
   CHECK(host.counter("unknown_messages") == 2);  // channel candles, {"foo":"bar"}
   CHECK(host.counter("unknown_products") == 1);  // DOGE-USD, not subscribed
   CHECK(host.counter("sequence_gaps") == 0);
-  CHECK(count_type(evs, SH_EVENT_TRADE) == 5);
-  CHECK(host.logs_containing("malformed frame skipped") == 6);
+  // five in the last message, one in a message whose keys come in reverse order
+  CHECK(count_type(evs, SH_EVENT_TRADE) == 6);
+  CHECK(host.logs_containing("malformed frame skipped") == 7);
+  CHECK(host.logs_containing("text after the object") == 1);
   CHECK(host.logs_containing("unknown message skipped") == 2);
 }
 

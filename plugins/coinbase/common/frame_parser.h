@@ -3,14 +3,16 @@
 // "client_id", "timestamp", "sequence_num", "events": [...]} (Advanced Trade
 // WebSocket Channels: market_trades, ticker, l2_data, heartbeats,
 // subscriptions); a refusal is {"type": "error", "message": ...}. simdjson's
-// DOM parser (run-time SIMD kernel, as the binance parser); no allocation per
-// message once the vectors have grown. Errors are values: the result's
-// channel says malformed / unknown.
+// On-Demand API: one pass over each object's fields in document order (any
+// key order is accepted), decimals read from the raw token without copying;
+// no allocation per message once the vectors have grown. Errors are values:
+// the result's channel says malformed / unknown.
 #ifndef SH_COINBASE_COMMON_FRAME_PARSER_H
 #define SH_COINBASE_COMMON_FRAME_PARSER_H
 
 #include <simdjson.h>
 
+#include <climits>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -77,16 +79,22 @@ class FrameParser {
 
  private:
   bool lookup(std::string_view product, uint32_t* index) const;
-  bool parse_trades(simdjson::dom::array events);
-  bool parse_tickers(simdjson::dom::array events);
-  bool parse_level2(simdjson::dom::array events);
-  bool parse_levels(simdjson::dom::array updates, BookItem* item);
+  bool parse_events(Channel channel, simdjson::ondemand::array events);
+  bool parse_trade(simdjson::ondemand::object trade);
+  bool parse_ticker(simdjson::ondemand::object ticker);
+  bool parse_book(simdjson::ondemand::object event);
+  bool parse_level(simdjson::ondemand::object update);
   void fail(const char* why);
+  bool time_ns(std::string_view s, int64_t* ns);
 
   std::vector<std::pair<std::string, uint32_t>> products_;  // sorted by id
-  simdjson::dom::parser parser_;
+  simdjson::ondemand::parser parser_;
+  simdjson::ondemand::parser events_parser_;  // events that came before the channel
   std::string padded_;
   ParsedMessage msg_;
+  static constexpr int64_t kNoMinute = INT64_MIN;
+  char minute_text_[17] = {};  // "YYYY-MM-DDThh:mm:" of the last time read
+  int64_t minute_ns_ = kNoMinute;
 };
 
 // "2023-02-09T20:32:50.714964855Z" (fraction optional, up to 9 digits; "Z"
