@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, the tests and the benchmarks need.
 # Idempotent and quick when everything is present; run as root (or via sudo).
+#
+#   tools/install-deps.sh          everything: host, plugins, tests, fuzzing
+#   tools/install-deps.sh --host   only what building the host and its
+#                                  plugins needs (the Quick start's first command)
 set -euo pipefail
 
-PACKAGES=(
-  build-essential cmake ninja-build pkg-config git ccache
+HOST_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
   libboost-dev libboost-program-options-dev   # Boost.DLL (header-only), program_options
-  libluajit-5.1-dev luajit                    # Lua rules
+  libluajit-5.1-dev                           # Lua rules
   libyaml-cpp-dev                             # config
-  liblmdb-dev lmdb-utils                      # state
+  liblmdb-dev                                 # state
   libspdlog-dev libfmt-dev                    # logging
-  libhiredis-dev redis-server redis-tools     # control plane; tests start a real redis-server
-  catch2                                      # tests (v2, header-only)
+  libhiredis-dev                              # control plane
   nlohmann-json3-dev libvalijson-dev          # JSON and JSON Schema validation
   libssl-dev                                  # SHA-256 digests, HMAC-signed reloads; TLS for live providers
-  libsimdjson-dev zlib1g-dev                  # binance provider: frame parsing, compressed captures
-  openssl                                     # binance tests make a TLS certificate at test time
+  libsimdjson-dev zlib1g-dev                  # exchange providers: frame parsing, compressed captures
+)
+TEST_PACKAGES=(
+  git ccache luajit lmdb-utils
+  redis-server redis-tools                    # tests start a real redis-server
+  catch2                                      # tests (v2, header-only)
+  openssl                                     # exchange tests make a TLS certificate at test time
   clang libclang-rt-14-dev                    # fuzz/: libFuzzer, ASan, UBSan (tools/fuzz.sh)
 )
+case "${1:-}" in
+  --host) PACKAGES=("${HOST_PACKAGES[@]}") ;;
+  "") PACKAGES=("${HOST_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  *) echo "usage: tools/install-deps.sh [--host]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
