@@ -25,6 +25,12 @@ function(sh_add_plugin name)
   elseif(DEFINED SH_PLUGIN_OUTPUT_DIR)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${SH_PLUGIN_OUTPUT_DIR})
   endif()
+  # The repository's own plugins share one precompiled plugin.hpp
+  # (plugins/CMakeLists.txt sets SH_PLUGIN_PCH_TARGET for its directories);
+  # out of tree the variable is unset and nothing changes.
+  if(SH_PLUGIN_PCH_TARGET)
+    target_precompile_headers(${name} REUSE_FROM ${SH_PLUGIN_PCH_TARGET})
+  endif()
   # Lets an enclosing build (the host's tests) depend on every plugin.
   set_property(GLOBAL APPEND PROPERTY SH_ALL_PLUGINS ${name})
 endfunction()
