@@ -17,6 +17,7 @@ PACKAGES=(
   libsimdjson-dev zlib1g-dev                  # binance provider: frame parsing, compressed captures
   openssl                                     # binance tests make a TLS certificate at test time
   clang libclang-rt-14-dev                    # fuzz/: libFuzzer, ASan, UBSan (tools/fuzz.sh)
+  abigail-tools                               # abidw, abidiff: the ABI check (tools/check-abi.sh)
 )
 
 missing=()
