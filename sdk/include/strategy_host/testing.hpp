@@ -20,8 +20,8 @@
 //   // -> "expected a hit on ETHUSDT, got 1: ETHUSDT 2024-01-01T00:12Z ..."
 //
 // sh_add_plugin_test(NAME PLUGIN target SOURCES ...) in the CMake package
-// builds the test executable with a main() that runs every SH_TEST, passes it
-// the plugin's path and registers it with CTest. Every check throws
+// builds the test executable (its first source gets a main() that runs every
+// SH_TEST), passes it the plugin's path and registers it with CTest. Every check throws
 // sh::testing::Failure (a std::runtime_error), so the classes work inside
 // other test frameworks too. Header-only; needs nlohmann_json and libdl.
 //

@@ -700,7 +700,7 @@ inline int run_tests(int argc, char** argv) {
       name, &SH_TESTING_CAT(sh_test_fn_, __LINE__));                                         \
   static void SH_TESTING_CAT(sh_test_fn_, __LINE__)()
 
-// sh_add_plugin_test() compiles one file with SH_TESTING_MAIN defined.
+// sh_add_plugin_test() compiles its first source with SH_TESTING_MAIN defined.
 #ifdef SH_TESTING_MAIN
 int main(int argc, char** argv) { return ::sh::testing::run_tests(argc, argv); }
 #endif
