@@ -5,9 +5,12 @@
 
 #include <strategy_host/testing.hpp>
 
+#include "support/plugin_harness.h"
 #include "test_host_support.h"
 
 #include <string>
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -93,4 +96,24 @@ TEST_CASE("sh::testing reads snapshot CSV fixtures and names the line of a bad o
   sh_test::write_file(bad, "minute,symbol,z_ret\n2024-01-02T04:10:00Z,SOL,high\n");
   CHECK(failure_of([&] { sh::testing::Rows::from_csv(bad.string()); }) ==
         bad.string() + ":2: column z_ret: 'high' is not a number");
+}
+
+TEST_CASE("sh::testing resolves a relative path field against config_dir as the host does", "[sdk]") {
+  // replay's files[].path is "format": "path" in its schema.
+  sh::testing::Plugin replay(sh_test::plugin_path("replay"));
+  replay.config_dir = fs::path(SH_SOURCE_DIR) / "data/sample";
+  auto provider = replay.provider(
+      {{"files", nlohmann::json::array({{{"path", "trades.csv"}, {"type", "trades"}}})}});
+  const auto events = provider.drain();
+  CHECK(events.final_status() == SH_END_OF_DATA);
+  const auto rows = sh_test::lines(sh_test::read_file(replay.config_dir / "trades.csv")).size();
+  CHECK(events.size() == rows - 1);  // every trade, the header aside
+  CHECK(events.count("BTC", SH_EVENT_TRADE) > 0);
+  events.expect_ordered();
+
+  // Relative to another directory, the same file is not there: refused.
+  replay.config_dir = fs::path(SH_SOURCE_DIR);
+  const std::string why = replay.expect_config_refused(
+      {{"files", nlohmann::json::array({{{"path", "trades.csv"}, {"type", "trades"}}})}});
+  CHECK(why.find((fs::path(SH_SOURCE_DIR) / "trades.csv").string()) != std::string::npos);
 }

@@ -18,9 +18,10 @@ typedef struct detector {
   char error[160];              /* last_error() */
 } detector;
 
-/* The host validated config_json against the schema below (and filled in the
- * default), so a number follows "threshold" when the key is there. A real
- * plugin would use a JSON parser; the example keeps to the C library. */
+/* The host validated config_json against the schema below, so a number
+ * follows "threshold" when the key is there; when it is not, the plugin
+ * applies its default (the host passes the config as written). A real plugin
+ * would use a JSON parser; the example keeps to the C library. */
 static sh_status parse_config(detector *d, const char *config_json, double *threshold) {
   const char *p = config_json ? strstr(config_json, "\"threshold\"") : NULL;
   char *end = NULL;

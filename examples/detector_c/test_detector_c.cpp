@@ -21,9 +21,9 @@ SH_TEST("the C detector fires on |z_ret| >= threshold and counts its hits") {
   sh::testing::expect(plugin.host().counter("hits") == 2, "the hits counter");
 }
 
-SH_TEST("the C detector applies the schema default and refuses a bad threshold") {
+SH_TEST("the C detector uses its default threshold and refuses a bad one") {
   sh::testing::Plugin plugin;
-  auto detector = plugin.detector();  // threshold 4.0 from the schema's default
+  auto detector = plugin.detector();  // no threshold: the plugin's default, 4.0
   Rows rows;
   rows.add("BTCUSDT", 1).set("z_ret", 3.9);
   rows.add("ETHUSDT", 1).set("z_ret", 4.1);

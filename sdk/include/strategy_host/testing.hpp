@@ -2,7 +2,7 @@
 //
 // Loads the real plugin library (dlopen, RTLD_NOW | RTLD_LOCAL, as the host
 // does), checks its descriptor with the host's rules, creates an instance
-// from a JSON config (the schema's defaults filled in, as the host does),
+// from a JSON config (its "format": "path" fields resolved, as the host does),
 // feeds it feature rows (built in code or read from a CSV fixture, e.g. the
 // output of `host snapshot --format csv`), intents or polls, and checks what
 // comes back with messages that say what was expected and what came instead:
@@ -26,8 +26,8 @@
 // other test frameworks too. Header-only; needs nlohmann_json and libdl.
 //
 // What the host does and this harness does not: validate the config against
-// the schema (`host --validate-config` does), resolve "format": "path"
-// fields, run the conveyor (rows here are exactly what you give).
+// the schema (`host --validate-config` does), run the conveyor (rows here are
+// exactly what you give).
 #ifndef STRATEGY_HOST_TESTING_HPP
 #define STRATEGY_HOST_TESTING_HPP
 
@@ -320,6 +320,11 @@ class PluginLibrary {
     std::memcpy(&desc_, raw, std::min<size_t>(raw->struct_size, sizeof desc_));
     const std::string problem = check_descriptor(desc_);
     if (!problem.empty()) fail("invalid descriptor: " + problem);
+    try {
+      schema_ = Json::parse(desc_.config_schema);
+    } catch (const std::exception& e) {
+      fail(std::string("invalid descriptor: config_schema is not valid JSON: ") + e.what());
+    }
   }
   ~PluginLibrary() {
     if (handle_ != nullptr) ::dlclose(handle_);
@@ -329,6 +334,7 @@ class PluginLibrary {
 
   const sh_plugin_descriptor& descriptor() const { return desc_; }
   const std::string& path() const { return path_; }
+  const Json& config_schema() const { return schema_; }
 
  private:
   [[noreturn]] void fail(const std::string& why) {
@@ -339,6 +345,7 @@ class PluginLibrary {
   std::string path_;
   void* handle_ = nullptr;
   sh_plugin_descriptor desc_{};
+  Json schema_;
 };
 
 // A detector hit with its class copied (the plugin's pointer is borrowed).
@@ -481,19 +488,66 @@ inline const char* status_name(sh_status s) {
   return s >= 0 && s <= 8 ? names[s] : "unknown status";
 }
 
-// The config as the host passes it to create(): the schema's "default"
-// values filled in where a key is absent (nested objects too; "format":
-// "path" fields are left to the host, which resolves them).
-inline Json with_defaults(const Json& schema, Json config) {
-  if (!schema.is_object() || !config.is_object()) return config;
-  const auto props = schema.find("properties");
-  if (props == schema.end() || !props->is_object()) return config;
-  for (const auto& [key, sub] : props->items()) {
-    if (!sub.is_object() || sub.value("format", "") == "path") continue;
-    if (!config.contains(key) && sub.contains("default")) config[key] = sub["default"];
-    if (config.contains(key) && config[key].is_object()) config[key] = with_defaults(sub, config[key]);
+namespace detail {
+inline const Json* deref(const Json& root, const Json* node) {
+  for (int hops = 0; node && node->is_object() && node->contains("$ref") && hops < 16; ++hops) {
+    const Json& ref = (*node)["$ref"];
+    if (!ref.is_string() || ref.get<std::string>().rfind("#", 0) != 0) return node;
+    try {
+      node = &root.at(Json::json_pointer(ref.get<std::string>().substr(1)));
+    } catch (const std::exception&) {
+      return nullptr;
+    }
   }
-  return config;
+  return node;
+}
+inline bool is_path(const Json* s) {
+  return s && s->is_object() && s->contains("format") && (*s)["format"] == "path";
+}
+inline std::string resolved(const std::string& v, const std::filesystem::path& base) {
+  if (v.empty() || std::filesystem::path(v).is_absolute()) return v;
+  return (base / v).lexically_normal().string();
+}
+inline void walk(const Json& root, const Json* schema, Json& value,
+                 const std::filesystem::path& base, int depth) {
+  schema = deref(root, schema);
+  if (schema == nullptr || !schema->is_object() || depth > 64) return;
+  if (value.is_string()) {
+    if (is_path(schema)) value = resolved(value.get<std::string>(), base);
+  } else if (value.is_array()) {
+    const auto items = schema->find("items");
+    if (items != schema->end() && items->is_object())
+      for (Json& item : value) walk(root, &*items, item, base, depth + 1);
+  } else if (value.is_object()) {
+    const auto props = schema->find("properties");
+    const bool has_props = props != schema->end() && props->is_object();
+    const auto add = schema->find("additionalProperties");
+    const Json* additional = add != schema->end() && add->is_object() ? &*add : nullptr;
+    if (has_props)
+      for (auto it = props->begin(); it != props->end(); ++it) {
+        const Json* s = deref(root, &it.value());
+        if (!value.contains(it.key()) && is_path(s) && s->contains("default") &&
+            (*s)["default"].is_string())
+          value[it.key()] = resolved((*s)["default"].get<std::string>(), base);
+      }
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      const Json* sub = additional;
+      if (has_props && props->contains(it.key())) sub = &(*props)[it.key()];
+      if (sub != nullptr) walk(root, sub, it.value(), base, depth + 1);
+    }
+  }
+}
+}  // namespace detail
+
+// The config as the host passes it to create() and set_config(): as written,
+// except that every string the schema marks "format": "path" is resolved
+// against base_dir when relative (the host uses the config file's
+// directory), and an absent path field with a string "default" is added,
+// resolved the same way. Other defaults are the plugin's to apply.
+inline Json wire_config(const Json& schema, const Json& config, const std::filesystem::path& base_dir) {
+  Json out = config;
+  detail::walk(schema, &schema, out, base_dir, 0);
+  return out;
 }
 
 }  // namespace sh::testing

@@ -272,6 +272,7 @@ class Instance {
  protected:
   std::string name_;
   HarnessHost* host_;
+  Plugin* plugin_;
   std::unique_ptr<PluginInstance> inst_;
 };
 
@@ -283,7 +284,7 @@ class Plugin {
   const sh_plugin_descriptor& descriptor() const { return lib_->descriptor(); }
   std::string name() const { return descriptor().name; }
   std::string kind() const { return kind_name(descriptor().kind); }
-  Json config_schema() const { return Json::parse(descriptor().config_schema); }
+  const Json& config_schema() const { return lib_->config_schema(); }
   HarnessHost& host() { return *host_; }
   const PluginLibrary& library() const { return *lib_; }
 
@@ -295,7 +296,7 @@ class Plugin {
   // Checks that create() refuses the config with SH_ERR_CONFIG; returns its
   // last_error() (non-empty).
   std::string expect_config_refused(const Json& config) {
-    PluginInstance inst(*lib_, *host_, with_defaults(config_schema(), config));
+    PluginInstance inst(*lib_, *host_, wire_config(config_schema(), config, config_dir));
     expect(inst.status() == SH_ERR_CONFIG,
            "expected " + name() + " to refuse the config " + config.dump() +
                " with SH_ERR_CONFIG, got " + status_name(inst.status()) +
@@ -304,6 +305,16 @@ class Plugin {
                                            " without a message in last_error()");
     return inst.last_error();
   }
+
+  // Relative "format": "path" values in a config resolve against this, as
+  // the host resolves them against the config file's directory: the test's
+  // source directory (sh_add_plugin_test), else the working directory.
+  std::filesystem::path config_dir =
+#ifdef SH_TEST_SOURCE_DIR
+      SH_TEST_SOURCE_DIR;
+#else
+      std::filesystem::current_path();
+#endif
 
   void expect_kind(sh_plugin_kind kind) const {
     expect(descriptor().kind == kind, "plugin " + name() + " is a " + this->kind() + ", not a " +
@@ -316,8 +327,8 @@ class Plugin {
 };
 
 inline Instance::Instance(Plugin& plugin, const Json& config)
-    : name_(plugin.name()), host_(&plugin.host()) {
-  const Json full = with_defaults(plugin.config_schema(), config);
+    : name_(plugin.name()), host_(&plugin.host()), plugin_(&plugin) {
+  const Json full = wire_config(plugin.config_schema(), config, plugin.config_dir);
   inst_ = std::make_unique<PluginInstance>(plugin.library(), plugin.host(), full);
   if (!inst_->ok())
     throw Failure(name_ + " refused the config " + full.dump() + ": " +
@@ -325,7 +336,8 @@ inline Instance::Instance(Plugin& plugin, const Json& config)
 }
 
 inline void Instance::set_config(const Json& config) {
-  const sh_status st = inst_->set_config(config);
+  const sh_status st =
+      inst_->set_config(wire_config(plugin_->config_schema(), config, plugin_->config_dir));
   check(st, "set_config");
 }
 
