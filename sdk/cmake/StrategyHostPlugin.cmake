@@ -41,7 +41,7 @@ function(sh_add_plugin name)
   # The repository's own plugins share one precompiled plugin.hpp
   # (plugins/CMakeLists.txt sets SH_PLUGIN_PCH_TARGET for its directories);
   # out of tree the variable is unset and nothing changes.
-  if(SH_PLUGIN_PCH_TARGET)
+  if(SH_PLUGIN_PCH_TARGET AND NOT _c_only)
     target_precompile_headers(${name} REUSE_FROM ${SH_PLUGIN_PCH_TARGET})
   endif()
   # Lets an enclosing build (the host's tests) depend on every plugin.
