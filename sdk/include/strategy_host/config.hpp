@@ -431,6 +431,24 @@ class Reader {
     if (!v->is_object()) throw std::logic_error("config key '" + path(key) + "' is not an object");
     return Reader(*v, sub, path(key), prefix_, false);
   }
+  // An array of objects, each read through the schema's "items" (paths
+  // "files[0]", "files[1]", ...); empty when absent without a default.
+  std::vector<Reader> object_list(const std::string& key) const {
+    const Json& sub = property(key);
+    const Json* v = find(key, sub);
+    std::vector<Reader> out;
+    if (v == nullptr) return out;
+    const Json* items = detail::member(sub, "items");
+    static const Json kAny = Json::object();
+    if (!v->is_array()) throw std::logic_error("config key '" + path(key) + "' is not an array");
+    for (size_t i = 0; i < v->size(); ++i) {
+      if (!(*v)[i].is_object())
+        throw std::logic_error("config key '" + path(key) + "' is not a list of objects");
+      out.push_back(Reader((*v)[i], items != nullptr ? *items : kAny,
+                           path(key) + "[" + std::to_string(i) + "]", prefix_, false));
+    }
+    return out;
+  }
   // The value as it is (checked against its schema), or its default.
   const Json& raw(const std::string& key) const {
     return value(key, "value", [](const Json&) { return true; });
