@@ -1,6 +1,7 @@
 // binance_config_schema.h: JSON Schema (draft 7) of the binance provider's
-// config, published through the descriptor. Keep in step with
-// parse_binance_config (binance_config.cpp).
+// config, published through the descriptor: the one source of its keys,
+// types, ranges and defaults, which parse_binance_config (binance_config.cpp) reads
+// through sh::config::Reader ("pattern"s are re-checked there in code).
 #ifndef SH_BINANCE_COMMON_BINANCE_CONFIG_SCHEMA_H
 #define SH_BINANCE_COMMON_BINANCE_CONFIG_SCHEMA_H
 

@@ -1,6 +1,7 @@
 // coinbase_config_schema.h: JSON Schema (draft 7) of the coinbase provider's
-// config, published through the descriptor. Keep in step with
-// parse_coinbase_config (coinbase_config.cpp).
+// config, published through the descriptor: the one source of its keys,
+// types, ranges and defaults, which parse_coinbase_config (coinbase_config.cpp) reads
+// through sh::config::Reader ("pattern"s are re-checked there in code).
 #ifndef SH_COINBASE_COMMON_COINBASE_CONFIG_SCHEMA_H
 #define SH_COINBASE_COMMON_COINBASE_CONFIG_SCHEMA_H
 
