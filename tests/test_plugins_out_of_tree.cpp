@@ -71,6 +71,7 @@ const Example kExamples[] = {
     {"example_detector", SH_KIND_DETECTOR, "detector", R"({"threshold": -1})"},
     {"example_expert", SH_KIND_EXPERT, "expert", R"({"lean": 0.9})"},
     {"example_risk", SH_KIND_RISK, "risk", R"({"min_confidence": "high"})"},
+    {"example_detector_c", SH_KIND_DETECTOR, "detector", R"({"threshold": -1})"},  // in C
 };
 
 // One call through the kind's function table, on empty or tiny inputs.
@@ -145,6 +146,19 @@ TEST_CASE("examples build out of tree against the installed SDK and load", "[sdk
   CHECK(cache.compare(at + 27, prefix.string().size(), prefix.string()) == 0);
 
   step("build", "cmake --build " + quoted(build) + " -j 2", scratch.path);
+
+  // Each example's own test (strategy_host/testing.hpp, sh_add_plugin_test),
+  // run by the examples' ctest against the libraries just built.
+  {
+    const fs::path out = scratch.path / "ctest.out", err = scratch.path / "ctest.err";
+    const int rc = run("ctest --test-dir " + quoted(build) + " -j 2 --output-on-failure", out, err);
+    const std::string log = slurp(out) + slurp(err);
+    INFO("examples' ctest: rc " << rc << "\n" << log);
+    CHECK(rc == 0);
+    CHECK(log.find("100% tests passed, 0 tests failed out of 5") != std::string::npos);
+    for (const Example& ex : kExamples)
+      CHECK(log.find(std::string("test_") + ex.name + " ") != std::string::npos);
+  }
 
   sh_test::TestHost host;
   for (const Example& ex : kExamples) {

@@ -25,6 +25,7 @@ TEST_PACKAGES=(
   catch2                                      # tests (v2, header-only)
   openssl                                     # exchange tests make a TLS certificate at test time
   clang libclang-rt-14-dev                    # fuzz/: libFuzzer, ASan, UBSan (tools/fuzz.sh)
+  abigail-tools                               # abidw, abidiff: the ABI check (tools/check-abi.sh)
 )
 case "${1:-}" in
   --host) PACKAGES=("${HOST_PACKAGES[@]}") ;;
