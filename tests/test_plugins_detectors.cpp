@@ -176,8 +176,16 @@ TEST_CASE("zscore_spike set_config applies live and rejects bad configs whole", 
     REQUIRE(hits.size() == 1);
     CHECK(hits[0].threshold == 6.0);
   }
+  // The keys, types and ranges are the schema's (sh::config::Reader), with a
+  // did-you-mean and the value that was refused.
   CHECK(inst.set_config(R"({"thresold": 2})") == SH_ERR_CONFIG);
-  CHECK_THAT(inst.last_error(), Catch::Contains("thresold"));
+  CHECK(inst.last_error() ==
+        "unknown config key 'thresold' (did you mean 'threshold'? expected one of: class, field, "
+        "require_dq_ok, threshold)");
+  CHECK(inst.set_config(R"({"threshold": 0})") == SH_ERR_CONFIG);
+  CHECK(inst.last_error() == "threshold must be > 0, got 0");
+  CHECK(inst.set_config(R"({"class": ""})") == SH_ERR_CONFIG);
+  CHECK(inst.last_error() == "class must be a non-empty string");
   CHECK(inst.set_config("{not json") == SH_ERR_CONFIG);  // as at create, not an exception
 }
 
@@ -186,7 +194,7 @@ TEST_CASE("zscore_spike rejects an invalid config at create", "[plugins]") {
   sh_test::LoadedPlugin p(sh_test::plugin_path("zscore_spike"));
   sh_test::Instance inst(p, host, R"({"field": "price"})");
   CHECK(inst.create_rc() == SH_ERR_CONFIG);
-  CHECK_THAT(inst.last_error(), Catch::Contains("field"));
+  CHECK(inst.last_error() == "field must be one of z_ret, z_volume, z_spread; got 'price'");
 }
 
 TEST_CASE("detectors gate on dq only when require_dq_ok is set", "[plugins]") {

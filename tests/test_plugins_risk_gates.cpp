@@ -176,7 +176,7 @@ TEST_CASE("confidence_gate denies LOW_CONFIDENCE below min_confidence (default 0
   CHECK(w[0].action == SH_RISK_DENY);
   CHECK(w[1].action == SH_RISK_DENY);
   CHECK(g.set_config(R"({"min_confidence": 1.5})") == SH_ERR_CONFIG);
-  CHECK_THAT(g.last_error(), Catch::Contains("min_confidence"));
+  CHECK(g.last_error() == "min_confidence must be within 0..1, got 1.5");
 }
 
 TEST_CASE("rate_limit counts intents per symbol over a rolling event-time window",

@@ -287,16 +287,18 @@ TEST_CASE("redis_stream refuses bad configs with a clear error", "[redis_stream]
   HarnessHost host;
   PluginLibrary lib(plugin_path("redis_stream"));
   const std::vector<std::pair<nlohmann::json, std::string>> cases = {
-      {{{"stream", "md"}, {"blok_ms", 5}}, "unknown key 'blok_ms'"},
-      {{{"host", "127.0.0.1"}}, "'stream' is required"},
+      {{{"stream", "md"}, {"blok_ms", 5}}, "unknown config key 'blok_ms' (did you mean 'block_ms'?"},
+      {{{"host", "127.0.0.1"}}, "redis_stream: stream is required"},
       {{{"stream", "md"}, {"group", "g"}}, "'group' and 'consumer' go together"},
       {{{"stream", "md"}, {"url", "redis://h:1"}, {"port", 2}}, "either 'url' or 'host'/'port'"},
       {{{"stream", "md"}, {"url", "http://h:1"}}, "only redis:// URLs"},
       {{{"stream", "md"}, {"start_id", "latest"}}, "'start_id' must be"},
-      {{{"stream", "md"}, {"block_ms", 0}}, "'block_ms' must be within"},
-      {{{"stream", "md"}, {"ts_unit", "h"}}, "'ts_unit' must be one of"},
-      {{{"stream", "md"}, {"reconnect", {{"max", 1}}}}, "unknown key 'reconnect.max'"},
+      {{{"stream", "md"}, {"block_ms", 0}}, "redis_stream: block_ms must be within 1..60000, got 0"},
+      {{{"stream", "md"}, {"ts_unit", "h"}}, "redis_stream: ts_unit must be one of ns, us, ms, s; got 'h'"},
+      {{{"stream", "md"}, {"reconnect", {{"max", 1}}}}, "unknown config key 'reconnect.max' (did you mean 'max_ms'?"},
   };
+  // Keys, types and ranges come from the schema (sh::config::Reader), with
+  // its wording: "unknown config key", "X must be within lo..hi, got v".
   for (const auto& [cfg, text] : cases) {
     INFO(cfg.dump());
     PluginInstance inst(lib, host, cfg);

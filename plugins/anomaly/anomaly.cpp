@@ -13,7 +13,6 @@
 
 #include <cmath>
 #include <cstddef>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -22,55 +21,22 @@ namespace {
 enum class Field { kZRet, kZVolume, kZSpread };
 enum class Mode { kFollow, kFade };
 
+// Defaults and ranges: kConfigSchema.
 struct Params {
-  std::vector<Field> fields = {Field::kZRet, Field::kZVolume, Field::kZSpread};
-  double z_threshold = 3.0;  // s below this: abstain, > 0
-  double z_full = 6.0;       // s at which confidence reaches 1, > z_threshold
-  Mode mode = Mode::kFollow;
+  std::vector<Field> fields;
+  double z_threshold{};  // s below this: abstain
+  double z_full{};       // s at which confidence reaches 1, > z_threshold
+  Mode mode{};
 };
 
-double number_in(const sh::Json& v, const std::string& key, double lo, double hi, bool lo_open) {
-  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
-    throw sh::ConfigError(key + " out of range: " + std::to_string(x));
-  return x;
-}
-
-Params parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
-  constexpr double kInf = std::numeric_limits<double>::infinity();
+Params parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Params p;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "z_threshold") {
-      p.z_threshold = number_in(v, k, 0.0, kInf, true);
-    } else if (k == "z_full") {
-      p.z_full = number_in(v, k, 0.0, kInf, true);
-    } else if (k == "mode") {
-      const std::string m = v.is_string() ? v.get<std::string>() : std::string();
-      if (m == "follow") p.mode = Mode::kFollow;
-      else if (m == "fade") p.mode = Mode::kFade;
-      else throw sh::ConfigError("mode must be \"follow\" or \"fade\"");
-    } else if (k == "fields") {
-      if (!v.is_array() || v.empty()) throw sh::ConfigError("fields must be a non-empty array");
-      p.fields.clear();
-      for (const sh::Json& f : v) {
-        const std::string name = f.is_string() ? f.get<std::string>() : std::string();
-        Field x;
-        if (name == "z_ret") x = Field::kZRet;
-        else if (name == "z_volume") x = Field::kZVolume;
-        else if (name == "z_spread") x = Field::kZSpread;
-        else throw sh::ConfigError("fields: unknown field '" + name + "' (z_ret, z_volume, z_spread)");
-        for (Field prev : p.fields)
-          if (prev == x) throw sh::ConfigError("fields: '" + name + "' listed twice");
-        p.fields.push_back(x);
-      }
-    } else {
-      throw sh::ConfigError("unknown config key '" + k + "'");
-    }
-  }
+  p.fields = r.choice_list<Field>(
+      "fields", {{"z_ret", Field::kZRet}, {"z_volume", Field::kZVolume}, {"z_spread", Field::kZSpread}});
+  p.z_threshold = r.number("z_threshold");
+  p.z_full = r.number("z_full");
+  p.mode = r.choice<Mode>("mode", {{"follow", Mode::kFollow}, {"fade", Mode::kFade}});
   if (!(p.z_full > p.z_threshold)) throw sh::ConfigError("z_full must be > z_threshold");
   return p;
 }
@@ -114,9 +80,9 @@ class Anomaly final : public sh::Expert {
   static constexpr bool kLiveConfig = true;
 
   Anomaly(const sh::Host& host, const sh::Json& config)
-      : sh::Expert(host), p_(parse_config(config)) {}
+      : sh::Expert(host), p_(parse_config(config, kConfigSchema)) {}
 
-  void set_config(const sh::Json& config) override { p_ = parse_config(config); }
+  void set_config(const sh::Json& config) override { p_ = parse_config(config, kConfigSchema); }
 
   void evaluate(const sh::FeatureRows& rows, const sh_market_context&,
                 const sh::EvidenceOut& out) override {

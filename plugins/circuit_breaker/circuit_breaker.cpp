@@ -36,42 +36,23 @@ namespace {
 
 enum class State { kClosed, kOpen, kHalfOpen };
 
+// Defaults and ranges: kConfigSchema.
 struct Config {
-  double var_trip_pct = 2.5;       // > 0
-  double latency_trip_ms = 100.0;  // > 0
-  double half_open_scale = 0.5;    // (0, 1]
-  int64_t half_open_batches = 1;   // >= 1
-  bool reset = false;              // one-shot command, not a parameter
+  double var_trip_pct{};
+  double latency_trip_ms{};
+  double half_open_scale{};
+  int64_t half_open_batches{};
+  bool reset{};  // one-shot command, not a parameter
 };
 
-double number_in(const sh::Json& v, const std::string& key, double lo, double hi, bool lo_open) {
-  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
-    throw sh::ConfigError(key + " out of range: " + std::to_string(x));
-  return x;
-}
-
-Config parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+Config parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Config c;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "var_trip_pct") c.var_trip_pct = number_in(v, k, 0.0, 100.0, true);
-    else if (k == "latency_trip_ms") c.latency_trip_ms = number_in(v, k, 0.0, 3.6e6, true);
-    else if (k == "half_open_scale") c.half_open_scale = number_in(v, k, 0.0, 1.0, true);
-    else if (k == "half_open_batches") {
-      if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 1000000)
-        throw sh::ConfigError("half_open_batches must be an integer >= 1");
-      c.half_open_batches = v.get<int64_t>();
-    } else if (k == "reset") {
-      if (!v.is_boolean()) throw sh::ConfigError("reset must be a boolean");
-      c.reset = v.get<bool>();
-    } else {
-      throw sh::ConfigError("unknown config key '" + k + "'");
-    }
-  }
+  c.var_trip_pct = r.number("var_trip_pct");
+  c.latency_trip_ms = r.number("latency_trip_ms");
+  c.half_open_scale = r.number("half_open_scale");
+  c.half_open_batches = r.integer("half_open_batches");
+  c.reset = r.boolean("reset");
   return c;
 }
 
@@ -139,10 +120,10 @@ class CircuitBreaker final : public sh::RiskPolicy {
 
 
   CircuitBreaker(const sh::Host& host, const sh::Json& config)
-      : sh::RiskPolicy(host), c_(parse_config(config)), trips_(host.counter("trips")) {}
+      : sh::RiskPolicy(host), c_(parse_config(config, kConfigSchema)), trips_(host.counter("trips")) {}
 
   void set_config(const sh::Json& config) override {
-    const Config parsed = parse_config(config);
+    const Config parsed = parse_config(config, kConfigSchema);
     if (!is_command(config)) c_ = parsed;
     if (!parsed.reset) return;
     if (state_ == State::kOpen) {

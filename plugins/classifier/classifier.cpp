@@ -138,20 +138,9 @@ struct Config {
   Model model;
 };
 
-Config parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
-  std::string path;
-  for (const auto& kv : j.items()) {
-    if (kv.key() == "model_path") {
-      if (!kv.value().is_string() || kv.value().get<std::string>().empty())
-        throw sh::ConfigError("model_path must be a non-empty string");
-      path = kv.value().get<std::string>();
-    } else {
-      throw sh::ConfigError("unknown config key '" + kv.key() + "'");
-    }
-  }
-  if (path.empty()) throw sh::ConfigError("model_path is required");
-  return Config{load_model(path)};
+Config parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);  // model_path is required and non-empty
+  return Config{load_model(r.string("model_path"))};
 }
 
 inline bool has_field(const sh_evidence& e, size_t field_end) { return e.struct_size >= field_end; }
@@ -177,12 +166,12 @@ class Classifier final : public sh::Expert {
   static constexpr bool kLiveConfig = true;
 
   Classifier(const sh::Host& host, const sh::Json& config)
-      : sh::Expert(host), c_(parse_config(config)) {
+      : sh::Expert(host), c_(parse_config(config, kConfigSchema)) {
     announce();
   }
 
   void set_config(const sh::Json& config) override {
-    Config next = parse_config(config);
+    Config next = parse_config(config, kConfigSchema);
     c_ = std::move(next);
     announce();
   }

@@ -14,29 +14,17 @@
 
 namespace {
 
+// Defaults and ranges: kConfigSchema.
 struct Config {
-  double min_confidence = 0.6;  // 0..1
-  bool gate_reductions = false;
+  double min_confidence{};
+  bool gate_reductions{};
 };
 
-Config parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+Config parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Config c;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "min_confidence") {
-      if (!v.is_number()) throw sh::ConfigError("min_confidence must be a number");
-      c.min_confidence = v.get<double>();
-      if (!(c.min_confidence >= 0.0 && c.min_confidence <= 1.0))
-        throw sh::ConfigError("min_confidence must be within 0..1");
-    } else if (k == "gate_reductions") {
-      if (!v.is_boolean()) throw sh::ConfigError("gate_reductions must be a boolean");
-      c.gate_reductions = v.get<bool>();
-    } else {
-      throw sh::ConfigError("unknown config key '" + k + "'");
-    }
-  }
+  c.min_confidence = r.number("min_confidence");
+  c.gate_reductions = r.boolean("gate_reductions");
   return c;
 }
 
@@ -61,9 +49,9 @@ class ConfidenceGate final : public sh::RiskPolicy {
   static constexpr bool kLiveConfig = true;
 
   ConfidenceGate(const sh::Host& host, const sh::Json& config)
-      : sh::RiskPolicy(host), c_(parse_config(config)), denied_(host.counter("denied")) {}
+      : sh::RiskPolicy(host), c_(parse_config(config, kConfigSchema)), denied_(host.counter("denied")) {}
 
-  void set_config(const sh::Json& config) override { c_ = parse_config(config); }
+  void set_config(const sh::Json& config) override { c_ = parse_config(config, kConfigSchema); }
 
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& portfolio,
                 const sh::VerdictsOut& out) override {

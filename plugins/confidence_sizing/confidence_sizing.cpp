@@ -22,28 +22,17 @@
 
 namespace {
 
+// Defaults and ranges: kConfigSchema.
 struct Config {
-  double exponent = 1.0;   // > 0
-  double min_scale = 0.0;  // 0..1
+  double exponent{};
+  double min_scale{};
 };
 
-double number_in(const sh::Json& v, const std::string& key, double lo, double hi, bool lo_open) {
-  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
-    throw sh::ConfigError(key + " out of range: " + std::to_string(x));
-  return x;
-}
-
-Config parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+Config parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Config c;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    if (k == "exponent") c.exponent = number_in(kv.value(), k, 0.0, 10.0, true);
-    else if (k == "min_scale") c.min_scale = number_in(kv.value(), k, 0.0, 1.0, false);
-    else throw sh::ConfigError("unknown config key '" + k + "'");
-  }
+  c.exponent = r.number("exponent");
+  c.min_scale = r.number("min_scale");
   return c;
 }
 
@@ -92,9 +81,9 @@ class ConfidenceSizing final : public sh::RiskPolicy {
   static constexpr bool kLiveConfig = true;
 
   ConfidenceSizing(const sh::Host& host, const sh::Json& config)
-      : sh::RiskPolicy(host), c_(parse_config(config)) {}
+      : sh::RiskPolicy(host), c_(parse_config(config, kConfigSchema)) {}
 
-  void set_config(const sh::Json& config) override { c_ = parse_config(config); }
+  void set_config(const sh::Json& config) override { c_ = parse_config(config, kConfigSchema); }
 
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& portfolio,
                 const sh::VerdictsOut& out) override {

@@ -25,29 +25,17 @@ namespace {
 
 constexpr int64_t kNsPerDay = 86400LL * 1000000000LL;
 
+// Defaults and ranges: kConfigSchema.
 struct Config {
-  double daily_loss_pct = 3.0;  // 0 < x <= 100
-  bool reset = false;           // one-shot command, not a parameter
+  double daily_loss_pct{};
+  bool reset{};  // one-shot command, not a parameter
 };
 
-Config parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+Config parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Config c;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "daily_loss_pct") {
-      if (!v.is_number()) throw sh::ConfigError("daily_loss_pct must be a number");
-      c.daily_loss_pct = v.get<double>();
-      if (!(c.daily_loss_pct > 0.0 && c.daily_loss_pct <= 100.0))
-        throw sh::ConfigError("daily_loss_pct must be within (0, 100]");
-    } else if (k == "reset") {
-      if (!v.is_boolean()) throw sh::ConfigError("reset must be a boolean");
-      c.reset = v.get<bool>();
-    } else {
-      throw sh::ConfigError("unknown config key '" + k + "'");
-    }
-  }
+  c.daily_loss_pct = r.number("daily_loss_pct");
+  c.reset = r.boolean("reset");
   return c;
 }
 
@@ -91,10 +79,10 @@ class DailyLoss final : public sh::RiskPolicy {
 
 
   DailyLoss(const sh::Host& host, const sh::Json& config)
-      : sh::RiskPolicy(host), c_(parse_config(config)) {}
+      : sh::RiskPolicy(host), c_(parse_config(config, kConfigSchema)) {}
 
   void set_config(const sh::Json& config) override {
-    const Config parsed = parse_config(config);
+    const Config parsed = parse_config(config, kConfigSchema);
     if (!is_command(config)) c_ = parsed;
     if (parsed.reset) {
       host().warn(latched_ ? "daily loss latch reset by operator" : "daily loss reset: was not latched");

@@ -29,49 +29,30 @@ namespace {
 enum class Mode { kVolume, kRs };
 enum class PriceField { kMom20, kLogRet };
 
+// Defaults and ranges: kConfigSchema.
 struct Params {
-  Mode mode = Mode::kVolume;
-  PriceField price_field = PriceField::kMom20;
-  double min_price_move = 0.005;  // |m| below this: no divergence, >= 0
-  double price_full = 0.02;       // |m| giving full price weight, > 0
-  double volume_z_min = 1.0;      // z_volume at or below -this is "thin", >= 0
-  double volume_z_full = 3.0;     // -z_volume giving full volume weight, > 0
-  double min_abs_rs = 0.001;      // |rs_benchmark| below this: no divergence, >= 0
-  double rs_full = 0.005;         // |rs_benchmark| giving confidence 1, > 0
+  Mode mode{};
+  PriceField price_field{};
+  double min_price_move{};  // |m| below this: no divergence
+  double price_full{};      // |m| giving full price weight
+  double volume_z_min{};    // z_volume at or below -this is "thin"
+  double volume_z_full{};   // -z_volume giving full volume weight
+  double min_abs_rs{};      // |rs_benchmark| below this: no divergence
+  double rs_full{};         // |rs_benchmark| giving confidence 1
 };
 
-double number_in(const sh::Json& v, const std::string& key, double lo, double hi, bool lo_open) {
-  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
-    throw sh::ConfigError(key + " out of range: " + std::to_string(x));
-  return x;
-}
-
-Params parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
-  constexpr double kInf = std::numeric_limits<double>::infinity();
+Params parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Params p;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    const std::string s = v.is_string() ? v.get<std::string>() : std::string();
-    if (k == "mode") {
-      if (s == "volume") p.mode = Mode::kVolume;
-      else if (s == "rs") p.mode = Mode::kRs;
-      else throw sh::ConfigError("mode must be \"volume\" or \"rs\"");
-    } else if (k == "price_field") {
-      if (s == "mom_20") p.price_field = PriceField::kMom20;
-      else if (s == "log_ret") p.price_field = PriceField::kLogRet;
-      else throw sh::ConfigError("price_field must be \"mom_20\" or \"log_ret\"");
-    } else if (k == "min_price_move") p.min_price_move = number_in(v, k, 0.0, kInf, false);
-    else if (k == "price_full") p.price_full = number_in(v, k, 0.0, kInf, true);
-    else if (k == "volume_z_min") p.volume_z_min = number_in(v, k, 0.0, kInf, false);
-    else if (k == "volume_z_full") p.volume_z_full = number_in(v, k, 0.0, kInf, true);
-    else if (k == "min_abs_rs") p.min_abs_rs = number_in(v, k, 0.0, kInf, false);
-    else if (k == "rs_full") p.rs_full = number_in(v, k, 0.0, kInf, true);
-    else throw sh::ConfigError("unknown config key '" + k + "'");
-  }
+  p.mode = r.choice<Mode>("mode", {{"volume", Mode::kVolume}, {"rs", Mode::kRs}});
+  p.price_field = r.choice<PriceField>(
+      "price_field", {{"mom_20", PriceField::kMom20}, {"log_ret", PriceField::kLogRet}});
+  p.min_price_move = r.number("min_price_move");
+  p.price_full = r.number("price_full");
+  p.volume_z_min = r.number("volume_z_min");
+  p.volume_z_full = r.number("volume_z_full");
+  p.min_abs_rs = r.number("min_abs_rs");
+  p.rs_full = r.number("rs_full");
   return p;
 }
 
@@ -111,9 +92,9 @@ class Divergence final : public sh::Expert {
   static constexpr bool kLiveConfig = true;
 
   Divergence(const sh::Host& host, const sh::Json& config)
-      : sh::Expert(host), p_(parse_config(config)) {}
+      : sh::Expert(host), p_(parse_config(config, kConfigSchema)) {}
 
-  void set_config(const sh::Json& config) override { p_ = parse_config(config); }
+  void set_config(const sh::Json& config) override { p_ = parse_config(config, kConfigSchema); }
 
   void evaluate(const sh::FeatureRows& rows, const sh_market_context&,
                 const sh::EvidenceOut& out) override {

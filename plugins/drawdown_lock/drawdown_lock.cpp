@@ -27,40 +27,20 @@
 
 namespace {
 
+// Defaults and ranges: kConfigSchema.
 struct Config {
-  double max_drawdown_pct = 12.0;     // 0 < x <= 100
-  double release_drawdown_pct = 6.0;  // 0 <= x < max; default max / 2
-  bool reset = false;                 // one-shot command, not a parameter
+  double max_drawdown_pct{};
+  double release_drawdown_pct{};  // < max; default max / 2
+  bool reset{};                   // one-shot command, not a parameter
 };
 
-double pct_in(const sh::Json& v, const std::string& key, bool zero_ok) {
-  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || x < 0.0 || (!zero_ok && x == 0.0) || x > 100.0)
-    throw sh::ConfigError(key + " out of range: " + std::to_string(x));
-  return x;
-}
-
-Config parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+Config parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Config c;
-  bool have_release = false;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "max_drawdown_pct") {
-      c.max_drawdown_pct = pct_in(v, k, false);
-    } else if (k == "release_drawdown_pct") {
-      c.release_drawdown_pct = pct_in(v, k, true);
-      have_release = true;
-    } else if (k == "reset") {
-      if (!v.is_boolean()) throw sh::ConfigError("reset must be a boolean");
-      c.reset = v.get<bool>();
-    } else {
-      throw sh::ConfigError("unknown config key '" + k + "'");
-    }
-  }
-  if (!have_release) c.release_drawdown_pct = c.max_drawdown_pct / 2;
+  c.max_drawdown_pct = r.number("max_drawdown_pct");
+  c.release_drawdown_pct = r.has("release_drawdown_pct") ? r.number("release_drawdown_pct")
+                                                         : c.max_drawdown_pct / 2;
+  c.reset = r.boolean("reset");
   if (!(c.release_drawdown_pct < c.max_drawdown_pct))
     throw sh::ConfigError("release_drawdown_pct must be < max_drawdown_pct");
   return c;
@@ -106,10 +86,10 @@ class DrawdownLock final : public sh::RiskPolicy {
 
 
   DrawdownLock(const sh::Host& host, const sh::Json& config)
-      : sh::RiskPolicy(host), c_(parse_config(config)) {}
+      : sh::RiskPolicy(host), c_(parse_config(config, kConfigSchema)) {}
 
   void set_config(const sh::Json& config) override {
-    const Config parsed = parse_config(config);
+    const Config parsed = parse_config(config, kConfigSchema);
     if (!is_command(config)) c_ = parsed;
     if (parsed.reset) {
       host().warn(locked_ ? "drawdown lock reset by operator" : "drawdown lock reset: was not locked");

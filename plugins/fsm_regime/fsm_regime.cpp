@@ -34,38 +34,25 @@ namespace {
 
 enum class Regime { kCalm, kTrendingUp, kTrendingDown, kVolatile };
 
+// Defaults and ranges: kConfigSchema.
 struct Params {
-  double vol_enter = 0.003;   // rv_5 (per-minute log-return std) entering volatile, > 0
-  double vol_exit = 0.002;    // rv_5 below which volatile is left, 0 < vol_exit <= vol_enter
-  double trend_enter = 0.01;  // |mom_20| entering a trend, > 0
-  double trend_exit = 0.005;  // |mom_20| at or below which a trend ends, <= trend_enter
-  double trend_full = 0.03;   // |mom_20| giving confidence 1 in a trend, >= trend_enter
-  double z_shock = 4.0;       // |z_ret| forcing volatile, > 0
+  double vol_enter{};    // rv_5 (per-minute log-return std) entering volatile
+  double vol_exit{};     // rv_5 below which volatile is left, <= vol_enter
+  double trend_enter{};  // |mom_20| entering a trend
+  double trend_exit{};   // |mom_20| at or below which a trend ends, <= trend_enter
+  double trend_full{};   // |mom_20| giving confidence 1 in a trend, >= trend_enter
+  double z_shock{};      // |z_ret| forcing volatile
 };
 
-double number_in(const sh::Json& v, const std::string& key, double lo, double hi, bool lo_open) {
-  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
-    throw sh::ConfigError(key + " out of range: " + std::to_string(x));
-  return x;
-}
-
-Params parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
-  constexpr double kInf = std::numeric_limits<double>::infinity();
+Params parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Params p;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "vol_enter") p.vol_enter = number_in(v, k, 0.0, kInf, true);
-    else if (k == "vol_exit") p.vol_exit = number_in(v, k, 0.0, kInf, true);
-    else if (k == "trend_enter") p.trend_enter = number_in(v, k, 0.0, kInf, true);
-    else if (k == "trend_exit") p.trend_exit = number_in(v, k, 0.0, kInf, false);
-    else if (k == "trend_full") p.trend_full = number_in(v, k, 0.0, kInf, true);
-    else if (k == "z_shock") p.z_shock = number_in(v, k, 0.0, kInf, true);
-    else throw sh::ConfigError("unknown config key '" + k + "'");
-  }
+  p.vol_enter = r.number("vol_enter");
+  p.vol_exit = r.number("vol_exit");
+  p.trend_enter = r.number("trend_enter");
+  p.trend_exit = r.number("trend_exit");
+  p.trend_full = r.number("trend_full");
+  p.z_shock = r.number("z_shock");
   if (p.vol_exit > p.vol_enter) throw sh::ConfigError("vol_exit must be <= vol_enter");
   if (p.trend_exit > p.trend_enter) throw sh::ConfigError("trend_exit must be <= trend_enter");
   if (p.trend_full < p.trend_enter) throw sh::ConfigError("trend_full must be >= trend_enter");
@@ -135,7 +122,7 @@ class FsmRegime final : public sh::Expert {
   static constexpr bool kLiveConfig = true;
 
   FsmRegime(const sh::Host& host, const sh::Json& config)
-      : sh::Expert(host), p_(parse_config(config)) {
+      : sh::Expert(host), p_(parse_config(config, kConfigSchema)) {
     for (int r = 0; r < 4; ++r)
       counters_[r] = host.counter(std::string("enter.") + regime_name(static_cast<Regime>(r)));
   }
@@ -143,7 +130,7 @@ class FsmRegime final : public sh::Expert {
   static constexpr bool kDurableState = true;
 
   // Thresholds change; every symbol keeps its current regime.
-  void set_config(const sh::Json& config) override { p_ = parse_config(config); }
+  void set_config(const sh::Json& config) override { p_ = parse_config(config, kConfigSchema); }
 
   // Durable: {"regimes": {symbol name: regime}}, so a restarted host does not
   // start every symbol calm (symbols by name: ids are interned per process).

@@ -34,34 +34,21 @@
 
 namespace {
 
+// Defaults and ranges: kConfigSchema.
 struct Config {
-  double kelly_fraction = 0.25;    // multiplier on full Kelly, (0, 1]
-  double payoff_ratio = 1.0;       // b: average win / average loss, > 0
-  double var_limit_pct = 2.0;      // VaR (% of equity) above which sizing shrinks, > 0
-  double var_emergency_pct = 2.5;  // VaR above which new exposure is denied, >= var_limit_pct
+  double kelly_fraction{};     // multiplier on full Kelly
+  double payoff_ratio{};       // b: average win / average loss
+  double var_limit_pct{};      // VaR (% of equity) above which sizing shrinks
+  double var_emergency_pct{};  // VaR above which new exposure is denied, >= var_limit_pct
 };
 
-double number_in(const sh::Json& v, const std::string& key, double lo, double hi, bool lo_open) {
-  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
-    throw sh::ConfigError(key + " out of range: " + std::to_string(x));
-  return x;
-}
-
-Config parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
-  constexpr double kInf = std::numeric_limits<double>::infinity();
+Config parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Config c;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "kelly_fraction") c.kelly_fraction = number_in(v, k, 0.0, 1.0, true);
-    else if (k == "payoff_ratio") c.payoff_ratio = number_in(v, k, 0.0, kInf, true);
-    else if (k == "var_limit_pct") c.var_limit_pct = number_in(v, k, 0.0, 100.0, true);
-    else if (k == "var_emergency_pct") c.var_emergency_pct = number_in(v, k, 0.0, 100.0, true);
-    else throw sh::ConfigError("unknown config key '" + k + "'");
-  }
+  c.kelly_fraction = r.number("kelly_fraction");
+  c.payoff_ratio = r.number("payoff_ratio");
+  c.var_limit_pct = r.number("var_limit_pct");
+  c.var_emergency_pct = r.number("var_emergency_pct");
   if (c.var_emergency_pct < c.var_limit_pct)
     throw sh::ConfigError("var_emergency_pct must be >= var_limit_pct");
   return c;
@@ -93,9 +80,9 @@ class KellyVar final : public sh::RiskPolicy {
   static constexpr bool kLiveConfig = true;
 
   KellyVar(const sh::Host& host, const sh::Json& config)
-      : sh::RiskPolicy(host), c_(parse_config(config)) {}
+      : sh::RiskPolicy(host), c_(parse_config(config, kConfigSchema)) {}
 
-  void set_config(const sh::Json& config) override { c_ = parse_config(config); }
+  void set_config(const sh::Json& config) override { c_ = parse_config(config, kConfigSchema); }
 
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& pf,
                 const sh::VerdictsOut& out) override {

@@ -19,28 +19,17 @@
 
 namespace {
 
+// Defaults: kConfigSchema.
 struct Config {
-  std::string path = "state/KILL_SWITCH";  // the host resolves a relative path against the config file's dir
-  bool block_reductions = false;
+  std::string path;
+  bool block_reductions{};
 };
 
-Config parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+Config parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Config c;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "path") {
-      if (!v.is_string() || v.get<std::string>().empty())
-        throw sh::ConfigError("path must be a non-empty string");
-      c.path = v.get<std::string>();
-    } else if (k == "block_reductions") {
-      if (!v.is_boolean()) throw sh::ConfigError("block_reductions must be a boolean");
-      c.block_reductions = v.get<bool>();
-    } else {
-      throw sh::ConfigError("unknown config key '" + k + "'");
-    }
-  }
+  c.path = r.string("path");  // the host resolves a relative path against the config file's dir
+  c.block_reductions = r.boolean("block_reductions");
   return c;
 }
 
@@ -65,9 +54,9 @@ class KillSwitch final : public sh::RiskPolicy {
   static constexpr bool kLiveConfig = true;
 
   KillSwitch(const sh::Host& host, const sh::Json& config)
-      : sh::RiskPolicy(host), c_(parse_config(config)), denied_(host.counter("denied")) {}
+      : sh::RiskPolicy(host), c_(parse_config(config, kConfigSchema)), denied_(host.counter("denied")) {}
 
-  void set_config(const sh::Json& config) override { c_ = parse_config(config); }
+  void set_config(const sh::Json& config) override { c_ = parse_config(config, kConfigSchema); }
 
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& portfolio,
                 const sh::VerdictsOut& out) override {

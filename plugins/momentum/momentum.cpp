@@ -10,38 +10,25 @@
 
 namespace {
 
+// Defaults and ranges: kConfigSchema.
 struct Params {
-  double scale = 0.01;         // mom_20 (a fraction) that maps to a logit of 1, > 0
-  double min_abs_mom = 0.0;    // abstain when |mom_20| is below this, >= 0
-  double z_weight = 0.25;      // logit added per unit of z_ret when z_ret is not null, >= 0
-  double rsi_overbought = 70;  // RSI at or above this damps a long lean, 50..100
-  double rsi_oversold = 30;    // RSI at or below this damps a short lean, 0..50
-  double rsi_damping = 0.5;    // factor applied to the lean (p - 0.5) when damped, 0..1
+  double scale{};           // mom_20 (a fraction) that maps to a logit of 1
+  double min_abs_mom{};     // abstain when |mom_20| is below this
+  double z_weight{};        // logit added per unit of z_ret when z_ret is not null
+  double rsi_overbought{};  // RSI at or above this damps a long lean
+  double rsi_oversold{};    // RSI at or below this damps a short lean
+  double rsi_damping{};     // factor applied to the lean (p - 0.5) when damped
 };
 
-double number_in(const sh::Json& v, const char* key, double lo, double hi, bool lo_open) {
-  if (!v.is_number()) throw sh::ConfigError(std::string(key) + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
-    throw sh::ConfigError(std::string(key) + " out of range: " + std::to_string(x));
-  return x;
-}
-
-Params parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
-  constexpr double kInf = std::numeric_limits<double>::infinity();
+Params parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Params p;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "scale") p.scale = number_in(v, "scale", 0.0, kInf, true);
-    else if (k == "min_abs_mom") p.min_abs_mom = number_in(v, "min_abs_mom", 0.0, kInf, false);
-    else if (k == "z_weight") p.z_weight = number_in(v, "z_weight", 0.0, kInf, false);
-    else if (k == "rsi_overbought") p.rsi_overbought = number_in(v, "rsi_overbought", 50, 100, false);
-    else if (k == "rsi_oversold") p.rsi_oversold = number_in(v, "rsi_oversold", 0, 50, false);
-    else if (k == "rsi_damping") p.rsi_damping = number_in(v, "rsi_damping", 0, 1, false);
-    else throw sh::ConfigError("unknown config key '" + k + "'");
-  }
+  p.scale = r.number("scale");
+  p.min_abs_mom = r.number("min_abs_mom");
+  p.z_weight = r.number("z_weight");
+  p.rsi_overbought = r.number("rsi_overbought");
+  p.rsi_oversold = r.number("rsi_oversold");
+  p.rsi_damping = r.number("rsi_damping");
   return p;
 }
 
@@ -77,9 +64,9 @@ class Momentum final : public sh::Expert {
   static constexpr bool kLiveConfig = true;
 
   Momentum(const sh::Host& host, const sh::Json& config)
-      : sh::Expert(host), p_(parse_config(config)) {}
+      : sh::Expert(host), p_(parse_config(config, kConfigSchema)) {}
 
-  void set_config(const sh::Json& config) override { p_ = parse_config(config); }
+  void set_config(const sh::Json& config) override { p_ = parse_config(config, kConfigSchema); }
 
   // prob_long = p, prob_short = 1 - p, confidence = |2p - 1|, where p is the
   // (possibly damped) logistic. Rows with a null mom_20 or rsi_14, or a

@@ -12,46 +12,25 @@ namespace {
 
 enum class Mode { kScale, kDeny };
 
+// Defaults and ranges: kConfigSchema.
 struct Config {
-  double max_notional_usd = 100000.0;          // default cap per symbol, > 0
-  std::map<sh_symbol_id, double> per_symbol;   // overrides by interned symbol, USD, > 0
-  Mode mode = Mode::kScale;
+  double max_notional_usd{};                  // default cap per symbol
+  std::map<sh_symbol_id, double> per_symbol;  // overrides by interned symbol, USD
+  Mode mode{};
 };
 
-double cap_value(const sh::Json& v, const std::string& what) {
-  if (!v.is_number()) throw sh::ConfigError(what + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || !(x > 0.0)) throw sh::ConfigError(what + " must be > 0");
-  return x;
-}
-
 // Builds a whole Config or throws; symbols are interned through the host.
-Config parse_config(const sh::Host& host, const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+Config parse_config(const sh::Host& host, const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Config c;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "max_notional_usd") {
-      c.max_notional_usd = cap_value(v, "max_notional_usd");
-    } else if (k == "per_symbol") {
-      if (!v.is_object()) throw sh::ConfigError("per_symbol must be an object {SYMBOL: cap_usd}");
-      for (const auto& s : v.items()) {
-        const double cap = cap_value(s.value(), "per_symbol." + s.key());
-        const sh_symbol_id id = host.intern(s.key());
-        if (id == SH_INVALID_SYMBOL)
-          throw sh::ConfigError("per_symbol: cannot intern symbol '" + s.key() + "'");
-        c.per_symbol[id] = cap;
-      }
-    } else if (k == "mode") {
-      const std::string m = v.is_string() ? v.get<std::string>() : std::string();
-      if (m == "scale") c.mode = Mode::kScale;
-      else if (m == "deny") c.mode = Mode::kDeny;
-      else throw sh::ConfigError("mode must be \"scale\" or \"deny\"");
-    } else {
-      throw sh::ConfigError("unknown config key '" + k + "'");
-    }
+  c.max_notional_usd = r.number("max_notional_usd");
+  for (const auto& [symbol, cap] : r.number_map("per_symbol")) {
+    const sh_symbol_id id = host.intern(symbol);
+    if (id == SH_INVALID_SYMBOL)
+      throw sh::ConfigError("per_symbol: cannot intern symbol '" + symbol + "'");
+    c.per_symbol[id] = cap;
   }
+  c.mode = r.choice<Mode>("mode", {{"scale", Mode::kScale}, {"deny", Mode::kDeny}});
   return c;
 }
 
@@ -79,9 +58,9 @@ class NotionalCap final : public sh::RiskPolicy {
   static constexpr bool kLiveConfig = true;
 
   NotionalCap(const sh::Host& host, const sh::Json& config)
-      : sh::RiskPolicy(host), config_(parse_config(host, config)) {}
+      : sh::RiskPolicy(host), config_(parse_config(host, config, kConfigSchema)) {}
 
-  void set_config(const sh::Json& config) override { config_ = parse_config(host(), config); }
+  void set_config(const sh::Json& config) override { config_ = parse_config(host(), config, kConfigSchema); }
 
   // An intent that does not increase |exposure| is always allowed. Otherwise,
   // when |position + intent| > cap: SCALE by the largest fraction that fits

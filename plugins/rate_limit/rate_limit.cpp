@@ -23,30 +23,19 @@
 
 namespace {
 
+// Defaults and ranges: kConfigSchema.
 struct Config {
-  int64_t window_ms = 60000;           // >= 1
-  int64_t max_intents = 100;           // global per window, 0 = no limit
-  int64_t max_intents_per_symbol = 10; // per symbol per window, 0 = no limit
+  int64_t window_ms{};
+  int64_t max_intents{};             // global per window, 0 = no limit
+  int64_t max_intents_per_symbol{};  // per symbol per window, 0 = no limit
 };
 
-int64_t integer_in(const sh::Json& v, const std::string& key, int64_t lo, int64_t hi) {
-  if (!v.is_number_integer()) throw sh::ConfigError(key + " must be an integer");
-  const int64_t x = v.get<int64_t>();
-  if (x < lo || x > hi) throw sh::ConfigError(key + " out of range: " + std::to_string(x));
-  return x;
-}
-
-Config parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+Config parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Config c;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "window_ms") c.window_ms = integer_in(v, k, 1, 7LL * 86400 * 1000);
-    else if (k == "max_intents") c.max_intents = integer_in(v, k, 0, 1000000);
-    else if (k == "max_intents_per_symbol") c.max_intents_per_symbol = integer_in(v, k, 0, 1000000);
-    else throw sh::ConfigError("unknown config key '" + k + "'");
-  }
+  c.window_ms = r.integer("window_ms");
+  c.max_intents = r.integer("max_intents");
+  c.max_intents_per_symbol = r.integer("max_intents_per_symbol");
   return c;
 }
 
@@ -102,9 +91,9 @@ class RateLimit final : public sh::RiskPolicy {
 
 
   RateLimit(const sh::Host& host, const sh::Json& config)
-      : sh::RiskPolicy(host), c_(parse_config(config)), denied_(host.counter("denied")) {}
+      : sh::RiskPolicy(host), c_(parse_config(config, kConfigSchema)), denied_(host.counter("denied")) {}
 
-  void set_config(const sh::Json& config) override { c_ = parse_config(config); }
+  void set_config(const sh::Json& config) override { c_ = parse_config(config, kConfigSchema); }
 
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& pf,
                 const sh::VerdictsOut& out) override {

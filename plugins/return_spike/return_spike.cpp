@@ -2,44 +2,11 @@
 // (|z_ret|) and economically large (|log_ret| in bps).
 #include "return_spike_core.h"
 
-#include <strategy_host/plugin.hpp>
-
-#include <cmath>
-#include <string>
-#include <vector>
+#include <strategy_host/core_detector.hpp>
 
 namespace {
 
-double positive_number(const sh::Json& v, const char* key, bool allow_zero) {
-  if (!v.is_number()) throw sh::ConfigError(std::string(key) + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || x < 0.0 || (!allow_zero && x == 0.0))
-    throw sh::ConfigError(std::string(key) + (allow_zero ? " must be >= 0" : " must be > 0"));
-  return x;
-}
-
-// Builds a whole Params or throws; absent keys take their defaults.
-return_spike::Params parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
-  return_spike::Params p;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    if (k == "z_threshold") {
-      p.z_threshold = positive_number(kv.value(), "z_threshold", false);
-    } else if (k == "min_abs_ret_bps") {
-      p.min_abs_ret_bps = positive_number(kv.value(), "min_abs_ret_bps", true);
-    } else if (k == "require_dq_ok") {
-      if (!kv.value().is_boolean()) throw sh::ConfigError("require_dq_ok must be a boolean");
-      p.require_dq_ok = kv.value().get<bool>();
-    } else {
-      throw sh::ConfigError("unknown config key '" + k + "'");
-    }
-  }
-  return p;
-}
-
-class ReturnSpike final : public sh::Detector {
- public:
+struct ReturnSpikeTraits {
   static constexpr const char* kName = "return_spike";
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
@@ -58,27 +25,21 @@ class ReturnSpike final : public sh::Detector {
   },
   "additionalProperties": false
 })json";
-  static constexpr bool kLiveConfig = true;
 
-  ReturnSpike(const sh::Host& host, const sh::Json& config)
-      : sh::Detector(host), params_(parse_config(config)) {}
-
-  void set_config(const sh::Json& config) override { params_ = parse_config(config); }
-
-  void detect(const sh::FeatureRows& rows, const sh_market_context&,
-              const sh::HitSink& out) override {
-    if (rows.empty()) return;
-    if (hits_.size() < rows.size()) hits_.resize(rows.size());
-    const uint32_t n = return_spike::detect_batch(rows, params_, hits_.data());
-    if (n == 0) return;
-    if (out.emit(hits_.data(), n) != SH_OK)
-      throw std::runtime_error("host refused " + std::to_string(n) + " hits");
+  using Config = return_spike::Params;
+  static Config parse(const sh::config::Reader& r) {
+    Config p;
+    p.z_threshold = r.number("z_threshold");
+    p.min_abs_ret_bps = r.number("min_abs_ret_bps");
+    p.require_dq_ok = r.boolean("require_dq_ok");
+    return p;
   }
-
- private:
-  return_spike::Params params_;
-  std::vector<sh_detector_hit> hits_;  // reused output buffer, one slot per row
+  static uint32_t detect(const sh::FeatureRows& rows, const Config& p, sh_detector_hit* out) {
+    return return_spike::detect_batch(rows, p, out);
+  }
 };
+
+using ReturnSpike = sh::CoreDetector<ReturnSpikeTraits>;
 
 }  // namespace
 

@@ -20,36 +20,19 @@
 
 namespace {
 
+// Defaults and ranges: kConfigSchema.
 struct Config {
-  int64_t max_consecutive_errors = 5;  // >= 0; safe mode when errors exceed it
-  double exposure_scale = 0.1;         // (0, 1]
-  int64_t clean_cycles = 3;            // >= 1
+  int64_t max_consecutive_errors{};  // safe mode when errors exceed it
+  double exposure_scale{};
+  int64_t clean_cycles{};
 };
 
-int64_t integer_in(const sh::Json& v, const std::string& key, int64_t lo, int64_t hi) {
-  if (!v.is_number_integer()) throw sh::ConfigError(key + " must be an integer");
-  const int64_t x = v.get<int64_t>();
-  if (x < lo || x > hi) throw sh::ConfigError(key + " out of range: " + std::to_string(x));
-  return x;
-}
-
-Config parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+Config parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Config c;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "max_consecutive_errors") c.max_consecutive_errors = integer_in(v, k, 0, 1000000);
-    else if (k == "clean_cycles") c.clean_cycles = integer_in(v, k, 1, 1000000);
-    else if (k == "exposure_scale") {
-      if (!v.is_number()) throw sh::ConfigError("exposure_scale must be a number");
-      c.exposure_scale = v.get<double>();
-      if (!(c.exposure_scale > 0.0 && c.exposure_scale <= 1.0))
-        throw sh::ConfigError("exposure_scale must be within (0, 1]");
-    } else {
-      throw sh::ConfigError("unknown config key '" + k + "'");
-    }
-  }
+  c.max_consecutive_errors = r.integer("max_consecutive_errors");
+  c.exposure_scale = r.number("exposure_scale");
+  c.clean_cycles = r.integer("clean_cycles");
   return c;
 }
 
@@ -93,9 +76,9 @@ class SafeMode final : public sh::RiskPolicy {
 
 
   SafeMode(const sh::Host& host, const sh::Json& config)
-      : sh::RiskPolicy(host), c_(parse_config(config)) {}
+      : sh::RiskPolicy(host), c_(parse_config(config, kConfigSchema)) {}
 
-  void set_config(const sh::Json& config) override { c_ = parse_config(config); }
+  void set_config(const sh::Json& config) override { c_ = parse_config(config, kConfigSchema); }
 
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& pf,
                 const sh::VerdictsOut& out) override {

@@ -2,43 +2,11 @@
 // own history (z_spread) or wide in absolute terms (spread_bps).
 #include "spread_blowout_core.h"
 
-#include <strategy_host/plugin.hpp>
-
-#include <cmath>
-#include <string>
-#include <vector>
+#include <strategy_host/core_detector.hpp>
 
 namespace {
 
-double positive_number(const sh::Json& v, const char* key) {
-  if (!v.is_number()) throw sh::ConfigError(std::string(key) + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || !(x > 0.0)) throw sh::ConfigError(std::string(key) + " must be > 0");
-  return x;
-}
-
-// Builds a whole Params or throws; absent keys take their defaults.
-spread_blowout::Params parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
-  spread_blowout::Params p;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    if (k == "z_threshold") {
-      p.z_threshold = positive_number(kv.value(), "z_threshold");
-    } else if (k == "max_spread_bps") {
-      p.max_spread_bps = positive_number(kv.value(), "max_spread_bps");
-    } else if (k == "require_dq_ok") {
-      if (!kv.value().is_boolean()) throw sh::ConfigError("require_dq_ok must be a boolean");
-      p.require_dq_ok = kv.value().get<bool>();
-    } else {
-      throw sh::ConfigError("unknown config key '" + k + "'");
-    }
-  }
-  return p;
-}
-
-class SpreadBlowout final : public sh::Detector {
- public:
+struct SpreadBlowoutTraits {
   static constexpr const char* kName = "spread_blowout";
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
@@ -57,27 +25,21 @@ class SpreadBlowout final : public sh::Detector {
   },
   "additionalProperties": false
 })json";
-  static constexpr bool kLiveConfig = true;
 
-  SpreadBlowout(const sh::Host& host, const sh::Json& config)
-      : sh::Detector(host), params_(parse_config(config)) {}
-
-  void set_config(const sh::Json& config) override { params_ = parse_config(config); }
-
-  void detect(const sh::FeatureRows& rows, const sh_market_context&,
-              const sh::HitSink& out) override {
-    if (rows.empty()) return;
-    if (hits_.size() < rows.size()) hits_.resize(rows.size());
-    const uint32_t n = spread_blowout::detect_batch(rows, params_, hits_.data());
-    if (n == 0) return;
-    if (out.emit(hits_.data(), n) != SH_OK)
-      throw std::runtime_error("host refused " + std::to_string(n) + " hits");
+  using Config = spread_blowout::Params;
+  static Config parse(const sh::config::Reader& r) {
+    Config p;
+    p.z_threshold = r.number("z_threshold");
+    p.max_spread_bps = r.number("max_spread_bps");
+    p.require_dq_ok = r.boolean("require_dq_ok");
+    return p;
   }
-
- private:
-  spread_blowout::Params params_;
-  std::vector<sh_detector_hit> hits_;  // reused output buffer, one slot per row
+  static uint32_t detect(const sh::FeatureRows& rows, const Config& p, sh_detector_hit* out) {
+    return spread_blowout::detect_batch(rows, p, out);
+  }
 };
+
+using SpreadBlowout = sh::CoreDetector<SpreadBlowoutTraits>;
 
 }  // namespace
 

@@ -22,14 +22,12 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <set>
 #include <string>
 #include <vector>
 
 namespace {
 
 constexpr int64_t kNsPerMinute = 60'000'000'000LL;
-constexpr int64_t kDefaultStartTsNs = 1'704'153'600'000'000'000LL;  // 2024-01-02T00:00:00Z
 constexpr uint64_t kDefaultEvents = 1'000'000;
 constexpr uint32_t kMaxBatch = 4096;  // events per sink call: a 384 KiB buffer stays in L2
 constexpr double kL2StepFrac = 1e-4;      // 1 bp between adjacent L2 levels
@@ -106,125 +104,66 @@ class NormalTable {
   double v_[1 << kBits];
 };
 
+// Defaults and ranges: kConfigSchema.
 struct Config {
   std::vector<std::string> symbols;
-  uint64_t seed = 1;
-  int64_t start_ts_ns = kDefaultStartTsNs;
+  uint64_t seed{};
+  int64_t start_ts_ns{};
   uint64_t events = UINT64_MAX;  // total events; UINT64_MAX = unlimited (duration_s bounds it)
-  double duration_s = 0;   // event-time span; 0 = unlimited (then events bounds it)
-  double events_per_second = 10000;
-  double trade_share = 0.5, quote_share = 0.35, l2_share = 0.15;
-  uint32_t l2_levels = 5;
-  double volatility_bps = 10;  // per-minute return std in a regime of multiplier 1
-  double spread_bps = 2;       // typical quoted spread in a regime of multiplier 1
-  std::vector<double> regime_vol_mults{1.0, 3.0};
-  double regime_switch_prob = 0.02;  // per symbol per minute
-  double volume_spike_prob = 0.002, volume_spike_mult = 10;
-  double return_jump_prob = 0.002, return_jump_bps = 150;
-  double spread_blowout_prob = 0.002, spread_blowout_mult = 15;
-  double recv_lag_us = 200;  // mean receive lag; each event's lag is uniform in [0.5, 1.5] x this
-  bool receive_clock = false;  // report a receive clock (ABI 1.3) as a live feed would
+  double duration_s = 0;         // event-time span; 0 = unlimited (then events bounds it)
+  double events_per_second{};
+  double trade_share{}, quote_share{}, l2_share{};
+  uint32_t l2_levels{};
+  double volatility_bps{};  // per-minute return std in a regime of multiplier 1
+  double spread_bps{};      // typical quoted spread in a regime of multiplier 1
+  std::vector<double> regime_vol_mults;
+  double regime_switch_prob{};  // per symbol per minute
+  double volume_spike_prob{}, volume_spike_mult{};
+  double return_jump_prob{}, return_jump_bps{};
+  double spread_blowout_prob{}, spread_blowout_mult{};
+  double recv_lag_us{};  // mean receive lag; each event's lag is uniform in [0.5, 1.5] x this
+  bool receive_clock{};  // report a receive clock (ABI 1.3) as a live feed would
 };
 
-[[noreturn]] void bad(const std::string& msg) { throw sh::ConfigError(msg); }
-
-double num(const sh::Json& v, const std::string& k, double lo, double hi, bool lo_open = false) {
-  if (!v.is_number()) bad(k + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
-    bad(k + " out of range: " + v.dump());
-  return x;
-}
-
-uint64_t uint(const sh::Json& v, const std::string& k, uint64_t lo, uint64_t hi) {
-  if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<int64_t>() < 0))
-    bad(k + " must be a non-negative integer");
-  const uint64_t x = v.get<uint64_t>();
-  if (x < lo || x > hi) bad(k + " out of range: " + v.dump());
-  return x;
-}
-
-Config parse_config(const sh::Json& j) {
-  if (!j.is_object()) bad("config must be a JSON object");
+Config parse_config(const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Config c;
-  uint64_t symbol_count = 0;
-  bool have_events = false;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    constexpr double kInf = std::numeric_limits<double>::infinity();
-    if (k == "symbols") {
-      if (!v.is_array() || v.empty()) bad("symbols must be a non-empty array of names");
-      std::set<std::string> seen;
-      for (const auto& s : v) {
-        if (!s.is_string() || s.get<std::string>().empty()) bad("symbols: names must be non-empty strings");
-        if (!seen.insert(s.get<std::string>()).second) bad("symbols: duplicate " + s.dump());
-        c.symbols.push_back(s.get<std::string>());
-      }
-    } else if (k == "symbol_count") {
-      symbol_count = uint(v, k, 1, 100000);
-    } else if (k == "seed") {
-      c.seed = uint(v, k, 0, std::numeric_limits<uint64_t>::max());
-    } else if (k == "start_ts_ns") {
-      c.start_ts_ns = static_cast<int64_t>(uint(v, k, 0, std::numeric_limits<int64_t>::max() / 2));
-    } else if (k == "events") {
-      c.events = uint(v, k, 0, std::numeric_limits<int64_t>::max());
-      have_events = true;
-    } else if (k == "duration_s") {
-      c.duration_s = num(v, k, 0, 1e9, true);
-    } else if (k == "events_per_second") {
-      c.events_per_second = num(v, k, 0, 1e12, true);
-    } else if (k == "trade_share") {
-      c.trade_share = num(v, k, 0, kInf);
-    } else if (k == "quote_share") {
-      c.quote_share = num(v, k, 0, kInf);
-    } else if (k == "l2_share") {
-      c.l2_share = num(v, k, 0, kInf);
-    } else if (k == "l2_levels") {
-      c.l2_levels = static_cast<uint32_t>(uint(v, k, 1, 64));
-    } else if (k == "volatility_bps") {
-      c.volatility_bps = num(v, k, 0, 5000);
-    } else if (k == "spread_bps") {
-      c.spread_bps = num(v, k, 0, 5000, true);
-    } else if (k == "regime_vol_mults") {
-      if (!v.is_array() || v.empty()) bad("regime_vol_mults must be a non-empty array");
-      c.regime_vol_mults.clear();
-      for (const auto& m : v) c.regime_vol_mults.push_back(num(m, "regime_vol_mults[]", 0, 100, true));
-    } else if (k == "regime_switch_prob") {
-      c.regime_switch_prob = num(v, k, 0, 1);
-    } else if (k == "volume_spike_prob") {
-      c.volume_spike_prob = num(v, k, 0, 1);
-    } else if (k == "volume_spike_mult") {
-      c.volume_spike_mult = num(v, k, 1, 1e6);
-    } else if (k == "return_jump_prob") {
-      c.return_jump_prob = num(v, k, 0, 1);
-    } else if (k == "return_jump_bps") {
-      c.return_jump_bps = num(v, k, 0, 5000, true);
-    } else if (k == "spread_blowout_prob") {
-      c.spread_blowout_prob = num(v, k, 0, 1);
-    } else if (k == "spread_blowout_mult") {
-      c.spread_blowout_mult = num(v, k, 1, 1e4);
-    } else if (k == "recv_lag_us") {
-      c.recv_lag_us = num(v, k, 0, 1e9);
-    } else if (k == "receive_clock") {
-      if (!v.is_boolean()) bad("receive_clock must be true or false");
-      c.receive_clock = v.get<bool>();
-    } else {
-      bad("unknown config key '" + k + "'");
-    }
-  }
-  if (!c.symbols.empty() && symbol_count != 0) bad("give either symbols or symbol_count, not both");
-  if (c.symbols.empty()) {
-    if (symbol_count == 0) symbol_count = 8;
-    for (uint64_t i = 1; i <= symbol_count; ++i) {
+  const bool have_events = r.has("events");
+  if (r.has("symbols")) {
+    if (r.has("symbol_count")) throw sh::ConfigError("give either symbols or symbol_count, not both");
+    c.symbols = r.string_list("symbols");
+  } else {
+    const int64_t symbol_count = r.integer("symbol_count");
+    for (int64_t i = 1; i <= symbol_count; ++i) {
       char name[16];
       std::snprintf(name, sizeof name, "SYM%04u", static_cast<unsigned>(i));
       c.symbols.emplace_back(name);
     }
   }
-  if (!(c.trade_share + c.quote_share + c.l2_share > 0)) bad("event shares must not all be 0");
+  c.seed = r.unsigned_integer("seed");
+  c.start_ts_ns = r.integer("start_ts_ns");
+  if (have_events) c.events = r.unsigned_integer("events");
+  if (r.has("duration_s")) c.duration_s = r.number("duration_s");
+  c.events_per_second = r.number("events_per_second");
+  c.trade_share = r.number("trade_share");
+  c.quote_share = r.number("quote_share");
+  c.l2_share = r.number("l2_share");
+  c.l2_levels = static_cast<uint32_t>(r.integer("l2_levels"));
+  c.volatility_bps = r.number("volatility_bps");
+  c.spread_bps = r.number("spread_bps");
+  c.regime_vol_mults = r.number_list("regime_vol_mults");
+  c.regime_switch_prob = r.number("regime_switch_prob");
+  c.volume_spike_prob = r.number("volume_spike_prob");
+  c.volume_spike_mult = r.number("volume_spike_mult");
+  c.return_jump_prob = r.number("return_jump_prob");
+  c.return_jump_bps = r.number("return_jump_bps");
+  c.spread_blowout_prob = r.number("spread_blowout_prob");
+  c.spread_blowout_mult = r.number("spread_blowout_mult");
+  c.recv_lag_us = r.number("recv_lag_us");
+  c.receive_clock = r.boolean("receive_clock");
+  if (!(c.trade_share + c.quote_share + c.l2_share > 0))
+    throw sh::ConfigError("event shares must not all be 0");
   if (!have_events && c.duration_s == 0) c.events = kDefaultEvents;
-  if (!have_events && c.duration_s > 0) c.events = UINT64_MAX;
   return c;
 }
 
@@ -254,13 +193,15 @@ class Synthetic final : public sh::Provider {
     "symbol_count": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 8,
                      "description": "generate names SYM0001..; used when symbols is absent"},
     "seed": {"type": "integer", "minimum": 0, "default": 1},
-    "start_ts_ns": {"type": "integer", "minimum": 0, "default": 1704153600000000000,
+    "start_ts_ns": {"type": "integer", "minimum": 0, "maximum": 4611686018427387903,
+                    "default": 1704153600000000000,
                     "description": "first event time, ns since epoch (2024-01-02T00:00:00Z)"},
-    "events": {"type": "integer", "minimum": 0,
+    "events": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807,
                "description": "total events; default 1000000 when duration_s is absent too"},
-    "duration_s": {"type": "number", "exclusiveMinimum": 0,
+    "duration_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000000000,
                    "description": "event-time span; with events, whichever ends first"},
-    "events_per_second": {"type": "number", "exclusiveMinimum": 0, "default": 10000,
+    "events_per_second": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000000000000,
+                          "default": 10000,
                           "description": "event-time rate over all symbols"},
     "trade_share": {"type": "number", "minimum": 0, "default": 0.5},
     "quote_share": {"type": "number", "minimum": 0, "default": 0.35},
@@ -271,18 +212,18 @@ class Synthetic final : public sh::Provider {
     "volatility_bps": {"type": "number", "minimum": 0, "maximum": 5000, "default": 10,
                        "description": "per-minute return std at regime multiplier 1"},
     "spread_bps": {"type": "number", "exclusiveMinimum": 0, "maximum": 5000, "default": 2},
-    "regime_vol_mults": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0},
+    "regime_vol_mults": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
                          "minItems": 1, "default": [1, 3],
                          "description": "volatility multiplier of each regime"},
     "regime_switch_prob": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.02,
                            "description": "per symbol per minute"},
     "volume_spike_prob": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.002},
-    "volume_spike_mult": {"type": "number", "minimum": 1, "default": 10},
+    "volume_spike_mult": {"type": "number", "minimum": 1, "maximum": 1000000, "default": 10},
     "return_jump_prob": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.002},
     "return_jump_bps": {"type": "number", "exclusiveMinimum": 0, "maximum": 5000, "default": 150},
     "spread_blowout_prob": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.002},
-    "spread_blowout_mult": {"type": "number", "minimum": 1, "default": 15},
-    "recv_lag_us": {"type": "number", "minimum": 0, "default": 200,
+    "spread_blowout_mult": {"type": "number", "minimum": 1, "maximum": 10000, "default": 15},
+    "recv_lag_us": {"type": "number", "minimum": 0, "maximum": 1000000000, "default": 200,
                     "description": "mean recv_ts_ns - ts_ns; uniform in [0.5, 1.5] x this"},
     "receive_clock": {"type": "boolean", "default": false,
                       "description": "act as a live feed: report the receive clock (the latest receive time emitted, less the lag jitter), so live modes close minutes on it"}
@@ -291,7 +232,7 @@ class Synthetic final : public sh::Provider {
 })json";
 
   Synthetic(const sh::Host& host, const sh::Json& config)
-      : sh::Provider(host), cfg_(parse_config(config)), rng_(cfg_.seed) {
+      : sh::Provider(host), cfg_(parse_config(config, kConfigSchema)), rng_(cfg_.seed) {
     const double shares = cfg_.trade_share + cfg_.quote_share + cfg_.l2_share;
     const double st = cfg_.trade_share / shares, sq = cfg_.quote_share / shares;
     const double sl = cfg_.l2_share / shares;
@@ -313,7 +254,7 @@ class Synthetic final : public sh::Provider {
     for (const std::string& name : cfg_.symbols) {
       SymbolState s{};
       s.id = host.intern(name);
-      if (s.id == SH_INVALID_SYMBOL) bad("host refused to intern symbol '" + name + "'");
+      if (s.id == SH_INVALID_SYMBOL) throw sh::ConfigError("host refused to intern symbol '" + name + "'");
       s.mid = std::pow(10.0, 1.0 + 3.0 * rng_.uniform());  // 10 .. 10000
       s.base_size = 5000.0 / s.mid;
       s.regime = 0;

@@ -24,41 +24,23 @@
 
 namespace {
 
+// Defaults and ranges: kConfigSchema.
 struct Config {
-  double target_ann_vol = 0.10;           // per-position target, annualised fraction, > 0
-  double default_ann_vol = 0.80;          // symbol vol when ann_vol has no entry, > 0
-  std::map<sh_symbol_id, double> ann_vol; // per interned symbol, > 0
+  double target_ann_vol{};                 // per-position target, annualised fraction
+  double default_ann_vol{};                // symbol vol when ann_vol has no entry
+  std::map<sh_symbol_id, double> ann_vol;  // per interned symbol
 };
 
-double positive(const sh::Json& v, const std::string& key, double hi) {
-  if (!v.is_number()) throw sh::ConfigError(key + " must be a number");
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || !(x > 0.0) || x > hi) throw sh::ConfigError(key + " out of range: " + std::to_string(x));
-  return x;
-}
-
-Config parse_config(const sh::Host& host, const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
+Config parse_config(const sh::Host& host, const sh::Json& j, const char* schema) {
+  const sh::config::Reader r(j, schema);
   Config c;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "target_ann_vol") {
-      c.target_ann_vol = positive(v, k, 10.0);
-    } else if (k == "default_ann_vol") {
-      c.default_ann_vol = positive(v, k, 100.0);
-    } else if (k == "ann_vol") {
-      if (!v.is_object()) throw sh::ConfigError("ann_vol must be an object {SYMBOL: annualised vol}");
-      for (const auto& s : v.items()) {
-        const double vol = positive(s.value(), "ann_vol." + s.key(), 100.0);
-        const sh_symbol_id id = host.intern(s.key());
-        if (id == SH_INVALID_SYMBOL)
-          throw sh::ConfigError("ann_vol: cannot intern symbol '" + s.key() + "'");
-        c.ann_vol[id] = vol;
-      }
-    } else {
-      throw sh::ConfigError("unknown config key '" + k + "'");
-    }
+  c.target_ann_vol = r.number("target_ann_vol");
+  c.default_ann_vol = r.number("default_ann_vol");
+  for (const auto& [symbol, vol] : r.number_map("ann_vol")) {
+    const sh_symbol_id id = host.intern(symbol);
+    if (id == SH_INVALID_SYMBOL)
+      throw sh::ConfigError("ann_vol: cannot intern symbol '" + symbol + "'");
+    c.ann_vol[id] = vol;
   }
   return c;
 }
@@ -87,9 +69,9 @@ class VolTarget final : public sh::RiskPolicy {
   static constexpr bool kLiveConfig = true;
 
   VolTarget(const sh::Host& host, const sh::Json& config)
-      : sh::RiskPolicy(host), c_(parse_config(host, config)) {}
+      : sh::RiskPolicy(host), c_(parse_config(host, config, kConfigSchema)) {}
 
-  void set_config(const sh::Json& config) override { c_ = parse_config(host(), config); }
+  void set_config(const sh::Json& config) override { c_ = parse_config(host(), config, kConfigSchema); }
 
   void evaluate(const sh::OrderIntents& intents, const sh_portfolio_state& pf,
                 const sh::VerdictsOut& out) override {

@@ -2,56 +2,13 @@
 // minute's feature row reaches a threshold in absolute value.
 #include "zscore_spike_core.h"
 
-#include <strategy_host/plugin.hpp>
+#include <strategy_host/core_detector.hpp>
 
-#include <cmath>
 #include <string>
-#include <vector>
 
 namespace {
 
-// The parsed config; built whole, then swapped in (all-or-nothing).
-struct Config {
-  zscore_spike::Field field = zscore_spike::Field::kZRet;
-  double threshold = 4.0;
-  std::string hit_class = "zscore_spike";
-  bool require_dq_ok = false;
-};
-
-Config parse_config(const sh::Json& j) {
-  if (!j.is_object()) throw sh::ConfigError("config must be a JSON object");
-  Config c;
-  for (const auto& kv : j.items()) {
-    const std::string& k = kv.key();
-    const sh::Json& v = kv.value();
-    if (k == "field") {
-      if (!v.is_string()) throw sh::ConfigError("field must be a string");
-      const std::string f = v.get<std::string>();
-      if (f == "z_ret") c.field = zscore_spike::Field::kZRet;
-      else if (f == "z_volume") c.field = zscore_spike::Field::kZVolume;
-      else if (f == "z_spread") c.field = zscore_spike::Field::kZSpread;
-      else throw sh::ConfigError("field must be one of z_ret, z_volume, z_spread; got '" + f + "'");
-    } else if (k == "threshold") {
-      if (!v.is_number()) throw sh::ConfigError("threshold must be a number");
-      c.threshold = v.get<double>();
-      if (!(c.threshold > 0.0) || !std::isfinite(c.threshold))
-        throw sh::ConfigError("threshold must be > 0");
-    } else if (k == "class") {
-      if (!v.is_string() || v.get<std::string>().empty())
-        throw sh::ConfigError("class must be a non-empty string");
-      c.hit_class = v.get<std::string>();
-    } else if (k == "require_dq_ok") {
-      if (!v.is_boolean()) throw sh::ConfigError("require_dq_ok must be a boolean");
-      c.require_dq_ok = v.get<bool>();
-    } else {
-      throw sh::ConfigError("unknown config key '" + k + "'");
-    }
-  }
-  return c;
-}
-
-class ZScoreSpike final : public sh::Detector {
- public:
+struct ZScoreSpikeTraits {
   static constexpr const char* kName = "zscore_spike";
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
@@ -72,32 +29,36 @@ class ZScoreSpike final : public sh::Detector {
   },
   "additionalProperties": false
 })json";
-  static constexpr bool kLiveConfig = true;
 
-  ZScoreSpike(const sh::Host& host, const sh::Json& config)
-      : sh::Detector(host), config_(parse_config(config)) {}
-
-  void set_config(const sh::Json& config) override { config_ = parse_config(config); }
-
-  void detect(const sh::FeatureRows& rows, const sh_market_context&,
-              const sh::HitSink& out) override {
-    if (rows.empty()) return;
-    if (hits_.size() < rows.size()) hits_.resize(rows.size());
-    zscore_spike::Params p;
-    p.value_offset = zscore_spike::field_offset(config_.field);
-    p.threshold = config_.threshold;
-    p.hit_class = config_.hit_class.c_str();
-    p.require_dq_ok = config_.require_dq_ok;
-    const uint32_t n = zscore_spike::detect_batch(rows, p, hits_.data());
-    if (n == 0) return;
-    if (out.emit(hits_.data(), n) != SH_OK)
-      throw std::runtime_error("host refused " + std::to_string(n) + " hits");
+  // The parsed config (defaults: the schema's); the hit class is owned here
+  // and lent to the core.
+  struct Config {
+    zscore_spike::Field field{};
+    double threshold{};
+    std::string hit_class;
+    bool require_dq_ok{};
+  };
+  static Config parse(const sh::config::Reader& r) {
+    using zscore_spike::Field;
+    Config c;
+    c.field = r.choice<Field>(
+        "field", {{"z_ret", Field::kZRet}, {"z_volume", Field::kZVolume}, {"z_spread", Field::kZSpread}});
+    c.threshold = r.number("threshold");
+    c.hit_class = r.string("class");
+    c.require_dq_ok = r.boolean("require_dq_ok");
+    return c;
   }
-
- private:
-  Config config_;
-  std::vector<sh_detector_hit> hits_;  // reused output buffer, one slot per row
+  static uint32_t detect(const sh::FeatureRows& rows, const Config& c, sh_detector_hit* out) {
+    zscore_spike::Params p;
+    p.value_offset = zscore_spike::field_offset(c.field);
+    p.threshold = c.threshold;
+    p.hit_class = c.hit_class.c_str();
+    p.require_dq_ok = c.require_dq_ok;
+    return zscore_spike::detect_batch(rows, p, out);
+  }
 };
+
+using ZScoreSpike = sh::CoreDetector<ZScoreSpikeTraits>;
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // binance_config.h: the binance provider's config, parsed from the JSON the
-// host validated against kBinanceConfigSchema. parse_binance_config re-checks
-// every rule (a host that skips validation still gets clear errors) and throws
+// host validated against kBinanceConfigSchema. parse_binance_config reads it through
+// the same schema (sh::config::Reader: keys, types, ranges, defaults), so a
+// host that skips validation still gets clear errors, and throws
 // sh::ConfigError.
 #ifndef SH_BINANCE_COMMON_BINANCE_CONFIG_H
 #define SH_BINANCE_COMMON_BINANCE_CONFIG_H

@@ -1,7 +1,8 @@
 // coinbase_config.h: the coinbase provider's config, parsed from the JSON the
-// host validated against kCoinbaseConfigSchema. parse_coinbase_config
-// re-checks every rule (a host that skips validation still gets clear
-// errors) and throws sh::ConfigError.
+// host validated against kCoinbaseConfigSchema. parse_coinbase_config reads
+// it through the same schema (sh::config::Reader: keys, types, ranges,
+// defaults), so a host that skips validation still gets clear errors, and
+// throws sh::ConfigError.
 #ifndef SH_COINBASE_COMMON_COINBASE_CONFIG_H
 #define SH_COINBASE_COMMON_COINBASE_CONFIG_H
 

@@ -1,6 +1,8 @@
 // stream_config.cpp: parse_stream_config, with the redis:// URL.
 #include "stream_config.h"
 
+#include "stream_config_schema.h"
+
 #include <strategy_host/plugin.hpp>
 
 #include <algorithm>
@@ -10,41 +12,7 @@ namespace redis_stream {
 
 namespace {
 
-constexpr const char* kKeys[] = {"url", "host", "port", "stream", "group", "consumer", "start_id",
-                                 "block_ms", "count", "symbols", "ts_unit", "stop_after_entries",
-                                 "stop_when_idle_ms", "connect_timeout_ms", "reconnect",
-                                 "queue_capacity", "log_limit_per_reason"};
-
 [[noreturn]] void fail(const std::string& msg) { throw sh::ConfigError("redis_stream: " + msg); }
-
-template <typename T>
-T get_or(const nlohmann::json& j, const char* key, T fallback) {
-  const auto it = j.find(key);
-  if (it == j.end()) return fallback;
-  try {
-    return it->get<T>();
-  } catch (const std::exception&) {
-    fail(std::string("'") + key + "' has the wrong type");
-  }
-}
-
-int64_t integer(const nlohmann::json& j, const char* key, int64_t fallback, int64_t min, int64_t max) {
-  const auto it = j.find(key);
-  if (it == j.end()) return fallback;
-  if (!it->is_number_integer()) fail(std::string("'") + key + "' must be an integer");
-  const int64_t v = it->get<int64_t>();
-  if (v < min || v > max)
-    fail(std::string("'") + key + "' must be within " + std::to_string(min) + ".." + std::to_string(max));
-  return v;
-}
-
-std::string text(const nlohmann::json& j, const char* key, const std::string& fallback) {
-  const auto it = j.find(key);
-  if (it == j.end()) return fallback;
-  if (!it->is_string() || it->get<std::string>().empty())
-    fail(std::string("'") + key + "' must be a non-empty string");
-  return it->get<std::string>();
-}
 
 bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
@@ -95,69 +63,38 @@ void parse_url(const std::string& url, StreamConfig& c) {
 }  // namespace
 
 StreamConfig parse_stream_config(const nlohmann::json& j) {
-  if (!j.is_object()) fail("config must be an object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (std::find_if(std::begin(kKeys), std::end(kKeys), [&](const char* k) { return it.key() == k; }) ==
-        std::end(kKeys)) {
-      std::string known;
-      for (const char* k : kKeys) known += std::string(known.empty() ? "" : ", ") + k;
-      fail("unknown key '" + it.key() + "' (expected one of: " + known + ")");
-    }
-  }
+  const sh::config::Reader r(j, kStreamConfigSchema, "redis_stream: ");
   StreamConfig c;
-  if (j.contains("url")) {
-    if (j.contains("host") || j.contains("port")) fail("give either 'url' or 'host'/'port', not both");
-    parse_url(text(j, "url", ""), c);
+  if (r.has("url")) {
+    if (r.has("host") || r.has("port")) fail("give either 'url' or 'host'/'port', not both");
+    parse_url(r.string("url"), c);
   } else {
-    c.host = text(j, "host", c.host);
-    c.port = static_cast<int>(integer(j, "port", c.port, 1, 65535));
+    c.host = r.string("host");
+    c.port = static_cast<int>(r.integer("port"));
   }
-  if (!j.contains("stream")) fail("'stream' is required (the stream key to read)");
-  c.stream = text(j, "stream", "");
-  c.group = text(j, "group", "");
-  c.consumer = text(j, "consumer", "");
+  c.stream = r.string("stream");  // required
+  if (r.has("group")) c.group = r.string("group");
+  if (r.has("consumer")) c.consumer = r.string("consumer");
   if (c.group.empty() != c.consumer.empty())
     fail("'group' and 'consumer' go together (XREADGROUP needs both)");
-  c.start_id = text(j, "start_id", c.start_id);
+  c.start_id = r.string("start_id");
   if (!valid_start_id(c.start_id))
     fail("'start_id' must be $, 0 or an entry id like 1700000000000-0, got '" + c.start_id + "'");
-  c.block_ms = integer(j, "block_ms", c.block_ms, 1, 60000);
-  c.count = static_cast<uint32_t>(integer(j, "count", c.count, 1, 100000));
-  if (const auto s = j.find("symbols"); s != j.end()) {
-    if (!s->is_array()) fail("'symbols' must be an array of symbol names");
-    for (const auto& v : *s) {
-      if (!v.is_string() || v.get<std::string>().empty()) fail("'symbols' entries must be non-empty strings");
-      if (std::find(c.symbols.begin(), c.symbols.end(), v.get<std::string>()) != c.symbols.end())
-        fail("symbol '" + v.get<std::string>() + "' listed twice");
-      c.symbols.push_back(v.get<std::string>());
-    }
-  }
-  const std::string unit = text(j, "ts_unit", "ns");
-  if (unit == "ns") c.ts_unit_ns = 1;
-  else if (unit == "us") c.ts_unit_ns = 1000;
-  else if (unit == "ms") c.ts_unit_ns = 1000000;
-  else if (unit == "s") c.ts_unit_ns = 1000000000;
-  else fail("'ts_unit' must be one of ns, us, ms, s, got '" + unit + "'");
-  c.stop_after_entries = static_cast<uint64_t>(integer(j, "stop_after_entries", 0, 0, INT64_MAX));
-  c.stop_when_idle_ms = integer(j, "stop_when_idle_ms", 0, 0, INT64_MAX / 1000000);
-  c.connect_timeout_ms = integer(j, "connect_timeout_ms", c.connect_timeout_ms, 10, 600000);
-  if (const auto r = j.find("reconnect"); r != j.end()) {
-    if (!r->is_object()) fail("'reconnect' must be an object");
-    for (auto it = r->begin(); it != r->end(); ++it) {
-      const std::string& k = it.key();
-      if (k != "initial_ms" && k != "max_ms" && k != "multiplier" && k != "jitter")
-        fail("unknown key 'reconnect." + k + "' (expected one of: initial_ms, max_ms, multiplier, jitter)");
-    }
-    c.backoff.initial_ms = integer(*r, "initial_ms", c.backoff.initial_ms, 1, 3600000);
-    c.backoff.max_ms = integer(*r, "max_ms", c.backoff.max_ms, 1, 3600000);
-    c.backoff.multiplier = get_or<double>(*r, "multiplier", c.backoff.multiplier);
-    c.backoff.jitter = get_or<double>(*r, "jitter", c.backoff.jitter);
-    if (c.backoff.multiplier < 1.0) fail("reconnect.multiplier must be >= 1");
-    if (c.backoff.jitter < 0.0 || c.backoff.jitter > 1.0) fail("reconnect.jitter must be within 0..1");
-    if (c.backoff.max_ms < c.backoff.initial_ms) fail("reconnect.max_ms must be >= reconnect.initial_ms");
-  }
-  c.queue_capacity = static_cast<uint32_t>(integer(j, "queue_capacity", c.queue_capacity, 16, 1 << 24));
-  c.log_limit_per_reason = static_cast<uint32_t>(integer(j, "log_limit_per_reason", 20, 0, 1000000));
+  c.block_ms = r.integer("block_ms");
+  c.count = static_cast<uint32_t>(r.integer("count"));
+  if (r.has("symbols")) c.symbols = r.string_list("symbols");
+  c.ts_unit_ns = r.choice<int64_t>("ts_unit", {{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}});
+  c.stop_after_entries = static_cast<uint64_t>(r.integer("stop_after_entries"));
+  c.stop_when_idle_ms = r.integer("stop_when_idle_ms");
+  c.connect_timeout_ms = r.integer("connect_timeout_ms");
+  const sh::config::Reader rc = r.object("reconnect");
+  c.backoff.initial_ms = rc.integer("initial_ms");
+  c.backoff.max_ms = rc.integer("max_ms");
+  c.backoff.multiplier = rc.number("multiplier");
+  c.backoff.jitter = rc.number("jitter");
+  if (c.backoff.max_ms < c.backoff.initial_ms) fail("reconnect.max_ms must be >= reconnect.initial_ms");
+  c.queue_capacity = static_cast<uint32_t>(r.integer("queue_capacity"));
+  c.log_limit_per_reason = static_cast<uint32_t>(r.integer("log_limit_per_reason"));
   return c;
 }
 

@@ -1,7 +1,7 @@
 // stream_config.h: the redis_stream provider's config, parsed from the JSON
-// the host validated against kStreamConfigSchema. parse_stream_config checks
-// every rule again (a host that skips validation still gets clear errors) and
-// throws sh::ConfigError.
+// the host validated against kStreamConfigSchema. parse_stream_config reads
+// it through the same schema (sh::config::Reader), so a host that skips
+// validation still gets clear errors, and throws sh::ConfigError.
 #ifndef SH_REDIS_STREAM_CONFIG_H
 #define SH_REDIS_STREAM_CONFIG_H
 

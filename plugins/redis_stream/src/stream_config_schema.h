@@ -1,6 +1,8 @@
 // stream_config_schema.h: JSON Schema (draft 7) of the redis_stream
-// provider's config, published through the descriptor. Keep in step with
-// parse_stream_config (stream_config.cpp).
+// provider's config, published through the descriptor: the one source of its
+// keys, types, ranges and defaults, which parse_stream_config
+// (stream_config.cpp) reads through sh::config::Reader. The "pattern"s are
+// re-checked there in code (the Reader does not check patterns).
 #ifndef SH_REDIS_STREAM_CONFIG_SCHEMA_H
 #define SH_REDIS_STREAM_CONFIG_SCHEMA_H
 
@@ -27,17 +29,17 @@ inline constexpr const char* kStreamConfigSchema = R"({
                 "description": "Allow-list; entries of other symbols are skipped (and acked)."},
     "ts_unit": {"enum": ["ns", "us", "ms", "s"], "default": "ns",
                 "description": "Unit of an integer ts field (ISO-8601 text is always accepted)."},
-    "stop_after_entries": {"type": "integer", "minimum": 0, "default": 0},
-    "stop_when_idle_ms": {"type": "integer", "minimum": 0, "default": 0},
-    "connect_timeout_ms": {"type": "integer", "minimum": 10, "default": 2000},
+    "stop_after_entries": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807, "default": 0},
+    "stop_when_idle_ms": {"type": "integer", "minimum": 0, "maximum": 9223372036854, "default": 0},
+    "connect_timeout_ms": {"type": "integer", "minimum": 10, "maximum": 600000, "default": 2000},
     "reconnect": {"type": "object", "additionalProperties": false, "properties": {
-        "initial_ms": {"type": "integer", "minimum": 1, "default": 100},
-        "max_ms": {"type": "integer", "minimum": 1, "default": 10000},
+        "initial_ms": {"type": "integer", "minimum": 1, "maximum": 3600000, "default": 100},
+        "max_ms": {"type": "integer", "minimum": 1, "maximum": 3600000, "default": 10000},
         "multiplier": {"type": "number", "minimum": 1, "default": 2},
         "jitter": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.2}}},
-    "queue_capacity": {"type": "integer", "minimum": 16, "default": 65536,
+    "queue_capacity": {"type": "integer", "minimum": 16, "maximum": 16777216, "default": 65536,
                        "description": "Entries read and not yet polled; the reader waits when full."},
-    "log_limit_per_reason": {"type": "integer", "minimum": 0, "default": 20}
+    "log_limit_per_reason": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 20}
   },
   "required": ["stream"],
   "additionalProperties": false

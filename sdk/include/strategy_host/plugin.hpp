@@ -569,4 +569,6 @@ const sh_plugin_descriptor* make_descriptor() {
     return ::sh::detail::make_descriptor<PluginClass>();                           \
   }
 
+#include <strategy_host/config.hpp>  // sh::config::Reader: config reads from the schema
+
 #endif  // STRATEGY_HOST_PLUGIN_HPP

@@ -1,11 +1,11 @@
 // feed_options.h: the config keys every exchange feed shares (connection,
-// backoff, queue, recording, capture replay), parsed the same way for each
-// venue. A venue sets its own defaults (endpoint, stale timeout, connection
-// age) before parse_feed_options reads the keys the user gave.
+// backoff, queue, recording, capture replay), read the same way for each
+// venue. A venue's schema holds its own defaults (stale timeout, connection
+// age); its endpoint is set in code before parse_feed_options reads the keys.
 #ifndef SH_EXCHANGE_FEED_OPTIONS_H
 #define SH_EXCHANGE_FEED_OPTIONS_H
 
-#include <nlohmann/json.hpp>
+#include <strategy_host/config.hpp>
 
 #include <cstdint>
 #include <string>
@@ -33,19 +33,11 @@ struct FeedOptions {
   uint32_t log_limit_per_reason = 20;
 };
 
-// True for the keys parse_feed_options reads.
-bool is_feed_option_key(const std::string& key);
-
-// Reads the shared keys present in j into *o (which holds the defaults).
-// Throws sh::ConfigError("<plugin>: ...").
-void parse_feed_options(const nlohmann::json& j, const std::string& plugin, FeedOptions* o);
-
-// j[key] as T, or fallback when absent; sh::ConfigError on a wrong type.
-template <typename T>
-T config_get(const nlohmann::json& j, const std::string& plugin, const char* key, T fallback);
-// An integer >= min (default 1), or fallback when absent.
-int64_t config_int(const nlohmann::json& j, const std::string& plugin, const char* key,
-                   int64_t fallback, int64_t min = 1);
+// Reads the shared keys into *o through the venue's schema (its defaults;
+// *o holds the venue's ws_url for when the config gives none). The Reader
+// has already refused unknown keys, wrong types and out-of-range values.
+// Throws sh::ConfigError("<plugin>: ...") for what the schema cannot say.
+void parse_feed_options(const sh::config::Reader& r, const std::string& plugin, FeedOptions* o);
 
 }  // namespace exchange
 
