@@ -93,7 +93,7 @@ std::string human_size(uint64_t bytes) {
   return buf;
 }
 
-int usage(const std::string& what) {
+int backup_usage(const std::string& what) {
   std::cerr << "host backup: " << what
             << "\nusage: host backup create [--type data|config|full] | list [--format text|json] | "
                "verify NAME | restore NAME [--components data|config|all] [--dry-run]\n";
@@ -103,7 +103,7 @@ int usage(const std::string& what) {
 int do_create(const HostConfig& config, const CliOptions& options, const BackupSettings& settings) {
   BackupType type = BackupType::kData;
   const std::string t = options.vm.count("type") ? options.vm["type"].as<std::string>() : "data";
-  if (!parse_backup_type(t, &type)) return usage("--type must be data, config or full, not '" + t + "'");
+  if (!parse_backup_type(t, &type)) return backup_usage("--type must be data, config or full, not '" + t + "'");
   BackupManifest m;
   const Status st = create_backup(sources_of(config), type, settings.dir, now_ns(), &m);
   if (!st.ok()) {
@@ -152,7 +152,7 @@ int do_list(const CliOptions& options, const BackupSettings& settings) {
     }
     std::fflush(stdout);
   } else {
-    return usage("--format must be text or json");
+    return backup_usage("--format must be text or json");
   }
   for (const auto& s : skipped) std::cerr << "host backup: skipped " << s << "\n";
   return 0;
@@ -177,17 +177,17 @@ int run_backup_command(const HostConfig& config, const CliOptions& options) {
     std::cerr << e.what() << "\n";
     return 1;
   }
-  if (options.args.empty()) return usage("missing action");
+  if (options.args.empty()) return backup_usage("missing action");
   const std::string& action = options.args[0];
   if (action == "create") {
-    if (options.args.size() != 1) return usage("create takes no argument");
+    if (options.args.size() != 1) return backup_usage("create takes no argument");
     return do_create(config, options, settings);
   }
   if (action == "list") return do_list(options, settings);
-  if (action != "verify" && action != "restore") return usage("unknown action '" + action + "'");
-  if (options.args.size() != 2) return usage(action + " needs the backup's NAME (see host backup list)");
+  if (action != "verify" && action != "restore") return backup_usage("unknown action '" + action + "'");
+  if (options.args.size() != 2) return backup_usage(action + " needs the backup's NAME (see host backup list)");
   const std::string& name = options.args[1];
-  if (name.find('/') != std::string::npos || name == ".." || name == ".") return usage("NAME is a backup name, not a path");
+  if (name.find('/') != std::string::npos || name == ".." || name == ".") return backup_usage("NAME is a backup name, not a path");
   const fs::path dir = settings.dir / name;
   if (action == "verify") {
     BackupManifest m;
@@ -205,7 +205,7 @@ int run_backup_command(const HostConfig& config, const CliOptions& options) {
     const std::string c = options.vm["components"].as<std::string>();
     if (c == "data") parts = RestoreParts::kData;
     else if (c == "config") parts = RestoreParts::kConfig;
-    else if (c != "all") return usage("--components must be data, config or all, not '" + c + "'");
+    else if (c != "all") return backup_usage("--components must be data, config or all, not '" + c + "'");
   }
   const bool dry_run = options.vm.count("dry-run") > 0;
   if (!dry_run) {

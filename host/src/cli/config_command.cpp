@@ -17,7 +17,7 @@ namespace sh::host {
 
 namespace {
 
-int usage(const std::string& msg) {
+int config_usage(const std::string& msg) {
   std::cerr << "host config: " << msg << "\n";
   return 2;
 }
@@ -92,13 +92,13 @@ int run_config_command(const HostConfig& config, const CliOptions& options) {
   const auto& vm = options.vm;
   if (options.args.size() != 1 ||
       (options.args[0] != "history" && options.args[0] != "journal" && options.args[0] != "export")) {
-    return usage("expected 'host config history', 'host config journal' or 'host config export'");
+    return config_usage("expected 'host config history', 'host config journal' or 'host config export'");
   }
   if (options.args[0] == "export") return export_config(config, vm.count("to") ? vm["to"].as<std::string>() : "");
   const bool journal = options.args[0] == "journal";
   const std::string component = vm.count("component") ? vm["component"].as<std::string>() : "";
   const std::string format = vm["format"].as<std::string>();
-  if (format != "text" && format != "json") return usage("--format must be text or json");
+  if (format != "text" && format != "json") return config_usage("--format must be text or json");
 
   StateStoreOptions so;
   so.dir = config.state_dir().string();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/config_paths.h"
+#include "services/text_util.h"
 
 namespace sh::host {
 
@@ -15,12 +16,6 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 std::string host_abi() { return std::to_string(SH_ABI_MAJOR) + "." + std::to_string(SH_ABI_MINOR); }
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& k : items) out += (out.empty() ? "" : ",") + k;
-  return out;
-}
 
 // One listed row, plugin or rule.
 struct Row {
@@ -198,8 +193,8 @@ void print_verbose(const std::vector<Row>& listed, std::ostream& out) {
                   "DESCRIPTION", "STATUS"});
   for (const auto& e : listed) {
     rows.push_back({one_line(e.name), one_line(e.kind), one_line(e.version), one_line(e.abi),
-                    one_line(e.path), one_line(e.sha256), one_line(join(e.capabilities)),
-                    one_line(join(e.config_keys)), one_line(e.description), one_line(e.status)});
+                    one_line(e.path), one_line(e.sha256), one_line(join(e.capabilities, ",")),
+                    one_line(join(e.config_keys, ",")), one_line(e.description), one_line(e.status)});
   }
   print_aligned(rows, out);
 }

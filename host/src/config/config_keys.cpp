@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include "services/text_util.h"
 
 namespace sh::host {
 
@@ -27,12 +28,6 @@ size_t edit_distance(const std::string& a, const std::string& b) {
     prev.swap(cur);
   }
   return prev[m];
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
 }
 
 // Flow collections ('[', '{') nest without indentation, so a short line can

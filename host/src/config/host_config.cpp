@@ -12,6 +12,7 @@
 
 #include "config/default_config.h"
 #include "config/yaml_json.h"
+#include "services/text_util.h"
 
 namespace sh::host {
 namespace fs = std::filesystem;
@@ -24,17 +25,6 @@ bool valid_component_name(const std::string& s) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
   }
   return true;
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plugins/content_address.h"
+#include "services/text_util.h"
 
 namespace sh::host {
 namespace fs = std::filesystem;
@@ -50,10 +51,6 @@ const char* type_name(const json& v) {
     case json::value_t::number_float: return "a fractional number";
     default: return "a number";
   }
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string dir_list(const std::vector<fs::path>& dirs) {

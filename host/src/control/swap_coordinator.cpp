@@ -14,18 +14,13 @@
 #include "plugins/content_address.h"
 #include "plugins/lua_rule_loader.h"
 #include "config/yaml_json.h"
+#include "services/text_util.h"
 
 namespace sh::host {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-int64_t wall_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool read_text(const fs::path& path, std::string* text, std::string* error) {
   std::ifstream in(path, std::ios::binary);

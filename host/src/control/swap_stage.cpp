@@ -10,6 +10,7 @@
 
 #include "plugins/content_address.h"
 #include "plugins/lua_rule_loader.h"
+#include "services/text_util.h"
 
 namespace sh::host {
 namespace {
@@ -17,12 +18,6 @@ namespace {
 bool is_reset_command(const nlohmann::json& config) {
   return config.is_object() && config.size() == 1 && config.contains("reset") &&
          config["reset"].is_boolean() && config["reset"].get<bool>();
-}
-
-int64_t wall_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace

@@ -3,20 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include "services/text_util.h"
 
 namespace sh::host {
 
 namespace {
-
-spdlog::level::level_enum to_spdlog(sh_log_level level) {
-  switch (level) {
-    case SH_LOG_TRACE: return spdlog::level::trace;
-    case SH_LOG_DEBUG: return spdlog::level::debug;
-    case SH_LOG_INFO: return spdlog::level::info;
-    case SH_LOG_WARN: return spdlog::level::warn;
-    default: return spdlog::level::err;
-  }
-}
 
 // Shared by every version of one rule (each RuleVm holds a copy of the callback).
 struct RuleLogState {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include "services/text_util.h"
 
 namespace sh::host {
 namespace fs = std::filesystem;
@@ -12,11 +13,6 @@ fs::path normalized(const fs::path& p) {
   std::error_code ec;
   fs::path abs = fs::absolute(p, ec);
   return (ec ? p : abs).lexically_normal();
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace

@@ -6,16 +6,12 @@
 #include <set>
 
 #include "plugins/lua_rule_loader.h"
+#include "services/text_util.h"
 
 namespace sh::host {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string one_line(std::string s) {
   for (char& c : s) {

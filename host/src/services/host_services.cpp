@@ -1,25 +1,11 @@
 #include "services/host_services.h"
 
 #include <spdlog/spdlog.h>
+#include "services/text_util.h"
 
 namespace sh::host {
 
 namespace {
-
-spdlog::level::level_enum to_spdlog(sh_log_level level) {
-  switch (level) {
-    case SH_LOG_TRACE:
-      return spdlog::level::trace;
-    case SH_LOG_DEBUG:
-      return spdlog::level::debug;
-    case SH_LOG_INFO:
-      return spdlog::level::info;
-    case SH_LOG_WARN:
-      return spdlog::level::warn;
-    default:
-      return spdlog::level::err;
-  }
-}
 
 InstanceServices& self(void* ctx) { return *static_cast<InstanceServices*>(ctx); }
 

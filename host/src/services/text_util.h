@@ -1,0 +1,44 @@
+// Small helpers several host areas used to keep their own copies of (and
+// that a unity build of the host core would see twice): suffix test, list
+// joining, the wall clock in ns, sh_log_level -> spdlog level.
+#pragma once
+
+#include <spdlog/spdlog.h>
+#include <strategy_host/abi.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sh::host {
+
+inline bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// "a, b, c" (or with another separator).
+inline std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
+  return out;
+}
+
+// The system clock in ns since the Unix epoch: for log and audit stamps, never
+// for decisions (those read HostClock).
+inline int64_t wall_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+inline spdlog::level::level_enum to_spdlog(sh_log_level level) {
+  switch (level) {
+    case SH_LOG_TRACE: return spdlog::level::trace;
+    case SH_LOG_DEBUG: return spdlog::level::debug;
+    case SH_LOG_INFO: return spdlog::level::info;
+    case SH_LOG_WARN: return spdlog::level::warn;
+    default: return spdlog::level::err;
+  }
+}
+
+}  // namespace sh::host
