@@ -22,11 +22,13 @@ class ExampleDetector final : public sh::Detector {
     set_config(cfg);
   }
 
-  // All-or-nothing: validate everything first, assign last.
+  // All-or-nothing: validate everything first, assign last. The Reader
+  // checks the config against kConfigSchema (types, ranges, unknown keys;
+  // "threshold must be > 0, got -1") and fills the schema's defaults: the
+  // schema is the one place they are written.
   void set_config(const sh::Json& cfg) override {
-    const double t = cfg.value("threshold", 4.0);
-    if (!(t > 0)) throw sh::ConfigError("threshold must be > 0");
-    threshold_ = t;
+    const sh::config::Reader r(cfg, kConfigSchema);
+    threshold_ = r.number("threshold");
   }
 
   void detect(const sh::FeatureRows& rows, const sh_market_context& /*context*/,
@@ -41,7 +43,7 @@ class ExampleDetector final : public sh::Detector {
   }
 
  private:
-  double threshold_ = 4.0;  // standard deviations
+  double threshold_ = 0;  // standard deviations
 };
 
 SH_EXPORT_PLUGIN(ExampleDetector)

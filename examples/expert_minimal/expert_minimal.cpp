@@ -17,10 +17,10 @@ class ExampleExpert final : public sh::Expert {
   "additionalProperties": false
 })json";
 
+  // The Reader checks cfg against kConfigSchema (a bad lean is refused with
+  // "lean must be within 0..0.5, got 0.7") and gives the schema's default.
   ExampleExpert(const sh::Host& host, const sh::Json& cfg)
-      : sh::Expert(host), lean_(cfg.value("lean", 0.1)) {
-    if (!(lean_ >= 0 && lean_ <= 0.5)) throw sh::ConfigError("lean must be within 0..0.5");
-  }
+      : sh::Expert(host), lean_(sh::config::Reader(cfg, kConfigSchema).number("lean")) {}
 
   void evaluate(const sh::FeatureRows& rows, const sh_market_context& /*context*/,
                 const sh::EvidenceOut& out) override {
