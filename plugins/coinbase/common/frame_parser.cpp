@@ -44,6 +44,18 @@ bool key_is(const od::raw_json_string& key, const char (&name)[N]) {
   return std::memcmp(p, name, N - 1) == 0 && p[N - 1] == '"';
 }
 
+// Calls on_field(key, value) for each field of o in document order (the
+// On-Demand way: one pass, any key order). False when the JSON breaks or
+// on_field says so.
+template <typename F>
+simdjson_inline bool each_field(od::object o, F&& on_field) {
+  for (auto f : o) {
+    od::field field;
+    if (std::move(f).get(field) || !on_field(field.key(), field.value())) return false;
+  }
+  return true;
+}
+
 bool read_decimal(std::string_view s, double* out) { return !s.empty() && exchange::parse_decimal(s, out); }
 
 Channel channel_kind(std::string_view c) {
@@ -154,11 +166,7 @@ bool FrameParser::parse_trade(od::object o) {
   TradeItem item{};
   std::string_view product, id, side, price, size, time;
   bool id_number = false, has_id = false;
-  for (auto f : o) {
-    od::field field;
-    if (std::move(f).get(field)) return false;
-    const od::raw_json_string k = field.key();
-    od::value& v = field.value();
+  const bool read = each_field(o, [&](const od::raw_json_string& k, od::value& v) {
     if (key_is(k, "trade_id")) {
       has_id = true;
       if (!raw_string(v, &id)) {
@@ -176,7 +184,9 @@ bool FrameParser::parse_trade(od::object o) {
     } else if (key_is(k, "time")) {
       raw_string(v, &time);
     }
-  }
+    return true;
+  });
+  if (!read) return false;
   if (!lookup(product, &item.product)) return ++msg_.unknown_products, true;
   if (!has_id) return false;
   if (!id_number) {
@@ -195,11 +205,7 @@ bool FrameParser::parse_trade(od::object o) {
 bool FrameParser::parse_ticker(od::object o) {
   QuoteItem q{};
   std::string_view product, bid, bid_qty, ask, ask_qty;
-  for (auto f : o) {
-    od::field field;
-    if (std::move(f).get(field)) return false;
-    const od::raw_json_string k = field.key();
-    od::value& v = field.value();
+  const bool read = each_field(o, [&](const od::raw_json_string& k, od::value& v) {
     if (key_is(k, "product_id")) {
       raw_string(v, &product);
     } else if (key_is(k, "best_bid")) {
@@ -211,7 +217,9 @@ bool FrameParser::parse_ticker(od::object o) {
     } else if (key_is(k, "best_ask_quantity")) {
       raw_string(v, &ask_qty);
     }
-  }
+    return true;
+  });
+  if (!read) return false;
   if (!lookup(product, &q.product)) return ++msg_.unknown_products, true;
   if (bid.empty() || ask.empty()) return ++msg_.quotes_without_bbo, true;  // e.g. ticker_batch's shape
   if (!read_decimal(bid, &q.bid) || !read_decimal(ask, &q.ask) || !read_decimal(bid_qty, &q.bid_qty) ||
@@ -224,11 +232,7 @@ bool FrameParser::parse_ticker(od::object o) {
 bool FrameParser::parse_level(od::object o) {
   PriceLevel l{};
   std::string_view side, price, qty;
-  for (auto f : o) {
-    od::field field;
-    if (std::move(f).get(field)) return false;
-    const od::raw_json_string k = field.key();
-    od::value& v = field.value();
+  const bool read = each_field(o, [&](const od::raw_json_string& k, od::value& v) {
     if (key_is(k, "side")) {
       raw_string(v, &side);
     } else if (key_is(k, "price_level")) {
@@ -236,7 +240,9 @@ bool FrameParser::parse_level(od::object o) {
     } else if (key_is(k, "new_quantity")) {
       raw_string(v, &qty);
     }
-  }
+    return true;
+  });
+  if (!read) return false;
   if (!read_decimal(price, &l.price) || !(l.price > 0) || !read_decimal(qty, &l.qty)) return false;
   if (side == "bid") {
     msg_.bids.push_back(l);
@@ -257,11 +263,7 @@ bool FrameParser::parse_book(od::object o) {
   item.ask_begin = static_cast<uint32_t>(msg_.asks.size());
   std::string_view type, product;
   bool has_updates = false, known = false;
-  for (auto f : o) {
-    od::field field;
-    if (std::move(f).get(field)) return false;
-    const od::raw_json_string k = field.key();
-    od::value& v = field.value();
+  const bool read = each_field(o, [&](const od::raw_json_string& k, od::value& v) {
     if (key_is(k, "type")) {
       raw_string(v, &type);
     } else if (key_is(k, "product_id")) {
@@ -271,13 +273,15 @@ bool FrameParser::parse_book(od::object o) {
       od::array updates;
       if (v.get_array().get(updates)) return false;
       has_updates = true;
-      if (!product.empty() && !known) continue;
+      if (!product.empty() && !known) return true;
       for (auto u : updates) {
         od::object level;
         if (u.get_object().get(level) || !parse_level(level)) return false;
       }
     }
-  }
+    return true;
+  });
+  if (!read) return false;
   if (!has_updates || (type != "snapshot" && type != "update")) return false;
   if (!known) {
     msg_.bids.resize(item.bid_begin);
@@ -302,21 +306,19 @@ bool FrameParser::parse_events(Channel channel, od::array events) {
       continue;
     }
     bool has_list = false;
-    for (auto f : ev) {
-      od::field field;
-      if (std::move(f).get(field)) return false;
-      const od::raw_json_string k = field.key();
-      if (!(channel == Channel::kMarketTrades ? key_is(k, "trades") : key_is(k, "tickers"))) continue;
+    const bool read = each_field(ev, [&](const od::raw_json_string& k, od::value& v) {
+      if (!(channel == Channel::kMarketTrades ? key_is(k, "trades") : key_is(k, "tickers"))) return true;
       od::array items;
-      if (field.value().get_array().get(items)) return false;
+      if (v.get_array().get(items)) return false;
       has_list = true;
       for (auto it : items) {
         od::object o;
         if (it.get_object().get(o)) return false;
         if (!(channel == Channel::kMarketTrades ? parse_trade(o) : parse_ticker(o))) return false;
       }
-    }
-    if (!has_list) return false;
+      return true;
+    });
+    if (!read || !has_list) return false;
   }
   return true;
 }
