@@ -10,6 +10,7 @@
 #include "config/config_keys.h"
 #include "store/run_lock.h"
 #include "store/time_format.h"
+#include "services/host_clock.h"
 
 namespace sh::host {
 
@@ -75,12 +76,6 @@ BackupSources sources_of(const HostConfig& config) {
   return s;
 }
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string human_size(uint64_t bytes) {
   char buf[32];
   if (bytes >= (uint64_t{1} << 30)) {
@@ -105,7 +100,7 @@ int do_create(const HostConfig& config, const CliOptions& options, const BackupS
   const std::string t = options.vm.count("type") ? options.vm["type"].as<std::string>() : "data";
   if (!parse_backup_type(t, &type)) return backup_usage("--type must be data, config or full, not '" + t + "'");
   BackupManifest m;
-  const Status st = create_backup(sources_of(config), type, settings.dir, now_ns(), &m);
+  const Status st = create_backup(sources_of(config), type, settings.dir, HostClock::wall_ns(), &m);
   if (!st.ok()) {
     std::cerr << "host backup: " << st.message() << "\n";
     return 1;

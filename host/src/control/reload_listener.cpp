@@ -9,6 +9,7 @@
 #include <random>
 
 #include "control/reload_signing.h"
+#include "services/host_clock.h"
 
 namespace sh::host {
 namespace {
@@ -21,12 +22,6 @@ constexpr int64_t kPingIdleNs = 5'000'000'000;  // subscriber liveness PING afte
 int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -305,7 +300,7 @@ void ReloadListener::handle_text(const std::string& text, const std::string& ori
   if (chk.ok() && config_.signing_required()) chk = check_freshness(req, origin != "reconcile");
   req.raw = text;
   req.origin = origin;
-  req.received_wall_ns = wall_ns();
+  req.received_wall_ns = HostClock::wall_ns();
   if (chk.ok() && !desired_field.empty() && desired_field != req.component) {
     chk = MessageCheck::refuse("invalid", config_.desired_key + " field '" + desired_field +
                                               "' holds a message for component '" + req.component + "'");
@@ -354,7 +349,7 @@ MessageCheck ReloadListener::check_freshness(const ReloadRequest& request, bool 
         ReplayGuard::open(config_.nonce_store_dir, config_.signature_max_age_ms, &replay_guard_);
     if (!st.ok()) return MessageCheck::refuse("store", "refused: " + st.message());
   }
-  return replay_guard_->check(request, live, wall_ns() / 1000000);
+  return replay_guard_->check(request, live, HostClock::wall_ns() / 1000000);
 }
 
 void ReloadListener::enqueue(Pending pending) {

@@ -15,6 +15,7 @@
 #include "plugins/lua_rule_loader.h"
 #include "config/yaml_json.h"
 #include "services/text_util.h"
+#include "services/host_clock.h"
 
 namespace sh::host {
 
@@ -135,7 +136,7 @@ void SwapCoordinator::drain() {
 
 std::string SwapCoordinator::submit(const ReloadRequest& request_in) {
   ReloadRequest request = request_in;
-  if (request.received_wall_ns == 0) request.received_wall_ns = wall_now_ns();
+  if (request.received_wall_ns == 0) request.received_wall_ns = HostClock::wall_ns();
   Prepared p = prepare(request);
   Report r;
   r.outcome.request = request;
@@ -511,7 +512,7 @@ SwapCoordinator::Prepared SwapCoordinator::rebuild(const ConfigVersion& entry, c
   request.component = entry.component;
   request.version = entry.label;
   request.origin = origin;
-  request.received_wall_ns = wall_now_ns();
+  request.received_wall_ns = HostClock::wall_ns();
   return prepare_record(entry, request, exact);
 }
 

@@ -11,6 +11,7 @@
 #include "plugins/content_address.h"
 #include "plugins/lua_rule_loader.h"
 #include "services/text_util.h"
+#include "services/host_clock.h"
 
 namespace sh::host {
 namespace {
@@ -53,7 +54,7 @@ ConfigVersion SwapStage::startup_record(const SwapSlot& slot) const {
   v.component = slot.component;
   v.swap = SwapKind::kStartup;
   v.origin = "startup";
-  v.wall_ns = wall_now_ns();
+  v.wall_ns = HostClock::wall_ns();
   if (slot.instance != nullptr) {
     const PluginLibrary& lib = slot.instance->library();
     v.config = slot.instance->config();
@@ -447,7 +448,7 @@ Status SwapStage::record(SwapSlot& slot, std::unique_ptr<PreparedSwap> swap, boo
   rec.session = journal_session_;
   rec.sequence = ++journal_sequence_;
   if (rec.origin.empty()) rec.origin = swap->request.origin;
-  rec.wall_ns = wall_now_ns();
+  rec.wall_ns = HostClock::wall_ns();
   {
     std::lock_guard<std::mutex> lock(registry_.mu());
     // A replayed journal entry keeps its number when it is still free.

@@ -1,12 +1,11 @@
 // Small helpers several host areas used to keep their own copies of (and
 // that a unity build of the host core would see twice): suffix test, list
-// joining, the wall clock in ns, sh_log_level -> spdlog level.
+// joining, sh_log_level -> spdlog level. (The wall clock is HostClock::wall_ns.)
 #pragma once
 
 #include <spdlog/spdlog.h>
 #include <strategy_host/abi.h>
 
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,13 +21,6 @@ inline std::string join(const std::vector<std::string>& items, const char* sep =
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
   return out;
-}
-
-// The system clock in ns since the Unix epoch: for log and audit stamps, never
-// for decisions (those read HostClock).
-inline int64_t wall_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 inline spdlog::level::level_enum to_spdlog(sh_log_level level) {
