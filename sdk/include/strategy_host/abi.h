@@ -36,8 +36,10 @@ extern "C" {
 #define SH_ABI_MAJOR 1
 /* 1.1: sh_plugin_descriptor.save_state / load_state (durable state).
  * 1.2: sh_risk_verdict.detail_ext (a reason longer than detail, untruncated).
- * 1.3: sh_provider_api.clock_ns (the receive clock of a live provider). */
-#define SH_ABI_MINOR 3
+ * 1.3: sh_provider_api.clock_ns (the receive clock of a live provider).
+ * 1.4: SH_KIND_VENUE, sh_venue_api and sh_plugin_descriptor.venue (execution
+ *      venues: paper, exchanges). */
+#define SH_ABI_MINOR 4
 
 /* Name of the one symbol every plugin library exports (see sh_plugin_entry_fn). */
 #define SH_PLUGIN_ENTRY_SYMBOL "sh_plugin_entry"
@@ -69,7 +71,8 @@ enum {
   SH_KIND_PROVIDER = 1, /* produces market events */
   SH_KIND_DETECTOR = 2, /* feature rows -> detector hits */
   SH_KIND_EXPERT = 3,   /* feature rows + context -> evidence */
-  SH_KIND_RISK = 4      /* order intents + portfolio -> verdicts */
+  SH_KIND_RISK = 4,     /* order intents + portfolio -> verdicts */
+  SH_KIND_VENUE = 5     /* ABI 1.4: orders -> an execution venue -> order reports */
 };
 
 typedef int32_t sh_log_level;
@@ -457,6 +460,178 @@ typedef struct sh_risk_api {
 } sh_risk_api;
 
 /* ------------------------------------------------------------------------ */
+/* Execution venues (ABI 1.4). The host keeps the order book of record (the  */
+/* idempotency keys, every order's lifecycle, positions and cash, all in its  */
+/* LMDB store); a venue executes: it accepts, rejects, fills, cancels and     */
+/* expires orders and says so through reports. Every call is made on the      */
+/* pipeline thread; reports may be emitted during any call that takes a sink  */
+/* (submit, cancel, on_bars, on_events, poll, query_orders), never later from */
+/* another thread (a venue with a network stream queues what it receives and */
+/* emits it from poll).                                                       */
+/* ------------------------------------------------------------------------ */
+typedef int32_t sh_order_type;
+enum { SH_ORDER_MARKET = 1, SH_ORDER_LIMIT = 2 };
+
+typedef int32_t sh_time_in_force;
+enum {
+  SH_TIF_GTC = 1, /* good till cancelled */
+  SH_TIF_IOC = 2, /* immediate or cancel: what does not fill at once expires */
+  SH_TIF_FOK = 3  /* fill or kill: all at once, or nothing (expired) */
+};
+
+/* An order's lifecycle: NEW -> ACKNOWLEDGED -> PARTIALLY_FILLED -> FILLED,
+ * or CANCELED / REJECTED / EXPIRED. FILLED, CANCELED, REJECTED and EXPIRED
+ * are final. */
+typedef int32_t sh_order_state;
+enum {
+  SH_ORDER_NEW = 0,
+  SH_ORDER_ACKNOWLEDGED = 1,
+  SH_ORDER_PARTIALLY_FILLED = 2,
+  SH_ORDER_FILLED = 3,
+  SH_ORDER_CANCELED = 4,
+  SH_ORDER_REJECTED = 5,
+  SH_ORDER_EXPIRED = 6
+};
+
+typedef int32_t sh_liquidity;
+enum { SH_LIQUIDITY_UNKNOWN = 0, SH_LIQUIDITY_MAKER = 1, SH_LIQUIDITY_TAKER = 2 };
+
+/* Why a venue rejected (or expired) an order. The host maps them to the
+ * paper API's HTTP-like codes (in parentheses). Values fixed, appended. */
+typedef int32_t sh_venue_reason;
+enum {
+  SH_VENUE_REASON_NONE = 0,
+  SH_VENUE_REASON_INVALID_ORDER = 1,      /* 400: malformed, below minimums */
+  SH_VENUE_REASON_UNKNOWN_SYMBOL = 2,     /* 404 */
+  SH_VENUE_REASON_INSUFFICIENT_FUNDS = 3, /* 412 */
+  SH_VENUE_REASON_UNSUPPORTED = 4,        /* 400: order type / TIF not offered */
+  SH_VENUE_REASON_DUPLICATE = 5,          /* 409: client order id seen before */
+  SH_VENUE_REASON_RATE_LIMITED = 6,       /* 429 */
+  SH_VENUE_REASON_UNAUTHORIZED = 7,       /* 401: wrong keys; the host halts trading */
+  SH_VENUE_REASON_UNAVAILABLE = 8,        /* 503: venue down, timeout */
+  SH_VENUE_REASON_CLOCK_SKEW = 9,         /* 400: signed request outside the venue's window */
+  SH_VENUE_REASON_NO_LIQUIDITY = 10,      /* IOC / FOK that could not fill */
+  SH_VENUE_REASON_REDUCE_ONLY = 11        /* a reduce-only order with nothing to reduce */
+};
+
+#define SH_ORDER_FLAG_REDUCE_ONLY 0x1u /* may only shrink the venue's position */
+
+/* An order, host -> venue. */
+typedef struct sh_venue_order {
+  uint32_t struct_size;
+  sh_symbol_id symbol;
+  const char *client_order_id; /* the host's idempotency key; borrowed, <= 400 bytes */
+  int64_t ts_ns;               /* submit time on the host clock */
+  sh_side side;
+  sh_order_type type;
+  sh_time_in_force tif;
+  uint32_t flags;     /* SH_ORDER_FLAG_* */
+  double qty;         /* base units, > 0 */
+  double limit_price; /* LIMIT: the limit; MARKET: NaN */
+  double ref_price;   /* the host's reference price when it decided (NaN if none) */
+} sh_venue_order;
+
+/* An order report, venue -> host: an order's new state, and a fill when
+ * last_qty > 0. One report per fill (a market order walking three levels
+ * reports three fills). */
+typedef struct sh_venue_report {
+  uint32_t struct_size;
+  sh_order_state state;        /* the order's state after this report */
+  const char *client_order_id; /* borrowed for the call */
+  const char *venue_order_id;  /* the venue's id, or NULL */
+  sh_symbol_id symbol;
+  sh_side side;
+  int64_t ts_ns;      /* venue time of the event (the host clock for a simulated venue) */
+  double last_qty;    /* this fill's quantity; 0 = no fill in this report */
+  double last_price;  /* this fill's price */
+  double ref_price;   /* the market price the fill was measured against (NaN if none) */
+  double fee_usd;     /* this fill's fee (negative: a rebate) */
+  double cum_qty;     /* filled so far */
+  double leaves_qty;  /* still working (0 once final) */
+  sh_liquidity liquidity;
+  sh_venue_reason reason; /* REJECTED / EXPIRED / CANCELED: why; else NONE */
+  const char *detail;     /* human-readable reason, or NULL; borrowed */
+} sh_venue_report;
+
+typedef struct sh_venue_sink {
+  uint32_t struct_size;
+  void *sink_ctx;
+  /* reports are read with stride item_size (pass sizeof(sh_venue_report)).
+   * A report for a client order id the host does not know is counted and
+   * logged, never applied. */
+  sh_status (*report)(void *sink_ctx, const sh_venue_report *reports, uint32_t count,
+                      uint32_t item_size);
+} sh_venue_sink;
+
+/* Positions as the venue holds them (reconciliation). */
+typedef struct sh_position_sink {
+  uint32_t struct_size;
+  void *sink_ctx;
+  sh_status (*emit)(void *sink_ctx, const sh_position *positions, uint32_t count,
+                    uint32_t item_size);
+} sh_position_sink;
+
+#define SH_VENUE_SIMULATED 0x1u    /* a paper venue: nothing leaves the process */
+#define SH_VENUE_WANTS_BARS 0x2u   /* call on_bars at every minute close */
+#define SH_VENUE_WANTS_EVENTS 0x4u /* call on_events with every market event batch */
+
+typedef struct sh_venue_capabilities {
+  uint32_t struct_size;
+  uint32_t flags;          /* SH_VENUE_* */
+  uint32_t order_types;    /* bit (1u << sh_order_type) per type offered */
+  uint32_t time_in_force;  /* bit (1u << sh_time_in_force) per TIF offered */
+  double maker_fee_bps;    /* NaN if unknown */
+  double taker_fee_bps;
+} sh_venue_capabilities;
+
+/* One symbol's minute bar at a close, for a venue that fills on bars. */
+typedef struct sh_venue_bar {
+  uint32_t struct_size;
+  sh_symbol_id symbol;
+  int64_t minute_ts_ns; /* start of the minute */
+  double open, high, low, close;
+  double volume;
+  double mid; /* BBO mid at close, NaN if none */
+} sh_venue_bar;
+
+typedef struct sh_venue_bar_batch {
+  uint32_t struct_size;
+  uint32_t item_size;
+  uint32_t count;
+  uint32_t reserved0;
+  int64_t minute_ts_ns;
+  const sh_venue_bar *items;
+} sh_venue_bar_batch;
+
+typedef struct sh_venue_api {
+  uint32_t struct_size;
+  /* What the venue offers. Called once after create. */
+  sh_status (*capabilities)(void *instance, sh_venue_capabilities *out);
+  /* Send an order. SH_OK once the venue has it (its ACKNOWLEDGED, REJECTED
+   * or fills may be reported during the call or later); an error status
+   * when it could not be sent (the host marks it REJECTED, reason
+   * UNAVAILABLE, unless a report said otherwise). Idempotent per
+   * client_order_id: a second submit of a known id reports its state and
+   * sends nothing. */
+  sh_status (*submit)(void *instance, const sh_venue_order *order, const sh_venue_sink *sink);
+  /* Cancel a working order; the CANCELED report (or the fill that raced it)
+   * follows during the call or later. */
+  sh_status (*cancel)(void *instance, const char *client_order_id, const sh_venue_sink *sink);
+  /* SH_VENUE_WANTS_BARS: the minute's bars, before the host decides on it. */
+  sh_status (*on_bars)(void *instance, const sh_venue_bar_batch *bars, const sh_venue_sink *sink);
+  /* SH_VENUE_WANTS_EVENTS: market events as the host receives them. */
+  sh_status (*on_events)(void *instance, const sh_market_event *events, uint32_t count,
+                         uint32_t item_size, const sh_venue_sink *sink);
+  /* Reports that arrived asynchronously (a network venue's stream); called
+   * by the host between event batches. NULL: nothing is asynchronous. */
+  sh_status (*poll)(void *instance, const sh_venue_sink *sink);
+  /* Reconciliation: one report per order the venue holds as working, in its
+   * current state (last_qty 0), and the venue's positions. */
+  sh_status (*query_orders)(void *instance, const sh_venue_sink *sink);
+  sh_status (*query_positions)(void *instance, const sh_position_sink *sink);
+} sh_venue_api;
+
+/* ------------------------------------------------------------------------ */
 /* The descriptor returned by the entry symbol.                              */
 /* The first three fields are frozen forever: the host reads them before it  */
 /* trusts anything else.                                                     */
@@ -512,6 +687,9 @@ typedef struct sh_plugin_descriptor {
    *               the instance starts clear. */
   sh_status (*save_state)(void *instance, const char **data, size_t *size);
   sh_status (*load_state)(void *instance, const char *data, size_t size);
+
+  /* ---- ABI 1.4 (appended; read only when struct_size covers it) ---- */
+  const sh_venue_api *venue; /* kind SH_KIND_VENUE */
 } sh_plugin_descriptor;
 
 /* The entry symbol every plugin exports under SH_PLUGIN_ENTRY_SYMBOL. The

@@ -1,7 +1,7 @@
 // strategy_host/plugin.hpp: header-only C++17 layer over strategy_host/abi.h.
 //
-// A plugin author derives from one of sh::Provider, sh::Detector, sh::Expert
-// or sh::RiskPolicy, and writes SH_EXPORT_PLUGIN(ClassName) once in one .cpp
+// A plugin author derives from one of sh::Provider, sh::Detector, sh::Expert,
+// sh::RiskPolicy or sh::Venue, and writes SH_EXPORT_PLUGIN(ClassName) once in one .cpp
 // file. The class supplies its identity as static members:
 //
 //   static constexpr const char* kName = "zscore_spike";
@@ -249,6 +249,63 @@ class RiskPolicy : public PluginBase {
   // out[i] belongs to intents[i]; it is pre-filled with ALLOW.
   virtual void evaluate(const OrderIntents& intents, const sh_portfolio_state& portfolio,
                         const VerdictsOut& out) = 0;
+};
+
+// Venue reports (ABI 1.4) through the host's sink.
+class VenueSink {
+ public:
+  explicit VenueSink(const sh_venue_sink* s) : s_(s) {}
+  sh_status report(const sh_venue_report& r) const {
+    return s_ != nullptr ? s_->report(s_->sink_ctx, &r, 1, sizeof(sh_venue_report)) : SH_ERR_HOST;
+  }
+
+ private:
+  const sh_venue_sink* s_;
+};
+
+class PositionSink {
+ public:
+  explicit PositionSink(const sh_position_sink* s) : s_(s) {}
+  sh_status emit(const sh_position& p) const {
+    return s_ != nullptr ? s_->emit(s_->sink_ctx, &p, 1, sizeof(sh_position)) : SH_ERR_HOST;
+  }
+
+ private:
+  const sh_position_sink* s_;
+};
+
+using VenueBars = StridedView<sh_venue_bar>;
+using MarketEvents = StridedView<sh_market_event>;
+
+// Reads a field of an order only if the host's record holds it (append-only).
+#define SH_ORDER_FIELD(order, field, fallback)                                            \
+  ((order).struct_size >= offsetof(sh_venue_order, field) + sizeof((order).field) ? (order).field \
+                                                                                 : (fallback))
+
+// An execution venue (ABI 1.4; abi.h, "Execution venues"). submit, cancel
+// and the query calls report through the sink; on_bars / on_events are
+// called only when capabilities() sets SH_VENUE_WANTS_BARS / _EVENTS.
+class Venue : public PluginBase {
+ public:
+  static constexpr sh_plugin_kind kKind = SH_KIND_VENUE;
+  using PluginBase::PluginBase;
+  virtual sh_venue_capabilities capabilities() const = 0;
+  // Return SH_OK once the venue has the order; report what happens to it.
+  virtual sh_status submit(const sh_venue_order& order, const VenueSink& sink) = 0;
+  virtual sh_status cancel(std::string_view client_order_id, const VenueSink& sink) = 0;
+  virtual void on_bars(const VenueBars& bars, int64_t minute_ts_ns, const VenueSink& sink) {
+    (void)bars;
+    (void)minute_ts_ns;
+    (void)sink;
+  }
+  virtual void on_events(const MarketEvents& events, const VenueSink& sink) {
+    (void)events;
+    (void)sink;
+  }
+  virtual void poll(const VenueSink& sink) { (void)sink; }
+  // One report per working order (last_qty 0), and every non-zero position.
+  virtual void query_orders(const VenueSink& sink) = 0;
+  virtual void query_positions(const PositionSink& sink) = 0;
 };
 
 // Room for a verdict detail formatted into a char buffer: any symbol name the
@@ -514,6 +571,61 @@ struct Trampolines {
       return SH_OK;
     });
   }
+  static sh_status venue_capabilities(void* p, sh_venue_capabilities* out) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) -> sh_status {
+      if (out == nullptr) return SH_ERR_INVALID_ARGUMENT;
+      const uint32_t size = out->struct_size;
+      sh_venue_capabilities c = o.capabilities();
+      c.struct_size = sizeof c;
+      std::memcpy(out, &c, std::min<size_t>(size, sizeof c));
+      out->struct_size = static_cast<uint32_t>(std::min<size_t>(size, sizeof c));
+      return SH_OK;
+    });
+  }
+  static sh_status venue_submit(void* p, const sh_venue_order* order, const sh_venue_sink* sink) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) -> sh_status {
+      if (order == nullptr || order->client_order_id == nullptr) return SH_ERR_INVALID_ARGUMENT;
+      return o.submit(*order, VenueSink(sink));
+    });
+  }
+  static sh_status venue_cancel(void* p, const char* id, const sh_venue_sink* sink) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) -> sh_status {
+      if (id == nullptr) return SH_ERR_INVALID_ARGUMENT;
+      return o.cancel(id, VenueSink(sink));
+    });
+  }
+  static sh_status venue_on_bars(void* p, const sh_venue_bar_batch* bars, const sh_venue_sink* sink) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
+      o.on_bars(VenueBars(bars->items, bars->count, bars->item_size), bars->minute_ts_ns,
+                VenueSink(sink));
+      return SH_OK;
+    });
+  }
+  static sh_status venue_on_events(void* p, const sh_market_event* events, uint32_t count,
+                                   uint32_t item_size, const sh_venue_sink* sink) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
+      o.on_events(MarketEvents(events, count, item_size), VenueSink(sink));
+      return SH_OK;
+    });
+  }
+  static sh_status venue_poll(void* p, const sh_venue_sink* sink) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
+      o.poll(VenueSink(sink));
+      return SH_OK;
+    });
+  }
+  static sh_status venue_query_orders(void* p, const sh_venue_sink* sink) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
+      o.query_orders(VenueSink(sink));
+      return SH_OK;
+    });
+  }
+  static sh_status venue_query_positions(void* p, const sh_position_sink* sink) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
+      o.query_positions(PositionSink(sink));
+      return SH_OK;
+    });
+  }
 };
 
 template <typename T>
@@ -550,6 +662,18 @@ const sh_plugin_descriptor* make_descriptor() {
       static_assert(std::is_base_of<Expert, T>::value, "kKind says expert");
       static const sh_expert_api api = {sizeof(sh_expert_api), &Trampolines<T>::evaluate_expert};
       x.expert = &api;
+    } else if constexpr (T::kKind == SH_KIND_VENUE) {
+      static_assert(std::is_base_of<Venue, T>::value, "kKind says venue");
+      static const sh_venue_api api = {sizeof(sh_venue_api),
+                                       &Trampolines<T>::venue_capabilities,
+                                       &Trampolines<T>::venue_submit,
+                                       &Trampolines<T>::venue_cancel,
+                                       &Trampolines<T>::venue_on_bars,
+                                       &Trampolines<T>::venue_on_events,
+                                       &Trampolines<T>::venue_poll,
+                                       &Trampolines<T>::venue_query_orders,
+                                       &Trampolines<T>::venue_query_positions};
+      x.venue = &api;
     } else {
       static_assert(std::is_base_of<RiskPolicy, T>::value, "kKind says risk policy");
       static const sh_risk_api api = {sizeof(sh_risk_api), &Trampolines<T>::evaluate_risk};

@@ -264,6 +264,7 @@ inline const char* kind_name(sh_plugin_kind kind) {
     case SH_KIND_DETECTOR: return "detector";
     case SH_KIND_EXPERT: return "expert";
     case SH_KIND_RISK: return "risk";
+    case SH_KIND_VENUE: return "venue";
     default: return "";
   }
 }
@@ -284,15 +285,19 @@ inline std::string check_descriptor(const sh_plugin_descriptor& d) {
   if (!d.create || !d.destroy || !d.last_error) return "missing create, destroy or last_error";
   if ((d.save_state == nullptr) != (d.load_state == nullptr))
     return "save_state and load_state must both be set or both NULL";
+  const bool has_venue = d.struct_size >= offsetof(sh_plugin_descriptor, venue) + sizeof(d.venue);
   const int tables = (d.provider != nullptr) + (d.detector != nullptr) + (d.expert != nullptr) +
-                     (d.risk != nullptr);
+                     (d.risk != nullptr) + (has_venue && d.venue != nullptr);
   const std::string kind = kind_name(d.kind);
   if (kind.empty()) return "unknown kind " + std::to_string(d.kind);
   if (tables != 1) return "kind " + kind + " needs exactly one function table";
   const bool fn = (d.kind == SH_KIND_PROVIDER && d.provider && d.provider->poll) ||
                   (d.kind == SH_KIND_DETECTOR && d.detector && d.detector->detect) ||
                   (d.kind == SH_KIND_EXPERT && d.expert && d.expert->evaluate) ||
-                  (d.kind == SH_KIND_RISK && d.risk && d.risk->evaluate);
+                  (d.kind == SH_KIND_RISK && d.risk && d.risk->evaluate) ||
+                  (d.kind == SH_KIND_VENUE && has_venue && d.venue && d.venue->capabilities &&
+                   d.venue->submit && d.venue->cancel && d.venue->query_orders &&
+                   d.venue->query_positions);
   return fn ? "" : "missing " + kind + " table or its function";
 }
 

@@ -221,6 +221,12 @@ inline std::string fixture(const std::string& name) {
 }
 
 class Plugin;
+// Declared here so that Plugin's members name these, not sh::Detector & co.
+// when a test includes plugin.hpp too.
+class Detector;
+class Expert;
+class Risk;
+class Provider;
 
 // Base of the per-kind handles: one live instance of the plugin under test.
 class Instance {
