@@ -273,7 +273,7 @@ PipelineRun run_pipeline(const std::string& yaml, const fs::path& base) {
   LoadedRules no_rules;
   PipelineComponents parts = assemble_pipeline_components(config, loaded, no_rules);
   Pipeline p(std::move(pc), config, runtime, parts.providers, std::move(parts.detectors));
-  p.set_decision_components(std::move(parts.experts), std::move(parts.risk));
+  p.set_decision_components(std::move(parts.experts), std::move(parts.risk), parts.venue);
   Status st = p.open();
   if (st.ok()) st = p.run();
   if (!st.ok()) {

@@ -178,7 +178,7 @@ struct ReduceProcess {
   explicit ReduceProcess(const sh::host::StateStoreOptions& so) {
     using namespace sh::host;
     REQUIRE(StateStore::open(so, &store).ok());
-    REQUIRE(PaperBroker::open(store.get(), &symbols, PaperBrokerOptions{}, &broker).ok());
+    REQUIRE(Broker::open(store.get(), &symbols, BrokerOptions{}, &broker).ok());
     REQUIRE(reduce.restore(*store).ok());
   }
   // One minute: the VaR of its close, then the reducing orders.
@@ -190,7 +190,7 @@ struct ReduceProcess {
   }
   std::unique_ptr<sh::host::StateStore> store;
   sh::host::SymbolTable symbols;
-  std::unique_ptr<sh::host::PaperBroker> broker;
+  std::unique_ptr<sh::host::Broker> broker;
   sh::host::EmergencyReduce reduce{sh::host::EmergencyReduceConfig{}};
   std::vector<std::string> lines;
 };

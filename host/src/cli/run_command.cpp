@@ -148,7 +148,7 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
 
   Pipeline pipeline(std::move(pipeline_config), config, runtime, providers,
                     std::move(parts.detectors));
-  pipeline.set_decision_components(std::move(parts.experts), std::move(parts.risk));
+  pipeline.set_decision_components(std::move(parts.experts), std::move(parts.risk), parts.venue);
   // The pipeline owns the instances from here on, so that a swap can hand the
   // one it replaces back to the control side.
   pipeline.adopt_instances(std::move(loaded.instances));

@@ -12,7 +12,7 @@
 
 #include "control/config_drift.h"
 #include "decision/emergency_reduce.h"
-#include "decision/paper_broker.h"
+#include "decision/broker.h"
 #include "services/host_services.h"
 #include "config/pipeline_config.h"
 #include "store/state_store.h"
@@ -71,8 +71,8 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
   // The paper book, as the broker restores it after a restart.
   HostRuntime runtime;
   PipelineConfig pc = parse_pipeline_config(config, runtime);
-  std::unique_ptr<PaperBroker> broker;
-  st = PaperBroker::open(store.get(), &runtime.symbols, pc.decision.broker, &broker);
+  std::unique_ptr<Broker> broker;
+  st = Broker::open(store.get(), &runtime.symbols, nullptr, pc.decision.broker, &broker);
   if (!st.ok()) return st;
   j["account"] = {{"equity_usd", number(broker->equity_usd())},
                   {"cash_usd", number(broker->cash_usd())},

@@ -113,6 +113,7 @@ HostConfig HostConfig::load_string(const std::string& yaml, const std::string& s
     c.parse_components("detectors", SH_KIND_DETECTOR, &c.detectors_);
     c.parse_components("experts", SH_KIND_EXPERT, &c.experts_);
     c.parse_components("risk", SH_KIND_RISK, &c.risk_);
+    c.parse_venue(root["execution"]);
   } catch (const YAML::Exception& e) {
     // A yaml-cpp error while reading a parsed tree (should not happen).
     throw ConfigError(c.source_.where(e.mark) + ": " + e.msg);
@@ -360,6 +361,70 @@ void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
   }
 }
 
+// execution.venue: {name: venue, plugin: paper_venue, config: {...}} (name
+// optional). Without it, a config whose decision layer is on (an expert
+// plugin) gets the paper venue with execution.fill and slippage_bps, so
+// every config written before venues were plugins runs as it did.
+void HostConfig::parse_venue(const YAML::Node& execution) {
+  const ConfigSource& src = source_;
+  const bool decision = std::any_of(experts_.begin(), experts_.end(),
+                                    [](const ComponentConfig& c) { return !c.is_lua; });
+  const YAML::Node v = execution.IsMap() ? execution["venue"] : YAML::Node();
+  ComponentConfig comp;
+  comp.kind = SH_KIND_VENUE;
+  comp.name = "venue";
+  comp.config = nlohmann::json::object();
+  if (v.IsDefined() && !v.IsNull()) {
+    if (!v.IsMap()) src.fail(v, "execution.venue: expected a mapping {plugin, config}");
+    comp.node.reset(v);
+    bool has_plugin = false;
+    for (const auto& kv : v) {
+      const std::string key = kv.first.Scalar();
+      const YAML::Node& val = kv.second;
+      if (key == "name") {
+        if (!val.IsScalar() || !valid_component_name(val.Scalar())) {
+          src.fail(val, "execution.venue.name must match [a-z0-9_]+");
+        }
+        comp.name = val.Scalar();
+      } else if (key == "plugin") {
+        if (!val.IsScalar() || val.Scalar().empty()) {
+          src.fail(val, "execution.venue.plugin must be a plugin name or a path to a .so");
+        }
+        comp.plugin = val.Scalar();
+        if (comp.plugin.find('/') != std::string::npos || ends_with(comp.plugin, ".so")) {
+          comp.plugin_path = src.resolve(comp.plugin);
+        }
+        has_plugin = true;
+      } else if (key == "config") {
+        comp.config_node.reset(val);
+        if (val.IsNull()) continue;
+        if (!val.IsMap()) src.fail(val, "execution.venue.config must be a mapping");
+        comp.config = yaml_to_json(val, src);
+      } else {
+        src.fail(kv.first, unknown_key_message(key, "execution.venue", {"name", "plugin", "config"}));
+      }
+    }
+    if (!has_plugin) src.fail(v, "execution.venue has no plugin (e.g. plugin: paper_venue)");
+    for (const char* moved : {"fill", "slippage_bps"}) {
+      if (execution[moved]) {
+        src.fail(execution[moved], std::string("execution.") + moved +
+                                       " belongs to the paper venue: with execution.venue set, "
+                                       "write it under execution.venue.config");
+      }
+    }
+    venue_.push_back(std::move(comp));
+    return;
+  }
+  if (!decision) return;
+  comp.plugin = "paper_venue";
+  comp.node.reset(execution.IsMap() ? execution : root_);
+  for (const char* key : {"fill", "slippage_bps"}) {
+    const YAML::Node n = execution.IsMap() ? execution[key] : YAML::Node();
+    if (n && n.IsScalar()) comp.config[key] = yaml_to_json(n, src);
+  }
+  venue_.push_back(std::move(comp));
+}
+
 void HostConfig::check_rule_path(const YAML::Node& at, const fs::path& path) const {
   // Compared after resolving symlinks and "..": a rule reloaded on a file
   // change must come from a directory the operator designated for rules.
@@ -383,7 +448,7 @@ void HostConfig::check_rule_path(const YAML::Node& at, const fs::path& path) con
 
 std::vector<const ComponentConfig*> HostConfig::components() const {
   std::vector<const ComponentConfig*> out;
-  for (const auto* list : {&providers_, &detectors_, &experts_, &risk_}) {
+  for (const auto* list : {&providers_, &detectors_, &experts_, &risk_, &venue_}) {
     for (const auto& c : *list) out.push_back(&c);
   }
   return out;

@@ -123,7 +123,11 @@ class HostConfig {
   const std::vector<ComponentConfig>& detectors() const { return detectors_; }
   const std::vector<ComponentConfig>& experts() const { return experts_; }
   const std::vector<ComponentConfig>& risk() const { return risk_; }
-  // Every component: providers, detectors, experts, then risk, each in file order.
+  // execution.venue (one component of kind venue), or, when the decision
+  // layer is on and the section names none, the paper venue built from
+  // execution.fill and execution.slippage_bps. Null: no decision layer.
+  const ComponentConfig* venue() const { return venue_.empty() ? nullptr : &venue_.front(); }
+  // Every component: providers, detectors, experts, risk, each in file order, then the venue.
   std::vector<const ComponentConfig*> components() const;
   const ComponentConfig* find_component(const std::string& name) const;
 
@@ -133,6 +137,7 @@ class HostConfig {
  private:
   HostConfig() = default;
   void parse_host(const YAML::Node& host);
+  void parse_venue(const YAML::Node& execution);
   void parse_components(const char* section, sh_plugin_kind kind,
                         std::vector<ComponentConfig>* out);
   // Throws ConfigError at `at` unless path lies inside one of rule_dirs_.
@@ -151,6 +156,7 @@ class HostConfig {
   LogConfig log_;
   int64_t watchdog_ms_ = 10000;
   std::vector<ComponentConfig> providers_, detectors_, experts_, risk_;
+  std::vector<ComponentConfig> venue_;  // at most one
 };
 
 // <dir of the running executable>/../plugins (normalized).

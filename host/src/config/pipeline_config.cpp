@@ -185,7 +185,7 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
   check_keys(cfg, cons, "consensus", {"weights", "threshold", "min_confidence", "router"});
   check_keys(cfg, exec, "execution",
              {"mode", "order_notional_usd", "slippage_bps", "fill", "initial_cash_usd", "safe_mode_errors",
-              "emergency_reduce"});
+              "emergency_reduce", "venue"});
   parse_emergency_reduce(cfg, exec["emergency_reduce"], &d.emergency_reduce);
   if (const YAML::Node list = exec["safe_mode_errors"]) {
     if (!list.IsSequence()) {
@@ -276,8 +276,10 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
   if (!(d.order_notional_usd > 0) || !std::isfinite(d.order_notional_usd)) {
     throw ConfigError(cfg.message_at(exec["order_notional_usd"], "execution.order_notional_usd must be > 0"));
   }
-  d.broker.slippage_bps = get_or<double>(cfg, exec, "slippage_bps", 1.0);
-  if (!(d.broker.slippage_bps >= 0 && d.broker.slippage_bps <= 10000)) {
+  // fill and slippage_bps configure the default paper venue (HostConfig::
+  // parse_venue hands them to it); checked here so that errors name the line.
+  const double slippage = get_or<double>(cfg, exec, "slippage_bps", 1.0);
+  if (!(slippage >= 0 && slippage <= 10000)) {
     throw ConfigError(cfg.message_at(exec["slippage_bps"], "execution.slippage_bps must be 0..10000"));
   }
   d.broker.initial_cash_usd = get_or<double>(cfg, exec, "initial_cash_usd", 100000.0);
@@ -285,12 +287,8 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
     throw ConfigError(cfg.message_at(exec["initial_cash_usd"], "execution.initial_cash_usd must be > 0"));
   }
   const std::string fill = get_or<std::string>(cfg, exec, "fill", "next_open");
-  if (fill == "next_open") {
-    d.broker.fill = FillPriceMode::kNextOpen;
-  } else if (fill == "mid") {
-    d.broker.fill = FillPriceMode::kMid;
-  } else {
-    throw ConfigError(cfg.message_at(exec["fill"], "execution.fill must be next_open or mid, not '" + fill + "'"));
+  if (fill != "next_open" && fill != "mid" && fill != "book") {
+    throw ConfigError(cfg.message_at(exec["fill"], "execution.fill must be next_open, mid or book, not '" + fill + "'"));
   }
 }
 

@@ -12,7 +12,7 @@
 #include "decision/consensus.h"
 #include "decision/emergency_reduce.h"
 #include "decision/model_router.h"
-#include "decision/paper_broker.h"
+#include "decision/broker.h"
 #include "events/event_gate.h"
 #include "config/host_config.h"
 
@@ -49,7 +49,7 @@ struct DecisionSettings {
   // active model per symbol becomes the consensus records' model_version.
   bool router_enabled = false;
   ModelRouterConfig router;
-  PaperBrokerOptions broker;  // mode, initial cash, slippage, fill price
+  BrokerOptions broker;  // mode, initial cash, slippage, fill price
   double order_notional_usd = 2000.0;
   std::string trades_csv = "trades.csv";          // in output_dir
   std::string decisions_jsonl = "decisions.jsonl";  // in output_dir

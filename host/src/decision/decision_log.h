@@ -18,7 +18,7 @@
 #include <strategy_host/abi.h>
 
 #include "decision/consensus.h"
-#include "decision/paper_broker.h"
+#include "decision/broker.h"
 #include "decision/risk_chain.h"
 #include "events/jsonl_file_sink.h"
 #include "store/status.h"

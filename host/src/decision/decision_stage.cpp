@@ -11,12 +11,15 @@
 #include "decision/portfolio_var.h"
 #include "events/feed_files.h"
 #include "plugins/lua_rule_loader.h"
+#include "store/text_format.h"
 #include "store/time_format.h"
 
 namespace sh::host {
 
 void DecisionStage::set_components(std::vector<DecisionComponent> experts,
-                                   std::vector<DecisionComponent> risk) {
+                                   std::vector<DecisionComponent> risk, PluginInstance* venue) {
+  venue_ = venue;
+  if (venue != nullptr) venue_name_ = venue->component();
   auto slot_of = [](const DecisionComponent& c, sh_plugin_kind kind) {
     SwapSlot slot;
     slot.component = c.name;
@@ -93,9 +96,19 @@ Status DecisionStage::open_layer(const std::filesystem::path& out_dir, bool trun
     durable_components_.push_back({&expert_names_[e], experts_[e]});
   }
   for (const DecisionComponent& r : risk_) durable_components_.push_back({&r.name, r.instance});
+  if (venue_ == nullptr) {
+    return Status::FailedPrecondition(
+        "decision layer: no execution venue was loaded (execution.venue; the default is the "
+        "paper_venue plugin: see host --list-plugins)");
+  }
+  // A simulated venue's book (resting orders, its positions) is durable
+  // state like a plugin's, committed in the same minute transactions.
+  durable_components_.push_back({&venue_name_, venue_});
   st = durable_.restore(*ctx_->store, durable_components_, &chain_);
   if (!st.ok()) return st;
-  st = PaperBroker::open(ctx_->store, &ctx_->runtime.symbols, d.broker, &broker_);
+  st = Broker::open(ctx_->store, &ctx_->runtime.symbols, venue_, d.broker, &broker_);
+  if (!st.ok()) return st;
+  st = reconcile_at_start();
   if (!st.ok()) return st;
   reduce_ = std::make_unique<EmergencyReduce>(d.emergency_reduce);
   st = reduce_->restore(*ctx_->store);
@@ -108,9 +121,10 @@ Status DecisionStage::open_layer(const std::filesystem::path& out_dir, bool trun
   summary.decision_enabled = true;
   summary.equity_usd = broker_->equity_usd();
   summary.cash_usd = broker_->cash_usd();
-  spdlog::info("decision layer: {} experts, {} router rules, {} risk policies, paper broker "
-               "(notional {} USD per order){}{}",
-               experts_.size(), router_rules_.size(), risk_.size(), d.order_notional_usd,
+  spdlog::info("decision layer: {} experts, {} router rules, {} risk policies, venue '{}' "
+               "(plugin {}; notional {} USD per order){}{}",
+               experts_.size(), router_rules_.size(), risk_.size(), venue_name_,
+               venue_->library().name(), d.order_notional_usd,
                router_ ? "; model router over " + std::to_string(d.router.candidates.size()) + " candidates"
                        : std::string("; no model router"),
                config.mode == RunMode::kDryRun ? "; dry-run: orders are decided and logged, not submitted"
@@ -234,7 +248,9 @@ Status DecisionStage::emergency_reduce(int64_t ts) {
 Status DecisionStage::fill_and_mark(const MinuteClose& minute) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   bars_.clear();
-  for (const sh_feature_row& r : minute.rows) bars_.push_back(BarPrice{r.symbol, r.open, r.close, nan});
+  for (const sh_feature_row& r : minute.rows) {
+    bars_.push_back(BarPrice{r.symbol, r.open, r.close, nan, r.high, r.low, r.volume});
+  }
   Status st = broker_->on_minute_close(minute.minute_ts_ns, bars_.data(), bars_.size());
   if (!st.ok()) return st;
   for (const sh_feature_row& r : minute.rows) {
@@ -472,7 +488,7 @@ void DecisionStage::collect_state() {
   size_t i = 0;
   for (size_t e = 0; e < experts_.size(); ++e) durable_components_[i++].instance = experts_[e];
   for (const DecisionComponent& r : risk_) durable_components_[i++].instance = r.instance;
-  durable_.collect(durable_components_);
+  durable_.collect(durable_components_);  // the venue last: never swapped
 }
 
 Status DecisionStage::write_feeds() {
@@ -494,6 +510,62 @@ Status DecisionStage::write_feeds() {
   }
   decision_lines_.clear();
   return st;
+}
+
+// Start-up reconciliation: the orders and positions of record against the
+// venue's. Every difference is logged; none is adopted silently.
+Status DecisionStage::reconcile_at_start() {
+  Reconciliation rec;
+  const Status st = broker_->reconcile(&rec);
+  if (!st.ok()) return st;
+  RunSummary& summary = ctx_->summary;
+  if (rec.clean()) {
+    spdlog::info("reconciliation with venue '{}': {} working orders and the positions agree",
+                 venue_name_, broker_->pending_order_count());
+    return Status::Ok();
+  }
+  for (const std::string& key : rec.missing_at_venue) {
+    spdlog::warn("reconciliation: order '{}' is working at the host but unknown to venue '{}'",
+                 key, venue_name_);
+  }
+  for (const std::string& key : rec.unknown_to_host) {
+    spdlog::warn("reconciliation: venue '{}' holds working order '{}', which the host never sent",
+                 venue_name_, key);
+  }
+  for (const auto& p : rec.positions) {
+    spdlog::warn("reconciliation: {} position: host {} venue '{}' {}", p.symbol,
+                 format_double(p.host_qty), venue_name_, format_double(p.venue_qty));
+  }
+  summary.reconcile_mismatches +=
+      rec.missing_at_venue.size() + rec.unknown_to_host.size() + rec.positions.size();
+  return Status::Ok();
+}
+
+void DecisionStage::on_events(const EventBatch& batch, std::vector<MinuteClose>&) {
+  if (!broker_ || !broker_->venue_wants_events() || batch.count == 0) return;
+  // A replay catching up re-reads events the venue saw before its state was
+  // saved: only events after the last committed minute reach it.
+  const int64_t from = broker_->last_minute_ts_ns() == std::numeric_limits<int64_t>::min()
+                           ? std::numeric_limits<int64_t>::min()
+                           : broker_->last_minute_ts_ns() + 60'000'000'000LL;
+  const auto* base = reinterpret_cast<const unsigned char*>(batch.events);
+  size_t first = 0;
+  while (first < batch.count &&
+         reinterpret_cast<const sh_market_event*>(base + first * batch.stride)->ts_ns < from) {
+    ++first;
+  }
+  if (first == batch.count) return;
+  const Status st = broker_->on_events(
+      reinterpret_cast<const sh_market_event*>(base + first * batch.stride), batch.count - first,
+      batch.stride);
+  if (!st.ok()) spdlog::error("{}", st.message());
+}
+
+Status DecisionStage::on_idle(IdlePoint point) {
+  if (point != IdlePoint::kBetweenBatches || !broker_) return Status::Ok();
+  const Status st = broker_->poll_venue();
+  if (!st.ok()) spdlog::error("{}", st.message());
+  return Status::Ok();
 }
 
 Status DecisionStage::persist(const Minute&, StateTxn& txn) {
@@ -556,6 +628,8 @@ Status DecisionStage::after_commit(const Status& write_status) {
   summary.equity_usd = broker_->equity_usd();
   summary.cash_usd = broker_->cash_usd();
   summary.realized_pnl_usd = broker_->realized_pnl_usd();
+  summary.fees_usd = broker_->fees_usd();
+  summary.venue_unknown_reports = broker_->unknown_reports();
   return Status::Ok();
 }
 

@@ -28,7 +28,7 @@
 #include "decision/durable_state.h"
 #include "decision/emergency_reduce.h"
 #include "decision/model_router.h"
-#include "decision/paper_broker.h"
+#include "decision/broker.h"
 #include "decision/risk_chain.h"
 #include "decision/router_rules.h"
 #include "events/jsonl_file_sink.h"
@@ -45,12 +45,17 @@ class DecisionStage final : public Stage {
 
   // Before open(): the expert and risk components, in config order; each is
   // registered as a swappable component.
-  void set_components(std::vector<DecisionComponent> experts, std::vector<DecisionComponent> risk);
+  // venue: the execution venue instance (kind SH_KIND_VENUE); the decision
+  // layer refuses to open without one.
+  void set_components(std::vector<DecisionComponent> experts, std::vector<DecisionComponent> risk,
+                      PluginInstance* venue = nullptr);
   // Before run(): called after each minute's commit, once per model-router
   // switch (symbol name, record). Must not block.
   void set_switch_observer(SwitchObserver fn) { switch_observer_ = std::move(fn); }
 
   Status open(StageContext& ctx) override;
+  void on_events(const EventBatch& batch, std::vector<MinuteClose>& closed) override;
+  Status on_idle(IdlePoint point) override;
   Status on_minute(Minute& minute) override;
   Status persist(const Minute& minute, StateTxn& txn) override;
   Status on_commit(Minute& minute, const Status& commit) override;
@@ -101,7 +106,10 @@ class DecisionStage final : public Stage {
   std::unique_ptr<EmergencyReduce> reduce_;  // execution.emergency_reduce
   double var_pct_ = std::numeric_limits<double>::quiet_NaN();  // this close's portfolio VaR
   Status emergency_reduce(int64_t ts);
-  std::unique_ptr<PaperBroker> broker_;  // null: the decision layer is off
+  std::unique_ptr<Broker> broker_;  // null: the decision layer is off
+  PluginInstance* venue_ = nullptr;
+  std::string venue_name_;
+  Status reconcile_at_start();
   std::unique_ptr<TradesCsvFile> trades_csv_;
   std::unique_ptr<JsonlFileSink> decisions_jsonl_;
   // One minute's working set (kept to reuse the allocations).

@@ -24,7 +24,7 @@ Status EmergencyReduce::restore(StateStore& store) {
   return Status::Ok();
 }
 
-void EmergencyReduce::update(int64_t ts, double var_pct, PaperBroker& broker) {
+void EmergencyReduce::update(int64_t ts, double var_pct, Broker& broker) {
   if (config_.enabled && std::isfinite(var_pct)) {
     if (!active_ && var_pct > config_.var_pct) {
       active_ = true;
@@ -40,7 +40,7 @@ void EmergencyReduce::update(int64_t ts, double var_pct, PaperBroker& broker) {
   broker.set_reduce_only(active_);
 }
 
-Status EmergencyReduce::reduce(int64_t ts, double var_pct, bool submit, PaperBroker& broker,
+Status EmergencyReduce::reduce(int64_t ts, double var_pct, bool submit, Broker& broker,
                                std::vector<std::string>* lines, Outcome* out) {
   *out = Outcome{};
   // No VaR this minute (no equity, no volatility yet): nothing to size by.

@@ -12,7 +12,7 @@
 // A reduce closes the same fraction f = 1 - target / VaR of every open
 // position (parametric VaR is linear in a uniform scaling of the book, so
 // the book lands on the target at unchanged volatilities), one order per
-// position through the broker (decision/paper_broker.h reduce_positions:
+// position through the broker (decision/broker.h reduce_positions:
 // allowed under an emergency stop or pause, like flatten; earlier reduce
 // orders still pending are superseded, and they fill reduce-only). While
 // active the broker is reduce-only: signal orders that would grow or flip a
@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "decision/paper_broker.h"
+#include "decision/broker.h"
 #include "store/state_store.h"
 #include "store/status.h"
 
@@ -55,11 +55,11 @@ class EmergencyReduce {
   // One decided minute, after the risk chain and before its submits: the
   // state transition on this close's VaR; while active, the broker is
   // reduce-only (the minute's own intents cannot add exposure).
-  void update(int64_t minute_ts_ns, double var_pct, PaperBroker& broker);
+  void update(int64_t minute_ts_ns, double var_pct, Broker& broker);
   // After the minute's submits, while active: the reducing orders for the
   // VaR update() saw. submit false (dry-run): decided and logged only.
   // *lines gets one decision line per reducing order.
-  Status reduce(int64_t minute_ts_ns, double var_pct, bool submit, PaperBroker& broker,
+  Status reduce(int64_t minute_ts_ns, double var_pct, bool submit, Broker& broker,
                 std::vector<std::string>* lines, Outcome* out);
   bool active() const { return active_; }
   // In the minute's transaction: the flag, when it changed.

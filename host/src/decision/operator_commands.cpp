@@ -72,7 +72,7 @@ Status read_trade_commands(const StateTxn& txn, std::vector<TradeCommand>* out) 
 Status apply_operator_commands(StateStore& store, int64_t ts, const OperatorTargets& targets,
                                std::vector<std::string>* applied_keys, uint64_t* applied) {
   applied_keys->clear();
-  PaperBroker* broker = targets.broker;
+  Broker* broker = targets.broker;
   ModelRouter* router = targets.router;
   std::vector<TradeCommand> commands;
   {

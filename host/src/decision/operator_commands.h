@@ -15,7 +15,7 @@
 
 #include "decision/decision_component.h"
 #include "decision/model_router.h"
-#include "decision/paper_broker.h"
+#include "decision/broker.h"
 #include "store/state_store.h"
 
 namespace sh::host {
@@ -40,7 +40,7 @@ Status read_trade_commands(const StateTxn& txn, std::vector<TradeCommand>* out);
 
 // What the commands act on (the decision stage's).
 struct OperatorTargets {
-  PaperBroker* broker = nullptr;
+  Broker* broker = nullptr;
   ModelRouter* router = nullptr;  // null: no consensus.router configured
   const std::vector<DecisionComponent>* risk = nullptr;
 };

@@ -43,8 +43,8 @@ Pipeline::~Pipeline() = default;
 // ---------------------------------------------------------------- setup (before run)
 
 void Pipeline::set_decision_components(std::vector<DecisionComponent> experts,
-                                       std::vector<DecisionComponent> risk) {
-  decision_->set_components(std::move(experts), std::move(risk));
+                                       std::vector<DecisionComponent> risk, PluginInstance* venue) {
+  decision_->set_components(std::move(experts), std::move(risk), venue);
 }
 void Pipeline::set_switch_observer(SwitchObserver fn) { decision_->set_switch_observer(std::move(fn)); }
 void Pipeline::adopt_instances(std::vector<std::unique_ptr<PluginInstance>> instances) {

@@ -114,7 +114,7 @@ class Pipeline final : private IngressTarget {
   // consensus, the risk chain and the paper broker, and every minute close
   // runs them. Each one is swappable like a detector.
   void set_decision_components(std::vector<DecisionComponent> experts,
-                               std::vector<DecisionComponent> risk);
+                               std::vector<DecisionComponent> risk, PluginInstance* venue);
   // Before run(): called on the pipeline thread after each minute's commit,
   // once per model-router switch (symbol name, record). Must not block.
   using SwitchObserver = std::function<void(std::string_view symbol, const SwitchRecord&)>;

@@ -63,6 +63,7 @@ PipelineComponents assemble_pipeline_components(const HostConfig& config,
   }
   out.experts = decision_section(config.experts(), SH_KIND_EXPERT, loaded, rules);
   out.risk = decision_section(config.risk(), SH_KIND_RISK, loaded, rules);
+  if (const ComponentConfig* v = config.venue()) out.venue = find_instance(*v, loaded, SH_KIND_VENUE);
   return out;
 }
 

@@ -26,6 +26,7 @@ struct PipelineComponents {
   std::vector<std::unique_ptr<DetectorStage>> detectors;
   std::vector<DecisionComponent> experts;
   std::vector<DecisionComponent> risk;
+  PluginInstance* venue = nullptr;  // execution.venue (the paper venue by default)
 };
 
 // Logs one info line per Lua rule it places.

@@ -60,8 +60,12 @@ void print_decision_figures(std::ostream& out, const RunSummary& s) {
     out << "  emergency reduce   " << s.var_reduce_minutes << " minutes, " << s.var_reduce_orders
         << " reducing orders\n";
   }
+  if (s.reconcile_mismatches) out << "  reconcile mismatch " << s.reconcile_mismatches << "\n";
+  if (s.venue_unknown_reports) out << "  unknown reports    " << s.venue_unknown_reports << "\n";
   out << "  equity usd         " << s.equity_usd << " (cash " << s.cash_usd << ", realized pnl "
-      << s.realized_pnl_usd << ")\n";
+      << s.realized_pnl_usd;
+  if (s.fees_usd != 0.0) out << ", fees " << s.fees_usd;
+  out << ")\n";
 }
 
 // "a=1, b=2" in key order.
@@ -195,6 +199,9 @@ std::string run_summary_json(const RunSummary& s, RunMode mode, const CounterReg
                      {"var_pct_max", s.var_pct_max},
                      {"var_reduce_minutes", s.var_reduce_minutes},
                      {"var_reduce_orders", s.var_reduce_orders},
+                     {"reconcile_mismatches", s.reconcile_mismatches},
+                     {"venue_unknown_reports", s.venue_unknown_reports},
+                     {"fees_usd", s.fees_usd},
                      {"equity_usd", s.equity_usd},
                      {"cash_usd", s.cash_usd},
                      {"realized_pnl_usd", s.realized_pnl_usd},

@@ -80,6 +80,9 @@ struct RunSummary {
   uint64_t operator_commands = 0;  // `host trade ...` records applied (stop, flatten, ...)
   uint64_t var_reduce_minutes = 0;  // minutes with emergency reduce active (execution.emergency_reduce)
   uint64_t var_reduce_orders = 0;   // reducing orders it sent
+  uint64_t reconcile_mismatches = 0;  // start-up differences with the venue (logged)
+  uint64_t venue_unknown_reports = 0; // venue reports for orders the host does not hold
+  double fees_usd = 0.0;              // paid to the venue (negative: rebates)
   double var_pct_max = 0;          // largest portfolio var_pct given to the risk chain
   // Decision stage per minute close: the whole of decide() (fills, operator
   // commands, experts, router, consensus, intents, risk chain, submits,

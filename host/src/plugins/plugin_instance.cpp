@@ -73,6 +73,9 @@ PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library,
     case SH_KIND_RISK:
       risk_ = d.risk->evaluate;
       break;
+    case SH_KIND_VENUE:
+      venue_ = d.venue;
+      break;
     default:
       break;
   }
@@ -108,6 +111,13 @@ PluginInstance::Created PluginInstance::create(const std::string& component,
 
   std::unique_ptr<PluginInstance> inst(
       new PluginInstance(library, std::make_unique<InstanceServices>(component, runtime)));
+  if (isolation.process && library->kind() == SH_KIND_VENUE) {
+    // The child-process proxy speaks the four 1.0 kinds; a venue's reports
+    // come back through a sink during the call, which the proxy does not carry.
+    out.error = prefix(component, *library) +
+                "isolation: process is not supported for an execution venue (run it in-process)";
+    return out;
+  }
   if (isolation.process) inst->use_proxy();
   const sh_plugin_descriptor& d = *inst->desc_;
   sh_status rc = SH_ERR_INTERNAL;

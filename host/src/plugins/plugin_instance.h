@@ -117,6 +117,35 @@ class PluginInstance {
     }
   }
 
+  // Venue (ABI 1.4; abi.h "Execution venues"). SH_ERR_UNSUPPORTED when the
+  // instance is not a venue or the venue leaves the call NULL.
+  sh_status venue_capabilities(sh_venue_capabilities& out) noexcept {
+    return venue_call("capabilities", venue_ ? venue_->capabilities : nullptr, &out);
+  }
+  sh_status venue_submit(const sh_venue_order& order, const sh_venue_sink& sink) noexcept {
+    return venue_call("submit", venue_ ? venue_->submit : nullptr, &order, &sink);
+  }
+  sh_status venue_cancel(const char* client_order_id, const sh_venue_sink& sink) noexcept {
+    return venue_call("cancel", venue_ ? venue_->cancel : nullptr, client_order_id, &sink);
+  }
+  sh_status venue_on_bars(const sh_venue_bar_batch& bars, const sh_venue_sink& sink) noexcept {
+    return venue_call("on_bars", venue_ ? venue_->on_bars : nullptr, &bars, &sink);
+  }
+  sh_status venue_on_events(const sh_market_event* events, uint32_t count, uint32_t item_size,
+                            const sh_venue_sink& sink) noexcept {
+    return venue_call("on_events", venue_ ? venue_->on_events : nullptr, events, count, item_size,
+                      &sink);
+  }
+  sh_status venue_poll(const sh_venue_sink& sink) noexcept {
+    return venue_call("poll", venue_ ? venue_->poll : nullptr, &sink);
+  }
+  sh_status venue_query_orders(const sh_venue_sink& sink) noexcept {
+    return venue_call("query_orders", venue_ ? venue_->query_orders : nullptr, &sink);
+  }
+  sh_status venue_query_positions(const sh_position_sink& sink) noexcept {
+    return venue_call("query_positions", venue_ ? venue_->query_positions : nullptr, &sink);
+  }
+
   // Applies new parameters to the live instance, all-or-nothing. Validates
   // against the schema first. "" on success, else one line: the schema error,
   // "plugin 'p' does not support set_config", or "set_config failed: <last_error>".
@@ -138,6 +167,16 @@ class PluginInstance {
   PluginInstance(std::shared_ptr<const PluginLibrary> library,
                  std::unique_ptr<InstanceServices> services);
   sh_status escaped() noexcept;
+  template <typename Fn, typename... Args>
+  sh_status venue_call(const char* what, Fn fn, Args... args) noexcept {
+    if (fn == nullptr) return SH_ERR_UNSUPPORTED;
+    const PluginCallScope scope(component(), library_->name(), what);
+    try {
+      return fn(instance_, args...);
+    } catch (...) {
+      return escaped();
+    }
+  }
   // Routes every descriptor call to a child process (isolation: process).
   void use_proxy();
   // Runs one descriptor call (a status-returning lambda): "" on SH_OK, else
@@ -164,6 +203,7 @@ class PluginInstance {
   decltype(sh_detector_api::detect) detect_ = nullptr;
   decltype(sh_expert_api::evaluate) expert_ = nullptr;
   decltype(sh_risk_api::evaluate) risk_ = nullptr;
+  const sh_venue_api* venue_ = nullptr;  // in-process only (isolation refuses venues)
 };
 
 }  // namespace sh::host

@@ -68,8 +68,9 @@ std::string check_descriptor(const sh_plugin_descriptor& d) {
 
   const char* kind = kind_name(d.kind);
   if (*kind == '\0') return "unknown kind " + std::to_string(d.kind);
+  // d is the host's copy: fields past the plugin's struct_size read as NULL.
   const int tables = (d.provider != nullptr) + (d.detector != nullptr) + (d.expert != nullptr) +
-                     (d.risk != nullptr);
+                     (d.risk != nullptr) + (d.venue != nullptr);
   if (tables > 1) return std::string("kind ") + kind + " but more than one function table is set";
   switch (d.kind) {
     case SH_KIND_PROVIDER:
@@ -81,6 +82,19 @@ std::string check_descriptor(const sh_plugin_descriptor& d) {
     case SH_KIND_EXPERT:
       return check_table(d.expert, kind, "evaluate", offsetof(sh_expert_api, evaluate),
                          d.expert && d.expert->evaluate);
+    case SH_KIND_VENUE: {
+      if (d.abi_minor < 4) return "kind venue needs ABI 1.4 or later";
+      const sh_venue_api* v = d.venue;
+      const std::string bad = check_table(v, kind, "query_positions",
+                                          offsetof(sh_venue_api, query_positions), v != nullptr);
+      if (!bad.empty()) return bad;
+      if (!v->capabilities) return "missing venue.capabilities";
+      if (!v->submit) return "missing venue.submit";
+      if (!v->cancel) return "missing venue.cancel";
+      if (!v->query_orders) return "missing venue.query_orders";
+      if (!v->query_positions) return "missing venue.query_positions";
+      return "";
+    }
     default:
       return check_table(d.risk, kind, "evaluate", offsetof(sh_risk_api, evaluate),
                          d.risk && d.risk->evaluate);
@@ -99,6 +113,8 @@ const char* kind_name(sh_plugin_kind kind) {
       return "expert";
     case SH_KIND_RISK:
       return "risk";
+    case SH_KIND_VENUE:
+      return "venue";
     default:
       return "";
   }

@@ -1,11 +1,21 @@
-// PaperBroker: simulated execution over the host's LMDB state store.
+// Broker: the host's book of record in front of an execution venue plugin
+// (ABI 1.4, SH_KIND_VENUE; the paper venue by default).
+//
+// The broker owns what must never be lost or doubled: the idempotency keys,
+// every order and its lifecycle (NEW -> ACKNOWLEDGED -> PARTIALLY_FILLED ->
+// FILLED / CANCELED / REJECTED / EXPIRED), positions, cash, fees, equity and
+// drawdown, all in the host's LMDB store. The venue executes: it accepts,
+// fills, cancels and expires orders and says so through reports
+// (apply_report), which arrive during the broker's calls into it on the
+// pipeline thread.
 //
 // Per minute close the pipeline calls, in this order:
-//   1. on_minute_close(minute, bars)  fills the orders accepted earlier at
-//      this bar's open (or, in mid mode, nothing is pending), marks every
-//      position at the close, updates equity / peak / drawdown / daily PnL;
+//   1. on_minute_close(minute, bars)  hands the bars to the venue (a paper
+//      venue fills the orders it holds there), then marks every position at
+//      the close and updates equity / peak / drawdown / daily PnL;
 //   2. portfolio_state()              input of the risk chain;
-//   3. submit(intent, key) per order the risk chain let through;
+//   3. submit(intent, key) per order the risk chain let through: recorded
+//      NEW, then sent to the venue;
 //   4. store.write_minute(..., hook)  with persist(txn) inside the hook, so
 //      the idempotency keys, orders, positions and account of this minute
 //      commit in the minute's single transaction (or not at all);
@@ -14,35 +24,40 @@
 //      broker reloads itself from the store, dropping the minute.
 // Commands (emergency_stop, flatten_all, pause, resume) are staged the same
 // way; commit_now() makes them durable at once between minutes. Flatten and
-// emergency-reduce orders (reduce_positions) are reduce-only when they fill.
+// emergency-reduce orders carry SH_ORDER_FLAG_REDUCE_ONLY: the venue clamps
+// them to the position left when they fill.
 //
 // Idempotency: an accepted key is stored in `orders` in the same transaction
-// as the order (and its fill updates that record in the transaction of the
-// fill's minute). A key seen before, committed in any earlier run or staged
-// in this one, is never accepted again: a replay after kill -9 re-submits
-// the same keys and gets kDuplicate, so nothing is filled twice.
+// as the order. A key seen before, committed in any earlier run or staged in
+// this one, is never accepted again (kDuplicate) and never sent twice.
 // Minutes at or before the last committed minute are ignored by
 // on_minute_close (a replay catching up).
 //
-// Accounting: average cost. Slippage is against the order: a buy fills at
-// open + open * bps / 1e4, a sell at open - open * bps / 1e4. Cash moves by
-// qty * fill price; equity = cash + sum(qty * mark); unrealized = qty *
-// (mark - avg_price); drawdown_pct = (peak - equity) / peak * 100; daily PnL
-// = equity - equity at the last close before this UTC day (event time).
+// Accounting: average cost. Cash moves by qty * fill price and the fill's
+// fee; equity = cash + sum(qty * mark); unrealized = qty * (mark -
+// avg_price); drawdown_pct = (peak - equity) / peak * 100; daily PnL =
+// equity - equity at the last close before this UTC day (event time).
+// slippage_bps of a fill = (price - ref_price) / ref_price * 1e4 against the
+// order (positive = worse), to 1e-6 bps.
 //
-// Persisted (keys/values are documented in README-level detail in the .cpp):
+// Persisted:
 //   positions  symbol name -> {"qty","avg_price","mark_price","realized_pnl_usd"}
 //   orders     idempotency key -> {"seq","symbol","side","qty","ref_price",
-//              "submit_minute_ts_ns","status":"pending|filled|cancelled",
-//              "reason","fill_ts_ns","fill_price"}
-//   meta       "paper/account" -> {"cash_usd",...,"emergency_stop","paused"}
+//              "submit_minute_ts_ns","status","reason","fill_ts_ns","fill_price",
+//              "type","tif","limit_price","filled_qty","fees_usd","venue_order_id"}
+//              status: new | acknowledged | partially_filled | filled |
+//              canceled | rejected | expired (stores written before venues
+//              say pending / cancelled: read as acknowledged / canceled)
+//   meta       "paper/account" -> {"cash_usd",...,"fees_usd","emergency_stop","paused"}
 //
 // Not thread-safe: owned by the pipeline thread.
-#ifndef SH_HOST_DECISION_PAPER_BROKER_H
-#define SH_HOST_DECISION_PAPER_BROKER_H
+#ifndef SH_HOST_DECISION_BROKER_H
+#define SH_HOST_DECISION_BROKER_H
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <unordered_map>
 #include <map>
 #include <memory>
 #include <set>
@@ -60,26 +75,23 @@
 
 namespace sh::host {
 
+class PluginInstance;
 class SymbolTable;
 
-enum class FillPriceMode {
-  kNextOpen,  // fill at the open of the bar after the one the order was submitted on
-  kMid        // fill at once at the submitting minute's mid (BarPrice::mid, else close)
-};
-
-struct PaperBrokerOptions {
+struct BrokerOptions {
   TradingMode mode = TradingMode::kPaper;  // kLive is refused
   double initial_cash_usd = 100000.0;      // > 0; used only when the store has no account
-  double slippage_bps = 0.0;               // 0..10000
-  FillPriceMode fill = FillPriceMode::kNextOpen;
 };
 
-// One symbol's prices at a minute close.
+// One symbol's prices at a minute close (what the venue's on_bars gets).
 struct BarPrice {
   sh_symbol_id symbol = SH_INVALID_SYMBOL;
   double open = 0.0;
   double close = 0.0;
   double mid = 0.0;  // BBO mid at close; NaN -> close is used
+  double high = std::numeric_limits<double>::quiet_NaN();
+  double low = std::numeric_limits<double>::quiet_NaN();
+  double volume = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct PaperPosition {
@@ -97,10 +109,12 @@ struct Fill {
   std::string idempotency_key;
   uint64_t order_seq = 0;
   sh_side side = SH_SIDE_UNKNOWN;
-  double qty = 0.0;        // > 0
-  double ref_price = 0.0;  // open (or mid) before slippage
-  double price = 0.0;      // after slippage
+  double qty = 0.0;        // > 0: this fill's quantity
+  double ref_price = 0.0;  // the market price the venue measured it against
+  double price = 0.0;      // the fill price
   double slippage_bps = 0.0;
+  double fee_usd = 0.0;    // this fill's fee (negative: a rebate)
+  sh_liquidity liquidity = SH_LIQUIDITY_UNKNOWN;
   double realized_pnl_usd = 0.0;  // realized by this fill
   double position_qty = 0.0;      // after the fill
   double avg_price = 0.0;         // after the fill
@@ -121,23 +135,64 @@ enum class SubmitOutcome { kAccepted, kDuplicate, kRefused };
 
 struct SubmitResult {
   SubmitOutcome outcome = SubmitOutcome::kRefused;
-  int http_code = 0;   // 200 accepted / duplicate; 423 stopped or paused
+  // 200 accepted / duplicate; 423 stopped or paused; a venue's rejection:
+  // venue_reason_http_code() of its reason.
+  int http_code = 0;
   std::string reason;  // "" when accepted
   uint64_t order_seq = 0;
 };
 
-class PaperBroker {
+// "new", "acknowledged", ... (the persisted status text).
+const char* order_state_name(sh_order_state state);
+// The paper API's HTTP-like code of a venue's reason (abi.h).
+int venue_reason_http_code(sh_venue_reason reason);
+
+// What reconcile() found: the orders the host holds as working that the
+// venue does not, the venue's working orders the host does not know, and
+// positions that differ (symbol, host qty, venue qty).
+struct Reconciliation {
+  std::vector<std::string> missing_at_venue;
+  std::vector<std::string> unknown_to_host;
+  struct PositionDiff {
+    std::string symbol;
+    double host_qty = 0.0;
+    double venue_qty = 0.0;
+  };
+  std::vector<PositionDiff> positions;
+  bool clean() const { return missing_at_venue.empty() && unknown_to_host.empty() && positions.empty(); }
+};
+
+class Broker {
  public:
-  // Restores the account, positions and pending orders from the store (a
+  // Restores the account, positions and working orders from the store (a
   // fresh store starts with initial_cash_usd). FailedPrecondition
-  // kLiveNeedsBrokerMessage for mode live. Neither pointer is owned; both
-  // must outlive the broker. Symbols are persisted by name.
-  static Status open(StateStore* store, SymbolTable* symbols, const PaperBrokerOptions& options,
-                     std::unique_ptr<PaperBroker>* out);
+  // kLiveNeedsBrokerMessage for mode live. No pointer is owned; all must
+  // outlive the broker. venue: an instance of kind SH_KIND_VENUE (its
+  // durable state already restored), or null for a read-only look at the
+  // book (host status): orders then fail as REJECTED, cancels stay local.
+  // Symbols are persisted by name.
+  static Status open(StateStore* store, SymbolTable* symbols, PluginInstance* venue,
+                     const BrokerOptions& options, std::unique_ptr<Broker>* out);
+
+  // Compares the working orders and positions with the venue's
+  // (query_orders / query_positions). Logs nothing: the caller reports.
+  Status reconcile(Reconciliation* out);
+
+  // Reports from the venue (also from on_events / poll between minutes):
+  // the order's new state and its fill, staged for the next commit. A
+  // report for an order the broker does not hold as working is counted
+  // (unknown_reports()) and logged, never applied.
+  void apply_report(const sh_venue_report& report);
+  // Market events for a venue that asked for them (SH_VENUE_WANTS_EVENTS).
+  Status on_events(const sh_market_event* events, size_t count, size_t stride);
+  // Asynchronous reports of a network venue.
+  Status poll_venue();
+  bool venue_wants_events() const { return (caps_.flags & SH_VENUE_WANTS_EVENTS) != 0; }
+  const sh_venue_capabilities& venue_capabilities() const { return caps_; }
+  uint64_t unknown_reports() const { return unknown_reports_; }
 
   // Step 1 (see above). bars: any order; symbols without a bar keep their
-  // mark and their pending orders. A NaN or non-positive open leaves the
-  // order pending.
+  // mark (the venue decides what fills).
   Status on_minute_close(int64_t minute_ts_ns, const BarPrice* bars, size_t count);
 
   // Step 2. positions: qty != 0, in symbol-name order; the pointer is valid
@@ -147,7 +202,8 @@ class PaperBroker {
 
   // Step 3. intent.side BUY/SELL, qty finite > 0, symbol known; key
   // non-empty, <= 400 bytes. InvalidArgument for a malformed call; a
-  // refusal (emergency stop, paused) is a result, not an error.
+  // refusal (emergency stop, paused, the venue's rejection) is a result,
+  // not an error. A market order, GTC.
   Status submit(const sh_order_intent& intent, std::string_view idempotency_key,
                 SubmitResult* result);
 
@@ -167,10 +223,11 @@ class PaperBroker {
   Status commit_now();
 
   // Commands. emergency_stop refuses every later submit (423) and cancels
-  // pending orders other than flatten orders, until clear_emergency_stop.
+  // working orders (at the venue) other than flatten orders, until
+  // clear_emergency_stop.
   void emergency_stop();
   void clear_emergency_stop();
-  // Cancels every pending order, then submits one closing order per open
+  // Cancels every working order, then submits one closing order per open
   // position (key "flatten/<symbol>/<ts_ns>"), allowed even when stopped or
   // paused; fills like any order. *orders = how many were submitted.
   Status flatten_all(int64_t ts_ns, size_t* orders = nullptr);
@@ -195,12 +252,13 @@ class PaperBroker {
   double cash_usd() const { return cash_; }
   double equity_usd() const { return equity_; }
   double realized_pnl_usd() const { return realized_; }
+  double fees_usd() const { return fees_; }
   double unrealized_pnl_usd() const;
   double peak_equity_usd() const { return peak_equity_; }
   double drawdown_pct() const;
   double daily_pnl_usd() const { return equity_ - day_start_equity_; }
   int64_t last_minute_ts_ns() const { return last_minute_ts_ns_; }
-  size_t pending_order_count() const { return pending_.size(); }
+  size_t pending_order_count() const { return pending_.size(); }  // working orders
   // nullptr when the symbol never traded.
   const PaperPosition* position(std::string_view symbol) const;
 
@@ -214,22 +272,42 @@ class PaperBroker {
     double qty = 0.0;
     double ref_price = 0.0;
     int64_t submit_minute_ts_ns = 0;
-    std::string status;  // pending | filled | cancelled
-    std::string reason;  // signal | flatten | var_reduce | cancel reason
-    int64_t fill_ts_ns = 0;
-    double fill_price = 0.0;
+    sh_order_state state = SH_ORDER_NEW;
+    std::string reason;  // signal | flatten | var_reduce | cancel / reject reason
+    int64_t fill_ts_ns = 0;   // last fill
+    double fill_price = 0.0;  // average fill price
+    sh_order_type type = SH_ORDER_MARKET;
+    sh_time_in_force tif = SH_TIF_GTC;
+    double limit_price = std::numeric_limits<double>::quiet_NaN();
+    double filled_qty = 0.0;
+    double fees_usd = 0.0;
+    std::string venue_order_id;
+    bool derisking() const { return reason == "flatten" || reason == "var_reduce"; }
   };
 
-  PaperBroker(StateStore* store, SymbolTable* symbols, const PaperBrokerOptions& options)
-      : store_(store), symbols_(symbols), options_(options) {}
+  Broker(StateStore* store, SymbolTable* symbols, PluginInstance* venue, const BrokerOptions& options)
+      : store_(store), symbols_(symbols), venue_(venue), options_(options) {}
   Status load();
   Status load_pending_orders(StateTxn& txn, const std::string& where);
   void reset_memory();
   Order make_order(std::string_view key, std::string_view symbol, sh_symbol_id id, sh_side side,
                    double qty, double ref_price, const char* reason);
-  // Fills `order` and moves it into dirty_orders_: the caller drops it.
-  void fill(Order& order, int64_t ts_ns, double ref_price);
-  bool clamp_reduce_only(Order& order);
+  // Books a fill of the venue's into positions, cash and the order.
+  void book_fill(Order& order, const sh_venue_report& r, double qty);
+  // Sends a NEW order to the venue; a venue that fails the call without a
+  // report leaves it REJECTED (UNAVAILABLE).
+  void send(uint64_t seq);
+  // Cancels one working order at the venue; reason becomes the order's.
+  void cancel_at_venue(const std::string& key, const char* reason);
+  // The persisted record of an order changed.
+  void stage_order(const Order& o) { dirty_orders_.insert_or_assign(o.key, o); }
+  // An order reached a final state: out of the working set.
+  void retire(uint64_t seq);
+  // The latest record of a key staged this minute, or nullptr.
+  const Order* staged(const std::string& key) const;
+  sh_venue_sink sink();
+  static sh_status sink_report(void* ctx, const sh_venue_report* reports, uint32_t count,
+                               uint32_t item_size);
   // Whether an order of qty on side only shrinks the symbol's position.
   bool reduces_position(std::string_view symbol, sh_side side, double qty) const;
   // Which pending orders cancel_pending cancels.
@@ -243,12 +321,19 @@ class PaperBroker {
 
   StateStore* store_;
   SymbolTable* symbols_;
-  PaperBrokerOptions options_;
+  PluginInstance* venue_;
+  BrokerOptions options_;
+  sh_venue_capabilities caps_{};
+  uint64_t unknown_reports_ = 0;
+  std::vector<sh_venue_bar> venue_bars_;  // scratch for on_bars
+  std::unordered_map<std::string, uint64_t> working_keys_;  // key -> seq in pending_
+  std::unordered_map<std::string, std::string> cancel_reasons_;  // key -> host's reason
 
   // State (committed + staged). Ordered maps: persisted and reported in
   // name / sequence order (determinism).
   double cash_ = 0.0;
   double realized_ = 0.0;
+  double fees_ = 0.0;
   double equity_ = 0.0;
   double peak_equity_ = 0.0;
   double day_start_equity_ = 0.0;
@@ -259,9 +344,8 @@ class PaperBroker {
   bool paused_ = false;
   bool reduce_only_ = false;
   std::map<std::string, PaperPosition, std::less<>> positions_;
-  std::map<uint64_t, Order> pending_;          // by seq
+  std::map<uint64_t, Order> pending_;          // working orders, by seq
   KeySet known_keys_;  // every key ever accepted (lookup only; grows without rehash pauses)
-  std::map<sh_symbol_id, double> mids_;         // last minute's mid per symbol (mid mode)
 
   // Staged since the last commit.
   bool account_dirty_ = false;
@@ -281,4 +365,4 @@ class PaperBroker {
 
 }  // namespace sh::host
 
-#endif  // SH_HOST_DECISION_PAPER_BROKER_H
+#endif  // SH_HOST_DECISION_BROKER_H
