@@ -49,6 +49,14 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown by a plugin call to refuse its arguments (a venue's cancel of an
+// order id it does not hold); becomes SH_ERR_INVALID_ARGUMENT, the message
+// last_error().
+class InvalidArgument : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 // A read-only view of a strided array of ABI records. T must be an ABI struct;
 // records are read at the stride the producer reports, never at sizeof(T).
 template <typename T>
@@ -460,6 +468,9 @@ sh_status guarded(Instance<T>* inst, F&& f) {
   } catch (const ConfigError& e) {
     inst->last_error = e.what();
     return SH_ERR_CONFIG;
+  } catch (const InvalidArgument& e) {
+    inst->last_error = e.what();
+    return SH_ERR_INVALID_ARGUMENT;
   } catch (const std::exception& e) {
     inst->last_error = e.what();
     return SH_ERR_EXCEPTION;
