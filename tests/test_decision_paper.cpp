@@ -550,7 +550,7 @@ TEST_CASE("live trading is refused without a broker plugin", "[paper]") {
   BrokerOptions opts;
   opts.mode = TradingMode::kLive;
   std::unique_ptr<Broker> broker;
-  Status st = Broker::open(store.get(), &symbols, opts, &broker);
+  Status st = Broker::open(store.get(), &symbols, nullptr, opts, &broker);
   CHECK_FALSE(st.ok());
   CHECK(st.message() == "live trading needs a broker plugin; none is configured");
   CHECK(broker == nullptr);

@@ -153,7 +153,7 @@ struct SwapRun {
     }
     pipeline = std::make_unique<Pipeline>(pc, config, runtime, parts.providers,
                                           std::move(parts.detectors));
-    pipeline->set_decision_components(std::move(parts.experts), std::move(parts.risk));
+    pipeline->set_decision_components(std::move(parts.experts), std::move(parts.risk), parts.venue);
     pipeline->adopt_instances(std::move(loaded.instances));
     if (probe) probe->attach(pipeline.get());
     open_status = pipeline->open();
