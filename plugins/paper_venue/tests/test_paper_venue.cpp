@@ -219,6 +219,15 @@ SH_TEST("book: a market order walks three L2 levels, one fill per level at its p
   r = v.submit(VenueOrder("s", "BTC", SH_SIDE_SELL, 2).at(t + 3 * kSecondNs));
   r.expect_fill(0, "s", 2, 99);
   expect_near(v.position("BTC").qty, 4 + 4 - 2, "venue position");
+  // A snapshot replaces the whole book: the 1 left at 99 is gone.
+  v.events(book("BTC", t + 4 * kSecondNs, {{110, 1}}, {{98, 1}}));
+  r = v.submit(VenueOrder("s2", "BTC", SH_SIDE_SELL, 2).tif(SH_TIF_IOC).at(t + 4 * kSecondNs));
+  expect(r.fills().size() == 1, "only the snapshot's bid: " + r.describe());
+  r.expect_fill(0, "s2", 1, 98);
+  // A level of size 0 removes it.
+  v.events({l2_event("BTC", t + 5 * kSecondNs, SH_SIDE_SELL, 110, 0),
+            l2_event("BTC", t + 5 * kSecondNs, SH_SIDE_SELL, 111, 1)});
+  v.submit(VenueOrder("b3", "BTC", SH_SIDE_BUY, 1).at(t + 5 * kSecondNs)).expect_fill(0, "b3", 1, 111);
 }
 
 SH_TEST("book: IOC expires what the book cannot fill, a limit IOC takes only levels at or better than its limit") {
