@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -519,4 +520,123 @@ SH_TEST("determinism: the same sequence twice gives identical reports") {
   };
   const std::string first = run(), second = run();
   expect(first == second, "different reports:\n" + first + "\nvs\n" + second);
+}
+
+// The host's built-in paper broker, as a reference: what the default config
+// must reproduce fill for fill (the default run's digest must not change).
+// Pending orders fill at the next close's open +/- slippage in submission
+// order, whole; a NaN / non-positive open or no bar keeps them pending;
+// reduce-only orders are clamped to the position or cancelled.
+struct ReferenceBroker {
+  struct Pending {
+    std::string id, symbol;
+    sh_side side;
+    double qty;
+    bool reduce_only;
+  };
+  struct Fill {
+    std::string id;
+    double qty, price;
+    int64_t ts;
+  };
+  double bps = 1.0;
+  std::vector<Pending> pending;
+  std::map<std::string, std::pair<double, double>> pos;  // qty, avg
+  std::vector<Fill> on_close(int64_t ts, const std::map<std::string, double>& opens) {
+    std::vector<Fill> out;
+    std::vector<Pending> keep;
+    for (Pending& o : pending) {
+      auto it = opens.find(o.symbol);
+      if (it == opens.end() || !(std::isfinite(it->second) && it->second > 0.0)) {
+        keep.push_back(o);
+        continue;
+      }
+      auto& [q, avg] = pos[o.symbol];
+      if (o.reduce_only) {
+        const bool closes = o.side == SH_SIDE_SELL ? q > 0.0 : q < 0.0;
+        if (!closes) continue;  // cancelled
+        o.qty = std::min(o.qty, std::fabs(q));
+      }
+      const double dir = o.side == SH_SIDE_BUY ? 1.0 : -1.0;
+      const double open = it->second;
+      const double price = open + dir * open * bps / 10000.0;
+      const double d = dir * o.qty;
+      if (q == 0.0 || (q > 0.0) == (d > 0.0)) {
+        avg = (std::fabs(q) * avg + std::fabs(d) * price) / std::fabs(q + d);
+        q += d;
+      } else {
+        if (std::fabs(d) > std::fabs(q)) avg = price;
+        else if (std::fabs(d) == std::fabs(q)) avg = 0.0;
+        q = std::fabs(d) == std::fabs(q) ? 0.0 : q + d;
+      }
+      out.push_back({o.id, o.qty, price, ts});
+    }
+    pending = keep;
+    return out;
+  }
+};
+
+SH_TEST("parity: the default config fills exactly as the host's paper broker over 300 minutes of mixed orders") {
+  Plugin plugin;
+  auto v = plugin.venue();
+  ReferenceBroker ref;
+  uint64_t seed = 42;
+  const auto rnd = [&seed] {  // deterministic LCG in [0, 1)
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(seed >> 11) / 9007199254740992.0;
+  };
+  const std::vector<std::string> symbols = {"BTC", "ETH", "SOL"};
+  std::map<std::string, double> price = {{"BTC", 40000}, {"ETH", 2500}, {"SOL", 90}};
+  size_t fills = 0, reduce_only_fills = 0, pending_waits = 0;
+  int order_no = 0;
+  for (int m = 0; m < 300; ++m) {
+    std::vector<VenueBar> bars;
+    std::map<std::string, double> opens;
+    for (const auto& s : symbols) {
+      if (rnd() < 0.15) continue;  // no bar this minute
+      price[s] *= 1.0 + (rnd() - 0.5) * 0.01;
+      const double open = rnd() < 0.08 ? kNaN : price[s];
+      bars.emplace_back(s, open, price[s] * 1.002, price[s] * 0.998, price[s]);
+      opens[s] = open;
+      if (!std::isfinite(open)) ++pending_waits;
+    }
+    const auto got = v.bars(m, bars).fills();
+    const auto want = ref.on_close(minute(m), opens);
+    expect(got.size() == want.size(), "minute " + std::to_string(m) + ": " + std::to_string(got.size()) +
+                                          " fills, the broker makes " + std::to_string(want.size()));
+    for (size_t i = 0; i < got.size(); ++i) {
+      expect(got[i].id == want[i].id && got[i].raw.last_qty == want[i].qty &&
+                 got[i].raw.last_price == want[i].price && got[i].raw.ts_ns == want[i].ts,
+             "minute " + std::to_string(m) + " fill " + std::to_string(i) + ": " + got[i].describe() +
+                 ", the broker fills " + want[i].id + " " + std::to_string(want[i].qty) + " @ " +
+                 std::to_string(want[i].price));
+      ++fills;
+      reduce_only_fills += want[i].id[0] == 'r' ? 1 : 0;
+    }
+    const int n = static_cast<int>(rnd() * 4);
+    for (int k = 0; k < n; ++k) {
+      const std::string& s = symbols[static_cast<size_t>(rnd() * symbols.size())];
+      const bool ro = rnd() < 0.25;
+      const sh_side side = rnd() < 0.5 ? SH_SIDE_BUY : SH_SIDE_SELL;
+      const double qty = std::round((0.1 + rnd() * 2) * 1000) / 1000;
+      const std::string id = (ro ? "r" : "o") + std::to_string(order_no++);
+      VenueOrder o(id, s, side, qty);
+      o.at_close(m).ref(price[s]);
+      if (ro) o.reduce_only();
+      v.submit(o).expect_state(id, SH_ORDER_ACKNOWLEDGED);
+      ref.pending.push_back({id, s, side, qty, ro});
+    }
+  }
+  expect(fills > 200 && reduce_only_fills > 20 && pending_waits > 10,
+         "the run exercises fills (" + std::to_string(fills) + "), reduce-only fills (" +
+             std::to_string(reduce_only_fills) + ") and NaN opens (" + std::to_string(pending_waits) + ")");
+  for (const auto& s : symbols) {
+    const auto& [q, avg] = ref.pos[s];
+    double vq = 0, vavg = 0;
+    for (const auto& p : v.query_positions())
+      if (p.symbol == s) vq = p.raw.qty, vavg = p.raw.avg_price;
+    expect(vq == q && (q == 0.0 || vavg == avg),
+           s + " position " + std::to_string(vq) + " @ " + std::to_string(vavg) + ", the broker's " +
+               std::to_string(q) + " @ " + std::to_string(avg));
+  }
 }
