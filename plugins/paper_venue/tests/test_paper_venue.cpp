@@ -83,6 +83,8 @@ SH_TEST("config: unknown keys and out-of-range values are refused") {
   expect(plugin.expect_config_refused({{"latency_ms", -1}}).find("latency_ms") != std::string::npos,
          "names latency_ms");
   plugin.expect_config_refused({{"slipage_bps", 1}});
+  plugin.expect_config_refused({{"latency_ms", 86400001}});
+  plugin.expect_config_refused({{"taker_fee_bps", -101}});
 }
 
 SH_TEST("next_open: a market order decided at a close fills whole at the next bar's open +/- slippage, in submission order") {
