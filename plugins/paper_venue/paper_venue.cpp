@@ -382,6 +382,8 @@ class PaperVenue final : public sh::Venue {
         o.attempted = x.at("attempted").get<bool>();
         if (o.id.empty() || !positive(o.qty) || !(o.cum_qty >= 0.0) || o.cum_qty > o.qty ||
             (o.side != SH_SIDE_BUY && o.side != SH_SIDE_SELL) ||
+            (o.type != SH_ORDER_MARKET && o.type != SH_ORDER_LIMIT) ||
+            (o.tif != SH_TIF_GTC && o.tif != SH_TIF_IOC && o.tif != SH_TIF_FOK) ||
             (o.type == SH_ORDER_LIMIT && !positive(o.limit)) || o.seq == 0 || o.seq >= next_seq)
           throw std::runtime_error("order '" + o.id + "' is incomplete");
         if (!by_id.emplace(o.id, o.seq).second || working.count(o.seq))

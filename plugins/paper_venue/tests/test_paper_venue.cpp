@@ -485,13 +485,15 @@ SH_TEST("save_state / load_state: a fresh instance loaded from the bytes continu
 SH_TEST("load_state refuses unreadable bytes and the instance keeps working") {
   Plugin plugin;
   auto v = plugin.venue({{"slippage_bps", 0}});
+  v.submit(VenueOrder("o", "BTC", SH_SIDE_BUY, 1).at_close(3));  // working when the loads fail
   for (const std::string bad : {"not json", "[1,2]", R"({"v":2})", R"({"v":1})",
                                 R"({"v":1,"next_seq":1,"orders":[{"seq":1}],"positions":{},"mids":{}})",
-                                R"({"v":1,"next_seq":5,"orders":[],"positions":{"BTC":{"qty":"x"}},"mids":{}})"}) {
+                                R"({"v":1,"next_seq":5,"orders":[],"positions":{"BTC":{"qty":"x"}},"mids":{}})",
+                                R"({"v":1,"next_seq":5,"orders":[{"seq":1,"id":"k","symbol":"BTC","ts_ns":0,"side":1,"type":3,"tif":1,"flags":0,"qty":1,"limit":null,"ref_price":null,"cum_qty":0,"attempted":false}],"positions":{},"mids":{}})"}) {
     expect(v.try_load_state(bad) != SH_OK, "refuses " + bad);
     expect(v.last_error().find("paper_venue state") != std::string::npos, "says why: " + v.last_error());
   }
-  v.submit(VenueOrder("o", "BTC", SH_SIDE_BUY, 1).at_close(3));
+  v.query_orders().expect_state("o", SH_ORDER_ACKNOWLEDGED);  // a refused load changed nothing
   v.bars(4, {VenueBar("BTC", 50, 50, 50, 50)}).expect_fill(0, "o", 1, 50);
   v.load_state("");  // nothing kept: nothing changes
   expect_near(v.position("BTC").qty, 1, "position kept");
