@@ -16,9 +16,11 @@ tests_bin="$build/tests/sh_tests"
 names=$("$tests_bin" --list-test-names-only || true)
 catch_count=$(printf '%s\n' "$names" | grep -c .)
 # Entries discovered from sh_tests: every ctest entry except this check
-# itself and the size check (tools/check-sizes.sh).
+# itself, the size check (tools/check-sizes.sh) and the plugins' own test
+# executables (sh_add_plugin_test in plugins/<name>/, named plugin_test_<name>).
 ctest_count=$(ctest --test-dir "$build" -N | grep -E '^ *Test +#[0-9]+:' \
-  | grep -v ': host_src_size_limits$' | grep -vc ': every_test_case_runs_under_ctest$')
+  | grep -v ': host_src_size_limits$' | grep -v ': plugin_test_[a-z0-9_]*$' \
+  | grep -vc ': every_test_case_runs_under_ctest$')
 # A ';' splits a name into entries; a leading '-' makes it an option.
 bad_names=$(printf '%s\n' "$names" | grep -c -E ';|^-' || true)
 

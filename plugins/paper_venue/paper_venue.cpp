@@ -38,9 +38,7 @@ Config parse_config(const sh::Json& j, const char* schema) {
   c.slippage_bps = r.number("slippage_bps");
   c.maker_fee_bps = r.number("maker_fee_bps");
   c.taker_fee_bps = r.number("taker_fee_bps");
-  const double latency_ms = r.number("latency_ms");
-  if (!(latency_ms <= 86400000.0)) throw sh::ConfigError("latency_ms must be <= 86400000 (one day)");
-  c.latency_ns = static_cast<int64_t>(std::llround(latency_ms * 1e6));
+  c.latency_ns = static_cast<int64_t>(std::llround(r.number("latency_ms") * 1e6));  // <= one day
   return c;
 }
 
@@ -122,7 +120,7 @@ class PaperVenue final : public sh::Venue {
                       "description": "fee on resting (maker) fills, bps of notional; negative = rebate"},
     "taker_fee_bps": {"type": "number", "minimum": -100, "maximum": 1000, "default": 0,
                       "description": "fee on market and marketable (taker) fills, bps of notional"},
-    "latency_ms": {"type": "number", "minimum": 0, "default": 0,
+    "latency_ms": {"type": "number", "minimum": 0, "maximum": 86400000, "default": 0,
                    "description": "an order can fill only on market data at or after its ts + latency"}
   },
   "additionalProperties": false
@@ -384,6 +382,8 @@ class PaperVenue final : public sh::Venue {
         o.attempted = x.at("attempted").get<bool>();
         if (o.id.empty() || !positive(o.qty) || !(o.cum_qty >= 0.0) || o.cum_qty > o.qty ||
             (o.side != SH_SIDE_BUY && o.side != SH_SIDE_SELL) ||
+            (o.type != SH_ORDER_MARKET && o.type != SH_ORDER_LIMIT) ||
+            (o.tif != SH_TIF_GTC && o.tif != SH_TIF_IOC && o.tif != SH_TIF_FOK) ||
             (o.type == SH_ORDER_LIMIT && !positive(o.limit)) || o.seq == 0 || o.seq >= next_seq)
           throw std::runtime_error("order '" + o.id + "' is incomplete");
         if (!by_id.emplace(o.id, o.seq).second || working.count(o.seq))

@@ -92,7 +92,7 @@ inline std::string format_minute(int64_t ts_ns) {
   const int64_t d = doy - (153 * mp + 2) / 5 + 1;
   const int64_t m = mp < 10 ? mp + 3 : mp - 9;
   const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  char buf[64];
+  char buf[160];  // room for any int64 fields: no -Wformat-truncation
   if (sod % 60 == 0)
     std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lldZ", (long long)y,
                   (long long)m, (long long)d, (long long)(sod / 3600), (long long)(sod / 60 % 60));

@@ -227,6 +227,7 @@ class Detector;
 class Expert;
 class Risk;
 class Provider;
+class Venue;
 
 // Base of the per-kind handles: one live instance of the plugin under test.
 class Instance {
@@ -237,6 +238,25 @@ class Instance {
   PluginInstance& raw() const { return *inst_; }
   // Applies a new config live (set_config); throws Failure when refused.
   void set_config(const Json& config);
+  // Durable state (ABI 1.1): the bytes save_state() gives; Failure when the
+  // plugin keeps none or the call fails.
+  std::string save_state() const {
+    const sh_plugin_descriptor& d = inst_->descriptor();
+    expect(d.save_state != nullptr, name_ + " keeps no durable state (save_state is NULL)");
+    const char* data = nullptr;
+    size_t size = 0;
+    check(d.save_state(inst_->raw(), &data, &size), "save_state");
+    return size == 0 ? std::string() : std::string(data, size);
+  }
+  // load_state's status (SH_OK, or a refusal with last_error()).
+  sh_status try_load_state(const std::string& bytes) {
+    const sh_plugin_descriptor& d = inst_->descriptor();
+    expect(d.load_state != nullptr, name_ + " keeps no durable state (load_state is NULL)");
+    return d.load_state(inst_->raw(), bytes.data(), bytes.size());
+  }
+  // Loads bytes a save_state() gave; Failure when refused.
+  void load_state(const std::string& bytes) { check(try_load_state(bytes), "load_state"); }
+  std::string last_error() const { return inst_->last_error(); }
 
  protected:
   void check(sh_status st, const char* call) const {
@@ -298,6 +318,7 @@ class Plugin {
   class Expert expert(const Json& config = Json::object());
   class Risk risk(const Json& config = Json::object());
   class Provider provider(const Json& config = Json::object());
+  class Venue venue(const Json& config = Json::object());
 
   // Checks that create() refuses the config with SH_ERR_CONFIG; returns its
   // last_error() (non-empty).
@@ -655,6 +676,375 @@ class Provider : public Instance {
   }
 };
 
+// -------------------------------------------------------------- venue ---
+
+inline std::string order_state_name(sh_order_state s) {
+  static const char* const names[] = {"NEW", "ACKNOWLEDGED", "PARTIALLY_FILLED", "FILLED",
+                                      "CANCELED", "REJECTED", "EXPIRED"};
+  return s >= 0 && s <= 6 ? names[s] : "state " + std::to_string(s);
+}
+inline std::string venue_reason_name(sh_venue_reason r) {
+  static const char* const names[] = {"NONE", "INVALID_ORDER", "UNKNOWN_SYMBOL",
+                                      "INSUFFICIENT_FUNDS", "UNSUPPORTED", "DUPLICATE",
+                                      "RATE_LIMITED", "UNAUTHORIZED", "UNAVAILABLE",
+                                      "CLOCK_SKEW", "NO_LIQUIDITY", "REDUCE_ONLY"};
+  return r >= 0 && r <= 11 ? names[r] : "reason " + std::to_string(r);
+}
+
+// An order by symbol name, decided at ts (the host passes the time it
+// decides: in replay the closing minute's end):
+//   VenueOrder("o1", "BTC", SH_SIDE_BUY, 0.5).at_close(3)           // market, GTC
+//   VenueOrder("o2", "BTC", SH_SIDE_SELL, 1).limit(101).tif(SH_TIF_IOC).at(ts)
+struct VenueOrder {
+  std::string id, symbol;
+  sh_venue_order raw{};
+  VenueOrder(std::string client_order_id, std::string sym, sh_side side, double qty)
+      : id(std::move(client_order_id)), symbol(std::move(sym)) {
+    raw.struct_size = sizeof(sh_venue_order);
+    raw.side = side;
+    raw.type = SH_ORDER_MARKET;
+    raw.tif = SH_TIF_GTC;
+    raw.qty = qty;
+    raw.limit_price = std::nan("");
+    raw.ref_price = std::nan("");
+  }
+  VenueOrder& limit(double price) {
+    raw.type = SH_ORDER_LIMIT;
+    raw.limit_price = price;
+    return *this;
+  }
+  VenueOrder& type(sh_order_type t) {
+    raw.type = t;
+    return *this;
+  }
+  VenueOrder& tif(sh_time_in_force t) {
+    raw.tif = t;
+    return *this;
+  }
+  VenueOrder& at(int64_t ts_ns) {
+    raw.ts_ns = ts_ns;
+    return *this;
+  }
+  // Decided at the close of minute n: ts = the minute's end.
+  VenueOrder& at_close(When when) { return at(when.ts_ns + kMinuteNs); }
+  VenueOrder& ref(double price) {
+    raw.ref_price = price;
+    return *this;
+  }
+  VenueOrder& reduce_only() {
+    raw.flags |= SH_ORDER_FLAG_REDUCE_ONLY;
+    return *this;
+  }
+};
+
+// A report with its strings copied (the plugin's pointers are borrowed).
+struct VenueReport {
+  std::string id, venue_id, symbol, detail;
+  sh_venue_report raw{};  // its pointers are NULL: use the strings above
+  sh_order_state state() const { return raw.state; }
+  bool is_fill() const { return raw.last_qty > 0.0; }
+  std::string describe() const {
+    std::ostringstream s;
+    s << id << " " << order_state_name(raw.state) << " " << symbol << " "
+      << (raw.side == SH_SIDE_BUY ? "buy" : raw.side == SH_SIDE_SELL ? "sell" : "side?");
+    if (is_fill()) {
+      s << " fill " << raw.last_qty << " @ " << raw.last_price << " (ref " << raw.ref_price
+        << ", fee " << raw.fee_usd << ", "
+        << (raw.liquidity == SH_LIQUIDITY_MAKER   ? "maker"
+            : raw.liquidity == SH_LIQUIDITY_TAKER ? "taker"
+                                                  : "liquidity?")
+        << ")";
+    }
+    s << " cum " << raw.cum_qty << " leaves " << raw.leaves_qty << " ts " << format_minute(raw.ts_ns);
+    if (raw.reason != SH_VENUE_REASON_NONE) s << " " << venue_reason_name(raw.reason);
+    if (!detail.empty()) s << " (" << detail << ")";
+    return s.str();
+  }
+};
+
+class VenueReports {
+ public:
+  explicit VenueReports(std::vector<VenueReport> r) : r_(std::move(r)) {}
+  size_t size() const { return r_.size(); }
+  bool empty() const { return r_.empty(); }
+  const VenueReport& operator[](size_t i) const {
+    expect(i < r_.size(), "no report " + std::to_string(i) + "; reports were: " + describe());
+    return r_[i];
+  }
+  const std::vector<VenueReport>& all() const { return r_; }
+  std::string describe() const {
+    if (r_.empty()) return "none";
+    std::string s = std::to_string(r_.size()) + ":";
+    for (const auto& r : r_) s += "\n  " + r.describe();
+    return s;
+  }
+  // The fills (last_qty > 0), in report order.
+  std::vector<VenueReport> fills() const {
+    std::vector<VenueReport> out;
+    for (const auto& r : r_)
+      if (r.is_fill()) out.push_back(r);
+    return out;
+  }
+  std::vector<VenueReport> of(const std::string& id) const {
+    std::vector<VenueReport> out;
+    for (const auto& r : r_)
+      if (r.id == id) out.push_back(r);
+    return out;
+  }
+  // The last report of an order; Failure if it has none.
+  const VenueReport& last(const std::string& id) const {
+    for (auto it = r_.rbegin(); it != r_.rend(); ++it)
+      if (it->id == id) return *it;
+    throw Failure("expected a report for order " + id + ", got none; reports were: " + describe());
+  }
+  // Filled quantity and fees of an order over these reports.
+  double filled(const std::string& id) const {
+    double q = 0;
+    for (const auto& r : r_)
+      if (r.id == id) q += r.raw.last_qty;
+    return q;
+  }
+  double fees(const std::string& id) const {
+    double f = 0;
+    for (const auto& r : r_)
+      if (r.id == id && r.is_fill()) f += r.raw.fee_usd;
+    return f;
+  }
+  void expect_count(size_t n) const {
+    expect(r_.size() == n, "expected " + std::to_string(n) + " reports, got " + describe());
+  }
+  void expect_no_fill() const {
+    expect(fills().empty(), "expected no fill, got " + describe());
+  }
+  // The order's last report is in `state` (and `reason` unless NONE is asked).
+  const VenueReport& expect_state(const std::string& id, sh_order_state state,
+                                  sh_venue_reason reason = SH_VENUE_REASON_NONE) const {
+    const VenueReport& r = last(id);
+    expect(r.raw.state == state && (reason == SH_VENUE_REASON_NONE || r.raw.reason == reason),
+           "expected order " + id + " " + order_state_name(state) +
+               (reason != SH_VENUE_REASON_NONE ? " " + venue_reason_name(reason) : std::string()) +
+               ", got " + r.describe() + "; reports were: " + describe());
+    return r;
+  }
+  // The i-th fill of these reports: qty at price (relative tolerance 1e-9).
+  VenueReport expect_fill(size_t i, const std::string& id, double qty, double price) const {
+    const auto f = fills();
+    expect(i < f.size(), "expected fill " + std::to_string(i) + " (" + id + "), got " + describe());
+    const VenueReport& r = f[i];
+    const auto near = [](double a, double b) {
+      return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b));
+    };
+    expect(r.id == id && near(r.raw.last_qty, qty) && near(r.raw.last_price, price),
+           "expected fill " + std::to_string(i) + " to be " + id + " " + std::to_string(qty) +
+               " @ " + std::to_string(price) + ", got " + r.describe() + "; reports were: " +
+               describe());
+    return r;
+  }
+
+ private:
+  std::vector<VenueReport> r_;
+};
+
+// One symbol's minute bar for Venue::bars(); mid NaN = no BBO mid.
+struct VenueBar {
+  std::string symbol;
+  double open, high, low, close;
+  double mid = std::nan("");
+  double volume = 1.0;
+  VenueBar(std::string sym, double o, double h, double l, double c, double m = std::nan(""))
+      : symbol(std::move(sym)), open(o), high(h), low(l), close(c), mid(m) {}
+};
+
+// Market events for Venue::events() (and any plugin test): a BBO, one L2
+// level (size 0 removes it; snapshot: the book is replaced from here), a trade.
+inline Event quote_event(const std::string& symbol, int64_t ts_ns, double bid, double bid_size,
+                         double ask, double ask_size) {
+  Event e{symbol, sh_market_event{}};
+  e.raw.struct_size = sizeof(sh_market_event);
+  e.raw.type = SH_EVENT_QUOTE;
+  e.raw.ts_ns = ts_ns;
+  e.raw.data.quote = sh_quote{bid, bid_size, ask, ask_size};
+  return e;
+}
+inline Event l2_event(const std::string& symbol, int64_t ts_ns, sh_side side, double price,
+                      double size, bool snapshot = false) {
+  Event e{symbol, sh_market_event{}};
+  e.raw.struct_size = sizeof(sh_market_event);
+  e.raw.type = SH_EVENT_L2;
+  e.raw.flags = snapshot ? SH_EVENT_FLAG_SNAPSHOT : 0u;
+  e.raw.ts_ns = ts_ns;
+  e.raw.data.l2.price = price;
+  e.raw.data.l2.size = size;
+  e.raw.data.l2.side = side;
+  return e;
+}
+inline Event trade_event(const std::string& symbol, int64_t ts_ns, double price, double size,
+                         sh_side aggressor = SH_SIDE_UNKNOWN) {
+  Event e{symbol, sh_market_event{}};
+  e.raw.struct_size = sizeof(sh_market_event);
+  e.raw.type = SH_EVENT_TRADE;
+  e.raw.ts_ns = ts_ns;
+  e.raw.data.trade.price = price;
+  e.raw.data.trade.size = size;
+  e.raw.data.trade.side = aggressor;
+  return e;
+}
+
+struct VenuePosition {
+  std::string symbol;
+  sh_position raw;
+};
+
+// An execution venue (ABI 1.4): every call returns the reports it emitted.
+class Venue : public Instance {
+ public:
+  using Instance::Instance;
+  sh_venue_capabilities capabilities() {
+    sh_venue_capabilities c{};
+    c.struct_size = sizeof c;
+    check(api().capabilities(inst_->raw(), &c), "capabilities");
+    return c;
+  }
+  // Submit; Failure unless SH_OK.
+  VenueReports submit(const VenueOrder& order) {
+    sh_venue_order o = order.raw;
+    o.symbol = order.symbol.empty() ? SH_INVALID_SYMBOL : host_->intern(order.symbol);
+    o.client_order_id = order.id.c_str();
+    Collector c{host_, {}, {}};
+    check(api().submit(inst_->raw(), &o, &c.sink), "submit");
+    return c.take(name_);
+  }
+  // Cancel; Failure unless SH_OK.
+  VenueReports cancel(const std::string& id) {
+    VenueReports out({});
+    check(try_cancel(id, &out), "cancel");
+    return out;
+  }
+  // cancel's status (the plugin's last_error() says why when not SH_OK).
+  sh_status try_cancel(const std::string& id, VenueReports* out = nullptr) {
+    Collector c{host_, {}, {}};
+    const sh_status st = api().cancel(inst_->raw(), id.c_str(), &c.sink);
+    VenueReports r = c.take(name_);
+    if (out != nullptr) *out = std::move(r);
+    return st;
+  }
+  // One minute's bars (minute_ts_ns = the minute's start).
+  VenueReports bars(When minute_ts, const std::vector<VenueBar>& bars) {
+    std::vector<sh_venue_bar> raw;
+    for (const auto& b : bars) {
+      sh_venue_bar x{};
+      x.struct_size = sizeof x;
+      x.symbol = host_->intern(b.symbol);
+      x.minute_ts_ns = minute_ts.ts_ns;
+      x.open = b.open;
+      x.high = b.high;
+      x.low = b.low;
+      x.close = b.close;
+      x.volume = b.volume;
+      x.mid = b.mid;
+      raw.push_back(x);
+    }
+    const sh_venue_bar_batch batch{sizeof(sh_venue_bar_batch), sizeof(sh_venue_bar),
+                                   static_cast<uint32_t>(raw.size()), 0, minute_ts.ts_ns,
+                                   raw.data()};
+    Collector c{host_, {}, {}};
+    check(api().on_bars(inst_->raw(), &batch, &c.sink), "on_bars");
+    return c.take(name_);
+  }
+  // One batch of market events.
+  VenueReports events(const std::vector<Event>& events) {
+    std::vector<sh_market_event> raw;
+    for (const auto& e : events) {
+      raw.push_back(e.raw);
+      raw.back().symbol = host_->intern(e.symbol);
+    }
+    Collector c{host_, {}, {}};
+    check(api().on_events(inst_->raw(), raw.data(), static_cast<uint32_t>(raw.size()),
+                          sizeof(sh_market_event), &c.sink),
+          "on_events");
+    return c.take(name_);
+  }
+  VenueReports poll() {
+    Collector c{host_, {}, {}};
+    if (api().poll != nullptr) check(api().poll(inst_->raw(), &c.sink), "poll");
+    return c.take(name_);
+  }
+  VenueReports query_orders() {
+    Collector c{host_, {}, {}};
+    check(api().query_orders(inst_->raw(), &c.sink), "query_orders");
+    return c.take(name_);
+  }
+  std::vector<VenuePosition> query_positions() {
+    struct Ctx {
+      HarnessHost* host;
+      std::vector<VenuePosition> out;
+    } ctx{host_, {}};
+    sh_position_sink sink{sizeof(sh_position_sink), &ctx,
+                          [](void* p, const sh_position* pos, uint32_t count, uint32_t item_size) -> sh_status {
+                            auto* x = static_cast<Ctx*>(p);
+                            const auto* base = reinterpret_cast<const unsigned char*>(pos);
+                            for (uint32_t i = 0; i < count; ++i) {
+                              sh_position sp{};
+                              std::memcpy(&sp, base + static_cast<size_t>(i) * item_size,
+                                          std::min<size_t>(item_size, sizeof sp));
+                              x->out.push_back({x->host->symbol_name(sp.symbol), sp});
+                            }
+                            return SH_OK;
+                          }};
+    check(api().query_positions(inst_->raw(), &sink), "query_positions");
+    return std::move(ctx.out);
+  }
+  // The position in symbol; Failure when the venue reports none.
+  sh_position position(const std::string& symbol) {
+    const auto all = query_positions();
+    for (const auto& p : all)
+      if (p.symbol == symbol) return p.raw;
+    throw Failure("expected a position in " + symbol + ", the venue reports " +
+                  std::to_string(all.size()) + " position(s)");
+  }
+
+ private:
+  const sh_venue_api& api() const {
+    const sh_plugin_descriptor& d = inst_->descriptor();
+    expect(d.venue != nullptr, name_ + " has no venue API");
+    return *d.venue;
+  }
+  // Collects reports, copying their strings; a malformed report is a
+  // Failure after the call (never thrown through the plugin).
+  struct Collector {
+    HarnessHost* host;
+    std::vector<VenueReport> out;
+    std::string problem;
+    sh_venue_sink sink{sizeof(sh_venue_sink), this, &Collector::report};
+    static sh_status report(void* p, const sh_venue_report* reports, uint32_t count,
+                            uint32_t item_size) {
+      auto* c = static_cast<Collector*>(p);
+      const auto* base = reinterpret_cast<const unsigned char*>(reports);
+      for (uint32_t i = 0; i < count; ++i) {
+        VenueReport r;
+        std::memcpy(&r.raw, base + static_cast<size_t>(i) * item_size,
+                    std::min<size_t>(item_size, sizeof r.raw));
+        if (r.raw.client_order_id == nullptr && c->problem.empty())
+          c->problem = "a report without a client_order_id";
+        r.id = r.raw.client_order_id ? r.raw.client_order_id : "";
+        r.venue_id = r.raw.venue_order_id ? r.raw.venue_order_id : "";
+        r.detail = r.raw.detail ? r.raw.detail : "";
+        r.symbol = c->host->symbol_name(r.raw.symbol);
+        r.raw.client_order_id = r.raw.venue_order_id = r.raw.detail = nullptr;
+        if (!(r.raw.cum_qty >= 0.0 && r.raw.leaves_qty >= 0.0 && r.raw.last_qty >= 0.0) &&
+            c->problem.empty())
+          c->problem = "a report with a negative or NaN quantity: " + r.describe();
+        c->out.push_back(std::move(r));
+      }
+      return SH_OK;
+    }
+    VenueReports take(const std::string& name) {
+      expect(problem.empty(), name + " reported " + problem);
+      return VenueReports(std::move(out));
+    }
+  };
+};
+
 inline Detector Plugin::detector(const Json& config) {
   expect_kind(SH_KIND_DETECTOR);
   return Detector(*this, config);
@@ -670,6 +1060,10 @@ inline Risk Plugin::risk(const Json& config) {
 inline Provider Plugin::provider(const Json& config) {
   expect_kind(SH_KIND_PROVIDER);
   return Provider(*this, config);
+}
+inline Venue Plugin::venue(const Json& config) {
+  expect_kind(SH_KIND_VENUE);
+  return Venue(*this, config);
 }
 
 // -------------------------------------------------------------- runner ---
