@@ -29,7 +29,15 @@ TEST_CASE("ABI 1.2 appends detail_ext to the risk verdict, after the 1.1 fields"
 
 TEST_CASE("ABI 1.3 appends clock_ns to the provider table, after poll", "[abi]") {
   CHECK(offsetof(sh_provider_api, clock_ns) == offsetof(sh_provider_api, poll) + sizeof(void*));
-  CHECK(SH_ABI_MINOR == 3);
+  CHECK(SH_ABI_MINOR >= 3);
+}
+
+TEST_CASE("ABI 1.4 appends the venue table to the descriptor, after load_state", "[abi]") {
+  CHECK(offsetof(sh_plugin_descriptor, venue) ==
+        offsetof(sh_plugin_descriptor, load_state) + sizeof(void*));
+  CHECK(SH_KIND_VENUE == 5);
+  CHECK(offsetof(sh_venue_api, capabilities) == offsetof(sh_venue_api, struct_size) + sizeof(void*));
+  CHECK(SH_ABI_MINOR == 4);
 }
 
 TEST_CASE("a plugin built for ABI 1.0 loads and keeps no durable state", "[abi][loader]") {

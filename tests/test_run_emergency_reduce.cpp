@@ -178,7 +178,7 @@ struct ReduceProcess {
   explicit ReduceProcess(const sh::host::StateStoreOptions& so) {
     using namespace sh::host;
     REQUIRE(StateStore::open(so, &store).ok());
-    REQUIRE(Broker::open(store.get(), &symbols, BrokerOptions{}, &broker).ok());
+    REQUIRE(Broker::open(store.get(), &symbols, nullptr, BrokerOptions{}, &broker).ok());
     REQUIRE(reduce.restore(*store).ok());
   }
   // One minute: the VaR of its close, then the reducing orders.

@@ -62,7 +62,7 @@ trap 'rm -rf "$work"' EXIT
   echo 'enum sh_abi_probe_macros {'
   sed -n 's/^#define \(SH_[A-Z0-9_]*\) [^"_].*/  probe_\1 = (long long)(\1),/p' "$header" \
     | grep -v 'probe_SH_ABI_MINOR '
-  echo '  probe_macros_end };'
+  echo '  probe_macros_end = -1 };  // fixed: a new macro must not move it'
   echo 'PROBE(macros, sh_abi_probe_macros *)'
 } >"$work/probe.cpp"
 

@@ -369,7 +369,9 @@ void HostConfig::parse_venue(const YAML::Node& execution) {
   const ConfigSource& src = source_;
   const bool decision = std::any_of(experts_.begin(), experts_.end(),
                                     [](const ComponentConfig& c) { return !c.is_lua; });
-  const YAML::Node v = execution.IsMap() ? execution["venue"] : YAML::Node();
+  // An absent section is an invalid node: IsMap() would throw.
+  const bool exec_map = execution.IsDefined() && execution.IsMap();
+  const YAML::Node v = exec_map ? execution["venue"] : YAML::Node();
   ComponentConfig comp;
   comp.kind = SH_KIND_VENUE;
   comp.name = "venue";
@@ -417,9 +419,9 @@ void HostConfig::parse_venue(const YAML::Node& execution) {
   }
   if (!decision) return;
   comp.plugin = "paper_venue";
-  comp.node.reset(execution.IsMap() ? execution : root_);
+  comp.node.reset(exec_map ? execution : root_);
   for (const char* key : {"fill", "slippage_bps"}) {
-    const YAML::Node n = execution.IsMap() ? execution[key] : YAML::Node();
+    const YAML::Node n = exec_map ? execution[key] : YAML::Node();
     if (n && n.IsScalar()) comp.config[key] = yaml_to_json(n, src);
   }
   venue_.push_back(std::move(comp));

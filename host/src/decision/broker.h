@@ -144,6 +144,11 @@ struct SubmitResult {
 
 // "new", "acknowledged", ... (the persisted status text).
 const char* order_state_name(sh_order_state state);
+// FILLED, CANCELED, REJECTED, EXPIRED.
+bool order_state_final(sh_order_state state);
+// "reduce_only", "venue_unavailable", ... (an order's reason after a venue's
+// rejection, expiry or cancel).
+const char* venue_reason_name(sh_venue_reason reason);
 // The paper API's HTTP-like code of a venue's reason (abi.h).
 int venue_reason_http_code(sh_venue_reason reason);
 
