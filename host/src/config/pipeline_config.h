@@ -53,6 +53,7 @@ struct DecisionSettings {
   double order_notional_usd = 2000.0;
   std::string trades_csv = "trades.csv";          // in output_dir
   std::string decisions_jsonl = "decisions.jsonl";  // in output_dir
+  std::string orders_jsonl = "orders.jsonl";        // in output_dir: every order transition
   // execution.safe_mode_errors: besides risk-policy errors (always), which
   // component errors make a decision cycle (a minute) an erroring one, i.e.
   // count towards sh_portfolio_state.consecutive_errors (safe_mode: more

@@ -18,6 +18,8 @@ namespace {
 constexpr std::string_view kAccountKey = "paper/account";
 constexpr int64_t kDayNs = 86400LL * 1000000000LL;
 constexpr size_t kMaxKeyBytes = 400;
+// An order decided at a close is submitted at the minute's end.
+constexpr int64_t kSubmitDelayNs = 60LL * 1000000000LL;
 
 sh_order_state parse_state(const std::string& s) {
   for (sh_order_state st = SH_ORDER_NEW; st <= SH_ORDER_EXPIRED; ++st) {
@@ -129,6 +131,7 @@ void Broker::reset_memory() {
   clear_dirty_positions();
   dirty_orders_.clear();
   staged_fills_.clear();
+  staged_transitions_.clear();
 }
 
 void Broker::mark_position_dirty(sh_symbol_id id) {
@@ -452,7 +455,7 @@ Status Broker::submit(const sh_order_intent& intent, std::string_view key,
   result->order_seq = o.seq;
   const std::string k = o.key;
   const uint64_t seq = o.seq;
-  stage_order(o);
+  stage_order(o, o.submit_minute_ts_ns + kSubmitDelayNs);
   working_keys_.emplace(k, seq);
   pending_.emplace(seq, std::move(o));
   send(seq);
@@ -546,7 +549,7 @@ void Broker::close_positions(int64_t ts_ns, double fraction, const char* reason,
     c.order_seq = o.seq;
     orders->push_back(c);
     const uint64_t seq = o.seq;
-    stage_order(o);
+    stage_order(o, o.submit_minute_ts_ns + kSubmitDelayNs);
     working_keys_.emplace(o.key, seq);
     pending_.emplace(seq, std::move(o));
     send(seq);
@@ -615,6 +618,7 @@ Status Broker::on_commit(const Status& write_status) {
   account_dirty_ = false;
   clear_dirty_positions();
   dirty_orders_.clear();
+  staged_transitions_.clear();
   for (Fill& f : staged_fills_) committed_fills_.push_back(std::move(f));
   staged_fills_.clear();
   return Status::Ok();

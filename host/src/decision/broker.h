@@ -121,6 +121,25 @@ struct Fill {
   std::string reason;             // "signal" | "flatten" | "var_reduce"
 };
 
+// One step of an order's lifecycle (orders.jsonl): its record after it.
+struct OrderTransition {
+  int64_t ts_ns = 0;  // venue time of the report, or the host's submit time
+  std::string key;
+  uint64_t seq = 0;
+  std::string symbol;
+  sh_side side = SH_SIDE_UNKNOWN;
+  sh_order_type type = SH_ORDER_MARKET;
+  sh_time_in_force tif = SH_TIF_GTC;
+  double qty = 0.0;
+  double limit_price = 0.0;
+  sh_order_state state = SH_ORDER_NEW;
+  double filled_qty = 0.0;
+  double avg_fill_price = 0.0;
+  double fees_usd = 0.0;
+  std::string reason;
+  std::string venue_order_id;
+};
+
 // A closing order the broker made itself (flatten, emergency reduce).
 struct ClosingOrder {
   std::string symbol;
@@ -224,6 +243,9 @@ class Broker {
   // This minute's fills, before on_commit (written to trades.csv ahead of
   // the commit; see events/feed_recovery.h).
   const std::vector<Fill>& staged_fills() const { return staged_fills_; }
+  // Order transitions since the last commit, in order (orders.jsonl, ahead
+  // of the commit like the fills).
+  const std::vector<OrderTransition>& staged_transitions() const { return staged_transitions_; }
   // begin_write + persist + commit + on_commit: for commands between minutes.
   Status commit_now();
 
@@ -305,7 +327,7 @@ class Broker {
   // Cancels one working order at the venue; reason becomes the order's.
   void cancel_at_venue(const std::string& key, const char* reason);
   // The persisted record of an order changed.
-  void stage_order(const Order& o) { dirty_orders_.insert_or_assign(o.key, o); }
+  void stage_order(const Order& o, int64_t ts_ns);
   // An order reached a final state: out of the working set.
   void retire(uint64_t seq);
   // The latest record of a key staged this minute, or nullptr.
@@ -362,6 +384,7 @@ class Broker {
   void clear_dirty_positions();
   std::map<std::string, Order> dirty_orders_;  // by key: the record to write
   std::vector<Fill> staged_fills_;
+  std::vector<OrderTransition> staged_transitions_;
   std::vector<Fill> committed_fills_;
 
   mutable std::vector<sh_position> position_view_;

@@ -155,6 +155,27 @@ sh_status Broker::sink_report(void* ctx, const sh_venue_report* reports, uint32_
   return SH_OK;
 }
 
+void Broker::stage_order(const Order& o, int64_t ts_ns) {
+  OrderTransition t;
+  t.ts_ns = ts_ns;
+  t.key = o.key;
+  t.seq = o.seq;
+  t.symbol = o.symbol;
+  t.side = o.side;
+  t.type = o.type;
+  t.tif = o.tif;
+  t.qty = o.qty;
+  t.limit_price = o.limit_price;
+  t.state = o.state;
+  t.filled_qty = o.filled_qty;
+  t.avg_fill_price = o.fill_price;
+  t.fees_usd = o.fees_usd;
+  t.reason = o.reason;
+  t.venue_order_id = o.venue_order_id;
+  staged_transitions_.push_back(std::move(t));
+  dirty_orders_.insert_or_assign(o.key, o);
+}
+
 void Broker::retire(uint64_t seq) {
   auto it = pending_.find(seq);
   if (it == pending_.end()) return;
@@ -218,7 +239,7 @@ void Broker::apply_report(const sh_venue_report& r) {
     }
   }
   o.state = next;
-  stage_order(o);
+  stage_order(o, r.ts_ns);
   if (order_state_final(next)) retire(seq);
 }
 
@@ -249,7 +270,7 @@ void Broker::send(uint64_t seq) {
                venue_ != nullptr ? venue_->component() : "", key, abi_status_name(rc), why.empty() ? "" : ": " + why);
   left.state = SH_ORDER_REJECTED;
   left.reason = venue_reason_name(SH_VENUE_REASON_UNAVAILABLE);
-  stage_order(left);
+  stage_order(left, left.submit_minute_ts_ns + kOrderMinuteNs);
   retire(it->second);
 }
 
@@ -267,7 +288,7 @@ void Broker::cancel_at_venue(const std::string& key, const char* reason) {
   Order& o = pending_.at(it->second);
   o.state = SH_ORDER_CANCELED;
   o.reason = reason;
-  stage_order(o);
+  stage_order(o, last_minute_ts_ns_ == INT64_MIN ? 0 : last_minute_ts_ns_ + kOrderMinuteNs);
   retire(it->second);
 }
 

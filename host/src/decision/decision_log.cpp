@@ -13,7 +13,7 @@ namespace sh::host {
 
 std::string_view trades_csv_header() {
   return "timestamp,ts_ns,symbol,side,qty,price,ref_price,slippage_bps,notional_usd,pnl,"
-         "position_qty,avg_price,order_seq,idempotency_key,reason";
+         "position_qty,avg_price,order_seq,idempotency_key,reason,fee_usd,liquidity";
 }
 
 std::string format_trade_csv(const Fill& f) {
@@ -46,6 +46,47 @@ std::string format_trade_csv(const Fill& f) {
   append_csv_cell(&s, f.idempotency_key);
   s += ',';
   append_csv_cell(&s, f.reason);
+  s += ',';
+  append_double(&s, f.fee_usd);
+  s += f.liquidity == SH_LIQUIDITY_MAKER ? ",maker" : f.liquidity == SH_LIQUIDITY_TAKER ? ",taker" : ",";
+  return s;
+}
+
+std::string format_order_json(const OrderTransition& t, int64_t minute_ts_ns) {
+  std::string s;
+  s.reserve(320);
+  s += "{\"minute_ts_ns\":";
+  s += std::to_string(minute_ts_ns);
+  s += ",\"ts_ns\":";
+  s += std::to_string(t.ts_ns);
+  s += ",\"timestamp\":";
+  append_json_string(&s, format_iso8601_utc(t.ts_ns));
+  s += ",\"key\":";
+  append_json_string(&s, t.key);
+  s += ",\"seq\":";
+  s += std::to_string(t.seq);
+  s += ",\"symbol\":";
+  append_json_string(&s, t.symbol);
+  s += t.side == SH_SIDE_BUY ? ",\"side\":\"buy\"" : ",\"side\":\"sell\"";
+  s += t.type == SH_ORDER_LIMIT ? ",\"type\":\"limit\"" : ",\"type\":\"market\"";
+  s += t.tif == SH_TIF_IOC ? ",\"tif\":\"ioc\"" : t.tif == SH_TIF_FOK ? ",\"tif\":\"fok\"" : ",\"tif\":\"gtc\"";
+  s += ",\"qty\":";
+  append_json_double(&s, t.qty);
+  s += ",\"limit_price\":";
+  append_json_double(&s, t.limit_price);
+  s += ",\"state\":";
+  append_json_string(&s, order_state_name(t.state));
+  s += ",\"filled_qty\":";
+  append_json_double(&s, t.filled_qty);
+  s += ",\"avg_fill_price\":";
+  append_json_double(&s, t.filled_qty > 0.0 ? t.avg_fill_price : std::nan(""));
+  s += ",\"fees_usd\":";
+  append_json_double(&s, t.fees_usd);
+  s += ",\"reason\":";
+  append_json_string(&s, t.reason);
+  s += ",\"venue_order_id\":";
+  append_json_string(&s, t.venue_order_id);
+  s += '}';
   return s;
 }
 

@@ -32,6 +32,9 @@ class OutputDigest;
 // timestamp is ISO-8601 UTC; pnl is the PnL this fill realized.
 std::string_view trades_csv_header();
 std::string format_trade_csv(const Fill& fill);  // no trailing newline
+// One orders.jsonl line (no newline): an order's state after one transition,
+// "minute_ts_ns" = the minute whose transaction commits it (feed_recovery.h).
+std::string format_order_json(const OrderTransition& t, int64_t minute_ts_ns);
 
 // trades.csv, appended; the header is written when the file is new or empty.
 class TradesCsvFile {

@@ -175,8 +175,10 @@ Status DecisionStage::open_feeds(const std::filesystem::path& out_dir, bool trun
     Status st = TradesCsvFile::open(path.string(), &ctx_->digest, &trades_csv_);
     if (!st.ok()) return st;
   }
-  return open_feed_jsonl(out_dir, d.decisions_jsonl, truncate, &ctx_->digest, "decisions",
-                         &decisions_jsonl_);
+  Status st = open_feed_jsonl(out_dir, d.decisions_jsonl, truncate, &ctx_->digest, "decisions",
+                              &decisions_jsonl_);
+  if (!st.ok()) return st;
+  return open_feed_jsonl(out_dir, d.orders_jsonl, truncate, &ctx_->digest, "orders", &orders_jsonl_);
 }
 
 Status DecisionStage::on_minute(Minute& minute) {
@@ -188,6 +190,7 @@ Status DecisionStage::on_minute(Minute& minute) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - d0)
           .count());
   collect_state();
+  feed_minute_ts_ns_ = minute.close->minute_ts_ns;
   return write_feeds();
 }
 
@@ -501,6 +504,14 @@ Status DecisionStage::write_feeds() {
     st = trades_csv_->flush();
     if (!st.ok()) return st;
   }
+  if (orders_jsonl_) {
+    for (const OrderTransition& t : broker_->staged_transitions()) {
+      st = orders_jsonl_->append_line(format_order_json(t, feed_minute_ts_ns_));
+      if (!st.ok()) return st;
+    }
+    st = orders_jsonl_->flush();
+    if (!st.ok()) return st;
+  }
   if (decisions_jsonl_) {
     for (const std::string& line : decision_lines_) {
       st = decisions_jsonl_->append_line(line);
@@ -637,6 +648,7 @@ Status DecisionStage::trim_feeds() {
   const DecisionSettings& d = ctx_->config.decision;
   return trim_feeds_to_store(*ctx_->store, ctx_->host_config.output_dir(),
                              {{d.decisions_jsonl, FeedFormat::kJsonLines},
+                              {d.orders_jsonl, FeedFormat::kJsonLines},
                               {d.trades_csv, FeedFormat::kCsvTsSecondColumn}});
 }
 

@@ -112,6 +112,8 @@ class DecisionStage final : public Stage {
   Status reconcile_at_start();
   std::unique_ptr<TradesCsvFile> trades_csv_;
   std::unique_ptr<JsonlFileSink> decisions_jsonl_;
+  std::unique_ptr<JsonlFileSink> orders_jsonl_;
+  int64_t feed_minute_ts_ns_ = 0;  // the minute write_feeds writes
   // One minute's working set (kept to reuse the allocations).
   bool catch_up_ = false;
   std::vector<std::vector<sh_evidence>> evidence_;  // per expert, per row
