@@ -124,6 +124,9 @@ TEST_CASE("kill -9 in the middle of a session, restart: the book ends as if neve
   CHECK(seen.size() == ref_keys.size());
   CHECK(read_file(dir / "out/trades.csv") == read_file(ref / "out/trades.csv"));
   CHECK(read_file(dir / "out/decisions.jsonl") == read_file(ref / "out/decisions.jsonl"));
+  // Every order transition once (the venue's book restored with the store):
+  // no order sent twice, none lost.
+  CHECK(read_file(dir / "out/orders.jsonl") == read_file(ref / "out/orders.jsonl"));
   const auto csv = lines(read_file(dir / "out/trades.csv"));
   CHECK(csv.front() == lines(read_file(ref / "out/trades.csv")).front());
   CHECK(std::count(csv.begin(), csv.end(), csv.front()) == 1);  // the restart added no header
