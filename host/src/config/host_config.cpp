@@ -415,6 +415,7 @@ void HostConfig::parse_venue(const YAML::Node& execution) {
       }
     }
     venue_.push_back(std::move(comp));
+    venue_explicit_ = true;
     return;
   }
   if (!decision) return;

@@ -127,6 +127,8 @@ class HostConfig {
   // layer is on and the section names none, the paper venue built from
   // execution.fill and execution.slippage_bps. Null: no decision layer.
   const ComponentConfig* venue() const { return venue_.empty() ? nullptr : &venue_.front(); }
+  // True when execution.venue names the venue (not the implied paper venue).
+  bool venue_explicit() const { return venue_explicit_; }
   // Every component: providers, detectors, experts, risk, each in file order, then the venue.
   std::vector<const ComponentConfig*> components() const;
   const ComponentConfig* find_component(const std::string& name) const;
@@ -157,6 +159,7 @@ class HostConfig {
   int64_t watchdog_ms_ = 10000;
   std::vector<ComponentConfig> providers_, detectors_, experts_, risk_;
   std::vector<ComponentConfig> venue_;  // at most one
+  bool venue_explicit_ = false;
 };
 
 // <dir of the running executable>/../plugins (normalized).

@@ -185,7 +185,7 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
   check_keys(cfg, cons, "consensus", {"weights", "threshold", "min_confidence", "router"});
   check_keys(cfg, exec, "execution",
              {"mode", "order_notional_usd", "slippage_bps", "fill", "initial_cash_usd", "safe_mode_errors",
-              "emergency_reduce", "venue"});
+              "emergency_reduce", "venue", "ack_timeout_ms", "canary"});
   parse_emergency_reduce(cfg, exec["emergency_reduce"], &d.emergency_reduce);
   if (const YAML::Node list = exec["safe_mode_errors"]) {
     if (!list.IsSequence()) {
@@ -268,10 +268,40 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
     throw ConfigError(cfg.message_at(exec["mode"], "execution.mode must be paper or live, not '" + mode + "'"));
   }
   if (mode == "live" && d.enabled) {
-    // The host has no broker plugin kind yet: live can never start.
-    throw ConfigError(cfg.message_at(exec["mode"], std::string(kLiveNeedsBrokerMessage)));
+    if (!cfg.venue_explicit()) {
+      throw ConfigError(cfg.message_at(
+          exec["mode"], std::string(kLiveNeedsBrokerMessage) +
+                            ": name one in execution.venue (e.g. {plugin: binance_venue, config: {...}})"));
+    }
+    if (out.mode == RunMode::kReplay) {
+      throw ConfigError(cfg.message_at(exec["mode"],
+                                       "execution.mode: live does not run in host mode replay (a "
+                                       "replay would send its orders to a real market); use "
+                                       "dry-run, shadow, canary or production"));
+    }
   }
-  d.broker.mode = TradingMode::kPaper;
+  d.broker.mode = mode == "live" ? TradingMode::kLive : TradingMode::kPaper;
+  const int64_t ack_ms = get_or<int64_t>(cfg, exec, "ack_timeout_ms", 30000);
+  if (ack_ms < 0) {
+    throw ConfigError(cfg.message_at(exec["ack_timeout_ms"], "execution.ack_timeout_ms must be >= 0 (0 = never)"));
+  }
+  d.broker.ack_timeout_ns = ack_ms * 1000000;
+  if (const YAML::Node canary = exec["canary"]) {
+    check_keys(cfg, canary, "execution.canary", {"symbols", "max_notional_usd"});
+    d.canary_symbols = string_set(cfg, canary["symbols"]);
+    d.canary_max_notional_usd = get_or<double>(cfg, canary, "max_notional_usd", 0.0);
+    if (d.canary_symbols.empty()) {
+      throw ConfigError(cfg.message_at(canary, "execution.canary.symbols: list at least one symbol"));
+    }
+    if (!(d.canary_max_notional_usd > 0) || !std::isfinite(d.canary_max_notional_usd)) {
+      throw ConfigError(cfg.message_at(canary["max_notional_usd"] ? canary["max_notional_usd"] : canary,
+                                       "execution.canary.max_notional_usd must be > 0"));
+    }
+  }
+  if (d.enabled && mode == "live" && out.mode == RunMode::kCanary && d.canary_symbols.empty()) {
+    throw ConfigError(cfg.message_at(exec, "host mode canary with a live venue needs execution.canary: "
+                                           "{symbols: [...], max_notional_usd: N}"));
+  }
   d.order_notional_usd = get_or<double>(cfg, exec, "order_notional_usd", d.order_notional_usd);
   if (!(d.order_notional_usd > 0) || !std::isfinite(d.order_notional_usd)) {
     throw ConfigError(cfg.message_at(exec["order_notional_usd"], "execution.order_notional_usd must be > 0"));

@@ -64,6 +64,11 @@ struct DecisionSettings {
   uint32_t safe_mode_errors = kErrExpert | kErrDetector | kErrRouter | kErrProvider;
   // execution.emergency_reduce: reducing orders at the emergency VaR level.
   EmergencyReduceConfig emergency_reduce;
+  // execution.canary: in host mode canary, the only symbols whose orders
+  // reach a live (not simulated) venue, each order capped at
+  // max_notional_usd (its quantity scaled down to it).
+  std::set<std::string> canary_symbols;
+  double canary_max_notional_usd = 0.0;
 };
 
 struct PipelineConfig {

@@ -84,9 +84,6 @@ int64_t i64(const nlohmann::json& j, const char* key) {
 
 Status Broker::open(StateStore* store, SymbolTable* symbols, PluginInstance* venue,
                     const BrokerOptions& options, std::unique_ptr<Broker>* out) {
-  if (options.mode == TradingMode::kLive) {
-    return Status::FailedPrecondition(std::string(kLiveNeedsBrokerMessage));
-  }
   if (store == nullptr || symbols == nullptr) {
     return Status::InvalidArgument("broker: needs a state store and a symbol table");
   }
@@ -103,6 +100,23 @@ Status Broker::open(StateStore* store, SymbolTable* symbols, PluginInstance* ven
   if (rc != SH_OK) {
     return Status::RemoteError("venue '" + venue->component() + "': capabilities failed: " +
                             abi_status_name(rc) + " " + venue->last_error());
+  }
+  if (venue == nullptr && options.mode == TradingMode::kLive) {
+    return Status::FailedPrecondition(std::string(kLiveNeedsBrokerMessage));
+  }
+  if (venue != nullptr) {
+    const bool simulated = (b->caps_.flags & SH_VENUE_SIMULATED) != 0;
+    const std::string which =
+        "venue '" + venue->component() + "' (plugin " + venue->library().name() + ")";
+    if (options.mode == TradingMode::kPaper && !simulated) {
+      return Status::FailedPrecondition(
+          "execution.mode is paper but " + which +
+          " is not simulated: it reaches a real market. Set execution.mode: live to trade on it");
+    }
+    if (options.mode == TradingMode::kLive && simulated) {
+      return Status::FailedPrecondition("execution.mode is live but " + which +
+                                        " is simulated: name a live venue in execution.venue");
+    }
   }
   Status st = b->load();
   if (!st.ok()) return st;
@@ -306,7 +320,8 @@ Status Broker::on_minute_close(int64_t minute_ts_ns, const BarPrice* bars, size_
     return &bars[bar_index_[id]];
   };
 
-  if ((caps_.flags & SH_VENUE_WANTS_BARS) != 0) {
+  expire_unacknowledged(minute_ts_ns + 60LL * 1000000000LL);
+  if (venue_enabled_ && (caps_.flags & SH_VENUE_WANTS_BARS) != 0) {
     venue_bars_.resize(count);
     for (size_t i = 0; i < count; ++i) {
       sh_venue_bar& v = venue_bars_[i];

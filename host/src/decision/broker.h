@@ -56,6 +56,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <unordered_map>
 #include <map>
@@ -79,8 +80,14 @@ class PluginInstance;
 class SymbolTable;
 
 struct BrokerOptions {
-  TradingMode mode = TradingMode::kPaper;  // kLive is refused
-  double initial_cash_usd = 100000.0;      // > 0; used only when the store has no account
+  // kPaper: the venue must be simulated (SH_VENUE_SIMULATED); kLive: it must
+  // not be (execution.mode: live with a named execution.venue).
+  TradingMode mode = TradingMode::kPaper;
+  double initial_cash_usd = 100000.0;  // > 0; used only when the store has no account
+  // execution.ack_timeout_ms: an order the venue has not acknowledged this
+  // long after it was sent (host clock) is EXPIRED ("ack_timeout") and a
+  // cancel is sent for it. 0 = never.
+  int64_t ack_timeout_ns = 30'000'000'000;
 };
 
 // One symbol's prices at a minute close (what the venue's on_bars gets).
@@ -211,7 +218,22 @@ class Broker {
   Status on_events(const sh_market_event* events, size_t count, size_t stride);
   // Asynchronous reports of a network venue.
   Status poll_venue();
-  bool venue_wants_events() const { return (caps_.flags & SH_VENUE_WANTS_EVENTS) != 0; }
+  bool venue_wants_events() const {
+    return venue_enabled_ && (caps_.flags & SH_VENUE_WANTS_EVENTS) != 0;
+  }
+  bool venue_simulated() const { return (caps_.flags & SH_VENUE_SIMULATED) != 0; }
+  // Which orders may reach the venue (the run mode's rule: dry-run and
+  // shadow send nothing to a live venue, canary only canary symbols). An
+  // order it refuses is REJECTED at the host with *why as its reason,
+  // before anything is sent. Unset: every order.
+  using SendPolicy = std::function<bool(std::string_view symbol, std::string* why)>;
+  void set_send_policy(SendPolicy policy) { send_policy_ = std::move(policy); }
+  // Off (dry-run): the venue is never called (no bars, events, orders or
+  // cancels); the book is only marked.
+  void set_venue_enabled(bool on) { venue_enabled_ = on; }
+  uint64_t ack_timeouts() const { return ack_timeouts_; }
+  // Fills reported for orders the host had already closed (booked).
+  uint64_t late_fills() const { return late_fills_; }
   const sh_venue_capabilities& venue_capabilities() const { return caps_; }
   uint64_t unknown_reports() const { return unknown_reports_; }
 
@@ -328,6 +350,7 @@ class Broker {
   void cancel_at_venue(const std::string& key, const char* reason);
   // The persisted record of an order changed.
   void stage_order(const Order& o, int64_t ts_ns);
+  void record_transition(const Order& o, int64_t ts_ns);  // orders.jsonl only
   // An order reached a final state: out of the working set.
   void retire(uint64_t seq);
   // The latest record of a key staged this minute, or nullptr.
@@ -352,6 +375,13 @@ class Broker {
   BrokerOptions options_;
   sh_venue_capabilities caps_{};
   uint64_t unknown_reports_ = 0;
+  uint64_t ack_timeouts_ = 0;
+  uint64_t late_fills_ = 0;
+  bool halt_on_unauthorized_ = false;  // set by a 401 report, acted on after it
+  bool venue_enabled_ = true;
+  SendPolicy send_policy_;
+  // NEW orders older than the ack timeout at `now_ns`: EXPIRED.
+  void expire_unacknowledged(int64_t now_ns);
   std::vector<sh_venue_bar> venue_bars_;  // scratch for on_bars
   std::unordered_map<std::string, uint64_t> working_keys_;  // key -> seq in pending_
   std::unordered_map<std::string, std::string> cancel_reasons_;  // key -> host's reason

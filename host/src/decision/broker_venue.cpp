@@ -156,6 +156,11 @@ sh_status Broker::sink_report(void* ctx, const sh_venue_report* reports, uint32_
 }
 
 void Broker::stage_order(const Order& o, int64_t ts_ns) {
+  record_transition(o, ts_ns);
+  dirty_orders_.insert_or_assign(o.key, o);
+}
+
+void Broker::record_transition(const Order& o, int64_t ts_ns) {
   OrderTransition t;
   t.ts_ns = ts_ns;
   t.key = o.key;
@@ -173,7 +178,6 @@ void Broker::stage_order(const Order& o, int64_t ts_ns) {
   t.reason = o.reason;
   t.venue_order_id = o.venue_order_id;
   staged_transitions_.push_back(std::move(t));
-  dirty_orders_.insert_or_assign(o.key, o);
 }
 
 void Broker::retire(uint64_t seq) {
@@ -192,6 +196,29 @@ const Broker::Order* Broker::staged(const std::string& key) const {
 void Broker::apply_report(const sh_venue_report& r) {
   const char* id = r.client_order_id;
   auto w = id != nullptr ? working_keys_.find(id) : working_keys_.end();
+  if (w == working_keys_.end() && id != nullptr && r.last_qty > 0.0 && known_keys_.contains(id) &&
+      std::isfinite(r.last_qty) && std::isfinite(r.last_price) && r.last_price > 0.0 &&
+      (r.side == SH_SIDE_BUY || r.side == SH_SIDE_SELL) && symbols_->name(r.symbol) != nullptr) {
+    // One of ours that the host had already closed (expired unacknowledged,
+    // or canceled while the fill was on its way): the venue traded it, so
+    // the fill is booked. Nothing the venue executed is left out of the book.
+    ++late_fills_;
+    Order o;
+    o.key = id;
+    o.symbol = symbols_->name(r.symbol);
+    o.symbol_id = r.symbol;
+    o.side = r.side;
+    o.qty = r.last_qty;
+    o.reason = "late_fill";
+    o.state = order_state_final(r.state) ? r.state : SH_ORDER_PARTIALLY_FILLED;
+    spdlog::error("venue '{}': fill of {} {} at {} for order '{}', which the host had closed: "
+                  "booked (late fill)",
+                  venue_->component(), format_double(r.last_qty), o.symbol,
+                  format_double(r.last_price), o.key);
+    book_fill(o, r, r.last_qty);
+    record_transition(o, r.ts_ns);  // the order's record keeps what the host knew
+    return;
+  }
   if (w == working_keys_.end()) {
     ++unknown_reports_;
     spdlog::warn("venue '{}': report ({}) for order '{}', which the host does not hold as "
@@ -232,6 +259,14 @@ void Broker::apply_report(const sh_venue_report& r) {
     } else if (r.detail != nullptr && *r.detail != '\0') {
       o.reason = r.detail;
     }
+    if (next == SH_ORDER_REJECTED && r.reason == SH_VENUE_REASON_UNAUTHORIZED && !emergency_stop_) {
+      // Wrong keys: no retry can help, and every later order would be
+      // refused the same way. Trading stops until an operator resumes.
+      spdlog::error("venue '{}' refused the host's credentials (401 unauthorized) on order '{}': "
+                    "trading halted (emergency stop); fix the keys, then host trade resume",
+                    venue_->component(), o.key);
+      halt_on_unauthorized_ = true;
+    }
     if (next == SH_ORDER_REJECTED) {
       spdlog::warn("venue '{}' rejected order '{}' ({} {} {}): {}{}", venue_->component(), o.key,
                    venue_side_text(o.side), format_double(o.qty), o.symbol, venue_reason_name(r.reason),
@@ -241,11 +276,55 @@ void Broker::apply_report(const sh_venue_report& r) {
   o.state = next;
   stage_order(o, r.ts_ns);
   if (order_state_final(next)) retire(seq);
+  if (halt_on_unauthorized_) {
+    halt_on_unauthorized_ = false;
+    emergency_stop();
+  }
+}
+
+void Broker::expire_unacknowledged(int64_t now_ns) {
+  if (options_.ack_timeout_ns <= 0) return;
+  std::vector<std::string> late;
+  for (const auto& [seq, o] : pending_) {
+    (void)seq;
+    if (o.state == SH_ORDER_NEW && now_ns - (o.submit_minute_ts_ns + kOrderMinuteNs) >= options_.ack_timeout_ns) {
+      late.push_back(o.key);
+    }
+  }
+  for (const std::string& key : late) {
+    auto it = working_keys_.find(key);
+    if (it == working_keys_.end()) continue;
+    Order& o = pending_.at(it->second);
+    ++ack_timeouts_;
+    spdlog::warn("venue '{}': order '{}' not acknowledged within {} ms: expired at the host, "
+                 "cancel sent",
+                 venue_ != nullptr ? venue_->component() : "", key, options_.ack_timeout_ns / 1000000);
+    o.state = SH_ORDER_EXPIRED;
+    o.reason = "ack_timeout";
+    stage_order(o, now_ns);
+    retire(it->second);
+    // If the venue has it after all, it must not stay working there.
+    if (venue_ != nullptr && venue_enabled_) {
+      cancel_reasons_[key] = "ack_timeout";
+      const sh_venue_sink s = sink();
+      (void)venue_->venue_cancel(key.c_str(), s);
+      cancel_reasons_.erase(key);
+    }
+  }
 }
 
 void Broker::send(uint64_t seq) {
   const Order& o = pending_.at(seq);
   const std::string key = o.key;
+  std::string why;
+  if (!venue_enabled_ || (send_policy_ && !send_policy_(o.symbol, &why))) {
+    Order& held = pending_.at(seq);
+    held.state = SH_ORDER_REJECTED;
+    held.reason = why.empty() ? "not sent: the venue is off in this mode" : why;
+    stage_order(held, held.submit_minute_ts_ns + kOrderMinuteNs);
+    retire(seq);
+    return;
+  }
   sh_venue_order v{};
   v.struct_size = sizeof v;
   v.symbol = o.symbol_id;
@@ -265,9 +344,10 @@ void Broker::send(uint64_t seq) {
   if (rc == SH_OK || it == working_keys_.end()) return;
   Order& left = pending_.at(it->second);
   if (left.state != SH_ORDER_NEW) return;  // the venue reported what happened
-  const std::string why = venue_ != nullptr ? venue_->last_error() : "no venue";
+  const std::string error = venue_ != nullptr ? venue_->last_error() : "no venue";
   spdlog::warn("venue '{}': submit of order '{}' failed ({}{}); the order is rejected",
-               venue_ != nullptr ? venue_->component() : "", key, abi_status_name(rc), why.empty() ? "" : ": " + why);
+               venue_ != nullptr ? venue_->component() : "", key, abi_status_name(rc),
+               error.empty() ? "" : ": " + error);
   left.state = SH_ORDER_REJECTED;
   left.reason = venue_reason_name(SH_VENUE_REASON_UNAVAILABLE);
   stage_order(left, left.submit_minute_ts_ns + kOrderMinuteNs);
@@ -277,7 +357,8 @@ void Broker::send(uint64_t seq) {
 void Broker::cancel_at_venue(const std::string& key, const char* reason) {
   cancel_reasons_[key] = reason;
   const sh_venue_sink s = sink();
-  const sh_status rc = venue_ != nullptr ? venue_->venue_cancel(key.c_str(), s) : SH_ERR_UNSUPPORTED;
+  const sh_status rc = venue_ != nullptr && venue_enabled_ ? venue_->venue_cancel(key.c_str(), s)
+                                                           : SH_ERR_UNSUPPORTED;
   auto it = working_keys_.find(key);
   if (it == working_keys_.end()) return;  // canceled (or filled) during the call
   if (rc == SH_OK) return;                // the CANCELED report follows later
@@ -304,7 +385,7 @@ Status Broker::on_events(const sh_market_event* events, size_t count, size_t str
 }
 
 Status Broker::poll_venue() {
-  if (venue_ == nullptr) return Status::Ok();
+  if (venue_ == nullptr || !venue_enabled_) return Status::Ok();
   const sh_status rc = venue_->venue_poll(sink());
   if (rc != SH_OK && rc != SH_ERR_UNSUPPORTED) {
     return Status::RemoteError("venue '" + venue_->component() + "': poll failed: " +

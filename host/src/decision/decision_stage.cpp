@@ -108,6 +108,7 @@ Status DecisionStage::open_layer(const std::filesystem::path& out_dir, bool trun
   if (!st.ok()) return st;
   st = Broker::open(ctx_->store, &ctx_->runtime.symbols, venue_, d.broker, &broker_);
   if (!st.ok()) return st;
+  set_send_rules();
   st = reconcile_at_start();
   if (!st.ok()) return st;
   reduce_ = std::make_unique<EmergencyReduce>(d.emergency_reduce);
@@ -424,10 +425,27 @@ void DecisionStage::submit_intents() {
       ++summary.orders_not_submitted;
       continue;
     }
-    const Status st = broker_->submit(risk_result_.final_intents[k], intent_keys_[k], &submits_[k]);
+    sh_order_intent& intent = risk_result_.final_intents[k];
+    if (!broker_->venue_simulated()) {
+      const RunMode mode = ctx_->config.mode;
+      const char* name = ctx_->runtime.symbols.name(intent.symbol);
+      const DecisionSettings& d = ctx_->config.decision;
+      if (mode == RunMode::kShadow ||
+          (mode == RunMode::kCanary && d.canary_symbols.count(name != nullptr ? name : "") == 0)) {
+        ++summary.orders_not_submitted;  // decided and logged, never sent to the live venue
+        continue;
+      }
+      if (mode == RunMode::kCanary && intent.qty * intent.price > d.canary_max_notional_usd) {
+        const double scale = d.canary_max_notional_usd / (intent.qty * intent.price);
+        intent.qty *= scale;
+        intent.notional_usd = intent.qty * intent.price;
+        ++summary.orders_canary_capped;
+      }
+    }
+    const Status st = broker_->submit(intent, intent_keys_[k], &submits_[k]);
     if (!st.ok()) {
       ++summary.orders_refused;
-      spdlog::warn("paper broker refused {}: {}", intent_keys_[k], st.message());
+      spdlog::warn("broker refused {}: {}", intent_keys_[k], st.message());
       continue;
     }
     submitted_[k] = 1;
@@ -521,6 +539,30 @@ Status DecisionStage::write_feeds() {
   }
   decision_lines_.clear();
   return st;
+}
+
+// What reaches the venue in each host mode (runbook 001: paper, then live
+// through dry-run, shadow and canary). A dry run calls no venue at all. A
+// live venue gets nothing in shadow, only the canary symbols in canary (each
+// order capped at execution.canary.max_notional_usd, see submit_intents),
+// everything in production. A simulated venue trades in every mode but
+// dry-run (the paper book is the shadow's book).
+void DecisionStage::set_send_rules() {
+  const RunMode mode = ctx_->config.mode;
+  broker_->set_venue_enabled(mode != RunMode::kDryRun);
+  if (broker_->venue_simulated()) return;
+  const std::set<std::string>* canary = &ctx_->config.decision.canary_symbols;
+  broker_->set_send_policy([mode, canary](std::string_view symbol, std::string* why) {
+    if (mode == RunMode::kShadow) {
+      *why = "not sent: shadow mode never reaches a live venue";
+      return false;
+    }
+    if (mode == RunMode::kCanary && canary->count(std::string(symbol)) == 0) {
+      *why = "not sent: canary mode, " + std::string(symbol) + " is not a canary symbol";
+      return false;
+    }
+    return true;
+  });
 }
 
 // Start-up reconciliation: the orders and positions of record against the
@@ -641,6 +683,8 @@ Status DecisionStage::after_commit(const Status& write_status) {
   summary.realized_pnl_usd = broker_->realized_pnl_usd();
   summary.fees_usd = broker_->fees_usd();
   summary.venue_unknown_reports = broker_->unknown_reports();
+  summary.ack_timeouts = broker_->ack_timeouts();
+  summary.late_fills = broker_->late_fills();
   return Status::Ok();
 }
 

@@ -110,6 +110,7 @@ class DecisionStage final : public Stage {
   PluginInstance* venue_ = nullptr;
   std::string venue_name_;
   Status reconcile_at_start();
+  void set_send_rules();
   std::unique_ptr<TradesCsvFile> trades_csv_;
   std::unique_ptr<JsonlFileSink> decisions_jsonl_;
   std::unique_ptr<JsonlFileSink> orders_jsonl_;

@@ -62,6 +62,9 @@ void print_decision_figures(std::ostream& out, const RunSummary& s) {
   }
   if (s.reconcile_mismatches) out << "  reconcile mismatch " << s.reconcile_mismatches << "\n";
   if (s.venue_unknown_reports) out << "  unknown reports    " << s.venue_unknown_reports << "\n";
+  if (s.ack_timeouts) out << "  ack timeouts       " << s.ack_timeouts << "\n";
+  if (s.late_fills) out << "  late fills         " << s.late_fills << "\n";
+  if (s.orders_canary_capped) out << "  canary capped      " << s.orders_canary_capped << "\n";
   out << "  equity usd         " << s.equity_usd << " (cash " << s.cash_usd << ", realized pnl "
       << s.realized_pnl_usd;
   if (s.fees_usd != 0.0) out << ", fees " << s.fees_usd;
@@ -202,6 +205,9 @@ std::string run_summary_json(const RunSummary& s, RunMode mode, const CounterReg
                      {"reconcile_mismatches", s.reconcile_mismatches},
                      {"venue_unknown_reports", s.venue_unknown_reports},
                      {"fees_usd", s.fees_usd},
+                     {"ack_timeouts", s.ack_timeouts},
+                     {"late_fills", s.late_fills},
+                     {"orders_canary_capped", s.orders_canary_capped},
                      {"equity_usd", s.equity_usd},
                      {"cash_usd", s.cash_usd},
                      {"realized_pnl_usd", s.realized_pnl_usd},

@@ -83,6 +83,9 @@ struct RunSummary {
   uint64_t reconcile_mismatches = 0;  // start-up differences with the venue (logged)
   uint64_t venue_unknown_reports = 0; // venue reports for orders the host does not hold
   double fees_usd = 0.0;              // paid to the venue (negative: rebates)
+  uint64_t ack_timeouts = 0;          // orders the venue never acknowledged in time (expired)
+  uint64_t late_fills = 0;            // fills of orders the host had closed (booked)
+  uint64_t orders_canary_capped = 0;  // canary orders scaled down to the canary cap
   double var_pct_max = 0;          // largest portfolio var_pct given to the risk chain
   // Decision stage per minute close: the whole of decide() (fills, operator
   // commands, experts, router, consensus, intents, risk chain, submits,

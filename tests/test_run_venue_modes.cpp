@@ -1,0 +1,254 @@
+// [run][venue] What reaches a live venue in each host mode (runbook 001:
+// dry-run and shadow never, canary only the canary symbols under the canary
+// cap, production everything), and a venue that misbehaves (never
+// acknowledges, rejects, refuses the keys, reports garbage or fills the host
+// never asked for, fails the call): each case has its log line and its
+// counter, nothing is sent twice and nothing it executed is lost. Through
+// the real host with tests/plugins/script_venue.cpp, which journals every
+// call it gets.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "test_run_decision_support.h"
+
+using namespace sh_test;
+using nlohmann::json;
+
+namespace {
+
+const std::string kTestPlugins = SH_TEST_PLUGIN_DIR;
+
+// cfg with execution.mode live (unless paper) and script_venue as the venue.
+std::string live_yaml(const DecisionConfig& cfg, const fs::path& journal,
+                      const std::string& venue_extra = "", bool paper = false) {
+  std::string text = cfg.text();
+  const std::string old = ", slippage_bps: 1, fill: next_open";
+  const size_t at = text.find(old);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, old.size(),
+               ", venue: {plugin: '" + kTestPlugins + "/libscript_venue.so', config: {journal: '" +
+                   journal.string() + "'" + venue_extra + "}}");
+  if (!paper) {
+    const size_t m = text.find("execution: {mode: paper");
+    REQUIRE(m != std::string::npos);
+    text.replace(m, std::string("execution: {mode: paper").size(), "execution: {mode: live");
+  }
+  return text;
+}
+
+HostRun run_yaml(const ScratchDir& dir, const std::string& yaml) {
+  write_file(dir / "host.yaml", yaml);
+  return run_host({"--config", (dir / "host.yaml").string()}, dir.path());
+}
+
+// The journal's submit lines: client id -> symbol.
+std::map<std::string, std::string> submits(const fs::path& journal) {
+  std::map<std::string, std::string> out;
+  if (!fs::exists(journal)) return out;
+  for (const auto& l : lines(read_file(journal))) {
+    std::istringstream in(l);
+    std::string verb, id, symbol;
+    in >> verb >> id >> symbol;
+    if (verb == "submit") {
+      CHECK(out.count(id) == 0);  // never sent twice
+      out[id] = symbol;
+    }
+  }
+  return out;
+}
+
+std::vector<json> order_lines(const fs::path& out_dir) {
+  std::vector<json> out;
+  if (!fs::exists(out_dir / "orders.jsonl")) return out;
+  for (const auto& l : lines(read_file(out_dir / "orders.jsonl"))) out.push_back(json::parse(l));
+  return out;
+}
+
+DecisionConfig live_config(const std::string& mode) {
+  DecisionConfig cfg;
+  cfg.mode = mode;
+  cfg.execution_extra = ", emergency_reduce: {enabled: false}";
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("a live venue gets nothing in dry-run and shadow, canary symbols in canary, all in production",
+          "[run][venue]") {
+  std::map<std::string, std::map<std::string, std::string>> sent;
+  for (const std::string mode : {"dry-run", "shadow", "production"}) {
+    ScratchDir dir("venue_mode_" + mode);
+    const HostRun r = run_yaml(dir, live_yaml(live_config(mode), dir / "journal.txt"));
+    INFO(mode << "\n" << r.err);
+    REQUIRE(r.exit_code == 0);
+    sent[mode] = submits(dir / "journal.txt");
+    const json s = summary_json(dir / "out");
+    if (mode != "production") {
+      CHECK(sent[mode].empty());
+      CHECK(s["decision"]["orders_not_submitted"].get<uint64_t>() > 0);
+      CHECK(s["decision"]["fills"] == 0);
+    }
+  }
+  std::set<std::string> symbols;
+  for (const auto& [id, sym] : sent["production"]) symbols.insert(sym);
+  INFO("production sent " << sent["production"].size());
+  CHECK(sent["production"].size() >= 10);
+  CHECK(symbols.size() >= 2);
+
+  // Canary: BTC only, each order at most 500 USD.
+  DecisionConfig cfg = live_config("canary");
+  cfg.execution_extra += ", canary: {symbols: [BTC], max_notional_usd: 500}";
+  ScratchDir dir("venue_mode_canary");
+  const HostRun r = run_yaml(dir, live_yaml(cfg, dir / "journal.txt"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto canary = submits(dir / "journal.txt");
+  REQUIRE_FALSE(canary.empty());
+  for (const auto& [id, sym] : canary) CHECK(sym == "BTC");
+  for (const auto& t : read_trades(dir / "out")) {
+    INFO(t.at("idempotency_key"));
+    CHECK(t.at("symbol") == "BTC");
+    CHECK(std::stod(t.at("notional_usd")) <= 500.0 * (1 + 1e-9));
+  }
+  const json s = summary_json(dir / "out");
+  CHECK(s["decision"]["orders_canary_capped"].get<uint64_t>() > 0);
+  CHECK(s["decision"]["orders_not_submitted"].get<uint64_t>() > 0);
+}
+
+TEST_CASE("execution.mode and the venue must agree, and live never runs in a replay", "[run][venue]") {
+  ScratchDir dir("venue_mode_mismatch");
+  {
+    // A venue that reaches a market, in paper mode.
+    const HostRun r = run_yaml(dir, live_yaml(live_config("production"), dir / "j.txt", "", true));
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains("execution.mode is paper but venue 'venue' (plugin script_venue) is not simulated"));
+  }
+  {
+    // The paper venue in live mode.
+    std::string text = live_config("production").text();
+    const size_t m = text.find("execution: {mode: paper");
+    text.replace(m, std::string("execution: {mode: paper").size(), "execution: {mode: live");
+    const size_t at = text.find(", slippage_bps: 1, fill: next_open");
+    text.replace(at, std::string(", slippage_bps: 1, fill: next_open").size(), ", venue: {plugin: paper_venue}");
+    const HostRun r = run_yaml(dir, text);
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains("execution.mode is live but venue 'venue' (plugin paper_venue) is simulated"));
+  }
+  {
+    // Refused at the config: the venue is never even created.
+    const HostRun r = run_yaml(dir, live_yaml(live_config("replay"), dir / "j_replay.txt"));
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains("execution.mode: live does not run in host mode replay"));
+    CHECK_FALSE(fs::exists(dir / "j_replay.txt"));
+  }
+  {
+    // live without a named venue
+    std::string text = live_config("production").text();
+    const size_t m = text.find("execution: {mode: paper");
+    text.replace(m, std::string("execution: {mode: paper").size(), "execution: {mode: live");
+    const HostRun r = run_yaml(dir, text);
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains("name one in execution.venue"));
+  }
+  {
+    const HostRun r = run_yaml(dir, live_yaml(live_config("canary"), dir / "j.txt"));
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains("host mode canary with a live venue needs execution.canary"));
+  }
+}
+
+TEST_CASE("a venue that never acknowledges: orders expire at the ack timeout and are cancelled",
+          "[run][venue]") {
+  ScratchDir dir("venue_silent");
+  const HostRun r =
+      run_yaml(dir, live_yaml(live_config("production"), dir / "journal.txt", ", behaviour: silent"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("not acknowledged within 30000 ms: expired at the host, cancel sent"));
+  const json s = summary_json(dir / "out");
+  CHECK(s["decision"]["ack_timeouts"].get<uint64_t>() > 0);
+  CHECK(s["decision"]["fills"] == 0);
+  size_t expired = 0;
+  for (const json& l : order_lines(dir / "out")) {
+    if (l["state"] == "expired") {
+      ++expired;
+      CHECK(l["reason"] == "ack_timeout");
+    }
+  }
+  CHECK(expired == s["decision"]["ack_timeouts"].get<uint64_t>());
+  // One cancel per expired order reached the venue.
+  size_t cancels = 0;
+  for (const auto& l : lines(read_file(dir / "journal.txt"))) cancels += l.rfind("cancel ", 0) == 0;
+  CHECK(cancels == expired);
+}
+
+TEST_CASE("a venue that refuses the keys (401) halts trading after the first order", "[run][venue]") {
+  ScratchDir dir("venue_401");
+  const HostRun r = run_yaml(
+      dir, live_yaml(live_config("production"), dir / "journal.txt", ", behaviour: reject, reject_reason: 7"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("refused the host's credentials (401 unauthorized)"));
+  CHECK_THAT(r.err, Catch::Contains("trading halted (emergency stop)"));
+  // One order reached the venue: no retry, nothing after it.
+  CHECK(submits(dir / "journal.txt").size() == 1);
+  const json s = summary_json(dir / "out");
+  CHECK(s["decision"]["fills"] == 0);
+  CHECK(s["decision"]["orders_refused"].get<uint64_t>() > 1);
+  const auto orders = order_lines(dir / "out");
+  REQUIRE_FALSE(orders.empty());
+  bool rejected = false;
+  for (const json& l : orders) rejected = rejected || (l["state"] == "rejected" && l["reason"] == "unauthorized");
+  CHECK(rejected);
+}
+
+TEST_CASE("venue faults: garbage fills, fills the host never asked for and failed calls are counted, never booked",
+          "[run][venue]") {
+  {
+    ScratchDir dir("venue_unknown_fill");
+    const HostRun r = run_yaml(
+        dir, live_yaml(live_config("production"), dir / "journal.txt", ", behaviour: unknown_fill"));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const json s = summary_json(dir / "out");
+    const auto sent = submits(dir / "journal.txt");
+    // Every order of the host's filled once; every ghost fill was refused.
+    CHECK(s["decision"]["fills"].get<size_t>() == sent.size());
+    CHECK(s["decision"]["venue_unknown_reports"].get<size_t>() == sent.size());
+    CHECK_THAT(r.err, Catch::Contains("for order 'ghost-1', which the host does not hold as working; ignored"));
+    for (const auto& t : read_trades(dir / "out")) CHECK(sent.count(t.at("idempotency_key")) == 1);
+  }
+  {
+    ScratchDir dir("venue_garbage");
+    const HostRun r =
+        run_yaml(dir, live_yaml(live_config("production"), dir / "journal.txt", ", behaviour: garbage"));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const json s = summary_json(dir / "out");
+    CHECK(s["decision"]["fills"] == 0);
+    CHECK(s["decision"]["venue_unknown_reports"].get<size_t>() > 0);
+    CHECK_THAT(r.err, Catch::Contains("not a fill; ignored"));
+  }
+  {
+    ScratchDir dir("venue_fail");
+    const HostRun r =
+        run_yaml(dir, live_yaml(live_config("production"), dir / "journal.txt", ", behaviour: fail"));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.err, Catch::Contains("failed (SH_ERR_INTERNAL); the order is rejected"));
+    size_t rejected = 0;
+    for (const json& l : order_lines(dir / "out")) {
+      if (l["state"] == "rejected") {
+        ++rejected;
+        CHECK(l["reason"] == "venue_unavailable");
+      }
+    }
+    CHECK(rejected == submits(dir / "journal.txt").size());
+    CHECK(rejected > 0);
+  }
+}
