@@ -55,8 +55,8 @@ struct VenueOptions {
 };
 
 // A store, the runtime, the paper venue and a broker, as the pipeline holds
-// them. The venue's durable state is carried across reopen() as the
-// decision stage carries it (save_state in the minute, load_state at open).
+// them. The broker keeps the venue's durable state (its resting orders and
+// positions) with the book of record, so a reopen restores both.
 struct Harness {
   std::unique_ptr<StateStore> store;
   HostRuntime rt;
@@ -79,15 +79,6 @@ struct Harness {
     INFO(created.error);
     REQUIRE(created.instance != nullptr);
     venue = std::move(created.instance);
-    std::string saved;
-    StateTxn txn;
-    REQUIRE(store->begin_read(&txn).ok());
-    if (txn.get(StateDb::kMeta, "test/venue_state", &saved).ok()) {
-      txn.abort();
-      REQUIRE(venue->load_state(saved).empty());
-    } else {
-      txn.abort();
-    }
     st = Broker::open(store.get(), &symbols, venue.get(), opts, &broker);
     INFO(st.to_string());
     REQUIRE(st.ok());
@@ -116,13 +107,7 @@ struct Harness {
   void commit(int64_t ts) {
     MinuteWrite mw;
     mw.minute_ts_ns = ts;
-    std::string venue_state;
-    REQUIRE(venue->save_state(&venue_state).empty());
-    Status st = store->write_minute(mw, [&](StateTxn& txn) {
-      Status s = broker->persist(txn);
-      if (s.ok()) s = txn.put(StateDb::kMeta, "test/venue_state", venue_state);
-      return s;
-    });
+    Status st = store->write_minute(mw, broker->persist_hook());
     INFO(st.to_string());
     REQUIRE(st.ok());
     REQUIRE(broker->on_commit(st).ok());
@@ -240,9 +225,9 @@ TEST_CASE("paper fills at the next bar open with slippage, PnL to the cent", "[p
   CHECK(ss.str() ==
         std::string(trades_csv_header()) + "\n" +
             "2024-01-02T00:02:00Z,1704153720000000000,AAA,sell,4,798,800,25,3192,1588,6,401,2,"
-            "AAA/2024-01-02T00:01:00Z/sell,signal\n"
+            "AAA/2024-01-02T00:01:00Z/sell,signal,0,taker\n"
             "2024-01-02T00:03:00Z,1704153780000000000,AAA,sell,10,399,400,25,3990,-12,-4,399,3,"
-            "AAA/2024-01-02T00:02:00Z/sell,signal\n");
+            "AAA/2024-01-02T00:02:00Z/sell,signal,0,taker\n");
 }
 
 TEST_CASE("daily PnL resets at UTC midnight of event time, drawdown from peak", "[paper]") {

@@ -120,6 +120,8 @@ Status Broker::open(StateStore* store, SymbolTable* symbols, PluginInstance* ven
   }
   Status st = b->load();
   if (!st.ok()) return st;
+  st = b->load_venue_state();
+  if (!st.ok()) return st;
   *out = std::move(b);
   return Status::Ok();
 }
@@ -571,7 +573,55 @@ void Broker::close_positions(int64_t ts_ns, double fraction, const char* reason,
   }
 }
 
+Status Broker::load_venue_state() {
+  if (venue_ == nullptr || !venue_->library().supports_state()) return Status::Ok();
+  StateTxn txn;
+  Status st = store_->begin_read(&txn);
+  if (!st.ok()) return st;
+  std::string value;
+  st = txn.get(StateDb::kMeta, std::string(kMetaComponentStatePrefix) + venue_->component(), &value);
+  txn.abort();
+  if (st.is_not_found()) return Status::Ok();
+  if (!st.ok()) return st;
+  const size_t nl = value.find('\n');
+  const std::string plugin = value.substr(0, nl);
+  if (nl == std::string::npos || plugin != venue_->library().name()) {
+    spdlog::warn("venue '{}': the stored state belongs to plugin '{}', not {}: the venue starts "
+                 "clear (reconciliation shows what differs)",
+                 venue_->component(), plugin, venue_->library().name());
+    return Status::Ok();
+  }
+  const std::string err = venue_->load_state(value.substr(nl + 1));
+  if (!err.empty()) {
+    return Status::Corruption("venue '" + venue_->component() +
+                              "': its stored book cannot be loaded (" + err +
+                              "); refusing to trade on a venue that lost its orders");
+  }
+  venue_state_committed_ = value;
+  return Status::Ok();
+}
+
+Status Broker::stage_venue_state() {
+  venue_state_dirty_ = false;
+  if (venue_ == nullptr || !venue_enabled_ || !venue_->library().supports_state()) return Status::Ok();
+  std::string bytes;
+  const std::string err = venue_->save_state(&bytes);
+  if (!err.empty()) {
+    return Status::RemoteError("venue '" + venue_->component() + "': " + err);
+  }
+  venue_state_staged_ = venue_->library().name() + '\n' + bytes;
+  venue_state_dirty_ = venue_state_staged_ != venue_state_committed_;
+  return Status::Ok();
+}
+
 Status Broker::persist(StateTxn& txn) {
+  Status vs = stage_venue_state();
+  if (!vs.ok()) return vs;
+  if (venue_state_dirty_) {
+    vs = txn.put(StateDb::kMeta, std::string(kMetaComponentStatePrefix) + venue_->component(),
+                 venue_state_staged_);
+    if (!vs.ok()) return vs;
+  }
   for (const auto& [name, p] : positions_) {
     if (!any_dirty_position_) break;
     if (p.symbol >= dirty_position_ids_.size() || !dirty_position_ids_[p.symbol]) continue;
@@ -627,9 +677,14 @@ Status Broker::persist(StateTxn& txn) {
 
 Status Broker::on_commit(const Status& write_status) {
   if (!write_status.ok()) {
-    // The minute did not commit: forget it, be what the store says.
-    return load();
+    // The minute did not commit: forget it, be what the store says (the
+    // venue's book too).
+    Status st = load();
+    if (st.ok()) st = load_venue_state();
+    return st;
   }
+  if (venue_state_dirty_) venue_state_committed_ = std::move(venue_state_staged_);
+  venue_state_dirty_ = false;
   account_dirty_ = false;
   clear_dirty_positions();
   dirty_orders_.clear();

@@ -377,6 +377,17 @@ class Broker {
   uint64_t unknown_reports_ = 0;
   uint64_t ack_timeouts_ = 0;
   uint64_t late_fills_ = 0;
+  // The venue's durable state (ABI 1.1 save_state, a paper venue's book),
+  // under meta "component_state/<component>" = "<plugin>\n<bytes>" in the
+  // same transactions as the book of record, also between minutes
+  // (commit_now), and reloaded with the book when a commit fails.
+  std::string venue_state_committed_;
+  std::string venue_state_staged_;
+  bool venue_state_dirty_ = false;
+  Status load_venue_state();
+  Status stage_venue_state();
+  // A fill reported for an order the host had already closed.
+  bool book_late_fill(const sh_venue_report& r);
   bool halt_on_unauthorized_ = false;  // set by a 401 report, acted on after it
   bool venue_enabled_ = true;
   SendPolicy send_policy_;

@@ -193,32 +193,38 @@ const Broker::Order* Broker::staged(const std::string& key) const {
   return it == dirty_orders_.end() ? nullptr : &it->second;
 }
 
+bool Broker::book_late_fill(const sh_venue_report& r) {
+  const char* id = r.client_order_id;
+  if (!(id != nullptr && r.last_qty > 0.0 && known_keys_.contains(id) &&
+        std::isfinite(r.last_qty) && std::isfinite(r.last_price) && r.last_price > 0.0 &&
+        (r.side == SH_SIDE_BUY || r.side == SH_SIDE_SELL) && symbols_->name(r.symbol) != nullptr)) {
+    return false;
+  }
+  // One of ours that the host had already closed (expired unacknowledged,
+  // or canceled while the fill was on its way): the venue traded it, so
+  // the fill is booked. Nothing the venue executed is left out of the book.
+  ++late_fills_;
+  Order o;
+  o.key = id;
+  o.symbol = symbols_->name(r.symbol);
+  o.symbol_id = r.symbol;
+  o.side = r.side;
+  o.qty = r.last_qty;
+  o.reason = "late_fill";
+  o.state = order_state_final(r.state) ? r.state : SH_ORDER_PARTIALLY_FILLED;
+  spdlog::error("venue '{}': fill of {} {} at {} for order '{}', which the host had closed: "
+                "booked (late fill)",
+                venue_->component(), format_double(r.last_qty), o.symbol,
+                format_double(r.last_price), o.key);
+  book_fill(o, r, r.last_qty);
+  record_transition(o, r.ts_ns);  // the order's record keeps what the host knew
+  return true;
+}
+
 void Broker::apply_report(const sh_venue_report& r) {
   const char* id = r.client_order_id;
   auto w = id != nullptr ? working_keys_.find(id) : working_keys_.end();
-  if (w == working_keys_.end() && id != nullptr && r.last_qty > 0.0 && known_keys_.contains(id) &&
-      std::isfinite(r.last_qty) && std::isfinite(r.last_price) && r.last_price > 0.0 &&
-      (r.side == SH_SIDE_BUY || r.side == SH_SIDE_SELL) && symbols_->name(r.symbol) != nullptr) {
-    // One of ours that the host had already closed (expired unacknowledged,
-    // or canceled while the fill was on its way): the venue traded it, so
-    // the fill is booked. Nothing the venue executed is left out of the book.
-    ++late_fills_;
-    Order o;
-    o.key = id;
-    o.symbol = symbols_->name(r.symbol);
-    o.symbol_id = r.symbol;
-    o.side = r.side;
-    o.qty = r.last_qty;
-    o.reason = "late_fill";
-    o.state = order_state_final(r.state) ? r.state : SH_ORDER_PARTIALLY_FILLED;
-    spdlog::error("venue '{}': fill of {} {} at {} for order '{}', which the host had closed: "
-                  "booked (late fill)",
-                  venue_->component(), format_double(r.last_qty), o.symbol,
-                  format_double(r.last_price), o.key);
-    book_fill(o, r, r.last_qty);
-    record_transition(o, r.ts_ns);  // the order's record keeps what the host knew
-    return;
-  }
+  if (w == working_keys_.end() && book_late_fill(r)) return;
   if (w == working_keys_.end()) {
     ++unknown_reports_;
     spdlog::warn("venue '{}': report ({}) for order '{}', which the host does not hold as "

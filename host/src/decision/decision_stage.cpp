@@ -101,9 +101,8 @@ Status DecisionStage::open_layer(const std::filesystem::path& out_dir, bool trun
         "decision layer: no execution venue was loaded (execution.venue; the default is the "
         "paper_venue plugin: see host --list-plugins)");
   }
-  // A simulated venue's book (resting orders, its positions) is durable
-  // state like a plugin's, committed in the same minute transactions.
-  durable_components_.push_back({&venue_name_, venue_});
+  // (The venue's own durable state, a simulated venue's book, is the
+  // broker's to keep: it commits with the book of record, see broker.h.)
   st = durable_.restore(*ctx_->store, durable_components_, &chain_);
   if (!st.ok()) return st;
   st = Broker::open(ctx_->store, &ctx_->runtime.symbols, venue_, d.broker, &broker_);
@@ -509,7 +508,7 @@ void DecisionStage::collect_state() {
   size_t i = 0;
   for (size_t e = 0; e < experts_.size(); ++e) durable_components_[i++].instance = experts_[e];
   for (const DecisionComponent& r : risk_) durable_components_[i++].instance = r.instance;
-  durable_.collect(durable_components_);  // the venue last: never swapped
+  durable_.collect(durable_components_);
 }
 
 Status DecisionStage::write_feeds() {
