@@ -50,7 +50,7 @@ TEST_CASE("the default paper venue and an explicit one with the same settings tr
   INFO(ra.err);
   REQUIRE(ra.exit_code == 0);
   CHECK(ra.err.find("venue 'venue' (plugin paper_venue") != std::string::npos);
-  CHECK(ra.err.find("reconciliation with venue 'venue'") != std::string::npos);
+  CHECK(ra.err.find("reconciliation (start) with venue 'venue'") != std::string::npos);
 
   ScratchDir b("venue_explicit");
   const HostRun rb =

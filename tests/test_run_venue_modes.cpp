@@ -252,3 +252,42 @@ TEST_CASE("venue faults: garbage fills, fills the host never asked for and faile
     CHECK(rejected > 0);
   }
 }
+
+TEST_CASE("reconciliation: a venue whose positions differ halts a restarted host when told to",
+          "[run][venue]") {
+  ScratchDir dir("venue_reconcile_halt");
+  // A first production session trades on the live test venue (which keeps
+  // no book across processes, like an exchange account reset under us).
+  const HostRun r1 = run_yaml(dir, live_yaml(live_config("production"), dir / "journal1.txt"));
+  INFO(r1.err);
+  REQUIRE(r1.exit_code == 0);
+  REQUIRE(summary_json(dir / "out")["decision"]["fills"].get<uint64_t>() > 0);
+
+  // Restarted with on_mismatch: halt, on a later input: the host holds
+  // positions the venue does not; it says which and trades no more.
+  DecisionConfig cfg = live_config("production");
+  cfg.execution_extra += ", reconcile: {on_mismatch: halt}";
+  const HostRun r2 = run_yaml(dir, live_yaml(cfg, dir / "journal2.txt"));
+  INFO(r2.err);
+  REQUIRE(r2.exit_code == 0);
+  CHECK_THAT(r2.err, Catch::Contains("reconciliation: BTC position: host "));
+  CHECK_THAT(r2.err, Catch::Contains("found differences: trading halted"));
+  const json s = summary_json(dir / "out");
+  CHECK(s["decision"]["reconcile_mismatches"].get<uint64_t>() > 0);
+  CHECK(submits(dir / "journal2.txt").empty());
+}
+
+TEST_CASE("reconciliation runs every interval_minutes and finds the paper venue in agreement",
+          "[run][venue]") {
+  DecisionConfig cfg;
+  cfg.execution_extra = ", reconcile: {interval_minutes: 30, on_mismatch: halt}";
+  ScratchDir dir("venue_reconcile_interval");
+  const HostRun r = run_decision(dir, cfg);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json s = summary_json(dir / "out");
+  CHECK(s["decision"]["reconciliations"] == 1 + 360 / 30);
+  CHECK(s["decision"]["reconcile_mismatches"] == 0);
+  CHECK(s["decision"]["fills"].get<uint64_t>() > 10);
+  CHECK_THAT(r.err, Catch::Contains("reconciliation (interval) with venue 'venue'"));
+}

@@ -185,7 +185,7 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
   check_keys(cfg, cons, "consensus", {"weights", "threshold", "min_confidence", "router"});
   check_keys(cfg, exec, "execution",
              {"mode", "order_notional_usd", "slippage_bps", "fill", "initial_cash_usd", "safe_mode_errors",
-              "emergency_reduce", "venue", "ack_timeout_ms", "canary"});
+              "emergency_reduce", "venue", "ack_timeout_ms", "canary", "reconcile"});
   parse_emergency_reduce(cfg, exec["emergency_reduce"], &d.emergency_reduce);
   if (const YAML::Node list = exec["safe_mode_errors"]) {
     if (!list.IsSequence()) {
@@ -286,6 +286,18 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
     throw ConfigError(cfg.message_at(exec["ack_timeout_ms"], "execution.ack_timeout_ms must be >= 0 (0 = never)"));
   }
   d.broker.ack_timeout_ns = ack_ms * 1000000;
+  if (const YAML::Node rec = exec["reconcile"]) {
+    check_keys(cfg, rec, "execution.reconcile", {"interval_minutes", "on_mismatch"});
+    d.reconcile_interval_minutes = get_or<uint32_t>(cfg, rec, "interval_minutes", 0);
+    const std::string on = get_or<std::string>(cfg, rec, "on_mismatch", "log");
+    if (on == "log") {
+      d.reconcile_on_mismatch = DecisionSettings::OnMismatch::kLog;
+    } else if (on == "halt") {
+      d.reconcile_on_mismatch = DecisionSettings::OnMismatch::kHalt;
+    } else {
+      throw ConfigError(cfg.message_at(rec["on_mismatch"], "execution.reconcile.on_mismatch must be log or halt, not '" + on + "'"));
+    }
+  }
   if (const YAML::Node canary = exec["canary"]) {
     check_keys(cfg, canary, "execution.canary", {"symbols", "max_notional_usd"});
     d.canary_symbols = string_set(cfg, canary["symbols"]);

@@ -69,6 +69,12 @@ struct DecisionSettings {
   // max_notional_usd (its quantity scaled down to it).
   std::set<std::string> canary_symbols;
   double canary_max_notional_usd = 0.0;
+  // execution.reconcile: compare with the venue at start and every
+  // interval_minutes committed minutes (0: at start only); on a difference
+  // log it (kLog) or also halt trading with an emergency stop (kHalt).
+  enum class OnMismatch { kLog, kHalt };
+  uint32_t reconcile_interval_minutes = 0;
+  OnMismatch reconcile_on_mismatch = OnMismatch::kLog;
 };
 
 struct PipelineConfig {

@@ -253,7 +253,8 @@ void Broker::apply_report(const sh_venue_report& r) {
   }
   sh_order_state next = r.state;
   if (next < SH_ORDER_NEW || next > SH_ORDER_EXPIRED) next = o.state;
-  if (next == SH_ORDER_FILLED && o.filled_qty < o.qty * (1.0 - 1e-9)) next = SH_ORDER_PARTIALLY_FILLED;
+  // The venue's word on the state is final: FILLED with less than the
+  // order's qty is a reduce-only order clamped to the position left.
   if (next == SH_ORDER_NEW) next = o.state;  // never back to NEW
   if (next == SH_ORDER_CANCELED || next == SH_ORDER_REJECTED || next == SH_ORDER_EXPIRED) {
     auto c = cancel_reasons_.find(o.key);

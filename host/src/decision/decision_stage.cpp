@@ -108,7 +108,7 @@ Status DecisionStage::open_layer(const std::filesystem::path& out_dir, bool trun
   st = Broker::open(ctx_->store, &ctx_->runtime.symbols, venue_, d.broker, &broker_);
   if (!st.ok()) return st;
   set_send_rules();
-  st = reconcile_at_start();
+  st = reconcile("start");
   if (!st.ok()) return st;
   reduce_ = std::make_unique<EmergencyReduce>(d.emergency_reduce);
   st = reduce_->restore(*ctx_->store);
@@ -564,16 +564,20 @@ void DecisionStage::set_send_rules() {
   });
 }
 
-// Start-up reconciliation: the orders and positions of record against the
-// venue's. Every difference is logged; none is adopted silently.
-Status DecisionStage::reconcile_at_start() {
+// Reconciliation (at start, then every execution.reconcile.interval_minutes):
+// the orders and positions of record against the venue's. Every difference
+// is logged; none is adopted silently; with on_mismatch: halt the host stops
+// trading (emergency stop, persisted with the next commit) until an operator
+// resumes.
+Status DecisionStage::reconcile(const char* when) {
   Reconciliation rec;
   const Status st = broker_->reconcile(&rec);
   if (!st.ok()) return st;
   RunSummary& summary = ctx_->summary;
+  ++summary.reconciliations;
   if (rec.clean()) {
-    spdlog::info("reconciliation with venue '{}': {} working orders and the positions agree",
-                 venue_name_, broker_->pending_order_count());
+    spdlog::info("reconciliation ({}) with venue '{}': {} working orders and the positions agree",
+                 when, venue_name_, broker_->pending_order_count());
     return Status::Ok();
   }
   for (const std::string& key : rec.missing_at_venue) {
@@ -590,6 +594,13 @@ Status DecisionStage::reconcile_at_start() {
   }
   summary.reconcile_mismatches +=
       rec.missing_at_venue.size() + rec.unknown_to_host.size() + rec.positions.size();
+  if (ctx_->config.decision.reconcile_on_mismatch == DecisionSettings::OnMismatch::kHalt &&
+      !broker_->emergency_stopped()) {
+    spdlog::error("reconciliation ({}) with venue '{}' found differences: trading halted "
+                  "(emergency stop; execution.reconcile.on_mismatch: halt) until host trade resume",
+                  when, venue_name_);
+    broker_->emergency_stop();
+  }
   return Status::Ok();
 }
 
@@ -650,7 +661,15 @@ Status DecisionStage::on_commit(Minute&, const Status& commit) {
     const Status ts = trim_feeds();
     if (!ts.ok()) spdlog::error("{}", ts.message());
   }
-  if (commit.ok() && st.ok()) ++minutes_committed_;
+  if (commit.ok() && st.ok()) {
+    ++minutes_committed_;
+    const uint32_t every = ctx_->config.decision.reconcile_interval_minutes;
+    if (every > 0 && broker_ && !catch_up_ && minutes_committed_ % every == 0 &&
+        ctx_->config.mode != RunMode::kDryRun) {
+      const Status rs = reconcile("interval");
+      if (!rs.ok()) spdlog::error("{}", rs.message());
+    }
+  }
   return st;
 }
 

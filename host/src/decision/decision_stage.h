@@ -109,7 +109,7 @@ class DecisionStage final : public Stage {
   std::unique_ptr<Broker> broker_;  // null: the decision layer is off
   PluginInstance* venue_ = nullptr;
   std::string venue_name_;
-  Status reconcile_at_start();
+  Status reconcile(const char* when);
   void set_send_rules();
   std::unique_ptr<TradesCsvFile> trades_csv_;
   std::unique_ptr<JsonlFileSink> decisions_jsonl_;

@@ -202,6 +202,7 @@ std::string run_summary_json(const RunSummary& s, RunMode mode, const CounterReg
                      {"var_pct_max", s.var_pct_max},
                      {"var_reduce_minutes", s.var_reduce_minutes},
                      {"var_reduce_orders", s.var_reduce_orders},
+                     {"reconciliations", s.reconciliations},
                      {"reconcile_mismatches", s.reconcile_mismatches},
                      {"venue_unknown_reports", s.venue_unknown_reports},
                      {"fees_usd", s.fees_usd},

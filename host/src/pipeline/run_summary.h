@@ -80,7 +80,8 @@ struct RunSummary {
   uint64_t operator_commands = 0;  // `host trade ...` records applied (stop, flatten, ...)
   uint64_t var_reduce_minutes = 0;  // minutes with emergency reduce active (execution.emergency_reduce)
   uint64_t var_reduce_orders = 0;   // reducing orders it sent
-  uint64_t reconcile_mismatches = 0;  // start-up differences with the venue (logged)
+  uint64_t reconciliations = 0;       // comparisons with the venue (start, interval)
+  uint64_t reconcile_mismatches = 0;  // differences found (each logged)
   uint64_t venue_unknown_reports = 0; // venue reports for orders the host does not hold
   double fees_usd = 0.0;              // paid to the venue (negative: rebates)
   uint64_t ack_timeouts = 0;          // orders the venue never acknowledged in time (expired)
