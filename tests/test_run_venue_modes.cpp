@@ -13,6 +13,9 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
+
+#include <signal.h>
 
 #include "test_run_decision_support.h"
 
@@ -290,4 +293,43 @@ TEST_CASE("reconciliation runs every interval_minutes and finds the paper venue 
   CHECK(s["decision"]["reconcile_mismatches"] == 0);
   CHECK(s["decision"]["fills"].get<uint64_t>() > 10);
   CHECK_THAT(r.err, Catch::Contains("reconciliation (interval) with venue 'venue'"));
+}
+
+TEST_CASE("kill -9 with an order in flight to a live venue: the restart never sends it again",
+          "[run][venue]") {
+  ScratchDir dir("venue_kill9_inflight");
+  const fs::path journal = dir / "journal.txt";
+  // Each submit journals its order, then takes 300 ms: killed as soon as the
+  // 4th order is journalled, the host dies with that order at the venue and
+  // its minute not committed.
+  write_file(dir / "host.yaml", live_yaml(live_config("production"), journal, ", delay_ms: 300"));
+  BackgroundHost h = start_host({"--config", (dir / "host.yaml").string()}, dir.path(), "first");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  size_t seen = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    seen = submits(journal).size();
+    if (seen >= 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  REQUIRE(seen >= 4);
+  REQUIRE(::kill(h.pid, SIGKILL) == 0);
+  REQUIRE(wait_host(h) == 128 + SIGKILL);
+  const auto before = submits(journal);
+
+  // Restart on the same state, same input, a venue that answers at once.
+  write_file(dir / "host.yaml", live_yaml(live_config("production"), journal));
+  const HostRun r = run_host({"--config", (dir / "host.yaml").string()}, dir.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  // submits() fails on any id journalled twice: the in-flight order was not
+  // sent again; the re-decided minute found its key.
+  INFO("journal:\n" << read_file(journal));
+  const auto after = submits(journal);
+  CHECK(after.size() > before.size());
+  const json s = summary_json(dir / "out");
+  CHECK(s["decision"]["orders_duplicate"].get<uint64_t>() >= 1);
+  // The host held it as sent but unacknowledged: reconciliation says so, and
+  // it expires at the ack timeout with a cancel sent to the venue.
+  CHECK_THAT(r.err, Catch::Contains("is working at the host but unknown to venue 'venue'"));
+  CHECK(s["decision"]["ack_timeouts"].get<uint64_t>() >= 1);
 }

@@ -72,7 +72,9 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
   HostRuntime runtime;
   PipelineConfig pc = parse_pipeline_config(config, runtime);
   std::unique_ptr<Broker> broker;
-  st = Broker::open(store.get(), &runtime.symbols, nullptr, pc.decision.broker, &broker);
+  BrokerOptions read_only = pc.decision.broker;  // a look at the book: no venue, no mode check
+  read_only.mode = TradingMode::kPaper;
+  st = Broker::open(store.get(), &runtime.symbols, nullptr, read_only, &broker);
   if (!st.ok()) return st;
   j["account"] = {{"equity_usd", number(broker->equity_usd())},
                   {"cash_usd", number(broker->cash_usd())},

@@ -350,6 +350,8 @@ class Broker {
   void cancel_at_venue(const std::string& key, const char* reason);
   // The persisted record of an order changed.
   void stage_order(const Order& o, int64_t ts_ns);
+  std::string order_record(const Order& o) const;  // the `orders` value
+  Status write_ahead(const Order& o);
   void record_transition(const Order& o, int64_t ts_ns);  // orders.jsonl only
   // An order reached a final state: out of the working set.
   void retire(uint64_t seq);

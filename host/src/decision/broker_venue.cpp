@@ -332,6 +332,19 @@ void Broker::send(uint64_t seq) {
     retire(seq);
     return;
   }
+  if (venue_ != nullptr && !venue_simulated()) {
+    const Status w = write_ahead(o);
+    if (!w.ok()) {
+      Order& held = pending_.at(seq);
+      spdlog::error("order '{}' not sent: its record could not be committed first ({})", key,
+                    w.message());
+      held.state = SH_ORDER_REJECTED;
+      held.reason = "not sent: the order could not be recorded before sending";
+      stage_order(held, held.submit_minute_ts_ns + kOrderMinuteNs);
+      retire(seq);
+      return;
+    }
+  }
   sh_venue_order v{};
   v.struct_size = sizeof v;
   v.symbol = o.symbol_id;
