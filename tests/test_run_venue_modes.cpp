@@ -26,6 +26,14 @@ namespace {
 
 const std::string kTestPlugins = SH_TEST_PLUGIN_DIR;
 
+// execution.mode: paper -> live in a config's text.
+void set_live(std::string* text) {
+  const std::string paper = "execution: {mode: paper";
+  const size_t m = text->find(paper);
+  REQUIRE(m != std::string::npos);
+  text->replace(m, paper.size(), "execution: {mode: live");
+}
+
 // cfg with execution.mode live (unless paper) and script_venue as the venue.
 std::string live_yaml(const DecisionConfig& cfg, const fs::path& journal,
                       const std::string& venue_extra = "", bool paper = false) {
@@ -36,11 +44,7 @@ std::string live_yaml(const DecisionConfig& cfg, const fs::path& journal,
   text.replace(at, old.size(),
                ", venue: {plugin: '" + kTestPlugins + "/libscript_venue.so', config: {journal: '" +
                    journal.string() + "'" + venue_extra + "}}");
-  if (!paper) {
-    const size_t m = text.find("execution: {mode: paper");
-    REQUIRE(m != std::string::npos);
-    text.replace(m, std::string("execution: {mode: paper").size(), "execution: {mode: live");
-  }
+  if (!paper) set_live(&text);
   return text;
 }
 
@@ -134,8 +138,7 @@ TEST_CASE("execution.mode and the venue must agree, and live never runs in a rep
   {
     // The paper venue in live mode.
     std::string text = live_config("production").text();
-    const size_t m = text.find("execution: {mode: paper");
-    text.replace(m, std::string("execution: {mode: paper").size(), "execution: {mode: live");
+    set_live(&text);
     const size_t at = text.find(", slippage_bps: 1, fill: next_open");
     text.replace(at, std::string(", slippage_bps: 1, fill: next_open").size(), ", venue: {plugin: paper_venue}");
     const HostRun r = run_yaml(dir, text);
@@ -152,8 +155,7 @@ TEST_CASE("execution.mode and the venue must agree, and live never runs in a rep
   {
     // live without a named venue
     std::string text = live_config("production").text();
-    const size_t m = text.find("execution: {mode: paper");
-    text.replace(m, std::string("execution: {mode: paper").size(), "execution: {mode: live");
+    set_live(&text);
     const HostRun r = run_yaml(dir, text);
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.err, Catch::Contains("name one in execution.venue"));
