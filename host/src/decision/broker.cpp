@@ -117,6 +117,13 @@ Status Broker::open(StateStore* store, SymbolTable* symbols, PluginInstance* ven
       return Status::FailedPrecondition("execution.mode is live but " + which +
                                         " is simulated: name a live venue in execution.venue");
     }
+    // The decision layer sends market orders, good till cancelled.
+    if ((b->caps_.order_types & (1u << SH_ORDER_MARKET)) == 0 ||
+        (b->caps_.time_in_force & (1u << SH_TIF_GTC)) == 0) {
+      return Status::FailedPrecondition(which +
+                                        " does not offer market orders good till cancelled, "
+                                        "which the decision layer sends");
+    }
   }
   Status st = b->load();
   if (!st.ok()) return st;
