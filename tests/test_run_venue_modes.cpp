@@ -335,3 +335,28 @@ TEST_CASE("kill -9 with an order in flight to a live venue: the restart never se
   CHECK_THAT(r.err, Catch::Contains("is working at the host but unknown to venue 'venue'"));
   CHECK(s["decision"]["ack_timeouts"].get<uint64_t>() >= 1);
 }
+
+TEST_CASE("reconciliation with on_mismatch adopt takes the venue's positions and trades on",
+          "[run][venue]") {
+  ScratchDir dir("venue_reconcile_adopt");
+  const HostRun r1 = run_yaml(dir, live_yaml(live_config("production"), dir / "journal1.txt"));
+  INFO(r1.err);
+  REQUIRE(r1.exit_code == 0);
+  const BrokerRecords before = read_broker_records(dir / "state");
+  REQUIRE(before.error.empty());
+  REQUIRE_FALSE(before.positions.empty());
+
+  DecisionConfig cfg = live_config("production");
+  cfg.execution_extra += ", reconcile: {on_mismatch: adopt}";
+  cfg.providers = long_session_providers_yaml(dir);
+  const HostRun r2 = run_yaml(dir, live_yaml(cfg, dir / "journal2.txt"));
+  INFO(r2.err);
+  REQUIRE(r2.exit_code == 0);
+  CHECK_THAT(r2.err, Catch::Contains("position adopted from the venue"));
+  CHECK_THAT(r2.err, Catch::Contains("the venue's orders and positions adopted"));
+  // Trading went on, from the venue's (flat) book.
+  CHECK_FALSE(submits(dir / "journal2.txt").empty());
+  const json s = summary_json(dir / "out");
+  CHECK(s["decision"]["reconcile_mismatches"].get<uint64_t>() >= before.positions.size());
+  CHECK(s["decision"]["fills"].get<uint64_t>() > 0);
+}
