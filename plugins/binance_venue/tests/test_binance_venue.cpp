@@ -1,0 +1,2 @@
+#include <strategy_host/testing.hpp>
+SH_TEST("placeholder") {}
