@@ -9,6 +9,7 @@
 // the next submit / cancel) hands them over on the pipeline thread.
 #include <strategy_host/plugin.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -340,16 +341,27 @@ class BinanceVenue final : public sh::Venue {
       Order& o = orders_.at(k->second);
       if (is_final(o.state))
         throw sh::InvalidArgument("order " + key + " is already final (" + state_name(o.state) + ")");
-      Job j;
-      j.kind = Job::kCancel;
-      j.cid = o.cid;
-      jobs_.push_back(j);
-      cv_.notify_all();
+      o.cancel_requested = true;
+      // Still queued and never sent (e.g. waiting out a 429): it never
+      // reaches Binance.
+      auto queued = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& j) {
+        return j.kind == Job::kPlace && j.cid == o.cid;
+      });
+      if (queued != jobs_.end() && o.sends == 0) {
+        jobs_.erase(queued);
+        finish(o, SH_ORDER_CANCELED, SH_VENUE_REASON_NONE, "cancelled before it was sent",
+               host().now_ns());
+      } else {
+        Job j;
+        j.kind = Job::kCancel;
+        j.cid = o.cid;
+        jobs_.push_back(j);
+        cv_.notify_all();
+      }
     }
     flush_reports(sink);
     return SH_OK;
   }
-
   void poll(const sh::VenueSink& sink) override {
     flush();
     flush_reports(sink);
@@ -426,6 +438,7 @@ class BinanceVenue final : public sh::Venue {
     double cum = 0, quote_cum = 0;
     int64_t last_sent_ms = 0;  // the timestamp of the last POST that may have left
     int sends = 0;
+    bool cancel_requested = false;
   };
   struct Report {
     sh_order_state state = SH_ORDER_NEW;
@@ -889,6 +902,11 @@ class BinanceVenue final : public sh::Venue {
     if (is_final(o.state)) return;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (o.cancel_requested) {  // the host cancelled it while Binance had nothing
+        finish(orders_.at(o.cid), SH_ORDER_CANCELED, SH_VENUE_REASON_NONE,
+               "cancelled before it was sent", wall_ms() * 1000000);
+        return;
+      }
       if (Clock::now() < banned_until_) {
         Order& live = orders_.at(o.cid);
         bump("rate_limited");
@@ -1060,7 +1078,12 @@ class BinanceVenue final : public sh::Venue {
       return;
     }
     if (r.outcome == HttpResult::kResponse && code == -2013) {  // NO_SUCH_ORDER
-      if (job.resend_if_missing) {
+      if (job.resend_if_missing && live.cancel_requested) {
+        log_locked(SH_LOG_INFO, "binance_venue: order " + o.key +
+                                    " never reached Binance and was cancelled meanwhile; not resent");
+        finish(live, SH_ORDER_CANCELED, SH_VENUE_REASON_NONE, "cancelled; never reached Binance",
+               wall_ms() * 1000000);
+      } else if (job.resend_if_missing) {
         bump("resends");
         log_locked(SH_LOG_WARN, "binance_venue: order " + o.key +
                                     " is not at Binance after the unknown send; sending it again (same client order id)");

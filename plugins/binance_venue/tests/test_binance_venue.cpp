@@ -567,3 +567,21 @@ SH_TEST("a subscription refused for a bad key is logged, counted, retried with b
   for (const auto& l : v.host().log_lines) expect(l.msg.find("wrongKey") == std::string::npos, l.msg);
   set_keys();
 }
+
+SH_TEST("an order waiting out a 429 and cancelled meanwhile is CANCELED without ever being sent again") {
+  Fixture f("429cancel");
+  Venue v = f.plugin.venue(config_for(f.server, false));
+  f.server.push_fault("POST /api/v3/order",
+                      fake::http_error(429, -1003, "Too much request weight used.", "2"));
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("Z1", "BTC", SH_SIDE_BUY, 0.3)));
+  expect(f.server.wait_for([&] { return f.server.posts_for("Z1") == 1; }), "first POST (429)");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  add(acc, v.cancel("Z1"));
+  const VenueReports all = poll_until(v, acc, is_final("Z1"));
+  all.expect_state("Z1", SH_ORDER_CANCELED);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  add(acc, v.poll());
+  expect(f.server.posts_for("Z1") == 1 && f.server.orders_created("Z1") == 0, "never sent again");
+  expect(f.server.count_requests("DELETE") == 0, "no DELETE needed");
+}
