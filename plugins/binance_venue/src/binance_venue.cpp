@@ -406,8 +406,13 @@ class BinanceVenue final : public sh::Venue {
       for (const Json& b : acct["balances"]) bal[str_field(b, "asset")] += num(b, "free") + num(b, "locked");
     std::set<std::string> seen;  // two symbols on one base asset: reported once
     for (const auto& [name, s] : by_host_) {
-      if (s.base.empty() || !seen.insert(s.base).second) continue;
-      auto it = bal.find(s.base);
+      std::string base = s.base;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (auto f = filters_.find(s.binance); f != filters_.end() && f->second.known) base = f->second.base;
+      }
+      if (base.empty() || !seen.insert(base).second) continue;
+      auto it = bal.find(base);
       if (it == bal.end() || it->second == 0.0) continue;
       sh_position p{};
       p.struct_size = sizeof p;
@@ -426,6 +431,14 @@ class BinanceVenue final : public sh::Venue {
     std::string host_name, binance, base, quote;
     sh_symbol_id id = SH_INVALID_SYMBOL;
   };
+  // A symbol's trading rules (filters.md: LOT_SIZE, PRICE_FILTER) and
+  // assets, from GET /api/v3/exchangeInfo.
+  struct Filters {
+    bool known = false;
+    std::string base, quote;
+    double step = 0, min_qty = 0, tick = 0;
+    int qty_decimals = 8, price_decimals = 8;
+  };
   struct Order {
     std::string key, cid;
     Sym sym;
@@ -433,6 +446,7 @@ class BinanceVenue final : public sh::Venue {
     sh_order_type type = SH_ORDER_MARKET;
     sh_time_in_force tif = SH_TIF_GTC;
     double qty = 0, limit = 0, ref_price = 0;
+    double sent_qty = 0;  // the quantity as sent (rounded down to the step); 0 before
     std::string venue_id;
     sh_order_state state = SH_ORDER_NEW;  // as reported to the host
     double cum = 0, quote_cum = 0;
@@ -549,6 +563,8 @@ class BinanceVenue final : public sh::Venue {
     sink.report(x);
   }
 
+  static double target_qty(const Order& o) { return o.sent_qty > 0.0 ? o.sent_qty : o.qty; }
+
   Report state_report(const Order& o, int64_t ts_ns) const {
     Report r;
     r.state = o.state;
@@ -559,7 +575,7 @@ class BinanceVenue final : public sh::Venue {
     r.ts_ns = ts_ns;
     r.ref_price = o.ref_price;
     r.cum_qty = o.cum;
-    r.leaves_qty = is_final(o.state) ? 0.0 : std::max(0.0, o.qty - o.cum);
+    r.leaves_qty = is_final(o.state) ? 0.0 : std::max(0.0, target_qty(o) - o.cum);
     return r;
   }
 
@@ -571,9 +587,13 @@ class BinanceVenue final : public sh::Venue {
   }
   double fee_usd(const Order& o, double amount, const std::string& asset, double price) {
     if (amount == 0.0) return 0.0;
+    std::string base = o.sym.base, quote = o.sym.quote;
+    if (auto f = filters_.find(o.sym.binance); f != filters_.end() && f->second.known) {
+      base = f->second.base;
+      quote = f->second.quote;
+    }
     if (usd_asset(asset)) return amount;
-    if (asset == o.sym.quote && usd_asset(o.sym.quote)) return amount;
-    if (asset == o.sym.base && usd_asset(o.sym.quote)) return amount * price;
+    if (asset == base && usd_asset(quote)) return amount * price;
     bump("fee_unconverted");
     return 0.0;
   }
@@ -589,7 +609,7 @@ class BinanceVenue final : public sh::Venue {
     const double last = cum_after - o.cum;
     o.cum = cum_after;
     o.quote_cum += last * price;
-    o.state = o.cum >= o.qty - eps ? SH_ORDER_FILLED : SH_ORDER_PARTIALLY_FILLED;
+    o.state = o.cum >= target_qty(o) - eps ? SH_ORDER_FILLED : SH_ORDER_PARTIALLY_FILLED;
     Report r = state_report(o, ts_ns);
     r.last_qty = last;
     r.last_price = price;
@@ -839,6 +859,7 @@ class BinanceVenue final : public sh::Venue {
 
   // ---- the worker ----
   void worker_loop() {
+    load_filters();  // before the first order, off the pipeline thread
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
       const auto now = Clock::now();
@@ -898,6 +919,71 @@ class BinanceVenue final : public sh::Venue {
     }
   }
 
+  static std::string fixed(double v, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+  }
+  static int decimals_of(const std::string& s) {  // "0.00100000" -> 3
+    const size_t dot = s.find('.');
+    if (dot == std::string::npos) return 0;
+    size_t end = s.size();
+    while (end > dot + 1 && s[end - 1] == '0') --end;
+    return static_cast<int>(end - dot - 1);
+  }
+
+  // Worker thread: each symbol's LOT_SIZE / PRICE_FILTER and assets, once
+  // (GET /api/v3/exchangeInfo?symbol=, weight 20 each; not signed). Tried
+  // again at most once a minute while some are missing.
+  void load_filters() {
+    if (filters_done_ || (filters_tried_ != Clock::time_point{} &&
+                          Clock::now() - filters_tried_ < std::chrono::seconds(60)))
+      return;
+    filters_tried_ = Clock::now();
+    bool all = true;
+    for (const auto& [name, sym] : by_binance_) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) return;
+        if (filters_[name].known) continue;
+        if (Clock::now() < blocked_until_) return;
+      }
+      const HttpResult r = rest_->request("GET", "/api/v3/exchangeInfo?symbol=" + percent_encode(name), "");
+      std::lock_guard<std::mutex> lock(mu_);
+      note_headers(r);
+      if (note_rate_limit(r, "exchangeInfo")) return;
+      const Json j = r.outcome == HttpResult::kResponse ? Json::parse(r.body, nullptr, false) : Json();
+      if (r.outcome != HttpResult::kResponse || r.status != 200 || !j.is_object() ||
+          !j.contains("symbols") || !j["symbols"].is_array() || j["symbols"].empty()) {
+        all = false;
+        log_locked(SH_LOG_WARN, "binance_venue: no trading rules for " + name + " (" +
+                                    (r.outcome != HttpResult::kResponse ? r.error
+                                                                        : "HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 120)) +
+                                    "); its orders go out with 8 decimals");
+        continue;
+      }
+      const Json& sj = j["symbols"][0];
+      Filters f;
+      f.known = true;
+      f.base = str_field(sj, "baseAsset");
+      f.quote = str_field(sj, "quoteAsset");
+      if (sj.contains("filters") && sj["filters"].is_array())
+        for (const Json& flt : sj["filters"]) {
+          const std::string type = str_field(flt, "filterType");
+          if (type == "LOT_SIZE") {
+            f.step = num(flt, "stepSize");
+            f.min_qty = num(flt, "minQty");
+            f.qty_decimals = decimals_of(str_field(flt, "stepSize"));
+          } else if (type == "PRICE_FILTER") {
+            f.tick = num(flt, "tickSize");
+            f.price_decimals = decimals_of(str_field(flt, "tickSize"));
+          }
+        }
+      filters_[name] = f;
+    }
+    filters_done_ = all;
+  }
+
   void place(Job job, const Order& o) {
     if (is_final(o.state)) return;
     {
@@ -916,13 +1002,54 @@ class BinanceVenue final : public sh::Venue {
         return;
       }
     }
+    load_filters();
+    Filters f;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = filters_.find(o.sym.binance); it != filters_.end()) f = it->second;
+    }
+    // The quantity rounded DOWN to LOT_SIZE's step (never more than the host
+    // asked for), the limit to PRICE_FILTER's tick (a buy down, a sell up:
+    // never a worse price); 8 decimals when the rules are unknown.
+    std::string qty_text, price_text;
+    double sent_qty = 0.0;
+    {
+      const double step = f.known && f.step > 0.0 ? f.step : 1e-8;
+      const int dec = f.known && f.step > 0.0 ? f.qty_decimals : 8;
+      const double n = std::floor(o.qty / step * (1.0 + 1e-12));
+      sent_qty = n * step;
+      qty_text = fixed(sent_qty, dec);
+      exchange::parse_decimal(qty_text, &sent_qty);
+      if (n < 1.0 || (f.known && sent_qty < f.min_qty)) {
+        std::lock_guard<std::mutex> lock(mu_);
+        bump("invalid_order");
+        const std::string detail = "quantity " + format_decimal(o.qty) + " is below " + o.sym.binance +
+                                   "'s LOT_SIZE (minQty " + format_decimal(f.min_qty) + ", stepSize " +
+                                   format_decimal(step) + "); not sent";
+        log_locked(SH_LOG_WARN, "binance_venue: order " + o.key + " rejected: " + detail);
+        finish(orders_.at(o.cid), SH_ORDER_REJECTED, SH_VENUE_REASON_INVALID_ORDER, detail,
+               wall_ms() * 1000000);
+        return;
+      }
+      if (o.type == SH_ORDER_LIMIT) {
+        const double tick = f.known && f.tick > 0.0 ? f.tick : 1e-8;
+        const int pdec = f.known && f.tick > 0.0 ? f.price_decimals : 8;
+        const double t = o.limit / tick;
+        const double m = o.side == SH_SIDE_BUY ? std::floor(t * (1.0 + 1e-12)) : std::ceil(t * (1.0 - 1e-12));
+        price_text = fixed(m * tick, pdec);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      orders_.at(o.cid).sent_qty = sent_qty;
+    }
     Params p = {{"symbol", o.sym.binance}, {"side", side_name(o.side)},
                 {"type", o.type == SH_ORDER_LIMIT ? "LIMIT" : "MARKET"}};
     if (o.type == SH_ORDER_LIMIT) {
       p.emplace_back("timeInForce", tif_name(o.tif));
-      p.emplace_back("price", format_decimal(o.limit));
+      p.emplace_back("price", price_text);
     }
-    p.emplace_back("quantity", format_decimal(o.qty));
+    p.emplace_back("quantity", qty_text);
     p.emplace_back("newClientOrderId", o.cid);
     p.emplace_back("newOrderRespType", resp_type_);
     const int64_t sent_ms = wall_ms();
@@ -1133,6 +1260,9 @@ class BinanceVenue final : public sh::Venue {
   std::map<std::string, int64_t> counter_deltas_;
   Clock::time_point blocked_until_{};
   Clock::time_point banned_until_{};
+  std::map<std::string, Filters> filters_;  // by Binance symbol
+  Clock::time_point filters_tried_{};       // worker thread only
+  bool filters_done_ = false;               // worker thread only
   int64_t used_weight_ = 0;
 
   std::thread worker_;

@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -96,6 +97,14 @@ struct FakeOrder {
 
 class FakeBinance {
  public:
+  // A symbol's LOT_SIZE / PRICE_FILTER as Binance prints them.
+  struct Rules {
+    std::string step = "0.00001000", min_qty = "0.00001000", tick = "0.01000000";
+  };
+  void set_rules(const std::string& sym, Rules r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    rules_[sym] = std::move(r);
+  }
   FakeBinance(const std::filesystem::path& dir, std::string api_key, std::string secret)
       : dir_(dir), api_key_(std::move(api_key)), secret_(std::move(secret)),
         tls_(net::ssl::context::tls_server), acceptor_(ioc_) {
@@ -337,7 +346,9 @@ class FakeBinance {
         f->second.pop_front();
         faulted = true;
       }
-      if (!faulted || fault.process_first) {
+      if (route == "GET /api/v3/exchangeInfo") {  // security NONE: not signed
+        handle(route, params, &status, &body);
+      } else if (!faulted || fault.process_first) {
         auto [st, err] = check_signed(query, key_header);
         if (st != 0) {
           status = st;
@@ -399,8 +410,39 @@ class FakeBinance {
       *status = st;
       *body = json{{"code", code}, {"msg", msg}}.dump();
     };
+    if (route == "GET /api/v3/exchangeInfo") {
+      if (prices_.count(p["symbol"]) == 0) return err(400, -1121, "Invalid symbol.");
+      const Rules r = rules(p["symbol"]);
+      const std::string sym = p["symbol"];
+      json filters = json::array({
+          {{"filterType", "PRICE_FILTER"}, {"minPrice", "0.00000001"}, {"maxPrice", "1000000.00000000"},
+           {"tickSize", r.tick}},
+          {{"filterType", "LOT_SIZE"}, {"minQty", r.min_qty}, {"maxQty", "9000.00000000"}, {"stepSize", r.step}}});
+      *status = 200;
+      *body = json{{"timezone", "UTC"},
+                   {"serverTime", now_ms()},
+                   {"symbols", json::array({{{"symbol", sym},
+                                             {"status", "TRADING"},
+                                             {"baseAsset", sym.substr(0, sym.size() - 4)},
+                                             {"quoteAsset", sym.substr(sym.size() - 4)},
+                                             {"orderTypes", {"LIMIT", "MARKET"}},
+                                             {"filters", filters}}})}}
+                  .dump();
+      return;
+    }
     if (route == "POST /api/v3/order") {
       if (prices_.count(p["symbol"]) == 0) return err(400, -1121, "Invalid symbol.");
+      {  // filters.md: quantity % stepSize == 0, quantity >= minQty; price % tickSize == 0
+        const Rules r = rules(p["symbol"]);
+        const double q = std::stod(p["quantity"]), step = std::stod(r.step);
+        const double n = q / step;
+        if (q < std::stod(r.min_qty) || std::fabs(n - std::round(n)) > 1e-6)
+          return err(400, -1013, "Filter failure: LOT_SIZE");
+        if (p.count("price")) {
+          const double t = std::stod(p["price"]) / std::stod(r.tick);
+          if (std::fabs(t - std::round(t)) > 1e-6) return err(400, -1013, "Filter failure: PRICE_FILTER");
+        }
+      }
       for (const auto& o : orders_)
         if (o.cid == p["newClientOrderId"] && o.open()) return err(400, -2010, "Duplicate order sent.");
       FakeOrder o;
@@ -475,6 +517,11 @@ class FakeBinance {
       return;
     }
     err(404, -1000, "not implemented by the fake");
+  }
+
+  Rules rules(const std::string& sym) const {  // mu_ held
+    auto it = rules_.find(sym);
+    return it == rules_.end() ? Rules() : it->second;
   }
 
   // mu_ held: a trade of qty at price on o; the FULL-response fill.
@@ -655,6 +702,7 @@ class FakeBinance {
   std::vector<std::shared_ptr<Session>> sessions_;
   std::map<std::string, std::deque<Fault>> faults_;
   std::map<std::string, double> prices_, balances_;
+  std::map<std::string, Rules> rules_;
   std::vector<FakeOrder> orders_;
   std::map<std::string, int> posts_;
   std::vector<std::string> requests_;

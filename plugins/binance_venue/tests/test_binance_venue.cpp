@@ -162,7 +162,11 @@ SH_TEST("client order ids: a fitting key is kept, others become a stable 36-char
 SH_TEST("config: keys from env or file, exactly one source each; a missing key is named, never printed") {
   Plugin plugin;
   set_keys();
-  const Json base = {{"symbols", {{"BTC", "BTCUSDT"}}}, {"user_stream", false}};
+  // A closed local port: nothing of this test leaves the machine.
+  const Json base = {{"symbols", {{"BTC", "BTCUSDT"}}},
+                     {"user_stream", false},
+                     {"rest_url", "https://127.0.0.1:1"},
+                     {"timeout_ms", 200}};
   // No source at all.
   std::string e = plugin.expect_config_refused(base);
   expect(e.find("api_key_env") != std::string::npos, "names the options: " + e);
@@ -584,4 +588,34 @@ SH_TEST("an order waiting out a 429 and cancelled meanwhile is CANCELED without 
   add(acc, v.poll());
   expect(f.server.posts_for("Z1") == 1 && f.server.orders_created("Z1") == 0, "never sent again");
   expect(f.server.count_requests("DELETE") == 0, "no DELETE needed");
+}
+
+SH_TEST("trading rules from exchangeInfo: quantity rounded down to LOT_SIZE, limit to the tick; below minQty rejected unsent") {
+  Fixture f("rules");
+  fake::FakeBinance::Rules eth;
+  eth.step = "0.00010000";
+  eth.min_qty = "0.00010000";
+  eth.tick = "0.10000000";
+  f.server.set_rules("ETHUSDT", eth);
+  Venue v = f.plugin.venue(config_for(f.server, false));
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("R1", "BTC", SH_SIDE_BUY, 0.123456789).limit(50000.019).tif(SH_TIF_IOC)));
+  add(acc, v.submit(VenueOrder("R2", "ETH", SH_SIDE_SELL, 1.23456).limit(2999.91).tif(SH_TIF_IOC)));
+  add(acc, v.submit(VenueOrder("R3", "BTC", SH_SIDE_BUY, 0.000004)));
+  const VenueReports all = poll_until(v, acc, [](const VenueReports& a) {
+    return is_final("R1")(a) && is_final("R2")(a) && is_final("R3")(a);
+  });
+  expect(f.server.count_requests(
+             "POST /api/v3/order?symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=IOC&price=50000.01&quantity=0.12345&") == 1,
+         "BTC: qty down to 0.00001, buy limit down to 0.01");
+  expect(f.server.count_requests(
+             "POST /api/v3/order?symbol=ETHUSDT&side=SELL&type=LIMIT&timeInForce=IOC&price=3000.0&quantity=1.2345&") == 1,
+         "ETH: qty down to 0.0001, sell limit up to 0.1");
+  const auto r1 = all.expect_fill(0, "R1", 0.12345, 50000);
+  expect(r1.raw.state == SH_ORDER_FILLED && r1.raw.leaves_qty == 0.0, "FILLED at the rounded quantity");
+  all.expect_state("R2", SH_ORDER_FILLED);
+  const auto& r3 = all.expect_state("R3", SH_ORDER_REJECTED, SH_VENUE_REASON_INVALID_ORDER);
+  expect(r3.detail.find("LOT_SIZE") != std::string::npos, r3.detail);
+  expect(f.server.posts_for("R3") == 0, "not sent");
+  expect(f.server.count_requests("GET /api/v3/exchangeInfo?symbol=") == 3, "rules fetched once per symbol");
 }
