@@ -704,6 +704,13 @@ class BinanceVenue final : public sh::Venue {
     const int64_t w = std::strtoll(r.used_weight.c_str(), nullptr, 10);
     bump("used_weight_1m", w - used_weight_);  // the counter reads as the last value seen
     used_weight_ = w;
+    // 80 % of the default REQUEST_WEIGHT limit (6000 per minute): say so,
+    // at most once a minute, before Binance answers 429.
+    if (w >= kWeightWarn && Clock::now() - weight_warned_ > std::chrono::seconds(60)) {
+      weight_warned_ = Clock::now();
+      log_locked(SH_LOG_WARN, "binance_venue: request weight used this minute is " + std::to_string(w) +
+                                  " (X-MBX-USED-WEIGHT-1M; Binance's default limit is 6000)");
+    }
   }
   // 429 / 418 (mu_ held): true when the response was one of them.
   bool note_rate_limit(const HttpResult& r, const std::string& what) {
@@ -1264,6 +1271,8 @@ class BinanceVenue final : public sh::Venue {
   Clock::time_point filters_tried_{};       // worker thread only
   bool filters_done_ = false;               // worker thread only
   int64_t used_weight_ = 0;
+  static constexpr int64_t kWeightWarn = 4800;
+  Clock::time_point weight_warned_{};
 
   std::thread worker_;
   std::unique_ptr<UserStream> stream_;  // last: stopped before the state goes
