@@ -134,6 +134,11 @@ class BinanceVenue final : public sh::Venue {
     "additionalProperties": false
   })json";
 
+  // The orders Binance may hold (client order id <-> host key, symbol,
+  // quantities), so that a restarted host's keys still name them: hashed
+  // ids cannot be reversed. Orders, fills and positions are Binance's.
+  static constexpr bool kDurableState = true;
+
   BinanceVenue(const sh::Host& host, const Json& cfg) : sh::Venue(host) {
     static const std::set<std::string> kKeys = {
         "rest_url",  "ws_url",      "api_key_env", "api_key_file", "secret_env",
@@ -362,6 +367,78 @@ class BinanceVenue final : public sh::Venue {
     flush_reports(sink);
     return SH_OK;
   }
+  std::string save_state() const override {
+    Json orders = Json::array();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [cid, o] : orders_) {
+      if (is_final(o.state)) continue;
+      orders.push_back({{"cid", cid}, {"key", o.key}, {"symbol", o.sym.host_name},
+                        {"side", static_cast<int>(o.side)}, {"type", static_cast<int>(o.type)},
+                        {"tif", static_cast<int>(o.tif)}, {"qty", o.qty}, {"sent_qty", o.sent_qty},
+                        {"limit", std::isfinite(o.limit) ? Json(o.limit) : Json(nullptr)},
+                        {"ref", std::isfinite(o.ref_price) ? Json(o.ref_price) : Json(nullptr)},
+                        {"cum", o.cum}, {"quote_cum", o.quote_cum}, {"state", static_cast<int>(o.state)},
+                        {"sends", o.sends}, {"venue_id", o.venue_id}});
+    }
+    if (orders.empty()) return std::string();
+    return Json{{"version", 1}, {"orders", orders}}.dump();
+  }
+
+  // After a restart: the orders come back, and each is asked about
+  // (GET /api/v3/order) so what happened meanwhile is reported; one never
+  // sent is sent now, one whose send was unknown is queried first.
+  void load_state(const std::string& bytes) override {
+    if (bytes.empty()) return;
+    const Json j = Json::parse(bytes);
+    if (!j.is_object() || j.value("version", 0) != 1 || !j.contains("orders"))
+      throw std::runtime_error("binance_venue: unreadable state (version " + j.value("version", Json(0)).dump() + ")");
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t unsent = 0;
+    for (const Json& x : j.at("orders")) {
+      Order o;
+      o.cid = x.at("cid").get<std::string>();
+      o.key = x.at("key").get<std::string>();
+      auto s = by_host_.find(x.at("symbol").get<std::string>());
+      if (s == by_host_.end()) {
+        log_locked(SH_LOG_WARN, "binance_venue: restored order " + o.key + " is on symbol " +
+                                    x.at("symbol").get<std::string>() + ", no longer configured; dropped");
+        continue;
+      }
+      o.sym = s->second;
+      o.side = x.at("side").get<int>();
+      o.type = x.at("type").get<int>();
+      o.tif = x.at("tif").get<int>();
+      o.qty = x.at("qty").get<double>();
+      o.sent_qty = x.at("sent_qty").get<double>();
+      o.limit = x.at("limit").is_number() ? x.at("limit").get<double>() : sh::kNull;
+      o.ref_price = x.at("ref").is_number() ? x.at("ref").get<double>() : sh::kNull;
+      o.cum = x.at("cum").get<double>();
+      o.quote_cum = x.at("quote_cum").get<double>();
+      o.state = x.at("state").get<int>();
+      o.sends = x.at("sends").get<int>();
+      o.venue_id = x.at("venue_id").get<std::string>();
+      Job job;
+      job.cid = o.cid;
+      cid_by_key_[o.key] = o.cid;
+      job.kind = Job::kQuery;
+      if (o.state == SH_ORDER_NEW) {
+        // Queued or in flight when the last process ended: Binance may have
+        // it (the state was saved before the send). Asked once recvWindow
+        // has passed (a request still in flight is then refused); absent, it
+        // is rejected: sent now it would be a stale decision.
+        job.reject_if_missing = true;
+        job.not_before = Clock::now() + std::chrono::milliseconds(recv_window_ms_ + 250);
+        ++unsent;
+      }
+      orders_[o.cid] = o;
+      jobs_.push_back(job);
+    }
+    log_locked(SH_LOG_INFO, "binance_venue: " + std::to_string(orders_.size()) +
+                                " order(s) restored, " + std::to_string(unsent) +
+                                " of them maybe never sent; asking Binance for their state");
+    cv_.notify_all();
+  }
+
   void poll(const sh::VenueSink& sink) override {
     flush();
     flush_reports(sink);
@@ -472,6 +549,7 @@ class BinanceVenue final : public sh::Venue {
     Clock::time_point not_before{};
     int attempts = 0;
     bool resend_if_missing = false;  // kQuery after an unknown send
+    bool reject_if_missing = false;  // kQuery of an order restored as NEW
   };
 
   static constexpr const char* kCounters[] = {
@@ -1064,10 +1142,13 @@ class BinanceVenue final : public sh::Venue {
     std::lock_guard<std::mutex> lock(mu_);
     note_headers(r);
     Order& live = orders_.at(o.cid);
-    if (r.outcome != HttpResult::kNotSent) {
+    if (r.outcome != HttpResult::kNotSent) bump("orders_sent");
+    // Binance may have created it: an answer of 200, or an outcome unknown.
+    // (A 4xx, 429 and 418 included, refused it.)
+    if (r.outcome == HttpResult::kUnknown ||
+        (r.outcome == HttpResult::kResponse && (r.status == 200 || r.status >= 500))) {
       live.sends++;
       live.last_sent_ms = sent_ms;
-      bump("orders_sent");
     }
     if (note_rate_limit(r, "order " + o.key)) {
       if (r.status == 429) {
@@ -1212,7 +1293,13 @@ class BinanceVenue final : public sh::Venue {
       return;
     }
     if (r.outcome == HttpResult::kResponse && code == -2013) {  // NO_SUCH_ORDER
-      if (job.resend_if_missing && live.cancel_requested) {
+      if (job.reject_if_missing) {
+        log_locked(SH_LOG_WARN, "binance_venue: order " + o.key +
+                                    " never reached Binance before the restart; rejected, not sent late");
+        finish(live, live.cancel_requested ? SH_ORDER_CANCELED : SH_ORDER_REJECTED,
+               live.cancel_requested ? SH_VENUE_REASON_NONE : SH_VENUE_REASON_UNAVAILABLE,
+               "never reached Binance before the restart; not sent late", wall_ms() * 1000000);
+      } else if (job.resend_if_missing && live.cancel_requested) {
         log_locked(SH_LOG_INFO, "binance_venue: order " + o.key +
                                     " never reached Binance and was cancelled meanwhile; not resent");
         finish(live, SH_ORDER_CANCELED, SH_VENUE_REASON_NONE, "cancelled; never reached Binance",
@@ -1255,7 +1342,7 @@ class BinanceVenue final : public sh::Venue {
   std::unique_ptr<RestClient> rest_;
 
   // Shared state
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
   std::map<std::string, Order> orders_;             // by Binance client order id

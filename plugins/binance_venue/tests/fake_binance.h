@@ -120,8 +120,9 @@ class FakeBinance {
     port_ = acceptor_.local_endpoint().port();
     prices_["BTCUSDT"] = 50000.0;
     prices_["ETHUSDT"] = 3000.0;
-    balances_["USDT"] = 100000.0;
-    balances_["BTC"] = 0.0;
+    balances_["USDT"] = 1000000.0;
+    balances_["BTC"] = 10.0;
+    balances_["ETH"] = 100.0;
     accept_thread_ = std::thread([this] { accept_loop(); });
   }
   ~FakeBinance() {
@@ -445,6 +446,14 @@ class FakeBinance {
       }
       for (const auto& o : orders_)
         if (o.cid == p["newClientOrderId"] && o.open()) return err(400, -2010, "Duplicate order sent.");
+      {  // a spot account: what it sells or spends it must hold (-2010)
+        const std::string sym = p["symbol"];
+        const std::string base = sym.substr(0, sym.size() - 4), quote = sym.substr(sym.size() - 4);
+        const double q = std::stod(p["quantity"]);
+        const double px = p["type"] == "LIMIT" ? std::stod(p["price"]) : prices_[sym];
+        if (p["side"] == "SELL" ? balances_[base] < q - 1e-12 : balances_[quote] < q * px)
+          return err(400, -2010, "Account has insufficient balance for requested action.");
+      }
       FakeOrder o;
       o.symbol = p["symbol"];
       o.cid = p["newClientOrderId"];

@@ -306,7 +306,9 @@ SH_TEST("GTC limit rests; a partial fill then the rest arrive by executionReport
   expect(v.query_orders().empty(), "nothing working");
   // query_positions: the base asset's balance.
   const sh_position p = v.position("BTC");
-  expect(std::fabs(p.qty - 1.0) < 1e-12, "BTC position 1: " + std::to_string(p.qty));
+  expect(std::fabs(p.qty - 11.0) < 1e-12, "BTC position 10 + 1: " + std::to_string(p.qty));
+  const sh_position e = v.position("ETH");
+  expect(std::fabs(e.qty - 100.0) < 1e-12, "ETH 100: " + std::to_string(e.qty));
   expect_no_secrets(v, acc);
 }
 
@@ -581,8 +583,10 @@ SH_TEST("an order waiting out a 429 and cancelled meanwhile is CANCELED without 
   add(acc, v.submit(VenueOrder("Z1", "BTC", SH_SIDE_BUY, 0.3)));
   expect(f.server.wait_for([&] { return f.server.posts_for("Z1") == 1; }), "first POST (429)");
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto t0 = std::chrono::steady_clock::now();
   add(acc, v.cancel("Z1"));
   const VenueReports all = poll_until(v, acc, is_final("Z1"));
+  expect(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(500), "at once, not after the back-off");
   all.expect_state("Z1", SH_ORDER_CANCELED);
   std::this_thread::sleep_for(std::chrono::milliseconds(2200));
   add(acc, v.poll());
@@ -618,4 +622,63 @@ SH_TEST("trading rules from exchangeInfo: quantity rounded down to LOT_SIZE, lim
   expect(r3.detail.find("LOT_SIZE") != std::string::npos, r3.detail);
   expect(f.server.posts_for("R3") == 0, "not sent");
   expect(f.server.count_requests("GET /api/v3/exchangeInfo?symbol=") == 3, "rules fetched once per symbol");
+}
+
+SH_TEST("durable state: after a restart a hashed client id still maps to the host's key (query_orders, fills, cancel)") {
+  Fixture f("restart");
+  const std::string k1 = "BTC/2026-12-06T16:00:00Z/buy", k2 = "ETH/2026-12-06T16:00:00Z/sell";
+  std::string bytes;
+  {
+    Venue a = f.plugin.venue(config_for(f.server));
+    expect(f.server.wait_for([&] { return f.server.live_subscriptions() == 1; }), "stream subscribed");
+    std::vector<VenueReport> acc;
+    add(acc, a.submit(VenueOrder(k1, "BTC", SH_SIDE_BUY, 1).limit(40000)));
+    add(acc, a.submit(VenueOrder(k2, "ETH", SH_SIDE_SELL, 2).limit(4000)));
+    poll_until(a, acc, [&](const VenueReports& all) {
+      return in_state(k1, SH_ORDER_ACKNOWLEDGED)(all) && in_state(k2, SH_ORDER_ACKNOWLEDGED)(all);
+    });
+    bytes = a.save_state();
+    expect(bytes.find(k1) != std::string::npos && bytes.find(kApiKey) == std::string::npos &&
+               bytes.find(kSecret) == std::string::npos,
+           "the state names the orders, never a key");
+  }
+  f.server.fill(binance_venue::binance_client_id(k1), 0.25, 40000);  // while nobody listens
+  Venue b = f.plugin.venue(config_for(f.server));
+  b.load_state(bytes);
+  std::vector<VenueReport> acc;
+  VenueReports all = poll_until(b, acc, in_state(k1, SH_ORDER_PARTIALLY_FILLED));
+  all.expect_fill(0, k1, 0.25, 40000);
+  const auto working = b.query_orders();
+  expect(working.size() == 2 && !working.of(k1).empty() && !working.of(k2).empty(),
+         "working orders under the host's keys: " + working.describe());
+  expect(f.server.wait_for([&] { return f.server.subscriptions() == 2; }), "the new instance subscribed");
+  f.server.fill(binance_venue::binance_client_id(k1), 0.75, 40000);
+  all = poll_until(b, acc, is_final(k1));
+  all.expect_state(k1, SH_ORDER_FILLED);
+  add(acc, b.cancel(k2));
+  all = poll_until(b, acc, is_final(k2));
+  all.expect_state(k2, SH_ORDER_CANCELED);
+  expect(f.server.orders().size() == 2, "nothing placed again");
+}
+
+SH_TEST("durable state: an order that never reached Binance before the restart is asked about, then rejected, never sent late") {
+  Fixture f("restart-unsent");
+  f.server.push_fault("POST /api/v3/order",
+                      fake::http_error(429, -1003, "Too much request weight used.", "30"));
+  std::string bytes;
+  {
+    Venue a = f.plugin.venue(config_for(f.server, false));
+    std::vector<VenueReport> acc;
+    add(acc, a.submit(VenueOrder("N1", "BTC", SH_SIDE_BUY, 0.1)));
+    expect(f.server.wait_for([&] { return f.server.posts_for("N1") == 1; }), "the POST (429)");
+    bytes = a.save_state();
+  }
+  Venue b = f.plugin.venue(config_for(f.server, false));
+  b.load_state(bytes);
+  std::vector<VenueReport> acc;
+  const VenueReports all = poll_until(b, acc, is_final("N1"));
+  const auto& r = all.expect_state("N1", SH_ORDER_REJECTED, SH_VENUE_REASON_UNAVAILABLE);
+  expect(r.detail.find("before the restart") != std::string::npos, r.detail);
+  expect(f.server.count_requests("GET /api/v3/order?symbol=BTCUSDT&origClientOrderId=N1") == 1, "asked first");
+  expect(f.server.posts_for("N1") == 1 && f.server.orders_created("N1") == 0, "never sent again");
 }
