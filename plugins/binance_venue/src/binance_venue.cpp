@@ -128,7 +128,9 @@ class BinanceVenue final : public sh::Venue {
                   "additionalProperties": {"type": "string", "pattern": "^[A-Z0-9]{2,30}$"}},
       "ca_file": {"type": "string", "format": "path"},
       "new_order_resp_type": {"type": "string", "enum": ["FULL", "RESULT"], "default": "FULL"},
-      "user_stream": {"type": "boolean", "default": true}
+      "user_stream": {"type": "boolean", "default": true},
+      "stream_stale_timeout_ms": {"type": "integer", "minimum": 1000, "maximum": 600000, "default": 65000,
+                                  "description": "no frame and no ping for that long: reconnect (Binance pings every 20 s)"}
     },
     "required": ["symbols"],
     "additionalProperties": false
@@ -143,7 +145,7 @@ class BinanceVenue final : public sh::Venue {
     static const std::set<std::string> kKeys = {
         "rest_url",  "ws_url",      "api_key_env", "api_key_file", "secret_env",
         "secret_file", "recv_window_ms", "timeout_ms", "symbols", "ca_file",
-        "new_order_resp_type", "user_stream"};
+        "new_order_resp_type", "user_stream", "stream_stale_timeout_ms"};
     if (!cfg.is_object()) throw sh::ConfigError("config must be an object");
     for (auto it = cfg.begin(); it != cfg.end(); ++it)
       if (kKeys.count(it.key()) == 0) throw sh::ConfigError("unknown config key '" + it.key() + "'");
@@ -154,6 +156,9 @@ class BinanceVenue final : public sh::Venue {
       throw sh::ConfigError("recv_window_ms must be 100..60000");
     timeout_ms_ = cfg.value("timeout_ms", 5000);
     if (timeout_ms_ < 100 || timeout_ms_ > 60000) throw sh::ConfigError("timeout_ms must be 100..60000");
+    const int stale_ms = cfg.value("stream_stale_timeout_ms", 65000);
+    if (stale_ms < 1000 || stale_ms > 600000)
+      throw sh::ConfigError("stream_stale_timeout_ms must be 1000..600000");
     resp_type_ = cfg.value("new_order_resp_type", std::string("FULL"));
     if (resp_type_ != "FULL" && resp_type_ != "RESULT")
       throw sh::ConfigError("new_order_resp_type must be FULL or RESULT");
@@ -201,7 +206,7 @@ class BinanceVenue final : public sh::Venue {
                                     std::to_string(static_cast<int64_t>(delay_ms)) + " ms");
       };
       try {
-        stream_ = std::make_unique<UserStream>(ws_url_, ca_file, timeout_ms_, std::move(hooks));
+        stream_ = std::make_unique<UserStream>(ws_url_, ca_file, timeout_ms_, stale_ms, std::move(hooks));
       } catch (const std::exception& e) {
         throw sh::ConfigError(std::string("ws_url / ca_file: ") + e.what());
       }

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -16,9 +17,10 @@ namespace binance_venue {
 namespace net = boost::asio;
 
 UserStream::UserStream(const std::string& ws_url, const std::string& ca_file, int64_t timeout_ms,
-                       UserStreamHooks hooks)
-    : url_(exchange::parse_url(ws_url)), timeout_ms_(timeout_ms), hooks_(std::move(hooks)),
-      tls_(exchange::make_tls_context(true, ca_file)), reconnect_timer_(ioc_) {
+                       int64_t stale_timeout_ms, UserStreamHooks hooks)
+    : url_(exchange::parse_url(ws_url)), timeout_ms_(timeout_ms), stale_timeout_ms_(stale_timeout_ms),
+      hooks_(std::move(hooks)), tls_(exchange::make_tls_context(true, ca_file)), reconnect_timer_(ioc_),
+      stale_timer_(ioc_) {
   if (!url_.tls) throw std::invalid_argument("ws_url must be wss://: " + ws_url);
   backoff_.initial_ms = 200;
   backoff_.max_ms = 30000;
@@ -29,7 +31,10 @@ UserStream::~UserStream() { stop(); }
 void UserStream::start() {
   thread_ = std::thread([this] {
     auto guard = net::make_work_guard(ioc_);
-    net::post(ioc_, [this] { connect(); });
+    net::post(ioc_, [this] {
+      connect();
+      arm_stale_check();
+    });
     ioc_.run();
   });
 }
@@ -39,6 +44,7 @@ void UserStream::stop() {
   stopping_ = true;
   net::post(ioc_, [this] {
     reconnect_timer_.cancel();
+    stale_timer_.cancel();
     if (session_) session_->abort(exchange::SessionEnd::kStopped);
     ioc_.stop();
   });
@@ -51,9 +57,15 @@ void UserStream::connect() {
   refusal_.clear();
   exchange::WsCallbacks cb;
   cb.on_open = [this] {
+    open_ = true;
+    last_activity_ = std::chrono::steady_clock::now();
     if (session_) session_->send(hooks_.subscribe_request());
   };
-  cb.on_message = [this](int64_t, const char* data, size_t len) { on_message(data, len); };
+  cb.on_message = [this](int64_t, const char* data, size_t len) {
+    last_activity_ = std::chrono::steady_clock::now();
+    on_message(data, len);
+  };
+  cb.on_ping = [this] { last_activity_ = std::chrono::steady_clock::now(); };
   cb.on_end = [this](exchange::SessionEnd why, const std::string& detail) { on_end(why, detail); };
   const std::string target = url_.path.empty() ? "/" : url_.path;
   session_ = std::make_shared<exchange::WsSession>(ioc_, *tls_, url_, target, timeout_ms_, true,
@@ -96,8 +108,22 @@ void UserStream::on_message(const char* data, size_t len) {
   }
 }
 
+void UserStream::arm_stale_check() {
+  const int64_t every = std::max<int64_t>(100, std::min<int64_t>(1000, stale_timeout_ms_ / 4));
+  stale_timer_.expires_after(std::chrono::milliseconds(every));
+  stale_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping_) return;
+    if (open_ && session_ &&
+        std::chrono::steady_clock::now() - last_activity_ > std::chrono::milliseconds(stale_timeout_ms_))
+      session_->abort(exchange::SessionEnd::kStale,
+                      "nothing received for " + std::to_string(stale_timeout_ms_) + " ms");
+    arm_stale_check();
+  });
+}
+
 void UserStream::on_end(exchange::SessionEnd why, const std::string& detail) {
   subscribed_ = false;
+  open_ = false;
   session_.reset();
   if (stopping_ || why == exchange::SessionEnd::kStopped) return;
   // A refused subscription (bad key, clock) waits at least 5 s.

@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <random>
@@ -39,8 +40,10 @@ struct UserStreamHooks {
 class UserStream {
  public:
   // Throws when the URL is not wss:// or the TLS context cannot be built.
+  // stale_timeout_ms: no frame and no ping for that long ends the session
+  // (Binance pings every 20 s).
   UserStream(const std::string& ws_url, const std::string& ca_file, int64_t timeout_ms,
-             UserStreamHooks hooks);
+             int64_t stale_timeout_ms, UserStreamHooks hooks);
   ~UserStream();
   UserStream(const UserStream&) = delete;
   UserStream& operator=(const UserStream&) = delete;
@@ -52,13 +55,16 @@ class UserStream {
   void connect();
   void on_message(const char* data, size_t len);
   void on_end(exchange::SessionEnd why, const std::string& detail);
+  void arm_stale_check();
 
   exchange::Url url_;
   int64_t timeout_ms_;
+  int64_t stale_timeout_ms_;
   UserStreamHooks hooks_;
   std::unique_ptr<boost::asio::ssl::context> tls_;  // outlives ioc_'s handlers
   boost::asio::io_context ioc_;
   boost::asio::steady_timer reconnect_timer_;
+  boost::asio::steady_timer stale_timer_;
   std::thread thread_;
   std::atomic<bool> subscribed_{false};
   std::atomic<bool> stopping_{false};
@@ -67,6 +73,8 @@ class UserStream {
   uint32_t attempt_ = 0;
   uint64_t subscriptions_ = 0;
   bool refused_ = false;
+  bool open_ = false;
+  std::chrono::steady_clock::time_point last_activity_{};
   std::string refusal_;
   exchange::BackoffConfig backoff_;
   std::mt19937_64 rng_{std::random_device{}()};

@@ -171,6 +171,11 @@ class FakeBinance {
     for (auto& s : sessions_) s->drop = true;
     cv_.notify_all();
   }
+  // Every stream connection goes silent (no frame, no close: a dead link).
+  void freeze_streams() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& s : sessions_) s->frozen = true;
+  }
   // Fills qty of a resting order at price (maker), as the matching engine would.
   void fill(const std::string& cid, double qty, double price) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -217,7 +222,7 @@ class FakeBinance {
   int live_subscriptions() const {
     std::lock_guard<std::mutex> lock(mu_);
     int n = 0;
-    for (const auto& s : sessions_) n += s->subscribed && !s->drop ? 1 : 0;
+    for (const auto& s : sessions_) n += s->subscribed && !s->drop && !s->frozen ? 1 : 0;
     return n;
   }
   bool wait_for(const std::function<bool()>& pred, int timeout_ms = 5000) const {
@@ -234,6 +239,7 @@ class FakeBinance {
     std::deque<std::string> outbox;
     bool subscribed = false;
     bool drop = false;
+    bool frozen = false;
     int64_t sub_id = 0;
   };
 
@@ -679,7 +685,7 @@ class FakeBinance {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait_for(lock, std::chrono::milliseconds(50),
                      [&] { return stopping_ || session->drop || !session->outbox.empty(); });
-        out.swap(session->outbox);
+        if (!session->frozen) out.swap(session->outbox);
         drop = session->drop;
       }
       if (drop) {

@@ -682,3 +682,20 @@ SH_TEST("durable state: an order that never reached Binance before the restart i
   expect(f.server.count_requests("GET /api/v3/order?symbol=BTCUSDT&origClientOrderId=N1") == 1, "asked first");
   expect(f.server.posts_for("N1") == 1 && f.server.orders_created("N1") == 0, "never sent again");
 }
+
+SH_TEST("a silent stream (no frame, no ping) is cut after stream_stale_timeout_ms and resubscribed; the gap's fill recovered") {
+  Fixture f("stale");
+  Json cfg = config_for(f.server);
+  cfg["stream_stale_timeout_ms"] = 1000;
+  Venue v = f.plugin.venue(cfg);
+  expect(f.server.wait_for([&] { return f.server.live_subscriptions() == 1; }), "stream subscribed");
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("S1", "BTC", SH_SIDE_BUY, 1).limit(45000)));
+  poll_until(v, acc, in_state("S1", SH_ORDER_ACKNOWLEDGED));
+  f.server.freeze_streams();
+  f.server.fill("S1", 1, 45000);  // its executionReport is stuck in the frozen connection
+  const VenueReports all = poll_until(v, acc, is_final("S1"), 8000);
+  all.expect_fill(0, "S1", 1, 45000);
+  expect(f.server.subscriptions() >= 2, "resubscribed");
+  expect(logged(v, "nothing received for 1000 ms"), "logged:" + log_text(v));
+}
