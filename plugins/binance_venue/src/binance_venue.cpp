@@ -322,7 +322,10 @@ class BinanceVenue final : public sh::Venue {
         o.qty = order.qty;
         o.limit = limit;
         o.ref_price = order.ref_price;
+        o.reduce_only = (order.flags & SH_ORDER_FLAG_REDUCE_ONLY) != 0;
+        prune_locked();
         orders_[cid] = o;
+        order_seq_.push_back(cid);
         cid_by_key_[key] = cid;
         Job j;
         j.kind = Job::kPlace;
@@ -436,6 +439,7 @@ class BinanceVenue final : public sh::Venue {
         ++unsent;
       }
       orders_[o.cid] = o;
+      order_seq_.push_back(o.cid);
       jobs_.push_back(job);
     }
     log_locked(SH_LOG_INFO, "binance_venue: " + std::to_string(orders_.size()) +
@@ -453,7 +457,9 @@ class BinanceVenue final : public sh::Venue {
   // GET /api/v3/openOrders per configured symbol, weight 6 each).
   void query_orders(const sh::VenueSink& sink) override {
     flush();
+    std::set<std::string> asked;  // two host symbols on one Binance symbol: asked once
     for (const auto& [name, s] : by_host_) {
+      if (!asked.insert(s.binance).second) continue;
       const Json arr = signed_get("/api/v3/openOrders", {{"symbol", s.binance}}, "query_orders");
       if (!arr.is_array()) throw std::runtime_error("query_orders: openOrders is not an array");
       for (const Json& j : arr) {
@@ -535,6 +541,7 @@ class BinanceVenue final : public sh::Venue {
     int64_t last_sent_ms = 0;  // the timestamp of the last POST that may have left
     int sends = 0;
     bool cancel_requested = false;
+    bool reduce_only = false;
   };
   struct Report {
     sh_order_state state = SH_ORDER_NEW;
@@ -560,7 +567,7 @@ class BinanceVenue final : public sh::Venue {
   static constexpr const char* kCounters[] = {
       "orders_submitted", "orders_sent", "fills", "rejects", "cancels", "expires",
       "unauthorized", "clock_skew", "unknown_symbol", "insufficient_funds", "invalid_order",
-      "rate_limited", "unsupported", "unavailable", "duplicate", "http_429", "http_418",
+      "rate_limited", "unsupported", "unavailable", "duplicate", "reduce_only", "http_429", "http_418",
       "send_unknown", "resends", "cancel_rejected", "queries", "stream_subscribed",
       "stream_disconnects", "stream_refused", "foreign_fills", "fee_unconverted", "used_weight_1m"};
 
@@ -660,6 +667,27 @@ class BinanceVenue final : public sh::Venue {
     r.cum_qty = o.cum;
     r.leaves_qty = is_final(o.state) ? 0.0 : std::max(0.0, target_qty(o) - o.cum);
     return r;
+  }
+
+  // Final orders are kept (an idempotent resubmit reports their state) up
+  // to kKeepOrders; beyond, the oldest final ones go (mu_ held).
+  void prune_locked() {
+    if (orders_.size() < kKeepOrders) return;
+    std::deque<std::string> kept;
+    while (!order_seq_.empty() && orders_.size() > kKeepOrders * 3 / 4) {
+      const std::string cid = order_seq_.front();
+      order_seq_.pop_front();
+      auto it = orders_.find(cid);
+      if (it == orders_.end()) continue;
+      if (!is_final(it->second.state)) {
+        kept.push_back(cid);
+        continue;
+      }
+      cid_by_key_.erase(it->second.key);
+      orders_.erase(it);
+    }
+    order_seq_.insert(order_seq_.begin(), kept.begin(), kept.end());
+    if (done_keys_.size() > kKeepOrders) done_keys_.clear();
   }
 
   // ---- order state (mu_ held) ----
@@ -1211,7 +1239,11 @@ class BinanceVenue final : public sh::Venue {
       else ack_if_needed(live, wall_ms() * 1000000);
       return;
     }
-    const sh_venue_reason reason = reason_for(r.status, code, msg);
+    sh_venue_reason reason = reason_for(r.status, code, msg);
+    // Spot has no reduce-only flag: a reduce-only sell of more than the
+    // account holds is what the host calls nothing to reduce.
+    if (reason == SH_VENUE_REASON_INSUFFICIENT_FUNDS && o.reduce_only && o.side == SH_SIDE_SELL)
+      reason = SH_VENUE_REASON_REDUCE_ONLY;
     bump(counter_for(reason));
     const std::string detail = "Binance HTTP " + std::to_string(r.status) + " code " +
                                std::to_string(code) + ": " + msg;
@@ -1353,6 +1385,8 @@ class BinanceVenue final : public sh::Venue {
   std::map<std::string, Order> orders_;             // by Binance client order id
   std::map<std::string, std::string> cid_by_key_;   // host key -> Binance id
   std::map<std::string, Report> done_keys_;         // refused before sending
+  std::deque<std::string> order_seq_;               // orders_ in submission order
+  static constexpr size_t kKeepOrders = 20000;
   std::deque<Job> jobs_;
   std::deque<Report> out_;
   std::deque<std::pair<sh_log_level, std::string>> logs_;

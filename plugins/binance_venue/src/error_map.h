@@ -81,6 +81,7 @@ inline const char* counter_for(sh_venue_reason r) {
     case SH_VENUE_REASON_UNSUPPORTED: return "unsupported";
     case SH_VENUE_REASON_UNAVAILABLE: return "unavailable";
     case SH_VENUE_REASON_DUPLICATE: return "duplicate";
+    case SH_VENUE_REASON_REDUCE_ONLY: return "reduce_only";
     default: return "invalid_order";
   }
 }

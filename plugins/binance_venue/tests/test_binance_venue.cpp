@@ -699,3 +699,19 @@ SH_TEST("a silent stream (no frame, no ping) is cut after stream_stale_timeout_m
   expect(f.server.subscriptions() >= 2, "resubscribed");
   expect(logged(v, "nothing received for 1000 ms"), "logged:" + log_text(v));
 }
+
+SH_TEST("spot has no reduce-only: a reduce-only sell of more than the account holds is REDUCE_ONLY, a plain one INSUFFICIENT_FUNDS") {
+  Fixture f("reduce");
+  Venue v = f.plugin.venue(config_for(f.server, false));
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("RO1", "BTC", SH_SIDE_SELL, 20).reduce_only()));  // holds 10
+  add(acc, v.submit(VenueOrder("RO2", "BTC", SH_SIDE_SELL, 20)));
+  add(acc, v.submit(VenueOrder("RO3", "BTC", SH_SIDE_SELL, 4).reduce_only()));
+  const VenueReports all = poll_until(v, acc, [](const VenueReports& a) {
+    return is_final("RO1")(a) && is_final("RO2")(a) && is_final("RO3")(a);
+  });
+  all.expect_state("RO1", SH_ORDER_REJECTED, SH_VENUE_REASON_REDUCE_ONLY);
+  all.expect_state("RO2", SH_ORDER_REJECTED, SH_VENUE_REASON_INSUFFICIENT_FUNDS);
+  all.expect_state("RO3", SH_ORDER_FILLED);
+  expect(v.host().counter("reduce_only") == 1, "counted");
+}
