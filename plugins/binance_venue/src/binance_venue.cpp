@@ -569,7 +569,7 @@ class BinanceVenue final : public sh::Venue {
       "unauthorized", "clock_skew", "unknown_symbol", "insufficient_funds", "invalid_order",
       "rate_limited", "unsupported", "unavailable", "duplicate", "reduce_only", "http_429", "http_418",
       "send_unknown", "resends", "cancel_rejected", "queries", "stream_subscribed",
-      "stream_disconnects", "stream_refused", "foreign_fills", "fee_unconverted", "used_weight_1m"};
+      "stream_disconnects", "stream_refused", "stream_bad_events", "foreign_fills", "fee_unconverted", "used_weight_1m"};
 
   static const char* state_name(sh_order_state s) {
     static const char* const n[] = {"NEW", "ACKNOWLEDGED", "PARTIALLY_FILLED", "FILLED",
@@ -923,8 +923,18 @@ class BinanceVenue final : public sh::Venue {
     cv_.notify_all();
   }
 
-  // Stream thread: {"subscriptionId":N,"event":{...}}.
+  // Stream thread: {"subscriptionId":N,"event":{...}}. Nothing it receives
+  // may throw through the stream thread.
   void on_stream_event(const char* data, size_t len) {
+    try {
+      stream_event(data, len);
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(mu_);
+      bump("stream_bad_events");
+      log_locked(SH_LOG_WARN, std::string("binance_venue: unreadable user data stream event: ") + e.what());
+    }
+  }
+  void stream_event(const char* data, size_t len) {
     const Json j = Json::parse(data, data + len, nullptr, false);
     if (j.is_discarded() || !j.contains("event") || !j["event"].is_object()) return;
     const Json& e = j["event"];
@@ -936,7 +946,9 @@ class BinanceVenue final : public sh::Venue {
     const int64_t ts = int_field(e, "T", int_field(e, "E", wall_ms())) * 1000000;
     const double l = num(e, "l"), L = num(e, "L"), z = num(e, "z"), n = num(e, "n");
     const std::string asset = str_field(e, "N");
-    const sh_liquidity liq = e.value("m", false) ? SH_LIQUIDITY_MAKER : SH_LIQUIDITY_TAKER;
+    const auto m = e.find("m");
+    const sh_liquidity liq =
+        m != e.end() && m->is_boolean() && m->get<bool>() ? SH_LIQUIDITY_MAKER : SH_LIQUIDITY_TAKER;
     std::lock_guard<std::mutex> lock(mu_);
     auto it = orders_.find(cid);
     if (it == orders_.end()) {
@@ -1002,7 +1014,12 @@ class BinanceVenue final : public sh::Venue {
       Job job = *pick;
       jobs_.erase(pick);
       lock.unlock();
-      run_job(job);
+      try {
+        run_job(job);
+      } catch (const std::exception& e) {  // never through the thread: that would end the process
+        std::lock_guard<std::mutex> g(mu_);
+        log_locked(SH_LOG_ERROR, std::string("binance_venue: worker: ") + e.what());
+      }
       lock.lock();
     }
   }

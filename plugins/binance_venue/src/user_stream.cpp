@@ -74,6 +74,14 @@ void UserStream::connect() {
 }
 
 void UserStream::on_message(const char* data, size_t len) {
+  try {
+    handle_message(data, len);
+  } catch (const std::exception&) {
+    // A frame of an unexpected shape: ignored (never through the io thread).
+  }
+}
+
+void UserStream::handle_message(const char* data, size_t len) {
   nlohmann::json j = nlohmann::json::parse(data, data + len, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return;
   if (j.contains("event")) {

@@ -54,6 +54,7 @@ class UserStream {
  private:
   void connect();
   void on_message(const char* data, size_t len);
+  void handle_message(const char* data, size_t len);
   void on_end(exchange::SessionEnd why, const std::string& detail);
   void arm_stale_check();
 

@@ -715,3 +715,26 @@ SH_TEST("spot has no reduce-only: a reduce-only sell of more than the account ho
   all.expect_state("RO3", SH_ORDER_FILLED);
   expect(v.host().counter("reduce_only") == 1, "counted");
 }
+
+SH_TEST("malformed stream events are ignored; the venue keeps working") {
+  Fixture f("garbage");
+  Venue v = f.plugin.venue(config_for(f.server));
+  expect(f.server.wait_for([&] { return f.server.live_subscriptions() == 1; }), "stream subscribed");
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("M1", "BTC", SH_SIDE_BUY, 1).limit(45000)));
+  poll_until(v, acc, in_state("M1", SH_ORDER_ACKNOWLEDGED));
+  const std::string cid = "M1";
+  f.server.push_event(Json::array({1, 2, 3}));
+  f.server.push_event(Json{{"e", 5}});
+  f.server.push_event(Json{{"e", "executionReport"}, {"c", 12}, {"x", "TRADE"}, {"m", "yes"}});
+  f.server.push_event(Json{{"e", "executionReport"}, {"c", cid}, {"x", "TRADE"}, {"X", "PARTIALLY_FILLED"},
+                           {"l", "abc"}, {"z", -1}, {"L", nullptr}, {"i", "x"}, {"m", "yes"}, {"T", "soon"}});
+  f.server.push_event(Json{{"e", "executionReport"}, {"c", cid}, {"x", "TRADE"}, {"X", "PARTIALLY_FILLED"},
+                           {"l", "0.5"}, {"z", "0.5"}, {"L", "1e5"}, {"n", "-3"}, {"N", 7}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  add(acc, v.poll());
+  expect(VenueReports(acc).fills().empty(), "no fill from garbage: " + VenueReports(acc).describe());
+  f.server.fill("M1", 1, 45000);
+  const VenueReports all = poll_until(v, acc, is_final("M1"));
+  all.expect_fill(0, "M1", 1, 45000);
+}
