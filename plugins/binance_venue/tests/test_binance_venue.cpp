@@ -738,3 +738,53 @@ SH_TEST("malformed stream events are ignored; the venue keeps working") {
   const VenueReports all = poll_until(v, acc, is_final("M1"));
   all.expect_fill(0, "M1", 1, 45000);
 }
+
+SH_TEST("Binance unreachable (nothing listens): the order is retried, then REJECTED UNAVAILABLE; query_* fail with a message") {
+  set_keys();
+  Plugin plugin;
+  // A port that was free a moment ago: connection refused, nothing sent.
+  uint16_t port = 0;
+  {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    port = a.local_endpoint().port();
+  }
+  const Json cfg = {{"rest_url", "https://127.0.0.1:" + std::to_string(port)},
+                    {"api_key_env", "BVEN_TEST_KEY"},
+                    {"secret_env", "BVEN_TEST_SECRET"},
+                    {"user_stream", false},
+                    {"timeout_ms", 300},
+                    {"symbols", {{"BTC", "BTCUSDT"}}}};
+  Venue v = plugin.venue(cfg);
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("U1", "BTC", SH_SIDE_BUY, 0.1)));
+  const VenueReports all = poll_until(v, acc, is_final("U1"), 8000);
+  const auto& r = all.expect_state("U1", SH_ORDER_REJECTED, SH_VENUE_REASON_UNAVAILABLE);
+  expect(r.detail.find("not sent") != std::string::npos, r.detail);
+  expect(logged(v, "nothing reached Binance"), "logged:" + log_text(v));
+  bool threw = false;
+  try {
+    v.query_orders();
+  } catch (const Failure& e) {
+    threw = std::string(e.what()).find("query_orders") != std::string::npos;
+  }
+  expect(threw, "query_orders fails, naming itself");
+  expect_no_secrets(v, acc);
+}
+
+SH_TEST("a cancel answered 503 is retried and the order ends CANCELED once") {
+  Fixture f("cancel503");
+  Venue v = f.plugin.venue(config_for(f.server, false));
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("C5", "BTC", SH_SIDE_BUY, 0.1).limit(40000)));
+  poll_until(v, acc, in_state("C5", SH_ORDER_ACKNOWLEDGED));
+  fake::Fault fault;
+  fault.status = 503;
+  fault.body = "Service Unavailable";
+  f.server.push_fault("DELETE /api/v3/order", fault);
+  add(acc, v.cancel("C5"));
+  const VenueReports all = poll_until(v, acc, is_final("C5"));
+  all.expect_state("C5", SH_ORDER_CANCELED);
+  expect(f.server.count_requests("DELETE /api/v3/order") == 2, "retried once");
+  expect(all.of("C5").size() == 2, "ACK + CANCELED: " + all.describe());
+}
