@@ -52,7 +52,6 @@ class ConveyorStage final : public Stage {
   std::vector<sh_market_event> kept_;  // scratch: the accepted events of a batch
   EventBatch kept_batch_;
   uint64_t logged_[static_cast<size_t>(Quarantine::kCount)] = {};
-  int64_t max_clock_skew_ns_ = 0;
   bool skew_warned_ = false;
 };
 
