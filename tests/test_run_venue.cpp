@@ -214,3 +214,34 @@ TEST_CASE("host --list-plugins shows the paper venue as a venue", "[run][venue]"
   }
   CHECK(found);
 }
+
+TEST_CASE("a dry run on a production store calls no venue: the orders left working stay unfilled",
+          "[run][venue]") {
+  DecisionConfig cfg;
+  cfg.mode = "production";
+  ScratchDir dir("venue_dry_after_production");
+  const HostRun r1 = run_decision(dir, cfg);
+  INFO(r1.err);
+  REQUIRE(r1.exit_code == 0);
+  const std::string trades = read_file(dir / "out/trades.csv");
+  const BrokerRecords book = read_broker_records(dir / "state");
+  REQUIRE(book.error.empty());
+  size_t working = 0;
+  for (const auto& [key, order] : book.orders) working += order["status"] == "acknowledged";
+  REQUIRE(working > 0);  // the last minute's orders wait for a next bar
+
+  // The same store, dry-run, on a later input: nothing fills.
+  cfg.mode = "dry-run";
+  cfg.providers = long_session_providers_yaml(dir);
+  const HostRun r2 = run_decision(dir, cfg);
+  INFO(r2.err);
+  REQUIRE(r2.exit_code == 0);
+  CHECK(summary_json(dir / "out")["decision"]["fills"] == 0);
+  CHECK(read_file(dir / "out/trades.csv") == trades);
+  const BrokerRecords after = read_broker_records(dir / "state");
+  CHECK(after.orders == book.orders);  // still working, unfilled
+  for (const auto& [name, p] : book.positions) {
+    INFO(name);
+    CHECK(after.positions.at(name)["qty"] == p["qty"]);
+  }
+}

@@ -13,6 +13,9 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
+
+#include <signal.h>
 
 #include "test_run_decision_support.h"
 
@@ -22,6 +25,14 @@ using nlohmann::json;
 namespace {
 
 const std::string kTestPlugins = SH_TEST_PLUGIN_DIR;
+
+// execution.mode: paper -> live in a config's text.
+void set_live(std::string* text) {
+  const std::string paper = "execution: {mode: paper";
+  const size_t m = text->find(paper);
+  REQUIRE(m != std::string::npos);
+  text->replace(m, paper.size(), "execution: {mode: live");
+}
 
 // cfg with execution.mode live (unless paper) and script_venue as the venue.
 std::string live_yaml(const DecisionConfig& cfg, const fs::path& journal,
@@ -33,11 +44,7 @@ std::string live_yaml(const DecisionConfig& cfg, const fs::path& journal,
   text.replace(at, old.size(),
                ", venue: {plugin: '" + kTestPlugins + "/libscript_venue.so', config: {journal: '" +
                    journal.string() + "'" + venue_extra + "}}");
-  if (!paper) {
-    const size_t m = text.find("execution: {mode: paper");
-    REQUIRE(m != std::string::npos);
-    text.replace(m, std::string("execution: {mode: paper").size(), "execution: {mode: live");
-  }
+  if (!paper) set_live(&text);
   return text;
 }
 
@@ -131,8 +138,7 @@ TEST_CASE("execution.mode and the venue must agree, and live never runs in a rep
   {
     // The paper venue in live mode.
     std::string text = live_config("production").text();
-    const size_t m = text.find("execution: {mode: paper");
-    text.replace(m, std::string("execution: {mode: paper").size(), "execution: {mode: live");
+    set_live(&text);
     const size_t at = text.find(", slippage_bps: 1, fill: next_open");
     text.replace(at, std::string(", slippage_bps: 1, fill: next_open").size(), ", venue: {plugin: paper_venue}");
     const HostRun r = run_yaml(dir, text);
@@ -149,8 +155,7 @@ TEST_CASE("execution.mode and the venue must agree, and live never runs in a rep
   {
     // live without a named venue
     std::string text = live_config("production").text();
-    const size_t m = text.find("execution: {mode: paper");
-    text.replace(m, std::string("execution: {mode: paper").size(), "execution: {mode: live");
+    set_live(&text);
     const HostRun r = run_yaml(dir, text);
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.err, Catch::Contains("name one in execution.venue"));
@@ -290,4 +295,68 @@ TEST_CASE("reconciliation runs every interval_minutes and finds the paper venue 
   CHECK(s["decision"]["reconcile_mismatches"] == 0);
   CHECK(s["decision"]["fills"].get<uint64_t>() > 10);
   CHECK_THAT(r.err, Catch::Contains("reconciliation (interval) with venue 'venue'"));
+}
+
+TEST_CASE("kill -9 with an order in flight to a live venue: the restart never sends it again",
+          "[run][venue]") {
+  ScratchDir dir("venue_kill9_inflight");
+  const fs::path journal = dir / "journal.txt";
+  // Each submit journals its order, then takes 300 ms: killed as soon as the
+  // 4th order is journalled, the host dies with that order at the venue and
+  // its minute not committed.
+  write_file(dir / "host.yaml", live_yaml(live_config("production"), journal, ", delay_ms: 300"));
+  BackgroundHost h = start_host({"--config", (dir / "host.yaml").string()}, dir.path(), "first");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  size_t seen = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    seen = submits(journal).size();
+    if (seen >= 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  REQUIRE(seen >= 4);
+  REQUIRE(::kill(h.pid, SIGKILL) == 0);
+  REQUIRE(wait_host(h) == 128 + SIGKILL);
+  const auto before = submits(journal);
+
+  // Restart on the same state, same input, a venue that answers at once.
+  write_file(dir / "host.yaml", live_yaml(live_config("production"), journal));
+  const HostRun r = run_host({"--config", (dir / "host.yaml").string()}, dir.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  // submits() fails on any id journalled twice: the in-flight order was not
+  // sent again; the re-decided minute found its key.
+  INFO("journal:\n" << read_file(journal));
+  const auto after = submits(journal);
+  CHECK(after.size() > before.size());
+  const json s = summary_json(dir / "out");
+  CHECK(s["decision"]["orders_duplicate"].get<uint64_t>() >= 1);
+  // The host held it as sent but unacknowledged: reconciliation says so, and
+  // it expires at the ack timeout with a cancel sent to the venue.
+  CHECK_THAT(r.err, Catch::Contains("is working at the host but unknown to venue 'venue'"));
+  CHECK(s["decision"]["ack_timeouts"].get<uint64_t>() >= 1);
+}
+
+TEST_CASE("reconciliation with on_mismatch adopt takes the venue's positions and trades on",
+          "[run][venue]") {
+  ScratchDir dir("venue_reconcile_adopt");
+  const HostRun r1 = run_yaml(dir, live_yaml(live_config("production"), dir / "journal1.txt"));
+  INFO(r1.err);
+  REQUIRE(r1.exit_code == 0);
+  const BrokerRecords before = read_broker_records(dir / "state");
+  REQUIRE(before.error.empty());
+  REQUIRE_FALSE(before.positions.empty());
+
+  DecisionConfig cfg = live_config("production");
+  cfg.execution_extra += ", reconcile: {on_mismatch: adopt}";
+  cfg.providers = long_session_providers_yaml(dir);
+  const HostRun r2 = run_yaml(dir, live_yaml(cfg, dir / "journal2.txt"));
+  INFO(r2.err);
+  REQUIRE(r2.exit_code == 0);
+  CHECK_THAT(r2.err, Catch::Contains("position adopted from the venue"));
+  CHECK_THAT(r2.err, Catch::Contains("the venue's orders and positions adopted"));
+  // Trading went on, from the venue's (flat) book.
+  CHECK_FALSE(submits(dir / "journal2.txt").empty());
+  const json s = summary_json(dir / "out");
+  CHECK(s["decision"]["reconcile_mismatches"].get<uint64_t>() >= before.positions.size());
+  CHECK(s["decision"]["fills"].get<uint64_t>() > 0);
 }

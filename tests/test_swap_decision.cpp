@@ -137,14 +137,21 @@ TEST_CASE("an expert plugin swaps to a new instance and a bad expert config is r
   bad.config_path = (dir / "bad.yaml").string();
   const std::string why = run.coordinator->submit(bad);
   CHECK(why.find("no_such_key") != std::string::npos);
+  // The execution venue is a component, but never swapped under its orders.
+  auto venue = run.request("venue");
+  venue.config_path = (dir / "bad.yaml").string();
+  const std::string venue_why = run.coordinator->submit(venue);
+  CHECK(venue_why.find("is the execution venue: it is not swapped while the host runs") !=
+        std::string::npos);
   auto fresh = run.request("momentum");
   fresh.plugin_path = std::string(SH_PLUGIN_DIR) + "/libmomentum.so";
   REQUIRE(run.coordinator->submit(fresh) == "");
-  REQUIRE(run.step_until_outcomes(2));
+  REQUIRE(run.step_until_outcomes(3));
   const auto all = run.outcomes.all();
   CHECK_FALSE(all[0].applied);
-  CHECK(all[1].applied);
-  CHECK(all[1].config_version == 2);
+  CHECK_FALSE(all[1].applied);  // the venue
+  CHECK(all[2].applied);
+  CHECK(all[2].config_version == 2);
   run.finish();
   REQUIRE(run.run_status.ok());
   // The swapped expert kept voting: intents after the swap as before it.

@@ -11,6 +11,8 @@
 //             garbage       ACKNOWLEDGED, then a "fill" with a NaN price
 //             fail          submit returns SH_ERR_INTERNAL with no report
 //
+// delay_ms: each submit sleeps this long after its journal line (an order in
+// flight, for the kill -9 test).
 // Journal lines: "submit <client id> <symbol> <buy|sell> <qty>", "cancel <id>".
 #include <strategy_host/plugin.hpp>
 
@@ -19,6 +21,8 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <chrono>
+#include <thread>
 
 class ScriptVenue final : public sh::Venue {
  public:
@@ -34,7 +38,8 @@ class ScriptVenue final : public sh::Venue {
                     "enum": ["fill", "silent", "reject", "unknown_fill", "garbage", "fail"],
                     "default": "fill"},
       "reject_reason": {"type": "integer", "minimum": 0, "maximum": 11, "default": 7},
-      "simulated": {"type": "boolean", "default": false}
+      "simulated": {"type": "boolean", "default": false},
+      "delay_ms": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}
     },
     "required": ["journal"],
     "additionalProperties": false
@@ -45,7 +50,8 @@ class ScriptVenue final : public sh::Venue {
         journal_(config.at("journal").get<std::string>(), std::ios::app),
         behaviour_(config.value("behaviour", "fill")),
         reject_reason_(config.value("reject_reason", 7)),
-        simulated_(config.value("simulated", false)) {
+        simulated_(config.value("simulated", false)),
+        delay_ms_(config.value("delay_ms", 0)) {
     if (!journal_) throw sh::ConfigError("journal: cannot open " + config.at("journal").get<std::string>());
   }
 
@@ -63,6 +69,7 @@ class ScriptVenue final : public sh::Venue {
     journal_ << "submit " << o.client_order_id << ' ' << host().symbol_name(o.symbol) << ' '
              << (o.side == SH_SIDE_BUY ? "buy" : "sell") << ' ' << o.qty << '\n';
     journal_.flush();
+    if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
     if (behaviour_ == "silent") return SH_OK;
     if (behaviour_ == "fail") return SH_ERR_INTERNAL;
     sh_venue_report r = report(o, SH_ORDER_ACKNOWLEDGED);
@@ -136,6 +143,7 @@ class ScriptVenue final : public sh::Venue {
   std::string behaviour_;
   int reject_reason_;
   bool simulated_;
+  int delay_ms_;
   std::map<sh_symbol_id, double> positions_;
   std::string venue_id_;
   uint64_t next_id_ = 0;

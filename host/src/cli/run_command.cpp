@@ -14,6 +14,7 @@
 #include "isolation/plugin_call_scope.h"
 #include "isolation/plugin_selection.h"
 #include "config/config_source.h"
+#include "control/heartbeat.h"
 #include "control/control_config.h"
 #include "control/reload_listener.h"
 #include "control/swap_coordinator.h"
@@ -208,7 +209,25 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
   auto old_int = std::signal(SIGINT, on_stop_signal);
   auto old_term = std::signal(SIGTERM, on_stop_signal);
   auto old_hup = std::signal(SIGHUP, on_reload_signal);  // operator: reload every Lua rule
+  // Live modes: a heartbeat every host.heartbeat_ms (runbook 001).
+  std::unique_ptr<Heartbeat> heartbeat;
+  if (config.mode() != RunMode::kReplay && config.heartbeat_ms() > 0) {
+    HeartbeatOptions ho;
+    ho.interval_ms = config.heartbeat_ms();
+    ho.file = config.state_dir() / "heartbeat.json";
+    ho.mode = run_mode_name(config.mode());
+    ho.redis = redis;
+    heartbeat = std::make_unique<Heartbeat>(ho, [&runtime, &pipeline] {
+      HeartbeatFigures f;
+      f.minutes = runtime.minutes_committed.load(std::memory_order_relaxed);
+      f.last_minute_ts_ns = runtime.last_minute_ts_ns.load(std::memory_order_relaxed);
+      f.events = pipeline.events_consumed();
+      return f;
+    });
+    heartbeat->start();
+  }
   st = pipeline.run();
+  if (heartbeat) heartbeat->stop();
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
   std::signal(SIGHUP, old_hup);

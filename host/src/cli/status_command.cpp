@@ -12,7 +12,9 @@
 
 #include "control/config_drift.h"
 #include "decision/emergency_reduce.h"
+#include "control/heartbeat.h"
 #include "decision/broker.h"
+#include "services/host_clock.h"
 #include "services/host_services.h"
 #include "config/pipeline_config.h"
 #include "store/state_store.h"
@@ -51,6 +53,9 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
   if (!st.ok()) return st;
   nlohmann::json& j = *out;
   j["state_dir"] = store->dir();
+  // Is a host running on it? Its heartbeat says (control/heartbeat.h).
+  const HeartbeatState hb = read_heartbeat(config.state_dir() / "heartbeat.json", HostClock::wall_ns());
+  j["host"] = {{"running", hb.running}, {"summary", hb.summary}, {"heartbeat", hb.record}};
 
   int64_t last_minute = 0;
   st = store->last_minute_ts_ns(&last_minute);
@@ -72,7 +77,9 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
   HostRuntime runtime;
   PipelineConfig pc = parse_pipeline_config(config, runtime);
   std::unique_ptr<Broker> broker;
-  st = Broker::open(store.get(), &runtime.symbols, nullptr, pc.decision.broker, &broker);
+  BrokerOptions read_only = pc.decision.broker;  // a look at the book: no venue, no mode check
+  read_only.mode = TradingMode::kPaper;
+  st = Broker::open(store.get(), &runtime.symbols, nullptr, read_only, &broker);
   if (!st.ok()) return st;
   j["account"] = {{"equity_usd", number(broker->equity_usd())},
                   {"cash_usd", number(broker->cash_usd())},
@@ -163,6 +170,7 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
 
 void print_text(const nlohmann::json& j, std::ostream& out) {
   out << "state " << j["state_dir"].get<std::string>() << "\n";
+  out << "  host               " << j["host"]["summary"].get<std::string>() << "\n";
   out << "  last minute        "
       << (j["last_minute"].is_null() ? std::string("none committed")
                                      : j["last_minute"].get<std::string>())

@@ -157,7 +157,7 @@ void HostConfig::parse_host(const YAML::Node& host) {
     if (!host.IsMap()) src.fail(host, "host: expected a mapping");
     static const std::vector<std::string> kKeys = {"mode",      "plugin_dirs", "builtin_plugins",
                                                    "rule_dirs", "state_dir",   "output_dir",
-                                                   "log",       "watchdog_ms"};
+                                                   "log",       "watchdog_ms", "heartbeat_ms"};
     for (const auto& kv : host) {
       const std::string key = kv.first.Scalar();
       const YAML::Node& v = kv.second;
@@ -192,6 +192,14 @@ void HostConfig::parse_host(const YAML::Node& host) {
           src.fail(v, "host.watchdog_ms: expected 0 (off) to 86400000 ms, not '" + w + "'");
         }
         watchdog_ms_ = ms;
+      } else if (key == "heartbeat_ms") {
+        const std::string w = scalar(v, "host.heartbeat_ms");
+        char* end = nullptr;
+        const long long ms = std::strtoll(w.c_str(), &end, 10);
+        if (w.empty() || *end != '\0' || (ms != 0 && ms < 100) || ms > 3600000) {
+          src.fail(v, "host.heartbeat_ms: expected 0 (off) or 100 to 3600000 ms, not '" + w + "'");
+        }
+        heartbeat_ms_ = ms;
       } else if (key == "state_dir") {
         state_dir_ = src.resolve(scalar(v, "host.state_dir"));
       } else if (key == "output_dir") {

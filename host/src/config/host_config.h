@@ -117,6 +117,9 @@ class HostConfig {
   // host.watchdog_ms: longest call into an in-process plugin before the host
   // exits 70 (isolation/call_watchdog.h); 0 = unbounded.
   int64_t watchdog_ms() const { return watchdog_ms_; }
+  // host.heartbeat_ms: the live modes' heartbeat (control/heartbeat.h)
+  // every this many ms; 0 = off. Default 5000 (runbook 001).
+  int64_t heartbeat_ms() const { return heartbeat_ms_; }
 
   // Component lists in file order.
   const std::vector<ComponentConfig>& providers() const { return providers_; }
@@ -157,6 +160,7 @@ class HostConfig {
   std::filesystem::path output_dir_;
   LogConfig log_;
   int64_t watchdog_ms_ = 10000;
+  int64_t heartbeat_ms_ = 5000;
   std::vector<ComponentConfig> providers_, detectors_, experts_, risk_;
   std::vector<ComponentConfig> venue_;  // at most one
   bool venue_explicit_ = false;

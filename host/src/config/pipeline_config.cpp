@@ -294,8 +294,10 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
       d.reconcile_on_mismatch = DecisionSettings::OnMismatch::kLog;
     } else if (on == "halt") {
       d.reconcile_on_mismatch = DecisionSettings::OnMismatch::kHalt;
+    } else if (on == "adopt") {
+      d.reconcile_on_mismatch = DecisionSettings::OnMismatch::kAdopt;
     } else {
-      throw ConfigError(cfg.message_at(rec["on_mismatch"], "execution.reconcile.on_mismatch must be log or halt, not '" + on + "'"));
+      throw ConfigError(cfg.message_at(rec["on_mismatch"], "execution.reconcile.on_mismatch must be log, halt or adopt, not '" + on + "'"));
     }
   }
   if (const YAML::Node canary = exec["canary"]) {

@@ -72,7 +72,7 @@ struct DecisionSettings {
   // execution.reconcile: compare with the venue at start and every
   // interval_minutes committed minutes (0: at start only); on a difference
   // log it (kLog) or also halt trading with an emergency stop (kHalt).
-  enum class OnMismatch { kLog, kHalt };
+  enum class OnMismatch { kLog, kHalt, kAdopt };
   uint32_t reconcile_interval_minutes = 0;
   OnMismatch reconcile_on_mismatch = OnMismatch::kLog;
 };

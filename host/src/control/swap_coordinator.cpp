@@ -178,7 +178,13 @@ SwapCoordinator::Prepared SwapCoordinator::prepare(const ReloadRequest& request)
   SwapTargetInfo target;
   if (!pipeline_.swap_target(request.component, &target)) {
     if (request.component.empty()) return refuse("the request names no component");
-    if (config_.find_component(request.component) != nullptr) {
+    const ComponentConfig* c = config_.find_component(request.component);
+    if (c != nullptr && c->kind == SH_KIND_VENUE) {
+      return refuse("component '" + request.component +
+                    "' is the execution venue: it is not swapped while the host runs (working "
+                    "orders live there); change execution.venue and restart the host");
+    }
+    if (c != nullptr) {
       return refuse("component '" + request.component +
                     "' is configured but does not run in this pipeline (providers and detectors "
                     "swap)");

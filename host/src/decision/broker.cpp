@@ -117,6 +117,13 @@ Status Broker::open(StateStore* store, SymbolTable* symbols, PluginInstance* ven
       return Status::FailedPrecondition("execution.mode is live but " + which +
                                         " is simulated: name a live venue in execution.venue");
     }
+    // The decision layer sends market orders, good till cancelled.
+    if ((b->caps_.order_types & (1u << SH_ORDER_MARKET)) == 0 ||
+        (b->caps_.time_in_force & (1u << SH_TIF_GTC)) == 0) {
+      return Status::FailedPrecondition(which +
+                                        " does not offer market orders good till cancelled, "
+                                        "which the decision layer sends");
+    }
   }
   Status st = b->load();
   if (!st.ok()) return st;
@@ -235,6 +242,10 @@ Status Broker::load_pending_orders(StateTxn& txn, const std::string& where) {
       bad = Status::Corruption(where + "orders[" + std::string(key) + "] is not a JSON object");
       return false;
     }
+    // An order recorded ahead of its minute (write_ahead) has a seq the
+    // account's next_order_seq may not count yet: never hand it out again.
+    const uint64_t seq = j.value("seq", uint64_t{0});
+    if (seq >= next_order_seq_) next_order_seq_ = seq + 1;
     const sh_order_state state = parse_state(j.value("status", ""));
     if (state < 0) {
       bad = Status::Corruption(where + "orders[" + std::string(key) + "] has an unknown status");
@@ -474,7 +485,10 @@ Status Broker::submit(const sh_order_intent& intent, std::string_view key,
   const uint64_t seq = o.seq;
   stage_order(o, o.submit_minute_ts_ns + kSubmitDelayNs);
   working_keys_.emplace(k, seq);
-  pending_.emplace(seq, std::move(o));
+  if (!pending_.emplace(seq, std::move(o)).second) {
+    return Status::Corruption("broker: order seq " + std::to_string(seq) + " of '" + k +
+                              "' is already taken by a working order");
+  }
   send(seq);
   const Order* now = staged(k);
   if (now != nullptr && now->state == SH_ORDER_REJECTED) {
@@ -568,7 +582,11 @@ void Broker::close_positions(int64_t ts_ns, double fraction, const char* reason,
     const uint64_t seq = o.seq;
     stage_order(o, o.submit_minute_ts_ns + kSubmitDelayNs);
     working_keys_.emplace(o.key, seq);
-    pending_.emplace(seq, std::move(o));
+    if (!pending_.emplace(seq, std::move(o)).second) {
+      spdlog::error("broker: order seq {} is already taken by a working order; '{}' not sent", seq,
+                    c.key);
+      continue;
+    }
     send(seq);
   }
 }
@@ -614,6 +632,41 @@ Status Broker::stage_venue_state() {
   return Status::Ok();
 }
 
+std::string Broker::order_record(const Order& o) const {
+  std::string v = "{";
+  add_field(&v, "seq", o.seq);
+  add_field(&v, "symbol", std::string_view(o.symbol));
+  add_field(&v, "side", std::string_view(side_text(o.side)));
+  add_field(&v, "qty", o.qty);
+  add_field(&v, "ref_price", o.ref_price);
+  add_field(&v, "submit_minute_ts_ns", o.submit_minute_ts_ns);
+  add_field(&v, "status", std::string_view(order_state_name(o.state)));
+  add_field(&v, "reason", std::string_view(o.reason));
+  add_field(&v, "fill_ts_ns", o.fill_ts_ns);
+  add_field(&v, "fill_price", o.fill_price);
+  add_field(&v, "type", std::string_view(o.type == SH_ORDER_LIMIT ? "limit" : "market"));
+  add_field(&v, "tif", std::string_view(o.tif == SH_TIF_IOC ? "ioc" : o.tif == SH_TIF_FOK ? "fok" : "gtc"));
+  add_field(&v, "limit_price", o.limit_price);
+  add_field(&v, "filled_qty", o.filled_qty);
+  add_field(&v, "fees_usd", o.fees_usd);
+  add_field(&v, "venue_order_id", std::string_view(o.venue_order_id));
+  v += '}';
+  return v;
+}
+
+// Before an order leaves for a live venue its record is committed on its
+// own: a host killed while the order is in flight knows the key at restart
+// and never sends it again (the re-decided minute gets kDuplicate).
+Status Broker::write_ahead(const Order& o) {
+  StateTxn txn;
+  Status st = store_->begin_write(&txn);
+  if (!st.ok()) return st;
+  st = txn.put(StateDb::kOrders, o.key, order_record(o));
+  if (st.ok()) st = txn.commit();
+  if (!st.ok()) txn.abort();
+  return st;
+}
+
 Status Broker::persist(StateTxn& txn) {
   Status vs = stage_venue_state();
   if (!vs.ok()) return vs;
@@ -635,25 +688,7 @@ Status Broker::persist(StateTxn& txn) {
     if (!st.ok()) return st;
   }
   for (const auto& [key, o] : dirty_orders_) {
-    std::string v = "{";
-    add_field(&v, "seq", o.seq);
-    add_field(&v, "symbol", std::string_view(o.symbol));
-    add_field(&v, "side", std::string_view(side_text(o.side)));
-    add_field(&v, "qty", o.qty);
-    add_field(&v, "ref_price", o.ref_price);
-    add_field(&v, "submit_minute_ts_ns", o.submit_minute_ts_ns);
-    add_field(&v, "status", std::string_view(order_state_name(o.state)));
-    add_field(&v, "reason", std::string_view(o.reason));
-    add_field(&v, "fill_ts_ns", o.fill_ts_ns);
-    add_field(&v, "fill_price", o.fill_price);
-    add_field(&v, "type", std::string_view(o.type == SH_ORDER_LIMIT ? "limit" : "market"));
-    add_field(&v, "tif", std::string_view(o.tif == SH_TIF_IOC ? "ioc" : o.tif == SH_TIF_FOK ? "fok" : "gtc"));
-    add_field(&v, "limit_price", o.limit_price);
-    add_field(&v, "filled_qty", o.filled_qty);
-    add_field(&v, "fees_usd", o.fees_usd);
-    add_field(&v, "venue_order_id", std::string_view(o.venue_order_id));
-    v += '}';
-    Status st = txn.put(StateDb::kOrders, key, v);
+    Status st = txn.put(StateDb::kOrders, key, order_record(o));
     if (!st.ok()) return st;
   }
   if (account_dirty_) {

@@ -184,10 +184,21 @@ int venue_reason_http_code(sh_venue_reason reason);
 struct Reconciliation {
   std::vector<std::string> missing_at_venue;
   std::vector<std::string> unknown_to_host;
+  // The venue's working orders the host does not know, as the venue reported
+  // them (aligned with unknown_to_host).
+  struct VenueOrder {
+    sh_symbol_id symbol = SH_INVALID_SYMBOL;
+    sh_side side = SH_SIDE_UNKNOWN;
+    double qty = 0.0;  // cum + leaves
+    double cum_qty = 0.0;
+    std::string venue_order_id;
+  };
+  std::vector<VenueOrder> unknown_orders;
   struct PositionDiff {
     std::string symbol;
     double host_qty = 0.0;
     double venue_qty = 0.0;
+    double venue_avg_price = 0.0;  // 0 when the venue did not say
   };
   std::vector<PositionDiff> positions;
   bool clean() const { return missing_at_venue.empty() && unknown_to_host.empty() && positions.empty(); }
@@ -208,6 +219,14 @@ class Broker {
   // Compares the working orders and positions with the venue's
   // (query_orders / query_positions). Logs nothing: the caller reports.
   Status reconcile(Reconciliation* out);
+  // Makes the venue's view the book's (execution.reconcile.on_mismatch:
+  // adopt): orders working only at the host are CANCELED ("reconcile: not at
+  // the venue"), the venue's unknown working orders join the book
+  // (ACKNOWLEDGED, reason "adopted") so their fills are booked, and each
+  // differing position is set to the venue's quantity, the difference booked
+  // as a trade at the position's mark (reason "reconcile"). Staged for the
+  // next commit.
+  void adopt(const Reconciliation& rec, int64_t ts_ns);
 
   // Reports from the venue (also from on_events / poll between minutes):
   // the order's new state and its fill, staged for the next commit. A
@@ -350,6 +369,8 @@ class Broker {
   void cancel_at_venue(const std::string& key, const char* reason);
   // The persisted record of an order changed.
   void stage_order(const Order& o, int64_t ts_ns);
+  std::string order_record(const Order& o) const;  // the `orders` value
+  Status write_ahead(const Order& o);
   void record_transition(const Order& o, int64_t ts_ns);  // orders.jsonl only
   // An order reached a final state: out of the working set.
   void retire(uint64_t seq);

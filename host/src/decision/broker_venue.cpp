@@ -332,6 +332,19 @@ void Broker::send(uint64_t seq) {
     retire(seq);
     return;
   }
+  if (venue_ != nullptr && !venue_simulated()) {
+    const Status w = write_ahead(o);
+    if (!w.ok()) {
+      Order& held = pending_.at(seq);
+      spdlog::error("order '{}' not sent: its record could not be committed first ({})", key,
+                    w.message());
+      held.state = SH_ORDER_REJECTED;
+      held.reason = "not sent: the order could not be recorded before sending";
+      stage_order(held, held.submit_minute_ts_ns + kOrderMinuteNs);
+      retire(seq);
+      return;
+    }
+  }
   sh_venue_order v{};
   v.struct_size = sizeof v;
   v.symbol = o.symbol_id;
@@ -405,8 +418,8 @@ Status Broker::reconcile(Reconciliation* out) {
   *out = Reconciliation{};
   if (venue_ == nullptr) return Status::FailedPrecondition("broker: no venue to reconcile with");
   struct Collect {
-    std::set<std::string> working;
-    std::map<sh_symbol_id, double> positions;
+    std::map<std::string, Reconciliation::VenueOrder> working;
+    std::map<sh_symbol_id, std::pair<double, double>> positions;  // qty, avg price
   } c;
   sh_venue_sink orders{};
   orders.struct_size = sizeof orders;
@@ -416,7 +429,13 @@ Status Broker::reconcile(Reconciliation* out) {
     const auto* base = reinterpret_cast<const unsigned char*>(r);
     for (uint32_t i = 0; i < n; ++i) {
       const auto& x = *reinterpret_cast<const sh_venue_report*>(base + size_t{i} * item);
-      if (x.client_order_id != nullptr && !order_state_final(x.state)) cc->working.insert(x.client_order_id);
+      if (x.client_order_id == nullptr || order_state_final(x.state)) continue;
+      Reconciliation::VenueOrder& o = cc->working[x.client_order_id];
+      o.symbol = x.symbol;
+      o.side = x.side;
+      o.cum_qty = std::isfinite(x.cum_qty) ? x.cum_qty : 0.0;
+      o.qty = o.cum_qty + (std::isfinite(x.leaves_qty) ? x.leaves_qty : 0.0);
+      if (x.venue_order_id != nullptr) o.venue_order_id = x.venue_order_id;
     }
     return SH_OK;
   };
@@ -433,7 +452,9 @@ Status Broker::reconcile(Reconciliation* out) {
     const auto* base = reinterpret_cast<const unsigned char*>(p);
     for (uint32_t i = 0; i < n; ++i) {
       const auto& x = *reinterpret_cast<const sh_position*>(base + size_t{i} * item);
-      cc->positions[x.symbol] += x.qty;
+      auto& [qty, avg] = cc->positions[x.symbol];
+      qty += x.qty;
+      if (std::isfinite(x.avg_price) && x.avg_price > 0.0) avg = x.avg_price;
     }
     return SH_OK;
   };
@@ -446,8 +467,10 @@ Status Broker::reconcile(Reconciliation* out) {
     (void)seq;
     if (c.working.count(key) == 0) out->missing_at_venue.push_back(key);
   }
-  for (const std::string& key : c.working) {
-    if (working_keys_.count(key) == 0) out->unknown_to_host.push_back(key);
+  for (const auto& [key, o] : c.working) {
+    if (working_keys_.count(key) != 0) continue;
+    out->unknown_to_host.push_back(key);
+    out->unknown_orders.push_back(o);
   }
   std::sort(out->missing_at_venue.begin(), out->missing_at_venue.end());
   auto differs = [](double a, double b) {
@@ -455,16 +478,69 @@ Status Broker::reconcile(Reconciliation* out) {
   };
   for (const auto& [name, p] : positions_) {
     auto it = c.positions.find(p.symbol);
-    const double venue_qty = it == c.positions.end() ? 0.0 : it->second;
-    if (differs(p.qty, venue_qty)) out->positions.push_back({name, p.qty, venue_qty});
+    const double venue_qty = it == c.positions.end() ? 0.0 : it->second.first;
+    const double venue_avg = it == c.positions.end() ? 0.0 : it->second.second;
+    if (differs(p.qty, venue_qty)) out->positions.push_back({name, p.qty, venue_qty, venue_avg});
     if (it != c.positions.end()) c.positions.erase(it);
   }
-  for (const auto& [id, qty] : c.positions) {
-    if (qty == 0.0) continue;
+  for (const auto& [id, qa] : c.positions) {
+    if (qa.first == 0.0) continue;
     const char* name = symbols_->name(id);
-    out->positions.push_back({name != nullptr ? name : "#" + std::to_string(id), 0.0, qty});
+    if (name == nullptr) continue;  // a symbol this host never interned: logged by the caller's count
+    out->positions.push_back({name, 0.0, qa.first, qa.second});
   }
   return Status::Ok();
+}
+
+void Broker::adopt(const Reconciliation& rec, int64_t ts_ns) {
+  for (const std::string& key : rec.missing_at_venue) {
+    auto it = working_keys_.find(key);
+    if (it == working_keys_.end()) continue;
+    Order& o = pending_.at(it->second);
+    o.state = SH_ORDER_CANCELED;
+    o.reason = "reconcile: not at the venue";
+    stage_order(o, ts_ns);
+    retire(it->second);
+  }
+  for (size_t i = 0; i < rec.unknown_to_host.size() && i < rec.unknown_orders.size(); ++i) {
+    const Reconciliation::VenueOrder& v = rec.unknown_orders[i];
+    const char* name = symbols_->name(v.symbol);
+    if (name == nullptr || (v.side != SH_SIDE_BUY && v.side != SH_SIDE_SELL) || !(v.qty > 0.0)) continue;
+    const std::string& key = rec.unknown_to_host[i];
+    if (known_keys_.contains(key)) continue;
+    Order o = make_order(key, name, v.symbol, v.side, v.qty, 0.0, "adopted");
+    o.state = SH_ORDER_ACKNOWLEDGED;
+    o.filled_qty = v.cum_qty;  // what it filled before the host knew it is in the positions below
+    o.venue_order_id = v.venue_order_id;
+    const uint64_t seq = o.seq;
+    stage_order(o, ts_ns);
+    working_keys_.emplace(key, seq);
+    pending_.emplace(seq, std::move(o));
+  }
+  for (const Reconciliation::PositionDiff& d : rec.positions) {
+    const sh_symbol_id id = symbols_->intern(d.symbol);
+    auto [it, inserted] = positions_.try_emplace(d.symbol);
+    PaperPosition& p = it->second;
+    if (inserted) p.symbol = id;
+    double mark = p.mark_price > 0.0 ? p.mark_price : d.venue_avg_price;
+    if (!(mark > 0.0)) mark = 0.0;
+    const double delta = d.venue_qty - p.qty;
+    cash_ -= delta * mark;  // as if traded at the mark: equity is unchanged by the adoption
+    if (d.venue_qty == 0.0) {
+      p.avg_price = 0.0;
+    } else if (p.qty == 0.0 || (p.qty > 0.0) != (d.venue_qty > 0.0)) {
+      p.avg_price = d.venue_avg_price > 0.0 ? d.venue_avg_price : mark;
+    }
+    p.qty = d.venue_qty;
+    if (p.mark_price <= 0.0) p.mark_price = mark;
+    mark_position_dirty(p.symbol);
+    spdlog::warn("reconciliation: {} position adopted from the venue: {} -> {} (the difference "
+                 "booked at the mark {})",
+                 d.symbol, format_double(d.venue_qty - delta), format_double(d.venue_qty),
+                 format_double(mark));
+  }
+  recompute_equity();
+  stage_account();
 }
 
 }  // namespace sh::host

@@ -594,8 +594,16 @@ Status DecisionStage::reconcile(const char* when) {
   }
   summary.reconcile_mismatches +=
       rec.missing_at_venue.size() + rec.unknown_to_host.size() + rec.positions.size();
-  if (ctx_->config.decision.reconcile_on_mismatch == DecisionSettings::OnMismatch::kHalt &&
-      !broker_->emergency_stopped()) {
+  if (ctx_->config.decision.reconcile_on_mismatch == DecisionSettings::OnMismatch::kAdopt) {
+    const int64_t last = broker_->last_minute_ts_ns();
+    broker_->adopt(rec, last == std::numeric_limits<int64_t>::min() ? 0 : last + 60'000'000'000LL);
+    const Status cs = broker_->commit_now();  // durable before anything trades on it
+    if (!cs.ok()) return cs;
+    spdlog::warn("reconciliation ({}) with venue '{}': the venue's orders and positions adopted "
+                 "(execution.reconcile.on_mismatch: adopt)",
+                 when, venue_name_);
+  } else if (ctx_->config.decision.reconcile_on_mismatch == DecisionSettings::OnMismatch::kHalt &&
+             !broker_->emergency_stopped()) {
     spdlog::error("reconciliation ({}) with venue '{}' found differences: trading halted "
                   "(emergency stop; execution.reconcile.on_mismatch: halt) until host trade resume",
                   when, venue_name_);

@@ -248,6 +248,8 @@ Status Pipeline::commit_minute(Minute& m) {
   if (!st.ok()) return st;
   summary_.snapshot_rows += m.write.rows.size();
   ++summary_.minutes_closed;
+  runtime_.last_minute_ts_ns.store(m.write.minute_ts_ns, std::memory_order_relaxed);
+  runtime_.minutes_committed.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
 

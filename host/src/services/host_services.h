@@ -32,6 +32,10 @@ struct HostRuntime {
   // chain at its last minute; NaN before the first. Written by the pipeline
   // thread, read by the control listener (the reload guard, var_pct:host).
   std::atomic<double> portfolio_var_pct{std::numeric_limits<double>::quiet_NaN()};
+  // Progress of the pipeline thread, read by the heartbeat thread: the last
+  // committed minute (0 = none yet) and how many minutes committed.
+  std::atomic<int64_t> last_minute_ts_ns{0};
+  std::atomic<uint64_t> minutes_committed{0};
   // The config file's directory: relative values of the "format": "path"
   // fields of a plugin's config resolve against it before create() and
   // set_config() (config/config_paths.h). Empty: passed as written.
