@@ -999,15 +999,16 @@ class BinanceVenue final : public sh::Venue {
       return;
     }
     Order& o = it->second;
-    if (e.contains("i")) o.venue_id = std::to_string(int_field(e, "i"));
-    if (x == "TRADE") apply_fill(o, z, L, fee_usd(o, n, asset, L), ts, liq);
+    if (e.contains("i") && e["i"].is_number_integer()) o.venue_id = std::to_string(int_field(e, "i"));
+    // z (cumulative) decides what is new, so a fill the POST answer already
+    // reported is not reported again; without z, this fill's l adds to it.
+    if (x == "TRADE") apply_fill(o, e.contains("z") ? z : o.cum + l, L, fee_usd(o, n, asset, L), ts, liq);
     if (x == "REJECTED") {
       finish(o, SH_ORDER_REJECTED, SH_VENUE_REASON_INVALID_ORDER,
              "rejected by Binance: " + str_field(e, "r"), ts);
       return;
     }
     apply_status(o, st, ts);
-    (void)l;
   }
 
   // ---- the worker ----
