@@ -458,6 +458,7 @@ class BinanceVenue final : public sh::Venue {
   void query_orders(const sh::VenueSink& sink) override {
     flush();
     std::set<std::string> asked;  // two host symbols on one Binance symbol: asked once
+    std::set<std::string> listed;  // client ids Binance lists as open
     for (const auto& [name, s] : by_host_) {
       if (!asked.insert(s.binance).second) continue;
       const Json arr = signed_get("/api/v3/openOrders", {{"symbol", s.binance}}, "query_orders");
@@ -480,8 +481,30 @@ class BinanceVenue final : public sh::Venue {
         r.cum_qty = exec;
         r.leaves_qty = std::max(0.0, qty - exec);
         emit(sink, r);
+        listed.insert(cid);
       }
     }
+    // The venue also holds what Binance does not list yet: orders queued
+    // (a 429 back-off) or whose send is unknown; they are working (NEW).
+    // One Binance no longer lists but this venue still holds as working
+    // has ended there: it is asked about, its final report follows.
+    std::vector<Report> held;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& [cid, o] : orders_) {
+        if (is_final(o.state) || listed.count(cid) != 0) continue;
+        if (o.state == SH_ORDER_NEW) {
+          held.push_back(state_report(o, host().now_ns()));
+        } else {
+          Job j;
+          j.kind = Job::kQuery;
+          j.cid = cid;
+          jobs_.push_back(j);
+        }
+      }
+      cv_.notify_all();
+    }
+    for (const Report& r : held) emit(sink, r);
   }
 
   // GET /api/v3/account (weight 20): the base asset's free + locked balance
@@ -976,15 +999,16 @@ class BinanceVenue final : public sh::Venue {
       return;
     }
     Order& o = it->second;
-    if (e.contains("i")) o.venue_id = std::to_string(int_field(e, "i"));
-    if (x == "TRADE") apply_fill(o, z, L, fee_usd(o, n, asset, L), ts, liq);
+    if (e.contains("i") && e["i"].is_number_integer()) o.venue_id = std::to_string(int_field(e, "i"));
+    // z (cumulative) decides what is new, so a fill the POST answer already
+    // reported is not reported again; without z, this fill's l adds to it.
+    if (x == "TRADE") apply_fill(o, e.contains("z") ? z : o.cum + l, L, fee_usd(o, n, asset, L), ts, liq);
     if (x == "REJECTED") {
       finish(o, SH_ORDER_REJECTED, SH_VENUE_REASON_INVALID_ORDER,
              "rejected by Binance: " + str_field(e, "r"), ts);
       return;
     }
     apply_status(o, st, ts);
-    (void)l;
   }
 
   // ---- the worker ----

@@ -467,6 +467,12 @@ SH_TEST("5xx without the order: query by origClientOrderId finds nothing (-2013)
   f.server.push_fault("POST /api/v3/order", fault);
   std::vector<VenueReport> acc;
   add(acc, v.submit(VenueOrder("X1", "BTC", SH_SIDE_BUY, 0.2)));
+  expect(f.server.wait_for([&] { return f.server.posts_for("X1") == 1; }), "the POST (503)");
+  // Binance does not list it, the venue holds it: working (NEW) for the
+  // host's reconciliation.
+  const auto working = v.query_orders();
+  expect(working.size() == 1 && working[0].id == "X1" && working[0].state() == SH_ORDER_NEW,
+         "held as working: " + working.describe());
   const VenueReports all = poll_until(v, acc, is_final("X1"));
   all.expect_state("X1", SH_ORDER_FILLED);
   expect(f.server.count_requests("GET /api/v3/order?symbol=BTCUSDT&origClientOrderId=X1") == 1, "queried first");
