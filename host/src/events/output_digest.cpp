@@ -7,22 +7,28 @@
 #include <openssl/evp.h>
 
 namespace sh::host {
+
+// Named, not anonymous: OutputDigest::Stream (declared in the header) holds
+// one, and in a unity build a member of a type with internal linkage trips
+// -Wsubobject-linkage.
+struct OutputDigestMdCtx {
+  OutputDigestMdCtx() : ctx(EVP_MD_CTX_new()) {
+    if (ctx == nullptr) throw std::bad_alloc();
+  }
+  ~OutputDigestMdCtx() { EVP_MD_CTX_free(ctx); }
+  OutputDigestMdCtx(const OutputDigestMdCtx&) = delete;
+  OutputDigestMdCtx& operator=(const OutputDigestMdCtx&) = delete;
+  EVP_MD_CTX* ctx;
+};
+
 namespace {
+
+using MdCtx = OutputDigestMdCtx;
 
 [[noreturn]] void digest_failed(const char* what) {
   std::fprintf(stderr, "output digest: OpenSSL %s failed\n", what);
   std::abort();
 }
-
-struct MdCtx {
-  MdCtx() : ctx(EVP_MD_CTX_new()) {
-    if (ctx == nullptr) throw std::bad_alloc();
-  }
-  ~MdCtx() { EVP_MD_CTX_free(ctx); }
-  MdCtx(const MdCtx&) = delete;
-  MdCtx& operator=(const MdCtx&) = delete;
-  EVP_MD_CTX* ctx;
-};
 
 void init(EVP_MD_CTX* ctx) {
   if (EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) digest_failed("DigestInit");
@@ -56,7 +62,7 @@ std::string to_hex(const std::string& raw) {
 }  // namespace
 
 struct OutputDigest::Stream {
-  MdCtx md;
+  OutputDigestMdCtx md;
   uint64_t bytes = 0;
 };
 
