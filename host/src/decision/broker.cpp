@@ -18,8 +18,6 @@ namespace {
 constexpr std::string_view kAccountKey = "paper/account";
 constexpr int64_t kDayNs = 86400LL * 1000000000LL;
 constexpr size_t kMaxKeyBytes = 400;
-// An order decided at a close is submitted at the minute's end.
-constexpr int64_t kSubmitDelayNs = 60LL * 1000000000LL;
 
 sh_order_state parse_state(const std::string& s) {
   for (sh_order_state st = SH_ORDER_NEW; st <= SH_ORDER_EXPIRED; ++st) {
@@ -36,7 +34,6 @@ int64_t floor_div(int64_t a, int64_t b) {
   return q;
 }
 
-const char* side_text(sh_side side) { return side == SH_SIDE_BUY ? "buy" : "sell"; }
 
 void add_field(std::string* s, const char* name, double v) {
   if (s->size() > 1) *s += ',';
@@ -333,7 +330,7 @@ Status Broker::on_minute_close(int64_t minute_ts_ns, const BarPrice* bars, size_
     return &bars[bar_index_[id]];
   };
 
-  expire_unacknowledged(minute_ts_ns + 60LL * 1000000000LL);
+  expire_unacknowledged(minute_ts_ns + kOrderSendDelayNs);
   if (venue_enabled_ && (caps_.flags & SH_VENUE_WANTS_BARS) != 0) {
     venue_bars_.resize(count);
     for (size_t i = 0; i < count; ++i) {
@@ -483,7 +480,7 @@ Status Broker::submit(const sh_order_intent& intent, std::string_view key,
   result->order_seq = o.seq;
   const std::string k = o.key;
   const uint64_t seq = o.seq;
-  stage_order(o, o.submit_minute_ts_ns + kSubmitDelayNs);
+  stage_order(o, o.sent_ts_ns());
   working_keys_.emplace(k, seq);
   if (!pending_.emplace(seq, std::move(o)).second) {
     return Status::Corruption("broker: order seq " + std::to_string(seq) + " of '" + k +
@@ -580,7 +577,7 @@ void Broker::close_positions(int64_t ts_ns, double fraction, const char* reason,
     c.order_seq = o.seq;
     orders->push_back(c);
     const uint64_t seq = o.seq;
-    stage_order(o, o.submit_minute_ts_ns + kSubmitDelayNs);
+    stage_order(o, o.sent_ts_ns());
     working_keys_.emplace(o.key, seq);
     if (!pending_.emplace(seq, std::move(o)).second) {
       spdlog::error("broker: order seq {} is already taken by a working order; '{}' not sent", seq,
@@ -636,7 +633,7 @@ std::string Broker::order_record(const Order& o) const {
   std::string v = "{";
   add_field(&v, "seq", o.seq);
   add_field(&v, "symbol", std::string_view(o.symbol));
-  add_field(&v, "side", std::string_view(side_text(o.side)));
+  add_field(&v, "side", std::string_view(order_side_name(o.side)));
   add_field(&v, "qty", o.qty);
   add_field(&v, "ref_price", o.ref_price);
   add_field(&v, "submit_minute_ts_ns", o.submit_minute_ts_ns);

@@ -168,6 +168,10 @@ struct SubmitResult {
   uint64_t order_seq = 0;
 };
 
+// An order decided at a minute's close is sent at the minute's end.
+inline constexpr int64_t kOrderSendDelayNs = 60LL * 1000000000LL;
+inline const char* order_side_name(sh_side side) { return side == SH_SIDE_BUY ? "buy" : "sell"; }
+
 // "new", "acknowledged", ... (the persisted status text).
 const char* order_state_name(sh_order_state state);
 // FILLED, CANCELED, REJECTED, EXPIRED.
@@ -326,6 +330,10 @@ class Broker {
   double drawdown_pct() const;
   double daily_pnl_usd() const { return equity_ - day_start_equity_; }
   int64_t last_minute_ts_ns() const { return last_minute_ts_ns_; }
+  // The end of the last closed minute on the host clock (0 before any).
+  int64_t last_close_ts_ns() const {
+    return last_minute_ts_ns_ == INT64_MIN ? 0 : last_minute_ts_ns_ + kOrderSendDelayNs;
+  }
   size_t pending_order_count() const { return pending_.size(); }  // working orders
   // nullptr when the symbol never traded.
   const PaperPosition* position(std::string_view symbol) const;
@@ -351,6 +359,7 @@ class Broker {
     double fees_usd = 0.0;
     std::string venue_order_id;
     bool derisking() const { return reason == "flatten" || reason == "var_reduce"; }
+    int64_t sent_ts_ns() const { return submit_minute_ts_ns + kOrderSendDelayNs; }
   };
 
   Broker(StateStore* store, SymbolTable* symbols, PluginInstance* venue, const BrokerOptions& options)
@@ -374,6 +383,9 @@ class Broker {
   void record_transition(const Order& o, int64_t ts_ns);  // orders.jsonl only
   // An order reached a final state: out of the working set.
   void retire(uint64_t seq);
+  // Ends a working order at the host (state, reason, its transition at
+  // ts_ns), and retires it.
+  void close_at_host(uint64_t seq, sh_order_state state, std::string reason, int64_t ts_ns);
   // The latest record of a key staged this minute, or nullptr.
   const Order* staged(const std::string& key) const;
   sh_venue_sink sink();
@@ -409,7 +421,6 @@ class Broker {
   Status stage_venue_state();
   // A fill reported for an order the host had already closed.
   bool book_late_fill(const sh_venue_report& r);
-  bool halt_on_unauthorized_ = false;  // set by a 401 report, acted on after it
   bool venue_enabled_ = true;
   SendPolicy send_policy_;
   // NEW orders older than the ack timeout at `now_ns`: EXPIRED.

@@ -14,14 +14,6 @@
 
 namespace sh::host {
 
-namespace {
-
-constexpr int64_t kOrderMinuteNs = 60LL * 1000000000LL;
-
-const char* venue_side_text(sh_side side) { return side == SH_SIDE_BUY ? "buy" : "sell"; }
-
-}  // namespace
-
 bool order_state_final(sh_order_state s) {
   return s == SH_ORDER_FILLED || s == SH_ORDER_CANCELED || s == SH_ORDER_REJECTED ||
          s == SH_ORDER_EXPIRED;
@@ -180,6 +172,14 @@ void Broker::record_transition(const Order& o, int64_t ts_ns) {
   staged_transitions_.push_back(std::move(t));
 }
 
+void Broker::close_at_host(uint64_t seq, sh_order_state state, std::string reason, int64_t ts_ns) {
+  Order& o = pending_.at(seq);
+  o.state = state;
+  o.reason = std::move(reason);
+  stage_order(o, ts_ns);
+  retire(seq);
+}
+
 void Broker::retire(uint64_t seq) {
   auto it = pending_.find(seq);
   if (it == pending_.end()) return;
@@ -251,11 +251,12 @@ void Broker::apply_report(const sh_venue_report& r) {
     }
     if (qty > 0.0) book_fill(o, r, qty);
   }
+  // The venue's word on the state is final (FILLED with less than the
+  // order's qty is a reduce-only order clamped to the position left), but
+  // an unknown state, or NEW again, changes nothing.
   sh_order_state next = r.state;
-  if (next < SH_ORDER_NEW || next > SH_ORDER_EXPIRED) next = o.state;
-  // The venue's word on the state is final: FILLED with less than the
-  // order's qty is a reduce-only order clamped to the position left.
-  if (next == SH_ORDER_NEW) next = o.state;  // never back to NEW
+  if (next <= SH_ORDER_NEW || next > SH_ORDER_EXPIRED) next = o.state;
+  bool unauthorized = false;
   if (next == SH_ORDER_CANCELED || next == SH_ORDER_REJECTED || next == SH_ORDER_EXPIRED) {
     auto c = cancel_reasons_.find(o.key);
     if (next == SH_ORDER_CANCELED && c != cancel_reasons_.end() &&
@@ -272,21 +273,18 @@ void Broker::apply_report(const sh_venue_report& r) {
       spdlog::error("venue '{}' refused the host's credentials (401 unauthorized) on order '{}': "
                     "trading halted (emergency stop); fix the keys, then host trade resume",
                     venue_->component(), o.key);
-      halt_on_unauthorized_ = true;
+      unauthorized = true;
     }
     if (next == SH_ORDER_REJECTED) {
       spdlog::warn("venue '{}' rejected order '{}' ({} {} {}): {}{}", venue_->component(), o.key,
-                   venue_side_text(o.side), format_double(o.qty), o.symbol, venue_reason_name(r.reason),
+                   order_side_name(o.side), format_double(o.qty), o.symbol, venue_reason_name(r.reason),
                    r.detail != nullptr ? std::string(" - ") + r.detail : std::string());
     }
   }
   o.state = next;
   stage_order(o, r.ts_ns);
   if (order_state_final(next)) retire(seq);
-  if (halt_on_unauthorized_) {
-    halt_on_unauthorized_ = false;
-    emergency_stop();
-  }
+  if (unauthorized) emergency_stop();
 }
 
 void Broker::expire_unacknowledged(int64_t now_ns) {
@@ -294,29 +292,20 @@ void Broker::expire_unacknowledged(int64_t now_ns) {
   std::vector<std::string> late;
   for (const auto& [seq, o] : pending_) {
     (void)seq;
-    if (o.state == SH_ORDER_NEW && now_ns - (o.submit_minute_ts_ns + kOrderMinuteNs) >= options_.ack_timeout_ns) {
+    if (o.state == SH_ORDER_NEW && now_ns - o.sent_ts_ns() >= options_.ack_timeout_ns) {
       late.push_back(o.key);
     }
   }
   for (const std::string& key : late) {
     auto it = working_keys_.find(key);
     if (it == working_keys_.end()) continue;
-    Order& o = pending_.at(it->second);
     ++ack_timeouts_;
     spdlog::warn("venue '{}': order '{}' not acknowledged within {} ms: expired at the host, "
                  "cancel sent",
                  venue_ != nullptr ? venue_->component() : "", key, options_.ack_timeout_ns / 1000000);
-    o.state = SH_ORDER_EXPIRED;
-    o.reason = "ack_timeout";
-    stage_order(o, now_ns);
-    retire(it->second);
+    close_at_host(it->second, SH_ORDER_EXPIRED, "ack_timeout", now_ns);
     // If the venue has it after all, it must not stay working there.
-    if (venue_ != nullptr && venue_enabled_) {
-      cancel_reasons_[key] = "ack_timeout";
-      const sh_venue_sink s = sink();
-      (void)venue_->venue_cancel(key.c_str(), s);
-      cancel_reasons_.erase(key);
-    }
+    if (venue_ != nullptr && venue_enabled_) (void)venue_->venue_cancel(key.c_str(), sink());
   }
 }
 
@@ -325,23 +314,17 @@ void Broker::send(uint64_t seq) {
   const std::string key = o.key;
   std::string why;
   if (!venue_enabled_ || (send_policy_ && !send_policy_(o.symbol, &why))) {
-    Order& held = pending_.at(seq);
-    held.state = SH_ORDER_REJECTED;
-    held.reason = why.empty() ? "not sent: the venue is off in this mode" : why;
-    stage_order(held, held.submit_minute_ts_ns + kOrderMinuteNs);
-    retire(seq);
+    close_at_host(seq, SH_ORDER_REJECTED, why.empty() ? "not sent: the venue is off in this mode" : why,
+                  o.sent_ts_ns());
     return;
   }
   if (venue_ != nullptr && !venue_simulated()) {
     const Status w = write_ahead(o);
     if (!w.ok()) {
-      Order& held = pending_.at(seq);
       spdlog::error("order '{}' not sent: its record could not be committed first ({})", key,
                     w.message());
-      held.state = SH_ORDER_REJECTED;
-      held.reason = "not sent: the order could not be recorded before sending";
-      stage_order(held, held.submit_minute_ts_ns + kOrderMinuteNs);
-      retire(seq);
+      close_at_host(seq, SH_ORDER_REJECTED, "not sent: the order could not be recorded before sending",
+                    o.sent_ts_ns());
       return;
     }
   }
@@ -350,7 +333,7 @@ void Broker::send(uint64_t seq) {
   v.symbol = o.symbol_id;
   v.client_order_id = key.c_str();
   // Decided at the close of the last minute: its end on the host clock.
-  v.ts_ns = o.submit_minute_ts_ns + kOrderMinuteNs;
+  v.ts_ns = o.sent_ts_ns();
   v.side = o.side;
   v.type = o.type;
   v.tif = o.tif;
@@ -368,10 +351,8 @@ void Broker::send(uint64_t seq) {
   spdlog::warn("venue '{}': submit of order '{}' failed ({}{}); the order is rejected",
                venue_ != nullptr ? venue_->component() : "", key, abi_status_name(rc),
                error.empty() ? "" : ": " + error);
-  left.state = SH_ORDER_REJECTED;
-  left.reason = venue_reason_name(SH_VENUE_REASON_UNAVAILABLE);
-  stage_order(left, left.submit_minute_ts_ns + kOrderMinuteNs);
-  retire(it->second);
+  close_at_host(it->second, SH_ORDER_REJECTED, venue_reason_name(SH_VENUE_REASON_UNAVAILABLE),
+                left.sent_ts_ns());
 }
 
 void Broker::cancel_at_venue(const std::string& key, const char* reason) {
@@ -386,11 +367,7 @@ void Broker::cancel_at_venue(const std::string& key, const char* reason) {
   const std::string why = venue_ != nullptr ? venue_->last_error() : "no venue";
   spdlog::warn("venue '{}': cancel of order '{}' failed ({}{}); canceled at the host",
                venue_ != nullptr ? venue_->component() : "", key, abi_status_name(rc), why.empty() ? "" : ": " + why);
-  Order& o = pending_.at(it->second);
-  o.state = SH_ORDER_CANCELED;
-  o.reason = reason;
-  stage_order(o, last_minute_ts_ns_ == INT64_MIN ? 0 : last_minute_ts_ns_ + kOrderMinuteNs);
-  retire(it->second);
+  close_at_host(it->second, SH_ORDER_CANCELED, reason, last_close_ts_ns());
 }
 
 Status Broker::on_events(const sh_market_event* events, size_t count, size_t stride) {
@@ -496,11 +473,7 @@ void Broker::adopt(const Reconciliation& rec, int64_t ts_ns) {
   for (const std::string& key : rec.missing_at_venue) {
     auto it = working_keys_.find(key);
     if (it == working_keys_.end()) continue;
-    Order& o = pending_.at(it->second);
-    o.state = SH_ORDER_CANCELED;
-    o.reason = "reconcile: not at the venue";
-    stage_order(o, ts_ns);
-    retire(it->second);
+    close_at_host(it->second, SH_ORDER_CANCELED, "reconcile: not at the venue", ts_ns);
   }
   for (size_t i = 0; i < rec.unknown_to_host.size() && i < rec.unknown_orders.size(); ++i) {
     const Reconciliation::VenueOrder& v = rec.unknown_orders[i];

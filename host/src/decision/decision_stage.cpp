@@ -595,8 +595,7 @@ Status DecisionStage::reconcile(const char* when) {
   summary.reconcile_mismatches +=
       rec.missing_at_venue.size() + rec.unknown_to_host.size() + rec.positions.size();
   if (ctx_->config.decision.reconcile_on_mismatch == DecisionSettings::OnMismatch::kAdopt) {
-    const int64_t last = broker_->last_minute_ts_ns();
-    broker_->adopt(rec, last == std::numeric_limits<int64_t>::min() ? 0 : last + 60'000'000'000LL);
+    broker_->adopt(rec, broker_->last_close_ts_ns());
     const Status cs = broker_->commit_now();  // durable before anything trades on it
     if (!cs.ok()) return cs;
     spdlog::warn("reconciliation ({}) with venue '{}': the venue's orders and positions adopted "
@@ -618,7 +617,7 @@ void DecisionStage::on_events(const EventBatch& batch, std::vector<MinuteClose>&
   // saved: only events after the last committed minute reach it.
   const int64_t from = broker_->last_minute_ts_ns() == std::numeric_limits<int64_t>::min()
                            ? std::numeric_limits<int64_t>::min()
-                           : broker_->last_minute_ts_ns() + 60'000'000'000LL;
+                           : broker_->last_close_ts_ns();
   const auto* base = reinterpret_cast<const unsigned char*>(batch.events);
   size_t first = 0;
   while (first < batch.count &&

@@ -84,7 +84,7 @@ std::string EmergencyReduce::line(int64_t ts, const ClosingOrder& o, double var_
   s += ",\"order\":{\"idempotency_key\":";
   append_json_string(&s, o.key);
   s += ",\"side\":";
-  append_json_string(&s, o.side == SH_SIDE_BUY ? "buy" : "sell");
+  append_json_string(&s, order_side_name(o.side));
   s += ",\"qty\":";
   append_json_double(&s, o.qty);
   s += ",\"ref_price\":";
