@@ -1,4 +1,5 @@
 #include "decision/broker.h"
+#include "decision/durable_state.h"
 
 #include <algorithm>
 #include <cmath>
@@ -594,19 +595,19 @@ Status Broker::load_venue_state() {
   Status st = store_->begin_read(&txn);
   if (!st.ok()) return st;
   std::string value;
-  st = txn.get(StateDb::kMeta, std::string(kMetaComponentStatePrefix) + venue_->component(), &value);
+  st = txn.get(StateDb::kMeta, component_state_key(venue_->component()), &value);
   txn.abort();
   if (st.is_not_found()) return Status::Ok();
   if (!st.ok()) return st;
-  const size_t nl = value.find('\n');
-  const std::string plugin = value.substr(0, nl);
-  if (nl == std::string::npos || plugin != venue_->library().name()) {
+  std::string plugin;
+  std::string_view bytes;
+  if (!component_state_bytes(value, *venue_, &plugin, &bytes)) {
     spdlog::warn("venue '{}': the stored state belongs to plugin '{}', not {}: the venue starts "
                  "clear (reconciliation shows what differs)",
                  venue_->component(), plugin, venue_->library().name());
     return Status::Ok();
   }
-  const std::string err = venue_->load_state(value.substr(nl + 1));
+  const std::string err = venue_->load_state(std::string(bytes));
   if (!err.empty()) {
     return Status::Corruption("venue '" + venue_->component() +
                               "': its stored book cannot be loaded (" + err +
@@ -624,7 +625,7 @@ Status Broker::stage_venue_state() {
   if (!err.empty()) {
     return Status::RemoteError("venue '" + venue_->component() + "': " + err);
   }
-  venue_state_staged_ = venue_->library().name() + '\n' + bytes;
+  venue_state_staged_ = component_state_value(*venue_, bytes);
   venue_state_dirty_ = venue_state_staged_ != venue_state_committed_;
   return Status::Ok();
 }
@@ -668,8 +669,7 @@ Status Broker::persist(StateTxn& txn) {
   Status vs = stage_venue_state();
   if (!vs.ok()) return vs;
   if (venue_state_dirty_) {
-    vs = txn.put(StateDb::kMeta, std::string(kMetaComponentStatePrefix) + venue_->component(),
-                 venue_state_staged_);
+    vs = txn.put(StateDb::kMeta, component_state_key(venue_->component()), venue_state_staged_);
     if (!vs.ok()) return vs;
   }
   for (const auto& [name, p] : positions_) {

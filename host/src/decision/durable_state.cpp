@@ -8,6 +8,23 @@
 
 namespace sh::host {
 
+std::string component_state_key(const std::string& component) {
+  return std::string(kMetaComponentStatePrefix) + component;
+}
+
+std::string component_state_value(const PluginInstance& inst, const std::string& bytes) {
+  return inst.library().name() + '\n' + bytes;
+}
+
+bool component_state_bytes(const std::string& value, const PluginInstance& inst,
+                           std::string* writer, std::string_view* bytes) {
+  const size_t nl = value.find('\n');
+  *writer = value.substr(0, nl);
+  if (nl == std::string::npos || *writer != inst.library().name()) return false;
+  *bytes = std::string_view(value).substr(nl + 1);
+  return true;
+}
+
 void DurableState::collect(const std::vector<Component>& components) {
   writes_.clear();
   for (const Component& c : components) {
@@ -23,7 +40,7 @@ void DurableState::collect(const std::vector<Component>& components) {
       }
       continue;
     }
-    std::string value = inst->library().name() + '\n' + bytes;
+    std::string value = component_state_value(*inst, bytes);
     const auto it = saved_.find(name);
     if (it != saved_.end() && it->second == value) continue;
     writes_.emplace_back(name, std::move(value));
@@ -33,7 +50,7 @@ void DurableState::collect(const std::vector<Component>& components) {
 Status DurableState::persist(StateTxn& txn, const RiskChain& chain) const {
   Status st = Status::Ok();
   for (const auto& [component, value] : writes_) {
-    st = txn.put(StateDb::kMeta, std::string(kMetaComponentStatePrefix) + component, value);
+    st = txn.put(StateDb::kMeta, component_state_key(component), value);
     if (!st.ok()) return st;
   }
   if (chain.consecutive_errors() != saved_chain_errors_) {
@@ -72,24 +89,23 @@ Status DurableState::restore(StateStore& store, const std::vector<Component>& co
     const std::string& name = *c.name;
     if (inst == nullptr || !inst->library().supports_state()) continue;
     std::string value;
-    Status gs = txn.get(StateDb::kMeta, std::string(kMetaComponentStatePrefix) + name, &value);
+    Status gs = txn.get(StateDb::kMeta, component_state_key(name), &value);
     if (gs.is_not_found()) continue;
     if (!gs.ok()) return gs;
-    const size_t nl = value.find('\n');
-    const std::string plugin = value.substr(0, nl);
-    if (nl == std::string::npos || plugin != inst->library().name()) {
+    std::string plugin;
+    std::string_view bytes;
+    if (!component_state_bytes(value, *inst, &plugin, &bytes)) {
       spdlog::warn("component '{}': stored state is from plugin '{}', not '{}'; it starts clear",
                    name, plugin, inst->library().name());
       continue;
     }
-    const std::string err = inst->load_state(value.substr(nl + 1));
+    const std::string err = inst->load_state(std::string(bytes));
     if (!err.empty()) {
       spdlog::warn("component '{}': stored state refused ({}); it starts clear", name, err);
       continue;
     }
+    spdlog::info("component '{}': state restored from the store ({} bytes)", name, bytes.size());
     saved_[name] = std::move(value);
-    spdlog::info("component '{}': state restored from the store ({} bytes)", name,
-                 saved_[name].size() - nl - 1);
   }
   return Status::Ok();
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,16 @@
 #include "store/state_store.h"
 
 namespace sh::host {
+
+// The stored form of a plugin's durable state, one meta record per
+// component (DurableState's, and the broker's for its venue):
+// key "component_state/<component>", value "<plugin name>\n<bytes>".
+std::string component_state_key(const std::string& component);
+std::string component_state_value(const PluginInstance& inst, const std::string& bytes);
+// The bytes of `value` when inst's plugin wrote it; otherwise false, with
+// *writer the plugin that did ("" when the value is not a state record).
+bool component_state_bytes(const std::string& value, const PluginInstance& inst,
+                           std::string* writer, std::string_view* bytes);
 
 class DurableState {
  public:
