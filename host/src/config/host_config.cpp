@@ -247,6 +247,32 @@ void HostConfig::parse_host(const YAML::Node& host) {
   }
 }
 
+// name:, plugin: or config: of a plugin entry (a component list's, or
+// execution.venue), checked and stored in *comp.
+void HostConfig::read_entry_key(const std::string& key, const YAML::Node& v, const char* section,
+                                ComponentConfig* comp) const {
+  const ConfigSource& src = source_;
+  if (key == "name") {
+    if (!v.IsScalar() || !valid_component_name(v.Scalar())) {
+      src.fail(v, std::string(section) + ": component name must match [a-z0-9_]+");
+    }
+    comp->name = v.Scalar();
+  } else if (key == "plugin") {
+    if (!v.IsScalar() || v.Scalar().empty()) {
+      src.fail(v, std::string(section) + ": plugin must be a plugin name or a path to a .so");
+    }
+    comp->plugin = v.Scalar();
+    if (comp->plugin.find('/') != std::string::npos || ends_with(comp->plugin, ".so")) {
+      comp->plugin_path = src.resolve(comp->plugin);
+    }
+  } else {  // config
+    comp->config_node.reset(v);
+    if (v.IsNull()) return;
+    if (!v.IsMap()) src.fail(v, std::string(section) + ": config must be a mapping");
+    comp->config = yaml_to_json(v, src);
+  }
+}
+
 void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
                                   std::vector<ComponentConfig>* out) {
   const ConfigSource& src = source_;
@@ -282,30 +308,13 @@ void HostConfig::parse_components(const char* section, sh_plugin_kind kind,
     for (const auto& kv : entry) {
       const std::string key = kv.first.Scalar();
       const YAML::Node& v = kv.second;
-      if (key == "name") {
-        if (!v.IsScalar() || !valid_component_name(v.Scalar())) {
-          src.fail(v, std::string(section) + ": component name must match [a-z0-9_]+");
-        }
-        comp.name = v.Scalar();
-        has_name = true;
-      } else if (key == "plugin") {
-        if (comp.is_lua) {
-          src.fail(kv.first, std::string(section) +
-                                 ": a component names either plugin: or lua:, not both");
-        }
-        if (!v.IsScalar() || v.Scalar().empty()) {
-          src.fail(v, std::string(section) + ": plugin must be a plugin name or a path to a .so");
-        }
-        comp.plugin = v.Scalar();
-        if (comp.plugin.find('/') != std::string::npos || ends_with(comp.plugin, ".so")) {
-          comp.plugin_path = src.resolve(comp.plugin);
-        }
-        has_plugin = true;
-      } else if (key == "config" && !comp.is_lua) {
-        comp.config_node.reset(v);
-        if (v.IsNull()) continue;
-        if (!v.IsMap()) src.fail(v, std::string(section) + ": config must be a mapping");
-        comp.config = yaml_to_json(v, src);
+      if (key == "plugin" && comp.is_lua) {
+        src.fail(kv.first, std::string(section) +
+                               ": a component names either plugin: or lua:, not both");
+      } else if (key == "name" || key == "plugin" || (key == "config" && !comp.is_lua)) {
+        read_entry_key(key, v, section, &comp);
+        has_name = has_name || key == "name";
+        has_plugin = has_plugin || key == "plugin";
       } else if (comp.is_lua && key == "lua") {
         if (kind == SH_KIND_PROVIDER) {
           src.fail(kv.first, std::string(section) +
@@ -391,25 +400,9 @@ void HostConfig::parse_venue(const YAML::Node& execution) {
     for (const auto& kv : v) {
       const std::string key = kv.first.Scalar();
       const YAML::Node& val = kv.second;
-      if (key == "name") {
-        if (!val.IsScalar() || !valid_component_name(val.Scalar())) {
-          src.fail(val, "execution.venue.name must match [a-z0-9_]+");
-        }
-        comp.name = val.Scalar();
-      } else if (key == "plugin") {
-        if (!val.IsScalar() || val.Scalar().empty()) {
-          src.fail(val, "execution.venue.plugin must be a plugin name or a path to a .so");
-        }
-        comp.plugin = val.Scalar();
-        if (comp.plugin.find('/') != std::string::npos || ends_with(comp.plugin, ".so")) {
-          comp.plugin_path = src.resolve(comp.plugin);
-        }
-        has_plugin = true;
-      } else if (key == "config") {
-        comp.config_node.reset(val);
-        if (val.IsNull()) continue;
-        if (!val.IsMap()) src.fail(val, "execution.venue.config must be a mapping");
-        comp.config = yaml_to_json(val, src);
+      if (key == "name" || key == "plugin" || key == "config") {
+        read_entry_key(key, val, "execution.venue", &comp);
+        has_plugin = has_plugin || key == "plugin";
       } else {
         src.fail(kv.first, unknown_key_message(key, "execution.venue", {"name", "plugin", "config"}));
       }

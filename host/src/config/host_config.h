@@ -143,6 +143,8 @@ class HostConfig {
   HostConfig() = default;
   void parse_host(const YAML::Node& host);
   void parse_venue(const YAML::Node& execution);
+  void read_entry_key(const std::string& key, const YAML::Node& v, const char* section,
+                      ComponentConfig* comp) const;
   void parse_components(const char* section, sh_plugin_kind kind,
                         std::vector<ComponentConfig>* out);
   // Throws ConfigError at `at` unless path lies inside one of rule_dirs_.
