@@ -41,6 +41,10 @@ struct DecisionConfig {
   double initial_cash_usd = 100000;
   std::string extra;  // more top-level sections (e.g. "state: {...}\n")
   std::string execution_extra;  // more execution keys (", emergency_reduce: {...}")
+  std::string execution_mode = "paper";
+  // execution.venue as a flow mapping ("{plugin: paper_venue, config: {...}}");
+  // empty: the implied paper venue, with slippage_bps 1 and fill next_open.
+  std::string venue;
 
   DecisionConfig& add_risk(const std::string& name, const std::string& plugin,
                            const std::string& config_flow = "{}") {
@@ -68,8 +72,9 @@ struct DecisionConfig {
          "  weights: {momentum: 0.5, anomaly: 0.5}\n"
          "  threshold: 0.55\n"
          "  min_confidence: 0.1\n"
-         "execution: {mode: paper, order_notional_usd: " << order_notional_usd
-      << ", initial_cash_usd: " << initial_cash_usd << ", slippage_bps: 1, fill: next_open"
+         "execution: {mode: " << execution_mode << ", order_notional_usd: " << order_notional_usd
+      << ", initial_cash_usd: " << initial_cash_usd
+      << (venue.empty() ? std::string(", slippage_bps: 1, fill: next_open") : ", venue: " + venue)
       << execution_extra << "}\n"
       << extra;
     return s.str();

@@ -18,15 +18,10 @@ using nlohmann::json;
 
 namespace {
 
-// The decision config with `venue` (a flow mapping) as execution.venue in
-// place of the top-level fill and slippage keys.
-std::string with_venue(const DecisionConfig& cfg, const std::string& venue) {
-  std::string text = cfg.text();
-  const std::string old = ", slippage_bps: 1, fill: next_open";
-  const size_t at = text.find(old);
-  REQUIRE(at != std::string::npos);
-  text.replace(at, old.size(), ", venue: " + venue);
-  return text;
+// The decision config's text with `venue` (a flow mapping) as execution.venue.
+std::string with_venue(DecisionConfig cfg, const std::string& venue) {
+  cfg.venue = venue;
+  return cfg.text();
 }
 
 HostRun run_text(const ScratchDir& dir, const std::string& yaml) {
@@ -168,10 +163,9 @@ TEST_CASE("a misconfigured venue is refused with the line that says why", "[run]
   ScratchDir dir("venue_bad");
   {
     // fill and slippage_bps belong to the venue once it is named.
-    std::string text = with_venue(cfg, "{plugin: paper_venue}");
-    const size_t at = text.find(", venue:");
-    text.insert(at, ", fill: mid");
-    const HostRun r = run_text(dir, text);
+    DecisionConfig both = cfg;
+    both.execution_extra = ", fill: mid";
+    const HostRun r = run_text(dir, with_venue(both, "{plugin: paper_venue}"));
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.err, Catch::Contains("host.yaml:"));
     CHECK_THAT(r.err, Catch::Contains("execution.fill belongs to the paper venue"));

@@ -26,26 +26,13 @@ namespace {
 
 const std::string kTestPlugins = SH_TEST_PLUGIN_DIR;
 
-// execution.mode: paper -> live in a config's text.
-void set_live(std::string* text) {
-  const std::string paper = "execution: {mode: paper";
-  const size_t m = text->find(paper);
-  REQUIRE(m != std::string::npos);
-  text->replace(m, paper.size(), "execution: {mode: live");
-}
-
 // cfg with execution.mode live (unless paper) and script_venue as the venue.
-std::string live_yaml(const DecisionConfig& cfg, const fs::path& journal,
+std::string live_yaml(DecisionConfig cfg, const fs::path& journal,
                       const std::string& venue_extra = "", bool paper = false) {
-  std::string text = cfg.text();
-  const std::string old = ", slippage_bps: 1, fill: next_open";
-  const size_t at = text.find(old);
-  REQUIRE(at != std::string::npos);
-  text.replace(at, old.size(),
-               ", venue: {plugin: '" + kTestPlugins + "/libscript_venue.so', config: {journal: '" +
-                   journal.string() + "'" + venue_extra + "}}");
-  if (!paper) set_live(&text);
-  return text;
+  cfg.venue = "{plugin: '" + kTestPlugins + "/libscript_venue.so', config: {journal: '" +
+              journal.string() + "'" + venue_extra + "}}";
+  if (!paper) cfg.execution_mode = "live";
+  return cfg.text();
 }
 
 HostRun run_yaml(const ScratchDir& dir, const std::string& yaml) {
@@ -137,11 +124,10 @@ TEST_CASE("execution.mode and the venue must agree, and live never runs in a rep
   }
   {
     // The paper venue in live mode.
-    std::string text = live_config("production").text();
-    set_live(&text);
-    const size_t at = text.find(", slippage_bps: 1, fill: next_open");
-    text.replace(at, std::string(", slippage_bps: 1, fill: next_open").size(), ", venue: {plugin: paper_venue}");
-    const HostRun r = run_yaml(dir, text);
+    DecisionConfig cfg = live_config("production");
+    cfg.execution_mode = "live";
+    cfg.venue = "{plugin: paper_venue}";
+    const HostRun r = run_yaml(dir, cfg.text());
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.err, Catch::Contains("execution.mode is live but venue 'venue' (plugin paper_venue) is simulated"));
   }
@@ -154,9 +140,9 @@ TEST_CASE("execution.mode and the venue must agree, and live never runs in a rep
   }
   {
     // live without a named venue
-    std::string text = live_config("production").text();
-    set_live(&text);
-    const HostRun r = run_yaml(dir, text);
+    DecisionConfig cfg = live_config("production");
+    cfg.execution_mode = "live";
+    const HostRun r = run_yaml(dir, cfg.text());
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.err, Catch::Contains("name one in execution.venue"));
   }
