@@ -426,15 +426,14 @@ void DecisionStage::submit_intents() {
     }
     sh_order_intent& intent = risk_result_.final_intents[k];
     if (!broker_->venue_simulated()) {
-      const RunMode mode = ctx_->config.mode;
       const char* name = ctx_->runtime.symbols.name(intent.symbol);
       const DecisionSettings& d = ctx_->config.decision;
-      if (mode == RunMode::kShadow ||
-          (mode == RunMode::kCanary && d.canary_symbols.count(name != nullptr ? name : "") == 0)) {
+      std::string why;
+      if (!mode_sends(name != nullptr ? name : "", &why)) {
         ++summary.orders_not_submitted;  // decided and logged, never sent to the live venue
         continue;
       }
-      if (mode == RunMode::kCanary && intent.qty * intent.price > d.canary_max_notional_usd) {
+      if (ctx_->config.mode == RunMode::kCanary && intent.qty * intent.price > d.canary_max_notional_usd) {
         const double scale = d.canary_max_notional_usd / (intent.qty * intent.price);
         intent.qty *= scale;
         intent.notional_usd = intent.qty * intent.price;
@@ -550,18 +549,22 @@ void DecisionStage::set_send_rules() {
   const RunMode mode = ctx_->config.mode;
   broker_->set_venue_enabled(mode != RunMode::kDryRun);
   if (broker_->venue_simulated()) return;
-  const std::set<std::string>* canary = &ctx_->config.decision.canary_symbols;
-  broker_->set_send_policy([mode, canary](std::string_view symbol, std::string* why) {
-    if (mode == RunMode::kShadow) {
-      *why = "not sent: shadow mode never reaches a live venue";
-      return false;
-    }
-    if (mode == RunMode::kCanary && canary->count(std::string(symbol)) == 0) {
-      *why = "not sent: canary mode, " + std::string(symbol) + " is not a canary symbol";
-      return false;
-    }
-    return true;
-  });
+  broker_->set_send_policy(
+      [this](std::string_view symbol, std::string* why) { return mode_sends(symbol, why); });
+}
+
+bool DecisionStage::mode_sends(std::string_view symbol, std::string* why) const {
+  if (broker_->venue_simulated()) return true;
+  const RunMode mode = ctx_->config.mode;
+  if (mode == RunMode::kShadow) {
+    *why = "not sent: shadow mode never reaches a live venue";
+    return false;
+  }
+  if (mode == RunMode::kCanary && ctx_->config.decision.canary_symbols.count(std::string(symbol)) == 0) {
+    *why = "not sent: canary mode, " + std::string(symbol) + " is not a canary symbol";
+    return false;
+  }
+  return true;
 }
 
 // Reconciliation (at start, then every execution.reconcile.interval_minutes):

@@ -111,6 +111,9 @@ class DecisionStage final : public Stage {
   std::string venue_name_;
   Status reconcile(const char* when);
   void set_send_rules();
+  // Whether the host mode lets an order for `symbol` reach the venue (a live
+  // one: shadow never, canary only its symbols); *why says why not.
+  bool mode_sends(std::string_view symbol, std::string* why) const;
   std::unique_ptr<TradesCsvFile> trades_csv_;
   std::unique_ptr<JsonlFileSink> decisions_jsonl_;
   std::unique_ptr<JsonlFileSink> orders_jsonl_;
