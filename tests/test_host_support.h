@@ -68,16 +68,18 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// Runs SH_HOST_BIN with args in `cwd`, capturing stdout and stderr (in
-// files under the build tree, never in cwd: it may be the source tree).
-inline HostRun run_host(const std::vector<std::string>& args, const fs::path& cwd) {
+// Runs `program` (a path, or a name found on PATH) with args in `cwd`,
+// capturing stdout and stderr (in files under the build tree, never in cwd:
+// it may be the source tree).
+inline HostRun run_program(const std::string& program, const std::vector<std::string>& args,
+                           const fs::path& cwd) {
   static int runs = 0;
   const fs::path capture = fs::path(SH_BINARY_DIR) / "test_scratch" /
                            ("capture-" + std::to_string(::getpid()) + "-" + std::to_string(++runs));
   fs::create_directories(capture);
   const fs::path out = capture / "out";
   const fs::path err = capture / "err";
-  std::string cmd = "cd " + shell_quote(cwd.string()) + " && " + shell_quote(SH_HOST_BIN);
+  std::string cmd = "cd " + shell_quote(cwd.string()) + " && " + shell_quote(program);
   for (const auto& a : args) cmd += " " + shell_quote(a);
   cmd += " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
   const int status = std::system(cmd.c_str());
@@ -88,6 +90,11 @@ inline HostRun run_host(const std::vector<std::string>& args, const fs::path& cw
   std::error_code ec;
   fs::remove_all(capture, ec);
   return r;
+}
+
+// Runs SH_HOST_BIN (the build tree's host) with args in `cwd`.
+inline HostRun run_host(const std::vector<std::string>& args, const fs::path& cwd) {
+  return run_program(SH_HOST_BIN, args, cwd);
 }
 
 // The providers: section that replays the shipped sample session

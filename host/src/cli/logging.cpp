@@ -2,6 +2,7 @@
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -90,7 +91,15 @@ void setup_logging(const LogConfig& config) {
   }
   if (!config.file.empty()) {
     try {
-      sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.file.string()));
+      if (config.max_size_bytes > 0) {
+        // host.log, host.1.log ... host.N.log: at max_size_mb the file becomes .1, the
+        // oldest beyond max_files is deleted (host.log.max_files).
+        sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+            config.file.string(), static_cast<size_t>(config.max_size_bytes),
+            static_cast<size_t>(config.max_files)));
+      } else {
+        sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.file.string()));
+      }
     } catch (const spdlog::spdlog_ex& e) {
       throw ConfigError("log file " + config.file.string() + ": " + e.what());
     }

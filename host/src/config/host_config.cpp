@@ -27,6 +27,25 @@ bool valid_component_name(const std::string& s) {
   return true;
 }
 
+// A scalar's text; anything else is refused naming the field.
+std::string config_scalar(const ConfigSource& src, const YAML::Node& n, const std::string& what) {
+  if (!n.IsScalar()) src.fail(n, what + ": expected a string");
+  return n.Scalar();
+}
+
+// An integer scalar in [lo, hi], or exactly `off` (0 = off where allowed;
+// pass off = lo to allow nothing else); `expect` says so in the error.
+int64_t bounded_integer(const ConfigSource& src, const YAML::Node& v, const std::string& field,
+                   int64_t off, int64_t lo, int64_t hi, const char* expect) {
+  const std::string w = config_scalar(src, v, field);
+  char* end = nullptr;
+  const long long n = std::strtoll(w.c_str(), &end, 10);
+  if (w.empty() || *end != '\0' || (n != off && (n < lo || n > hi))) {
+    src.fail(v, field + ": expected " + expect + ", not '" + w + "'");
+  }
+  return n;
+}
+
 }  // namespace
 
 const char* run_mode_name(RunMode mode) {
@@ -64,7 +83,13 @@ fs::path default_plugin_dir() {
   std::error_code ec;
   fs::path exe = boost::dll::program_location(ec);
   if (ec || exe.empty()) return fs::path("plugins");
-  return (exe.parent_path() / ".." / "plugins").lexically_normal();
+  // The build tree: build/bin/host beside build/plugins. An install
+  // (`cmake --install`): PREFIX/bin/strategy-host beside
+  // PREFIX/lib/strategy-host/plugins.
+  const fs::path build_tree = (exe.parent_path() / ".." / "plugins").lexically_normal();
+  const fs::path installed = (exe.parent_path() / ".." / "lib" / "strategy-host" / "plugins").lexically_normal();
+  if (!fs::is_directory(build_tree, ec) && fs::is_directory(installed, ec)) return installed;
+  return build_tree;
 }
 
 HostConfig HostConfig::load_file(const fs::path& path) {
@@ -133,10 +158,7 @@ HostConfig HostConfig::load_string(const std::string& yaml, const std::string& s
 
 void HostConfig::parse_host(const YAML::Node& host) {
   const ConfigSource& src = source_;
-  auto scalar = [&](const YAML::Node& n, const std::string& what) {
-    if (!n.IsScalar()) src.fail(n, what + ": expected a string");
-    return n.Scalar();
-  };
+  auto scalar = [&](const YAML::Node& n, const std::string& what) { return config_scalar(src, n, what); };
   auto path_list = [&](const YAML::Node& n, const std::string& what) {
     std::vector<fs::path> out;
     if (n.IsScalar()) {
@@ -185,52 +207,16 @@ void HostConfig::parse_host(const YAML::Node& host) {
       } else if (key == "rule_dirs") {
         rule_dirs_ = path_list(v, "host.rule_dirs");
       } else if (key == "watchdog_ms") {
-        const std::string w = scalar(v, "host.watchdog_ms");
-        char* end = nullptr;
-        const long long ms = std::strtoll(w.c_str(), &end, 10);
-        if (w.empty() || *end != '\0' || ms < 0 || ms > 86400000) {
-          src.fail(v, "host.watchdog_ms: expected 0 (off) to 86400000 ms, not '" + w + "'");
-        }
-        watchdog_ms_ = ms;
+        watchdog_ms_ = bounded_integer(src, v, "host.watchdog_ms", 0, 0, 86400000, "0 (off) to 86400000 ms");
       } else if (key == "heartbeat_ms") {
-        const std::string w = scalar(v, "host.heartbeat_ms");
-        char* end = nullptr;
-        const long long ms = std::strtoll(w.c_str(), &end, 10);
-        if (w.empty() || *end != '\0' || (ms != 0 && ms < 100) || ms > 3600000) {
-          src.fail(v, "host.heartbeat_ms: expected 0 (off) or 100 to 3600000 ms, not '" + w + "'");
-        }
-        heartbeat_ms_ = ms;
+        heartbeat_ms_ =
+            bounded_integer(src, v, "host.heartbeat_ms", 0, 100, 3600000, "0 (off) or 100 to 3600000 ms");
       } else if (key == "state_dir") {
         state_dir_ = src.resolve(scalar(v, "host.state_dir"));
       } else if (key == "output_dir") {
         output_dir_ = src.resolve(scalar(v, "host.output_dir"));
       } else if (key == "log") {
-        if (v.IsNull()) continue;
-        if (!v.IsMap()) src.fail(v, "host.log: expected a mapping");
-        for (const auto& lkv : v) {
-          const std::string lkey = lkv.first.Scalar();
-          const YAML::Node& lv = lkv.second;
-          if (lkey == "level") {
-            log_.level = scalar(lv, "host.log.level");
-            static const std::vector<std::string> kLevels = {"trace", "debug",    "info", "warn",
-                                                             "error", "critical", "off"};
-            bool ok = false;
-            for (const auto& l : kLevels) ok = ok || l == log_.level;
-            if (!ok)
-              src.fail(lv, "host.log.level: unknown level '" + log_.level +
-                               "' (expected one of: " + join(kLevels) + ")");
-          } else if (lkey == "format") {
-            log_.format = scalar(lv, "host.log.format");
-            if (log_.format != "text" && log_.format != "json") {
-              src.fail(lv, "host.log.format: unknown format '" + log_.format +
-                               "' (expected text or json)");
-            }
-          } else if (lkey == "file") {
-            log_.file = src.resolve(scalar(lv, "host.log.file"));
-          } else {
-            src.fail(lkv.first, unknown_key_message(lkey, "host.log", {"level", "format", "file"}));
-          }
-        }
+        read_log(v);
       } else {
         src.fail(kv.first, unknown_key_message(key, "host:", kKeys));
       }
@@ -243,6 +229,47 @@ void HostConfig::parse_host(const YAML::Node& host) {
     const fs::path builtin = default_plugin_dir();
     if (std::find(plugin_dirs_.begin(), plugin_dirs_.end(), builtin) == plugin_dirs_.end()) {
       plugin_dirs_.push_back(builtin);
+    }
+  }
+}
+
+// host.log: level, format, file, and the file's rotation.
+void HostConfig::read_log(const YAML::Node& v) {
+  const ConfigSource& src = source_;
+  if (v.IsNull()) return;
+  if (!v.IsMap()) src.fail(v, "host.log: expected a mapping");
+  static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn",
+                                                   "error", "critical", "off"};
+  for (const auto& lkv : v) {
+    const std::string lkey = lkv.first.Scalar();
+    const YAML::Node& lv = lkv.second;
+    if (lkey == "level") {
+      log_.level = config_scalar(src, lv, "host.log.level");
+      if (std::find(kLevels.begin(), kLevels.end(), log_.level) == kLevels.end()) {
+        src.fail(lv, "host.log.level: unknown level '" + log_.level + "' (expected one of: " +
+                         join(kLevels) + ")");
+      }
+    } else if (lkey == "format") {
+      log_.format = config_scalar(src, lv, "host.log.format");
+      if (log_.format != "text" && log_.format != "json") {
+        src.fail(lv, "host.log.format: unknown format '" + log_.format + "' (expected text or json)");
+      }
+    } else if (lkey == "file") {
+      log_.file = src.resolve(config_scalar(src, lv, "host.log.file"));
+    } else if (lkey == "max_size_mb") {
+      // A number of MB, fractions too (0.5 = 512 KB); at least 1 KB.
+      const nlohmann::json n = lv.IsScalar() ? yaml_to_json(lv, src) : nlohmann::json();
+      const double mb = n.is_number() ? n.get<double>() : -1.0;
+      if (!(mb == 0.0 || (mb * 1048576.0 >= 1024.0 && mb <= 1048576.0))) {
+        src.fail(lv, "host.log.max_size_mb: expected 0 (never rotate) or 0.001 to 1048576 MB, not '" +
+                         (lv.IsScalar() ? lv.Scalar() : std::string("a collection")) + "'");
+      }
+      log_.max_size_bytes = static_cast<uint64_t>(mb * 1048576.0);
+    } else if (lkey == "max_files") {
+      log_.max_files = bounded_integer(src, lv, "host.log.max_files", 1, 1, 1000, "1 to 1000 files");
+    } else {
+      src.fail(lkv.first, unknown_key_message(lkey, "host.log",
+                                              {"level", "format", "file", "max_size_mb", "max_files"}));
     }
   }
 }

@@ -33,6 +33,11 @@ struct LogConfig {
   std::string level = "info";   // trace|debug|info|warn|error|critical|off
   std::string format = "text";  // text|json (JSON lines)
   std::filesystem::path file;   // empty: stderr only
+  // The file rotates at max_size_mb (0: never): host.log becomes host.1.log
+  // (host.2.log, ...),
+  // keeping max_files of them (the oldest is deleted).
+  uint64_t max_size_bytes = 100ull * 1024 * 1024;  // host.log.max_size_mb
+  int64_t max_files = 5;
 };
 
 // The settings of a Lua rule component (`lua: PATH` instead of `plugin:`).
@@ -143,6 +148,7 @@ class HostConfig {
   HostConfig() = default;
   void parse_host(const YAML::Node& host);
   void parse_venue(const YAML::Node& execution);
+  void read_log(const YAML::Node& v);
   void read_entry_key(const std::string& key, const YAML::Node& v, const char* section,
                       ComponentConfig* comp) const;
   void parse_components(const char* section, sh_plugin_kind kind,
