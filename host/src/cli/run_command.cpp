@@ -19,6 +19,8 @@
 #include "control/reload_listener.h"
 #include "control/swap_coordinator.h"
 #include "control/swap_journal.h"
+#include "ops/http_config.h"
+#include "ops/ops_server.h"
 #include "services/host_services.h"
 #include "plugins/lua_rule_loader.h"
 #include "pipeline/pipeline.h"
@@ -76,9 +78,11 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
   runtime.config_dir = config.base_dir();
   PipelineConfig pipeline_config;
   ControlConfig control_config;
+  HttpConfig http_config;
   try {
     pipeline_config = parse_pipeline_config(config, runtime);
     control_config = parse_control_config(config);
+    http_config = parse_http_config(config);
   } catch (const ConfigError& e) {
     spdlog::error("{}", e.what());
     return 1;
@@ -153,7 +157,14 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
   // The pipeline owns the instances from here on, so that a swap can hand the
   // one it replaces back to the control side.
   pipeline.adopt_instances(std::move(loaded.instances));
+  // host.http: the status the pipeline publishes, served on a thread of its own.
+  std::unique_ptr<OpsServer> ops;
+  if (http_config.enabled()) {
+    ops = std::make_unique<OpsServer>(http_config, runtime);
+    pipeline.set_status_board(&ops->board(), HostClock::wall_ns());
+  }
   Status st = pipeline.open();
+  if (st.ok() && ops) st = ops->start(pipeline.store());
   if (!st.ok()) {
     spdlog::error("{}", st.message());
     return 1;
@@ -228,6 +239,7 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
   }
   st = pipeline.run();
   if (heartbeat) heartbeat->stop();
+  if (ops) ops->stop();
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
   std::signal(SIGHUP, old_hup);

@@ -484,22 +484,10 @@ void DecisionStage::format_lines(int64_t ts, size_t n) {
 }
 
 void DecisionStage::refresh_versions() {
-  auto label = [](const SwapSlot& slot, std::string* out) {
-    if (slot.instance != nullptr) {
-      out->assign(slot.instance->library().version());
-    } else {
-      out->assign("lua:");
-      out->append(slot.rule->content_hash());
-    }
-    if (slot.current.version > 1) {
-      out->append("+cfg");
-      out->append(std::to_string(slot.current.version));
-    }
-  };
   expert_versions_.resize(experts_.size());
   policy_versions_.resize(risk_.size());
-  for (size_t e = 0; e < experts_.size(); ++e) label(*expert_slots_[e], &expert_versions_[e]);
-  for (size_t r = 0; r < risk_.size(); ++r) label(*risk_slots_[r], &policy_versions_[r]);
+  for (size_t e = 0; e < experts_.size(); ++e) serving_version_label(*expert_slots_[e], &expert_versions_[e]);
+  for (size_t r = 0; r < risk_.size(); ++r) serving_version_label(*risk_slots_[r], &policy_versions_[r]);
 }
 
 void DecisionStage::collect_state() {
