@@ -7,6 +7,7 @@
 #include <ifaddrs.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <vector>
 
 #include "test_ops_support.h"
@@ -234,6 +235,7 @@ TEST_CASE("host.http is checked at its line, and the default run opens no port",
   // The replay of the sample session, no http: configured, serves nothing.
   DecisionConfig cfg;
   const HostRun run = run_decision(dir, cfg);
+  INFO(run.err);
   REQUIRE(run.exit_code == 0);
   CHECK(run.err.find("http: serving") == std::string::npos);
 }

@@ -73,8 +73,9 @@ void read_token(const HostConfig& cfg, const YAML::Node& s, HttpConfig* out) {
 HttpConfig parse_http_config(const HostConfig& config) {
   HttpConfig out;
   const YAML::Node& root = config.root();
-  YAML::Node s;
-  if (root.IsMap() && root["host"] && root["host"].IsMap()) s = root["host"]["http"];
+  if (!root.IsMap() || !root["host"] || !root["host"].IsMap()) return out;
+  // Constructed, not assigned: assigning an absent (zombie) node throws.
+  const YAML::Node s = root["host"]["http"];
   if (!s || s.IsNull()) return out;
   if (!s.IsMap()) throw ConfigError(config.message_at(s, "host.http: expected a mapping"));
   check_known_keys(s, config.source(), "host.http",
