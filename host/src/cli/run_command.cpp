@@ -164,7 +164,6 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
     pipeline.set_status_board(&ops->board(), HostClock::wall_ns());
   }
   Status st = pipeline.open();
-  if (st.ok() && ops) st = ops->start(pipeline.store());
   if (!st.ok()) {
     spdlog::error("{}", st.message());
     return 1;
@@ -220,6 +219,16 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
   auto old_int = std::signal(SIGINT, on_stop_signal);
   auto old_term = std::signal(SIGTERM, on_stop_signal);
   auto old_hup = std::signal(SIGHUP, on_reload_signal);  // operator: reload every Lua rule
+  // Once a stop signal is handled: whoever sees the port may stop the host.
+  if (ops) st = ops->start(pipeline.store());
+  if (!st.ok()) {
+    spdlog::error("{}", st.message());
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+    std::signal(SIGHUP, old_hup);
+    g_running.store(nullptr);
+    return 1;
+  }
   // Live modes: a heartbeat every host.heartbeat_ms (runbook 001).
   std::unique_ptr<Heartbeat> heartbeat;
   if (config.mode() != RunMode::kReplay && config.heartbeat_ms() > 0) {
