@@ -91,9 +91,7 @@ TEST_CASE("operator commands over HTTP need the bearer token, and the pipeline o
           "[ops]") {
   ScratchDir dir("ops_commands");
   const int port = free_tcp_port();
-  write_file(dir / "token", "s3cret-token\n");
-  write_file(dir / "host.yaml", ops_host_yaml(port, ", token_file: token"));
-  BackgroundHost h = start_ops_host(dir, port);
+  BackgroundHost h = start_token_host(dir, port, "s3cret-token");
   HostGuard guard{h};
   REQUIRE(wait_for([&] { return status_of(port).is_object(); }, h.pid));
 

@@ -147,9 +147,7 @@ TEST_CASE("POST from a non-loopback peer is refused unless host.http.allow_remot
   }
   ScratchDir dir("ops_remote");
   const int port = free_tcp_port();
-  write_file(dir / "token", "tok\n");
-  write_file(dir / "host.yaml", ops_host_yaml(port, ", bind: 0.0.0.0, token_file: token"));
-  BackgroundHost h = start_ops_host(dir, port);
+  BackgroundHost h = start_token_host(dir, port, "tok", ", bind: 0.0.0.0");
   HostGuard guard{h};
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

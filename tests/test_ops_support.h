@@ -161,6 +161,14 @@ inline BackgroundHost start_ops_host(const ScratchDir& dir, int port, const std:
   return h;
 }
 
+// The same with operator commands that take `token` (host.http.token_file).
+inline BackgroundHost start_token_host(const ScratchDir& dir, int port, const std::string& token,
+                                       const std::string& http_extra = "") {
+  write_file(dir / "token", token + "\n");
+  write_file(dir / "host.yaml", ops_host_yaml(port, ", token_file: token" + http_extra));
+  return start_ops_host(dir, port);
+}
+
 // Kills the host if a failed REQUIRE left it running.
 struct HostGuard {
   BackgroundHost& h;
