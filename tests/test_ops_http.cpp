@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 
+#include "support/redis_server.h"
 #include "test_ops_support.h"
 
 using namespace sh_test;
@@ -127,5 +128,41 @@ TEST_CASE("without a configured token the operator commands are refused, never o
   CHECK(r.status == 503);
   CHECK_THAT(r.body, Contains("no token configured"));
   CHECK_THAT(r.body, Contains("SH_HTTP_TOKEN"));
+  CHECK(stop_host(h) == 0);
+}
+
+TEST_CASE("a reload shows in /api/status and the swap metrics: history, serving version, swap time",
+          "[ops][reload][redis]") {
+  sh::test::RedisServer redis;
+  ScratchDir dir("ops_reload");
+  const int port = free_tcp_port();
+  write_file(dir / "host.yaml", ops_host_yaml(port) + "redis: {host: " + redis.host() + ", port: " +
+                                    std::to_string(redis.port()) + "}\ncontrol: {guard: {host_var: false}}\n");
+  write_file(dir / "spike.yaml", "z_threshold: 5.0\n");
+  BackgroundHost h = start_ops_host(dir, port);
+  HostGuard guard{h};
+  REQUIRE(wait_for([&] { return status_of(port).is_object(); }, h.pid));
+  CHECK(status_of(port)["reloads"].empty());
+
+  const HostRun r = run_host({"reload", "--config", (dir / "host.yaml").string(), "--component",
+                              "return_spike", "--config-path", (dir / "spike.yaml").string(), "--label", "v2"},
+                             dir.path());
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(wait_for([&] { return status_of(port)["reloads"].size() == 1; }, h.pid));
+  const json s = status_of(port);
+  const json& w = s["reloads"][0];
+  CHECK(w["component"] == "return_spike");
+  CHECK(w["applied"] == true);
+  CHECK(w["label"] == "v2");
+  CHECK(w["config_version"] == 2);
+  CHECK(w["duration_s"].get<double>() > 0);
+  CHECK(s["components"][1]["name"] == "return_spike");
+  CHECK(s["components"][1]["version"] == "1.0.0+cfg2");
+  const std::string m = http_get(port, "/metrics").body;
+  CHECK_THAT(m, Contains("\nsh_swap_duration_seconds_count 1\n"));
+  CHECK_THAT(m, Contains("\nsh_swaps_applied_total 1\n"));
+  CHECK_THAT(m, Contains("sh_component_info{component=\"return_spike\",kind=\"detector\",plugin=\"return_spike\","
+                         "version=\"1.0.0+cfg2\"} 1"));
   CHECK(stop_host(h) == 0);
 }
