@@ -48,6 +48,8 @@ namespace sh::host {
 struct HostRuntime;
 class DecisionStage;
 class SwapStage;
+class StatusBoard;
+class StatusPublisher;
 
 class Pipeline final : private IngressTarget {
  public:
@@ -120,6 +122,14 @@ class Pipeline final : private IngressTarget {
   using SwitchObserver = std::function<void(std::string_view symbol, const SwitchRecord&)>;
   void set_switch_observer(SwitchObserver fn);
 
+  // Before run(): publish the status snapshot (ops/status_snapshot.h) on
+  // `board` after each batch of minute closes and after swaps, for the HTTP
+  // server. Off (nothing assembled) unless called.
+  void set_status_board(StatusBoard* board, int64_t started_wall_ns);
+  // After open(), thread-safe: the pipeline's store (LMDB allows writers from
+  // other threads one at a time: `host trade` commands over HTTP).
+  StateStore* store() const { return store_.get(); }
+
   const RunSummary& summary() const { return summary_; }
   // After run(): the control listener's figures, for the printed summary and
   // run_summary.json.
@@ -150,6 +160,7 @@ class Pipeline final : private IngressTarget {
   Status process_minute(MinuteClose& close);
   Status commit_minute(Minute& minute);
   void finish_summary();
+  void publish_status();
 
   PipelineConfig config_;
   const HostConfig& host_config_;
@@ -165,6 +176,8 @@ class Pipeline final : private IngressTarget {
   std::vector<std::unique_ptr<Stage>> stages_;  // in minute order
   DecisionStage* decision_ = nullptr;           // in stages_: its setup calls
   SwapStage* swaps_ = nullptr;                  // in stages_: the swap entry points
+  std::unique_ptr<StatusPublisher> status_;     // host.http on: the status snapshot
+  uint64_t status_swaps_ = 0;                   // swaps_reported() at the last publish
 
   std::vector<MinuteClose> closed_;  // closed by the conveyor, not yet processed
   Minute minute_;                    // the minute being processed (buffers reused)

@@ -25,6 +25,7 @@
 #include "config/pipeline_config.h"
 #include "conveyor/conveyor.h"
 #include "events/output_digest.h"
+#include "ops/status_snapshot.h"
 #include "pipeline/component_registry.h"
 #include "pipeline/run_summary.h"
 #include "services/host_services.h"
@@ -139,6 +140,10 @@ class Stage {
   virtual Status finish() { return Status::Ok(); }
   // After finish(): the stage's final figures into the summary.
   virtual void contribute(RunSummary& summary) const { (void)summary; }
+  // Only when the host serves its status (host.http): after a batch of
+  // minute closes or a swap, the stage's part of the status snapshot
+  // (ops/status_snapshot.h). Pipeline thread; keep it cheap (once a minute).
+  virtual void describe(StatusSnapshot& status) const { (void)status; }
 };
 
 }  // namespace sh::host
