@@ -68,7 +68,7 @@ if [ -n "$bad" ]; then
   echo "$bad" | sort -rn >&2
   status=1
 fi
-stage_re='#include "(conveyor/conveyor_stage|detectors/detection_stage|decision/decision_stage|events/output_stage|control/swap_stage)\.h"'
+stage_re='#include "(conveyor/conveyor_stage|detectors/detection_stage|decision/decision_stage|events/output_stage|control/swap_stage|ops/alert_stage|ops/daily_report_stage)\.h"'
 stray=$(cd "$src" && grep -rEn "$stage_re" --include='*.cpp' --include='*.h' . | sed 's#^\./##' |
   grep -v '^pipeline/pipeline\.cpp:' |
   awk -F: '{ split($1, f, "."); inc = $0; sub(/.*#include "/, "", inc); sub(/\.h".*/, "", inc);
