@@ -74,7 +74,7 @@ TEST_CASE("alerts: the defaults are the runbooks' thresholds", "[alerts][config]
 TEST_CASE("alerts: a bad value is refused with its position and the key named in full",
           "[alerts][config][hostile]") {
   CHECK(alert_config_error("alerts:\n  var: {raise: 1.5, clear: 1.7}\n") ==
-        "cfg.yaml:2:29: alerts.var.clear (1.7) must be below alerts.var.raise (1.5): the clear threshold "
+        "cfg.yaml:2:28: alerts.var.clear (1.7) must be below alerts.var.raise (1.5): the clear threshold "
         "is the hysteresis that stops an alert flapping");
   CHECK_THAT(alert_config_error("alerts:\n  dq: {raise: 95, clear: 90}\n"),
              Contains("alerts.dq.clear (90) must be above alerts.dq.raise (95)"));
@@ -82,7 +82,7 @@ TEST_CASE("alerts: a bad value is refused with its position and the key named in
              Contains("alerts.var.clear (1.8) must be below alerts.var.raise (1.8) or hold_minutes > 0"));
   CHECK(alert_config_error("alerts:\n  var: {raise: 1.8, clear: 1.8, hold_minutes: 3}\n").empty());
   CHECK_THAT(alert_config_error("alerts:\n  feed_stale: {severity: loud}\n"),
-             StartsWith("cfg.yaml:2:28: alerts.feed_stale.severity must be info, warning or critical, not 'loud'"));
+             StartsWith("cfg.yaml:2:26: alerts.feed_stale.severity must be info, warning or critical, not 'loud'"));
   CHECK_THAT(alert_config_error("alerts:\n  dq: {window_minutes: 0}\n"),
              Contains("alerts.dq.window_minutes must be a whole number in 1..10080"));
   CHECK_THAT(alert_config_error("alerts:\n  suppression: {raise: 150}\n"),
@@ -156,7 +156,10 @@ TEST_CASE("alerts: a figure oscillating around the raise threshold raises once (
   CHECK(out[2].raised);
   CHECK(out[2].ts_ns == 25 * minute);
   CHECK(states.active(AlertKind::kVar));
-  CHECK_THAT(out[0].json_line(), StartsWith(R"({"code":"VAR_HIGH","message":"portfolio VaR (raise >= 1.8)"));
+  CHECK(out[0].json_line() ==
+        R"({"ts":"1970-01-01T00:02:00Z","minute_ts_ns":60000000000,"code":"VAR_HIGH",)"
+        R"("severity":"warning","state":"raised","value":1.81,"threshold":1.8,)"
+        R"x("message":"portfolio VaR (raise >= 1.8 % of equity, clear <= 1.6)"})x");
 
   // A minimum hold: a figure that drops past clear at once stays raised for
   // hold_minutes.

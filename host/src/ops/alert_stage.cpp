@@ -68,11 +68,14 @@ Status AlertStage::on_minute(Minute& minute) {
   transitions_.clear();
   lines_.clear();
   evaluated_ = false;
-  if (!figures_ || minute.close->minute_ts_ns <= resume_after_ns_) return Status::Ok();
-  evaluated_ = true;
+  if (!figures_) return Status::Ok();
   const int64_t interval = ctx_->config.conveyor.bar_interval_ns;
-  figures_->add_minute(minute, ctx_->summary, interval);
   const int64_t ts = minute.close->minute_ts_ns;
+  // A minute a restart catches up on refills the windows; its alerts were
+  // evaluated (and committed) by the run that committed it.
+  figures_->add_minute(minute, ctx_->summary, interval);
+  if (ts <= resume_after_ns_) return Status::Ok();
+  evaluated_ = true;
   for (size_t k = 0; k < kAlertKindCount; ++k) {
     const AlertKind kind = static_cast<AlertKind>(k);
     states_.evaluate(kind, ctx_->config.alerts.rule(kind), figures_->reading(kind), ts, ts + interval,
