@@ -59,7 +59,7 @@ std::string DailyTally::report_json(bool partial) const {
 }
 
 std::string DailyTally::summary_line(bool partial) const {
-  std::string s = "daily report " + date() + (partial ? " (partial, to " : " (") +
+  std::string s = "daily report " + date() + (partial ? " (partial, to " : " (to ") +
                   format_iso8601_utc(last_minute_ts_ns) + ", " + std::to_string(minutes) + " minutes): ";
   char buf[160];
   if (decided) {
