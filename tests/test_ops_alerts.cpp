@@ -151,6 +151,11 @@ TEST_CASE("alerts: DQ share, gate suppression and a stale feed raise and clear a
       CHECK_THAT(r.err, Contains("[info] alert " + code + " cleared: " + a["message"].get<std::string>()));
     }
   }
+  // The run summary counts them.
+  CHECK_THAT(r.out, Contains("  alerts raised      3  (DQ_LOW=1, FEED_STALE=1, SUPPRESSION_HIGH=1)\n"));
+  const auto summary = nlohmann::json::parse(read_file(dir / "out/run_summary.json"));
+  CHECK(summary["alerts"]["cleared"]["FEED_STALE"] == 1);
+  CHECK(summary["alerts"]["active"].empty());
   // Deterministic: a second replay writes the same file and digest.
   const HostRun again = run_host({"--config", "host.yaml"}, dir.path());
   REQUIRE(again.exit_code == 0);

@@ -9,7 +9,8 @@
 #     lua/rule_prelude.cpp (the prelude's Lua text, compiled once per rule)
 # and the include directions that keep the stages apart:
 #   a stage header (conveyor_stage.h, detection_stage.h, decision_stage.h,
-#     output_stage.h, swap_stage.h) is included only by its own .cpp and by
+#     output_stage.h, alert_stage.h, daily_report_stage.h, swap_stage.h) is
+#     included only by its own .cpp and by
 #     pipeline/pipeline.cpp (the list of stages): stages never include each other
 #   nothing outside cli/ and main.cpp includes cli/
 # A function is counted from the line that opens its body to the `}` in

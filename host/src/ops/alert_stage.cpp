@@ -123,6 +123,7 @@ Status AlertStage::on_commit(Minute& minute, const Status& commit) {
   if (evaluated_) figures_->add_finalize_ms(minute.finalize_ms);
   if (transitions_.empty()) return Status::Ok();
   committed_ = states_;
+  for (const AlertTransition& t : transitions_) ++(t.raised ? run_raised_ : run_cleared_)[t.code()];
   for (size_t i = 0; stream_ && i < transitions_.size(); ++i) stream_->post(transitions_[i], lines_[i]);
   publish();
   return Status::Ok();
@@ -140,6 +141,15 @@ Status AlertStage::finish() {
   }
   stream_.reset();  // delivers what is queued (one last attempt)
   return file_ ? file_->flush() : Status::Ok();
+}
+
+void AlertStage::contribute(RunSummary& summary) const {
+  if (!figures_) return;
+  summary.alerts_enabled = true;
+  summary.alerts_raised = run_raised_;
+  summary.alerts_cleared = run_cleared_;
+  summary.alerts_active.clear();
+  for (const ActiveAlert& a : states_.active_alerts()) summary.alerts_active.push_back(a.code);
 }
 
 }  // namespace sh::host

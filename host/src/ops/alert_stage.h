@@ -17,6 +17,7 @@
 // the input, in replay and for a recorded live session alike.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@ class AlertStage final : public Stage {
   Status persist(const Minute& minute, StateTxn& txn) override;
   Status on_commit(Minute& minute, const Status& commit) override;
   Status finish() override;
+  void contribute(RunSummary& summary) const override;
 
  private:
   Status restore();
@@ -57,6 +59,8 @@ class AlertStage final : public Stage {
   std::vector<std::string> lines_;            // their alerts.jsonl lines
   int64_t resume_after_ns_ = INT64_MIN;       // the store's last minute at open
   bool evaluated_ = false;                    // this minute was evaluated
+  std::map<std::string, uint64_t> run_raised_;   // this run's, by code
+  std::map<std::string, uint64_t> run_cleared_;
 };
 
 }  // namespace sh::host
