@@ -6,6 +6,7 @@
 // the sample session; alerts.jsonl, the log, determinism.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <string>
@@ -221,4 +222,41 @@ TEST_CASE("alerts: VaR and the daily loss at 80 % of the risk chain's limit rais
   REQUIRE(run_decision(dir, cfg).exit_code == 0);
   const auto narrow = alerts_of_code(read_jsonl(dir / "out/alerts.jsonl"), "VAR_HIGH");
   CHECK(narrow.size() > alerts_of_code(alerts, "VAR_HIGH").size());
+}
+
+TEST_CASE("alerts: live rows committed long after their interval's end raise BAR_FINALIZE_SLOW",
+          "[alerts][e2e][clock]") {
+  // A live feed on the receive clock (dry-run) whose events are 40 to 20 s
+  // old when they arrive: each 1-second bar is committed seconds after its
+  // end, far over the runbook's 300 ms. A replay of the same stream never
+  // judges the finalize time (it is wall time).
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  auto yaml = [&](const std::string& mode) {
+    return "host: {mode: " + mode + ", plugin_dirs: ['" SH_PLUGIN_DIR "'], state_dir: state, output_dir: out}\n"
+           "providers:\n"
+           "  - name: feed\n"
+           "    plugin: synthetic\n"
+           "    config: {symbol_count: 2, seed: 3, start_ts_ns: " + std::to_string(now_ns - 40'000'000'000LL) +
+           ", duration_s: 20, events_per_second: 100, recv_lag_us: 1000, receive_clock: true}\n"
+           "conveyor: {bar_interval_ms: 1000, lateness_ms: 100, baseline_warmup: 5}\n"
+           "alerts: {bar_finalize: {window_minutes: 3}}\n";
+  };
+  ScratchDir dir("ops_alerts_finalize");
+  write_file(dir / "host.yaml", yaml("dry-run"));
+  const HostRun r = run_host({"--config", "host.yaml"}, dir.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto slow = alerts_of_code(read_jsonl(dir / "out/alerts.jsonl"), "BAR_FINALIZE_SLOW");
+  REQUIRE(slow.size() == 1);
+  CHECK(slow[0]["state"] == "raised");
+  CHECK(slow[0]["value"].get<double>() >= 300.0);
+  CHECK(slow[0]["threshold"] == 300.0);
+  CHECK_THAT(slow[0]["message"].get<std::string>(), Contains("bar finalize p95 ") && Contains("over the last 3 live minutes"));
+
+  ScratchDir replay("ops_alerts_finalize_replay");
+  write_file(replay / "host.yaml", yaml("replay"));
+  REQUIRE(run_host({"--config", "host.yaml"}, replay.path()).exit_code == 0);
+  CHECK(alerts_of_code(read_jsonl(replay / "out/alerts.jsonl"), "BAR_FINALIZE_SLOW").empty());
 }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "events/feed_files.h"
+#include "services/text_util.h"
 
 namespace sh::host {
 
@@ -26,9 +27,7 @@ Status AlertStage::open(StageContext& ctx) {
   // Replay never publishes outside its own files.
   if (!replay && ctx.config.redis.enabled && !config.redis_stream.empty()) {
     AlertStreamOptions o;
-    o.host = ctx.config.redis.host;
-    o.port = ctx.config.redis.port;
-    o.timeout_ms = ctx.config.redis.timeout_ms;
+    o.redis = ctx.config.redis;
     o.stream = config.redis_stream;
     o.maxlen = config.redis_maxlen;
     stream_ = std::make_unique<AlertStream>(o);
@@ -40,20 +39,10 @@ Status AlertStage::open(StageContext& ctx) {
 // Persistent modes: the alerts raised when the store last committed, and
 // the minute a restart resumes after.
 Status AlertStage::restore() {
-  int64_t last = 0;
-  Status st = ctx_->store->last_minute_ts_ns(&last);
-  if (st.ok()) {
-    resume_after_ns_ = last;
-  } else if (!st.is_not_found()) {
-    return st;
-  }
-  StateTxn txn;
-  st = ctx_->store->begin_read(&txn);
-  if (!st.ok()) return st;
   std::string saved;
-  st = txn.get(StateDb::kMeta, kMetaAlerts, &saved);
-  if (st.is_not_found()) return Status::Ok();
-  if (!st.ok()) return st;
+  bool found = false;
+  Status st = read_ops_record(*ctx_->store, kMetaAlerts, &resume_after_ns_, &saved, &found);
+  if (!st.ok() || !found) return st;
   st = states_.restore(saved);
   if (!st.ok()) return st;
   committed_ = states_;
@@ -135,9 +124,9 @@ Status AlertStage::finish() {
   if (!figures_) return Status::Ok();
   const std::vector<ActiveAlert> active = states_.active_alerts();
   if (!active.empty()) {
-    std::string codes;
-    for (const ActiveAlert& a : active) codes += (codes.empty() ? "" : ", ") + a.code;
-    spdlog::info("alerts still raised at the end of the run: {}", codes);
+    std::vector<std::string> codes;
+    for (const ActiveAlert& a : active) codes.push_back(a.code);
+    spdlog::info("alerts still raised at the end of the run: {}", join(codes));
   }
   stream_.reset();  // delivers what is queued (one last attempt)
   return file_ ? file_->flush() : Status::Ok();

@@ -32,6 +32,25 @@ bool alert_severity_from_name(const std::string& name, AlertSeverity* out) {
 
 }  // namespace
 
+Status read_ops_record(const StateStore& store, const char* key, int64_t* last_minute_ts_ns,
+                       std::string* record, bool* found) {
+  *found = false;
+  int64_t last = 0;
+  Status st = store.last_minute_ts_ns(&last);
+  if (st.ok()) {
+    *last_minute_ts_ns = last;
+  } else if (!st.is_not_found()) {
+    return st;
+  }
+  StateTxn txn;
+  st = store.begin_read(&txn);
+  if (!st.ok()) return st;
+  st = txn.get(StateDb::kMeta, key, record);
+  if (st.is_not_found()) return Status::Ok();
+  *found = st.ok();
+  return st;
+}
+
 std::string AlertTransition::json_line() const {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();  // fields in the documented order
   j["ts"] = format_iso8601_utc(ts_ns);

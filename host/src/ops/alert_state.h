@@ -20,11 +20,18 @@
 
 #include "ops/alert_board.h"
 #include "ops/alert_config.h"
+#include "store/state_store.h"
 #include "store/status.h"
 
 namespace sh::host {
 
 inline constexpr const char* kMetaAlerts = "ops/alerts";
+
+// What an ops stage resumes from in a persistent mode: the store's last
+// committed minute (*last_minute_ts_ns unchanged when none) and the record
+// under meta `key` (*found false when none).
+Status read_ops_record(const StateStore& store, const char* key, int64_t* last_minute_ts_ns,
+                       std::string* record, bool* found);
 
 // One kind's figure at a minute close (ops/alert_figures.h computes them).
 struct AlertReading {

@@ -65,7 +65,7 @@ std::vector<std::vector<std::string>> AlertStream::take() {
 // The sender: waits for entries, sends them in one pipeline; on failure puts
 // back what was not acknowledged and retries a second later.
 void AlertStream::run() {
-  RedisClient client(options_.host, options_.port, options_.timeout_ms);
+  RedisClient client(options_.redis.host, options_.redis.port, options_.redis.timeout_ms);
   bool outage_logged = false;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {

@@ -20,16 +20,16 @@
 #include <thread>
 #include <vector>
 
+#include "config/pipeline_config.h"
+
 namespace sh::host {
 
 struct AlertTransition;
 
 struct AlertStreamOptions {
-  std::string host = "127.0.0.1";
-  int port = 6379;
-  int timeout_ms = 1000;
+  RedisSettings redis;                // the config's redis: section
   std::string stream = "risk.alerts";
-  uint64_t maxlen = 10000;  // approximate cap; 0 = unbounded
+  uint64_t maxlen = 10000;            // approximate cap; 0 = unbounded
 };
 
 class AlertStream {

@@ -2,10 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <system_error>
+
+#include "ops/alert_state.h"
 
 namespace sh::host {
 namespace {
@@ -40,20 +44,10 @@ Status DailyReportStage::remove_replay_reports() const {
 }
 
 Status DailyReportStage::restore() {
-  int64_t last = 0;
-  Status st = ctx_->store->last_minute_ts_ns(&last);
-  if (st.ok()) {
-    resume_after_ns_ = last;
-  } else if (!st.is_not_found()) {
-    return st;
-  }
-  StateTxn txn;
-  st = ctx_->store->begin_read(&txn);
-  if (!st.ok()) return st;
   std::string saved;
-  st = txn.get(StateDb::kMeta, kMetaDailyReport, &saved);
-  if (st.is_not_found()) return Status::Ok();
-  if (!st.ok()) return st;
+  bool found = false;
+  Status st = read_ops_record(*ctx_->store, kMetaDailyReport, &resume_after_ns_, &saved, &found);
+  if (!st.ok() || !found) return st;
   st = daily_state_from_json(saved, &tally_, &last_reported_day_);
   if (!st.ok()) return st;
   committed_tally_ = tally_;
@@ -122,10 +116,14 @@ Status DailyReportStage::write_report(const DailyTally& tally, bool partial) {
   const std::filesystem::path path = dir_ / (tally.date() + ".json");
   const std::filesystem::path tmp = dir_ / (tally.date() + ".json.tmp");
   {
+    errno = 0;
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << text;
     out.flush();
-    if (!out) return Status::IoError(tmp.string() + ": cannot write the daily report");
+    if (!out) {
+      return Status::IoError(tmp.string() + ": cannot write the daily report: " +
+                             (errno != 0 ? std::strerror(errno) : "write failed"));
+    }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
