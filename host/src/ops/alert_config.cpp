@@ -3,10 +3,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
-#include <sstream>
 #include <vector>
 
 #include "config/config_keys.h"
+#include "services/text_util.h"
 
 namespace sh::host {
 namespace {
@@ -130,12 +130,6 @@ class AlertSectionReader {
   std::string where_;
 };
 
-std::string threshold_text(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 void check_thresholds(const AlertSectionReader& in, AlertKind kind, const AlertRuleConfig& r,
                       const std::string& where) {
   const bool pct = kind == AlertKind::kDq || kind == AlertKind::kSuppression ||
@@ -149,8 +143,8 @@ void check_thresholds(const AlertSectionReader& in, AlertKind kind, const AlertR
   const bool above = alert_kind_info(kind).above;
   const bool wrong_side = above ? r.clear > r.raise : r.clear < r.raise;
   if (wrong_side || (r.clear == r.raise && r.hold_minutes == 0)) {
-    in.fail("clear", "(" + threshold_text(r.clear) + ") must be " + (above ? "below " : "above ") + where +
-                         ".raise (" + threshold_text(r.raise) + ")" +
+    in.fail("clear", "(" + format_g(r.clear, 6) + ") must be " + (above ? "below " : "above ") + where +
+                         ".raise (" + format_g(r.raise, 6) + ")" +
                          (r.clear == r.raise ? " or hold_minutes > 0" : "") +
                          ": the clear threshold is the hysteresis that stops an alert flapping");
   }
@@ -195,7 +189,7 @@ AlertRuleConfig parse_rule(const HostConfig& cfg, const YAML::Node& node, AlertK
     r.max_std = in.number("max_std", r.max_std);
     if (!(r.max_abs_mean > 0)) in.fail("max_abs_mean", "must be > 0");
     if (!(r.min_std > 0)) in.fail("min_std", "must be > 0");
-    if (!(r.max_std > r.min_std)) in.fail("max_std", "must be above " + where + ".min_std (" + threshold_text(r.min_std) + ")");
+    if (!(r.max_std > r.min_std)) in.fail("max_std", "must be above " + where + ".min_std (" + format_g(r.min_std, 6) + ")");
   }
   check_thresholds(in, kind, r, where);
   return r;

@@ -1,19 +1,13 @@
 #include "ops/alert_state.h"
 
 #include <cmath>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "services/text_util.h"
 #include "store/time_format.h"
 
 namespace sh::host {
 namespace {
-
-std::string alert_number_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
 
 // NaN / inf as null, like every other JSON the host writes.
 nlohmann::json alert_json_number(double v) {
@@ -84,8 +78,8 @@ void AlertStates::evaluate(AlertKind kind, const AlertRuleConfig& rule, const Al
     if (!breach) return;
     t.raised = true;
     t.threshold = rule.raise;
-    t.message = reading.detail + " (raise " + past + " " + alert_number_text(rule.raise) + " " +
-                info.unit + ", clear " + back + " " + alert_number_text(rule.clear) + ")";
+    t.message = reading.detail + " (raise " + past + " " + format_g(rule.raise, 4) + " " +
+                info.unit + ", clear " + back + " " + format_g(rule.clear, 4) + ")";
     s.active = true;
     s.alert = ActiveAlert{info.code, rule.severity, minute_end_ns, v, rule.raise, t.message};
     ++s.raised;
@@ -95,7 +89,7 @@ void AlertStates::evaluate(AlertKind kind, const AlertRuleConfig& rule, const Al
     if (!back_ok || held_ns < int64_t{rule.hold_minutes} * 60'000'000'000) return;
     t.raised = false;
     t.threshold = rule.clear;
-    t.message = reading.detail + " (back " + back + " " + alert_number_text(rule.clear) + " " +
+    t.message = reading.detail + " (back " + back + " " + format_g(rule.clear, 4) + " " +
                 info.unit + "; raised at " + format_iso8601_utc(s.alert.raised_ts_ns) + ")";
     s.active = false;
     ++s.cleared;

@@ -4,21 +4,16 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 
 #include "events/redis_client.h"
 #include "ops/alert_state.h"
+#include "services/text_util.h"
 #include "store/time_format.h"
 
 namespace sh::host {
 namespace {
 
-std::string stream_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
+std::string stream_number(double v) { return std::isfinite(v) ? format_g(v, 17) : "null"; }
 
 }  // namespace
 
