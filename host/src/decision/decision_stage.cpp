@@ -192,6 +192,22 @@ Status DecisionStage::on_minute(Minute& minute) {
           .count());
   collect_state();
   feed_minute_ts_ns_ = minute.close->minute_ts_ns;
+  if (!catch_up_) {
+    DecisionFigures& f = minute.decision;
+    f.valid = true;
+    f.var_pct = var_pct_;
+    f.equity_usd = broker_->equity_usd();
+    f.realized_pnl_usd = broker_->realized_pnl_usd();
+    f.unrealized_pnl_usd = broker_->unrealized_pnl_usd();
+    f.daily_pnl_usd = broker_->daily_pnl_usd();
+    f.drawdown_pct = broker_->drawdown_pct();
+    f.fills = static_cast<uint32_t>(broker_->staged_fills().size());
+    for (const Fill& fill : broker_->staged_fills()) {
+      f.fills_realized_pnl_usd += fill.realized_pnl_usd;
+      f.fills_fees_usd += fill.fee_usd;
+    }
+    f.model_switches = static_cast<uint32_t>(switches_.size());
+  }
   return write_feeds();
 }
 

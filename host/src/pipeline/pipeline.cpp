@@ -14,6 +14,8 @@
 #include "detectors/detection_stage.h"
 #include "events/output_stage.h"
 #include "ops/status_publisher.h"
+#include "ops/alert_stage.h"
+#include "ops/daily_report_stage.h"
 #include "services/host_services.h"
 
 namespace sh::host {
@@ -34,6 +36,8 @@ Pipeline::Pipeline(PipelineConfig config, const HostConfig& host_config, HostRun
   decision_ = decision.get();
   stages_.push_back(std::move(decision));
   stages_.push_back(std::make_unique<OutputStage>());
+  stages_.push_back(std::make_unique<AlertStage>(alert_board_));
+  stages_.push_back(std::make_unique<DailyReportStage>());
   auto swaps = std::make_unique<SwapStage>(ctx_);
   swaps_ = swaps.get();
   stages_.push_back(std::move(swaps));
@@ -239,6 +243,9 @@ Status Pipeline::process_minute(MinuteClose& close) {
   m.write.minute_ts_ns = close.minute_ts_ns;
   m.write.rows.clear();
   m.write.events.clear();
+  m.decision = DecisionFigures{};
+  m.finalize_ms = std::numeric_limits<double>::quiet_NaN();
+  m.alerts_raised.clear();
   for (auto& stage : stages_) {
     const Status st = stage->on_minute(m);
     if (!st.ok()) return st;

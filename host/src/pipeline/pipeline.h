@@ -11,6 +11,8 @@
 //     DetectionStage  detectors/  detector plugins and Lua rules ──► hits
 //     DecisionStage   decision/   experts, router, consensus, risk chain, paper broker
 //     OutputStage     events/     event gate ──► feed files; Redis after the commit
+//     AlertStage      ops/        the runbooks' alerts ──► alerts.jsonl, log, Redis
+//     DailyReportStage ops/       the day's figures ──► daily/YYYY-MM-DD.json
 //     SwapStage       control/    swaps and rule reloads, between two events
 //   one store transaction per minute close (rows, events, every stage's state)
 //
@@ -36,6 +38,7 @@
 #include "decision/model_router.h"
 #include "detectors/detector.h"
 #include "events/output_digest.h"
+#include "ops/alert_board.h"
 #include "pipeline/component_registry.h"
 #include "pipeline/ingress.h"
 #include "pipeline/run_summary.h"
@@ -129,6 +132,9 @@ class Pipeline final : private IngressTarget {
   // After open(), thread-safe: the pipeline's store (LMDB allows writers from
   // other threads one at a time: `host trade` commands over HTTP).
   StateStore* store() const { return store_.get(); }
+  // Thread-safe: the active alerts and the raised / cleared totals per code
+  // (ops/alert_board.h), for /api/status and /metrics.
+  const AlertBoard& alert_board() const { return alert_board_; }
 
   const RunSummary& summary() const { return summary_; }
   // After run(): the control listener's figures, for the printed summary and
@@ -169,6 +175,7 @@ class Pipeline final : private IngressTarget {
   RunSummary summary_;
   LatencySamples latency_;
   OutputDigest digest_;
+  AlertBoard alert_board_;  // written by the alert stage, read from any thread
   std::atomic<uint64_t> events_in_{0};
   std::unique_ptr<StateStore> store_;  // outlives the stages
   StageContext ctx_;
