@@ -1,5 +1,7 @@
 #include "ops/alert_stage.h"
 
+#include "ops/status_snapshot.h"
+
 #include <spdlog/spdlog.h>
 
 #include "events/feed_files.h"
@@ -139,6 +141,12 @@ void AlertStage::contribute(RunSummary& summary) const {
   summary.alerts_cleared = run_cleared_;
   summary.alerts_active.clear();
   for (const ActiveAlert& a : states_.active_alerts()) summary.alerts_active.push_back(a.code);
+}
+
+// /api/status and /metrics: the board's picture (published at each commit).
+void AlertStage::describe(StatusSnapshot& status) const {
+  status.alerts = board_.active();
+  status.alert_counts = board_.counts();
 }
 
 }  // namespace sh::host

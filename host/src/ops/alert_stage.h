@@ -42,6 +42,7 @@ class AlertStage final : public Stage {
   Status on_commit(Minute& minute, const Status& commit) override;
   Status finish() override;
   void contribute(RunSummary& summary) const override;
+  void describe(StatusSnapshot& status) const override;
 
  private:
   Status restore();

@@ -1,4 +1,5 @@
 #include "ops/daily_report_stage.h"
+#include "ops/status_snapshot.h"
 
 #include <spdlog/spdlog.h>
 
@@ -113,6 +114,7 @@ void DailyReportStage::add(const Minute& minute, const std::map<std::string, uin
 
 Status DailyReportStage::write_report(const DailyTally& tally, bool partial) {
   const std::string text = tally.report_json(partial) + "\n";
+  if (!partial) last_report_ = text;
   const std::filesystem::path path = dir_ / (tally.date() + ".json");
   const std::filesystem::path tmp = dir_ / (tally.date() + ".json.tmp");
   {
@@ -154,6 +156,12 @@ Status DailyReportStage::on_commit(Minute&, const Status& commit) {
 Status DailyReportStage::finish() {
   if (dir_.empty() || tally_.minutes == 0 || tally_.day <= last_reported_day_) return Status::Ok();
   return write_report(tally_, true);
+}
+
+void DailyReportStage::describe(StatusSnapshot& status) const {
+  if (ctx_ == nullptr) return;
+  if (tally_.minutes > 0) status.daily_today_json = tally_.report_json(true);
+  status.daily_last_json = last_report_;
 }
 
 }  // namespace sh::host

@@ -38,6 +38,8 @@ class DailyReportStage final : public Stage {
   Status persist(const Minute& minute, StateTxn& txn) override;
   Status on_commit(Minute& minute, const Status& commit) override;
   Status finish() override;
+  // /api/status and the page: the day so far and the last complete report.
+  void describe(StatusSnapshot& status) const override;
 
  private:
   Status restore();
@@ -54,6 +56,7 @@ class DailyReportStage final : public Stage {
   std::map<std::string, uint64_t> seen_denied_;  // the run summary's, at the last minute
   int64_t resume_after_ns_ = INT64_MIN;          // the store's last minute at open
   bool changed_ = false;
+  std::string last_report_;  // the last complete report written by this run
 };
 
 }  // namespace sh::host

@@ -100,7 +100,15 @@ void write_book(const StatusSnapshot& s, MetricsWriter& w) {
     }
   }
   if (w.family("sh_alerts_active", "gauge", "Active alerts, by code and severity")) {
-    for (const AlertStatus& a : s.alerts) w.sample({{"code", a.code}, {"severity", a.severity}}, 1);
+    for (const ActiveAlert& a : s.alerts) {
+      w.sample({{"code", a.code}, {"severity", alert_severity_name(a.severity)}}, 1);
+    }
+  }
+  if (w.family("sh_alerts_raised_total", "counter", "Alerts raised, by code (the store's totals)")) {
+    for (const AlertCount& c : s.alert_counts) w.sample({{"code", c.code}}, static_cast<double>(c.raised));
+  }
+  if (w.family("sh_alerts_cleared_total", "counter", "Alerts cleared, by code (the store's totals)")) {
+    for (const AlertCount& c : s.alert_counts) w.sample({{"code", c.code}}, static_cast<double>(c.cleared));
   }
 }
 

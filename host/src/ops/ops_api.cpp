@@ -8,6 +8,7 @@
 
 #include "decision/operator_commands.h"
 #include "ops/status_json.h"
+#include "ops/status_page.h"
 #include "services/host_clock.h"
 
 namespace sh::host {
@@ -54,7 +55,8 @@ void OpsApi::handle(const HttpRequest& req, const boost::asio::ip::address& peer
     }
   }
   if (!command.empty()) allow = "POST";
-  const bool known = !command.empty() || path == "/health" || path == "/api/ready" ||
+  const bool page = path == "/" || path == "/index.html";
+  const bool known = !command.empty() || page || path == "/health" || path == "/api/ready" ||
                      path == "/api/status" || path == "/metrics";
   if (!known) {
     reply(res, bhttp::status::not_found, "no such path: " + path + "\n");
@@ -64,6 +66,8 @@ void OpsApi::handle(const HttpRequest& req, const boost::asio::ip::address& peer
     res.set(bhttp::field::allow, allow);
   } else if (!command.empty()) {
     this->command(command, req, peer, res);
+  } else if (page) {
+    reply(res, bhttp::status::ok, std::string(status_page_html()), "text/html; charset=utf-8");
   } else if (path == "/health") {
     health(res);
   } else if (path == "/api/ready") {

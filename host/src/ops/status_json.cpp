@@ -102,10 +102,24 @@ nlohmann::json status_to_json(const StatusSnapshot& s, int64_t now_wall_ns) {
                             {"label", w.label}, {"reason", w.reason},
                             {"effective_seq", w.effective_seq}, {"duration_s", w.duration_seconds}});
   }
+  nlohmann::json equity = nlohmann::json::array(), close_ms = nlohmann::json::array(),
+                 minutes = nlohmann::json::array();
+  for (size_t i = 0; i < s.series_minute_ts_ns.size(); ++i) {
+    minutes.push_back(iso_or_null(s.series_minute_ts_ns[i]));
+    equity.push_back(finite_or_null(s.series_equity_usd[i]));
+    close_ms.push_back(finite_or_null(s.series_close_ms[i]));
+  }
+  j["series"] = {{"minutes", std::move(minutes)}, {"equity_usd", std::move(equity)},
+                 {"close_ms", std::move(close_ms)}};
+  auto report = [](const std::string& text) {
+    return text.empty() ? nlohmann::json() : nlohmann::json::parse(text, nullptr, false);
+  };
+  j["daily_report"] = {{"today", report(s.daily_today_json)}, {"last", report(s.daily_last_json)}};
   j["alerts"] = nlohmann::json::array();
-  for (const AlertStatus& a : s.alerts) {
-    j["alerts"].push_back({{"code", a.code}, {"severity", a.severity}, {"message", a.message},
-                           {"raised", iso_or_null(a.raised_wall_ns)}});
+  for (const ActiveAlert& a : s.alerts) {
+    j["alerts"].push_back({{"code", a.code}, {"severity", alert_severity_name(a.severity)},
+                           {"message", a.message}, {"raised", iso_or_null(a.raised_ts_ns)},
+                           {"value", finite_or_null(a.value)}, {"threshold", finite_or_null(a.threshold)}});
   }
   return j;
 }

@@ -1,5 +1,7 @@
 #include "ops/status_publisher.h"
 
+#include <algorithm>
+
 #include "plugins/plugin_library.h"
 #include "services/host_clock.h"
 
@@ -8,6 +10,7 @@ namespace sh::host {
 void StatusPublisher::add_latency(const LatencySamples& samples) {
   for (; close_seen_ < samples.close_ns.size(); ++close_seen_) {
     close_.observe_ns(samples.close_ns[close_seen_]);
+    slowest_close_ns_ = std::max(slowest_close_ns_, samples.close_ns[close_seen_]);
   }
   // The decision latency is the core's (experts .. risk chain), the figure
   // the circuit breaker trips on.
@@ -44,7 +47,25 @@ void StatusPublisher::publish(const StageContext& ctx,
     s->components.push_back(std::move(c));
   }
   for (const auto& stage : stages) stage->describe(*s);
+  add_series_point(*s);
   board_.publish(std::move(s));
+}
+
+// A point per newly closed minute (publishes after swaps add none).
+void StatusPublisher::add_series_point(StatusSnapshot& s) {
+  if (s.last_minute_ts_ns != 0 && (series_.empty() || series_.back().minute_ts_ns != s.last_minute_ts_ns)) {
+    series_.push_back({s.last_minute_ts_ns, s.decision.equity_usd, static_cast<double>(slowest_close_ns_) * 1e-6});
+    slowest_close_ns_ = 0;
+    if (series_.size() > kSeriesPoints) series_.pop_front();
+  }
+  s.series_minute_ts_ns.reserve(series_.size());
+  s.series_equity_usd.reserve(series_.size());
+  s.series_close_ms.reserve(series_.size());
+  for (const SeriesPoint& p : series_) {
+    s.series_minute_ts_ns.push_back(p.minute_ts_ns);
+    s.series_equity_usd.push_back(p.equity_usd);
+    s.series_close_ms.push_back(p.close_ms);
+  }
 }
 
 }  // namespace sh::host

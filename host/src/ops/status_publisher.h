@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -24,8 +25,16 @@ class StatusPublisher {
   void publish(const StageContext& ctx, const std::vector<std::unique_ptr<Stage>>& stages,
                std::vector<ProviderStatus> providers);
 
+  static constexpr size_t kSeriesPoints = 720;
+
  private:
+  struct SeriesPoint {
+    int64_t minute_ts_ns;
+    double equity_usd;
+    double close_ms;
+  };
   void add_latency(const LatencySamples& samples);
+  void add_series_point(StatusSnapshot& s);
 
   StatusBoard& board_;
   int64_t started_wall_ns_;
@@ -33,6 +42,8 @@ class StatusPublisher {
   LatencyHistogram decision_;
   size_t close_seen_ = 0;     // samples already in close_
   size_t decision_seen_ = 0;  // samples already in decision_
+  int64_t slowest_close_ns_ = 0;  // since the last series point
+  std::deque<SeriesPoint> series_;
 };
 
 }  // namespace sh::host

@@ -8,8 +8,7 @@
 // HTTP threads (StatusBoard). Each part is filled by the one who owns the
 // data: the loop (counters, components, latency), and each stage through
 // Stage::describe() (the decision stage: book and risk state; the swap
-// stage: reload history; ingress: providers). A later producer (alerts)
-// fills its own field, `alerts`, the same way.
+// stage: reload history; ingress: providers; the alert stage: alerts).
 #pragma once
 
 #include <array>
@@ -21,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/alert_board.h"
 #include "pipeline/run_summary.h"
 
 namespace sh::host {
@@ -96,15 +96,6 @@ struct SwapStatus {
   double duration_seconds = 0;  // enqueued -> serving (or refused)
 };
 
-// Placeholder for the alerts producer (issue 15 point 3): none are raised
-// yet, and /api/status shows an empty array.
-struct AlertStatus {
-  std::string code;
-  std::string severity;
-  std::string message;
-  int64_t raised_wall_ns = 0;
-};
-
 struct DecisionStatus {
   bool enabled = false;
   double equity_usd = std::numeric_limits<double>::quiet_NaN();
@@ -135,10 +126,20 @@ struct StatusSnapshot {
   std::vector<ProviderStatus> providers;
   DecisionStatus decision;
   std::vector<SwapStatus> swaps;  // recent, oldest first
-  std::vector<AlertStatus> alerts;
+  std::vector<ActiveAlert> alerts;       // the alert stage's (ops/alert_board.h)
+  std::vector<AlertCount> alert_counts;  // raised / cleared totals per code
   LatencyHistogram close_latency;
   LatencyHistogram decision_latency;
   LatencyHistogram swap_latency;
+  // The status page's plots: one point per published closed minute, oldest
+  // first, at most StatusPublisher::kSeriesPoints (12 h of minutes).
+  std::vector<int64_t> series_minute_ts_ns;
+  std::vector<double> series_equity_usd;  // NaN without a decision layer
+  std::vector<double> series_close_ms;    // the slowest close since the last point
+  // The daily report stage's (JSON texts; "" = none): the day so far
+  // (partial) and the last complete day's report written by this run.
+  std::string daily_today_json;
+  std::string daily_last_json;
 };
 
 // Where the pipeline thread publishes and the HTTP threads read: a
