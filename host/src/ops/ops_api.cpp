@@ -46,8 +46,8 @@ OpsApi::OpsApi(const HttpConfig& config, const StatusBoard& board, const HostRun
 void OpsApi::handle(const HttpRequest& req, const boost::asio::ip::address& peer, HttpResponse& res) {
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find('?'));
-  const bool get = req.method() == bhttp::verb::get || req.method() == bhttp::verb::head;
-  const char* allow = "GET, HEAD";
+  const bool get = req.method() == bhttp::verb::get;
+  const char* allow = "GET";
   std::string command;
   if (path.rfind("/api/", 0) == 0) {
     for (const char* c : kCommands) {

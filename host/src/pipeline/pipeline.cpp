@@ -154,12 +154,18 @@ Status Pipeline::idle(IdlePoint point) {
     Status st = stage->on_idle(point);
     if (!st.ok()) return st;
   }
-  if (status_ && swaps_->swaps_reported() != status_swaps_) publish_status();
+  // Besides after closes: after swaps, and at least once a second (a live
+  // feed between two closes: events in, providers connecting).
+  if (status_ && (swaps_->swaps_reported() != status_swaps_ ||
+                  std::chrono::steady_clock::now() - status_at_ >= std::chrono::seconds(1))) {
+    publish_status();
+  }
   return Status::Ok();
 }
 
 void Pipeline::publish_status() {
   status_swaps_ = swaps_->swaps_reported();
+  status_at_ = std::chrono::steady_clock::now();
   status_->publish(ctx_, stages_, ingress_.describe());
 }
 

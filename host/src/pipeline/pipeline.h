@@ -24,6 +24,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -185,6 +186,7 @@ class Pipeline final : private IngressTarget {
   SwapStage* swaps_ = nullptr;                  // in stages_: the swap entry points
   std::unique_ptr<StatusPublisher> status_;     // host.http on: the status snapshot
   uint64_t status_swaps_ = 0;                   // swaps_reported() at the last publish
+  std::chrono::steady_clock::time_point status_at_{};  // the last publish
 
   std::vector<MinuteClose> closed_;  // closed by the conveyor, not yet processed
   Minute minute_;                    // the minute being processed (buffers reused)
