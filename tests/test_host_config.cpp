@@ -79,7 +79,7 @@ TEST_CASE("config errors are one line with FILE:LINE:COL", "[config]") {
   CHECK(load_error("host:\n  mode: [unclosed\n") == "cfg.yaml:3:1: end of sequence flow not found");
   CHECK(load_error("host:\n  mode: replay\n  plugin_dir: [x]\n") ==
         "cfg.yaml:3:3: unknown key 'plugin_dir' in host: (did you mean 'plugin_dirs'? expected one of: mode, plugin_dirs, "
-        "builtin_plugins, rule_dirs, state_dir, output_dir, log, watchdog_ms, heartbeat_ms)");
+        "builtin_plugins, rule_dirs, state_dir, output_dir, log, watchdog_ms, heartbeat_ms, http)");
   CHECK(load_error("host:\n  mode: live\n") ==
         "cfg.yaml:2:9: host.mode: unknown mode 'live' (expected dry-run, shadow, canary, "
         "production or replay)");

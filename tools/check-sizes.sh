@@ -9,7 +9,8 @@
 #     lua/rule_prelude.cpp (the prelude's Lua text, compiled once per rule)
 # and the include directions that keep the stages apart:
 #   a stage header (conveyor_stage.h, detection_stage.h, decision_stage.h,
-#     output_stage.h, swap_stage.h) is included only by its own .cpp and by
+#     output_stage.h, alert_stage.h, daily_report_stage.h, swap_stage.h) is
+#     included only by its own .cpp and by
 #     pipeline/pipeline.cpp (the list of stages): stages never include each other
 #   nothing outside cli/ and main.cpp includes cli/
 # A function is counted from the line that opens its body to the `}` in
@@ -68,7 +69,7 @@ if [ -n "$bad" ]; then
   echo "$bad" | sort -rn >&2
   status=1
 fi
-stage_re='#include "(conveyor/conveyor_stage|detectors/detection_stage|decision/decision_stage|events/output_stage|control/swap_stage)\.h"'
+stage_re='#include "(conveyor/conveyor_stage|detectors/detection_stage|decision/decision_stage|events/output_stage|control/swap_stage|ops/alert_stage|ops/daily_report_stage)\.h"'
 stray=$(cd "$src" && grep -rEn "$stage_re" --include='*.cpp' --include='*.h' . | sed 's#^\./##' |
   grep -v '^pipeline/pipeline\.cpp:' |
   awk -F: '{ split($1, f, "."); inc = $0; sub(/.*#include "/, "", inc); sub(/\.h".*/, "", inc);

@@ -26,6 +26,9 @@ TEST_PACKAGES=(
   openssl                                     # exchange tests make a TLS certificate at test time
   clang libclang-rt-14-dev                    # fuzz/: libFuzzer, ASan, UBSan (tools/fuzz.sh)
   abigail-tools                               # abidw, abidiff: the ABI check (tools/check-abi.sh)
+  prometheus                                  # promtool: tests check the host's /metrics with it
+  chromium fonts-dejavu-core                  # headless Chromium: the status page test renders it
+  systemd                                     # systemd-analyze verify: the service unit's test
 )
 case "${1:-}" in
   --host) PACKAGES=("${HOST_PACKAGES[@]}") ;;

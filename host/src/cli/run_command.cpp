@@ -19,6 +19,8 @@
 #include "control/reload_listener.h"
 #include "control/swap_coordinator.h"
 #include "control/swap_journal.h"
+#include "ops/http_config.h"
+#include "ops/ops_server.h"
 #include "services/host_services.h"
 #include "plugins/lua_rule_loader.h"
 #include "pipeline/pipeline.h"
@@ -76,9 +78,11 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
   runtime.config_dir = config.base_dir();
   PipelineConfig pipeline_config;
   ControlConfig control_config;
+  HttpConfig http_config;
   try {
     pipeline_config = parse_pipeline_config(config, runtime);
     control_config = parse_control_config(config);
+    http_config = parse_http_config(config);
   } catch (const ConfigError& e) {
     spdlog::error("{}", e.what());
     return 1;
@@ -153,6 +157,12 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
   // The pipeline owns the instances from here on, so that a swap can hand the
   // one it replaces back to the control side.
   pipeline.adopt_instances(std::move(loaded.instances));
+  // host.http: the status the pipeline publishes, served on a thread of its own.
+  std::unique_ptr<OpsServer> ops;
+  if (http_config.enabled()) {
+    ops = std::make_unique<OpsServer>(http_config, runtime);
+    pipeline.set_status_board(&ops->board(), HostClock::wall_ns());
+  }
   Status st = pipeline.open();
   if (!st.ok()) {
     spdlog::error("{}", st.message());
@@ -209,6 +219,16 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
   auto old_int = std::signal(SIGINT, on_stop_signal);
   auto old_term = std::signal(SIGTERM, on_stop_signal);
   auto old_hup = std::signal(SIGHUP, on_reload_signal);  // operator: reload every Lua rule
+  // Once a stop signal is handled: whoever sees the port may stop the host.
+  if (ops) st = ops->start(pipeline.store());
+  if (!st.ok()) {
+    spdlog::error("{}", st.message());
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+    std::signal(SIGHUP, old_hup);
+    g_running.store(nullptr);
+    return 1;
+  }
   // Live modes: a heartbeat every host.heartbeat_ms (runbook 001).
   std::unique_ptr<Heartbeat> heartbeat;
   if (config.mode() != RunMode::kReplay && config.heartbeat_ms() > 0) {
@@ -228,6 +248,7 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
   }
   st = pipeline.run();
   if (heartbeat) heartbeat->stop();
+  if (ops) ops->stop();
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
   std::signal(SIGHUP, old_hup);

@@ -13,6 +13,7 @@
 #include "control/config_drift.h"
 #include "decision/emergency_reduce.h"
 #include "control/heartbeat.h"
+#include "ops/alert_state.h"
 #include "decision/broker.h"
 #include "services/host_clock.h"
 #include "services/host_services.h"
@@ -41,6 +42,40 @@ std::string price(const nlohmann::json& v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.7g", v.get<double>());
   return buf;
+}
+
+// The alerts raised when the host last committed a minute (ops/alert_state.h).
+Status collect_alerts(const StateTxn& txn, nlohmann::json* out) {
+  std::string saved;
+  Status st = txn.get(StateDb::kMeta, kMetaAlerts, &saved);
+  if (!st.ok() && !st.is_not_found()) return st;
+  AlertStates states;
+  if (st.ok()) {
+    st = states.restore(saved);
+    if (!st.ok()) return st;
+  }
+  nlohmann::json& a = (*out)["alerts"];
+  a["active"] = nlohmann::json::array();
+  for (const ActiveAlert& x : states.active_alerts()) {
+    a["active"].push_back({{"code", x.code},
+                           {"severity", alert_severity_name(x.severity)},
+                           {"raised", format_iso8601_utc(x.raised_ts_ns)},
+                           {"value", number(x.value)},
+                           {"threshold", number(x.threshold)},
+                           {"message", x.message}});
+  }
+  a["counts"] = nlohmann::json::object();
+  for (const AlertCount& c : states.counts()) a["counts"][c.code] = {{"raised", c.raised}, {"cleared", c.cleared}};
+  return Status::Ok();
+}
+
+void print_alerts(const nlohmann::json& j, std::ostream& out) {
+  const auto& active = j["alerts"]["active"];
+  out << "alerts (" << active.size() << " active)\n";
+  for (const auto& a : active) {
+    out << "  " << a["code"].get<std::string>() << " " << a["severity"].get<std::string>() << " since "
+        << a["raised"].get<std::string>() << ": " << a["message"].get<std::string>() << "\n";
+  }
 }
 
 // Collects the status as one JSON document (the text form prints from it).
@@ -165,7 +200,7 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
   st = txn.get(StateDb::kMeta, kMetaChainErrors, &errors);
   if (!st.ok() && !st.is_not_found()) return st;
   j["risk_chain_consecutive_errors"] = st.ok() ? std::stoull(errors) : 0;
-  return Status::Ok();
+  return collect_alerts(txn, &j);
 }
 
 void print_text(const nlohmann::json& j, std::ostream& out) {
@@ -199,6 +234,7 @@ void print_text(const nlohmann::json& j, std::ostream& out) {
     for (const auto& c : j["queued_commands"]) out << " " << c.get<std::string>();
     out << " (applied at the next minute close)\n";
   }
+  print_alerts(j, out);
   out << "positions (" << j["positions"].size() << ")\n";
   // A table: the symbol left-aligned, every number right-aligned in a column
   // as wide as its widest cell, so columns line up for any symbol or size.

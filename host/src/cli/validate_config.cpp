@@ -10,6 +10,7 @@
 #include "isolation/plugin_selection.h"
 #include "config/config_source.h"
 #include "control/control_config.h"
+#include "ops/http_config.h"
 #include "plugins/lua_rule_loader.h"
 #include "config/pipeline_config.h"
 
@@ -48,6 +49,11 @@ int validate_config(const HostConfig& config, std::ostream& out, std::ostream& e
   }
   try {
     parse_control_config(config);
+  } catch (const ConfigError& e) {
+    errors.push_back(e.what());
+  }
+  try {
+    parse_http_config(config);
   } catch (const ConfigError& e) {
     errors.push_back(e.what());
   }

@@ -179,7 +179,8 @@ void HostConfig::parse_host(const YAML::Node& host) {
     if (!host.IsMap()) src.fail(host, "host: expected a mapping");
     static const std::vector<std::string> kKeys = {"mode",      "plugin_dirs", "builtin_plugins",
                                                    "rule_dirs", "state_dir",   "output_dir",
-                                                   "log",       "watchdog_ms", "heartbeat_ms"};
+                                                   "log",       "watchdog_ms", "heartbeat_ms",
+                                                   "http"};
     for (const auto& kv : host) {
       const std::string key = kv.first.Scalar();
       const YAML::Node& v = kv.second;
@@ -211,6 +212,8 @@ void HostConfig::parse_host(const YAML::Node& host) {
       } else if (key == "heartbeat_ms") {
         heartbeat_ms_ =
             bounded_integer(src, v, "host.heartbeat_ms", 0, 100, 3600000, "0 (off) or 100 to 3600000 ms");
+      } else if (key == "http") {
+        // host.http: read and checked by ops/http_config.cpp.
       } else if (key == "state_dir") {
         state_dir_ = src.resolve(scalar(v, "host.state_dir"));
       } else if (key == "output_dir") {

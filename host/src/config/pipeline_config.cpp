@@ -399,6 +399,8 @@ PipelineConfig parse_pipeline_config(const HostConfig& config, HostRuntime& runt
   out.state_map_size_bytes = get_or<uint64_t>(config, state, "map_size_mb", out.state_map_size_bytes >> 20) << 20;
   parse_decision(config, section(root, "consensus"), section(root, "execution"), out);
   parse_market_data(config, section(root, "market_data"), out);
+  out.alerts = parse_alert_config(config);
+  out.daily_report = parse_daily_report_config(config);
   if (!out.sinks.redis_stream.empty() && !out.redis.enabled) {
     throw ConfigError(config.message_at(section(root, "sinks")["redis_stream"],
                                         "sinks.redis_stream needs a redis: section"));

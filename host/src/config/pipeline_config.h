@@ -15,6 +15,7 @@
 #include "decision/broker.h"
 #include "events/event_gate.h"
 #include "config/host_config.h"
+#include "ops/alert_config.h"
 
 namespace sh::host {
 
@@ -93,6 +94,8 @@ struct PipelineConfig {
   uint32_t poll_max_events = 4096;  // per provider poll
   DecisionSettings decision;
   MarketDataGuardConfig market_data;  // market_data: (conveyor/market_data_guard.h)
+  AlertConfig alerts;                 // alerts: (ops/alert_config.h)
+  DailyReportConfig daily_report;     // daily_report: (ops/alert_config.h)
 };
 
 // Parses the sections; interns the benchmark symbol. Throws ConfigError.

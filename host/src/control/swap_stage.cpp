@@ -492,6 +492,7 @@ void SwapStage::report() {
   std::vector<SwapDone> done;
   done.swap(done_);
   for (SwapDone& d : done) {
+    remember(d);
     if (listener_ != nullptr) {
       listener_->on_swap_done(std::move(d));
       continue;
@@ -504,6 +505,32 @@ void SwapStage::report() {
       spdlog::warn("Configuration reload refused: {}", o.reason);
     }
   }
+}
+
+void SwapStage::remember(const SwapDone& d) {
+  ++reported_;
+  SwapStatus h;
+  h.wall_ns = d.outcome.applied_wall_ns != 0 ? d.outcome.applied_wall_ns : HostClock::wall_ns();
+  h.component = d.outcome.request.component;
+  h.applied = d.outcome.applied;
+  h.config_version = d.outcome.config_version;
+  h.label = d.record.label;
+  h.reason = d.outcome.reason;
+  h.effective_seq = d.outcome.effective_seq;
+  // A journalled swap of a replay was never enqueued: no waiting time.
+  if (d.enqueued != std::chrono::steady_clock::time_point{}) {
+    const int64_t ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(d.applied - d.enqueued).count();
+    h.duration_seconds = static_cast<double>(ns) * 1e-9;
+    swap_latency_.observe_ns(ns);
+  }
+  history_.push_back(std::move(h));
+  if (history_.size() > kHistory) history_.pop_front();
+}
+
+void SwapStage::describe(StatusSnapshot& status) const {
+  status.swaps.assign(history_.begin(), history_.end());
+  status.swap_latency = swap_latency_;
 }
 
 }  // namespace sh::host

@@ -61,6 +61,11 @@ class SwapStage final : public Stage {
   Status on_idle(IdlePoint point) override;
   Status finish() override;
   void contribute(RunSummary& summary) const override;
+  // The recent swap outcomes (reload history) and the swap-time histogram.
+  void describe(StatusSnapshot& status) const override;
+  // Swaps applied or refused so far (the pipeline republishes its status
+  // when this moves).
+  uint64_t swaps_reported() const { return reported_; }
 
  private:
   uint64_t events_in() const { return ctx_.events_in.load(std::memory_order_acquire); }
@@ -97,6 +102,11 @@ class SwapStage final : public Stage {
   std::vector<std::unique_ptr<PreparedSwap>> swap_queue_;  // guarded by swap_mu_
   std::deque<std::unique_ptr<PreparedSwap>> scheduled_;    // by apply_at_seq
   std::vector<SwapDone> done_;                             // not yet reported
+  static constexpr size_t kHistory = 32;
+  std::deque<SwapStatus> history_;  // the last kHistory outcomes, oldest first
+  LatencyHistogram swap_latency_;   // enqueued -> applied or refused
+  uint64_t reported_ = 0;
+  void remember(const SwapDone& d);
   std::vector<ConfigVersion> restore_;
   // record_startup_versions(), persistent modes: when `latest` is a reload
   // to re-apply over the YAML's config, *yaml_entry = the startup entry that

@@ -110,6 +110,7 @@ struct Conveyor::SymbolState {
   SymbolBaselines baselines;
   bool has_row = false;
   int64_t last_row_end_ns = 0;  // minute_ts_ns + interval of the last emitted row
+  int64_t last_event_ns = INT64_MIN;  // latest event time accepted (feed staleness)
 };
 
 std::string Conveyor::validate(const ConveyorConfig& c) {
@@ -237,6 +238,7 @@ void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& clo
   if ((ev.flags & SH_EVENT_FLAG_GAP) != 0) ++stats_.feed_gaps;
 
   SymbolState& st = symbol_state(ev.symbol);
+  if (t > st.last_event_ns) st.last_event_ns = t;
   switch (ev.type) {
     case SH_EVENT_TRADE:
       ++stats_.trades;
@@ -475,6 +477,10 @@ void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed
     st->has_row = true;
     st->last_row_end_ns = cb.end_ns;
     mc.rows.push_back(row);
+    if (st->last_event_ns < mc.stalest_event_ns) {
+      mc.stalest_event_ns = st->last_event_ns;
+      mc.stalest_symbol = row.symbol;
+    }
   }
   mc.context = build_market_context(start_ns, config_.benchmark, mc.rows.data(), mc.rows.size());
   ++stats_.bars_closed;

@@ -54,6 +54,12 @@ struct MinuteClose {
   // Wall time the conveyor spent closing this interval (bars, features,
   // baselines, DQ, context), for latency reports only; 0 if not measured.
   int64_t compute_ns = 0;
+  // Feed staleness: of the symbols with a row, the one whose latest accepted
+  // event (any type, event time) is the oldest, and that event's time
+  // (INT64_MAX / SH_INVALID_SYMBOL when no row). Events up to the watermark
+  // are in, so a live symbol's event may lie after the interval's end.
+  int64_t stalest_event_ns = INT64_MAX;
+  sh_symbol_id stalest_symbol = SH_INVALID_SYMBOL;
 };
 
 struct ConveyorStats {

@@ -154,6 +154,7 @@ Status ConveyorStage::on_commit(Minute& minute, const Status& commit) {
   const int64_t end = close.minute_ts_ns + conveyor_.config().bar_interval_ns;
   const double after_ms = static_cast<double>(now - offset - end) / 1e6;
   if (after_ms < 3.6e6) {
+    minute.finalize_ms = after_ms;
     spdlog::info("minute {} committed: {} rows ({} dq ok), {:.0f} ms after its end",
                  format_iso8601_utc(close.minute_ts_ns), close.rows.size(), ok, after_ms);
   } else {  // a recorded session replayed: its wall time is long gone

@@ -1,4 +1,5 @@
 #include "decision/decision_stage.h"
+#include "decision/risk_status.h"
 
 #include <spdlog/spdlog.h>
 
@@ -191,6 +192,22 @@ Status DecisionStage::on_minute(Minute& minute) {
           .count());
   collect_state();
   feed_minute_ts_ns_ = minute.close->minute_ts_ns;
+  if (!catch_up_) {
+    DecisionFigures& f = minute.decision;
+    f.valid = true;
+    f.var_pct = var_pct_;
+    f.equity_usd = broker_->equity_usd();
+    f.realized_pnl_usd = broker_->realized_pnl_usd();
+    f.unrealized_pnl_usd = broker_->unrealized_pnl_usd();
+    f.daily_pnl_usd = broker_->daily_pnl_usd();
+    f.drawdown_pct = broker_->drawdown_pct();
+    f.fills = static_cast<uint32_t>(broker_->staged_fills().size());
+    for (const Fill& fill : broker_->staged_fills()) {
+      f.fills_realized_pnl_usd += fill.realized_pnl_usd;
+      f.fills_fees_usd += fill.fee_usd;
+    }
+    f.model_switches = static_cast<uint32_t>(switches_.size());
+  }
   return write_feeds();
 }
 
@@ -484,22 +501,10 @@ void DecisionStage::format_lines(int64_t ts, size_t n) {
 }
 
 void DecisionStage::refresh_versions() {
-  auto label = [](const SwapSlot& slot, std::string* out) {
-    if (slot.instance != nullptr) {
-      out->assign(slot.instance->library().version());
-    } else {
-      out->assign("lua:");
-      out->append(slot.rule->content_hash());
-    }
-    if (slot.current.version > 1) {
-      out->append("+cfg");
-      out->append(std::to_string(slot.current.version));
-    }
-  };
   expert_versions_.resize(experts_.size());
   policy_versions_.resize(risk_.size());
-  for (size_t e = 0; e < experts_.size(); ++e) label(*expert_slots_[e], &expert_versions_[e]);
-  for (size_t r = 0; r < risk_.size(); ++r) label(*risk_slots_[r], &policy_versions_[r]);
+  for (size_t e = 0; e < experts_.size(); ++e) serving_version_label(*expert_slots_[e], &expert_versions_[e]);
+  for (size_t r = 0; r < risk_.size(); ++r) serving_version_label(*risk_slots_[r], &policy_versions_[r]);
 }
 
 void DecisionStage::collect_state() {
@@ -726,6 +731,40 @@ Status DecisionStage::trim_feeds() {
 
 void DecisionStage::contribute(RunSummary& summary) const {
   summary.router_enabled = router_ != nullptr;
+}
+
+// The decision layer's part of the status snapshot: account, open positions,
+// working orders, the trading switches, each risk component's state.
+void DecisionStage::describe(StatusSnapshot& status) const {
+  DecisionStatus& d = status.decision;
+  d.enabled = broker_ != nullptr;
+  if (!broker_) return;
+  d.equity_usd = broker_->equity_usd();
+  d.cash_usd = broker_->cash_usd();
+  d.realized_pnl_usd = broker_->realized_pnl_usd();
+  d.unrealized_pnl_usd = broker_->unrealized_pnl_usd();
+  d.daily_pnl_usd = broker_->daily_pnl_usd();
+  d.drawdown_pct = broker_->drawdown_pct();
+  d.var_pct = var_pct_;
+  d.emergency_stop = broker_->emergency_stopped();
+  d.paused = broker_->paused();
+  d.emergency_reduce = reduce_ && reduce_->active();
+  d.working_orders = broker_->pending_order_count();
+  const sh_portfolio_state pf = broker_->portfolio_state();
+  const auto* base = reinterpret_cast<const unsigned char*>(pf.positions);
+  for (uint32_t i = 0; i < pf.position_count && base != nullptr; ++i) {
+    const auto* p = reinterpret_cast<const sh_position*>(base + size_t{i} * pf.position_size);
+    if (p->qty == 0) continue;
+    const char* name = ctx_->runtime.symbols.name(p->symbol);
+    d.positions.push_back({name ? name : "?", p->qty, p->avg_price, p->mark_price, p->notional_usd,
+                           p->unrealized_pnl_usd});
+  }
+  std::sort(d.positions.begin(), d.positions.end(),
+            [](const PositionStatus& a, const PositionStatus& b) { return a.symbol < b.symbol; });
+  d.risk.resize(risk_.size());
+  for (size_t i = 0; i < risk_.size(); ++i) {
+    describe_risk_component(risk_[i], durable_.committed(), ctx_->runtime.config_dir, &d.risk[i]);
+  }
 }
 
 }  // namespace sh::host

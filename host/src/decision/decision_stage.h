@@ -60,6 +60,8 @@ class DecisionStage final : public Stage {
   Status persist(const Minute& minute, StateTxn& txn) override;
   Status on_commit(Minute& minute, const Status& commit) override;
   void contribute(RunSummary& summary) const override;
+  // The book, the account and the risk components' state (decision_status.cpp).
+  void describe(StatusSnapshot& status) const override;
 
  private:
   Status open_layer(const std::filesystem::path& out_dir, bool truncate);

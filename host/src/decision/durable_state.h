@@ -43,6 +43,8 @@ class DurableState {
   Status persist(StateTxn& txn, const RiskChain& chain) const;
   // After it (ok: the commit's status).
   void on_commit(bool ok, const RiskChain& chain);
+  // component -> stored value ("<plugin>\n<bytes>") as last committed.
+  const std::map<std::string, std::string>& committed() const { return saved_; }
 
  private:
   std::map<std::string, std::string> saved_;  // component -> value last committed

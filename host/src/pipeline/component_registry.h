@@ -89,6 +89,22 @@ class ComponentRegistry {
   mutable std::mutex mu_;       // guards SwapSlot::library / current / last_version
 };
 
+// The serving version's label ("1.0.0", "1.0.0+cfg3", "lua:<hash>"), as
+// decision lines and /api/status name it. Pipeline thread (reads the slot
+// unlocked).
+inline void serving_version_label(const SwapSlot& slot, std::string* out) {
+  if (slot.instance != nullptr) {
+    out->assign(slot.instance->library().version());
+  } else {
+    out->assign("lua:");
+    out->append(slot.rule->content_hash());
+  }
+  if (slot.current.version > 1) {
+    out->append("+cfg");
+    out->append(std::to_string(slot.current.version));
+  }
+}
+
 // "+cfgN" for a component serving config version N > 1, else "".
 inline std::string config_version_suffix(const SwapSlot& slot) {
   return slot.current.version > 1 ? "+cfg" + std::to_string(slot.current.version) : std::string();

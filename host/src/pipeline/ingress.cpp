@@ -11,6 +11,8 @@ Ingress::Ingress(std::vector<PluginInstance*> providers, ComponentRegistry& regi
     : providers_(std::move(providers)),
       provider_done_(providers_.size(), false),
       provider_clock_(providers_.size(), -1),
+      provider_events_(providers_.size(), 0),
+      provider_failed_(providers_.size(), false),
       merger_(providers_.size()),
       receive_clock_(receive_clock) {
   for (size_t i = 0; i < providers_.size(); ++i) {
@@ -30,11 +32,26 @@ bool Ingress::all_done() const {
   return std::all_of(provider_done_.begin(), provider_done_.end(), [](bool d) { return d; });
 }
 
+std::vector<ProviderStatus> Ingress::describe() const {
+  std::vector<ProviderStatus> out(providers_.size());
+  for (size_t i = 0; i < providers_.size(); ++i) {
+    ProviderStatus& p = out[i];
+    p.name = providers_[i]->component();
+    p.events = provider_events_[i];
+    p.clock_ns = std::max<int64_t>(provider_clock_[i], 0);
+    p.connected = p.events > 0 || p.clock_ns > 0;
+    p.finished = provider_done_[i];
+    p.failed = provider_failed_[i];
+  }
+  return out;
+}
+
 sh_status Ingress::emit_events(void* ctx, const sh_market_event* events, uint32_t count,
                                uint32_t item_size) {
   auto* pc = static_cast<ProviderCtx*>(ctx);
   Ingress& self = *pc->self;
   if (events == nullptr || item_size < 8 || item_size % 8 != 0) return SH_ERR_INVALID_ARGUMENT;
+  self.provider_events_[pc->index] += count;
   if (self.providers_.size() > 1) {
     self.merger_.push(pc->index, events, count, item_size);
     return SH_OK;
@@ -85,6 +102,7 @@ Status Ingress::poll(IngressTarget& target, uint32_t max_events, RunSummary* sum
       *progressed = true;
       if (merged) merger_.finish(i);
       if (st != SH_END_OF_DATA) {
+        provider_failed_[i] = true;
         ++summary->provider_errors;
         spdlog::error("provider '{}' failed ({}): {}; it is stopped, the run carries on",
                       providers_[i]->component(), abi_status_name(st), providers_[i]->last_error());

@@ -11,6 +11,7 @@
 
 #include "pipeline/component_registry.h"
 #include "pipeline/ingress_merger.h"
+#include "ops/status_snapshot.h"
 #include "pipeline/run_summary.h"
 #include "plugins/plugin_instance.h"
 #include "store/status.h"
@@ -47,6 +48,8 @@ class Ingress {
   // in summary->provider_errors; the run carries on.
   Status poll(IngressTarget& target, uint32_t max_events, RunSummary* summary, bool* progressed);
   bool all_done() const;
+  // Each provider's state for the status snapshot (ops/status_snapshot.h).
+  std::vector<ProviderStatus> describe() const;
   // After the last poll: releases what the merger still holds.
   void finish(IngressTarget& target);
 
@@ -65,6 +68,8 @@ class Ingress {
   std::vector<ProviderCtx> provider_ctx_;
   std::vector<bool> provider_done_;
   std::vector<int64_t> provider_clock_;  // last clock_ns() per provider (-1: not a source)
+  std::vector<uint64_t> provider_events_;  // events emitted per provider
+  std::vector<bool> provider_failed_;      // stopped by an error (not end of data)
   IngressMerger merger_;
   bool receive_clock_ = false;
   bool merge_order_decided_ = false;

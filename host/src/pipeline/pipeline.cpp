@@ -13,6 +13,9 @@
 #include "decision/decision_stage.h"
 #include "detectors/detection_stage.h"
 #include "events/output_stage.h"
+#include "ops/status_publisher.h"
+#include "ops/alert_stage.h"
+#include "ops/daily_report_stage.h"
 #include "services/host_services.h"
 
 namespace sh::host {
@@ -33,6 +36,8 @@ Pipeline::Pipeline(PipelineConfig config, const HostConfig& host_config, HostRun
   decision_ = decision.get();
   stages_.push_back(std::move(decision));
   stages_.push_back(std::make_unique<OutputStage>());
+  stages_.push_back(std::make_unique<AlertStage>(alert_board_));
+  stages_.push_back(std::make_unique<DailyReportStage>());
   auto swaps = std::make_unique<SwapStage>(ctx_);
   swaps_ = swaps.get();
   stages_.push_back(std::move(swaps));
@@ -61,6 +66,9 @@ bool Pipeline::request_rule_reload(const std::string& component) {
   return swaps_->request_rule_reload(component);
 }
 void Pipeline::request_all_rules_reload() { swaps_->request_all_rules_reload(); }
+void Pipeline::set_status_board(StatusBoard* board, int64_t started_wall_ns) {
+  status_ = board ? std::make_unique<StatusPublisher>(*board, started_wall_ns) : nullptr;
+}
 
 Status Pipeline::read_config_version(const std::string& component, uint64_t version,
                                      ConfigVersion* out) const {
@@ -95,6 +103,7 @@ Status Pipeline::open() {
     if (!st.ok()) return st;
   }
   if (replay) runtime_.clock.set_virtual_ns(0);
+  if (status_) publish_status();  // the store is open: /api/ready can say so
   return Status::Ok();
 }
 
@@ -105,6 +114,7 @@ Status Pipeline::run() {
   Status st;
   for (;;) {
     if (stop_.load(std::memory_order_relaxed)) break;
+    runtime_.loop_turns.fetch_add(1, std::memory_order_relaxed);
     st = idle(IdlePoint::kBetweenBatches);
     if (!st.ok()) break;
     if (ingress_.all_done()) break;
@@ -144,7 +154,19 @@ Status Pipeline::idle(IdlePoint point) {
     Status st = stage->on_idle(point);
     if (!st.ok()) return st;
   }
+  // Besides after closes: after swaps, and at least once a second (a live
+  // feed between two closes: events in, providers connecting).
+  if (status_ && (swaps_->swaps_reported() != status_swaps_ ||
+                  std::chrono::steady_clock::now() - status_at_ >= std::chrono::seconds(1))) {
+    publish_status();
+  }
   return Status::Ok();
+}
+
+void Pipeline::publish_status() {
+  status_swaps_ = swaps_->swaps_reported();
+  status_at_ = std::chrono::steady_clock::now();
+  status_->publish(ctx_, stages_, ingress_.describe());
 }
 
 uint64_t Pipeline::next_barrier() const {
@@ -192,6 +214,7 @@ void Pipeline::on_clock(int64_t recv_clock_ns) {
 Status Pipeline::take_deferred_error() { return std::exchange(deferred_error_, Status::Ok()); }
 
 Status Pipeline::process_closed() {
+  const bool any = !closed_.empty();
   for (MinuteClose& m : closed_) {
     const auto t0 = std::chrono::steady_clock::now();
     Status st = process_minute(m);
@@ -208,6 +231,7 @@ Status Pipeline::process_closed() {
     }
   }
   for (auto& stage : stages_) stage->recycle(closed_);
+  if (status_ && any) publish_status();
   closed_.clear();
   return Status::Ok();
 }
@@ -225,6 +249,9 @@ Status Pipeline::process_minute(MinuteClose& close) {
   m.write.minute_ts_ns = close.minute_ts_ns;
   m.write.rows.clear();
   m.write.events.clear();
+  m.decision = DecisionFigures{};
+  m.finalize_ms = std::numeric_limits<double>::quiet_NaN();
+  m.alerts_raised.clear();
   for (auto& stage : stages_) {
     const Status st = stage->on_minute(m);
     if (!st.ok()) return st;

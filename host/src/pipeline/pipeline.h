@@ -11,6 +11,8 @@
 //     DetectionStage  detectors/  detector plugins and Lua rules ──► hits
 //     DecisionStage   decision/   experts, router, consensus, risk chain, paper broker
 //     OutputStage     events/     event gate ──► feed files; Redis after the commit
+//     AlertStage      ops/        the runbooks' alerts ──► alerts.jsonl, log, Redis
+//     DailyReportStage ops/       the day's figures ──► daily/YYYY-MM-DD.json
 //     SwapStage       control/    swaps and rule reloads, between two events
 //   one store transaction per minute close (rows, events, every stage's state)
 //
@@ -22,6 +24,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -36,6 +39,7 @@
 #include "decision/model_router.h"
 #include "detectors/detector.h"
 #include "events/output_digest.h"
+#include "ops/alert_board.h"
 #include "pipeline/component_registry.h"
 #include "pipeline/ingress.h"
 #include "pipeline/run_summary.h"
@@ -48,6 +52,8 @@ namespace sh::host {
 struct HostRuntime;
 class DecisionStage;
 class SwapStage;
+class StatusBoard;
+class StatusPublisher;
 
 class Pipeline final : private IngressTarget {
  public:
@@ -120,6 +126,17 @@ class Pipeline final : private IngressTarget {
   using SwitchObserver = std::function<void(std::string_view symbol, const SwitchRecord&)>;
   void set_switch_observer(SwitchObserver fn);
 
+  // Before run(): publish the status snapshot (ops/status_snapshot.h) on
+  // `board` after each batch of minute closes and after swaps, for the HTTP
+  // server. Off (nothing assembled) unless called.
+  void set_status_board(StatusBoard* board, int64_t started_wall_ns);
+  // After open(), thread-safe: the pipeline's store (LMDB allows writers from
+  // other threads one at a time: `host trade` commands over HTTP).
+  StateStore* store() const { return store_.get(); }
+  // Thread-safe: the active alerts and the raised / cleared totals per code
+  // (ops/alert_board.h), for /api/status and /metrics.
+  const AlertBoard& alert_board() const { return alert_board_; }
+
   const RunSummary& summary() const { return summary_; }
   // After run(): the control listener's figures, for the printed summary and
   // run_summary.json.
@@ -150,6 +167,7 @@ class Pipeline final : private IngressTarget {
   Status process_minute(MinuteClose& close);
   Status commit_minute(Minute& minute);
   void finish_summary();
+  void publish_status();
 
   PipelineConfig config_;
   const HostConfig& host_config_;
@@ -158,6 +176,7 @@ class Pipeline final : private IngressTarget {
   RunSummary summary_;
   LatencySamples latency_;
   OutputDigest digest_;
+  AlertBoard alert_board_;  // written by the alert stage, read from any thread
   std::atomic<uint64_t> events_in_{0};
   std::unique_ptr<StateStore> store_;  // outlives the stages
   StageContext ctx_;
@@ -165,6 +184,9 @@ class Pipeline final : private IngressTarget {
   std::vector<std::unique_ptr<Stage>> stages_;  // in minute order
   DecisionStage* decision_ = nullptr;           // in stages_: its setup calls
   SwapStage* swaps_ = nullptr;                  // in stages_: the swap entry points
+  std::unique_ptr<StatusPublisher> status_;     // host.http on: the status snapshot
+  uint64_t status_swaps_ = 0;                   // swaps_reported() at the last publish
+  std::chrono::steady_clock::time_point status_at_{};  // the last publish
 
   std::vector<MinuteClose> closed_;  // closed by the conveyor, not yet processed
   Minute minute_;                    // the minute being processed (buffers reused)

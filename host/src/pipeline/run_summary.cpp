@@ -78,6 +78,15 @@ std::string counts_by_key(const std::map<std::string, uint64_t>& counts) {
   return by;
 }
 
+void print_alert_figures(std::ostream& out, const RunSummary& s) {
+  uint64_t raised = 0;
+  for (const auto& kv : s.alerts_raised) raised += kv.second;
+  out << "  alerts raised      " << raised;
+  if (raised) out << "  (" << counts_by_key(s.alerts_raised) << ")";
+  for (size_t i = 0; i < s.alerts_active.size(); ++i) out << (i ? ", " : "; still raised: ") << s.alerts_active[i];
+  out << "\n";
+}
+
 }  // namespace
 
 void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
@@ -103,6 +112,7 @@ void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
   }
   out << "\n";
   out << "  detector hits      " << s.detector_hits << "\n";
+  if (s.alerts_enabled) print_alert_figures(out, s);
   if (s.detector_errors) out << "  detector errors    " << s.detector_errors << "\n";
   if (s.rules_in_use) {
     out << "  rule reloads       ok " << s.rule_reloads_ok << ", refused " << s.rule_reloads_refused
@@ -179,6 +189,9 @@ std::string run_summary_json(const RunSummary& s, RunMode mode, const CounterReg
   j["published"] = s.published;
   j["shadowed"] = s.shadowed;
   j["suppressed"] = s.suppressed;
+  if (s.alerts_enabled) {
+    j["alerts"] = {{"raised", s.alerts_raised}, {"cleared", s.alerts_cleared}, {"active", s.alerts_active}};
+  }
   j["rule_reloads"] = {{"ok", s.rule_reloads_ok}, {"refused", s.rule_reloads_refused}};
   j["config_swaps"] = {{"applied", s.swaps_applied}, {"refused", s.swaps_refused}};
   if (s.reload_messages.enabled) {

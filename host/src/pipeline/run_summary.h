@@ -102,6 +102,12 @@ struct RunSummary {
   double equity_usd = 0;
   double cash_usd = 0;
   double realized_pnl_usd = 0;
+  // Alerts (ops/alert_stage.h): raises and clears of this run by code, and
+  // the codes still raised at its end.
+  bool alerts_enabled = false;
+  std::map<std::string, uint64_t> alerts_raised;
+  std::map<std::string, uint64_t> alerts_cleared;
+  std::vector<std::string> alerts_active;
   // What the printed summary shows lines for (not in the JSON).
   bool rules_in_use = false;    // any Lua rule (detector, router, risk)
   bool router_enabled = false;  // consensus.router configured

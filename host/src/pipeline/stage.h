@@ -25,6 +25,7 @@
 #include "config/pipeline_config.h"
 #include "conveyor/conveyor.h"
 #include "events/output_digest.h"
+#include "ops/status_snapshot.h"
 #include "pipeline/component_registry.h"
 #include "pipeline/run_summary.h"
 #include "services/host_services.h"
@@ -61,12 +62,36 @@ struct Hit {
   const std::string* detector_version = nullptr;  // "1.0.0", "1.0.0+cfg3", rule hash
 };
 
+// The decision layer's figures after a minute (decision stage -> ops
+// stages: alerts, daily report). `valid` only for a minute the decision
+// layer decided (on, and not a restart catching up on a committed minute).
+struct DecisionFigures {
+  bool valid = false;
+  double var_pct = std::numeric_limits<double>::quiet_NaN();  // portfolio VaR the chain saw
+  double equity_usd = 0;
+  double realized_pnl_usd = 0;    // cumulative, the book's
+  double unrealized_pnl_usd = 0;
+  double daily_pnl_usd = 0;       // equity - the UTC day's start equity
+  double drawdown_pct = 0;        // from peak equity
+  uint32_t fills = 0;             // booked this minute (its trades.csv rows)
+  double fills_realized_pnl_usd = 0;  // realized by those fills
+  double fills_fees_usd = 0;          // their fees
+  uint32_t model_switches = 0;    // model-router switches this minute
+};
+
 // A minute close as it goes down the list of stages.
 struct Minute {
   MinuteClose* close = nullptr;   // the conveyor's rows and market context
   sh_feature_batch batch{};       // the rows as the plugins' batch
   std::vector<Hit> hits;          // detectors' hits, in detector order
   MinuteWrite write;              // the minute's one store transaction (rows, events)
+  DecisionFigures decision;       // set by the decision stage's on_minute
+  // Live: how long after the minute's end its rows were committed, ms (the
+  // runbook's bar finalize time), set by the conveyor stage's on_commit; NaN
+  // in replay and for a recorded session replayed.
+  double finalize_ms = std::numeric_limits<double>::quiet_NaN();
+  // Alert codes raised at this minute (alert stage -> daily report stage).
+  std::vector<const char*> alerts_raised;
 };
 
 // Events in ingress order; `end` (no events): the input is over, close
@@ -139,6 +164,10 @@ class Stage {
   virtual Status finish() { return Status::Ok(); }
   // After finish(): the stage's final figures into the summary.
   virtual void contribute(RunSummary& summary) const { (void)summary; }
+  // Only when the host serves its status (host.http): after a batch of
+  // minute closes or a swap, the stage's part of the status snapshot
+  // (ops/status_snapshot.h). Pipeline thread; keep it cheap (once a minute).
+  virtual void describe(StatusSnapshot& status) const { (void)status; }
 };
 
 }  // namespace sh::host

@@ -36,6 +36,9 @@ struct HostRuntime {
   // committed minute (0 = none yet) and how many minutes committed.
   std::atomic<int64_t> last_minute_ts_ns{0};
   std::atomic<uint64_t> minutes_committed{0};
+  // Turns of the pipeline's run loop (one per ingress poll, at least one a
+  // millisecond while it waits for data); /health reads it (ops/).
+  std::atomic<uint64_t> loop_turns{0};
   // The config file's directory: relative values of the "format": "path"
   // fields of a plugin's config resolve against it before create() and
   // set_config() (config/config_paths.h). Empty: passed as written.

@@ -1,12 +1,13 @@
 // Small helpers several host areas used to keep their own copies of (and
 // that a unity build of the host core would see twice): suffix test, list
-// joining, sh_log_level -> spdlog level. (The wall clock is HostClock::wall_ns.)
+// joining, %g formatting, sh_log_level -> spdlog level. (The wall clock is HostClock::wall_ns.)
 #pragma once
 
 #include <spdlog/spdlog.h>
 #include <strategy_host/abi.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,13 @@ inline std::string join(const std::vector<std::string>& items, const char* sep =
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
   return out;
+}
+
+// printf's %.<digits>g of v ("1.8", "1.963", "1e+300"; "nan", "inf").
+inline std::string format_g(double v, int digits) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
 }
 
 inline spdlog::level::level_enum to_spdlog(sh_log_level level) {
