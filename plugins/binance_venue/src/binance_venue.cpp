@@ -457,6 +457,7 @@ class BinanceVenue final : public sh::Venue {
   // GET /api/v3/openOrders per configured symbol, weight 6 each).
   void query_orders(const sh::VenueSink& sink) override {
     flush();
+    throw_if_not_ready();
     std::set<std::string> asked;  // two host symbols on one Binance symbol: asked once
     std::set<std::string> listed;  // client ids Binance lists as open
     for (const auto& [name, s] : by_host_) {
@@ -489,6 +490,7 @@ class BinanceVenue final : public sh::Venue {
     // One Binance no longer lists but this venue still holds as working
     // has ended there: it is asked about, its final report follows.
     std::vector<Report> held;
+    size_t ended = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto& [cid, o] : orders_) {
@@ -500,17 +502,35 @@ class BinanceVenue final : public sh::Venue {
           j.kind = Job::kQuery;
           j.cid = cid;
           jobs_.push_back(j);
+          ++ended;
         }
       }
       cv_.notify_all();
     }
+    // Not a view to compare with yet: the host would see those orders
+    // missing, and their fills (in the account's balances) unbooked.
+    if (ended > 0)
+      throw sh::NotReady(std::to_string(ended) + " order(s) no longer open at Binance; asking what became of them");
     for (const Report& r : held) emit(sink, r);
+  }
+
+  // SH_WOULD_BLOCK while an order's state is being asked about (restored
+  // orders after a restart, an unknown send, a stream gap) or reports wait
+  // for poll: Binance's lists would not match what the host has booked.
+  void throw_if_not_ready() {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t asking = queries_running_;
+    for (const Job& j : jobs_) asking += j.kind == Job::kQuery ? 1 : 0;
+    if (asking > 0)
+      throw sh::NotReady(std::to_string(asking) + " order(s) still being asked about at Binance");
+    if (!out_.empty()) throw sh::NotReady(std::to_string(out_.size()) + " report(s) waiting for poll");
   }
 
   // GET /api/v3/account (weight 20): the base asset's free + locked balance
   // of every configured symbol is its position (spot: no shorts).
   void query_positions(const sh::PositionSink& sink) override {
     flush();
+    throw_if_not_ready();
     const Json acct = signed_get("/api/v3/account", {{"omitZeroBalances", "true"}}, "query_positions");
     std::map<std::string, double> bal;
     if (acct.contains("balances") && acct["balances"].is_array())
@@ -1037,6 +1057,8 @@ class BinanceVenue final : public sh::Venue {
       }
       Job job = *pick;
       jobs_.erase(pick);
+      const bool query = job.kind == Job::kQuery;
+      queries_running_ += query ? 1 : 0;
       lock.unlock();
       try {
         run_job(job);
@@ -1045,6 +1067,7 @@ class BinanceVenue final : public sh::Venue {
         log_locked(SH_LOG_ERROR, std::string("binance_venue: worker: ") + e.what());
       }
       lock.lock();
+      queries_running_ -= query ? 1 : 0;
     }
   }
 
@@ -1429,6 +1452,7 @@ class BinanceVenue final : public sh::Venue {
   std::deque<std::string> order_seq_;               // orders_ in submission order
   static constexpr size_t kKeepOrders = 20000;
   std::deque<Job> jobs_;
+  size_t queries_running_ = 0;  // kQuery jobs the worker is running (0 or 1)
   std::deque<Report> out_;
   std::deque<std::pair<sh_log_level, std::string>> logs_;
   std::map<std::string, int64_t> counter_deltas_;

@@ -117,6 +117,16 @@ std::string log_text(Venue& v) {
   return s;
 }
 
+// True when call fails with SH_WOULD_BLOCK (the venue's view not ready).
+bool not_ready(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const Failure& e) {
+    return std::string(e.what()).find("SH_WOULD_BLOCK") != std::string::npos;
+  }
+  return false;
+}
+
 struct Fixture {
   fs::path dir;
   fake::FakeBinance server;
@@ -468,13 +478,14 @@ SH_TEST("5xx without the order: query by origClientOrderId finds nothing (-2013)
   std::vector<VenueReport> acc;
   add(acc, v.submit(VenueOrder("X1", "BTC", SH_SIDE_BUY, 0.2)));
   expect(f.server.wait_for([&] { return f.server.posts_for("X1") == 1; }), "the POST (503)");
-  // Binance does not list it, the venue holds it: working (NEW) for the
-  // host's reconciliation.
-  const auto working = v.query_orders();
-  expect(working.size() == 1 && working[0].id == "X1" && working[0].state() == SH_ORDER_NEW,
-         "held as working: " + working.describe());
+  // Binance does not list it and its send is unknown: the venue's view is
+  // not ready for the host's reconciliation until the query says what
+  // became of it (SH_WOULD_BLOCK, for orders and positions).
+  expect(not_ready([&] { v.query_orders(); }), "query_orders while the order is asked about");
+  expect(not_ready([&] { v.query_positions(); }), "query_positions while the order is asked about");
   const VenueReports all = poll_until(v, acc, is_final("X1"));
   all.expect_state("X1", SH_ORDER_FILLED);
+  expect(v.query_orders().size() == 0, "ready once reported: nothing working");
   expect(f.server.count_requests("GET /api/v3/order?symbol=BTCUSDT&origClientOrderId=X1") == 1, "queried first");
   expect(f.server.posts_for("X1") == 2 && f.server.orders_created("X1") == 1, "one resend, one order");
   expect(v.host().counter("send_unknown") == 1 && v.host().counter("resends") == 1, "counted");
