@@ -10,6 +10,7 @@
 #include <strategy_host/plugin.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -331,6 +332,7 @@ class BinanceVenue final : public sh::Venue {
         j.kind = Job::kPlace;
         j.cid = cid;
         jobs_.push_back(j);
+        held_.insert(cid);  // until the host's next call (see flush)
         bump("orders_submitted");
         cv_.notify_all();
       }
@@ -605,6 +607,8 @@ class BinanceVenue final : public sh::Venue {
     int attempts = 0;
     bool resend_if_missing = false;  // kQuery after an unknown send
     bool reject_if_missing = false;  // kQuery of an order restored as NEW
+    bool resync_clock = false;       // kPlace after a -1021: Binance's time first
+    bool clock_synced = false;       // ... done once; a second -1021 rejects
   };
 
   static constexpr const char* kCounters[] = {
@@ -652,6 +656,9 @@ class BinanceVenue final : public sh::Venue {
   void log_locked(sh_log_level level, const std::string& line) { logs_.push_back({level, scrub(line)}); }
 
   // Pipeline thread: log lines and counters the other threads queued.
+  // Every call but save_state / load_state starts here, which also lets
+  // the orders submitted before it leave: the host commits this venue's
+  // state (with them in it) between a submit and its next call.
   void flush() {
     std::deque<std::pair<sh_log_level, std::string>> logs;
     std::map<std::string, int64_t> deltas;
@@ -659,6 +666,10 @@ class BinanceVenue final : public sh::Venue {
       std::lock_guard<std::mutex> lock(mu_);
       logs.swap(logs_);
       deltas.swap(counter_deltas_);
+      if (!held_.empty()) {
+        held_.clear();
+        cv_.notify_all();
+      }
     }
     for (const auto& [level, line] : logs) host().log(level, line);
     for (const auto& [name, d] : deltas) {
@@ -890,9 +901,34 @@ class BinanceVenue final : public sh::Venue {
   }
 
   // ---- signed requests ----
+  // This machine's clock, moved by what Binance's clock was found to be
+  // off (after a -1021): the timestamp every signed request carries.
+  int64_t signing_ms() const { return wall_ms() + clock_offset_ms_.load(); }
+
+  // Worker thread, after a -1021 INVALID_TIMESTAMP: GET /api/v3/time
+  // (weight 1, not signed) and the offset of Binance's clock from this
+  // machine's, halfway through the request. "" when done, else what failed.
+  std::string sync_clock() {
+    const int64_t t0 = wall_ms();
+    const HttpResult r = rest_->request("GET", "/api/v3/time", "");
+    const int64_t t1 = wall_ms();
+    const Json j = r.outcome == HttpResult::kResponse ? Json::parse(r.body, nullptr, false) : Json();
+    std::lock_guard<std::mutex> lock(mu_);
+    note_headers(r);
+    if (r.outcome != HttpResult::kResponse || r.status != 200 || !j.is_object() ||
+        !j.contains("serverTime") || !j["serverTime"].is_number_integer())
+      return r.outcome != HttpResult::kResponse ? r.error : "GET /api/v3/time: HTTP " + std::to_string(r.status);
+    const int64_t offset = int_field(j, "serverTime") - (t0 + t1) / 2;
+    clock_offset_ms_ = offset;
+    log_locked(SH_LOG_WARN, "binance_venue: this machine's clock is " + std::to_string(-offset) +
+                                " ms off Binance's (GET /api/v3/time); signed requests carry Binance's time "
+                                "from now on. Check this machine's clock (NTP)");
+    return "";
+  }
+
   std::string signed_target(const std::string& path, Params params) const {
     params.emplace_back("recvWindow", std::to_string(recv_window_ms_));
-    params.emplace_back("timestamp", std::to_string(wall_ms()));
+    params.emplace_back("timestamp", std::to_string(signing_ms()));
     const std::string q = query_string(params);
     return path + "?" + q + "&signature=" + hmac_sha256_hex(secret_, q);
   }
@@ -929,7 +965,7 @@ class BinanceVenue final : public sh::Venue {
 
   std::string subscribe_request() const {
     // web-socket-api.md: params sorted by name, signature over k=v&...
-    const std::string ts = std::to_string(wall_ms());
+    const std::string ts = std::to_string(signing_ms());
     const std::string rw = std::to_string(recv_window_ms_);
     const std::string payload = "apiKey=" + api_key_ + "&recvWindow=" + rw + "&timestamp=" + ts;
     Json req = {{"id", "sub-" + ts},
@@ -1041,6 +1077,7 @@ class BinanceVenue final : public sh::Venue {
       Clock::time_point wake = Clock::time_point::max();
       if (now >= blocked_until_) {
         for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+          if (it->kind == Job::kPlace && held_.count(it->cid) != 0) continue;
           if (it->not_before <= now) {
             pick = it;
             break;
@@ -1168,6 +1205,19 @@ class BinanceVenue final : public sh::Venue {
 
   void place(Job job, const Order& o) {
     if (is_final(o.state)) return;
+    if (job.resync_clock) {
+      job.resync_clock = false;
+      const std::string err = sync_clock();
+      if (!err.empty()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        log_locked(SH_LOG_WARN, "binance_venue: order " + o.key + " rejected (clock_skew): Binance's time "
+                                    "could not be read (" + err + "); check this machine's clock (NTP)");
+        finish(orders_.at(o.cid), SH_ORDER_REJECTED, SH_VENUE_REASON_CLOCK_SKEW,
+               "Binance code -1021 (timestamp outside recvWindow); Binance's time could not be read: " + err,
+               wall_ms() * 1000000);
+        return;
+      }
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (o.cancel_requested) {  // the host cancelled it while Binance had nothing
@@ -1304,6 +1354,18 @@ class BinanceVenue final : public sh::Venue {
       return;
     }
     sh_venue_reason reason = reason_for(r.status, code, msg);
+    if (reason == SH_VENUE_REASON_CLOCK_SKEW && !job.clock_synced) {
+      // -1021 refuses the request's timestamp, not the order (Binance
+      // created nothing): read Binance's time, then send it again, once.
+      bump("clock_skew");
+      log_locked(SH_LOG_WARN, "binance_venue: order " + o.key + ": Binance refused the request's timestamp "
+                                  "(-1021 " + msg + "); reading Binance's time, then sending it again");
+      job.resync_clock = job.clock_synced = true;
+      job.attempts = 0;
+      requeue_front(job);
+      cv_.notify_all();
+      return;
+    }
     // Spot has no reduce-only flag: a reduce-only sell of more than the
     // account holds is what the host calls nothing to reduce.
     if (reason == SH_VENUE_REASON_INSUFFICIENT_FUNDS && o.reduce_only && o.side == SH_SIDE_SELL)
@@ -1311,11 +1373,12 @@ class BinanceVenue final : public sh::Venue {
     bump(counter_for(reason));
     const std::string detail = "Binance HTTP " + std::to_string(r.status) + " code " +
                                std::to_string(code) + ": " + msg;
-    log_locked(reason == SH_VENUE_REASON_UNAUTHORIZED ? SH_LOG_ERROR : SH_LOG_WARN,
+    log_locked(reason == SH_VENUE_REASON_UNAUTHORIZED || r.status == 403 ? SH_LOG_ERROR : SH_LOG_WARN,
                "binance_venue: order " + o.key + " rejected (" + counter_for(reason) + "): " + detail +
                    (reason == SH_VENUE_REASON_UNAUTHORIZED ? "; check the API key, its permissions and IP whitelist"
                     : reason == SH_VENUE_REASON_CLOCK_SKEW ? "; check this machine's clock (NTP)"
-                                                           : ""));
+                    : r.status == 403 ? "; HTTP 403 is Binance's web application firewall (a rate or security rule)"
+                                      : ""));
     finish(live, SH_ORDER_REJECTED, reason, detail, wall_ms() * 1000000);
   }
 
@@ -1452,7 +1515,10 @@ class BinanceVenue final : public sh::Venue {
   std::deque<std::string> order_seq_;               // orders_ in submission order
   static constexpr size_t kKeepOrders = 20000;
   std::deque<Job> jobs_;
-  size_t queries_running_ = 0;  // kQuery jobs the worker is running (0 or 1)
+  size_t queries_running_ = 0;
+  // Orders submitted since the host's last call: not sent before its next
+  // one, by which the host has committed this venue's state with them.
+  std::set<std::string> held_;  // kQuery jobs the worker is running (0 or 1)
   std::deque<Report> out_;
   std::deque<std::pair<sh_log_level, std::string>> logs_;
   std::map<std::string, int64_t> counter_deltas_;
@@ -1462,6 +1528,7 @@ class BinanceVenue final : public sh::Venue {
   Clock::time_point filters_tried_{};       // worker thread only
   bool filters_done_ = false;               // worker thread only
   int64_t used_weight_ = 0;
+  std::atomic<int64_t> clock_offset_ms_{0};  // Binance's clock - this machine's (after a -1021)
   static constexpr int64_t kWeightWarn = 4800;
   Clock::time_point weight_warned_{};
 

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "error_map.h"
 #include "fake_binance.h"
 #include "signing.h"
 
@@ -411,17 +412,55 @@ SH_TEST("bad key: -2015 -> UNAUTHORIZED, not retried; a wrong secret fails the s
   set_keys();
 }
 
-SH_TEST("clock skew: the server's clock 10 s ahead -> -1021 -> CLOCK_SKEW with a line about the clock") {
+SH_TEST("clock skew: the server's clock 10 s ahead -> -1021 -> Binance's time read, the order sent again once and filled") {
   Fixture f("skew");
   f.server.set_clock_offset_ms(10000);
   Venue v = f.plugin.venue(config_for(f.server, false));
   std::vector<VenueReport> acc;
   add(acc, v.submit(VenueOrder("T1", "BTC", SH_SIDE_BUY, 0.1)));
+  VenueReports all = poll_until(v, acc, is_final("T1"));
+  all.expect_state("T1", SH_ORDER_FILLED);
+  expect(f.server.count_requests("GET /api/v3/time") == 1, "Binance's time read once");
+  expect(f.server.posts_for("T1") == 2 && f.server.orders_created("T1") == 1, "refused once, then one order");
+  expect(logged(v, "ms off Binance's") && logged(v, "check this machine's clock"), "logged:" + log_text(v));
+  expect(v.host().counter("clock_skew") == 1, "counted");
+  // Later requests carry Binance's time: the next order goes through at once.
+  add(acc, v.submit(VenueOrder("T2", "BTC", SH_SIDE_BUY, 0.1)));
+  all = poll_until(v, acc, is_final("T2"));
+  all.expect_state("T2", SH_ORDER_FILLED);
+  expect(f.server.posts_for("T2") == 1, "one POST");
+  expect(v.query_orders().size() == 0, "query_orders signs with Binance's time too");
+  expect_no_secrets(v, acc);
+}
+
+SH_TEST("clock skew: Binance's time cannot be read -> the order is REJECTED CLOCK_SKEW with a line about the clock") {
+  Fixture f("skew-notime");
+  f.server.set_clock_offset_ms(10000);
+  f.server.push_fault("GET /api/v3/time", fake::http_error(503, -1000, "unavailable"));
+  Venue v = f.plugin.venue(config_for(f.server, false));
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("T1", "BTC", SH_SIDE_BUY, 0.1)));
   const VenueReports all = poll_until(v, acc, is_final("T1"));
   all.expect_state("T1", SH_ORDER_REJECTED, SH_VENUE_REASON_CLOCK_SKEW);
-  expect(logged(v, "check this machine's clock"), "logged:" + log_text(v));
+  expect(f.server.posts_for("T1") == 1 && f.server.orders().empty(), "not sent again");
+  expect(logged(v, "check this machine's clock (NTP)"), "logged:" + log_text(v));
   expect(v.host().counter("clock_skew") == 1, "counted");
   expect_no_secrets(v, acc);
+}
+
+SH_TEST("HTTP 403 (Binance's web application firewall) rejects the order RATE_LIMITED, not UNAUTHORIZED: no halt for the keys") {
+  Fixture f("waf");
+  f.server.push_fault("POST /api/v3/order", fake::http_error(403, 0, "Forbidden"));
+  Venue v = f.plugin.venue(config_for(f.server, false));
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("F1", "BTC", SH_SIDE_BUY, 0.1)));
+  const VenueReports all = poll_until(v, acc, is_final("F1"));
+  all.expect_state("F1", SH_ORDER_REJECTED, SH_VENUE_REASON_RATE_LIMITED);
+  expect(logged(v, "web application firewall"), "logged:" + log_text(v));
+  expect(v.host().counter("unauthorized") == 0 && v.host().counter("rate_limited") == 1, "counted");
+  expect(binance_venue::reason_for(403, 0, "") == SH_VENUE_REASON_RATE_LIMITED &&
+             binance_venue::reason_for(401, -2015, "") == SH_VENUE_REASON_UNAUTHORIZED,
+         "the map");
 }
 
 SH_TEST("429 with Retry-After: the order stays NEW, is sent again after the back-off, once, and fills once") {
@@ -477,6 +516,7 @@ SH_TEST("5xx without the order: query by origClientOrderId finds nothing (-2013)
   f.server.push_fault("POST /api/v3/order", fault);
   std::vector<VenueReport> acc;
   add(acc, v.submit(VenueOrder("X1", "BTC", SH_SIDE_BUY, 0.2)));
+  add(acc, v.poll());  // the host's next call lets it leave
   expect(f.server.wait_for([&] { return f.server.posts_for("X1") == 1; }), "the POST (503)");
   // Binance does not list it and its send is unknown: the venue's view is
   // not ready for the host's reconciliation until the query says what
@@ -598,6 +638,7 @@ SH_TEST("an order waiting out a 429 and cancelled meanwhile is CANCELED without 
                       fake::http_error(429, -1003, "Too much request weight used.", "2"));
   std::vector<VenueReport> acc;
   add(acc, v.submit(VenueOrder("Z1", "BTC", SH_SIDE_BUY, 0.3)));
+  add(acc, v.poll());  // the host's next call lets it leave
   expect(f.server.wait_for([&] { return f.server.posts_for("Z1") == 1; }), "first POST (429)");
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const auto t0 = std::chrono::steady_clock::now();
@@ -639,6 +680,21 @@ SH_TEST("trading rules from exchangeInfo: quantity rounded down to LOT_SIZE, lim
   expect(r3.detail.find("LOT_SIZE") != std::string::npos, r3.detail);
   expect(f.server.posts_for("R3") == 0, "not sent");
   expect(f.server.count_requests("GET /api/v3/exchangeInfo?symbol=") == 3, "rules fetched once per symbol");
+}
+
+SH_TEST("a submitted order leaves only at the host's next call: the state saved in between names it before Binance has it") {
+  Fixture f("held");
+  Venue v = f.plugin.venue(config_for(f.server, false));
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("W1", "BTC", SH_SIDE_BUY, 0.1)));
+  // The host commits this state before it calls the venue again.
+  const std::string bytes = v.save_state();
+  expect(bytes.find("\"W1\"") != std::string::npos, "the saved state names it: " + bytes);
+  expect(!f.server.wait_for([&] { return f.server.posts_for("W1") > 0; }, 300),
+         "not sent before the host's next call");
+  const VenueReports all = poll_until(v, acc, is_final("W1"));
+  all.expect_state("W1", SH_ORDER_FILLED);
+  expect(f.server.posts_for("W1") == 1 && f.server.orders_created("W1") == 1, "sent once after it");
 }
 
 SH_TEST("durable state: after a restart a hashed client id still maps to the host's key (query_orders, fills, cancel)") {
@@ -687,6 +743,7 @@ SH_TEST("durable state: an order that never reached Binance before the restart i
     Venue a = f.plugin.venue(config_for(f.server, false));
     std::vector<VenueReport> acc;
     add(acc, a.submit(VenueOrder("N1", "BTC", SH_SIDE_BUY, 0.1)));
+    add(acc, v.poll());  // the host's next call lets it leave
     expect(f.server.wait_for([&] { return f.server.posts_for("N1") == 1; }), "the POST (429)");
     bytes = a.save_state();
   }
