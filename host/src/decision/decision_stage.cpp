@@ -516,8 +516,19 @@ void DecisionStage::collect_state() {
 Status DecisionStage::write_feeds() {
   Status st = Status::Ok();
   if (trades_csv_) {
+    // A network venue's fill carries the exchange's time; its line carries
+    // the minute it commits with, as orders.jsonl does, so that the
+    // restart's trim of uncommitted minutes (feed_recovery.h) keeps exactly
+    // the committed fills.
+    const bool exchange_time = !broker_->venue_simulated();
     for (const Fill& f : broker_->staged_fills()) {
-      st = trades_csv_->append(f);
+      if (exchange_time) {
+        Fill at_minute = f;
+        at_minute.ts_ns = feed_minute_ts_ns_;
+        st = trades_csv_->append(at_minute);
+      } else {
+        st = trades_csv_->append(f);
+      }
       if (!st.ok()) return st;
     }
     st = trades_csv_->flush();

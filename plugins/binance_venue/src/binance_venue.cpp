@@ -257,7 +257,7 @@ class BinanceVenue final : public sh::Venue {
       bump(counter_for(reason));
       bump("rejects");
       log_locked(SH_LOG_WARN, "binance_venue: order " + key + " rejected: " + detail);
-      done_keys_[key] = r;
+      remember_refused_locked(key, r);
       out_.push_back(r);
     };
     bool known = true;
@@ -310,7 +310,7 @@ class BinanceVenue final : public sh::Venue {
         r.ts_ns = now;
         r.reason = SH_VENUE_REASON_DUPLICATE;
         r.detail = "client order id " + cid + " already used by another key";
-        done_keys_[key] = r;
+        remember_refused_locked(key, r);
         out_.push_back(r);
       } else {
         Order o;
@@ -741,7 +741,17 @@ class BinanceVenue final : public sh::Venue {
       orders_.erase(it);
     }
     order_seq_.insert(order_seq_.begin(), kept.begin(), kept.end());
-    if (done_keys_.size() > kKeepOrders) done_keys_.clear();
+  }
+
+  // A key refused before anything was sent (an idempotent resubmit reports
+  // the refusal again): the last kKeepOrders are kept, the oldest forgotten
+  // first (mu_ held).
+  void remember_refused_locked(const std::string& key, const Report& r) {
+    if (done_keys_.insert_or_assign(key, r).second) done_seq_.push_back(key);
+    while (done_keys_.size() > kKeepOrders && !done_seq_.empty()) {
+      done_keys_.erase(done_seq_.front());
+      done_seq_.pop_front();
+    }
   }
 
   // ---- order state (mu_ held) ----
@@ -1512,6 +1522,7 @@ class BinanceVenue final : public sh::Venue {
   std::map<std::string, Order> orders_;             // by Binance client order id
   std::map<std::string, std::string> cid_by_key_;   // host key -> Binance id
   std::map<std::string, Report> done_keys_;         // refused before sending
+  std::deque<std::string> done_seq_;                // done_keys_ in refusal order
   std::deque<std::string> order_seq_;               // orders_ in submission order
   static constexpr size_t kKeepOrders = 20000;
   std::deque<Job> jobs_;

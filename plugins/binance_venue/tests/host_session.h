@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -190,6 +191,20 @@ struct Session {
     ::waitpid(pid, &st, 0);
     log = read_text(dir / "err.txt");
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
+  // A run on one more minute, in which nothing fills (the stand-in lets
+  // orders rest): what the last run left on its way is asked about at the
+  // start, and what the venue reports then commits with that minute.
+  int settle() {
+    server.rest_orders(true);
+    ++minutes;
+    return run();
+  }
+  // "2024-01-02T01:59:00Z": the last minute of data/sample the host reads.
+  std::string last_minute_tag() const {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "2024-01-02T%02d:%02d:00Z", (minutes - 1) / 60, (minutes - 1) % 60);
+    return buf;
   }
   // host trade <cmd> on this session's state (queued for the next minute).
   void trade(const std::string& cmd) {

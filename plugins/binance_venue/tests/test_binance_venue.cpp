@@ -128,6 +128,23 @@ bool not_ready(const std::function<void()>& call) {
   return false;
 }
 
+// query_orders once the venue's view is ready (polling meanwhile, as the
+// host does at start).
+VenueReports query_when_ready(Venue& v, std::vector<VenueReport>& acc, int timeout_ms = 6000) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    add(acc, v.poll());
+    try {
+      return v.query_orders();
+    } catch (const Failure& e) {
+      if (std::string(e.what()).find("SH_WOULD_BLOCK") == std::string::npos ||
+          std::chrono::steady_clock::now() > end)
+        throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 struct Fixture {
   fs::path dir;
   fake::FakeBinance server;
@@ -448,6 +465,25 @@ SH_TEST("clock skew: Binance's time cannot be read -> the order is REJECTED CLOC
   expect_no_secrets(v, acc);
 }
 
+SH_TEST("memory stays bounded: keys refused before sending are remembered up to the last 20000, the oldest forgotten first") {
+  Fixture f("bounded");
+  Venue v = f.plugin.venue(config_for(f.server, false));
+  // DOGE has no Binance symbol in the config: refused at once, no request.
+  for (int i = 0; i <= 20000; ++i) v.submit(VenueOrder("D" + std::to_string(i), "DOGE", SH_SIDE_BUY, 1));
+  v.poll();  // counters reach the host at the next call
+  expect(v.host().counter("rejects") == 20001, "all refused");
+  // The newest is remembered: a resubmit reports it again, nothing counted.
+  const VenueReports again = v.submit(VenueOrder("D20000", "DOGE", SH_SIDE_BUY, 1));
+  again.expect_state("D20000", SH_ORDER_REJECTED, SH_VENUE_REASON_UNKNOWN_SYMBOL);
+  expect(v.host().counter("rejects") == 20001, "remembered, not refused again");
+  // The oldest was forgotten (the map does not grow without bound): a
+  // resubmit is judged anew.
+  v.submit(VenueOrder("D0", "DOGE", SH_SIDE_BUY, 1));
+  v.poll();
+  expect(v.host().counter("rejects") == 20002, "forgotten, refused anew");
+  expect(f.server.count_requests("POST") == 0, "nothing sent");
+}
+
 SH_TEST("HTTP 403 (Binance's web application firewall) rejects the order RATE_LIMITED, not UNAUTHORIZED: no halt for the keys") {
   Fixture f("waf");
   f.server.push_fault("POST /api/v3/order", fake::http_error(403, 0, "Forbidden"));
@@ -721,7 +757,7 @@ SH_TEST("durable state: after a restart a hashed client id still maps to the hos
   std::vector<VenueReport> acc;
   VenueReports all = poll_until(b, acc, in_state(k1, SH_ORDER_PARTIALLY_FILLED));
   all.expect_fill(0, k1, 0.25, 40000);
-  const auto working = b.query_orders();
+  const auto working = query_when_ready(b, acc);
   expect(working.size() == 2 && !working.of(k1).empty() && !working.of(k2).empty(),
          "working orders under the host's keys: " + working.describe());
   expect(f.server.wait_for([&] { return f.server.subscriptions() == 2; }), "the new instance subscribed");
@@ -743,7 +779,7 @@ SH_TEST("durable state: an order that never reached Binance before the restart i
     Venue a = f.plugin.venue(config_for(f.server, false));
     std::vector<VenueReport> acc;
     add(acc, a.submit(VenueOrder("N1", "BTC", SH_SIDE_BUY, 0.1)));
-    add(acc, v.poll());  // the host's next call lets it leave
+    add(acc, a.poll());  // the host's next call lets it leave
     expect(f.server.wait_for([&] { return f.server.posts_for("N1") == 1; }), "the POST (429)");
     bytes = a.save_state();
   }
