@@ -655,23 +655,6 @@ std::string Broker::order_record(const Order& o) const {
 // Before an order leaves for a live venue its record is committed on its
 // own: a host killed while the order is in flight knows the key at restart
 // and never sends it again (the re-decided minute gets kDuplicate).
-Status Broker::write_venue_state() {
-  Status st = stage_venue_state();
-  if (!st.ok() || !venue_state_dirty_) return st;
-  StateTxn txn;
-  st = store_->begin_write(&txn);
-  if (!st.ok()) return st;
-  st = txn.put(StateDb::kMeta, component_state_key(venue_->component()), venue_state_staged_);
-  if (st.ok()) st = txn.commit();
-  if (!st.ok()) {
-    txn.abort();
-    return st;
-  }
-  venue_state_committed_ = venue_state_staged_;
-  venue_state_dirty_ = false;
-  return st;
-}
-
 Status Broker::write_ahead(const Order& o) {
   StateTxn txn;
   Status st = store_->begin_write(&txn);

@@ -433,9 +433,6 @@ class Broker {
   bool venue_state_dirty_ = false;
   Status load_venue_state();
   Status stage_venue_state();
-  // stage_venue_state and, when it changed, commit it on its own (after a
-  // submit to a network venue).
-  Status write_venue_state();
   // A fill reported for an order the host had already closed.
   bool book_late_fill(const sh_venue_report& r);
   bool venue_enabled_ = true;

@@ -350,15 +350,6 @@ void Broker::send(uint64_t seq) {
   const sh_venue_sink s = sink();
   pending_.at(seq).handed_wall_ns = steady_ns();
   const sh_status rc = venue_ != nullptr ? venue_->venue_submit(v, s) : SH_ERR_UNSUPPORTED;
-  if (venue_ != nullptr && !venue_simulated() && venue_->library().supports_state()) {
-    // The venue's record of the order (a network venue's map from the key
-    // to the exchange's order id) is durable before its next call, at
-    // which it may send: a kill -9 never leaves an order at the exchange
-    // that the restarted venue does not know.
-    const Status w = write_venue_state();
-    if (!w.ok()) spdlog::error("venue '{}': its state after order '{}' could not be committed ({})",
-                               venue_->component(), key, w.message());
-  }
   auto it = working_keys_.find(key);
   if (rc == SH_OK || it == working_keys_.end()) return;
   Order& left = pending_.at(it->second);

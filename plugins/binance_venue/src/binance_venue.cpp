@@ -332,7 +332,7 @@ class BinanceVenue final : public sh::Venue {
         j.kind = Job::kPlace;
         j.cid = cid;
         jobs_.push_back(j);
-        held_.insert(cid);  // until the host's next call (see flush)
+        held_[cid] = false;  // until a saved state names it (see flush)
         bump("orders_submitted");
         cv_.notify_all();
       }
@@ -380,6 +380,8 @@ class BinanceVenue final : public sh::Venue {
   std::string save_state() const override {
     Json orders = Json::array();
     std::lock_guard<std::mutex> lock(mu_);
+    durable_ = true;
+    for (auto& [cid, saved] : held_) saved = true;  // named below: may leave at the next call
     for (const auto& [cid, o] : orders_) {
       if (is_final(o.state)) continue;
       orders.push_back({{"cid", cid}, {"key", o.key}, {"symbol", o.sym.host_name},
@@ -399,6 +401,10 @@ class BinanceVenue final : public sh::Venue {
   // sent is sent now, one whose send was unknown is queried first.
   void load_state(const std::string& bytes) override {
     if (bytes.empty()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      durable_ = true;
+    }
     const Json j = Json::parse(bytes);
     if (!j.is_object() || j.value("version", 0) != 1 || !j.contains("orders"))
       throw std::runtime_error("binance_venue: unreadable state (version " + j.value("version", Json(0)).dump() + ")");
@@ -657,8 +663,10 @@ class BinanceVenue final : public sh::Venue {
 
   // Pipeline thread: log lines and counters the other threads queued.
   // Every call but save_state / load_state starts here, which also lets
-  // the orders submitted before it leave: the host commits this venue's
-  // state (with them in it) between a submit and its next call.
+  // held orders leave: a host that keeps this venue's state (it has called
+  // save_state or load_state) commits the state save_state returned with
+  // its book before it calls again, so an order leaves once a saved state
+  // names it; without one, at the next call.
   void flush() {
     std::deque<std::pair<sh_log_level, std::string>> logs;
     std::map<std::string, int64_t> deltas;
@@ -666,10 +674,10 @@ class BinanceVenue final : public sh::Venue {
       std::lock_guard<std::mutex> lock(mu_);
       logs.swap(logs_);
       deltas.swap(counter_deltas_);
-      if (!held_.empty()) {
-        held_.clear();
-        cv_.notify_all();
-      }
+      const size_t before = held_.size();
+      for (auto it = held_.begin(); it != held_.end();)
+        it = !durable_ || it->second ? held_.erase(it) : std::next(it);
+      if (held_.size() != before) cv_.notify_all();
     }
     for (const auto& [level, line] : logs) host().log(level, line);
     for (const auto& [name, d] : deltas) {
@@ -832,6 +840,9 @@ class BinanceVenue final : public sh::Venue {
     const int64_t ts =
         int_field(j, "transactTime", int_field(j, "updateTime", int_field(j, "time", wall_ms()))) * 1000000;
     if (j.contains("orderId")) o.venue_id = std::to_string(int_field(j, "orderId"));
+    // Restored from a state saved before the send: the quantity Binance has
+    // is what FILLED means, not the host's unrounded one.
+    if (o.sent_qty <= 0.0 && num(j, "origQty") > 0.0) o.sent_qty = num(j, "origQty");
     const std::string st = str_field(j, "status");
     if (st.empty()) {  // ACK response: the order exists
       ack_if_needed(o, ts);
@@ -930,9 +941,10 @@ class BinanceVenue final : public sh::Venue {
       return r.outcome != HttpResult::kResponse ? r.error : "GET /api/v3/time: HTTP " + std::to_string(r.status);
     const int64_t offset = int_field(j, "serverTime") - (t0 + t1) / 2;
     clock_offset_ms_ = offset;
-    log_locked(SH_LOG_WARN, "binance_venue: this machine's clock is " + std::to_string(-offset) +
-                                " ms off Binance's (GET /api/v3/time); signed requests carry Binance's time "
-                                "from now on. Check this machine's clock (NTP)");
+    log_locked(SH_LOG_WARN, "binance_venue: this machine's clock is " + std::to_string(std::llabs(offset)) +
+                                " ms " + (offset > 0 ? "behind" : "ahead of") +
+                                " Binance's (GET /api/v3/time); signed requests carry Binance's time from now "
+                                "on; check this machine's clock (NTP)");
     return "";
   }
 
@@ -1527,9 +1539,10 @@ class BinanceVenue final : public sh::Venue {
   static constexpr size_t kKeepOrders = 20000;
   std::deque<Job> jobs_;
   size_t queries_running_ = 0;
-  // Orders submitted since the host's last call: not sent before its next
-  // one, by which the host has committed this venue's state with them.
-  std::set<std::string> held_;  // kQuery jobs the worker is running (0 or 1)
+  // Orders not sent yet because no saved state names them (cid -> named
+  // by a save_state since; see flush). durable_: the host keeps the state.
+  mutable std::map<std::string, bool> held_;
+  mutable bool durable_ = false;  // kQuery jobs the worker is running (0 or 1)
   std::deque<Report> out_;
   std::deque<std::pair<sh_log_level, std::string>> logs_;
   std::map<std::string, int64_t> counter_deltas_;
