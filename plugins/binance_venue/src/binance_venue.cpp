@@ -741,7 +741,9 @@ class BinanceVenue final : public sh::Venue {
       order_seq_.pop_front();
       auto it = orders_.find(cid);
       if (it == orders_.end()) continue;
-      if (!is_final(it->second.state)) {
+      // The worker's current request refers to its order after the
+      // network call: it stays (a stream event can make it final meanwhile).
+      if (!is_final(it->second.state) || cid == running_cid_) {
         kept.push_back(cid);
         continue;
       }
@@ -1118,6 +1120,7 @@ class BinanceVenue final : public sh::Venue {
       jobs_.erase(pick);
       const bool query = job.kind == Job::kQuery;
       queries_running_ += query ? 1 : 0;
+      running_cid_ = job.cid;
       lock.unlock();
       try {
         run_job(job);
@@ -1127,6 +1130,7 @@ class BinanceVenue final : public sh::Venue {
       }
       lock.lock();
       queries_running_ -= query ? 1 : 0;
+      running_cid_.clear();
     }
   }
 
@@ -1539,6 +1543,7 @@ class BinanceVenue final : public sh::Venue {
   static constexpr size_t kKeepOrders = 20000;
   std::deque<Job> jobs_;
   size_t queries_running_ = 0;
+  std::string running_cid_;  // the order of the worker's current job ("" none)
   // Orders not sent yet because no saved state names them (cid -> named
   // by a save_state since; see flush). durable_: the host keeps the state.
   mutable std::map<std::string, bool> held_;
