@@ -618,8 +618,11 @@ Status DecisionStage::reconcile_at_start(Reconciliation* rec) {
 // resumes.
 Status DecisionStage::reconcile(const char* when) {
   Reconciliation rec;
-  const Status st = std::strcmp(when, "start") == 0 ? reconcile_at_start(&rec) : broker_->reconcile(&rec);
-  if (st.code() == Status::Code::kUnavailable && std::strcmp(when, "start") != 0) {
+  // A dry run never polls the venue (it calls no venue for orders): it
+  // does not wait for a view that polling would complete.
+  const bool wait = std::strcmp(when, "start") == 0 && ctx_->config.mode != RunMode::kDryRun;
+  const Status st = wait ? reconcile_at_start(&rec) : broker_->reconcile(&rec);
+  if (st.code() == Status::Code::kUnavailable && !wait) {
     spdlog::info("reconciliation ({}) with venue '{}' skipped: {}; the next interval asks again",
                  when, venue_name_, st.message());
     return Status::Ok();
