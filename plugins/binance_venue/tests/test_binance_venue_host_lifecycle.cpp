@@ -130,7 +130,7 @@ SH_TEST("cancel: host trade stop cancels the orders resting at Binance; each DEL
   // stays alive long enough (a slow account query each minute) for the
   // cancels to come back.
   s.trade("stop");
-  s.minutes = 75;
+  s.minutes = 100;
   s.execution_extra = "reconcile: {interval_minutes: 1}";
   s.server.set_delay("GET /api/v3/account", 150);
   const size_t posts_before = s.server.count_requests("POST /api/v3/order");
