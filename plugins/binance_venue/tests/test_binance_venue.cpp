@@ -560,7 +560,9 @@ SH_TEST("5xx without the order: query by origClientOrderId finds nothing (-2013)
   // Binance does not list it and its send is unknown: the venue's view is
   // not ready for the host's reconciliation until the query says what
   // became of it (SH_WOULD_BLOCK, for orders and positions).
-  expect(not_ready([&] { v.query_orders(); }), "query_orders while the order is asked about");
+  // (Once the venue has read the 503: the POST may still be on its way back.)
+  expect(f.server.wait_for([&] { return not_ready([&] { v.query_orders(); }); }, 2000),
+         "query_orders while the order is asked about");
   expect(not_ready([&] { v.query_positions(); }), "query_positions while the order is asked about");
   const VenueReports all = poll_until(v, acc, is_final("X1"));
   all.expect_state("X1", SH_ORDER_FILLED);
