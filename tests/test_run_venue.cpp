@@ -189,6 +189,14 @@ TEST_CASE("a misconfigured venue is refused with the line that says why", "[run]
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.err, Catch::Contains("config.fill"));
   }
+  {
+    // How long the start's reconciliation waits for the venue's view.
+    DecisionConfig wait = cfg;
+    wait.execution_extra = ", reconcile: {start_wait_ms: -1}";
+    const HostRun r = run_text(dir, with_venue(wait, "{plugin: paper_venue}"));
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains("execution.reconcile.start_wait_ms must be 0..600000"));
+  }
 }
 
 TEST_CASE("host --list-plugins shows the paper venue as a venue", "[run][venue]") {

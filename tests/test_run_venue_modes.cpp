@@ -156,11 +156,14 @@ TEST_CASE("execution.mode and the venue must agree, and live never runs in a rep
 TEST_CASE("a venue that never acknowledges: orders expire at the ack timeout and are cancelled",
           "[run][venue]") {
   ScratchDir dir("venue_silent");
-  const HostRun r =
-      run_yaml(dir, live_yaml(live_config("production"), dir / "journal.txt", ", behaviour: silent"));
+  // A live venue's ack timeout runs in wall time (the replay's clock runs
+  // far faster): 1 ms expires each order at the host's next look.
+  DecisionConfig cfg = live_config("production");
+  cfg.execution_extra += ", ack_timeout_ms: 1";
+  const HostRun r = run_yaml(dir, live_yaml(cfg, dir / "journal.txt", ", behaviour: silent"));
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.err, Catch::Contains("not acknowledged within 30000 ms: expired at the host, cancel sent"));
+  CHECK_THAT(r.err, Catch::Contains("not acknowledged within 1 ms: expired at the host, cancel sent"));
   const json s = summary_json(dir / "out");
   CHECK(s["decision"]["ack_timeouts"].get<uint64_t>() > 0);
   CHECK(s["decision"]["fills"] == 0);
@@ -304,8 +307,11 @@ TEST_CASE("kill -9 with an order in flight to a live venue: the restart never se
   REQUIRE(wait_host(h) == 128 + SIGKILL);
   const auto before = submits(journal);
 
-  // Restart on the same state, same input, a venue that answers at once.
-  write_file(dir / "host.yaml", live_yaml(live_config("production"), journal));
+  // Restart on the same state, same input, a venue that answers at once
+  // (the ack timeout, in wall time for a live venue, short enough to pass).
+  DecisionConfig again = live_config("production");
+  again.execution_extra += ", ack_timeout_ms: 1";
+  write_file(dir / "host.yaml", live_yaml(again, journal));
   const HostRun r = run_host({"--config", (dir / "host.yaml").string()}, dir.path());
   INFO(r.err);
   REQUIRE(r.exit_code == 0);

@@ -287,8 +287,13 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
   }
   d.broker.ack_timeout_ns = ack_ms * 1000000;
   if (const YAML::Node rec = exec["reconcile"]) {
-    check_keys(cfg, rec, "execution.reconcile", {"interval_minutes", "on_mismatch"});
+    check_keys(cfg, rec, "execution.reconcile", {"interval_minutes", "on_mismatch", "start_wait_ms"});
     d.reconcile_interval_minutes = get_or<uint32_t>(cfg, rec, "interval_minutes", 0);
+    const int64_t wait_ms = get_or<int64_t>(cfg, rec, "start_wait_ms", d.reconcile_start_wait_ms);
+    if (wait_ms < 0 || wait_ms > 600000) {
+      throw ConfigError(cfg.message_at(rec["start_wait_ms"], "execution.reconcile.start_wait_ms must be 0..600000"));
+    }
+    d.reconcile_start_wait_ms = wait_ms;
     const std::string on = get_or<std::string>(cfg, rec, "on_mismatch", "log");
     if (on == "log") {
       d.reconcile_on_mismatch = DecisionSettings::OnMismatch::kLog;

@@ -76,6 +76,11 @@ struct DecisionSettings {
   enum class OnMismatch { kLog, kHalt, kAdopt };
   uint32_t reconcile_interval_minutes = 0;
   OnMismatch reconcile_on_mismatch = OnMismatch::kLog;
+  // execution.reconcile.start_wait_ms: how long the start's reconciliation
+  // waits for a venue whose view is not ready yet (query_orders /
+  // query_positions answer SH_WOULD_BLOCK: a restarted network venue still
+  // asking the exchange about the orders it restored).
+  int64_t reconcile_start_wait_ms = 30000;
 };
 
 struct PipelineConfig {

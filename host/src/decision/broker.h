@@ -54,6 +54,7 @@
 #ifndef SH_HOST_DECISION_BROKER_H
 #define SH_HOST_DECISION_BROKER_H
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -85,8 +86,11 @@ struct BrokerOptions {
   TradingMode mode = TradingMode::kPaper;
   double initial_cash_usd = 100000.0;  // > 0; used only when the store has no account
   // execution.ack_timeout_ms: an order the venue has not acknowledged this
-  // long after it was sent (host clock) is EXPIRED ("ack_timeout") and a
-  // cancel is sent for it. 0 = never.
+  // long after it was sent is EXPIRED ("ack_timeout") and a cancel is sent
+  // for it. 0 = never. Measured on the host clock for a simulated venue
+  // (replays stay deterministic), in wall time (steady clock, from the
+  // submit call or the restart that restored the order) for a network
+  // venue, checked at every minute close and every poll between batches.
   int64_t ack_timeout_ns = 30'000'000'000;
 };
 
@@ -358,10 +362,20 @@ class Broker {
     double filled_qty = 0.0;
     double fees_usd = 0.0;
     std::string venue_order_id;
+    // Steady clock when the order was handed to the venue (or restored at
+    // start): a network venue's ack timeout runs from it. Not persisted.
+    int64_t handed_wall_ns = steady_ns();
     bool derisking() const { return reason == "flatten" || reason == "var_reduce"; }
     int64_t sent_ts_ns() const { return submit_minute_ts_ns + kOrderSendDelayNs; }
   };
 
+  static int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  // Unavailable: the venue answered SH_WOULD_BLOCK (its view not ready).
+  Status venue_not_ready(const char* call) const;
   Broker(StateStore* store, SymbolTable* symbols, PluginInstance* venue, const BrokerOptions& options)
       : store_(store), symbols_(symbols), venue_(venue), options_(options) {}
   Status load();

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <set>
@@ -289,12 +290,17 @@ void Broker::apply_report(const sh_venue_report& r) {
 
 void Broker::expire_unacknowledged(int64_t now_ns) {
   if (options_.ack_timeout_ns <= 0) return;
+  // A simulated venue answers on the host clock (deterministic replays); a
+  // network venue answers in wall time, whatever pace the host's clock
+  // keeps (a replay runs it far faster): its orders are timed on the
+  // steady clock from the moment they were handed to it (or restored).
+  const bool wall = !venue_simulated();
+  const int64_t wall_now = steady_ns();
   std::vector<std::string> late;
   for (const auto& [seq, o] : pending_) {
     (void)seq;
-    if (o.state == SH_ORDER_NEW && now_ns - o.sent_ts_ns() >= options_.ack_timeout_ns) {
-      late.push_back(o.key);
-    }
+    const int64_t age = wall ? wall_now - o.handed_wall_ns : now_ns - o.sent_ts_ns();
+    if (o.state == SH_ORDER_NEW && age >= options_.ack_timeout_ns) late.push_back(o.key);
   }
   for (const std::string& key : late) {
     auto it = working_keys_.find(key);
@@ -342,6 +348,7 @@ void Broker::send(uint64_t seq) {
   v.limit_price = o.limit_price;
   v.ref_price = o.ref_price;
   const sh_venue_sink s = sink();
+  pending_.at(seq).handed_wall_ns = steady_ns();
   const sh_status rc = venue_ != nullptr ? venue_->venue_submit(v, s) : SH_ERR_UNSUPPORTED;
   auto it = working_keys_.find(key);
   if (rc == SH_OK || it == working_keys_.end()) return;
@@ -383,12 +390,19 @@ Status Broker::on_events(const sh_market_event* events, size_t count, size_t str
 
 Status Broker::poll_venue() {
   if (venue_ == nullptr || !venue_enabled_) return Status::Ok();
+  if (!venue_simulated()) expire_unacknowledged(last_close_ts_ns());
   const sh_status rc = venue_->venue_poll(sink());
   if (rc != SH_OK && rc != SH_ERR_UNSUPPORTED) {
     return Status::RemoteError("venue '" + venue_->component() + "': poll failed: " +
                             abi_status_name(rc) + " " + venue_->last_error());
   }
   return Status::Ok();
+}
+
+Status Broker::venue_not_ready(const char* call) const {
+  const std::string why = venue_->last_error();
+  return Status::Unavailable("venue '" + venue_->component() + "': " + call +
+                             ": its view is not ready yet" + (why.empty() ? "" : " (" + why + ")"));
 }
 
 Status Broker::reconcile(Reconciliation* out) {
@@ -417,6 +431,7 @@ Status Broker::reconcile(Reconciliation* out) {
     return SH_OK;
   };
   sh_status rc = venue_->venue_query_orders(orders);
+  if (rc == SH_WOULD_BLOCK) return venue_not_ready("query_orders");
   if (rc != SH_OK) {
     return Status::RemoteError("venue '" + venue_->component() + "': query_orders failed: " +
                             abi_status_name(rc) + " " + venue_->last_error());
@@ -436,6 +451,7 @@ Status Broker::reconcile(Reconciliation* out) {
     return SH_OK;
   };
   rc = venue_->venue_query_positions(positions);
+  if (rc == SH_WOULD_BLOCK) return venue_not_ready("query_positions");
   if (rc != SH_OK) {
     return Status::RemoteError("venue '" + venue_->component() + "': query_positions failed: " +
                             abi_status_name(rc) + " " + venue_->last_error());

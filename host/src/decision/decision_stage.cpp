@@ -4,8 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstring>
 #include <system_error>
+#include <thread>
 
 #include "decision/operator_commands.h"
 #include "decision/order_intent.h"
@@ -518,8 +521,19 @@ void DecisionStage::collect_state() {
 Status DecisionStage::write_feeds() {
   Status st = Status::Ok();
   if (trades_csv_) {
+    // A network venue's fill carries the exchange's time; its line carries
+    // the minute it commits with, as orders.jsonl does, so that the
+    // restart's trim of uncommitted minutes (feed_recovery.h) keeps exactly
+    // the committed fills.
+    const bool exchange_time = !broker_->venue_simulated();
     for (const Fill& f : broker_->staged_fills()) {
-      st = trades_csv_->append(f);
+      if (exchange_time) {
+        Fill at_minute = f;
+        at_minute.ts_ns = feed_minute_ts_ns_;
+        st = trades_csv_->append(at_minute);
+      } else {
+        st = trades_csv_->append(f);
+      }
       if (!st.ok()) return st;
     }
     st = trades_csv_->flush();
@@ -572,6 +586,36 @@ bool DecisionStage::mode_sends(std::string_view symbol, std::string* why) const 
   return true;
 }
 
+// A restarted network venue may not know yet what became of the orders it
+// restored (it asks the exchange on its own thread): its query answers
+// SH_WOULD_BLOCK until it does. At start the host polls it (booking what it
+// reports) and asks again, for at most execution.reconcile.start_wait_ms,
+// rather than compare with a view that is not there yet.
+Status DecisionStage::reconcile_at_start(Reconciliation* rec) {
+  Status st = broker_->reconcile(rec);
+  if (st.code() != Status::Code::kUnavailable) return st;
+  const int64_t wait_ms = ctx_->config.decision.reconcile_start_wait_ms;
+  spdlog::info("reconciliation (start): {}; waiting for it up to {} ms "
+               "(execution.reconcile.start_wait_ms)",
+               st.message(), wait_ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto deadline = t0 + std::chrono::milliseconds(wait_ms);
+  while (st.code() == Status::Code::kUnavailable && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const Status ps = broker_->poll_venue();
+    if (!ps.ok()) return ps;
+    st = broker_->reconcile(rec);
+  }
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - t0).count();
+  if (st.code() == Status::Code::kUnavailable) {
+    return Status::Unavailable("reconciliation (start): " + st.message() + ", still after " +
+                               std::to_string(waited) + " ms (execution.reconcile.start_wait_ms)");
+  }
+  if (st.ok()) spdlog::info("reconciliation (start): venue '{}' ready after {} ms", venue_name_, waited);
+  return st;
+}
+
 // Reconciliation (at start, then every execution.reconcile.interval_minutes):
 // the orders and positions of record against the venue's. Every difference
 // is logged; none is adopted silently; with on_mismatch: halt the host stops
@@ -579,7 +623,15 @@ bool DecisionStage::mode_sends(std::string_view symbol, std::string* why) const 
 // resumes.
 Status DecisionStage::reconcile(const char* when) {
   Reconciliation rec;
-  const Status st = broker_->reconcile(&rec);
+  // A dry run never polls the venue (it calls no venue for orders): it
+  // does not wait for a view that polling would complete.
+  const bool wait = std::strcmp(when, "start") == 0 && ctx_->config.mode != RunMode::kDryRun;
+  const Status st = wait ? reconcile_at_start(&rec) : broker_->reconcile(&rec);
+  if (st.code() == Status::Code::kUnavailable && !wait) {
+    spdlog::info("reconciliation ({}) with venue '{}' skipped: {}; the next interval asks again",
+                 when, venue_name_, st.message());
+    return Status::Ok();
+  }
   if (!st.ok()) return st;
   RunSummary& summary = ctx_->summary;
   ++summary.reconciliations;

@@ -112,6 +112,7 @@ class DecisionStage final : public Stage {
   PluginInstance* venue_ = nullptr;
   std::string venue_name_;
   Status reconcile(const char* when);
+  Status reconcile_at_start(Reconciliation* rec);
   void set_send_rules();
   // Whether the host mode lets an order for `symbol` reach the venue (a live
   // one: shadow never, canary only its symbols); *why says why not.

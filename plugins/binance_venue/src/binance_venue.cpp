@@ -10,6 +10,7 @@
 #include <strategy_host/plugin.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -256,7 +257,7 @@ class BinanceVenue final : public sh::Venue {
       bump(counter_for(reason));
       bump("rejects");
       log_locked(SH_LOG_WARN, "binance_venue: order " + key + " rejected: " + detail);
-      done_keys_[key] = r;
+      remember_refused_locked(key, r);
       out_.push_back(r);
     };
     bool known = true;
@@ -309,7 +310,7 @@ class BinanceVenue final : public sh::Venue {
         r.ts_ns = now;
         r.reason = SH_VENUE_REASON_DUPLICATE;
         r.detail = "client order id " + cid + " already used by another key";
-        done_keys_[key] = r;
+        remember_refused_locked(key, r);
         out_.push_back(r);
       } else {
         Order o;
@@ -331,6 +332,7 @@ class BinanceVenue final : public sh::Venue {
         j.kind = Job::kPlace;
         j.cid = cid;
         jobs_.push_back(j);
+        held_[cid] = false;  // until a saved state names it (see flush)
         bump("orders_submitted");
         cv_.notify_all();
       }
@@ -378,6 +380,8 @@ class BinanceVenue final : public sh::Venue {
   std::string save_state() const override {
     Json orders = Json::array();
     std::lock_guard<std::mutex> lock(mu_);
+    durable_ = true;
+    for (auto& [cid, saved] : held_) saved = true;  // named below: may leave at the next call
     for (const auto& [cid, o] : orders_) {
       if (is_final(o.state)) continue;
       orders.push_back({{"cid", cid}, {"key", o.key}, {"symbol", o.sym.host_name},
@@ -397,6 +401,10 @@ class BinanceVenue final : public sh::Venue {
   // sent is sent now, one whose send was unknown is queried first.
   void load_state(const std::string& bytes) override {
     if (bytes.empty()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      durable_ = true;
+    }
     const Json j = Json::parse(bytes);
     if (!j.is_object() || j.value("version", 0) != 1 || !j.contains("orders"))
       throw std::runtime_error("binance_venue: unreadable state (version " + j.value("version", Json(0)).dump() + ")");
@@ -457,6 +465,7 @@ class BinanceVenue final : public sh::Venue {
   // GET /api/v3/openOrders per configured symbol, weight 6 each).
   void query_orders(const sh::VenueSink& sink) override {
     flush();
+    throw_if_not_ready();
     std::set<std::string> asked;  // two host symbols on one Binance symbol: asked once
     std::set<std::string> listed;  // client ids Binance lists as open
     for (const auto& [name, s] : by_host_) {
@@ -489,6 +498,7 @@ class BinanceVenue final : public sh::Venue {
     // One Binance no longer lists but this venue still holds as working
     // has ended there: it is asked about, its final report follows.
     std::vector<Report> held;
+    size_t ended = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto& [cid, o] : orders_) {
@@ -500,17 +510,35 @@ class BinanceVenue final : public sh::Venue {
           j.kind = Job::kQuery;
           j.cid = cid;
           jobs_.push_back(j);
+          ++ended;
         }
       }
       cv_.notify_all();
     }
+    // Not a view to compare with yet: the host would see those orders
+    // missing, and their fills (in the account's balances) unbooked.
+    if (ended > 0)
+      throw sh::NotReady(std::to_string(ended) + " order(s) no longer open at Binance; asking what became of them");
     for (const Report& r : held) emit(sink, r);
+  }
+
+  // SH_WOULD_BLOCK while an order's state is being asked about (restored
+  // orders after a restart, an unknown send, a stream gap) or reports wait
+  // for poll: Binance's lists would not match what the host has booked.
+  void throw_if_not_ready() {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t asking = queries_running_;
+    for (const Job& j : jobs_) asking += j.kind == Job::kQuery ? 1 : 0;
+    if (asking > 0)
+      throw sh::NotReady(std::to_string(asking) + " order(s) still being asked about at Binance");
+    if (!out_.empty()) throw sh::NotReady(std::to_string(out_.size()) + " report(s) waiting for poll");
   }
 
   // GET /api/v3/account (weight 20): the base asset's free + locked balance
   // of every configured symbol is its position (spot: no shorts).
   void query_positions(const sh::PositionSink& sink) override {
     flush();
+    throw_if_not_ready();
     const Json acct = signed_get("/api/v3/account", {{"omitZeroBalances", "true"}}, "query_positions");
     std::map<std::string, double> bal;
     if (acct.contains("balances") && acct["balances"].is_array())
@@ -585,6 +613,8 @@ class BinanceVenue final : public sh::Venue {
     int attempts = 0;
     bool resend_if_missing = false;  // kQuery after an unknown send
     bool reject_if_missing = false;  // kQuery of an order restored as NEW
+    bool resync_clock = false;       // kPlace after a -1021: Binance's time first
+    bool clock_synced = false;       // ... done once; a second -1021 rejects
   };
 
   static constexpr const char* kCounters[] = {
@@ -632,6 +662,11 @@ class BinanceVenue final : public sh::Venue {
   void log_locked(sh_log_level level, const std::string& line) { logs_.push_back({level, scrub(line)}); }
 
   // Pipeline thread: log lines and counters the other threads queued.
+  // Every call but save_state / load_state starts here, which also lets
+  // held orders leave: a host that keeps this venue's state (it has called
+  // save_state or load_state) commits the state save_state returned with
+  // its book before it calls again, so an order leaves once a saved state
+  // names it; without one, at the next call.
   void flush() {
     std::deque<std::pair<sh_log_level, std::string>> logs;
     std::map<std::string, int64_t> deltas;
@@ -639,6 +674,10 @@ class BinanceVenue final : public sh::Venue {
       std::lock_guard<std::mutex> lock(mu_);
       logs.swap(logs_);
       deltas.swap(counter_deltas_);
+      const size_t before = held_.size();
+      for (auto it = held_.begin(); it != held_.end();)
+        it = !durable_ || it->second ? held_.erase(it) : std::next(it);
+      if (held_.size() != before) cv_.notify_all();
     }
     for (const auto& [level, line] : logs) host().log(level, line);
     for (const auto& [name, d] : deltas) {
@@ -702,7 +741,9 @@ class BinanceVenue final : public sh::Venue {
       order_seq_.pop_front();
       auto it = orders_.find(cid);
       if (it == orders_.end()) continue;
-      if (!is_final(it->second.state)) {
+      // The worker's current request refers to its order after the
+      // network call: it stays (a stream event can make it final meanwhile).
+      if (!is_final(it->second.state) || cid == running_cid_) {
         kept.push_back(cid);
         continue;
       }
@@ -710,7 +751,17 @@ class BinanceVenue final : public sh::Venue {
       orders_.erase(it);
     }
     order_seq_.insert(order_seq_.begin(), kept.begin(), kept.end());
-    if (done_keys_.size() > kKeepOrders) done_keys_.clear();
+  }
+
+  // A key refused before anything was sent (an idempotent resubmit reports
+  // the refusal again): the last kKeepOrders are kept, the oldest forgotten
+  // first (mu_ held).
+  void remember_refused_locked(const std::string& key, const Report& r) {
+    if (done_keys_.insert_or_assign(key, r).second) done_seq_.push_back(key);
+    while (done_keys_.size() > kKeepOrders && !done_seq_.empty()) {
+      done_keys_.erase(done_seq_.front());
+      done_seq_.pop_front();
+    }
   }
 
   // ---- order state (mu_ held) ----
@@ -791,6 +842,9 @@ class BinanceVenue final : public sh::Venue {
     const int64_t ts =
         int_field(j, "transactTime", int_field(j, "updateTime", int_field(j, "time", wall_ms()))) * 1000000;
     if (j.contains("orderId")) o.venue_id = std::to_string(int_field(j, "orderId"));
+    // Restored from a state saved before the send: the quantity Binance has
+    // is what FILLED means, not the host's unrounded one.
+    if (o.sent_qty <= 0.0 && num(j, "origQty") > 0.0) o.sent_qty = num(j, "origQty");
     const std::string st = str_field(j, "status");
     if (st.empty()) {  // ACK response: the order exists
       ack_if_needed(o, ts);
@@ -870,9 +924,35 @@ class BinanceVenue final : public sh::Venue {
   }
 
   // ---- signed requests ----
+  // This machine's clock, moved by what Binance's clock was found to be
+  // off (after a -1021): the timestamp every signed request carries.
+  int64_t signing_ms() const { return wall_ms() + clock_offset_ms_.load(); }
+
+  // Worker thread, after a -1021 INVALID_TIMESTAMP: GET /api/v3/time
+  // (weight 1, not signed) and the offset of Binance's clock from this
+  // machine's, halfway through the request. "" when done, else what failed.
+  std::string sync_clock() {
+    const int64_t t0 = wall_ms();
+    const HttpResult r = rest_->request("GET", "/api/v3/time", "");
+    const int64_t t1 = wall_ms();
+    const Json j = r.outcome == HttpResult::kResponse ? Json::parse(r.body, nullptr, false) : Json();
+    std::lock_guard<std::mutex> lock(mu_);
+    note_headers(r);
+    if (r.outcome != HttpResult::kResponse || r.status != 200 || !j.is_object() ||
+        !j.contains("serverTime") || !j["serverTime"].is_number_integer())
+      return r.outcome != HttpResult::kResponse ? r.error : "GET /api/v3/time: HTTP " + std::to_string(r.status);
+    const int64_t offset = int_field(j, "serverTime") - (t0 + t1) / 2;
+    clock_offset_ms_ = offset;
+    log_locked(SH_LOG_WARN, "binance_venue: this machine's clock is " + std::to_string(std::llabs(offset)) +
+                                " ms " + (offset > 0 ? "behind" : "ahead of") +
+                                " Binance's (GET /api/v3/time); signed requests carry Binance's time from now "
+                                "on; check this machine's clock (NTP)");
+    return "";
+  }
+
   std::string signed_target(const std::string& path, Params params) const {
     params.emplace_back("recvWindow", std::to_string(recv_window_ms_));
-    params.emplace_back("timestamp", std::to_string(wall_ms()));
+    params.emplace_back("timestamp", std::to_string(signing_ms()));
     const std::string q = query_string(params);
     return path + "?" + q + "&signature=" + hmac_sha256_hex(secret_, q);
   }
@@ -909,7 +989,7 @@ class BinanceVenue final : public sh::Venue {
 
   std::string subscribe_request() const {
     // web-socket-api.md: params sorted by name, signature over k=v&...
-    const std::string ts = std::to_string(wall_ms());
+    const std::string ts = std::to_string(signing_ms());
     const std::string rw = std::to_string(recv_window_ms_);
     const std::string payload = "apiKey=" + api_key_ + "&recvWindow=" + rw + "&timestamp=" + ts;
     Json req = {{"id", "sub-" + ts},
@@ -1021,6 +1101,7 @@ class BinanceVenue final : public sh::Venue {
       Clock::time_point wake = Clock::time_point::max();
       if (now >= blocked_until_) {
         for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+          if (it->kind == Job::kPlace && held_.count(it->cid) != 0) continue;
           if (it->not_before <= now) {
             pick = it;
             break;
@@ -1037,6 +1118,9 @@ class BinanceVenue final : public sh::Venue {
       }
       Job job = *pick;
       jobs_.erase(pick);
+      const bool query = job.kind == Job::kQuery;
+      queries_running_ += query ? 1 : 0;
+      running_cid_ = job.cid;
       lock.unlock();
       try {
         run_job(job);
@@ -1045,6 +1129,8 @@ class BinanceVenue final : public sh::Venue {
         log_locked(SH_LOG_ERROR, std::string("binance_venue: worker: ") + e.what());
       }
       lock.lock();
+      queries_running_ -= query ? 1 : 0;
+      running_cid_.clear();
     }
   }
 
@@ -1145,6 +1231,19 @@ class BinanceVenue final : public sh::Venue {
 
   void place(Job job, const Order& o) {
     if (is_final(o.state)) return;
+    if (job.resync_clock) {
+      job.resync_clock = false;
+      const std::string err = sync_clock();
+      if (!err.empty()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        log_locked(SH_LOG_WARN, "binance_venue: order " + o.key + " rejected (clock_skew): Binance's time "
+                                    "could not be read (" + err + "); check this machine's clock (NTP)");
+        finish(orders_.at(o.cid), SH_ORDER_REJECTED, SH_VENUE_REASON_CLOCK_SKEW,
+               "Binance code -1021 (timestamp outside recvWindow); Binance's time could not be read: " + err,
+               wall_ms() * 1000000);
+        return;
+      }
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (o.cancel_requested) {  // the host cancelled it while Binance had nothing
@@ -1281,6 +1380,18 @@ class BinanceVenue final : public sh::Venue {
       return;
     }
     sh_venue_reason reason = reason_for(r.status, code, msg);
+    if (reason == SH_VENUE_REASON_CLOCK_SKEW && !job.clock_synced) {
+      // -1021 refuses the request's timestamp, not the order (Binance
+      // created nothing): read Binance's time, then send it again, once.
+      bump("clock_skew");
+      log_locked(SH_LOG_WARN, "binance_venue: order " + o.key + ": Binance refused the request's timestamp "
+                                  "(-1021 " + msg + "); reading Binance's time, then sending it again");
+      job.resync_clock = job.clock_synced = true;
+      job.attempts = 0;
+      requeue_front(job);
+      cv_.notify_all();
+      return;
+    }
     // Spot has no reduce-only flag: a reduce-only sell of more than the
     // account holds is what the host calls nothing to reduce.
     if (reason == SH_VENUE_REASON_INSUFFICIENT_FUNDS && o.reduce_only && o.side == SH_SIDE_SELL)
@@ -1288,11 +1399,12 @@ class BinanceVenue final : public sh::Venue {
     bump(counter_for(reason));
     const std::string detail = "Binance HTTP " + std::to_string(r.status) + " code " +
                                std::to_string(code) + ": " + msg;
-    log_locked(reason == SH_VENUE_REASON_UNAUTHORIZED ? SH_LOG_ERROR : SH_LOG_WARN,
+    log_locked(reason == SH_VENUE_REASON_UNAUTHORIZED || r.status == 403 ? SH_LOG_ERROR : SH_LOG_WARN,
                "binance_venue: order " + o.key + " rejected (" + counter_for(reason) + "): " + detail +
                    (reason == SH_VENUE_REASON_UNAUTHORIZED ? "; check the API key, its permissions and IP whitelist"
                     : reason == SH_VENUE_REASON_CLOCK_SKEW ? "; check this machine's clock (NTP)"
-                                                           : ""));
+                    : r.status == 403 ? "; HTTP 403 is Binance's web application firewall (a rate or security rule)"
+                                      : ""));
     finish(live, SH_ORDER_REJECTED, reason, detail, wall_ms() * 1000000);
   }
 
@@ -1426,9 +1538,16 @@ class BinanceVenue final : public sh::Venue {
   std::map<std::string, Order> orders_;             // by Binance client order id
   std::map<std::string, std::string> cid_by_key_;   // host key -> Binance id
   std::map<std::string, Report> done_keys_;         // refused before sending
+  std::deque<std::string> done_seq_;                // done_keys_ in refusal order
   std::deque<std::string> order_seq_;               // orders_ in submission order
   static constexpr size_t kKeepOrders = 20000;
   std::deque<Job> jobs_;
+  size_t queries_running_ = 0;
+  std::string running_cid_;  // the order of the worker's current job ("" none)
+  // Orders not sent yet because no saved state names them (cid -> named
+  // by a save_state since; see flush). durable_: the host keeps the state.
+  mutable std::map<std::string, bool> held_;
+  mutable bool durable_ = false;  // kQuery jobs the worker is running (0 or 1)
   std::deque<Report> out_;
   std::deque<std::pair<sh_log_level, std::string>> logs_;
   std::map<std::string, int64_t> counter_deltas_;
@@ -1438,6 +1557,7 @@ class BinanceVenue final : public sh::Venue {
   Clock::time_point filters_tried_{};       // worker thread only
   bool filters_done_ = false;               // worker thread only
   int64_t used_weight_ = 0;
+  std::atomic<int64_t> clock_offset_ms_{0};  // Binance's clock - this machine's (after a -1021)
   static constexpr int64_t kWeightWarn = 4800;
   Clock::time_point weight_warned_{};
 

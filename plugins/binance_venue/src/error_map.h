@@ -64,8 +64,10 @@ inline sh_venue_reason reason_for(int http_status, int code, const std::string& 
     default:
       break;
   }
-  if (http_status == 401 || http_status == 403) return SH_VENUE_REASON_UNAUTHORIZED;
-  if (http_status == 429 || http_status == 418) return SH_VENUE_REASON_RATE_LIMITED;
+  if (http_status == 401) return SH_VENUE_REASON_UNAUTHORIZED;
+  // 403 is Binance's web application firewall (a rate or security rule,
+  // http-return-codes.md), not the keys: no reason to halt trading on it.
+  if (http_status == 403 || http_status == 429 || http_status == 418) return SH_VENUE_REASON_RATE_LIMITED;
   if (http_status >= 500) return SH_VENUE_REASON_UNAVAILABLE;
   return SH_VENUE_REASON_INVALID_ORDER;  // -1013 filter failures, -11xx bad parameters, ...
 }

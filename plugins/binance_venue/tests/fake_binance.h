@@ -163,6 +163,36 @@ class FakeBinance {
     std::lock_guard<std::mutex> lock(mu_);
     faults_[route].push_back(std::move(f));
   }
+  // A thin book: every immediate fill is split into `parts` trades, each at
+  // a price one tick worse than the last (a market order walking levels).
+  void fill_in_parts(int parts) { fill_parts_ = std::max(1, parts); }
+  // No liquidity at all: MARKET and marketable LIMIT orders rest (NEW) until
+  // fill() trades them. (Binance would expire an unfillable MARKET order;
+  // the stand-in keeps it so a test can fill it later, through the stream.)
+  void rest_orders(bool on) { rest_orders_ = on; }
+  // Every answer on route waits ms first (a slow exchange).
+  void set_delay(const std::string& route, int ms) {
+    std::lock_guard<std::mutex> lock(mu_);
+    delays_[route] = ms;
+  }
+  // Cancels an open order as a user of the account would (web UI): its
+  // executionReport goes to the stream.
+  void cancel_by_hand(const std::string& cid) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& o : orders_)
+      if (o.cid == cid && o.open()) {
+        o.status = "CANCELED";
+        o.update = now_ms();
+        execution_report(o, "CANCELED", 0, 0, false, "web-" + std::to_string(o.id));
+        return;
+      }
+    throw std::runtime_error("fake: no open order " + cid);
+  }
+  double balance(const std::string& asset) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = balances_.find(asset);
+    return it == balances_.end() ? 0.0 : it->second;
+  }
   // While true, new WebSocket connections are refused (HTTP 503).
   void refuse_streams(bool on) { refuse_ws_ = on; }
   // Closes every stream connection (TCP, no close frame).
@@ -339,6 +369,16 @@ class FakeBinance {
     std::string retry_after;
     bool hang = false;
     int hang_ms = 0;
+    int delay_ms = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (auto d = delays_.find(route); d != delays_.end()) delay_ms = d->second;
+    }
+    if (delay_ms > 0) {  // before the request is handled, as a slow exchange would be
+      const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+      while (!stopping_ && std::chrono::steady_clock::now() < end)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     {
       std::unique_lock<std::mutex> lock(mu_);
       requests_.push_back(route + "?" + query);
@@ -353,7 +393,7 @@ class FakeBinance {
         f->second.pop_front();
         faulted = true;
       }
-      if (route == "GET /api/v3/exchangeInfo") {  // security NONE: not signed
+      if (route == "GET /api/v3/exchangeInfo" || route == "GET /api/v3/time") {  // security NONE: not signed
         handle(route, params, &status, &body);
       } else if (!faulted || fault.process_first) {
         auto [st, err] = check_signed(query, key_header);
@@ -437,6 +477,11 @@ class FakeBinance {
                   .dump();
       return;
     }
+    if (route == "GET /api/v3/time") {
+      *status = 200;
+      *body = json{{"serverTime", now_ms() + offset_ms_.load()}}.dump();
+      return;
+    }
     if (route == "POST /api/v3/order") {
       if (prices_.count(p["symbol"]) == 0) return err(400, -1121, "Invalid symbol.");
       {  // filters.md: quantity % stepSize == 0, quantity >= minQty; price % tickSize == 0
@@ -475,9 +520,16 @@ class FakeBinance {
       FakeOrder& live = orders_.back();
       execution_report(live, "NEW", 0, 0, false);
       json fills = json::array();
-      const bool marketable = o.type == "MARKET" || (o.side == "BUY" ? o.price >= mkt : o.price <= mkt);
+      const bool marketable =
+          !rest_orders_ && (o.type == "MARKET" || (o.side == "BUY" ? o.price >= mkt : o.price <= mkt));
       if (marketable) {
-        fills.push_back(trade(live, o.qty, mkt, false));
+        const double tick = std::stod(rules(o.symbol).tick);
+        for (int k = 0; k < fill_parts_; ++k) {
+          const double part = k + 1 < fill_parts_ ? floor_to(o.qty / fill_parts_, std::stod(rules(o.symbol).step))
+                                                  : o.qty - live.exec;
+          if (part <= 0.0) continue;
+          fills.push_back(trade(live, part, mkt + (o.side == "BUY" ? k * tick : -k * tick), false));
+        }
       } else if (o.tif == "IOC" || o.tif == "FOK") {
         live.status = "EXPIRED";
         execution_report(live, "EXPIRED", 0, 0, false);
@@ -533,6 +585,8 @@ class FakeBinance {
     }
     err(404, -1000, "not implemented by the fake");
   }
+
+  static double floor_to(double v, double step) { return std::floor(v / step * (1 + 1e-12)) * step; }
 
   Rules rules(const std::string& sym) const {  // mu_ held
     auto it = rules_.find(sym);
@@ -716,6 +770,9 @@ class FakeBinance {
   std::vector<net::ip::tcp::socket*> live_sockets_;
   std::vector<std::shared_ptr<Session>> sessions_;
   std::map<std::string, std::deque<Fault>> faults_;
+  std::map<std::string, int> delays_;
+  std::atomic<int> fill_parts_{1};
+  std::atomic<bool> rest_orders_{false};
   std::map<std::string, double> prices_, balances_;
   std::map<std::string, Rules> rules_;
   std::vector<FakeOrder> orders_;

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "error_map.h"
 #include "fake_binance.h"
 #include "signing.h"
 
@@ -115,6 +116,33 @@ std::string log_text(Venue& v) {
   std::string s;
   for (const auto& l : v.host().log_lines) s += "\n  " + l.msg;
   return s;
+}
+
+// True when call fails with SH_WOULD_BLOCK (the venue's view not ready).
+bool not_ready(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const Failure& e) {
+    return std::string(e.what()).find("SH_WOULD_BLOCK") != std::string::npos;
+  }
+  return false;
+}
+
+// query_orders once the venue's view is ready (polling meanwhile, as the
+// host does at start).
+VenueReports query_when_ready(Venue& v, std::vector<VenueReport>& acc, int timeout_ms = 6000) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    add(acc, v.poll());
+    try {
+      return v.query_orders();
+    } catch (const Failure& e) {
+      if (std::string(e.what()).find("SH_WOULD_BLOCK") == std::string::npos ||
+          std::chrono::steady_clock::now() > end)
+        throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 struct Fixture {
@@ -401,17 +429,76 @@ SH_TEST("bad key: -2015 -> UNAUTHORIZED, not retried; a wrong secret fails the s
   set_keys();
 }
 
-SH_TEST("clock skew: the server's clock 10 s ahead -> -1021 -> CLOCK_SKEW with a line about the clock") {
+SH_TEST("clock skew: the server's clock 10 s ahead -> -1021 -> Binance's time read, the order sent again once and filled") {
   Fixture f("skew");
   f.server.set_clock_offset_ms(10000);
   Venue v = f.plugin.venue(config_for(f.server, false));
   std::vector<VenueReport> acc;
   add(acc, v.submit(VenueOrder("T1", "BTC", SH_SIDE_BUY, 0.1)));
+  VenueReports all = poll_until(v, acc, is_final("T1"));
+  all.expect_state("T1", SH_ORDER_FILLED);
+  expect(f.server.count_requests("GET /api/v3/time") == 1, "Binance's time read once");
+  expect(f.server.posts_for("T1") == 2 && f.server.orders_created("T1") == 1, "refused once, then one order");
+  expect(logged(v, "this machine's clock is 10") && logged(v, "ms behind Binance's") &&
+             logged(v, "check this machine's clock (NTP)"),
+         "logged:" + log_text(v));
+  expect(v.host().counter("clock_skew") == 1, "counted");
+  // Later requests carry Binance's time: the next order goes through at once.
+  add(acc, v.submit(VenueOrder("T2", "BTC", SH_SIDE_BUY, 0.1)));
+  all = poll_until(v, acc, is_final("T2"));
+  all.expect_state("T2", SH_ORDER_FILLED);
+  expect(f.server.posts_for("T2") == 1, "one POST");
+  expect(v.query_orders().size() == 0, "query_orders signs with Binance's time too");
+  expect_no_secrets(v, acc);
+}
+
+SH_TEST("clock skew: Binance's time cannot be read -> the order is REJECTED CLOCK_SKEW with a line about the clock") {
+  Fixture f("skew-notime");
+  f.server.set_clock_offset_ms(10000);
+  f.server.push_fault("GET /api/v3/time", fake::http_error(503, -1000, "unavailable"));
+  Venue v = f.plugin.venue(config_for(f.server, false));
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("T1", "BTC", SH_SIDE_BUY, 0.1)));
   const VenueReports all = poll_until(v, acc, is_final("T1"));
   all.expect_state("T1", SH_ORDER_REJECTED, SH_VENUE_REASON_CLOCK_SKEW);
-  expect(logged(v, "check this machine's clock"), "logged:" + log_text(v));
+  expect(f.server.posts_for("T1") == 1 && f.server.orders().empty(), "not sent again");
+  expect(logged(v, "check this machine's clock (NTP)"), "logged:" + log_text(v));
   expect(v.host().counter("clock_skew") == 1, "counted");
   expect_no_secrets(v, acc);
+}
+
+SH_TEST("memory stays bounded: keys refused before sending are remembered up to the last 20000, the oldest forgotten first") {
+  Fixture f("bounded");
+  Venue v = f.plugin.venue(config_for(f.server, false));
+  // DOGE has no Binance symbol in the config: refused at once, no request.
+  for (int i = 0; i <= 20000; ++i) v.submit(VenueOrder("D" + std::to_string(i), "DOGE", SH_SIDE_BUY, 1));
+  v.poll();  // counters reach the host at the next call
+  expect(v.host().counter("rejects") == 20001, "all refused");
+  // The newest is remembered: a resubmit reports it again, nothing counted.
+  const VenueReports again = v.submit(VenueOrder("D20000", "DOGE", SH_SIDE_BUY, 1));
+  again.expect_state("D20000", SH_ORDER_REJECTED, SH_VENUE_REASON_UNKNOWN_SYMBOL);
+  expect(v.host().counter("rejects") == 20001, "remembered, not refused again");
+  // The oldest was forgotten (the map does not grow without bound): a
+  // resubmit is judged anew.
+  v.submit(VenueOrder("D0", "DOGE", SH_SIDE_BUY, 1));
+  v.poll();
+  expect(v.host().counter("rejects") == 20002, "forgotten, refused anew");
+  expect(f.server.count_requests("POST") == 0, "nothing sent");
+}
+
+SH_TEST("HTTP 403 (Binance's web application firewall) rejects the order RATE_LIMITED, not UNAUTHORIZED: no halt for the keys") {
+  Fixture f("waf");
+  f.server.push_fault("POST /api/v3/order", fake::http_error(403, 0, "Forbidden"));
+  Venue v = f.plugin.venue(config_for(f.server, false));
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("F1", "BTC", SH_SIDE_BUY, 0.1)));
+  const VenueReports all = poll_until(v, acc, is_final("F1"));
+  all.expect_state("F1", SH_ORDER_REJECTED, SH_VENUE_REASON_RATE_LIMITED);
+  expect(logged(v, "web application firewall"), "logged:" + log_text(v));
+  expect(v.host().counter("unauthorized") == 0 && v.host().counter("rate_limited") == 1, "counted");
+  expect(binance_venue::reason_for(403, 0, "") == SH_VENUE_REASON_RATE_LIMITED &&
+             binance_venue::reason_for(401, -2015, "") == SH_VENUE_REASON_UNAUTHORIZED,
+         "the map");
 }
 
 SH_TEST("429 with Retry-After: the order stays NEW, is sent again after the back-off, once, and fills once") {
@@ -423,6 +510,7 @@ SH_TEST("429 with Retry-After: the order stays NEW, is sent again after the back
   std::vector<VenueReport> acc;
   const auto t0 = std::chrono::steady_clock::now();
   add(acc, v.submit(VenueOrder("Q1", "BTC", SH_SIDE_BUY, 0.3)));
+  add(acc, v.poll());  // the host's next call lets it leave
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   add(acc, v.poll());
   expect(VenueReports(acc).of("Q1").empty(), "still NEW during the back-off: " + VenueReports(acc).describe());
@@ -467,14 +555,18 @@ SH_TEST("5xx without the order: query by origClientOrderId finds nothing (-2013)
   f.server.push_fault("POST /api/v3/order", fault);
   std::vector<VenueReport> acc;
   add(acc, v.submit(VenueOrder("X1", "BTC", SH_SIDE_BUY, 0.2)));
+  add(acc, v.poll());  // the host's next call lets it leave
   expect(f.server.wait_for([&] { return f.server.posts_for("X1") == 1; }), "the POST (503)");
-  // Binance does not list it, the venue holds it: working (NEW) for the
-  // host's reconciliation.
-  const auto working = v.query_orders();
-  expect(working.size() == 1 && working[0].id == "X1" && working[0].state() == SH_ORDER_NEW,
-         "held as working: " + working.describe());
+  // Binance does not list it and its send is unknown: the venue's view is
+  // not ready for the host's reconciliation until the query says what
+  // became of it (SH_WOULD_BLOCK, for orders and positions).
+  // (Once the venue has read the 503: the POST may still be on its way back.)
+  expect(f.server.wait_for([&] { return not_ready([&] { v.query_orders(); }); }, 2000),
+         "query_orders while the order is asked about");
+  expect(not_ready([&] { v.query_positions(); }), "query_positions while the order is asked about");
   const VenueReports all = poll_until(v, acc, is_final("X1"));
   all.expect_state("X1", SH_ORDER_FILLED);
+  expect(v.query_orders().size() == 0, "ready once reported: nothing working");
   expect(f.server.count_requests("GET /api/v3/order?symbol=BTCUSDT&origClientOrderId=X1") == 1, "queried first");
   expect(f.server.posts_for("X1") == 2 && f.server.orders_created("X1") == 1, "one resend, one order");
   expect(v.host().counter("send_unknown") == 1 && v.host().counter("resends") == 1, "counted");
@@ -587,6 +679,7 @@ SH_TEST("an order waiting out a 429 and cancelled meanwhile is CANCELED without 
                       fake::http_error(429, -1003, "Too much request weight used.", "2"));
   std::vector<VenueReport> acc;
   add(acc, v.submit(VenueOrder("Z1", "BTC", SH_SIDE_BUY, 0.3)));
+  add(acc, v.poll());  // the host's next call lets it leave
   expect(f.server.wait_for([&] { return f.server.posts_for("Z1") == 1; }), "first POST (429)");
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const auto t0 = std::chrono::steady_clock::now();
@@ -630,6 +723,29 @@ SH_TEST("trading rules from exchangeInfo: quantity rounded down to LOT_SIZE, lim
   expect(f.server.count_requests("GET /api/v3/exchangeInfo?symbol=") == 3, "rules fetched once per symbol");
 }
 
+SH_TEST("a host that keeps the venue's state: an order leaves only once a saved state names it, at the host's next call") {
+  Fixture f("held");
+  Venue v = f.plugin.venue(config_for(f.server, false));
+  std::vector<VenueReport> acc;
+  add(acc, v.submit(VenueOrder("W1", "BTC", SH_SIDE_BUY, 0.1)));
+  // The host commits this state with its book before it calls again.
+  const std::string bytes = v.save_state();
+  expect(bytes.find("\"W1\"") != std::string::npos, "the saved state names it: " + bytes);
+  expect(!f.server.wait_for([&] { return f.server.posts_for("W1") > 0; }, 300),
+         "not sent before the host's next call");
+  VenueReports all = poll_until(v, acc, is_final("W1"));
+  all.expect_state("W1", SH_ORDER_FILLED);
+  expect(f.server.posts_for("W1") == 1 && f.server.orders_created("W1") == 1, "sent once after it");
+  // The next order: no saved state names it yet, so calls do not let it go.
+  add(acc, v.submit(VenueOrder("W2", "BTC", SH_SIDE_BUY, 0.1)));
+  add(acc, v.poll());
+  expect(!f.server.wait_for([&] { return f.server.posts_for("W2") > 0; }, 300), "held until a save names it");
+  v.save_state();
+  all = poll_until(v, acc, is_final("W2"));
+  all.expect_state("W2", SH_ORDER_FILLED);
+  expect(f.server.posts_for("W2") == 1, "then sent once");
+}
+
 SH_TEST("durable state: after a restart a hashed client id still maps to the host's key (query_orders, fills, cancel)") {
   Fixture f("restart");
   const std::string k1 = "BTC/2026-12-06T16:00:00Z/buy", k2 = "ETH/2026-12-06T16:00:00Z/sell";
@@ -654,7 +770,7 @@ SH_TEST("durable state: after a restart a hashed client id still maps to the hos
   std::vector<VenueReport> acc;
   VenueReports all = poll_until(b, acc, in_state(k1, SH_ORDER_PARTIALLY_FILLED));
   all.expect_fill(0, k1, 0.25, 40000);
-  const auto working = b.query_orders();
+  const auto working = query_when_ready(b, acc);
   expect(working.size() == 2 && !working.of(k1).empty() && !working.of(k2).empty(),
          "working orders under the host's keys: " + working.describe());
   expect(f.server.wait_for([&] { return f.server.subscriptions() == 2; }), "the new instance subscribed");
@@ -676,6 +792,7 @@ SH_TEST("durable state: an order that never reached Binance before the restart i
     Venue a = f.plugin.venue(config_for(f.server, false));
     std::vector<VenueReport> acc;
     add(acc, a.submit(VenueOrder("N1", "BTC", SH_SIDE_BUY, 0.1)));
+    add(acc, a.poll());  // the host's next call lets it leave
     expect(f.server.wait_for([&] { return f.server.posts_for("N1") == 1; }), "the POST (429)");
     bytes = a.save_state();
   }

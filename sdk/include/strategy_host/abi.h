@@ -626,7 +626,11 @@ typedef struct sh_venue_api {
    * by the host between event batches. NULL: nothing is asynchronous. */
   sh_status (*poll)(void *instance, const sh_venue_sink *sink);
   /* Reconciliation: one report per order the venue holds as working, in its
-   * current state (last_qty 0), and the venue's positions. */
+   * current state (last_qty 0), and the venue's positions. SH_WOULD_BLOCK:
+   * the venue's view is not ready yet (a restarted network venue still
+   * asking the exchange about the orders it restored, or reports waiting
+   * for poll); the host calls poll and asks again later (at start it waits,
+   * bounded by execution.reconcile.start_wait_ms). */
   sh_status (*query_orders)(void *instance, const sh_venue_sink *sink);
   sh_status (*query_positions)(void *instance, const sh_position_sink *sink);
 } sh_venue_api;

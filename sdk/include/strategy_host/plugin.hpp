@@ -57,6 +57,15 @@ class InvalidArgument : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// Thrown by a venue's query_orders / query_positions while its view is not
+// ready yet (a restarted network venue still asking the exchange about the
+// orders it restored); becomes SH_WOULD_BLOCK, the message last_error(). The
+// host polls the venue and asks again.
+class NotReady : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // A read-only view of a strided array of ABI records. T must be an ABI struct;
 // records are read at the stride the producer reports, never at sizeof(T).
 template <typename T>
@@ -312,6 +321,7 @@ class Venue : public PluginBase {
   }
   virtual void poll(const VenueSink& sink) { (void)sink; }
   // One report per working order (last_qty 0), and every non-zero position.
+  // Throw NotReady (SH_WOULD_BLOCK) while the view is not complete yet.
   virtual void query_orders(const VenueSink& sink) = 0;
   virtual void query_positions(const PositionSink& sink) = 0;
 };
@@ -471,6 +481,9 @@ sh_status guarded(Instance<T>* inst, F&& f) {
   } catch (const InvalidArgument& e) {
     inst->last_error = e.what();
     return SH_ERR_INVALID_ARGUMENT;
+  } catch (const NotReady& e) {
+    inst->last_error = e.what();
+    return SH_WOULD_BLOCK;
   } catch (const std::exception& e) {
     inst->last_error = e.what();
     return SH_ERR_EXCEPTION;
