@@ -9,6 +9,8 @@
 //   providers ──► Ingress (IngressMerger when several) ──► stages, in order:
 //     ConveyorStage   conveyor/   bars, features, baselines, DQ, context; snapshot rows
 //     DetectionStage  detectors/  detector plugins and Lua rules ──► hits
+//                                 (and shadow trials' candidates ──► shadow hits)
+//     ShadowStage     detectors/  shadow hits ──► out/shadow/, the ShadowBoard
 //     DecisionStage   decision/   experts, router, consensus, risk chain, paper broker
 //     OutputStage     events/     event gate ──► feed files; Redis after the commit
 //     SwapStage       control/    swaps and rule reloads, between two events
@@ -121,6 +123,8 @@ class Pipeline final : private IngressTarget {
   void set_switch_observer(SwitchObserver fn);
 
   const RunSummary& summary() const { return summary_; }
+  // Thread-safe: the shadow trials' running comparisons (README "Shadow trials").
+  const ShadowBoard& shadow_board() const { return shadow_board_; }
   // After run(): the control listener's figures, for the printed summary and
   // run_summary.json.
   void set_reload_message_figures(ReloadMessageFigures figures) { summary_.reload_messages = std::move(figures); }
@@ -159,6 +163,7 @@ class Pipeline final : private IngressTarget {
   LatencySamples latency_;
   OutputDigest digest_;
   std::atomic<uint64_t> events_in_{0};
+  ShadowBoard shadow_board_;
   std::unique_ptr<StateStore> store_;  // outlives the stages
   StageContext ctx_;
   Ingress ingress_;
