@@ -24,16 +24,9 @@ const std::string kShadowDetectors =
     "  - {name: spike, plugin: return_spike, config: {z_threshold: 4.0}}\n"
     "  - {name: tagger, lua: rules/tagger.lua, params: {score: 60}}\n";
 
-std::string tag_rule(const std::string& tag) {
-  return "function detect(row, ctx)\n"
-         "  if row.symbol_name ~= 'BTC' then return nil end\n"
-         "  return params.score or 60, '" + tag + "'\n"
-         "end\n";
-}
-
 void write_inputs(const ScratchDir& dir) {
-  write_file(dir / "rules/tagger.lua", tag_rule("v1"));
-  write_file(dir / "rules/tagger_v2.lua", tag_rule("v2"));
+  write_file(dir / "rules/tagger.lua", tagging_rule("v1"));
+  write_file(dir / "rules/tagger_v2.lua", tagging_rule("v2"));
   write_file(dir / "params/spike_low.yaml", "z_threshold: 1.5\n");
   write_file(dir / "host.yaml", swap_config(kShadowDetectors));
   // The same session elsewhere: replays of it, a plain run for comparison.
@@ -55,6 +48,20 @@ ReloadRequest shadow_request(const SwapRun& run, const std::string& component, S
 }
 
 // Submits `r`, lets minutes through until it applied; returns the outcome.
+sh::host::ReloadOutcome submit_applied(SwapRun& run, const ReloadRequest& r);
+
+// Starts the run, lets 10 minutes through, then a trial of spike with a
+// lower threshold, labelled "low".
+sh::host::ReloadOutcome start_low_spike_trial(SwapRun& run) {
+  REQUIRE(run.open_status.ok());
+  run.start();
+  REQUIRE(run.probe->step(10));
+  auto spike = shadow_request(run, "spike", ShadowAction::kStart);
+  spike.config_path = "params/spike_low.yaml";
+  spike.version = "low";
+  return submit_applied(run, spike);
+}
+
 sh::host::ReloadOutcome submit_applied(SwapRun& run, const ReloadRequest& r) {
   const size_t before = run.outcomes.size();
   const std::string refused = run.coordinator->submit(r);
@@ -113,13 +120,7 @@ TEST_CASE("a shadow detector writes its hits to out/shadow, leaves the events al
   std::string digest;
   {
     SwapRun run(dir / "host.yaml", true, {"spike", "tagger"});
-    REQUIRE(run.open_status.ok());
-    run.start();
-    REQUIRE(run.probe->step(10));
-    auto spike = shadow_request(run, "spike", ShadowAction::kStart);
-    spike.config_path = "params/spike_low.yaml";
-    spike.version = "low";
-    const auto started = submit_applied(run, spike);
+    const auto started = start_low_spike_trial(run);
     CHECK(started.config_version == 0);
     REQUIRE(run.probe->step(10));
     auto tagger = shadow_request(run, "tagger", ShadowAction::kStart);
@@ -179,7 +180,7 @@ TEST_CASE("a shadow detector writes its hits to out/shadow, leaves the events al
   REQUIRE(journal.size() == 3);
   CHECK(journal[0].shadow == "start");
   CHECK(journal[1].shadow == "start");
-  CHECK(journal[1].rule_source == tag_rule("v2"));
+  CHECK(journal[1].rule_source == tagging_rule("v2"));
   CHECK(journal[2].shadow == "discard");
   const HostRun history = run_host({"config", "history", "--config", "host.yaml", "--component",
                                     "spike", "--format", "json"},
@@ -204,13 +205,7 @@ TEST_CASE("promote swaps the shadow candidate in as a plain swap; the journal re
   uint64_t promoted_at = 0;
   {
     SwapRun run(dir / "host.yaml", true, {"spike", "tagger"});
-    REQUIRE(run.open_status.ok());
-    run.start();
-    REQUIRE(run.probe->step(10));
-    auto spike = shadow_request(run, "spike", ShadowAction::kStart);
-    spike.config_path = "params/spike_low.yaml";
-    spike.version = "low";
-    submit_applied(run, spike);
+    start_low_spike_trial(run);
     auto tagger = shadow_request(run, "tagger", ShadowAction::kStart);
     tagger.rule_path = "rules/tagger_v2.lua";
     tagger.version = "tag2";
@@ -266,7 +261,7 @@ TEST_CASE("promote swaps the shadow candidate in as a plain swap; the journal re
   CHECK(journal[3].shadow == "promote");
   CHECK(journal[3].effective_seq == promoted_at);
   CHECK(journal[4].shadow == "promote");
-  CHECK(journal[4].rule_source == tag_rule("v2"));
+  CHECK(journal[4].rule_source == tagging_rule("v2"));
 
   const std::string out = replay_through_binary(dir);
   CHECK_THAT(out, Contains("digest sha256:" + digest));

@@ -14,28 +14,16 @@
 #include "test_host_support.h"
 #include "test_swap_e2e_support.h"
 
-using sh::test::RedisServer;
-using sh_test::HostRun;
-using sh_test::lines;
-using sh_test::read_file;
-using sh_test::run_host;
-using sh_test::ScratchDir;
-using sh_test::write_file;
-using Catch::Matchers::Contains;
+using namespace sh_test;
 using namespace sh_test::e2e;
+using Catch::Matchers::Contains;
 
 namespace {
 
 std::string live_yaml(const RedisServer& redis) {
-  return production_head(redis, "{reconnect_backoff_ms: {initial: 50, max: 400}}") +
-         "providers:\n"
-         "  - name: feed\n"
-         "    plugin: synthetic\n"
-         "    config: {symbol_count: 4, seed: 11, events_per_second: 50, events: 2000000000}\n"
-         "conveyor: {poll_max_events: 256}\n"
-         "detectors:\n"
-         "  - {name: return_spike, plugin: return_spike, config: {z_threshold: 4.0}}\n"
-         "  - {name: second, plugin: return_spike, config: {z_threshold: 4.0}}\n";
+  return synthetic_production_yaml(redis,
+                                   "  - {name: return_spike, plugin: return_spike, config: {z_threshold: 4.0}}\n"
+                                   "  - {name: second, plugin: return_spike, config: {z_threshold: 4.0}}\n");
 }
 
 bool wait_subscribed(BackgroundHost& host, size_t times) {
