@@ -197,7 +197,7 @@ TEST_CASE("a shadow detector writes its hits to out/shadow, leaves the events al
   CHECK(read_file(dir / "out_replay/events.jsonl") == plain_events);
 }
 
-TEST_CASE("promote swaps the shadow candidate in as a plain swap; the journal replays it",
+TEST_CASE("promote swaps the shadow candidate in as a plain swap and the journal replays it",
           "[shadow][reload]") {
   ScratchDir dir("shadow_promote");
   write_inputs(dir);
