@@ -106,7 +106,7 @@ TEST_CASE("reload message: every refusal names its problem", "[reload]") {
   // Typos must not pass.
   CHECK(refusal(d, R"({"component": "risk", "confg_path": "conf/risk.yaml"})") ==
         "unknown field 'confg_path' (expected component, config_path, plugin_path, rule_path, "
-        "version, rollback, dry_run, ts_ms, nonce, emergency)");
+        "version, rollback, dry_run, ts_ms, nonce, emergency, shadow, promote, discard)");
   CHECK(refusal(d, R"({"component": "risk", "config_path": 5})") == "config_path must be a string, not a number");
   CHECK(refusal(d, R"({"component": "risk", "config_path": ""})") == "config_path must not be empty");
   CHECK(refusal(d, R"({"component": "risk", "rollback": 1, "version": 2})") == "version must be a string, not a number");

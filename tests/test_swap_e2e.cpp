@@ -45,15 +45,8 @@ using namespace sh_test::e2e;
 namespace {
 
 std::string host_yaml(const RedisServer& redis) {
-  return production_head(redis, "{reconnect_backoff_ms: {initial: 50, max: 400}}") +
-         "providers:\n"
-         "  - name: feed\n"
-         "    plugin: synthetic\n"
-         // Emits as fast as the pipeline consumes: runs until SIGTERM.
-         "    config: {symbol_count: 4, seed: 11, events_per_second: 50, events: 2000000000}\n"
-         "conveyor: {poll_max_events: 256}\n"
-         "detectors:\n"
-         "  - {name: return_spike, plugin: return_spike, config: {z_threshold: 4.0}}\n";
+  return synthetic_production_yaml(
+      redis, "  - {name: return_spike, plugin: return_spike, config: {z_threshold: 4.0}}\n");
 }
 
 }  // namespace

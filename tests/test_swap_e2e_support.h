@@ -171,6 +171,19 @@ inline std::string production_head(const RedisServer& redis, const std::string& 
          "state: {durability: process}\n";
 }
 
+// A production host fed by the seeded synthetic provider, which emits as
+// fast as the pipeline consumes (it runs until SIGTERM), with `detectors`
+// (YAML list items) under detectors:.
+inline std::string synthetic_production_yaml(const RedisServer& redis, const std::string& detectors) {
+  return production_head(redis, "{reconnect_backoff_ms: {initial: 50, max: 400}}") +
+         "providers:\n"
+         "  - name: feed\n"
+         "    plugin: synthetic\n"
+         "    config: {symbol_count: 4, seed: 11, events_per_second: 50, events: 2000000000}\n"
+         "conveyor: {poll_max_events: 256}\n"
+         "detectors:\n" + detectors;
+}
+
 }  // namespace sh_test::e2e
 
 #endif  // SH_TESTS_TEST_SWAP_E2E_SUPPORT_H

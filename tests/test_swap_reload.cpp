@@ -19,14 +19,6 @@ const std::string kDetectors =
     "  - {name: spike, plugin: return_spike, config: {z_threshold: 4.0}}\n"
     "  - {name: tagger, lua: rules/tagger.lua, params: {score: 60}}\n";
 
-std::string tagging_rule(const std::string& tag) {
-  return "-- tags BTC rows with class " + tag + "\n"
-         "function detect(row, ctx)\n"
-         "  if row.symbol_name ~= 'BTC' then return nil end\n"
-         "  return params.score or 60, '" + tag + "'\n"
-         "end\n";
-}
-
 void write_rules(const ScratchDir& dir) {
   write_file(dir / "rules/tagger.lua", tagging_rule("v1"));
   write_file(dir / "rules/tagger_v2.lua", tagging_rule("v2"));

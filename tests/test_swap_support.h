@@ -48,6 +48,15 @@ inline std::string swap_config(const std::string& detectors, const std::string& 
          "detectors:\n" + detectors;
 }
 
+// A Lua detector rule tagging BTC rows with class `tag` (score: params.score or 60).
+inline std::string tagging_rule(const std::string& tag) {
+  return "-- tags BTC rows with class " + tag + "\n"
+         "function detect(row, ctx)\n"
+         "  if row.symbol_name ~= 'BTC' then return nil end\n"
+         "  return params.score or 60, '" + tag + "'\n"
+         "end\n";
+}
+
 // A stage after the others: holds the pipeline thread at each minute until
 // the test lets it through, and records which config version of each
 // watched component served that minute (read on the pipeline thread, so it

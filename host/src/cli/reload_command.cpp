@@ -22,6 +22,9 @@ void add_reload_options(boost::program_options::options_description& options) {
       ("label", po::value<std::string>()->value_name("V"), "the message's version label (default: content hash)")
       ("rollback", po::value<uint64_t>()->value_name("N"), "restore stored config version N")
       ("dry-run", "validate and report on the host, never swap (not stored as desired state)")
+      ("shadow", "run the change as a shadow trial beside the serving version (detectors; not stored as desired state)")
+      ("promote", "swap the component's running shadow candidate in and end the trial")
+      ("discard", "drop the component's running shadow candidate (not stored as desired state)")
       ("emergency", po::value<std::string>()->value_name("REASON"),
        "a de-risking change (emergency Kelly cut, breaker reset): the VaR guard lets it through, logging REASON");
 }
@@ -50,6 +53,16 @@ int run_reload_command(const HostConfig& config, const CliOptions& options) {
     }
   }
   req.dry_run = vm.count("dry-run") > 0;
+  if (vm.count("shadow") + vm.count("promote") + vm.count("discard") > 1) {
+    std::cerr << "host reload: --shadow, --promote and --discard exclude each other\n";
+    return 2;
+  }
+  if (vm.count("shadow")) req.shadow = ShadowAction::kStart;
+  if (vm.count("promote")) req.shadow = ShadowAction::kPromote;
+  if (vm.count("discard")) req.shadow = ShadowAction::kDiscard;
+  // A trial's start or end leaves the serving version alone: published only.
+  const bool publish_only = req.dry_run || req.shadow == ShadowAction::kStart ||
+                            req.shadow == ShadowAction::kDiscard;
   if (vm.count("emergency")) {
     req.emergency = vm["emergency"].as<std::string>();
     if (req.emergency.empty() || req.emergency.size() > 256) {
@@ -96,7 +109,7 @@ int run_reload_command(const HostConfig& config, const CliOptions& options) {
   RedisClient redis(pipeline.redis.host, pipeline.redis.port, pipeline.redis.timeout_ms);
   Status st = redis.connect();
   int64_t receivers = 0;
-  if (st.ok() && req.dry_run) {
+  if (st.ok() && publish_only) {
     RedisReply r;
     st = redis.command({"PUBLISH", control.channel, text}, &r);
     receivers = r.integer;
@@ -119,14 +132,14 @@ int run_reload_command(const HostConfig& config, const CliOptions& options) {
   }
   std::cout << "published " << req.component << " to " << control.channel << ": received by "
             << receivers << " subscriber(s)";
-  if (req.dry_run) {
-    std::cout << " (dry run: not stored as desired state)\n";
+  if (publish_only) {
+    std::cout << (req.dry_run ? " (dry run" : " (shadow trial") << ": not stored as desired state)\n";
   } else {
     std::cout << "; desired state stored in " << control.desired_key << "[" << req.component << "]\n";
   }
   if (receivers == 0) {
     std::cerr << "host reload: warning: no host is subscribed to " << control.channel
-              << (req.dry_run ? "; nobody validated the dry run\n"
+              << (req.dry_run ? "; nobody validated the dry run\n" : publish_only ? "; nobody received it\n"
                               : "; hosts apply the desired state when they connect\n");
   }
   return 0;

@@ -17,6 +17,7 @@
 #include "control/heartbeat.h"
 #include "control/control_config.h"
 #include "control/reload_listener.h"
+#include "control/reload_message.h"
 #include "control/swap_coordinator.h"
 #include "control/swap_journal.h"
 #include "ops/http_config.h"
@@ -50,7 +51,10 @@ extern "C" void on_stop_signal(int sig) {
 
 // The outcome log line when no Redis control plane publishes it.
 void log_outcome(const ReloadOutcome& o) {
-  if (o.applied) {
+  const std::string shadow_line = shadow_outcome_line(o);
+  if (!shadow_line.empty()) {
+    spdlog::info("{}", shadow_line);
+  } else if (o.applied) {
     spdlog::info("Configuration reloaded: {} version {} (hash {}) effective at event {}",
                  o.request.component, o.config_version, o.content_hash.substr(0, 12),
                  o.effective_seq);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -18,6 +20,7 @@
 #include "services/host_clock.h"
 #include "services/host_services.h"
 #include "config/pipeline_config.h"
+#include "pipeline/shadow_board.h"
 #include "store/state_store.h"
 #include "store/time_format.h"
 #include "services/symbol_table.h"
@@ -78,6 +81,29 @@ void print_alerts(const nlohmann::json& j, std::ostream& out) {
   }
 }
 
+// The running host's shadow trials (ShadowTrialStage's comparison file); []
+// when it has none or the file is unreadable.
+nlohmann::json read_shadow_trials(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return nlohmann::json::array();
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  return j.is_array() ? j : nlohmann::json::array();
+}
+
+void print_shadow_trials(const nlohmann::json& trials, std::ostream& out) {
+  if (trials.empty()) return;
+  out << "shadow trials (" << trials.size() << ")\n";
+  for (const auto& t : trials) {
+    out << "  " << t["component"].get<std::string>() << " candidate " << t["candidate"].get<std::string>()
+        << " " << t["state"].get<std::string>() << ": " << t["minutes_compared"].get<uint64_t>()
+        << " minutes compared, " << t["minutes_differing"].get<uint64_t>() << " differ; hits serving "
+        << t["serving_hits"].get<uint64_t>() << ", candidate " << t["candidate_hits"].get<uint64_t>()
+        << " (only serving " << t["only_serving"].get<uint64_t>() << ", only candidate "
+        << t["only_candidate"].get<uint64_t>() << ", other score " << t["score_differs"].get<uint64_t>()
+        << ")\n";
+  }
+}
+
 // Collects the status as one JSON document (the text form prints from it).
 Status collect(const HostConfig& config, nlohmann::json* out) {
   StateStoreOptions so;
@@ -91,6 +117,9 @@ Status collect(const HostConfig& config, nlohmann::json* out) {
   // Is a host running on it? Its heartbeat says (control/heartbeat.h).
   const HeartbeatState hb = read_heartbeat(config.state_dir() / "heartbeat.json", HostClock::wall_ns());
   j["host"] = {{"running", hb.running}, {"summary", hb.summary}, {"heartbeat", hb.record}};
+  // Only when a trial ran: the document of a host without any is unchanged.
+  const nlohmann::json trials = read_shadow_trials(config.output_dir() / "shadow" / kShadowComparisonFile);
+  if (!trials.empty()) j["shadow_trials"] = trials;
 
   int64_t last_minute = 0;
   st = store->last_minute_ts_ns(&last_minute);
@@ -261,6 +290,7 @@ void print_text(const nlohmann::json& j, std::ostream& out) {
            "writes the serving config)\n"
         << j["config_drift_text"].get<std::string>();
   }
+  if (j.contains("shadow_trials")) print_shadow_trials(j["shadow_trials"], out);
   out << "component state (errors in a row " << j["risk_chain_consecutive_errors"].get<uint64_t>()
       << ": decision cycles with a risk-policy or component error, safe mode past its limit)\n";
   for (const auto& [component, r] : j["component_state"].items()) {

@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "control/reload_request.h"
 #include "plugins/content_address.h"
 
 namespace sh::host {
@@ -91,6 +92,7 @@ nlohmann::json config_version_to_json(const ConfigVersion& v) {
   }
   j["origin"] = v.origin;
   j["wall_ns"] = v.wall_ns;
+  if (!v.shadow.empty()) j["shadow"] = v.shadow;
   return j;
 }
 
@@ -119,6 +121,11 @@ bool config_version_from_json(const std::string& text, ConfigVersion* v, std::st
     out.sequence = j.value("sequence", uint64_t{0});
     out.origin = j.value("origin", "");
     out.wall_ns = j.value("wall_ns", int64_t{0});
+    out.shadow = j.value("shadow", "");
+    if (!out.shadow.empty() && parse_shadow_action(out.shadow) == ShadowAction::kNone) {
+      *error = "unknown shadow action '" + out.shadow + "'";
+      return false;
+    }
     *v = std::move(out);
     return true;
   } catch (const std::exception& e) {
@@ -202,7 +209,9 @@ Status list_swap_journal(const StateTxn& txn, std::vector<ConfigVersion>* out) {
 Status put_config_version(StateTxn& txn, const ConfigVersion& v) {
   const std::string value = config_version_to_json(v).dump(
       -1, ' ', false, nlohmann::json::error_handler_t::replace);
-  Status st = txn.put(StateDb::kConfigVersions, config_version_key(v.component, v.version), value);
+  const bool journal_only = v.shadow == "start" || v.shadow == "discard";
+  Status st = journal_only ? Status::Ok()
+                           : txn.put(StateDb::kConfigVersions, config_version_key(v.component, v.version), value);
   if (!st.ok() || v.swap == SwapKind::kStartup) return st;
   return txn.put(StateDb::kSwapJournal, swap_journal_key(v.effective_seq, v.sequence), value);
 }

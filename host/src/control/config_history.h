@@ -55,6 +55,10 @@ struct ConfigVersion {
   uint64_t sequence = 0;       // swap_journal only: order among swaps of all components
   std::string origin;          // "startup", "redis", "reconcile", "cli", "journal", "test"
   int64_t wall_ns = 0;         // when it took effect (not part of any digest)
+  // Shadow trials: "" (a plain swap), "start" / "discard" (journal only: no
+  // config_versions entry, version 0; the candidate's config, binary or rule
+  // as above), "promote" (a plain swap that also ends the trial).
+  std::string shadow;
 };
 
 nlohmann::json config_version_to_json(const ConfigVersion& v);
@@ -83,7 +87,8 @@ Status latest_startup_version(const StateTxn& txn, const std::string& component,
 Status list_swap_journal(const StateTxn& txn, std::vector<ConfigVersion>* out);
 
 // Writes v into config_versions, and into swap_journal unless it is a
-// startup entry. Write transaction only.
+// startup entry; a shadow "start" or "discard" goes into swap_journal only.
+// Write transaction only.
 Status put_config_version(StateTxn& txn, const ConfigVersion& v);
 
 }  // namespace sh::host

@@ -29,9 +29,15 @@ struct PreparedSwap {
   //   kInstance   replace the serving instance by `instance`
   //   kSetConfig  set_config(record.config) on the serving instance
   //   kLuaRule    commit `rule` into the component's Lua stage
+  // record.shadow "start" runs `instance` / `shadow_rule` beside the serving
+  // version instead; "discard" drops the running candidate; "promote" is a
+  // plain swap of the candidate's record that also ends the trial.
   ConfigVersion record;
   std::unique_ptr<PluginInstance> instance;
   LuaRuleCandidatePtr rule;
+  // A shadow trial's Lua candidate (record.shadow == "start"): a rule of its
+  // own, since it serves beside the component's rule instead of in it.
+  std::unique_ptr<LuaRule> shadow_rule;
   // Replay of a journal: apply when exactly this many input events have been
   // consumed (the pipeline splits a provider batch there). nullopt: at the
   // next point between two batches.
@@ -45,6 +51,9 @@ struct SwapDone {
   // The replaced instance (applied) or the unused candidate (refused):
   // destroy it on the control side. Its library stays mapped while it lives.
   std::unique_ptr<PluginInstance> retired;
+  // A shadow candidate's instance that a promote, discard or newer trial
+  // ended: destroyed on the control side too.
+  std::unique_ptr<PluginInstance> retired_candidate;
   std::chrono::steady_clock::time_point enqueued{};
   std::chrono::steady_clock::time_point applied{};
 };

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "control/reload_message.h"
 #include "control/reload_signing.h"
 #include "services/host_clock.h"
 
@@ -310,6 +311,13 @@ void ReloadListener::handle_text(const std::string& text, const std::string& ori
     refuse(req, chk.category, chk.reason);
     return;
   }
+  if (origin == "reconcile" && req.shadow != ShadowAction::kNone) {
+    // Trials do not survive a restart (README "Shadow trials"), and a
+    // promote's result is re-applied from the host's own store.
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.reconcile_skipped;
+    return;
+  }
   if (origin == "reconcile") {
     std::string current;
     try {
@@ -506,7 +514,10 @@ void ReloadListener::refuse(const ReloadRequest& request, const std::string& cat
 void ReloadListener::log_outcome(const QueuedOutcome& q) {
   const ReloadOutcome& o = q.outcome;
   const std::string& c = o.request.component;
-  if (o.applied) {
+  const std::string shadow_line = shadow_outcome_line(o);
+  if (!shadow_line.empty()) {
+    spdlog::info("{}", shadow_line);
+  } else if (o.applied) {
     spdlog::info("Configuration reloaded: {} version {} (hash {}) effective at event {}", c,
                  outcome_version(o), o.content_hash.empty() ? "-" : o.content_hash, o.effective_seq);
   } else if (!o.reason.empty()) {
@@ -570,14 +581,19 @@ Status ReloadListener::process_outcomes() {
                              "message", o.request.raw,
                              "dry_run", o.request.dry_run ? "1" : "0",
                              "config_version", std::to_string(o.config_version),
-                             "refusal", q.category});
+                             "refusal", q.category,
+                             "shadow", shadow_action_name(o.request.shadow)});
     // A live message that was applied is the desired state from now on,
     // whatever published it (a raw `redis-cli PUBLISH` as the runbook does,
     // not only `host reload`): reconcile after a restart must not bring back
     // an older desired message over it (the store re-applies it too, see
     // SwapStage::find_restore).
+    // A shadow start or discard leaves the serving version alone: not a
+    // desired state (a promote is: what it applied serves from now on).
+    const bool trial_only = o.request.shadow == ShadowAction::kStart ||
+                            o.request.shadow == ShadowAction::kDiscard;
     if (o.applied && !o.request.dry_run && o.request.origin == "redis" && !o.request.raw.empty() &&
-        !config_.desired_key.empty()) {
+        !config_.desired_key.empty() && !trial_only) {
       xadd_backlog_.push_back({"HSET", config_.desired_key, o.request.component, o.request.raw});
     }
     if (xadd_backlog_.size() > kMaxBacklog) {

@@ -1,6 +1,7 @@
 #include "control/reload_message.h"
 
 #include <algorithm>
+#include <utility>
 #include <cstdint>
 
 #include <nlohmann/json.hpp>
@@ -16,7 +17,8 @@ using json = nlohmann::json;
 
 const char* const kFields[] = {"component", "config_path", "plugin_path", "rule_path",
                                "version",   "rollback",    "dry_run",     "ts_ms",
-                               "nonce",     "emergency"};
+                               "nonce",     "emergency",   "shadow",      "promote",
+                               "discard"};
 
 bool valid_nonce(const std::string& n) {
   if (n.size() < 8 || n.size() > 128) return false;
@@ -77,6 +79,28 @@ std::string quoted(const std::string& s) {
   }
   if (s.size() > 200) out += "...";
   return out + "'";
+}
+
+// "shadow": true starts a trial, "promote" / "discard": true end it; at
+// most one of them is true. A false one is as if absent.
+MessageCheck parse_shadow_fields(const json& j, ReloadRequest* out) {
+  const std::pair<const char*, ShadowAction> fields[] = {{"shadow", ShadowAction::kStart},
+                                                         {"promote", ShadowAction::kPromote},
+                                                         {"discard", ShadowAction::kDiscard}};
+  for (const auto& [name, action] : fields) {
+    if (!j.contains(name)) continue;
+    const json& v = j[name];
+    if (!v.is_boolean()) {
+      return MessageCheck::refuse("invalid", std::string(name) + " must be true or false, not " + type_name(v));
+    }
+    if (!v.get<bool>()) continue;
+    if (out->shadow != ShadowAction::kNone) {
+      return MessageCheck::refuse("invalid", std::string("shadow, promote and discard exclude each other (got ") +
+                                                 shadow_action_name(out->shadow) + " and " + name + ")");
+    }
+    out->shadow = action;
+  }
+  return MessageCheck::accept();
 }
 
 }  // namespace
@@ -268,6 +292,15 @@ MessageCheck parse_reload_message(const std::string& text, const ReloadPathPolic
   }
 
   const bool any_path = !paths[0].empty() || !paths[1].empty() || !paths[2].empty();
+  MessageCheck shadow = parse_shadow_fields(j, out);
+  if (!shadow.ok()) return shadow;
+  const bool trial_action =
+      out->shadow == ShadowAction::kPromote || out->shadow == ShadowAction::kDiscard;
+  if (trial_action && (any_path || out->rollback_to || out->dry_run)) {
+    return MessageCheck::refuse("invalid", std::string(shadow_action_name(out->shadow)) +
+                                               " acts on the running shadow trial and takes no "
+                                               "config_path, plugin_path, rule_path, rollback or dry_run");
+  }
   if (out->rollback_to && any_path) {
     return MessageCheck::refuse("invalid",
                                 "rollback restores a stored config version and cannot be combined with "
@@ -277,7 +310,7 @@ MessageCheck parse_reload_message(const std::string& text, const ReloadPathPolic
   const bool known = policy.components.count(component) > 0;
   // A Lua component with nothing else reloads its configured file. When the
   // component kinds are not known here, the swap side decides.
-  if (!any_path && !out->rollback_to && known && !is_lua) {
+  if (!any_path && !out->rollback_to && known && !is_lua && !trial_action) {
     return MessageCheck::refuse("invalid",
                                 "nothing to do: give config_path, plugin_path, rule_path or rollback");
   }
@@ -315,10 +348,25 @@ std::string reload_message_json(const ReloadRequest& request) {
   if (!request.version.empty()) j["version"] = request.version;
   if (request.rollback_to) j["rollback"] = *request.rollback_to;
   if (request.dry_run) j["dry_run"] = true;
+  if (request.shadow == ShadowAction::kStart) j["shadow"] = true;
+  if (request.shadow == ShadowAction::kPromote) j["promote"] = true;
+  if (request.shadow == ShadowAction::kDiscard) j["discard"] = true;
   if (!request.emergency.empty()) j["emergency"] = request.emergency;
   if (request.signed_ts_ms) j["ts_ms"] = *request.signed_ts_ms;
   if (!request.nonce.empty()) j["nonce"] = request.nonce;
   return j.dump();
+}
+
+std::string shadow_outcome_line(const ReloadOutcome& o) {
+  if (!o.applied || o.request.dry_run) return "";
+  const std::string at = " at event " + std::to_string(o.effective_seq);
+  if (o.request.shadow == ShadowAction::kDiscard) {
+    return "Shadow trial discarded: " + o.request.component + at;
+  }
+  if (o.request.shadow != ShadowAction::kStart) return "";
+  const std::string label = o.request.version.empty() ? o.content_hash.substr(0, 12) : o.request.version;
+  return "Shadow trial started: " + o.request.component + " candidate " + label + " (hash " +
+         o.content_hash.substr(0, 12) + ")" + at;
 }
 
 }  // namespace sh::host

@@ -6,7 +6,8 @@
 // A message that fails is refused with one line naming the problem, e.g.
 //   invalid JSON at byte 17: syntax error while parsing object key
 //   unknown field 'confg_path' (expected component, config_path, plugin_path,
-//       rule_path, version, rollback, dry_run, ts_ms, nonce)
+//       rule_path, version, rollback, dry_run, ts_ms, nonce, emergency,
+//       shadow, promote, discard)
 //   plugin_path '/tmp/evil.so' resolves to /tmp/evil.so, outside the plugin
 //       dirs (/opt/sh/plugins); code loads only from a plugin dir
 #pragma once
@@ -78,5 +79,11 @@ std::string reload_version_key(const ReloadRequest& request, const std::string& 
 // as `host reload` publishes it. parse_reload_message(to_message_json(r))
 // gives r back (paths canonicalized).
 std::string reload_message_json(const ReloadRequest& request);
+
+// The log line of an applied shadow trial start or discard, e.g.
+//   Shadow trial started: return_spike candidate t1 (hash 3fa2...) at event 1200
+//   Shadow trial discarded: return_spike at event 5400
+// and "" for any other outcome (a promote logs as the swap it is).
+std::string shadow_outcome_line(const ReloadOutcome& outcome);
 
 }  // namespace sh::host

@@ -11,10 +11,14 @@
 //    "version": "2024-06-01a",              operator label (default: hash)
 //    "rollback": 3,                         restore config version 3
 //    "dry_run": true,                       validate and report, never swap
+//    "shadow": true,                        start a shadow trial of the candidate
+//    "promote": true,                       swap the running candidate in, end the trial
+//    "discard": true,                       drop the running candidate, end the trial
 //    "ts_ms": 1764990000000,                signed messages: when signed
 //    "nonce": "6f1c..."}                    signed messages: unique per message
 // At least one of config_path, plugin_path, rule_path, rollback; a Lua
-// component with none of them reloads its configured file.
+// component with none of them reloads its configured file. "promote" and
+// "discard" take none of them: they act on the running shadow trial.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +26,29 @@
 #include <string>
 
 namespace sh::host {
+
+// Shadow trials (README "Shadow trials"): what a request does to the
+// candidate running beside a component's serving version. kNone: a plain
+// reload of the serving version.
+enum class ShadowAction { kNone, kStart, kPromote, kDiscard };
+
+// "" | "start" | "promote" | "discard": the ConfigVersion::shadow values.
+inline const char* shadow_action_name(ShadowAction action) {
+  switch (action) {
+    case ShadowAction::kStart: return "start";
+    case ShadowAction::kPromote: return "promote";
+    case ShadowAction::kDiscard: return "discard";
+    case ShadowAction::kNone: break;
+  }
+  return "";
+}
+
+inline ShadowAction parse_shadow_action(const std::string& name) {
+  if (name == "start") return ShadowAction::kStart;
+  if (name == "promote") return ShadowAction::kPromote;
+  if (name == "discard") return ShadowAction::kDiscard;
+  return ShadowAction::kNone;
+}
 
 struct ReloadRequest {
   std::string component;
@@ -31,6 +58,7 @@ struct ReloadRequest {
   std::string version;      // "" = derived from the content hash
   std::optional<uint64_t> rollback_to;
   bool dry_run = false;
+  ShadowAction shadow = ShadowAction::kNone;
   // "emergency": the reason of a de-risking change the VaR guard never
   // blocks (runbook 002: the emergency Kelly cut, a circuit-breaker reset).
   std::string emergency;

@@ -191,6 +191,12 @@ SwapCoordinator::Prepared SwapCoordinator::prepare(const ReloadRequest& request)
     }
     return refuse("unknown component '" + request.component + "'");
   }
+  if (request.shadow != ShadowAction::kNone) {
+    const std::string why = shadow_refusal(request, target);
+    if (!why.empty()) return refuse("component '" + request.component + "': " + why);
+    if (request.shadow == ShadowAction::kDiscard) return prepare_discard(*target.shadow, request);
+    if (request.shadow == ShadowAction::kPromote) return prepare_promote(*target.shadow, request);
+  }
   if (request.rollback_to) {
     ConfigVersion record;
     const Status st = pipeline_.read_config_version(request.component, *request.rollback_to, &record);
@@ -305,7 +311,10 @@ SwapCoordinator::Prepared SwapCoordinator::prepare_plugin(const ReloadRequest& r
   rec.library_version = library->version();
   rec.content_hash = config_content_hash(config, rec.plugin_sha256);
   rec.origin = request.origin;
-  if (request.plugin_path.empty() && library->supports_set_config()) {
+  rec.shadow = shadow_action_name(request.shadow);
+  // A shadow candidate is an instance of its own, beside the serving one.
+  if (request.plugin_path.empty() && library->supports_set_config() &&
+      request.shadow != ShadowAction::kStart) {
     rec.swap = SwapKind::kSetConfig;  // validated now, applied on the pipeline thread
   } else {
     rec.swap = SwapKind::kInstance;
@@ -343,8 +352,15 @@ std::string SwapCoordinator::build_rule(const std::string& component, const std:
   LuaRuleConfig rc = make_lua_rule_config(*c, &runtime_);
   rc.params_json = params.dump();
   std::string error;
-  swap->rule = LuaRule::prepare(rc, path, &error);
-  if (!swap->rule) {
+  const bool shadow = swap->request.shadow == ShadowAction::kStart;
+  if (shadow) {
+    // A shadow candidate serves beside the component's rule: a rule of its own.
+    rc.path = path;
+    swap->shadow_rule = LuaRule::load(rc, &error);
+  } else {
+    swap->rule = LuaRule::prepare(rc, path, &error);
+  }
+  if (shadow ? !swap->shadow_rule : !swap->rule) {
     return "component '" + component + "' (lua " + rule_kind_name(rc.kind) +
            "): " + with_full_rule_path(error, path);
   }
@@ -354,6 +370,7 @@ std::string SwapCoordinator::build_rule(const std::string& component, const std:
   std::string why;
   if (!read_text(path, &now, &why) || now != source) {
     swap->rule.reset();
+    swap->shadow_rule.reset();
     return "component '" + component + "': " + path + " changed while it was being loaded; retry";
   }
   ConfigVersion& rec = swap->record;
@@ -364,6 +381,7 @@ std::string SwapCoordinator::build_rule(const std::string& component, const std:
   rec.rule_source = source;
   rec.rule_hash = content_hash_fnv1a64(source);
   rec.content_hash = config_content_hash(params, sha256_hex(source));
+  rec.shadow = shadow_action_name(swap->request.shadow);
   return "";
 }
 
@@ -484,8 +502,9 @@ SwapCoordinator::Prepared SwapCoordinator::prepare_record(const ConfigVersion& r
     rec.library_version = library->version();
     rec.content_hash = config_content_hash(rec.config, rec.plugin_sha256);
     const bool same_library = target.library == library;
-    if (exact ? record.swap == SwapKind::kSetConfig
-              : same_library && library->supports_set_config()) {
+    const bool candidate = request.shadow == ShadowAction::kStart;
+    if (!candidate && (exact ? record.swap == SwapKind::kSetConfig
+                             : same_library && library->supports_set_config())) {
       rec.swap = SwapKind::kSetConfig;
     } else {
       rec.swap = SwapKind::kInstance;
@@ -494,6 +513,7 @@ SwapCoordinator::Prepared SwapCoordinator::prepare_record(const ConfigVersion& r
     }
   }
   swap->record.origin = request.origin;
+  swap->record.shadow = shadow_action_name(request.shadow);
   if (exact) {
     swap->record.label = record.label;
     swap->record.version = record.version;  // the pipeline keeps it when it is still free
@@ -504,6 +524,56 @@ SwapCoordinator::Prepared SwapCoordinator::prepare_record(const ConfigVersion& r
   }
   Prepared p;
   p.swap = std::move(swap);
+  return p;
+}
+
+// ------------------------------------------------------------------ shadow trials
+
+std::string SwapCoordinator::shadow_refusal(const ReloadRequest& request,
+                                            const SwapTargetInfo& target) const {
+  if (target.provider || target.kind != SH_KIND_DETECTOR) {
+    const char* what = target.provider              ? "market-data provider"
+                       : target.kind == SH_KIND_RISK ? "risk policy"
+                                                     : kind_name(target.kind);
+    return std::string("shadow trials run detectors (plugins and Lua rules) only; this is ") +
+           (what[0] == 'e' ? "an " : "a ") + what + (target.lua ? " (Lua rule)" : "");
+  }
+  if (request.shadow != ShadowAction::kStart && !target.shadow) {
+    return std::string("no shadow trial is running to ") + shadow_action_name(request.shadow) +
+           " (start one with host reload --shadow)";
+  }
+  return "";
+}
+
+SwapCoordinator::Prepared SwapCoordinator::prepare_discard(const ConfigVersion& candidate,
+                                                           const ReloadRequest& request) {
+  auto swap = std::make_unique<PreparedSwap>();
+  swap->request = request;
+  ConfigVersion& rec = swap->record;
+  rec.component = request.component;
+  rec.shadow = "discard";
+  rec.lua = candidate.lua;
+  rec.swap = candidate.swap;
+  rec.label = candidate.label;
+  rec.content_hash = candidate.content_hash;
+  rec.origin = request.origin;
+  Prepared p;
+  p.swap = std::move(swap);
+  return p;
+}
+
+// Promote: the candidate's record, applied as a plain swap (set_config on
+// the serving instance where the plugin supports it and the binary is the
+// same, else a new instance or rule version), that also ends the trial.
+SwapCoordinator::Prepared SwapCoordinator::prepare_promote(const ConfigVersion& candidate,
+                                                           const ReloadRequest& request) {
+  ReloadRequest plain = request;
+  plain.shadow = ShadowAction::kNone;
+  Prepared p = prepare_record(candidate, plain, false);
+  if (!p.swap) return p;
+  p.swap->request = request;
+  p.swap->record.shadow = "promote";
+  p.swap->record.label = request.version.empty() ? candidate.label : request.version;
   return p;
 }
 
@@ -519,6 +589,12 @@ SwapCoordinator::Prepared SwapCoordinator::rebuild(const ConfigVersion& entry, c
   request.version = entry.label;
   request.origin = origin;
   request.received_wall_ns = HostClock::wall_ns();
+  // A journal replays trials as they happened; a restore (not exact)
+  // re-applies a promoted version as the plain swap it is.
+  request.shadow = exact ? parse_shadow_action(entry.shadow) : ShadowAction::kNone;
+  // A journalled discard needs no candidate: the trial it ends is started
+  // by an earlier entry of the same replay.
+  if (request.shadow == ShadowAction::kDiscard) return prepare_discard(entry, request);
   return prepare_record(entry, request, exact);
 }
 

@@ -15,6 +15,11 @@
 //   rollback: N            rebuild config_versions entry N the same way
 //   dry_run                all of the above, then report "dry run: would
 //                          apply ..." and drop the candidate
+//   shadow (start)         any of the above as a candidate of its own (a new
+//                          instance, never set_config; a Lua rule of its
+//                          own), run beside the serving version: detectors only
+//   promote / discard      the running candidate's record as a plain swap
+//                          that ends the trial / the end of the trial
 // then hands the PreparedSwap to the pipeline, which applies it between two
 // input events and hands back the instance it replaced. A refusal (unknown
 // component, schema violation naming the field, the loader's status, the
@@ -118,6 +123,11 @@ class SwapCoordinator final : public SwapListener {
   std::string check_plugin_path(const std::filesystem::path& path) const;
   std::string check_rule_path(const std::filesystem::path& path) const;
   void finish_label(PreparedSwap* swap) const;
+  // Shadow trials: why `request` (shadow start, promote or discard) cannot
+  // act on `target`, or "".
+  std::string shadow_refusal(const ReloadRequest& request, const SwapTargetInfo& target) const;
+  Prepared prepare_discard(const ConfigVersion& candidate, const ReloadRequest& request);
+  Prepared prepare_promote(const ConfigVersion& candidate, const ReloadRequest& request);
 
   const HostConfig& config_;
   HostRuntime& runtime_;

@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 
+#include "control/reload_message.h"
 #include "plugins/content_address.h"
 #include "plugins/lua_rule_loader.h"
 #include "services/text_util.h"
@@ -105,6 +107,7 @@ Status SwapStage::record_startup_versions() {
     journal_sequence_ = std::max(journal_sequence_, v.sequence);
   }
   journal_session_ = session + 1;
+  log_dropped_trials(journal);
   bool wrote = false;
   for (SwapSlot& slot : registry_.slots()) {
     ConfigVersion rec = startup_record(slot);
@@ -363,6 +366,12 @@ Status SwapStage::apply(std::unique_ptr<PreparedSwap> swap) {
     return Status::Ok();
   }
   const std::string keeps = "; version " + std::to_string(slot->current.version) + " keeps serving";
+  const std::string& shadow = swap->record.shadow;
+  if (shadow == "start" || shadow == "discard") return apply_shadow(*slot, std::move(swap));
+  if (shadow == "promote" && !slot->shadow) {
+    refuse(std::move(swap), "component '" + component + "': no shadow trial is running" + keeps);
+    return Status::Ok();
+  }
   std::unique_ptr<PluginInstance> retired;
   bool reset_command = false;
   switch (swap->record.swap) {
@@ -473,6 +482,7 @@ Status SwapStage::record(SwapSlot& slot, std::unique_ptr<PreparedSwap> swap, boo
   ++ctx_.summary.swaps_applied;
 
   SwapDone done;
+  if (rec.shadow == "promote") done.retired_candidate = end_trial(slot, "promoted", rec.effective_seq);
   done.outcome.request = std::move(swap->request);
   done.outcome.applied = true;
   done.outcome.config_version = rec.version;
@@ -487,6 +497,109 @@ Status SwapStage::record(SwapSlot& slot, std::unique_ptr<PreparedSwap> swap, boo
   return Status::Ok();
 }
 
+// ---------------------------------------------------------------- shadow trials
+
+std::unique_ptr<PluginInstance> SwapStage::end_trial(SwapSlot& slot, const char* how, uint64_t seq) {
+  std::unique_ptr<ShadowCandidate> old;
+  {
+    std::lock_guard<std::mutex> lock(registry_.mu());
+    old.swap(slot.shadow);
+  }
+  if (!old) return nullptr;
+  ctx_.shadows.end(slot.component, how, seq);
+  return std::move(old->instance);  // a Lua candidate dies here
+}
+
+std::unique_ptr<ShadowCandidate> SwapStage::make_candidate(const SwapSlot& slot, PreparedSwap& swap,
+                                                           std::string* why) {
+  auto candidate = std::make_unique<ShadowCandidate>();
+  const std::string& label = swap.record.label;
+  if (slot.kind != SH_KIND_DETECTOR) {
+    *why = "shadow trials run detectors only";
+  } else if (slot.instance != nullptr && swap.instance && swap.instance->kind() == slot.instance->kind()) {
+    candidate->version = swap.instance->library().version() + "+shadow:" + label;
+    candidate->instance = std::move(swap.instance);
+  } else if (slot.rule != nullptr && swap.shadow_rule) {
+    candidate->version = "lua:" + swap.shadow_rule->content_hash() + "+shadow:" + label;
+    candidate->rule = std::move(swap.shadow_rule);
+  } else {
+    *why = "the candidate is not a detector of the component's type";
+  }
+  if (!why->empty()) return nullptr;
+  return candidate;
+}
+
+// A trial starts (replacing a running one) or is discarded: journalled at
+// this event count (swap_journal only), then the slot's candidate changes.
+Status SwapStage::apply_shadow(SwapSlot& slot, std::unique_ptr<PreparedSwap> swap) {
+  const bool start = swap->record.shadow == "start";
+  const std::string keeps = "; version " + std::to_string(slot.current.version) + " keeps serving";
+  std::unique_ptr<ShadowCandidate> candidate;
+  std::string why;
+  if (start) {
+    candidate = make_candidate(slot, *swap, &why);
+  } else if (!slot.shadow) {
+    why = "no shadow trial is running";
+  }
+  if (!why.empty()) {
+    refuse(std::move(swap), "component '" + slot.component + "': " + why + keeps);
+    return Status::Ok();
+  }
+  ConfigVersion rec = std::move(swap->record);
+  rec.version = 0;  // not a config version: nothing serves it
+  rec.effective_seq = events_in();
+  rec.session = journal_session_;
+  rec.sequence = ++journal_sequence_;
+  if (rec.origin.empty()) rec.origin = swap->request.origin;
+  rec.wall_ns = HostClock::wall_ns();
+  StateTxn txn;
+  Status st = ctx_.store->begin_write(&txn);
+  if (st.ok()) st = put_config_version(txn, rec);
+  if (st.ok()) st = txn.commit();
+  if (!st.ok()) {
+    return Status::IoError("recording the shadow trial of '" + slot.component + "': " + st.message());
+  }
+  SwapDone done;
+  done.retired_candidate = end_trial(slot, start ? "replaced" : "discarded", rec.effective_seq);
+  if (start) {
+    ctx_.shadows.start(slot.component, "detector", rec.label, candidate->version, rec.content_hash,
+                       rec.effective_seq);
+    candidate->record = rec;
+    std::lock_guard<std::mutex> lock(registry_.mu());
+    slot.shadow = std::move(candidate);
+  }
+  done.outcome.request = std::move(swap->request);
+  done.outcome.applied = true;
+  done.outcome.content_hash = rec.content_hash;
+  done.outcome.effective_seq = rec.effective_seq;
+  done.outcome.applied_wall_ns = rec.wall_ns;
+  done.record = std::move(rec);
+  done.enqueued = swap->enqueued;
+  done.applied = std::chrono::steady_clock::now();
+  done_.push_back(std::move(done));
+  return Status::Ok();
+}
+
+// The previous session's trials still running when it stopped: a restart
+// does not bring them back (their candidate's outputs would restart from
+// zero mid-comparison); the operator starts them again.
+void SwapStage::log_dropped_trials(const std::vector<ConfigVersion>& journal) const {
+  std::map<std::string, const ConfigVersion*> open;
+  for (const ConfigVersion& v : journal) {
+    if (v.session + 1 != journal_session_ || v.shadow.empty()) continue;
+    if (v.shadow == "start") {
+      open[v.component] = &v;
+    } else {
+      open.erase(v.component);
+    }
+  }
+  for (const auto& [component, v] : open) {
+    spdlog::warn("component '{}': the shadow trial of candidate {} (started at event {} of the "
+                 "previous run) ended with the restart; `host reload --shadow` starts it again",
+                 component, v->label, v->effective_seq);
+  }
+}
+
 void SwapStage::report() {
   if (done_.empty()) return;
   std::vector<SwapDone> done;
@@ -498,7 +611,10 @@ void SwapStage::report() {
       continue;
     }
     const ReloadOutcome& o = d.outcome;
-    if (o.applied) {
+    const std::string shadow_line = shadow_outcome_line(o);
+    if (!shadow_line.empty()) {
+      spdlog::info("{}", shadow_line);
+    } else if (o.applied) {
       spdlog::info("Configuration reloaded: component '{}' version {} ({}) effective at event {}",
                    o.request.component, o.config_version, d.record.label, o.effective_seq);
     } else {

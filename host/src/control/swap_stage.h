@@ -9,7 +9,10 @@
 // reloads (file changes, requests, SIGHUP), the startup config versions and
 // the swap journal's numbering, and the plugin instances the pipeline owns.
 // Works on the ComponentRegistry: the stage that calls a component is told
-// of a new instance through its slot, never by this stage directly.
+// of a new instance through its slot, never by this stage directly. Shadow
+// trials too: a "start" swap puts the candidate in SwapSlot::shadow (the
+// detection stage runs it), "discard" and "promote" take it out; each is
+// journalled at its input-event count like any swap.
 #pragma once
 
 #include <atomic>
@@ -90,6 +93,15 @@ class SwapStage final : public Stage {
   Status record(SwapSlot& slot, std::unique_ptr<PreparedSwap> swap, bool reset_command,
                 std::unique_ptr<PluginInstance> retired);
   void refuse(std::unique_ptr<PreparedSwap> swap, const std::string& reason);
+  // Shadow trials (README "Shadow trials"): a "start" or "discard" swap.
+  Status apply_shadow(SwapSlot& slot, std::unique_ptr<PreparedSwap> swap);
+  // The candidate of a "start" swap for `slot`; null with *why when refused.
+  std::unique_ptr<ShadowCandidate> make_candidate(const SwapSlot& slot, PreparedSwap& swap,
+                                                  std::string* why);
+  // Drops the slot's candidate (if any), marks the board; returns its
+  // instance for the listener to destroy.
+  std::unique_ptr<PluginInstance> end_trial(SwapSlot& slot, const char* how, uint64_t seq);
+  void log_dropped_trials(const std::vector<ConfigVersion>& journal) const;
   // Hands the buffered SwapDone records to the listener (or logs them).
   void report();
 

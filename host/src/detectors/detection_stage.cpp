@@ -54,7 +54,8 @@ sh_status DetectionStage::emit_hits(void* ctx, const sh_detector_hit* hits, uint
     hit.threshold = has_value ? h.threshold : std::numeric_limits<double>::quiet_NaN();
     hit.hit_class = h.hit_class != nullptr && h.hit_class[0] != '\0' ? h.hit_class : detector.name();
     hit.detector = &detector.name();
-    hit.detector_version = &self.versions_[self.current_];
+    hit.detector_version = self.candidate_version_ != nullptr ? self.candidate_version_
+                                                              : &self.versions_[self.current_];
     self.hits_->push_back(std::move(hit));
   }
   return SH_OK;
@@ -80,10 +81,33 @@ Status DetectionStage::on_minute(Minute& minute) {
                      detectors_[i]->last_error(), errors_[i]);
       }
     }
+    if (slots_[i] != nullptr && slots_[i]->shadow) run_candidate(i, minute);
   }
   summary_.detector_hits += hits_->size();
   hits_ = nullptr;
   return Status::Ok();
+}
+
+// A shadow trial: the candidate sees the same rows and context; its hits go
+// to minute.shadow_hits, never to the sinks.
+void DetectionStage::run_candidate(size_t i, Minute& minute) {
+  ShadowCandidate& candidate = *slots_[i]->shadow;
+  std::vector<Hit>* serving = hits_;
+  hits_ = &minute.shadow_hits;
+  candidate_version_ = &candidate.version;
+  const sh_status st = candidate.instance
+                           ? candidate.instance->detect(minute.batch, minute.close->context, hit_sink_)
+                           : candidate.rule->detect(minute.batch, minute.close->context, hit_sink_);
+  candidate_version_ = nullptr;
+  hits_ = serving;
+  if (st != SH_OK && should_log(++candidate_errors_)) {
+    const std::string why = candidate.instance ? candidate.instance->last_error()
+                                               : candidate.rule->last_error();
+    spdlog::warn("shadow candidate {} of '{}' failed on minute {} ({}): {} [{} so far]",
+                 candidate.version, detectors_[i]->name(),
+                 format_iso8601_utc(minute.close->minute_ts_ns), abi_status_name(st), why,
+                 candidate_errors_);
+  }
 }
 
 }  // namespace sh::host

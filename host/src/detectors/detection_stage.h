@@ -4,7 +4,9 @@
 //
 // DetectionStage: the detectors of one pipeline (C++ plugins and Lua rules
 // together, in config order) run over each minute's batch; their hits go
-// into the Minute for the outputs stage. Owns the detectors.
+// into the Minute for the outputs stage. Owns the detectors. A detector
+// with a shadow trial running (SwapSlot::shadow) also runs its candidate
+// on the same batch, into Minute::shadow_hits.
 #pragma once
 
 #include <memory>
@@ -26,6 +28,7 @@ class DetectionStage final : public Stage {
   Status on_minute(Minute& minute) override;
 
  private:
+  void run_candidate(size_t i, Minute& minute);
   static sh_status emit_hits(void* ctx, const sh_detector_hit* hits, uint32_t count,
                              uint32_t item_size);
 
@@ -37,6 +40,8 @@ class DetectionStage final : public Stage {
   sh_hit_sink hit_sink_{};
   size_t current_ = 0;                  // detector being called
   std::vector<Hit>* hits_ = nullptr;    // during on_minute
+  const std::string* candidate_version_ = nullptr;  // while a shadow candidate runs
+  uint64_t candidate_errors_ = 0;       // shadow candidates' failed calls
 };
 
 }  // namespace sh::host

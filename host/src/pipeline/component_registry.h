@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "control/config_history.h"
@@ -17,6 +18,17 @@
 #include "plugins/plugin_library.h"
 
 namespace sh::host {
+
+// A shadow trial's candidate (README "Shadow trials"): a second version of
+// a detector that sees the same rows as the serving one; its hits go to
+// out/shadow/<component>.jsonl and the ShadowBoard, never to the sinks.
+// Owned by its slot; called on the pipeline thread only.
+struct ShadowCandidate {
+  ConfigVersion record;  // its journal entry (shadow "start"): what a promote applies
+  std::string version;   // what its outputs name: "<plugin version|lua:hash>+shadow:<label>"
+  std::unique_ptr<PluginInstance> instance;  // plugins
+  std::unique_ptr<LuaRule> rule;             // Lua rules
+};
 
 struct SwapSlot {
   std::string component;
@@ -32,6 +44,9 @@ struct SwapSlot {
   std::shared_ptr<const PluginLibrary> library;  // of `instance`
   ConfigVersion current;
   uint64_t last_version = 0;
+  // Set and cleared on the pipeline thread under ComponentRegistry::mu()
+  // (the control thread reads its record through target()).
+  std::unique_ptr<ShadowCandidate> shadow;
 };
 
 // What the control side may know about a swappable component (a copy).
@@ -43,6 +58,7 @@ struct SwapTargetInfo {
   std::shared_ptr<const PluginLibrary> library;  // plugins: the serving one
   ConfigVersion current;  // the serving version's record
   uint64_t last_version = 0;  // highest version number written for it
+  std::optional<ConfigVersion> shadow;  // the running shadow trial's candidate, if any
 };
 
 class ComponentRegistry {
@@ -70,6 +86,8 @@ class ComponentRegistry {
       info->library = s.library;
       info->current = s.current;
       info->last_version = s.last_version;
+      info->shadow.reset();
+      if (s.shadow) info->shadow = s.shadow->record;
       return true;
     }
     return false;

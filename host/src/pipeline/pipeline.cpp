@@ -12,6 +12,7 @@
 #include "conveyor/conveyor_stage.h"
 #include "decision/decision_stage.h"
 #include "detectors/detection_stage.h"
+#include "detectors/shadow_trial_stage.h"
 #include "events/output_stage.h"
 #include "ops/status_publisher.h"
 #include "ops/alert_stage.h"
@@ -26,12 +27,14 @@ Pipeline::Pipeline(PipelineConfig config, const HostConfig& host_config, HostRun
     : config_(std::move(config)),
       host_config_(host_config),
       runtime_(runtime),
-      ctx_{config_, host_config_, runtime_, registry_, summary_, latency_, digest_, nullptr, events_in_},
+      ctx_{config_, host_config_, runtime_, registry_, summary_, latency_, digest_, nullptr, events_in_,
+           shadow_board_},
       ingress_(std::move(providers), registry_, config_.conveyor.receive_clock) {
   // The stages, in the order a minute close goes through them.
   stages_.push_back(std::make_unique<ConveyorStage>(config_.conveyor, config_.market_data,
                                                     runtime_.symbols, summary_));
   stages_.push_back(std::make_unique<DetectionStage>(std::move(detectors), registry_, summary_));
+  stages_.push_back(std::make_unique<ShadowTrialStage>());
   auto decision = std::make_unique<DecisionStage>(registry_);
   decision_ = decision.get();
   stages_.push_back(std::move(decision));
@@ -246,6 +249,7 @@ Status Pipeline::process_minute(MinuteClose& close) {
                              static_cast<uint32_t>(close.rows.size()), 0, close.minute_ts_ns,
                              close.rows.data()};
   m.hits.clear();
+  m.shadow_hits.clear();
   m.write.minute_ts_ns = close.minute_ts_ns;
   m.write.rows.clear();
   m.write.events.clear();

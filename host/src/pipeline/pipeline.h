@@ -9,6 +9,8 @@
 //   providers ──► Ingress (IngressMerger when several) ──► stages, in order:
 //     ConveyorStage   conveyor/   bars, features, baselines, DQ, context; snapshot rows
 //     DetectionStage  detectors/  detector plugins and Lua rules ──► hits
+//                                 (and shadow trials' candidates ──► shadow hits)
+//     ShadowStage     detectors/  shadow hits ──► out/shadow/, the ShadowBoard
 //     DecisionStage   decision/   experts, router, consensus, risk chain, paper broker
 //     OutputStage     events/     event gate ──► feed files; Redis after the commit
 //     AlertStage      ops/        the runbooks' alerts ──► alerts.jsonl, log, Redis
@@ -138,6 +140,8 @@ class Pipeline final : private IngressTarget {
   const AlertBoard& alert_board() const { return alert_board_; }
 
   const RunSummary& summary() const { return summary_; }
+  // Thread-safe: the shadow trials' running comparisons (README "Shadow trials").
+  const ShadowBoard& shadow_board() const { return shadow_board_; }
   // After run(): the control listener's figures, for the printed summary and
   // run_summary.json.
   void set_reload_message_figures(ReloadMessageFigures figures) { summary_.reload_messages = std::move(figures); }
@@ -178,6 +182,7 @@ class Pipeline final : private IngressTarget {
   OutputDigest digest_;
   AlertBoard alert_board_;  // written by the alert stage, read from any thread
   std::atomic<uint64_t> events_in_{0};
+  ShadowBoard shadow_board_;
   std::unique_ptr<StateStore> store_;  // outlives the stages
   StageContext ctx_;
   Ingress ingress_;

@@ -28,6 +28,7 @@
 #include "ops/status_snapshot.h"
 #include "pipeline/component_registry.h"
 #include "pipeline/run_summary.h"
+#include "pipeline/shadow_board.h"
 #include "services/host_services.h"
 #include "services/log_throttle.h"
 #include "store/state_store.h"
@@ -48,6 +49,7 @@ struct StageContext {
   StateStore* store = nullptr;
   // Input events consumed so far, in ingress order (written by the loop).
   const std::atomic<uint64_t>& events_in;
+  ShadowBoard& shadows;  // shadow trials' comparisons (swap stage, shadow stage)
 };
 
 // One detector hit of a minute (detection stage -> outputs stage). The
@@ -84,6 +86,9 @@ struct Minute {
   MinuteClose* close = nullptr;   // the conveyor's rows and market context
   sh_feature_batch batch{};       // the rows as the plugins' batch
   std::vector<Hit> hits;          // detectors' hits, in detector order
+  // Shadow trials' candidates' hits (never offered to the sinks); detector
+  // names the component, detector_version the candidate.
+  std::vector<Hit> shadow_hits;
   MinuteWrite write;              // the minute's one store transaction (rows, events)
   DecisionFigures decision;       // set by the decision stage's on_minute
   // Live: how long after the minute's end its rows were committed, ms (the
