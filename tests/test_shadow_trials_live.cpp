@@ -12,6 +12,7 @@
 
 #include "support/redis_server.h"
 #include "test_host_support.h"
+#include "support/http_client.h"
 #include "test_swap_e2e_support.h"
 
 using namespace sh_test;
@@ -39,7 +40,12 @@ TEST_CASE("host reload --shadow, --promote and --discard against a running host 
           "[shadow][redis][e2e]") {
   ScratchDir dir("shadow_live");
   RedisServer redis;
-  write_file(dir / "host.yaml", live_yaml(redis));
+  // host.http on: the comparison is in /api/status too (and on the page).
+  const int http_port = free_tcp_port();
+  std::string yaml = live_yaml(redis);
+  REQUIRE(yaml.find("host:\n") != std::string::npos);
+  yaml.replace(yaml.find("host:\n"), 6, "host:\n  http: {port: " + std::to_string(http_port) + "}\n");
+  write_file(dir / "host.yaml", yaml);
   write_file(dir / "conf/spike_low.yaml", "z_threshold: 0.5\n");
   auto reload = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"reload", "--config", "host.yaml"});
@@ -72,6 +78,12 @@ TEST_CASE("host reload --shadow, --promote and --discard against a running host 
     CHECK(trials[0]["state"] == "running");
     const HostRun text = run_host({"status", "--config", "host.yaml"}, dir.path());
     CHECK_THAT(text.out, Contains("shadow trials (1)"));
+    const HttpReply api = http_get(http_port, "/api/status");
+    REQUIRE(api.status == 200);
+    const auto api_trials = nlohmann::json::parse(api.body)["shadow_trials"];
+    REQUIRE(api_trials.size() == 1);
+    CHECK(api_trials[0]["component"] == "return_spike");
+    CHECK(api_trials[0]["candidate_hits"].get<uint64_t>() > 0);
     // Not stored as the desired state: reconcile would not bring it back.
     Fields entry;
     REQUIRE(eventually([&] { return find_entry(redis, "return_spike", "1", &entry); }, 5000));

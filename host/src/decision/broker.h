@@ -210,6 +210,8 @@ struct Reconciliation {
   };
   std::vector<PositionDiff> positions;
   bool clean() const { return missing_at_venue.empty() && unknown_to_host.empty() && positions.empty(); }
+  // Logs each difference (a warning line naming venue_name); their number.
+  size_t log_differences(const std::string& venue_name) const;
 };
 
 class Broker {

@@ -532,4 +532,21 @@ void Broker::adopt(const Reconciliation& rec, int64_t ts_ns) {
   stage_account();
 }
 
+// One warning line per difference; how many there were.
+size_t Reconciliation::log_differences(const std::string& venue_name) const {
+  for (const std::string& key : missing_at_venue) {
+    spdlog::warn("reconciliation: order '{}' is working at the host but unknown to venue '{}'",
+                 key, venue_name);
+  }
+  for (const std::string& key : unknown_to_host) {
+    spdlog::warn("reconciliation: venue '{}' holds working order '{}', which the host never sent",
+                 venue_name, key);
+  }
+  for (const auto& p : positions) {
+    spdlog::warn("reconciliation: {} position: host {} venue '{}' {}", p.symbol,
+                 format_double(p.host_qty), venue_name, format_double(p.venue_qty));
+  }
+  return missing_at_venue.size() + unknown_to_host.size() + positions.size();
+}
+
 }  // namespace sh::host

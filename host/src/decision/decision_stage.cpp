@@ -640,20 +640,7 @@ Status DecisionStage::reconcile(const char* when) {
                  when, venue_name_, broker_->pending_order_count());
     return Status::Ok();
   }
-  for (const std::string& key : rec.missing_at_venue) {
-    spdlog::warn("reconciliation: order '{}' is working at the host but unknown to venue '{}'",
-                 key, venue_name_);
-  }
-  for (const std::string& key : rec.unknown_to_host) {
-    spdlog::warn("reconciliation: venue '{}' holds working order '{}', which the host never sent",
-                 venue_name_, key);
-  }
-  for (const auto& p : rec.positions) {
-    spdlog::warn("reconciliation: {} position: host {} venue '{}' {}", p.symbol,
-                 format_double(p.host_qty), venue_name_, format_double(p.venue_qty));
-  }
-  summary.reconcile_mismatches +=
-      rec.missing_at_venue.size() + rec.unknown_to_host.size() + rec.positions.size();
+  summary.reconcile_mismatches += rec.log_differences(venue_name_);
   if (ctx_->config.decision.reconcile_on_mismatch == DecisionSettings::OnMismatch::kAdopt) {
     broker_->adopt(rec, broker_->last_close_ts_ns());
     const Status cs = broker_->commit_now();  // durable before anything trades on it
@@ -791,28 +778,9 @@ void DecisionStage::describe(StatusSnapshot& status) const {
   DecisionStatus& d = status.decision;
   d.enabled = broker_ != nullptr;
   if (!broker_) return;
-  d.equity_usd = broker_->equity_usd();
-  d.cash_usd = broker_->cash_usd();
-  d.realized_pnl_usd = broker_->realized_pnl_usd();
-  d.unrealized_pnl_usd = broker_->unrealized_pnl_usd();
-  d.daily_pnl_usd = broker_->daily_pnl_usd();
-  d.drawdown_pct = broker_->drawdown_pct();
+  describe_book(*broker_, ctx_->runtime.symbols, &d);
   d.var_pct = var_pct_;
-  d.emergency_stop = broker_->emergency_stopped();
-  d.paused = broker_->paused();
   d.emergency_reduce = reduce_ && reduce_->active();
-  d.working_orders = broker_->pending_order_count();
-  const sh_portfolio_state pf = broker_->portfolio_state();
-  const auto* base = reinterpret_cast<const unsigned char*>(pf.positions);
-  for (uint32_t i = 0; i < pf.position_count && base != nullptr; ++i) {
-    const auto* p = reinterpret_cast<const sh_position*>(base + size_t{i} * pf.position_size);
-    if (p->qty == 0) continue;
-    const char* name = ctx_->runtime.symbols.name(p->symbol);
-    d.positions.push_back({name ? name : "?", p->qty, p->avg_price, p->mark_price, p->notional_usd,
-                           p->unrealized_pnl_usd});
-  }
-  std::sort(d.positions.begin(), d.positions.end(),
-            [](const PositionStatus& a, const PositionStatus& b) { return a.symbol < b.symbol; });
   d.risk.resize(risk_.size());
   for (size_t i = 0; i < risk_.size(); ++i) {
     describe_risk_component(risk_[i], durable_.committed(), ctx_->runtime.config_dir, &d.risk[i]);

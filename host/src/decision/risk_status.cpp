@@ -1,9 +1,13 @@
 #include "decision/risk_status.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "config/config_paths.h"
+#include "decision/broker.h"
 #include "decision/durable_state.h"
+#include "services/symbol_table.h"
 
 namespace sh::host {
 namespace {
@@ -41,6 +45,31 @@ void describe_risk_component(const DecisionComponent& c, const std::map<std::str
     // As the policy decides: present, or not checkable, is engaged.
     r->engaged = !r->path.empty() && (std::filesystem::exists(r->path, ec) || ec);
   }
+}
+
+// The account, open positions (by symbol), working orders and the trading
+// switches, as the broker holds them.
+void describe_book(const Broker& broker, const SymbolTable& symbols, DecisionStatus* d) {
+  d->equity_usd = broker.equity_usd();
+  d->cash_usd = broker.cash_usd();
+  d->realized_pnl_usd = broker.realized_pnl_usd();
+  d->unrealized_pnl_usd = broker.unrealized_pnl_usd();
+  d->daily_pnl_usd = broker.daily_pnl_usd();
+  d->drawdown_pct = broker.drawdown_pct();
+  d->emergency_stop = broker.emergency_stopped();
+  d->paused = broker.paused();
+  d->working_orders = broker.pending_order_count();
+  const sh_portfolio_state pf = broker.portfolio_state();
+  const auto* base = reinterpret_cast<const unsigned char*>(pf.positions);
+  for (uint32_t i = 0; i < pf.position_count && base != nullptr; ++i) {
+    const auto* p = reinterpret_cast<const sh_position*>(base + size_t{i} * pf.position_size);
+    if (p->qty == 0) continue;
+    const char* name = symbols.name(p->symbol);
+    d->positions.push_back({name ? name : "?", p->qty, p->avg_price, p->mark_price, p->notional_usd,
+                           p->unrealized_pnl_usd});
+  }
+  std::sort(d->positions.begin(), d->positions.end(),
+            [](const PositionStatus& a, const PositionStatus& b) { return a.symbol < b.symbol; });
 }
 
 }  // namespace sh::host

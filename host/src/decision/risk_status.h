@@ -12,6 +12,12 @@
 
 namespace sh::host {
 
+class Broker;
+class SymbolTable;
+
+// The account, open positions, working orders and trading switches.
+void describe_book(const Broker& broker, const SymbolTable& symbols, DecisionStatus* d);
+
 // saved: component -> "<plugin>\n<bytes>" (DurableState::committed()).
 void describe_risk_component(const DecisionComponent& c, const std::map<std::string, std::string>& saved,
                              const std::filesystem::path& config_dir, RiskComponentStatus* r);

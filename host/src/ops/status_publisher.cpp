@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "plugins/plugin_library.h"
 #include "services/host_clock.h"
 
@@ -47,6 +49,10 @@ void StatusPublisher::publish(const StageContext& ctx,
     s->components.push_back(std::move(c));
   }
   for (const auto& stage : stages) stage->describe(*s);
+  if (!ctx.shadows.empty()) {
+    s->shadow_trials_json =
+        ctx.shadows.snapshot_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
   add_series_point(*s);
   board_.publish(std::move(s));
 }

@@ -140,6 +140,9 @@ struct StatusSnapshot {
   // (partial) and the last complete day's report written by this run.
   std::string daily_today_json;
   std::string daily_last_json;
+  // The shadow trials' comparisons (pipeline/shadow_board.h), a JSON array
+  // text; "" = no trial ran.
+  std::string shadow_trials_json;
 };
 
 // Where the pipeline thread publishes and the HTTP threads read: a
