@@ -6,31 +6,11 @@
 // Coinbase provider pointed at a port nobody listens on.
 #include <catch2/catch.hpp>
 
-#include <sys/socket.h>
-#include <netinet/in.h>
-
+#include "support/free_port.h"
 #include "test_binance_support.h"
 #include "test_swap_e2e_support.h"
 
 using namespace sh_test;
-
-namespace {
-
-// A loopback port that was free a moment ago (bound, then closed).
-int closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-}  // namespace
 
 TEST_CASE("live: with one of two providers down, minutes still close on the receive clock",
           "[binance][coinbase][live][clock]") {
@@ -58,7 +38,7 @@ TEST_CASE("live: with one of two providers down, minutes still close on the rece
                  server.ca_file() + "'}\n"
              "  - name: coinbase\n"
              "    plugin: coinbase\n"
-             "    config: {symbols: [BTC-USD], ws_url: 'wss://127.0.0.1:" + std::to_string(closed_port()) +
+             "    config: {symbols: [BTC-USD], ws_url: 'wss://127.0.0.1:" + std::to_string(sh_test::free_tcp_port()) +
                  "', reconnect: {initial_ms: 50, max_ms: 200, multiplier: 2.0, jitter: 0.1}}\n"
              "conveyor: {benchmark: BTCUSDT}\n");
 

@@ -1,6 +1,6 @@
 // A raw-socket HTTP/1.1 client for tests of a running host's HTTP server
-// (raw, so that malformed and oversized requests can be sent as bytes), and
-// a free loopback port to give the host.
+// (raw, so that malformed and oversized requests can be sent as bytes); the
+// port to give the host: support/free_port.h.
 #pragma once
 
 #include <arpa/inet.h>
@@ -13,21 +13,9 @@
 #include <stdexcept>
 #include <string>
 
-namespace sh_test {
+#include "free_port.h"
 
-inline int free_tcp_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    throw std::runtime_error("free_tcp_port: no port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+namespace sh_test {
 
 // A connected socket to 127.0.0.1:port, or -1.
 inline int connect_loopback(int port) {

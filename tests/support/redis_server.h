@@ -35,6 +35,8 @@
 #include <thread>
 #include <vector>
 
+#include "free_port.h"
+
 namespace sh::test {
 
 class RedisServer {
@@ -45,7 +47,7 @@ class RedisServer {
     dir_ = tmpl;
     // A port found free can be taken before redis binds it: retry a few.
     for (int attempt = 0;; ++attempt) {
-      port_ = free_port();
+      port_ = ::sh_test::free_tcp_port();
       try {
         start();
         return;
@@ -155,23 +157,6 @@ class RedisServer {
                                " not found or not executable (set SH_REDIS_SERVER)");
     }
     return bin;
-  }
-
-  static int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) throw std::runtime_error("RedisServer: socket failed");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ::close(fd);
-      throw std::runtime_error("RedisServer: cannot find a free port");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
   }
 
   std::string log_tail() const {
