@@ -282,7 +282,7 @@ TEST_CASE("shadow requests that cannot act are refused with the reason", "[shado
   start.config_path = "params/spike_low.yaml";
   CHECK_THAT(run.coordinator->submit(start), Contains("unknown component 'nope'"));
   CHECK_THAT(with("sample", ShadowAction::kStart),
-             Contains("shadow trials run detectors (plugins and Lua rules) only; this is a market-data provider"));
+             Contains("this is a market-data provider"));
   CHECK_THAT(with("spike", ShadowAction::kPromote), Contains("no shadow trial is running to promote"));
   CHECK_THAT(with("tagger", ShadowAction::kDiscard), Contains("no shadow trial is running to discard"));
   // A bad candidate is refused like any reload.

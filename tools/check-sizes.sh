@@ -10,7 +10,7 @@
 # and the include directions that keep the stages apart:
 #   a stage header (conveyor_stage.h, detection_stage.h, decision_stage.h,
 #     output_stage.h, alert_stage.h, daily_report_stage.h, swap_stage.h) is
-#     included only by its own .cpp and by
+#     included only by its own .cpp (or a part of it, <stage>_<part>.cpp) and by
 #     pipeline/pipeline.cpp (the list of stages): stages never include each other
 #   nothing outside cli/ and main.cpp includes cli/
 # A function is counted from the line that opens its body to the `}` in
@@ -43,7 +43,7 @@ if [ -n "$over" ]; then
 fi
 
 hot=$(cd "$src" && { find pipeline conveyor detectors decision events lua -name '*.cpp';
-      find . -name '*_stage.cpp' | sed 's#^\./##'; } |
+      find . -name '*_stage.cpp' -o -name '*_stage_*.cpp' | sed 's#^\./##'; } |
       grep -v -e '^lua/rule_instrument\.cpp$' -e '^lua/rule_prelude\.cpp$')
 longest=""
 long_fns=""
@@ -73,7 +73,7 @@ stage_re='#include "(conveyor/conveyor_stage|detectors/detection_stage|decision/
 stray=$(cd "$src" && grep -rEn "$stage_re" --include='*.cpp' --include='*.h' . | sed 's#^\./##' |
   grep -v '^pipeline/pipeline\.cpp:' |
   awk -F: '{ split($1, f, "."); inc = $0; sub(/.*#include "/, "", inc); sub(/\.h".*/, "", inc);
-             if (f[1] != inc) print }')
+             if (f[1] != inc && index(f[1], inc "_") != 1) print }')
 cli_users=$(cd "$src" && grep -rln '#include "cli/' --include='*.cpp' --include='*.h' . |
   sed 's#^\./##' | grep -v -e '^cli/' -e '^main\.cpp$' || true)
 echo "check-sizes: stage headers included outside their stage and pipeline.cpp: ${stray:-none}; cli/ included outside cli/: ${cli_users:-none}"

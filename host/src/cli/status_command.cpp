@@ -94,9 +94,11 @@ void print_shadow_trials(const nlohmann::json& trials, std::ostream& out) {
   if (trials.empty()) return;
   out << "shadow trials (" << trials.size() << ")\n";
   for (const auto& t : trials) {
-    out << "  " << t["component"].get<std::string>() << " candidate " << t["candidate"].get<std::string>()
-        << " " << t["state"].get<std::string>() << ": " << t["minutes_compared"].get<uint64_t>()
-        << " minutes compared, " << t["minutes_differing"].get<uint64_t>() << " differ; hits serving "
+    out << "  " << t["component"].get<std::string>() << " (" << t.value("kind", "detector")
+        << ") candidate " << t["candidate"].get<std::string>() << " " << t["state"].get<std::string>()
+        << ": " << t["minutes_compared"].get<uint64_t>() << " minutes compared, "
+        << t["minutes_differing"].get<uint64_t>() << " differ; " << t.value("compares", "hits")
+        << " serving "
         << t["serving_hits"].get<uint64_t>() << ", candidate " << t["candidate_hits"].get<uint64_t>()
         << " (only serving " << t["only_serving"].get<uint64_t>() << ", only candidate "
         << t["only_candidate"].get<uint64_t>() << ", other score " << t["score_differs"].get<uint64_t>()

@@ -531,12 +531,15 @@ SwapCoordinator::Prepared SwapCoordinator::prepare_record(const ConfigVersion& r
 
 std::string SwapCoordinator::shadow_refusal(const ReloadRequest& request,
                                             const SwapTargetInfo& target) const {
-  if (target.provider || target.kind != SH_KIND_DETECTOR) {
-    const char* what = target.provider              ? "market-data provider"
-                       : target.kind == SH_KIND_RISK ? "risk policy"
-                                                     : kind_name(target.kind);
-    return std::string("shadow trials run detectors (plugins and Lua rules) only; this is ") +
-           (what[0] == 'e' ? "an " : "a ") + what + (target.lua ? " (Lua rule)" : "");
+  const bool shadowable = target.kind == SH_KIND_DETECTOR || target.kind == SH_KIND_RISK ||
+                          (target.kind == SH_KIND_EXPERT && !target.lua);
+  if (target.provider || !shadowable) {
+    const char* what = target.provider                  ? "market-data provider"
+                       : target.kind == SH_KIND_EXPERT ? "Lua router rule"
+                                                        : kind_name(target.kind);
+    return std::string("shadow trials run detectors (plugins and Lua rules), expert plugins and "
+                       "risk policies (plugins and Lua rules); this is a ") +
+           what;
   }
   if (request.shadow != ShadowAction::kStart && !target.shadow) {
     return std::string("no shadow trial is running to ") + shadow_action_name(request.shadow) +

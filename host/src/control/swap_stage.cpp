@@ -514,8 +514,10 @@ std::unique_ptr<ShadowCandidate> SwapStage::make_candidate(const SwapSlot& slot,
                                                            std::string* why) {
   auto candidate = std::make_unique<ShadowCandidate>();
   const std::string& label = swap.record.label;
-  if (slot.kind != SH_KIND_DETECTOR) {
-    *why = "shadow trials run detectors only";
+  if (slot.kind != SH_KIND_DETECTOR && slot.kind != SH_KIND_EXPERT && slot.kind != SH_KIND_RISK) {
+    *why = "shadow trials run detectors, experts and risk policies only";
+  } else if (slot.kind == SH_KIND_EXPERT && slot.rule != nullptr) {
+    *why = "a Lua rule under experts: is a router rule; shadow trials run expert plugins";
   } else if (slot.instance != nullptr && swap.instance && swap.instance->kind() == slot.instance->kind()) {
     candidate->version = swap.instance->library().version() + "+shadow:" + label;
     candidate->instance = std::move(swap.instance);
@@ -523,7 +525,7 @@ std::unique_ptr<ShadowCandidate> SwapStage::make_candidate(const SwapSlot& slot,
     candidate->version = "lua:" + swap.shadow_rule->content_hash() + "+shadow:" + label;
     candidate->rule = std::move(swap.shadow_rule);
   } else {
-    *why = "the candidate is not a detector of the component's type";
+    *why = "the candidate is not a component of the serving one's type";
   }
   if (!why->empty()) return nullptr;
   return candidate;
@@ -562,7 +564,7 @@ Status SwapStage::apply_shadow(SwapSlot& slot, std::unique_ptr<PreparedSwap> swa
   SwapDone done;
   done.retired_candidate = end_trial(slot, start ? "replaced" : "discarded", rec.effective_seq);
   if (start) {
-    ctx_.shadows.start(slot.component, "detector", rec.label, candidate->version, rec.content_hash,
+    ctx_.shadows.start(slot.component, shadow_kind_name(slot.kind), rec.label, candidate->version, rec.content_hash,
                        rec.effective_seq);
     candidate->record = rec;
     std::lock_guard<std::mutex> lock(registry_.mu());

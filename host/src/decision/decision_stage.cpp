@@ -120,6 +120,7 @@ Status DecisionStage::open_layer(const std::filesystem::path& out_dir, bool trun
   st = open_feeds(out_dir, truncate);
   if (!st.ok()) return st;
   evidence_.assign(experts_.size(), {});
+  shadow_risk_in_.assign(risk_.size(), {});
   expert_error_counts_.assign(experts_.size(), 0);
   RunSummary& summary = ctx_->summary;
   summary.decision_enabled = true;
@@ -146,6 +147,7 @@ std::vector<RiskPolicy> DecisionStage::make_policies() {
     p.evaluate = [this, i](const sh_order_intent_batch& intents, const sh_portfolio_state& portfolio,
                            sh_risk_verdict_batch& out) -> Status {
       const DecisionComponent& c = risk_[i];
+      if (risk_slots_[i]->shadow) capture_risk_input(i, intents, portfolio);
       if (c.rule) {
         // On failure the rule wrote DENY POLICY_ERROR (or its last good
         // version's verdicts); the chain still counts the cycle as erroring.
@@ -193,6 +195,7 @@ Status DecisionStage::on_minute(Minute& minute) {
   ctx_->latency.decision_ns.push_back(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - d0)
           .count());
+  run_shadow_candidates(minute);  // outside the decision's time
   collect_state();
   feed_minute_ts_ns_ = minute.close->minute_ts_ns;
   if (!catch_up_) {

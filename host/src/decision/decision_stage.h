@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -126,6 +127,25 @@ class DecisionStage final : public Stage {
   std::vector<std::vector<sh_evidence>> evidence_;  // per expert, per row
   std::vector<ExpertEvidence> expert_views_;
   std::vector<uint64_t> expert_error_counts_;
+  // Shadow trials of experts and risk policies (decision_shadow.cpp): each
+  // candidate sees what its serving version saw this minute; its outputs go
+  // to Minute::shadow_outputs, never into the decision.
+  struct ShadowRiskInput {
+    bool called = false;  // the serving policy was called this minute
+    std::vector<sh_order_intent> intents;
+    std::vector<sh_position> positions;
+    sh_portfolio_state portfolio{};
+  };
+  std::vector<ShadowRiskInput> shadow_risk_in_;  // aligned with risk_
+  std::vector<sh_evidence> shadow_evidence_;
+  std::vector<sh_risk_verdict> shadow_verdicts_;
+  std::deque<std::string> shadow_details_;
+  uint64_t shadow_errors_ = 0;
+  void capture_risk_input(size_t i, const sh_order_intent_batch& intents,
+                          const sh_portfolio_state& portfolio);
+  void run_shadow_candidates(Minute& minute);
+  void shadow_expert(size_t e, const ShadowCandidate& candidate, Minute& minute);
+  void shadow_risk(size_t i, const ShadowCandidate& candidate, Minute& minute);
   std::vector<sh_symbol_id> symbols_scratch_;
   std::vector<ConsensusRecord> consensus_out_;
   std::vector<BarPrice> bars_;

@@ -141,6 +141,23 @@ bool check_verdict(const std::string& policy, const std::string& failure, sh_ris
 
 }  // namespace
 
+bool evaluate_policy_alone(const RiskPolicy& policy, const sh_order_intent_batch& intents,
+                           const sh_portfolio_state& portfolio, std::vector<sh_risk_verdict>* verdicts,
+                           std::deque<std::string>* long_details) {
+  const size_t n = intents.count;
+  verdicts->resize(n);
+  reset_verdicts(verdicts->data(), n);
+  sh_risk_verdict_batch out{};
+  out.struct_size = sizeof out;
+  out.item_size = sizeof(sh_risk_verdict);
+  out.count = static_cast<uint32_t>(n);
+  out.items = verdicts->data();
+  const std::string failure = call_policy(policy, intents, portfolio, out);
+  bool ok = true;
+  for (sh_risk_verdict& v : *verdicts) ok = check_verdict(policy.name, failure, &v, long_details) && ok;
+  return ok;
+}
+
 void RiskChain::evaluate(const sh_order_intent* intents, size_t count,
                          const sh_portfolio_state& portfolio, RiskChainResult* r) {
   const size_t n_pol = policies_.size();

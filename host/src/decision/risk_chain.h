@@ -92,6 +92,14 @@ struct RiskChainResult {
   }
 };
 
+// One call of `policy` outside the chain (a shadow trial's candidate): the
+// verdicts it gives `intents`, normalised as the chain normalises them
+// (SCALE 0 is DENY; a failure or a malformed verdict is DENY POLICY_ERROR).
+// False when the policy erred. Long details are kept in *long_details.
+bool evaluate_policy_alone(const RiskPolicy& policy, const sh_order_intent_batch& intents,
+                           const sh_portfolio_state& portfolio, std::vector<sh_risk_verdict>* verdicts,
+                           std::deque<std::string>* long_details);
+
 class RiskChain {
  public:
   RiskChain() = default;

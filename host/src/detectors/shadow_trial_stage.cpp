@@ -73,9 +73,23 @@ void ShadowTrialStage::write_hits(const std::string& component, const Minute& mi
   }
 }
 
+// An expert's or risk policy's trial (the decision stage's outputs).
+void ShadowTrialStage::write_output(const ShadowOutput& out, const Minute& minute) {
+  JsonlFileSink* file = out.lines.empty() ? nullptr : file_for(out.component);
+  for (const std::string& line : out.lines) {
+    if (file == nullptr) break;
+    const Status st = file->append_line(line);
+    if (!st.ok() && should_log(++write_errors_)) {
+      spdlog::warn("shadow trial of '{}': {}", out.component, st.message());
+    }
+  }
+  ctx_->shadows.add_minute(out.component, minute.close->minute_ts_ns, out.serving, out.candidate);
+}
+
 Status ShadowTrialStage::on_minute(Minute& minute) {
+  for (const ShadowOutput& out : minute.shadow_outputs) write_output(out, minute);
   for (const SwapSlot& slot : ctx_->components.slots()) {
-    if (!slot.shadow) continue;
+    if (!slot.shadow || slot.kind != SH_KIND_DETECTOR) continue;
     write_hits(slot.component, minute);
     ctx_->shadows.add_minute(slot.component, minute.close->minute_ts_ns,
                              hit_set(minute.hits, slot.component),

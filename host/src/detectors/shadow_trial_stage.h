@@ -3,7 +3,9 @@
 // (DetectionStage, Minute::shadow_hits), writes the candidate's hits to
 // <output_dir>/shadow/<component>.jsonl, one line per hit with its minute,
 // and adds the minute to the ShadowBoard's comparison of serving against
-// candidate. Nothing here reaches the sinks, the decision layer or a venue,
+// candidate; the same for the experts' and risk policies' trials, whose
+// evidence and verdicts the decision stage put in Minute::shadow_outputs
+// (so this stage runs after the decision stage). Nothing here reaches the sinks, the decision layer or a venue,
 // and the files are not part of the output digest: a session with a trial
 // has the digest of the same session without it (until a promote).
 //
@@ -37,6 +39,7 @@ class ShadowTrialStage final : public Stage {
   // The hits of `component` in `hits` (serving or candidate) as compared.
   ShadowHitSet hit_set(const std::vector<Hit>& hits, const std::string& component) const;
   void write_hits(const std::string& component, const Minute& minute);
+  void write_output(const ShadowOutput& out, const Minute& minute);
   JsonlFileSink* file_for(const std::string& component);
   void flush_all();
   void write_comparison();

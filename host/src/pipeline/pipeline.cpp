@@ -34,10 +34,10 @@ Pipeline::Pipeline(PipelineConfig config, const HostConfig& host_config, HostRun
   stages_.push_back(std::make_unique<ConveyorStage>(config_.conveyor, config_.market_data,
                                                     runtime_.symbols, summary_));
   stages_.push_back(std::make_unique<DetectionStage>(std::move(detectors), registry_, summary_));
-  stages_.push_back(std::make_unique<ShadowTrialStage>());
   auto decision = std::make_unique<DecisionStage>(registry_);
   decision_ = decision.get();
   stages_.push_back(std::move(decision));
+  stages_.push_back(std::make_unique<ShadowTrialStage>());  // after the decision: its trials too
   stages_.push_back(std::make_unique<OutputStage>());
   stages_.push_back(std::make_unique<AlertStage>(alert_board_));
   stages_.push_back(std::make_unique<DailyReportStage>());
@@ -250,6 +250,7 @@ Status Pipeline::process_minute(MinuteClose& close) {
                              close.rows.data()};
   m.hits.clear();
   m.shadow_hits.clear();
+  m.shadow_outputs.clear();
   m.write.minute_ts_ns = close.minute_ts_ns;
   m.write.rows.clear();
   m.write.events.clear();

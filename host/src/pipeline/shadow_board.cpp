@@ -4,6 +4,20 @@
 
 namespace sh::host {
 
+const char* shadow_kind_name(sh_plugin_kind kind) {
+  switch (kind) {
+    case SH_KIND_EXPERT: return "expert";
+    case SH_KIND_RISK: return "risk policy";
+    default: return "detector";
+  }
+}
+
+const char* shadow_unit_name(const std::string& kind) {
+  if (kind == "expert") return "evidence";
+  if (kind == "risk policy") return "verdicts";
+  return "hits";
+}
+
 void ShadowBoard::start(const std::string& component, const std::string& kind,
                         const std::string& label, const std::string& version,
                         const std::string& content_hash, uint64_t at_event) {
@@ -85,6 +99,7 @@ nlohmann::json shadow_comparison_json(const ShadowComparison& c) {
   }
   return {{"component", c.component},
           {"kind", c.kind},
+          {"compares", shadow_unit_name(c.kind)},
           {"candidate", c.candidate},
           {"candidate_version", c.candidate_version},
           {"content_hash", c.content_hash},

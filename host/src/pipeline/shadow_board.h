@@ -19,12 +19,28 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <strategy_host/abi.h>
 
 namespace sh::host {
 
 // Where the shadow stage writes the board after each minute, in
 // <output_dir>/shadow/ (`host status` reads it); removed when a run opens.
 inline constexpr const char* kShadowComparisonFile = "comparison.json";
+
+// A shadow trial's comparison unit: (symbol, class) -> score. For
+// detectors a hit (class, score); for experts an evidence record (its
+// direction, confidence); for risk policies a verdict (action:reason, scale).
+using ShadowHitSet = std::map<std::pair<std::string, std::string>, double>;
+
+// One minute of a decision-layer shadow trial (expert or risk policy): what
+// the serving version and the candidate gave on the same input, and the
+// candidate's lines for out/shadow/<component>.jsonl.
+struct ShadowOutput {
+  std::string component;
+  ShadowHitSet serving;
+  ShadowHitSet candidate;
+  std::vector<std::string> lines;  // JSON objects, one per candidate output
+};
 
 // One hit on which the two versions disagree.
 struct ShadowDifference {
@@ -38,7 +54,7 @@ struct ShadowDifference {
 // One shadowed component's comparison (a copy; see ShadowBoard::snapshot).
 struct ShadowComparison {
   std::string component;
-  std::string kind;               // "detector" (the kinds that can be shadowed)
+  std::string kind;               // "detector", "expert" or "risk policy"
   std::string candidate;          // the candidate's label
   std::string candidate_version;  // what its outputs name ("1.0.0+shadow:t1")
   std::string content_hash;       // of the candidate's config and code
@@ -55,8 +71,11 @@ struct ShadowComparison {
   std::deque<ShadowDifference> last_differences;  // oldest first, at most kLastDifferences
 };
 
-// A hit as compared: (symbol, class) -> score.
-using ShadowHitSet = std::map<std::pair<std::string, std::string>, double>;
+
+// The board's name of a shadowed kind: "detector", "expert", "risk policy".
+const char* shadow_kind_name(sh_plugin_kind kind);
+// What a kind's trial compares: "hits", "evidence", "verdicts".
+const char* shadow_unit_name(const std::string& kind);
 
 class ShadowBoard {
  public:

@@ -89,6 +89,9 @@ struct Minute {
   // Shadow trials' candidates' hits (never offered to the sinks); detector
   // names the component, detector_version the candidate.
   std::vector<Hit> shadow_hits;
+  // Shadow trials of experts and risk policies (the decision stage): each
+  // candidate's outputs beside the serving version's, for this minute.
+  std::vector<ShadowOutput> shadow_outputs;
   MinuteWrite write;              // the minute's one store transaction (rows, events)
   DecisionFigures decision;       // set by the decision stage's on_minute
   // Live: how long after the minute's end its rows were committed, ms (the
