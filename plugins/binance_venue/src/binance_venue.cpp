@@ -221,7 +221,18 @@ class BinanceVenue final : public sh::Venue {
 
   ~BinanceVenue() override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
+      // Cancels already asked for (an emergency stop or a flatten just
+      // before the host stops) still go out, for a bounded time: an order
+      // the operator stopped must not stay resting at Binance. Orders not
+      // yet sent are dropped (a restart rejects them, never sends them late).
+      draining_ = true;
+      cv_.notify_all();
+      const auto deadline = Clock::now() + kDrainCancels;
+      cv_.wait_until(lock, deadline, [&] {
+        return running_cid_.empty() &&
+               std::none_of(jobs_.begin(), jobs_.end(), [](const Job& j) { return j.kind == Job::kCancel; });
+      });
       stopping_ = true;
     }
     cv_.notify_all();
@@ -1102,6 +1113,7 @@ class BinanceVenue final : public sh::Venue {
       if (now >= blocked_until_) {
         for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
           if (it->kind == Job::kPlace && held_.count(it->cid) != 0) continue;
+          if (draining_ && it->kind != Job::kCancel) continue;
           if (it->not_before <= now) {
             pick = it;
             break;
@@ -1131,6 +1143,7 @@ class BinanceVenue final : public sh::Venue {
       lock.lock();
       queries_running_ -= query ? 1 : 0;
       running_cid_.clear();
+      if (draining_) cv_.notify_all();  // the destructor waits for the last cancel
     }
   }
 
@@ -1535,6 +1548,8 @@ class BinanceVenue final : public sh::Venue {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool draining_ = false;  // shutting down: only cancels still go out
+  static constexpr std::chrono::seconds kDrainCancels{5};
   std::map<std::string, Order> orders_;             // by Binance client order id
   std::map<std::string, std::string> cid_by_key_;   // host key -> Binance id
   std::map<std::string, Report> done_keys_;         // refused before sending
