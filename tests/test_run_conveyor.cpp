@@ -198,7 +198,7 @@ TEST_CASE("a bad conveyor setting is a located config error", "[run][config]") {
   CHECK(r.err.find("lateness_ms") != std::string::npos);
 }
 
-TEST_CASE("a full store stops the run with a clear error and keeps every committed minute",
+TEST_CASE("a store full at state.max_map_size_mb stops the run with a clear error and keeps every committed minute",
           "[run][store]") {
   ScratchDir dir("run_full");
   const std::string cfg =
@@ -207,7 +207,7 @@ TEST_CASE("a full store stops the run with a clear error and keeps every committ
       "  plugin_dirs: ['" SH_PLUGIN_DIR "']\n"
       "  state_dir: state\n"
       "  output_dir: out\n"
-      "state: {map_size_mb: 1, durability: process}\n"
+      "state: {map_size_mb: 1, max_map_size_mb: 1, durability: process}\n"
       "providers:\n"
       "  - {name: synth, plugin: synthetic, config: {symbol_count: 200, seed: 3,\n"
       "     events_per_second: 400, duration_s: 3600}}\n"
@@ -216,7 +216,7 @@ TEST_CASE("a full store stops the run with a clear error and keeps every committ
   const HostRun r = run_with(dir, cfg);
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("map full writing minute") != std::string::npos);
-  CHECK(r.err.find("increase state.map_size_mb") != std::string::npos);
+  CHECK(r.err.find("the map is at state.max_map_size_mb (1 MB)") != std::string::npos);
   const auto s = summary_of(dir);
   const uint64_t committed = s["minutes_closed"];
   CHECK(committed > 0);

@@ -40,10 +40,12 @@ struct TempDir {
   std::string path;
 };
 
-std::unique_ptr<StateStore> open_store(const std::string& dir, uint64_t map_size = 1ull << 30) {
+std::unique_ptr<StateStore> open_store(const std::string& dir, uint64_t map_size = 1ull << 30,
+                                       uint64_t max_map_size = 0) {
   StateStoreOptions opts;
   opts.dir = dir;
   opts.map_size_bytes = map_size;
+  opts.max_map_size_bytes = max_map_size;
   std::unique_ptr<StateStore> store;
   Status st = StateStore::open(opts, &store);
   INFO(st.to_string());
@@ -183,7 +185,7 @@ TEST_CASE("snapshot range scans are per symbol, time ordered and half-open", "[s
   CHECK(closes == std::vector<double>{0, 1});
 }
 
-TEST_CASE("a full map fails the minute with a clear message and keeps earlier minutes",
+TEST_CASE("a full map at its cap fails the minute with a clear message and keeps earlier minutes",
           "[store]") {
   TempDir tmp;
   const uint64_t small_map = 256 * 1024;
@@ -191,15 +193,15 @@ TEST_CASE("a full map fails the minute with a clear message and keeps earlier mi
   std::vector<std::string> many;
   for (int i = 0; i < 5000; ++i) many.push_back("SYM" + std::to_string(i));
   {
-    auto store = open_store(tmp.path, small_map);
+    auto store = open_store(tmp.path, small_map, small_map);
     REQUIRE(store->write_minute(make_minute(kT0, few, 1.0)).ok());
     MinuteWrite big = make_minute(kT0 + 5 * kMinuteNs, many, 2.0);
     Status st = store->write_minute(big);
     REQUIRE_FALSE(st.ok());
     CHECK(st.is_full());
     CHECK(st.message() == "state store " + tmp.path +
-                              ": map full writing minute 2024-01-02T00:05:00Z "
-                              "(increase state.map_size_mb)");
+                              ": map full writing minute 2024-01-02T00:05:00Z (0 MB) "
+                              "(the map is at state.max_map_size_mb (0 MB))");
     // Nothing of the failed minute; the store keeps working.
     CHECK(all_rows(*store).size() == 1);
     REQUIRE(store->write_minute(make_minute(kT0 + kMinuteNs, few, 3.0)).ok());
@@ -471,4 +473,16 @@ TEST_CASE("event seq and gate state resume after a restart from the minute's txn
   CHECK(gate.offer(c).reason == SuppressReason::kCooldown);  // not re-published
   c.symbol = "ETHUSDT";
   CHECK(gate.offer(c).record.seq == 2);
+}
+
+TEST_CASE("a minute larger than the whole map grows it as often as needed", "[store]") {
+  TempDir tmp;
+  std::vector<std::string> many;
+  for (int i = 0; i < 5000; ++i) many.push_back("SYM" + std::to_string(i));
+  auto store = open_store(tmp.path, 256 * 1024);
+  const Status st = store->write_minute(make_minute(kT0, many, 2.0));
+  INFO(st.to_string());
+  REQUIRE(st.ok());
+  CHECK(store->map_growths() >= 2);  // 5000 rows need more than twice 256 KB
+  CHECK(all_rows(*store)[kT0].size() == 5000);
 }

@@ -392,7 +392,8 @@ PipelineConfig parse_pipeline_config(const HostConfig& config, HostRuntime& runt
   parse_sinks(config, section(root, "sinks"), out);
   if (root.IsMap() && root["redis"]) parse_redis(config, root["redis"], out);
   const YAML::Node state = section(root, "state");
-  check_keys(config, state, "state", {"map_size_mb", "durability"});
+  check_keys(config, state, "state",
+             {"map_size_mb", "max_map_size_mb", "durability", "retention_days", "retention_export"});
   out.state_sync_commits = !(out.mode == RunMode::kReplay || out.mode == RunMode::kDryRun);
   if (state["durability"]) {
     const std::string d = get_or<std::string>(config, state, "durability", "");
@@ -402,6 +403,22 @@ PipelineConfig parse_pipeline_config(const HostConfig& config, HostRuntime& runt
     out.state_sync_commits = d == "sync";
   }
   out.state_map_size_bytes = get_or<uint64_t>(config, state, "map_size_mb", out.state_map_size_bytes >> 20) << 20;
+  out.state_max_map_size_bytes = get_or<uint64_t>(config, state, "max_map_size_mb", 0) << 20;
+  if (out.state_map_size_bytes == 0) {
+    throw ConfigError(config.message_at(state["map_size_mb"], "state.map_size_mb must be at least 1"));
+  }
+  if (out.state_max_map_size_bytes != 0 && out.state_max_map_size_bytes < out.state_map_size_bytes) {
+    throw ConfigError(config.message_at(state["max_map_size_mb"],
+                                        "state.max_map_size_mb must be 0 (no limit) or at least "
+                                        "state.map_size_mb"));
+  }
+  out.state_retention_days = get_or<double>(config, state, "retention_days", 0.0);
+  if (!(out.state_retention_days >= 0) || out.state_retention_days > 36500) {
+    throw ConfigError(config.message_at(state["retention_days"],
+                                        "state.retention_days must be 0 (keep everything) or a "
+                                        "number of days up to 36500"));
+  }
+  out.state_retention_export = get_or<bool>(config, state, "retention_export", false);
   parse_decision(config, section(root, "consensus"), section(root, "execution"), out);
   parse_market_data(config, section(root, "market_data"), out);
   out.alerts = parse_alert_config(config);

@@ -92,6 +92,13 @@ struct PipelineConfig {
   SinkSettings sinks;
   RedisSettings redis;
   uint64_t state_map_size_bytes = uint64_t{1} << 30;
+  uint64_t state_max_map_size_bytes = 0;  // state.max_map_size_mb; 0: the map grows without limit
+  // state.retention_days: features_snapshot rows of minutes older than this
+  // (before the closing minute) are deleted, oldest first; 0 keeps all.
+  // state.retention_export: each row is first appended to
+  // <output_dir>/expired/features_<day>.csv.
+  double state_retention_days = 0;
+  bool state_retention_export = false;
   // state.durability: "sync" flushes every minute's commit to disk; "process"
   // survives kill -9 but not an OS crash (MDB_NOSYNC, flushed at the end).
   // Default: process for replay and dry-run, sync for the live modes.

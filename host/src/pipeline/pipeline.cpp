@@ -17,6 +17,7 @@
 #include "ops/status_publisher.h"
 #include "ops/alert_stage.h"
 #include "ops/daily_report_stage.h"
+#include "store/retention_stage.h"
 #include "services/host_services.h"
 
 namespace sh::host {
@@ -41,6 +42,7 @@ Pipeline::Pipeline(PipelineConfig config, const HostConfig& host_config, HostRun
   stages_.push_back(std::make_unique<OutputStage>());
   stages_.push_back(std::make_unique<AlertStage>(alert_board_));
   stages_.push_back(std::make_unique<DailyReportStage>());
+  stages_.push_back(std::make_unique<RetentionStage>());
   auto swaps = std::make_unique<SwapStage>(ctx_);
   swaps_ = swaps.get();
   stages_.push_back(std::move(swaps));
@@ -96,6 +98,7 @@ Status Pipeline::open() {
   StateStoreOptions so;
   so.dir = state_dir.string();
   so.map_size_bytes = config_.state_map_size_bytes;
+  so.max_map_size_bytes = config_.state_max_map_size_bytes;
   so.sync_commits = config_.state_sync_commits;
   Status st = StateStore::open(so, &store_);
   if (!st.ok()) return st;

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "events/output_digest.h"
 #include "store/snapshot_codec.h"
 #include "store/time_format.h"
@@ -113,7 +115,7 @@ const char* state_db_name(StateDb db) { return kDbNames[static_cast<int>(db)]; }
 StateTxn::~StateTxn() { abort(); }
 
 StateTxn::StateTxn(StateTxn&& other) noexcept
-    : store_(other.store_), txn_(other.txn_), writable_(other.writable_) {
+    : store_(other.store_), txn_(other.txn_), writable_(other.writable_), hold_(std::move(other.hold_)) {
   other.txn_ = nullptr;
 }
 
@@ -123,6 +125,7 @@ StateTxn& StateTxn::operator=(StateTxn&& other) noexcept {
     store_ = other.store_;
     txn_ = other.txn_;
     writable_ = other.writable_;
+    hold_ = std::move(other.hold_);
     other.txn_ = nullptr;
   }
   return *this;
@@ -199,6 +202,7 @@ Status StateTxn::commit() {
   // mdb_txn_commit frees the txn whether or not it succeeds.
   const int rc = mdb_txn_commit(txn_);
   txn_ = nullptr;
+  if (hold_.owns_lock()) hold_.unlock();
   if (rc != 0) return mdb_error("commit", rc);
   return Status::Ok();
 }
@@ -208,6 +212,7 @@ void StateTxn::abort() {
     mdb_txn_abort(txn_);
     txn_ = nullptr;
   }
+  if (hold_.owns_lock()) hold_.unlock();
 }
 
 Status meta_put_u64(StateTxn& txn, std::string_view key, uint64_t value) {
@@ -246,6 +251,7 @@ Status StateStore::open(const StateStoreOptions& options, std::unique_ptr<StateS
   std::unique_ptr<StateStore> s(new StateStore());
   s->dir_ = dir;
   s->read_only_ = options.read_only;
+  s->max_map_size_ = options.max_map_size_bytes;
   {
     std::lock_guard<std::mutex> lock(g_open_mutex);
     if (!open_dirs().insert(canonical.string()).second) {
@@ -330,6 +336,7 @@ uint64_t StateStore::map_size_bytes() const {
 
 Status StateStore::begin(StateTxn* txn, bool write) const {
   txn->abort();
+  std::shared_lock<std::shared_timed_mutex> hold(resize_mu_);
   MDB_txn* t = nullptr;
   const unsigned flags = write ? 0u : unsigned{MDB_RDONLY};
   int rc = mdb_txn_begin(env_, nullptr, flags, &t);
@@ -342,6 +349,7 @@ Status StateStore::begin(StateTxn* txn, bool write) const {
   txn->store_ = this;
   txn->txn_ = t;
   txn->writable_ = write;
+  txn->hold_ = std::move(hold);
   return Status::Ok();
 }
 
@@ -351,10 +359,56 @@ Status StateStore::begin_write(StateTxn* txn) {
   if (read_only_) {
     return Status::FailedPrecondition("state store " + dir_ + ": opened read-only");
   }
+  txn->abort();
+  // Over 3/4 full: grow now, while no transaction of ours is active (if one
+  // is, e.g. a reader on another thread, the next write tries again).
+  grow_map(false, std::chrono::milliseconds(0));
   return begin(txn, true);
 }
 
+uint64_t StateStore::map_used_bytes() const {
+  MDB_envinfo info;
+  MDB_stat stat;
+  if (mdb_env_info(env_, &info) != 0 || mdb_env_stat(env_, &stat) != 0) return 0;
+  return (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+}
+
+Status StateStore::grow_map(bool force, std::chrono::milliseconds wait) {
+  const uint64_t size = map_size_bytes();
+  const uint64_t used = map_used_bytes();
+  if (!force && used < size / 4 * 3) return Status::Ok();
+  uint64_t next = size * 2;
+  if (max_map_size_ != 0 && next > max_map_size_) next = max_map_size_;
+  if (next <= size) {
+    return Status::Full("the map is at state.max_map_size_mb (" + std::to_string(size >> 20) + " MB)");
+  }
+  std::unique_lock<std::shared_timed_mutex> resize(resize_mu_, std::defer_lock);
+  const bool locked = wait.count() > 0 ? resize.try_lock_for(wait) : resize.try_lock();
+  if (!locked) return Status::Unavailable("another transaction of this process is active");
+  const int rc = mdb_env_set_mapsize(env_, next);
+  if (rc != 0) return env_error(dir_, "grow the map to " + std::to_string(next >> 20) + " MB", rc);
+  ++map_growths_;
+  spdlog::info("state store {}: map grown from {} MB to {} MB ({} MB in use){}", dir_, size >> 20,
+               next >> 20, used >> 20,
+               max_map_size_ != 0 ? " (at most " + std::to_string(max_map_size_ >> 20) + " MB)" : "");
+  return Status::Ok();
+}
+
 Status StateStore::write_minute(const MinuteWrite& minute, const TxnHook& also) {
+  bool map_full = false;
+  Status st = write_minute_once(minute, also, &map_full);
+  // Nothing of the minute was stored: grow the map (doubling) and write it
+  // again, until it fits or the map is at its cap.
+  for (int tries = 0; map_full && tries < 16; ++tries) {
+    const Status grown = grow_map(true, std::chrono::milliseconds(2000));
+    if (!grown.ok()) return Status::Full(st.message() + " (" + grown.message() + ")");
+    st = write_minute_once(minute, also, &map_full);
+  }
+  return st;
+}
+
+Status StateStore::write_minute_once(const MinuteWrite& minute, const TxnHook& also, bool* map_full) {
+  *map_full = false;
   const std::string when = format_iso8601_utc(minute.minute_ts_ns);
   auto fail = [&](const Status& st, const std::string& what) {
     return make_status(st.code(), "state store " + dir_ + ": " + what + " writing minute " +
@@ -384,8 +438,9 @@ Status StateStore::write_minute(const MinuteWrite& minute, const TxnHook& also) 
   auto put_failed = [&](const Status& put_st) {
     const int rc = txn.last_rc_;
     if (rc == MDB_MAP_FULL) {
-      return Status::Full("state store " + dir_ + ": map full writing minute " + when +
-                          " (increase state.map_size_mb)");
+      *map_full = true;
+      return Status::Full("state store " + dir_ + ": map full writing minute " + when + " (" +
+                          std::to_string(map_size_bytes() >> 20) + " MB)");
     }
     // LMDB turns a short write into EIO: on a full file system that is the
     // disk being full, and the operator must read that, not "I/O error".
@@ -603,6 +658,7 @@ Status StateStore::last_minute_ts_ns(int64_t* ts_ns) const {
 }
 
 Status StateStore::copy_to(const std::string& dir, bool compact) const {
+  std::shared_lock<std::shared_timed_mutex> hold(resize_mu_);  // its own read txn
   const int rc = mdb_env_copy2(env_, dir.c_str(), compact ? MDB_CP_COMPACT : 0u);
   if (rc != 0) {
     return Status::IoError("state store " + dir_ + ": copy to " + dir + ": " + mdb_strerror(rc));
@@ -614,6 +670,38 @@ Status StateStore::sync() {
   if (read_only_) return Status::Ok();
   const int rc = mdb_env_sync(env_, 1);
   if (rc != 0) return Status::IoError("state store " + dir_ + ": sync: " + mdb_strerror(rc));
+  return Status::Ok();
+}
+
+Status StateStore::expire_snapshots(StateTxn& txn, int64_t cutoff_ns, size_t max_rows,
+                                    const ExpireFn& exported, size_t* deleted) const {
+  *deleted = 0;
+  if (!txn.writable()) return Status::FailedPrecondition("state store: expiry needs a write txn");
+  MDB_cursor* cursor = nullptr;
+  int rc = mdb_cursor_open(txn.txn_, dbi(StateDb::kFeaturesSnapshot), &cursor);
+  if (rc != 0) return txn.mdb_error("cursor on features_snapshot", rc);
+  MDB_val k;
+  MDB_val v;
+  Status st;
+  rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST);
+  while (rc == 0 && *deleted < max_rows) {
+    const std::string_view key = from_val(k);
+    if (key.size() < 8) break;  // not a snapshot key: leave the rest alone
+    uint64_t ts = 0;
+    for (size_t i = 0; i < 8; ++i) ts = (ts << 8) | static_cast<unsigned char>(key[i]);
+    if (static_cast<int64_t>(ts) >= cutoff_ns) break;
+    if (exported) {
+      st = exported(static_cast<int64_t>(ts), key.substr(8), from_val(v));
+      if (!st.ok()) break;
+    }
+    rc = mdb_cursor_del(cursor, 0);
+    if (rc != 0) break;
+    ++*deleted;
+    rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);  // after a delete: the key that followed it
+  }
+  mdb_cursor_close(cursor);
+  if (!st.ok()) return st;
+  if (rc != 0 && rc != MDB_NOTFOUND) return txn.mdb_error("expire in features_snapshot", rc);
   return Status::Ok();
 }
 

@@ -25,9 +25,11 @@
 #ifndef SH_HOST_STORE_STATE_STORE_H
 #define SH_HOST_STORE_STATE_STORE_H
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +66,12 @@ struct StateStoreOptions {
   // this much address space; the file grows as data is written. If an
   // existing file is larger, its size wins.
   uint64_t map_size_bytes = uint64_t{1} << 30;
+  // The map grows (doubling) when a write transaction is about to start
+  // with the data file over 3/4 of it, or when a minute's write finds it
+  // full (the write is then retried once): a host never stops with "map
+  // full" while the disk has room. 0: no limit; else the map never grows
+  // past this (config: state.max_map_size_mb), and a full map is an error.
+  uint64_t max_map_size_bytes = 0;
   bool read_only = false;  // open for reading only (CLI inspection)
   // true: every commit is flushed to disk (survives power loss).
   // false: MDB_NOSYNC: a commit is durable once in the OS page cache, so it
@@ -134,6 +142,9 @@ class StateTxn {
   const StateStore* store_ = nullptr;
   MDB_txn* txn_ = nullptr;
   bool writable_ = false;
+  // Held while the transaction is active: the map is resized only when no
+  // transaction of this process is (LMDB's rule for mdb_env_set_mapsize).
+  std::shared_lock<std::shared_timed_mutex> hold_;
   mutable int last_rc_ = 0;  // LMDB/errno code of the last failed call
 };
 
@@ -167,6 +178,18 @@ class StateStore {
 
   const std::string& dir() const { return dir_; }
   uint64_t map_size_bytes() const;
+  // Bytes of the map in use (the highest page written, as LMDB reports it).
+  uint64_t map_used_bytes() const;
+  // Times the map grew in this process.
+  uint64_t map_growths() const { return map_growths_; }
+  // Expiry (state.retention_days): deletes features_snapshot rows of
+  // minutes before `cutoff_ns`, oldest first (keys are minute-major), at
+  // most `max_rows` of them, in `txn`; `exported(key_minute_ns, symbol,
+  // value)` sees each row before it goes (null: dropped). *deleted counts.
+  using ExpireFn = std::function<Status(int64_t minute_ts_ns, std::string_view symbol,
+                                        std::string_view value)>;
+  Status expire_snapshots(StateTxn& txn, int64_t cutoff_ns, size_t max_rows, const ExpireFn& exported,
+                          size_t* deleted) const;
 
   // Any transaction *txn still holds is aborted first.
   Status begin_read(StateTxn* txn) const;
@@ -176,6 +199,8 @@ class StateStore {
 
   // Extra writes to make in the minute's transaction (positions, orders,
   // swap journal, gate state...). An error from the hook aborts everything.
+  // It may run twice for one minute (the map grew after the first try
+  // found it full): it must only write into the transaction.
   using TxnHook = std::function<Status(StateTxn&)>;
 
   // The minute close: in ONE transaction, UPSERT every row into
@@ -185,7 +210,8 @@ class StateStore {
   // full, I/O) nothing of this minute is stored, earlier minutes are intact,
   // and the message says which minute failed and why, e.g.
   //   "state store /var/sh: map full writing minute 2024-01-02T00:05:00Z
-  //    (increase state.map_size_mb)".
+  //    (the map is at state.max_map_size_mb, 4096 MB)".
+  // A full map below max_map_size_bytes grows and the minute is written again.
   // After a commit the rows are fed to the output digest if one is set.
   Status write_minute(const MinuteWrite& minute, const TxnHook& also = nullptr);
 
@@ -217,6 +243,11 @@ class StateStore {
   friend class StateTxn;
   StateStore() = default;
   Status begin(StateTxn* txn, bool write) const;
+  // Grows the map when `force` or when it is over 3/4 used. wait: how long
+  // to wait for this process's other transactions to end (0: only when none
+  // is active now). Ok when it grew or need not; else why not.
+  Status grow_map(bool force, std::chrono::milliseconds wait);
+  Status write_minute_once(const MinuteWrite& minute, const TxnHook& also, bool* map_full);
   unsigned dbi(StateDb db) const { return dbis_[static_cast<int>(db)]; }
 
   std::string dir_;
@@ -225,6 +256,9 @@ class StateStore {
   MDB_env* env_ = nullptr;
   unsigned dbis_[kStateDbCount] = {};
   OutputDigest* digest_ = nullptr;
+  uint64_t max_map_size_ = 0;  // 0: no limit
+  uint64_t map_growths_ = 0;
+  mutable std::shared_timed_mutex resize_mu_;  // shared: an active txn; exclusive: a resize
 };
 
 }  // namespace sh::host
