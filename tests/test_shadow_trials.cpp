@@ -10,7 +10,7 @@
 #include "control/reload_message.h"
 #include "control/swap_journal.h"
 #include "store/state_store.h"
-#include "test_swap_support.h"
+#include "test_shadow_support.h"
 
 using namespace sh_test;
 using nlohmann::json;
@@ -35,21 +35,6 @@ void write_inputs(const ScratchDir& dir) {
   write_file(dir / "replay.yaml", other);
 }
 
-std::vector<json> json_lines(const fs::path& path) {
-  std::vector<json> out;
-  for (const auto& l : lines(read_file(path))) out.push_back(json::parse(l));
-  return out;
-}
-
-ReloadRequest shadow_request(const SwapRun& run, const std::string& component, ShadowAction action) {
-  ReloadRequest r = run.request(component);
-  r.shadow = action;
-  return r;
-}
-
-// Submits `r`, lets minutes through until it applied; returns the outcome.
-sh::host::ReloadOutcome submit_applied(SwapRun& run, const ReloadRequest& r);
-
 // Starts the run, lets 10 minutes through, then a trial of spike with a
 // lower threshold, labelled "low".
 sh::host::ReloadOutcome start_low_spike_trial(SwapRun& run) {
@@ -62,46 +47,12 @@ sh::host::ReloadOutcome start_low_spike_trial(SwapRun& run) {
   return submit_applied(run, spike);
 }
 
-sh::host::ReloadOutcome submit_applied(SwapRun& run, const ReloadRequest& r) {
-  const size_t before = run.outcomes.size();
-  const std::string refused = run.coordinator->submit(r);
-  INFO(refused);
-  REQUIRE(refused == "");
-  REQUIRE(run.step_until_outcomes(before + 1));
-  const auto o = run.outcomes.last();
-  INFO(o.reason);
-  REQUIRE(o.applied);
-  return o;
-}
-
-sh::host::ShadowComparison comparison_of(const SwapRun& run, const std::string& component) {
-  for (const auto& c : run.pipeline->shadow_board().snapshot()) {
-    if (c.component == component) return c;
-  }
-  FAIL("no shadow trial of " << component);
-  return {};
-}
-
 std::vector<sh::host::ConfigVersion> journal_of(const fs::path& state_dir) {
   std::vector<sh::host::ConfigVersion> journal;
   const auto st = sh::host::load_swap_journal_from_store(state_dir, &journal);
   INFO(st.message());
   REQUIRE(st.ok());
   return journal;
-}
-
-// `host config journal` exported, then `host run --swap-journal` on
-// replay.yaml: returns the replay's stdout (its digest line).
-std::string replay_through_binary(const ScratchDir& dir) {
-  const HostRun exported = run_host({"config", "journal", "--config", "host.yaml"}, dir.path());
-  INFO(exported.err);
-  REQUIRE(exported.exit_code == 0);
-  write_file(dir / "journal.jsonl", exported.out);
-  const HostRun replayed =
-      run_host({"run", "--config", "replay.yaml", "--swap-journal", "journal.jsonl"}, dir.path());
-  INFO(replayed.err);
-  REQUIRE(replayed.exit_code == 0);
-  return replayed.out;
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/reload_message.h"
-#include "test_swap_support.h"
+#include "test_shadow_support.h"
 
 using namespace sh_test;
 using nlohmann::json;
@@ -46,50 +46,6 @@ void write_inputs(const ScratchDir& dir) {
   std::string other = decision_config("state_replay", 4096);
   other.replace(other.find("output_dir: out"), 15, "output_dir: out_replay");
   write_file(dir / "replay.yaml", other);
-}
-
-std::vector<json> json_lines(const fs::path& path) {
-  std::vector<json> out;
-  for (const auto& l : lines(read_file(path))) out.push_back(json::parse(l));
-  return out;
-}
-
-ReloadRequest shadow_request(const SwapRun& run, const std::string& component, ShadowAction action) {
-  ReloadRequest r = run.request(component);
-  r.shadow = action;
-  return r;
-}
-
-sh::host::ReloadOutcome submit_applied(SwapRun& run, const ReloadRequest& r) {
-  const size_t before = run.outcomes.size();
-  const std::string refused = run.coordinator->submit(r);
-  INFO(refused);
-  REQUIRE(refused == "");
-  REQUIRE(run.step_until_outcomes(before + 1));
-  const auto o = run.outcomes.last();
-  INFO(o.reason);
-  REQUIRE(o.applied);
-  return o;
-}
-
-sh::host::ShadowComparison comparison_of(const SwapRun& run, const std::string& component) {
-  for (const auto& c : run.pipeline->shadow_board().snapshot()) {
-    if (c.component == component) return c;
-  }
-  FAIL("no shadow trial of " << component);
-  return {};
-}
-
-std::string replay_through_binary(const ScratchDir& dir) {
-  const HostRun exported = run_host({"config", "journal", "--config", "host.yaml"}, dir.path());
-  INFO(exported.err);
-  REQUIRE(exported.exit_code == 0);
-  write_file(dir / "journal.jsonl", exported.out);
-  const HostRun replayed =
-      run_host({"run", "--config", "replay.yaml", "--swap-journal", "journal.jsonl"}, dir.path());
-  INFO(replayed.err);
-  REQUIRE(replayed.exit_code == 0);
-  return replayed.out;
 }
 
 // Starts the three trials after 60 minutes: a slower momentum, a strict
