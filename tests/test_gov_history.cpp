@@ -395,14 +395,19 @@ TEST_CASE("host --list-plugins shows each provider's capabilities (ABI 1.5)", "[
   CHECK_THAT(row("limited_history"), Contains("stocks,crypto"));
   CHECK_THAT(row("limited_history"), Contains("730"));
   CHECK_THAT(row("limited_history"), Contains("required"));
-  for (const auto& l : ls) CHECK(l.size() <= 100);
+  for (const auto& l : ls) {
+    size_t columns = 0;  // UTF-8 code points ("…" is three bytes, one column)
+    for (unsigned char c : l) columns += (c & 0xC0) != 0x80;
+    CHECK(columns <= 100);
+  }
 
   const HostRun j = run_host({"--list-plugins", "--json", "--plugin-dir", SH_PLUGIN_DIR, "--plugin-dir",
                               SH_TEST_PLUGIN_DIR},
                              dir.path());
   REQUIRE(j.exit_code == 0);
   std::map<std::string, json> by_name;
-  for (const auto& r : json::parse(j.out)["plugins"]) by_name[r["name"]] = r;
+  const json listing = json::parse(j.out);
+  for (const auto& r : listing["plugins"]) by_name[r["name"].get<std::string>()] = r;
   const json& csv = by_name.at("csv_history")["provider"];
   CHECK(csv["asset_classes"] == json::array({"stocks", "fx", "crypto", "commodities"}));
   CHECK(csv["history"] == true);

@@ -169,7 +169,7 @@ std::string klines_config(const ScratchDir& dir, const KlinesServer& server, con
   return "host:\n  mode: replay\n  state_dir: " + (dir / "state").string() + "\n  output_dir: " +
          (dir / "out").string() + "\nhistory:\n  universe: universe.json\n  end: 2025-01-17\n  providers:\n"
          "    - name: binance_daily\n      plugin: binance_history\n      config: {rest_url: '" + server.url() +
-         "', ca_file: '" + server.ca_file() + "', timeout_ms: 1500, retries: 3, backoff_initial_ms: 20, "
+         "', ca_file: '" + server.ca_file() + "', timeout_ms: 3000, retries: 3, backoff_initial_ms: 20, "
          "backoff_max_ms: 100" + extra + "}\n";
 }
 
@@ -221,7 +221,7 @@ TEST_CASE("binance_history retries 5xx, timeouts and truncated bodies with backo
   write_file(dir / "cfg.yaml", klines_config(dir, server));
   SECTION("a short storm of 503, a timeout and a truncated body: retried, then stored") {
     Reply timeout;
-    timeout.delay_ms = 2500;  // the client's timeout_ms is 1500
+    timeout.delay_ms = 3300;  // the client's timeout_ms is 3000
     Reply truncated;
     truncated.body = R"([[1579392000000,"100.5","100.5")";
     truncated.truncate = true;

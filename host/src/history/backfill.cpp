@@ -134,7 +134,6 @@ Status backfill_symbol(BackfillRun& run, const UniverseSymbol& s, bool* stored) 
       skipped.push_back({{"provider", p.name}, {"reason", why}, {"detail", detail}});
       continue;
     }
-    any_fit = true;
     DailySeries rows;
     const sh_daily_bar_sink sink{sizeof(sh_daily_bar_sink), &rows, &collect_bars};
     const sh_status rc = p.instance->fetch_daily(s.symbol.c_str(), int64_t{run.from_day} * kNsPerDay,
@@ -145,8 +144,9 @@ Status backfill_symbol(BackfillRun& run, const UniverseSymbol& s, bool* stored) 
       run.log.write({{"provider", p.name}, {"decision", "provider_not_entitled"}, {"reason", "NOT_ENTITLED"},
                      {"detail", p.not_entitled_reason}, {"symbol", s.symbol}});
       skipped.push_back({{"provider", p.name}, {"reason", "NOT_ENTITLED"}, {"detail", p.not_entitled_reason}});
-      continue;
+      continue;  // not entitled after all: it did not fit
     }
+    any_fit = true;
     if (rc != SH_OK || rows.empty()) {
       const std::string err = rc != SH_OK ? abi_status_name(rc) + ": " + p.instance->last_error()
                                           : "no rows in the window";

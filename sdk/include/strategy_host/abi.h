@@ -424,14 +424,10 @@ typedef struct sh_risk_verdict_batch {
   sh_risk_verdict *items; /* one per intent; pre-filled with ALLOW by the host */
 } sh_risk_verdict_batch;
 
-/* ------------------------------------------------------------------------ */
-/* Per-kind function tables. Append-only. All calls on one instance are made */
-/* from one thread at a time.                                                */
-/* ------------------------------------------------------------------------ */
-/* Declared before the provider table that points to them (defined below). */
-struct sh_provider_capabilities;
-struct sh_daily_bar_sink;
-
+/* Per-kind function tables. Append-only. All calls on one instance are made from one thread at a time. */
+#ifndef __cplusplus /* C: the tags the provider table's parameters name, declared at file scope */
+struct sh_provider_capabilities; struct sh_daily_bar_sink;
+#endif
 typedef struct sh_provider_api {
   uint32_t struct_size;
   /* Emit up to max_events events through sink. Returns SH_OK (more may
