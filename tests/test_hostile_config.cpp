@@ -157,9 +157,9 @@ TEST_CASE("a run that cannot load a plugin by name says why, not only where to l
   const HostRun r = run_host({"--validate-config", "--config", "cfg.yaml"}, dir.path());
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Contains("component 'd': plugin 'abi_major_2': " + test_plugin("abi_major_2").string() +
-                             ": incompatible: plugin ABI 2.0, host ABI 1.4"));
+                             ": incompatible: plugin ABI 2.0, host ABI 1.5"));
   CHECK_THAT(r.err, Contains("component 'e': no plugin named 'nosuch' in "));
-  CHECK_THAT(r.err, Contains("failed to load: libabi_major_2.so: incompatible: plugin ABI 2.0, host ABI 1.4"));
+  CHECK_THAT(r.err, Contains("failed to load: libabi_major_2.so: incompatible: plugin ABI 2.0, host ABI 1.5"));
 }
 
 TEST_CASE("a map or list where a name belongs is an error at that line, not an escaped YAML exception",

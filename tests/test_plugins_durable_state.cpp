@@ -37,7 +37,17 @@ TEST_CASE("ABI 1.4 appends the venue table to the descriptor, after load_state",
         offsetof(sh_plugin_descriptor, load_state) + sizeof(void*));
   CHECK(SH_KIND_VENUE == 5);
   CHECK(offsetof(sh_venue_api, capabilities) == offsetof(sh_venue_api, struct_size) + sizeof(void*));
-  CHECK(SH_ABI_MINOR == 4);
+  CHECK(SH_ABI_MINOR >= 4);
+}
+
+TEST_CASE("ABI 1.5 appends capabilities, entitled and fetch_daily to the provider table, after clock_ns",
+          "[abi]") {
+  CHECK(offsetof(sh_provider_api, capabilities) == offsetof(sh_provider_api, clock_ns) + sizeof(void*));
+  CHECK(offsetof(sh_provider_api, entitled) == offsetof(sh_provider_api, capabilities) + sizeof(void*));
+  CHECK(offsetof(sh_provider_api, fetch_daily) == offsetof(sh_provider_api, entitled) + sizeof(void*));
+  CHECK(SH_ERR_NOT_ENTITLED == 9);
+  CHECK(SH_REASON_SYMBOL_NOT_ACTIVE == 13);
+  CHECK(SH_ABI_MINOR == 5);
 }
 
 TEST_CASE("a plugin built for ABI 1.0 loads and keeps no durable state", "[abi][loader]") {

@@ -202,7 +202,7 @@ TEST_CASE("examples build out of tree against the installed SDK and load", "[sdk
   INFO("host --list-plugins: rc " << rc << "\n" << slurp(out) << slurp(err));
   REQUIRE(rc == 0);
   const auto listing = nlohmann::json::parse(slurp(out));
-  CHECK(listing.at("host_abi") == "1.4");
+  CHECK(listing.at("host_abi") == "1.5");
   for (const Example& ex : kExamples) {
     INFO(ex.name);
     const auto& plugins = listing.at("plugins");
@@ -212,7 +212,7 @@ TEST_CASE("examples build out of tree against the installed SDK and load", "[sdk
     CHECK(it->at("status") == "ok");
     CHECK(it->at("kind") == ex.kind_name);
     CHECK(it->at("version") == "0.1.0");
-    CHECK(it->at("abi") == "1.4");
+    CHECK(it->at("abi") == "1.5");
     CHECK_FALSE(it->at("config_keys").empty());
   }
 }

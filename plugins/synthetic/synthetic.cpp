@@ -180,6 +180,9 @@ struct SymbolState {
 class Synthetic final : public sh::Provider {
  public:
   static constexpr const char* kName = "synthetic";
+  // Generated data for any symbol: neither live nor daily history.
+  static constexpr uint32_t kAssetClasses = SH_ASSET_STOCKS | SH_ASSET_FX | SH_ASSET_CRYPTO | SH_ASSET_COMMODITIES;
+  static constexpr uint32_t kProviderFlags = 0;
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
       "Seeded deterministic multi-symbol trades/quotes/L2 with vol regimes and spikes";

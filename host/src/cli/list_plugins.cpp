@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -25,12 +26,48 @@ struct Row {
   std::string sha256;                     // plugin file; "" for rules and unread files
   std::vector<std::string> capabilities;  // "set_config", "state"; rules: "reload"
   ojson schema;                           // parsed config schema; null when unknown
+  std::optional<sh_provider_capabilities> provider;  // ABI 1.5, declared by a provider
 };
+
+// "stocks,fx,crypto,commodities" (the bits set), "-" when none.
+std::string asset_classes_text(uint32_t bits) {
+  std::vector<std::string> out;
+  if (bits & SH_ASSET_STOCKS) out.push_back("stocks");
+  if (bits & SH_ASSET_FX) out.push_back("fx");
+  if (bits & SH_ASSET_CRYPTO) out.push_back("crypto");
+  if (bits & SH_ASSET_COMMODITIES) out.push_back("commodities");
+  return out.empty() ? "-" : join(out, ",");
+}
+
+ojson provider_json(const std::optional<sh_provider_capabilities>& caps) {
+  if (!caps) return nullptr;
+  ojson j;
+  ojson classes = ojson::array();
+  const uint32_t bits = caps->asset_classes;
+  if (bits & SH_ASSET_STOCKS) classes.push_back("stocks");
+  if (bits & SH_ASSET_FX) classes.push_back("fx");
+  if (bits & SH_ASSET_CRYPTO) classes.push_back("crypto");
+  if (bits & SH_ASSET_COMMODITIES) classes.push_back("commodities");
+  j["asset_classes"] = classes;
+  j["live"] = (caps->flags & SH_PROVIDER_LIVE) != 0;
+  j["history"] = (caps->flags & SH_PROVIDER_HISTORY) != 0;
+  j["max_history_days"] = caps->max_history_days;
+  j["requires_entitlement"] = (caps->flags & SH_PROVIDER_REQUIRES_ENTITLEMENT) != 0;
+  return j;
+}
 
 std::vector<std::string> capabilities_of(const PluginLibrary& lib) {
   std::vector<std::string> out;
   if (lib.supports_set_config()) out.push_back("set_config");
   if (lib.supports_state()) out.push_back("state");
+  if (const auto caps = lib.provider_capabilities()) {
+    if (caps->flags & SH_PROVIDER_LIVE) out.push_back("live");
+    if (caps->flags & SH_PROVIDER_HISTORY) {
+      out.push_back("history_days=" + std::to_string(caps->max_history_days));
+    }
+    if (caps->flags & SH_PROVIDER_REQUIRES_ENTITLEMENT) out.push_back("entitlement");
+    out.push_back("classes=" + asset_classes_text(caps->asset_classes));
+  }
   return out;
 }
 
@@ -49,6 +86,7 @@ std::vector<Row> rows_of(const PluginCatalog& catalog, const RuleCatalog& rules)
     if (e.library) {
       r.sha256 = e.library->content_sha256();
       r.capabilities = capabilities_of(*e.library);
+      r.provider = e.library->provider_capabilities();
     }
     if (!e.identity.config_schema.empty()) {
       r.schema = ojson::parse(e.identity.config_schema, nullptr, false);
@@ -93,6 +131,7 @@ void print_json(const std::vector<Row>& rows, std::ostream& out) {
     row["sha256"] = e.sha256;
     row["capabilities"] = e.capabilities;
     row["config_schema"] = e.schema;
+    row["provider"] = provider_json(e.provider);
     row["defaults"] = e.schema.is_object() ? schema_defaults(e.schema) : ojson::object();
     doc["plugins"].push_back(std::move(row));
   }
@@ -186,6 +225,27 @@ void print_table(const std::vector<Row>& listed, std::ostream& out) {
   print_aligned(rows, out);
 }
 
+// The providers' capability matrix (runbook 001), under the table: one row
+// per provider that declares its capabilities (ABI 1.5), indented.
+void print_provider_matrix(const std::vector<Row>& listed, std::ostream& out) {
+  using Cells = std::array<std::string, 6>;
+  std::vector<Cells> rows;
+  rows.push_back({"  PROVIDER", "ASSET CLASSES", "LIVE", "HISTORY", "MAX HISTORY DAYS",
+                  "ENTITLEMENT"});
+  for (const auto& e : listed) {
+    if (!e.provider) continue;
+    const sh_provider_capabilities& c = *e.provider;
+    const bool history = (c.flags & SH_PROVIDER_HISTORY) != 0;
+    rows.push_back({"  " + fit(one_line(e.name), 24), asset_classes_text(c.asset_classes),
+                    (c.flags & SH_PROVIDER_LIVE) ? "yes" : "no", history ? "yes" : "no",
+                    history ? std::to_string(c.max_history_days) : "-",
+                    (c.flags & SH_PROVIDER_REQUIRES_ENTITLEMENT) ? "required" : "no"});
+  }
+  if (rows.size() == 1) return;
+  out << "\nProvider capabilities (runbook 001):\n";
+  print_aligned(rows, out);
+}
+
 void print_verbose(const std::vector<Row>& listed, std::ostream& out) {
   using Cells = std::array<std::string, 10>;
   std::vector<Cells> rows;
@@ -213,6 +273,7 @@ void print_plugin_list(const PluginCatalog& catalog, const RuleCatalog& rules,
   } else {
     print_table(rows, out);
   }
+  print_provider_matrix(rows, out);
   if (rows.empty()) {
     std::string dirs;
     for (const auto& d : catalog.dirs()) dirs += (dirs.empty() ? "" : ", ") + d.string();

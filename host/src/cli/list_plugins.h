@@ -18,11 +18,16 @@ struct ListOptions {
 // is not ok shows its full status there); cells too long are cut with "…".
 // A file that could not be read shows its file name as NAME.
 // --verbose: every field, unbounded: NAME, KIND, VERSION, ABI, PATH, SHA256,
-// CAPABILITIES (set_config, state; "reload" for a Lua rule), CONFIG (keys),
+// CAPABILITIES (set_config, state; "reload" for a Lua rule; a provider's
+// live, history_days=N, entitlement, classes=...), CONFIG (keys),
 // DESCRIPTION, STATUS. Empty fields show as "-".
-// JSON: exactly one line, {"host_abi":"1.3","plugins":[{"name","kind",
+// Text and verbose end with the providers' capability matrix (runbook 001)
+// when a provider declares capabilities.
+// JSON: exactly one line, {"host_abi":"1.5","plugins":[{"name","kind",
 // "version","abi","path","description","config_keys","status","sha256",
-// "capabilities","config_schema","defaults"}, ...]}, rows sorted by path;
+// "capabilities","config_schema","defaults","provider"}, ...]}, rows sorted by path;
+// provider is a provider's declared capabilities (ABI 1.5: {"asset_classes",
+// "live","history","max_history_days","requires_entitlement"}), else null;
 // config_schema is the plugin's schema as JSON (null when unknown), defaults
 // the schema's "default" values nested like a config ({} when none). Fields
 // of a file that could not be read are "" / [] / null / {}. Lua rules are rows

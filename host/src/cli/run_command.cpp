@@ -14,6 +14,7 @@
 #include "isolation/plugin_call_scope.h"
 #include "isolation/plugin_selection.h"
 #include "config/config_source.h"
+#include "cli/history_command.h"
 #include "control/heartbeat.h"
 #include "control/control_config.h"
 #include "control/reload_listener.h"
@@ -91,6 +92,7 @@ int run_pipeline_job(const HostConfig& config, const CliOptions& options) {
     spdlog::error("{}", e.what());
     return 1;
   }
+  if (const int rc = apply_history_governance(config, &pipeline_config); rc != 0) return rc;
 
   // Read before Pipeline::open(), which resets a replay's own store.
   std::vector<ConfigVersion> journal;

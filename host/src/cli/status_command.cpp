@@ -23,6 +23,8 @@
 #include "pipeline/shadow_board.h"
 #include "store/state_store.h"
 #include "store/time_format.h"
+#include "history/governance_status.h"
+#include "history/history_config.h"
 #include "services/symbol_table.h"
 #include "cli/trade_command.h"
 
@@ -103,6 +105,22 @@ void print_shadow_trials(const nlohmann::json& trials, std::ostream& out) {
         << " (only serving " << t["only_serving"].get<uint64_t>() << ", only candidate "
         << t["only_candidate"].get<uint64_t>() << ", other score " << t["score_differs"].get<uint64_t>()
         << ")\n";
+  }
+}
+
+// Runbook 001's symbol states: a count per state and the symbols not ACTIVE.
+void print_governance(const nlohmann::json& g, std::ostream& out) {
+  out << "governance (universe " << g["universe"].get<std::string>() << "): "
+      << (g["verified"].get<bool>() ? "verified" : "NOT verified: " + g.value("problem", "")) << "\n";
+  if (!g.contains("symbols")) return;
+  const auto& c = g["counts"];
+  out << "  " << c.value("ACTIVE", 0) << " ACTIVE, " << c.value("DEGRADED", 0) << " DEGRADED, "
+      << c.value("QUARANTINED", 0) << " QUARANTINED, " << c.value("UNVERIFIED", 0)
+      << " UNVERIFIED (trading only on ACTIVE)\n";
+  for (const auto& row : g["symbols"]) {
+    if (row["state"] == "ACTIVE") continue;
+    out << "  " << row["symbol"].get<std::string>() << " " << row["state"].get<std::string>() << " "
+        << row.value("reason", "") << "\n";
   }
 }
 
@@ -293,6 +311,7 @@ void print_text(const nlohmann::json& j, std::ostream& out) {
         << j["config_drift_text"].get<std::string>();
   }
   if (j.contains("shadow_trials")) print_shadow_trials(j["shadow_trials"], out);
+  if (j.contains("governance")) print_governance(j["governance"], out);
   out << "component state (errors in a row " << j["risk_chain_consecutive_errors"].get<uint64_t>()
       << ": decision cycles with a risk-policy or component error, safe mode past its limit)\n";
   for (const auto& [component, r] : j["component_state"].items()) {
@@ -317,10 +336,28 @@ int run_status_command(const HostConfig& config, const CliOptions& options) {
   }
   nlohmann::json j;
   Status st;
+  bool governance_only = false;
   try {
     st = collect(config, &j);
+    // Runbook 001: the universe's symbol states, when history: is configured
+    // (also before any run made the state store: Stage 1 comes first).
+    const HistoryConfig history = parse_history_config(config);
+    if (history.enabled) {
+      if (!st.ok()) {
+        j = {{"state_dir", config.state_dir().string()}, {"state_error", st.message()}};
+        governance_only = true;
+        st = Status::Ok();
+      }
+      j["governance"] = read_governance_status(config, history).document;
+    }
   } catch (const std::exception& e) {
     st = Status::Corruption(e.what());
+  }
+  if (st.ok() && governance_only && format == "text") {
+    std::cout << "state " << j["state_dir"].get<std::string>() << ": " << j["state_error"].get<std::string>()
+              << "\n";
+    print_governance(j["governance"], std::cout);
+    return 0;
   }
   if (!st.ok()) {
     std::cerr << "host status: " << st.message() << "\n";

@@ -13,6 +13,7 @@
 #include "decision/emergency_reduce.h"
 #include "decision/model_router.h"
 #include "decision/broker.h"
+#include "decision/symbol_gate.h"
 #include "events/event_gate.h"
 #include "config/host_config.h"
 #include "ops/alert_config.h"
@@ -63,6 +64,9 @@ struct DecisionSettings {
     kErrExpert = 1, kErrDetector = 2, kErrRouter = 4, kErrProvider = 8, kErrGap = 16
   };
   uint32_t safe_mode_errors = kErrExpert | kErrDetector | kErrRouter | kErrProvider;
+  // history: (runbook 001): the symbol states the governance gate applies,
+  // filled by `host run` from the history store (decision/symbol_gate.h).
+  SymbolGate governance;
   // execution.emergency_reduce: reducing orders at the emergency VaR level.
   EmergencyReduceConfig emergency_reduce;
   // execution.canary: in host mode canary, the only symbols whose orders

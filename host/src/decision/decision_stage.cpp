@@ -141,6 +141,8 @@ Status DecisionStage::open_layer(const std::filesystem::path& out_dir, bool trun
 // (new instance or rule version) takes effect at the next minute.
 std::vector<RiskPolicy> DecisionStage::make_policies() {
   std::vector<RiskPolicy> policies;
+  const SymbolGate& gate = ctx_->config.decision.governance;
+  if (gate.enabled) policies.push_back(make_symbol_gate_policy(&gate, &ctx_->runtime.symbols));
   for (size_t i = 0; i < risk_.size(); ++i) {
     RiskPolicy p;
     p.name = risk_[i].name;
@@ -508,9 +510,12 @@ void DecisionStage::format_lines(int64_t ts, size_t n) {
 
 void DecisionStage::refresh_versions() {
   expert_versions_.resize(experts_.size());
-  policy_versions_.resize(risk_.size());
+  // The governance gate, when on, is policy 0 (a host policy: version "host").
+  const size_t g = ctx_->config.decision.governance.enabled ? 1 : 0;
+  policy_versions_.resize(risk_.size() + g);
+  if (g) policy_versions_[0] = "host";
   for (size_t e = 0; e < experts_.size(); ++e) serving_version_label(*expert_slots_[e], &expert_versions_[e]);
-  for (size_t r = 0; r < risk_.size(); ++r) serving_version_label(*risk_slots_[r], &policy_versions_[r]);
+  for (size_t r = 0; r < risk_.size(); ++r) serving_version_label(*risk_slots_[r], &policy_versions_[r + g]);
 }
 
 void DecisionStage::collect_state() {

@@ -40,6 +40,7 @@ int risk_http_code(sh_risk_action action, sh_risk_reason reason) {
     case SH_REASON_NOTIONAL_CAP:
     case SH_REASON_CONFIDENCE_SCALE:
     case SH_REASON_VOL_TARGET:
+    case SH_REASON_SYMBOL_NOT_ACTIVE:
       return 412;
     case SH_REASON_KILL_SWITCH:
     case SH_REASON_RISK_LOCKED:

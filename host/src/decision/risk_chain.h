@@ -15,7 +15,8 @@
 // sh_portfolio_state.consecutive_errors (safe mode).
 //
 // Reason -> HTTP-like code of the paper API (runbook 004), for a DENY:
-//   412 Precondition Failed  LOW_CONFIDENCE, NOTIONAL_CAP, CONFIDENCE_SCALE, VOL_TARGET
+//   412 Precondition Failed  LOW_CONFIDENCE, NOTIONAL_CAP, CONFIDENCE_SCALE, VOL_TARGET,
+//                            SYMBOL_NOT_ACTIVE (the governance gate, decision/symbol_gate.h)
 //   423 Locked               KILL_SWITCH, RISK_LOCKED, DAILY_LOSS, VAR_LIMIT, SAFE_MODE
 //   429 Too Many Requests    RATE_LIMITED
 //   503 Service Unavailable  CIRCUIT_OPEN, POLICY_ERROR, NONE and unknown codes

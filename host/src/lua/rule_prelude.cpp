@@ -18,6 +18,7 @@ const RiskReasonName kRiskReasonNames[] = {
     {"VOL_TARGET", SH_REASON_VOL_TARGET},
     {"CONFIDENCE_SCALE", SH_REASON_CONFIDENCE_SCALE},
     {"POLICY_ERROR", SH_REASON_POLICY_ERROR},
+    {"SYMBOL_NOT_ACTIVE", SH_REASON_SYMBOL_NOT_ACTIVE},
 };
 const size_t kRiskReasonCount = sizeof(kRiskReasonNames) / sizeof(kRiskReasonNames[0]);
 

@@ -116,6 +116,7 @@ nlohmann::json status_to_json(const StatusSnapshot& s, int64_t now_wall_ns) {
   };
   j["daily_report"] = {{"today", report(s.daily_today_json)}, {"last", report(s.daily_last_json)}};
   j["shadow_trials"] = s.shadow_trials_json.empty() ? nlohmann::json::array() : report(s.shadow_trials_json);
+  if (!s.governance_json.empty()) j["governance"] = report(s.governance_json);
   j["alerts"] = nlohmann::json::array();
   for (const ActiveAlert& a : s.alerts) {
     j["alerts"].push_back({{"code", a.code}, {"severity", alert_severity_name(a.severity)},

@@ -1,6 +1,7 @@
 #include "ops/status_publisher.h"
 
 #include <algorithm>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -52,6 +53,14 @@ void StatusPublisher::publish(const StageContext& ctx,
   if (!ctx.shadows.empty()) {
     s->shadow_trials_json =
         ctx.shadows.snapshot_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  const SymbolGate& gate = ctx.config.decision.governance;
+  if (gate.enabled) {
+    nlohmann::json g = {{"gate", true}, {"states", gate.states}};
+    std::map<std::string, size_t> counts{{"ACTIVE", 0}, {"DEGRADED", 0}, {"QUARANTINED", 0}};
+    for (const auto& [symbol, state] : gate.states) ++counts[state];
+    g["counts"] = counts;
+    s->governance_json = g.dump();
   }
   add_series_point(*s);
   board_.publish(std::move(s));

@@ -143,6 +143,9 @@ struct StatusSnapshot {
   // The shadow trials' comparisons (pipeline/shadow_board.h), a JSON array
   // text; "" = no trial ran.
   std::string shadow_trials_json;
+  // Runbook 001's symbol states the governance gate applies, a JSON object
+  // text {"gate", "counts", "states": {symbol: state}}; "" = no history:.
+  std::string governance_json;
 };
 
 // Where the pipeline thread publishes and the HTTP threads read: a

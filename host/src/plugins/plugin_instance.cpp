@@ -47,6 +47,8 @@ std::string abi_status_name(sh_status status) {
       return "SH_ERR_EXCEPTION";
     case SH_ERR_HOST:
       return "SH_ERR_HOST";
+    case SH_ERR_NOT_ENTITLED:
+      return "SH_ERR_NOT_ENTITLED";
     default:
       return "status " + std::to_string(status);
   }
@@ -62,6 +64,10 @@ PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library,
       poll_ = d.provider->poll;
       if (d.provider->struct_size >= offsetof(sh_provider_api, clock_ns) + sizeof(void*)) {
         clock_ns_ = d.provider->clock_ns;
+      }
+      if (d.provider->struct_size >= offsetof(sh_provider_api, fetch_daily) + sizeof(void*)) {
+        entitled_ = d.provider->entitled;
+        fetch_daily_ = d.provider->fetch_daily;
       }
       break;
     case SH_KIND_DETECTOR:
@@ -243,6 +249,9 @@ void PluginInstance::use_proxy() {
   desc_ = &proxy_desc_;
   poll_ = proxy_desc_.provider ? proxy_desc_.provider->poll : nullptr;
   clock_ns_ = nullptr;  // the child's clock is not proxied: not a clock source
+  // Nor are history and entitlement (a batch command, not the pipeline).
+  entitled_ = nullptr;
+  fetch_daily_ = nullptr;
   detect_ = proxy_desc_.detector ? proxy_desc_.detector->detect : nullptr;
   expert_ = proxy_desc_.expert ? proxy_desc_.expert->evaluate : nullptr;
   risk_ = proxy_desc_.risk ? proxy_desc_.risk->evaluate : nullptr;

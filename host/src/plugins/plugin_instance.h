@@ -86,6 +86,28 @@ class PluginInstance {
     }
   }
   bool clock_source() const { return clock_ns_ != nullptr; }
+  // Provider, ABI 1.5: provider_entitled() (SH_OK when the plugin declares
+  // no entitlement check) and daily history (SH_ERR_UNSUPPORTED without).
+  sh_status entitled() noexcept {
+    if (entitled_ == nullptr) return SH_OK;
+    const PluginCallScope scope(component(), library_->name(), "entitled");
+    try {
+      return entitled_(instance_);
+    } catch (...) {
+      return escaped();
+    }
+  }
+  bool serves_history() const { return fetch_daily_ != nullptr; }
+  sh_status fetch_daily(const char* symbol, int64_t from_day_ts_ns, int64_t to_day_ts_ns,
+                        const sh_daily_bar_sink& sink) noexcept {
+    if (fetch_daily_ == nullptr) return SH_ERR_UNSUPPORTED;
+    const PluginCallScope scope(component(), library_->name(), "fetch_daily");
+    try {
+      return fetch_daily_(instance_, symbol, from_day_ts_ns, to_day_ts_ns, &sink);
+    } catch (...) {
+      return escaped();
+    }
+  }
   sh_status detect(const sh_feature_batch& rows, const sh_market_context& context,
                    const sh_hit_sink& sink) noexcept {
     if (detect_ == nullptr) return SH_ERR_UNSUPPORTED;
@@ -200,6 +222,8 @@ class PluginInstance {
 
   decltype(sh_provider_api::poll) poll_ = nullptr;
   decltype(sh_provider_api::clock_ns) clock_ns_ = nullptr;
+  decltype(sh_provider_api::entitled) entitled_ = nullptr;
+  decltype(sh_provider_api::fetch_daily) fetch_daily_ = nullptr;
   decltype(sh_detector_api::detect) detect_ = nullptr;
   decltype(sh_expert_api::evaluate) expert_ = nullptr;
   decltype(sh_risk_api::evaluate) risk_ = nullptr;

@@ -103,6 +103,20 @@ std::string check_descriptor(const sh_plugin_descriptor& d) {
 
 }  // namespace
 
+std::optional<sh_provider_capabilities> PluginLibrary::provider_capabilities() const {
+  const sh_provider_api* api = desc_.kind == SH_KIND_PROVIDER ? desc_.provider : nullptr;
+  if (api == nullptr ||
+      api->struct_size < offsetof(sh_provider_api, capabilities) + sizeof(void*) ||
+      api->capabilities == nullptr) {
+    return std::nullopt;
+  }
+  sh_provider_capabilities caps{};
+  const uint32_t size = api->capabilities->struct_size;
+  std::memcpy(&caps, api->capabilities, std::min<size_t>(size, sizeof caps));
+  caps.struct_size = sizeof caps;
+  return caps;
+}
+
 const char* kind_name(sh_plugin_kind kind) {
   switch (kind) {
     case SH_KIND_PROVIDER:

@@ -12,6 +12,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,10 @@ class PluginLibrary {
   bool supports_set_config() const { return desc_.set_config != nullptr; }
   // ABI 1.1 durable state (NULL in a 1.0 plugin's zero-extended descriptor).
   bool supports_state() const { return desc_.save_state != nullptr; }
+  // ABI 1.5: a provider's declared capabilities (zero-extended when the
+  // plugin's struct is shorter); nullopt for other kinds, plugins older than
+  // 1.5 and providers that declare none.
+  std::optional<sh_provider_capabilities> provider_capabilities() const;
   // SHA-256 of the file as loaded (64 hex digits), "" if it could not be read.
   const std::string& content_sha256() const { return sha256_; }
 

@@ -40,7 +40,10 @@ std::string free_space_text(const std::string& dir) {
 
 const char* const kDbNames[kStateDbCount] = {
     "features_snapshot", "events", "positions", "orders", "config_versions", "swap_journal",
-    "meta"};
+    "meta", "price_history", "symbol_governance"};
+
+// A database a read-only open did not find (appended after the store was made).
+constexpr unsigned kAbsentDbi = ~0u;
 
 // Room for databases later code may add without a migration.
 constexpr unsigned kMaxDbs = 32;
@@ -140,7 +143,7 @@ Status StateTxn::get(StateDb db, std::string_view key, std::string* value) const
   if (txn_ == nullptr) return Status::FailedPrecondition("state store: get on an inactive txn");
   MDB_val k = to_val(key);
   MDB_val v;
-  const int rc = mdb_get(txn_, store_->dbi(db), &k, &v);
+  const int rc = store_->dbi(db) == kAbsentDbi ? MDB_NOTFOUND : mdb_get(txn_, store_->dbi(db), &k, &v);
   if (rc == MDB_NOTFOUND) {
     return Status::NotFound("state store " + store_->dir() + ": no key in " + state_db_name(db));
   }
@@ -152,6 +155,7 @@ Status StateTxn::get(StateDb db, std::string_view key, std::string* value) const
 Status StateTxn::scan(StateDb db, std::string_view begin, std::string_view end,
                       const ScanFn& fn) const {
   if (txn_ == nullptr) return Status::FailedPrecondition("state store: scan on an inactive txn");
+  if (store_->dbi(db) == kAbsentDbi) return Status::Ok();  // nothing stored
   MDB_cursor* cursor = nullptr;
   int rc = mdb_cursor_open(txn_, store_->dbi(db), &cursor);
   if (rc != 0) return mdb_error((std::string("cursor on ") + state_db_name(db)).c_str(), rc);
@@ -294,6 +298,10 @@ Status StateStore::open(const StateStoreOptions& options, std::unique_ptr<StateS
     MDB_dbi dbi = 0;
     rc = mdb_dbi_open(txn.txn_, kDbNames[i], options.read_only ? 0u : unsigned{MDB_CREATE},
                       &dbi);
+    if (rc == MDB_NOTFOUND && options.read_only && i >= kStateDbRequiredCount) {
+      s->dbis_[i] = kAbsentDbi;
+      continue;
+    }
     if (rc == MDB_NOTFOUND) {
       return Status::NotFound("state store " + dir + ": database '" + kDbNames[i] +
                               "' missing (not a state directory, or never opened for writing)");

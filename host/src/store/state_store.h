@@ -55,8 +55,14 @@ enum class StateDb : int {
   kConfigVersions,
   kSwapJournal,
   kMeta,
+  // Appended (runbook 001, history/history_store.h): daily history per
+  // symbol and its governance (states, their history, backfill markers).
+  // A read-only open of a store older than them reads them as empty.
+  kPriceHistory,
+  kSymbolGovernance,
 };
-constexpr int kStateDbCount = 7;
+constexpr int kStateDbCount = 9;
+constexpr int kStateDbRequiredCount = 7;  // the databases every store has had
 // The LMDB database name, e.g. "features_snapshot".
 const char* state_db_name(StateDb db);
 

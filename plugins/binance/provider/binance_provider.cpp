@@ -17,6 +17,9 @@ namespace binance {
 class BinanceProvider final : public exchange::VenueProvider<FeedThread> {
  public:
   static constexpr const char* kName = "binance";
+  // Public spot market data: crypto, live, no keys needed.
+  static constexpr uint32_t kAssetClasses = SH_ASSET_CRYPTO;
+  static constexpr uint32_t kProviderFlags = SH_PROVIDER_LIVE;
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
       "Binance Spot public market data (trade, bookTicker, diff depth as a local book) over "

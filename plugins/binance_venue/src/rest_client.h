@@ -1,52 +1,13 @@
-// rest_client.h: one blocking HTTPS request per call, one connection per
-// request, everything within timeout_ms. Called on the venue's worker thread
-// (orders, cancels) and, briefly, on the pipeline thread (query_orders /
-// query_positions). Thread-safe: each call has its own io_context and
-// stream; the TLS context is shared read-only.
+// rest_client.h: the venue's HTTPS client is exchange_common's
+// (exchange/rest_client.h), shared with binance_history.
 #ifndef SH_BINANCE_VENUE_REST_CLIENT_H
 #define SH_BINANCE_VENUE_REST_CLIENT_H
 
-#include <boost/asio/ssl.hpp>
-
-#include <cstdint>
-#include <memory>
-#include <string>
-
-#include "exchange/url.h"
+#include "exchange/rest_client.h"
 
 namespace binance_venue {
-
-struct HttpResult {
-  enum Outcome {
-    kResponse,     // an HTTP response arrived (any status)
-    kNotSent,      // failed before any byte of the request left: safe to resend
-    kUnknown       // failed after the request went out (timeout, reset): the
-                   // venue may have acted on it
-  };
-  Outcome outcome = kNotSent;
-  int status = 0;
-  std::string body;
-  std::string retry_after;   // Retry-After header (seconds), "" if none
-  std::string used_weight;   // X-MBX-USED-WEIGHT-1M header, "" if none
-  std::string error;         // what failed (kNotSent / kUnknown)
-};
-
-class RestClient {
- public:
-  // Throws std::runtime_error when the TLS context cannot be built.
-  RestClient(const std::string& rest_url, const std::string& ca_file, int64_t timeout_ms);
-  // method: "GET", "POST", "DELETE", "PUT". target: path and query.
-  // api_key: the X-MBX-APIKEY header ("" = none). Never logs.
-  HttpResult request(const std::string& method, const std::string& target,
-                     const std::string& api_key) const;
-  const exchange::Url& url() const { return url_; }
-
- private:
-  exchange::Url url_;
-  int64_t timeout_ms_;
-  std::unique_ptr<boost::asio::ssl::context> tls_;
-};
-
+using exchange::HttpResult;
+using exchange::RestClient;
 }  // namespace binance_venue
 
 #endif

@@ -17,6 +17,9 @@ namespace coinbase {
 class CoinbaseProvider final : public exchange::VenueProvider<Subscriber> {
  public:
   static constexpr const char* kName = "coinbase";
+  // Public market data: crypto, live, no keys needed.
+  static constexpr uint32_t kAssetClasses = SH_ASSET_CRYPTO;
+  static constexpr uint32_t kProviderFlags = SH_PROVIDER_LIVE;
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
       "Coinbase Advanced Trade public market data (market_trades, ticker, level2 as a local book, "

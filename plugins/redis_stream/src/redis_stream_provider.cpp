@@ -25,6 +25,9 @@ namespace redis_stream {
 class RedisStreamProvider final : public sh::Provider {
  public:
   static constexpr const char* kName = "redis_stream";
+  // Relays whatever live events the stream carries.
+  static constexpr uint32_t kAssetClasses = SH_ASSET_STOCKS | SH_ASSET_FX | SH_ASSET_CRYPTO | SH_ASSET_COMMODITIES;
+  static constexpr uint32_t kProviderFlags = SH_PROVIDER_LIVE;
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
       "market data (trade, quote, l2, bar entries) from a Redis stream: XREAD, or XREADGROUP + XACK "

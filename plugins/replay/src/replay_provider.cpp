@@ -22,6 +22,9 @@ namespace replay {
 class ReplayProvider final : public sh::Provider {
  public:
   static constexpr const char* kName = "replay";
+  // A recorded session of any symbols: neither live nor daily history.
+  static constexpr uint32_t kAssetClasses = SH_ASSET_STOCKS | SH_ASSET_FX | SH_ASSET_CRYPTO | SH_ASSET_COMMODITIES;
+  static constexpr uint32_t kProviderFlags = 0;
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
       "Replays trades, quotes, L2 and OHLCV bars from CSV / JSON-lines files, merged in event-time order";

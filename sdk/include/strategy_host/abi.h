@@ -38,8 +38,11 @@ extern "C" {
  * 1.2: sh_risk_verdict.detail_ext (a reason longer than detail, untruncated).
  * 1.3: sh_provider_api.clock_ns (the receive clock of a live provider).
  * 1.4: SH_KIND_VENUE, sh_venue_api and sh_plugin_descriptor.venue (execution
- *      venues: paper, exchanges). */
-#define SH_ABI_MINOR 4
+ *      venues: paper, exchanges).
+ * 1.5: sh_provider_api.capabilities / entitled / fetch_daily (provider
+ *      capabilities, entitlement, daily history: runbook 001),
+ *      SH_ERR_NOT_ENTITLED, SH_REASON_SYMBOL_NOT_ACTIVE. */
+#define SH_ABI_MINOR 5
 
 /* Name of the one symbol every plugin library exports (see sh_plugin_entry_fn). */
 #define SH_PLUGIN_ENTRY_SYMBOL "sh_plugin_entry"
@@ -63,7 +66,10 @@ enum {
   SH_END_OF_DATA = 5,          /* provider: finite source exhausted */
   SH_WOULD_BLOCK = 6,          /* provider: no data available right now */
   SH_ERR_EXCEPTION = 7,        /* C++ layer: an exception was caught at the boundary */
-  SH_ERR_HOST = 8              /* a host callback refused the data (e.g. sink full) */
+  SH_ERR_HOST = 8,             /* a host callback refused the data (e.g. sink full) */
+  /* ABI 1.5: the provider is not entitled to the data asked for (its API
+   * answered 400/401/403, or no key is configured). Never retried. */
+  SH_ERR_NOT_ENTITLED = 9
 };
 
 typedef int32_t sh_plugin_kind;
@@ -388,7 +394,10 @@ enum {
   SH_REASON_RATE_LIMITED = 9,     /* 429 */
   SH_REASON_VOL_TARGET = 10,      /* scale */
   SH_REASON_CONFIDENCE_SCALE = 11,/* scale */
-  SH_REASON_POLICY_ERROR = 12     /* 503: the policy itself failed */
+  SH_REASON_POLICY_ERROR = 12,    /* 503: the policy itself failed */
+  /* ABI 1.5: the host's governance gate (runbook 001): new exposure on a
+   * symbol whose history state is not ACTIVE. */
+  SH_REASON_SYMBOL_NOT_ACTIVE = 13 /* 412 */
 };
 
 typedef struct sh_risk_verdict {
@@ -415,10 +424,10 @@ typedef struct sh_risk_verdict_batch {
   sh_risk_verdict *items; /* one per intent; pre-filled with ALLOW by the host */
 } sh_risk_verdict_batch;
 
-/* ------------------------------------------------------------------------ */
-/* Per-kind function tables. Append-only. All calls on one instance are made */
-/* from one thread at a time.                                                */
-/* ------------------------------------------------------------------------ */
+/* Per-kind function tables. Append-only. All calls on one instance are made from one thread at a time. */
+#ifndef __cplusplus /* C: the tags the provider table's parameters name, declared at file scope */
+struct sh_provider_capabilities; struct sh_daily_bar_sink;
+#endif
 typedef struct sh_provider_api {
   uint32_t struct_size;
   /* Emit up to max_events events through sink. Returns SH_OK (more may
@@ -436,7 +445,70 @@ typedef struct sh_provider_api {
    * (a file replay). A capture replay returns the recorded values, so a
    * recorded session closes the same minutes. */
   int64_t (*clock_ns)(void *instance);
+
+  /* ---- ABI 1.5 (appended; read only when struct_size covers it; NULL or
+   * an older struct = capabilities undeclared, always entitled, no history) */
+
+  /* What the provider serves (static: valid while the library is loaded;
+   * the host reads it without creating an instance). */
+  const struct sh_provider_capabilities *capabilities;
+  /* Runbook 001's provider_entitled(): SH_OK when this instance may be used
+   * (its keys are set and accepted), SH_ERR_NOT_ENTITLED (reason in
+   * last_error()) when not. Called once before first use. NULL = entitled. */
+  sh_status (*entitled)(void *instance);
+  /* Daily history (SH_PROVIDER_HISTORY): every daily bar of `symbol` (the
+   * provider's own spelling, as listed in the universe) with
+   * from_day_ts_ns <= day_ts_ns <= to_day_ts_ns (UTC midnights), emitted
+   * through sink in the order the source gives them (the host judges
+   * order, gaps and duplicates). SH_OK, SH_ERR_NOT_ENTITLED (no retry),
+   * SH_ERR_INVALID_ARGUMENT (symbol unknown to the provider) or another
+   * error with last_error(). A batch call: never reads live prices. */
+  sh_status (*fetch_daily)(void *instance, const char *symbol, int64_t from_day_ts_ns,
+                           int64_t to_day_ts_ns, const struct sh_daily_bar_sink *sink);
 } sh_provider_api;
+
+/* ------------------------------------------------------------------------ */
+/* Provider capabilities and daily history (ABI 1.5, runbook 001).           */
+/* ------------------------------------------------------------------------ */
+/* Asset classes (sh_provider_capabilities.asset_classes bits). The host
+ * classifies a symbol by its name: "=X" suffix fx, "=F" suffix commodities,
+ * "-USD" anywhere crypto, else stocks. */
+#define SH_ASSET_STOCKS 0x1u
+#define SH_ASSET_FX 0x2u
+#define SH_ASSET_CRYPTO 0x4u
+#define SH_ASSET_COMMODITIES 0x8u
+
+/* sh_provider_capabilities.flags */
+#define SH_PROVIDER_LIVE 0x1u                 /* poll() delivers live market data */
+#define SH_PROVIDER_HISTORY 0x2u              /* fetch_daily() delivers daily history */
+#define SH_PROVIDER_REQUIRES_ENTITLEMENT 0x4u /* keys / a subscription are needed */
+
+typedef struct sh_provider_capabilities {
+  uint32_t struct_size;
+  uint32_t asset_classes;    /* SH_ASSET_* bits */
+  uint32_t flags;            /* SH_PROVIDER_* bits */
+  uint32_t max_history_days; /* calendar days back fetch_daily reaches; 0 = none */
+} sh_provider_capabilities;
+
+/* One day of one symbol. Prices in the quote currency; NaN = not given. */
+typedef struct sh_daily_bar {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  int64_t day_ts_ns; /* 00:00 UTC of the trading day */
+  double open;
+  double high;
+  double low;
+  double close;
+  double adj_close; /* close adjusted for splits and dividends (NaN: = close) */
+  double volume;
+} sh_daily_bar;
+
+typedef struct sh_daily_bar_sink {
+  uint32_t struct_size;
+  void *sink_ctx;
+  /* bars are read with stride item_size (pass sizeof(sh_daily_bar)). */
+  sh_status (*emit)(void *sink_ctx, const sh_daily_bar *bars, uint32_t count, uint32_t item_size);
+} sh_daily_bar_sink;
 
 typedef struct sh_detector_api {
   uint32_t struct_size;

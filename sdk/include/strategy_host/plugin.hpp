@@ -231,15 +231,53 @@ using VerdictsOut = StridedSpan<sh_risk_verdict>;
   ((row).struct_size >= offsetof(sh_feature_row, field) + sizeof((row).field) ? (row).field \
                                                                                : ::sh::kNull)
 
+// Thrown by a provider's entitled() or fetch_daily() when its keys or
+// subscription do not cover the data (HTTP 400/401/403); becomes
+// SH_ERR_NOT_ENTITLED (ABI 1.5), which the host never retries.
+class NotEntitled : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Writes daily history bars through the host's sink (ABI 1.5).
+class DailyBarSink {
+ public:
+  explicit DailyBarSink(const sh_daily_bar_sink* s) : s_(s) {}
+  sh_status emit(const sh_daily_bar* bars, uint32_t count) const {
+    return s_->emit(s_->sink_ctx, bars, count, sizeof(sh_daily_bar));
+  }
+
+ private:
+  const sh_daily_bar_sink* s_;
+};
+
 class Provider : public PluginBase {
  public:
   static constexpr sh_plugin_kind kKind = SH_KIND_PROVIDER;
+  // ABI 1.5 capabilities (abi.h, sh_provider_capabilities), as static
+  // members a provider overrides: asset classes served (SH_ASSET_* bits),
+  // SH_PROVIDER_* flags and how many calendar days of daily history it
+  // reaches. The defaults declare nothing (the host lists "-").
+  static constexpr uint32_t kAssetClasses = 0;
+  static constexpr uint32_t kProviderFlags = 0;
+  static constexpr uint32_t kMaxHistoryDays = 0;
   using PluginBase::PluginBase;
   // Emit up to max_events; return SH_OK, SH_WOULD_BLOCK or SH_END_OF_DATA.
   virtual sh_status poll(const EventSink& sink, uint32_t max_events) = 0;
   // ABI 1.3: the receive clock (abi.h, sh_provider_api.clock_ns). The
   // default, -1, says "not a clock source" (file replay, generators).
   virtual int64_t clock_ns() { return -1; }
+  // ABI 1.5, called only when kProviderFlags has
+  // SH_PROVIDER_REQUIRES_ENTITLEMENT: throw NotEntitled to say why not.
+  virtual void entitled() {}
+  // ABI 1.5, called only when kProviderFlags has SH_PROVIDER_HISTORY:
+  // emit the daily bars of `symbol` in [from_day_ts_ns, to_day_ts_ns]. Throw
+  // NotEntitled (401/403), InvalidArgument (unknown symbol) or anything else.
+  virtual void fetch_daily(const std::string& symbol, int64_t from_day_ts_ns,
+                           int64_t to_day_ts_ns, const DailyBarSink& sink) {
+    (void)symbol, (void)from_day_ts_ns, (void)to_day_ts_ns, (void)sink;
+    throw std::runtime_error("fetch_daily: this provider serves no history");
+  }
 };
 
 class Detector : public PluginBase {
@@ -484,6 +522,9 @@ sh_status guarded(Instance<T>* inst, F&& f) {
   } catch (const NotReady& e) {
     inst->last_error = e.what();
     return SH_WOULD_BLOCK;
+  } catch (const NotEntitled& e) {
+    inst->last_error = e.what();
+    return SH_ERR_NOT_ENTITLED;
   } catch (const std::exception& e) {
     inst->last_error = e.what();
     return SH_ERR_EXCEPTION;
@@ -561,6 +602,20 @@ struct Trampolines {
     } catch (...) {
       return -1;
     }
+  }
+  static sh_status entitled(void* p) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
+      o.entitled();
+      return SH_OK;
+    });
+  }
+  static sh_status fetch_daily(void* p, const char* symbol, int64_t from_ns, int64_t to_ns,
+                               const sh_daily_bar_sink* sink) {
+    return guarded(static_cast<Instance<T>*>(p), [&](T& o) -> sh_status {
+      if (symbol == nullptr || sink == nullptr) return SH_ERR_INVALID_ARGUMENT;
+      o.fetch_daily(symbol, from_ns, to_ns, DailyBarSink(sink));
+      return SH_OK;
+    });
   }
   static sh_status poll(void* p, const sh_event_sink* sink, uint32_t max_events) {
     return guarded(static_cast<Instance<T>*>(p),
@@ -675,8 +730,15 @@ const sh_plugin_descriptor* make_descriptor() {
     // Only the trampoline of T's own kind is instantiated.
     if constexpr (T::kKind == SH_KIND_PROVIDER) {
       static_assert(std::is_base_of<Provider, T>::value, "kKind says provider");
-      static const sh_provider_api api = {sizeof(sh_provider_api), &Trampolines<T>::poll,
-                                          &Trampolines<T>::clock_ns};
+      static const sh_provider_capabilities caps = {sizeof(sh_provider_capabilities),
+                                                    T::kAssetClasses, T::kProviderFlags,
+                                                    T::kMaxHistoryDays};
+      static const sh_provider_api api = {
+          sizeof(sh_provider_api), &Trampolines<T>::poll, &Trampolines<T>::clock_ns,
+          (T::kAssetClasses | T::kProviderFlags) != 0 ? &caps : nullptr,
+          (T::kProviderFlags & SH_PROVIDER_REQUIRES_ENTITLEMENT) != 0 ? &Trampolines<T>::entitled
+                                                                      : nullptr,
+          (T::kProviderFlags & SH_PROVIDER_HISTORY) != 0 ? &Trampolines<T>::fetch_daily : nullptr};
       x.provider = &api;
     } else if constexpr (T::kKind == SH_KIND_DETECTOR) {
       static_assert(std::is_base_of<Detector, T>::value, "kKind says detector");

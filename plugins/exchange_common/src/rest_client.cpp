@@ -1,5 +1,5 @@
-// rest_client.cpp: RestClient.
-#include "rest_client.h"
+// rest_client.cpp: RestClient (exchange/rest_client.h).
+#include "exchange/rest_client.h"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -11,14 +11,15 @@
 
 #include "exchange/tls_context.h"
 
-namespace binance_venue {
+namespace exchange {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 
-RestClient::RestClient(const std::string& rest_url, const std::string& ca_file, int64_t timeout_ms)
-    : url_(exchange::parse_url(rest_url)), timeout_ms_(timeout_ms) {
+RestClient::RestClient(const std::string& rest_url, const std::string& ca_file, int64_t timeout_ms,
+                       std::string user_agent)
+    : url_(exchange::parse_url(rest_url)), timeout_ms_(timeout_ms), user_agent_(std::move(user_agent)) {
   if (!url_.tls) throw std::invalid_argument("rest_url must be https://: " + rest_url);
   tls_ = exchange::make_tls_context(true, ca_file);
 }
@@ -48,7 +49,7 @@ HttpResult RestClient::request(const std::string& method, const std::string& tar
   req.method(verb);
   req.target(url_.path + target);
   req.set(http::field::host, url_.host);
-  req.set(http::field::user_agent, "strategy-host-binance-venue/1.0");
+  req.set(http::field::user_agent, user_agent_);
   req.set(http::field::connection, "close");
   if (!api_key.empty()) req.set("X-MBX-APIKEY", api_key);
 
@@ -85,6 +86,8 @@ HttpResult RestClient::request(const std::string& method, const std::string& tar
             out.status = static_cast<int>(res.result_int());
             out.body = std::move(res.body());
             if (auto it = res.find("Retry-After"); it != res.end()) out.retry_after = std::string(it->value());
+            if (auto it = res.find(http::field::content_type); it != res.end())
+              out.content_type = std::string(it->value());
             if (auto it = res.find("X-MBX-USED-WEIGHT-1M"); it != res.end())
               out.used_weight = std::string(it->value());
             beast::error_code ignored;
@@ -102,4 +105,4 @@ HttpResult RestClient::request(const std::string& method, const std::string& tar
   return out;
 }
 
-}  // namespace binance_venue
+}  // namespace exchange
