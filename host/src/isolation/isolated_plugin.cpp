@@ -602,8 +602,10 @@ sh_status proxy_risk(void* instance, const sh_order_intent_batch* intents,
   return guarded([&] { return self(instance).evaluate_risk(intents, portfolio, out); });
 }
 
-// clock_ns is not proxied: an isolated provider is not a clock source.
-const sh_provider_api kProviderApi{sizeof(sh_provider_api), &proxy_poll, nullptr};
+// clock_ns is not proxied: an isolated provider is not a clock source; nor
+// are the 1.5 capabilities, entitlement and daily history (an isolated
+// provider declares none: it serves live data only).
+const sh_provider_api kProviderApi{sizeof(sh_provider_api), &proxy_poll, nullptr, nullptr, nullptr, nullptr};
 const sh_detector_api kDetectorApi{sizeof(sh_detector_api), &proxy_detect};
 const sh_expert_api kExpertApi{sizeof(sh_expert_api), &proxy_expert};
 const sh_risk_api kRiskApi{sizeof(sh_risk_api), &proxy_risk};
