@@ -47,7 +47,7 @@ size_t count_rows(const ScratchDir& dir, const std::string& config, const std::s
 
 }  // namespace
 
-TEST_CASE("a full map grows and the run goes on; a map at max_map_size_mb stops with the reason",
+TEST_CASE("a full map grows and the run goes on, and a map at max_map_size_mb stops with the reason",
           "[store]") {
   ScratchDir dir("state_growth");
   write_file(dir / "big.yaml", growth_config("big", ""));
