@@ -108,7 +108,7 @@ TEST_CASE("host --list-plugins --json lists every .so with all fields and surviv
   CHECK_THAT(raw_good,
              Catch::StartsWith(
                  "{\"name\":\"good_detector\",\"kind\":\"detector\",\"version\":\"1.2.3\","
-                 "\"abi\":\"1.4\",\"path\":\"" +
+                 "\"abi\":\"1.5\",\"path\":\"" +
                  (plugins / "libgood_detector.so").string() +
                  "\",\"description\":\"test detector: z_ret over a threshold\","
                  "\"config_keys\":[\"threshold\",\"label\",\"symbols\"],\"status\":\"ok\","

@@ -52,7 +52,7 @@ TEST_CASE("a misspelt top-level section is refused with a suggestion, never skip
   CHECK(load_error("risks:\n  - {name: kill_switch, plugin: kill_switch}\n") ==
         "cfg.yaml:1:1: unknown key 'risks' in the config's top level (did you mean 'risk'? "
         "expected one of: host, providers, detectors, experts, risk, consensus, execution, "
-        "conveyor, events, sinks, redis, control, state, backup, market_data, alerts, daily_report)");
+        "conveyor, events, sinks, redis, control, state, backup, market_data, alerts, daily_report, history)");
   CHECK_THAT(load_error("host: {mode: replay}\ndetector: []\n"),
              StartsWith("cfg.yaml:2:1: unknown key 'detector' in the config's top level (did you "
                         "mean 'detectors'?"));

@@ -125,11 +125,12 @@ TEST_CASE("FFI layout of the host-private records matches rule_vm.h", "[lua]") {
 }
 
 TEST_CASE("risk reason names cover sh_risk_reason in order", "[lua]") {
-  REQUIRE(sh::host::kRiskReasonCount == 13);
+  REQUIRE(sh::host::kRiskReasonCount == 14);
   for (size_t i = 0; i < sh::host::kRiskReasonCount; ++i) {
     CHECK(sh::host::kRiskReasonNames[i].code == static_cast<sh_risk_reason>(i));
   }
   CHECK(std::string(sh::host::risk_reason_name(SH_REASON_LOW_CONFIDENCE)) == "LOW_CONFIDENCE");
   CHECK(std::string(sh::host::risk_reason_name(SH_REASON_POLICY_ERROR)) == "POLICY_ERROR");
+  CHECK(std::string(sh::host::risk_reason_name(SH_REASON_SYMBOL_NOT_ACTIVE)) == "SYMBOL_NOT_ACTIVE");
   CHECK(sh::host::risk_reason_name(999) == nullptr);
 }
