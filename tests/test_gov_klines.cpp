@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "history/calendar.h"
+#include "support/test_certificate.h"
 #include "test_host_support.h"
 
 using namespace sh_test;
@@ -49,11 +50,7 @@ class KlinesServer {
  public:
   explicit KlinesServer(const fs::path& dir) : tls_(net::ssl::context::tls_server), acceptor_(ioc_) {
     fs::create_directories(dir);
-    const std::string cmd =
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout '" +
-        (dir / "key.pem").string() + "' -out '" + (dir / "cert.pem").string() +
-        "' -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed");
+    make_test_certificate(dir);
     ca_ = (dir / "cert.pem").string();
     tls_.use_certificate_chain_file(ca_);
     tls_.use_private_key_file((dir / "key.pem").string(), net::ssl::context::pem);

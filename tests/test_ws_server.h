@@ -30,6 +30,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_certificate.h"
+
 namespace sh_test {
 
 namespace bnet = boost::asio;
@@ -83,15 +85,6 @@ inline std::string fixture_text(const std::string& name, const std::string& venu
 }
 inline void append_sends(WsScript& s, const std::vector<std::string>& frames) {
   for (const auto& f : frames) s.push_back(send(f));
-}
-
-// A self-signed certificate for 127.0.0.1 (also its own CA) in dir.
-inline void make_test_certificate(const std::filesystem::path& dir) {
-  const std::string cmd =
-      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout '" +
-      (dir / "key.pem").string() + "' -out '" + (dir / "cert.pem").string() +
-      "' -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed");
 }
 
 class WsFixtureServer {
