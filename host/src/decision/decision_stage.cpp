@@ -14,7 +14,6 @@
 #include "decision/order_intent.h"
 #include "decision/portfolio_var.h"
 #include "events/feed_files.h"
-#include "plugins/lua_rule_loader.h"
 #include "store/text_format.h"
 #include "store/time_format.h"
 
@@ -150,21 +149,9 @@ std::vector<RiskPolicy> DecisionStage::make_policies() {
                            sh_risk_verdict_batch& out) -> Status {
       const DecisionComponent& c = risk_[i];
       if (risk_slots_[i]->shadow) capture_risk_input(i, intents, portfolio);
-      if (c.rule) {
-        // On failure the rule wrote DENY POLICY_ERROR (or its last good
-        // version's verdicts); the chain still counts the cycle as erroring.
-        const sh_status s = c.rule->check(intents, portfolio, &out);
-        if (s != SH_OK) {
-          return Status::Unavailable(abi_status_name(s) + ": " +
-                                     with_full_rule_path(c.rule->last_error(), c.rule->path()));
-        }
-        return Status::Ok();
-      }
-      PluginInstance* inst = c.instance;
-      if (inst->faulted()) return Status::Unavailable("plugin faulted (an exception escaped it)");
-      const sh_status s = inst->evaluate_risk(intents, portfolio, out);
-      if (s != SH_OK) return Status::Unavailable(abi_status_name(s) + ": " + inst->last_error());
-      return Status::Ok();
+      // A failing rule's verdicts are DENY POLICY_ERROR; the chain still
+      // counts the cycle as erroring.
+      return evaluate_risk_component(c.instance, c.rule.get(), intents, portfolio, out);
     };
     policies.push_back(std::move(p));
   }

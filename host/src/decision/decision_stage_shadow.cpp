@@ -130,16 +130,8 @@ void DecisionStage::shadow_risk(size_t i, const ShadowCandidate& candidate, Minu
   policy.name = risk_[i].name + " (shadow " + candidate.version + ")";
   policy.evaluate = [&candidate](const sh_order_intent_batch& intents,
                                  const sh_portfolio_state& portfolio,
-                                 sh_risk_verdict_batch& out) -> Status {
-    if (candidate.rule) {
-      const sh_status s = candidate.rule->check(intents, portfolio, &out);
-      if (s != SH_OK) return Status::Unavailable(abi_status_name(s) + ": " + candidate.rule->last_error());
-      return Status::Ok();
-    }
-    if (candidate.instance->faulted()) return Status::Unavailable("plugin faulted");
-    const sh_status s = candidate.instance->evaluate_risk(intents, portfolio, out);
-    if (s != SH_OK) return Status::Unavailable(abi_status_name(s) + ": " + candidate.instance->last_error());
-    return Status::Ok();
+                                 sh_risk_verdict_batch& out) {
+    return evaluate_risk_component(candidate.instance.get(), candidate.rule.get(), intents, portfolio, out);
   };
   const sh_order_intent_batch batch{sizeof(sh_order_intent_batch), sizeof(sh_order_intent),
                                     static_cast<uint32_t>(in.intents.size()), 0, in.intents.data()};

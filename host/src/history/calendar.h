@@ -6,12 +6,13 @@
 #include <string>
 #include <string_view>
 
+#include "store/time_format.h"
+
 namespace sh::host {
 
 constexpr int64_t kNsPerDay = 86'400'000'000'000;
 
-// Days since the epoch of a civil date (proleptic Gregorian).
-int32_t days_from_civil(int y, unsigned m, unsigned d);
+// Days since the epoch of a civil date: days_from_civil (store/time_format.h).
 // "YYYY-MM-DD" of a day.
 std::string format_day(int32_t day);
 // Parses "YYYY-MM-DD" (a real date); false otherwise.

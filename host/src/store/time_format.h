@@ -13,6 +13,11 @@
 
 namespace sh::host {
 
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (H.
+// Hinnant's days_from_civil / civil_from_days; valid for any int64 year).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+void civil_from_days(int64_t days, int64_t* y, unsigned* m, unsigned* d);
+
 // ts_ns (ns since the Unix epoch, UTC) as "YYYY-MM-DDTHH:MM:SSZ", with a
 // fraction ".fffffffff" (9 digits) only when ts_ns is not a whole second.
 // Example: 1704153900000000000 -> "2024-01-02T00:05:00Z".
