@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -418,4 +419,104 @@ TEST_CASE("host --list-plugins shows each provider's capabilities (ABI 1.5)", "[
   CHECK(by_name.at("coinbase")["provider"]["live"] == true);
   CHECK(by_name.at("kill_switch")["provider"].is_null());
   CHECK(by_name.at("good_provider")["provider"].is_null());  // declares none
+}
+
+TEST_CASE("host --validate-config checks history: the universe, each provider and the classes it serves",
+          "[history][governance][cli]") {
+  ScratchDir dir("gov_validate");
+  write_file(dir / "universe.json", R"(["AAPL", "GC=F", "ETH-USD"])");
+  auto validate = [&](const std::string& yaml) {
+    write_file(dir / "cfg.yaml", yaml);
+    return run_host({"--validate-config", "--config", "cfg.yaml"}, dir.path());
+  };
+  SECTION("a provider within reach: OK, and the classes no provider serves are named") {
+    const HostRun r = validate(config_yaml(dir, "    - {name: limited, plugin: limited_history}\n", "  days: 700\n"));
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("history: 3 symbols in the universe"));
+    CHECK_THAT(r.out, Contains("no provider serves commodities for 700 days: GC=F (backfill rejects them with "
+                               "NO_VALID_PROVIDER"));
+    CHECK(r.out.find("ETH-USD") == std::string::npos);  // crypto is served
+  }
+  SECTION("a provider that cannot reach history.days is never used, so nothing is served") {
+    const HostRun r = validate(config_yaml(dir, "    - {name: limited, plugin: limited_history}\n"));
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("history.providers[0] 'limited' reaches 730 days, 1826 asked (history.days)"));
+    CHECK_THAT(r.out, Contains("no provider serves crypto for 1826 days: ETH-USD"));
+  }
+  SECTION("a live-only provider is refused, naming the line") {
+    const HostRun r = validate(config_yaml(dir, "    - {name: live, plugin: synthetic}\n"));
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Contains("cfg.yaml:"));
+    CHECK_THAT(r.err, Contains("history.providers[0] 'live' (plugin synthetic): serves no daily history"));
+  }
+  SECTION("a plugin that does not exist is refused, naming the line") {
+    const HostRun r = validate(config_yaml(dir, "    - {name: gone, plugin: no_such_history}\n"));
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Contains("cfg.yaml:"));
+    CHECK_THAT(r.err, Contains("no_such_history"));
+  }
+  SECTION("a universe file that is missing is refused, naming it") {
+    fs::remove(dir / "universe.json");
+    const HostRun r = validate(config_yaml(dir, "    - {name: limited, plugin: limited_history}\n"));
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Contains("history.universe: "));
+    CHECK_THAT(r.err, Contains("universe.json"));
+  }
+  SECTION("a bad value is refused with file:line") {
+    const std::string yaml = config_yaml(dir, "    - {name: limited, plugin: limited_history}\n", "  days: -5\n");
+    const size_t line = 1 + static_cast<size_t>(std::count(yaml.begin(), yaml.begin() + yaml.find("days: -5"), '\n'));
+    const HostRun r = validate(yaml);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Contains("cfg.yaml:" + std::to_string(line) + ":"));
+    CHECK_THAT(r.err, Contains("history.days: expected a positive integer"));
+  }
+}
+
+TEST_CASE("a backup holds the history store and the universe, and a restore brings the states back",
+          "[history][governance][backup]") {
+  ScratchDir dir("gov_backup");
+  write_file(dir / "csv/AAPL.csv", csv_of(flat_rows(weekdays())));
+  write_file(dir / "universe.json", R"(["AAPL", "MSFT"])");  // MSFT has no file: QUARANTINED
+  write_file(dir / "cfg.yaml", config_yaml(dir, "    - {name: daily_csv, plugin: csv_history, config: {dir: csv}}\n"));
+  REQUIRE(run_host({"history", "backfill", "--config", "cfg.yaml"}, dir.path()).exit_code == 0);
+  REQUIRE(run_host({"history", "verify", "--config", "cfg.yaml"}, dir.path()).exit_code == 0);
+  const json before = status_json(dir);
+  REQUIRE(states_by_symbol(before).at("AAPL")["state"] == "ACTIVE");
+  REQUIRE(states_by_symbol(before).at("MSFT")["state"] == "QUARANTINED");
+
+  const HostRun c = run_host({"backup", "create", "--type", "full", "--config", "cfg.yaml"}, dir.path());
+  INFO(c.out << c.err);
+  REQUIRE(c.exit_code == 0);
+  const HostRun l = run_host({"backup", "list", "--format", "json", "--config", "cfg.yaml"}, dir.path());
+  REQUIRE(l.exit_code == 0);
+  const std::string name = json::parse(l.out).at(0)["name"];
+  const json manifest = json::parse(read_file(dir / "backups" / name / "manifest.json"));
+  std::set<std::string> files;
+  for (const auto& f : manifest["files"]) files.insert(f["path"].get<std::string>());
+  CHECK(files.count("state/history/data.mdb") == 1);
+  CHECK(files.count("config/universe.json") == 1);
+  bool provider_binary = false;
+  for (const auto& f : files) provider_binary = provider_binary || f.find("csv_history") != std::string::npos;
+  CHECK(provider_binary);
+  REQUIRE(run_host({"backup", "verify", name, "--config", "cfg.yaml"}, dir.path()).exit_code == 0);
+
+  // The history store lost (a wiped disk): the restore brings the states back.
+  fs::remove_all(dir / "state/history");
+  const json gone = status_json(dir);
+  CHECK(gone["verified"] == false);
+  CHECK_THAT(gone["problem"].get<std::string>(), Contains("no history store yet"));
+  const HostRun r = run_host({"backup", "restore", name, "--components", "data", "--config", "cfg.yaml"}, dir.path());
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const json after = status_json(dir);
+  CHECK(states_by_symbol(after).at("AAPL")["state"] == "ACTIVE");
+  CHECK(states_by_symbol(after).at("AAPL")["rows"] == states_by_symbol(before).at("AAPL")["rows"]);
+  CHECK(states_by_symbol(after).at("MSFT")["state"] == "QUARANTINED");
+  CHECK(after["symbols"] == before["symbols"]);
 }

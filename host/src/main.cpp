@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli/backup_command.h"
+#include "cli/capture_command.h"
 #include "cli/cli.h"
 #include "cli/config_command.h"
 #include "cli/history_command.h"
@@ -27,6 +28,7 @@ const std::vector<sh::host::Subcommand> kSubcommands = {
     {"trade", "trade stop|resume|flatten|pause|unpause|reset-risk|router-pause|router-resume", "queue an operator command for the decision layer (applied at the next minute)", nullptr, &sh::host::run_trade_command},
     {"backup", "backup create|list|verify NAME|restore NAME", "back up the store, feeds and config; list, verify and restore backups (runbook 003)", &sh::host::add_backup_options, &sh::host::run_backup_command},
     {"history", "history backfill|verify|status [--symbols A,B] [--restart] [--strict]", "runbook 001 data governance: daily history, quality scores and symbol states (Stage 1)", &sh::host::add_history_options, &sh::host::run_history_command},
+    {"capture", "capture convert --to FILE.shcap [--force] | capture info FILE.shcap", "convert the config's market data into a binary capture (replayed by the capture provider), or describe one", &sh::host::add_capture_options, &sh::host::run_capture_command},
     {"status", "status [--format text|json]", "the paper account, positions, orders, queued commands and risk-policy state in the state dir (read-only)", &sh::host::add_status_options, &sh::host::run_status_command},
 };
 

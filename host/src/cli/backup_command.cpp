@@ -8,6 +8,7 @@
 #include "store/backup.h"
 #include "plugins/component_loader.h"
 #include "config/config_keys.h"
+#include "history/history_config.h"
 #include "store/run_lock.h"
 #include "store/time_format.h"
 #include "services/host_clock.h"
@@ -53,6 +54,17 @@ BackupSettings parse_settings(const HostConfig& config) {
   return s;
 }
 
+void add_plugin_file(const HostConfig& config, const ComponentConfig& c, const PluginCatalog& catalog,
+                     BackupSources* s) {
+  std::string error;
+  if (auto lib = resolve_plugin(config, c, catalog, &error)) {
+    const fs::path p = lib->path();
+    if (std::find(s->plugin_files.begin(), s->plugin_files.end(), p) == s->plugin_files.end()) {
+      s->plugin_files.push_back(p);
+    }
+  }
+}
+
 // The deployment's files, from its config.
 BackupSources sources_of(const HostConfig& config) {
   BackupSources s;
@@ -65,14 +77,15 @@ BackupSources sources_of(const HostConfig& config) {
       s.config_files.push_back(c->lua.path);
       continue;
     }
-    std::string error;
-    if (auto lib = resolve_plugin(config, *c, catalog, &error)) {
-      const fs::path p = lib->path();
-      if (std::find(s.plugin_files.begin(), s.plugin_files.end(), p) == s.plugin_files.end()) {
-        s.plugin_files.push_back(p);
-      }
-    }
+    add_plugin_file(config, *c, catalog, &s);
   }
+  // Data governance (runbook 001): the universe and the history providers.
+  const HistoryConfig history = parse_history_config(config);
+  std::error_code ec;
+  if (history.enabled && fs::is_regular_file(history.universe, ec)) {
+    s.config_files.push_back(fs::absolute(history.universe).lexically_normal());
+  }
+  for (const ComponentConfig& c : history.providers) add_plugin_file(config, c, catalog, &s);
   return s;
 }
 

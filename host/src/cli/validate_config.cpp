@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "control/config_drift.h"
+#include "history/history_check.h"
 #include "store/state_store.h"
 
 #include "plugins/component_loader.h"
@@ -57,6 +58,16 @@ int validate_config(const HostConfig& config, std::ostream& out, std::ostream& e
   } catch (const ConfigError& e) {
     errors.push_back(e.what());
   }
+  HistoryCheck history;
+  bool history_enabled = false;
+  try {
+    const HistoryConfig h = parse_history_config(config);
+    history_enabled = h.enabled;
+    if (h.enabled) history = check_history(config, h);
+  } catch (const ConfigError& e) {
+    errors.push_back(e.what());
+  }
+  errors.insert(errors.end(), history.errors.begin(), history.errors.end());
   const PluginCatalog catalog = scan_configured_plugins(config);
   LoadedComponents loaded = load_components(config, catalog, runtime);
   LoadedRules rules = load_lua_components(config, runtime);
@@ -70,6 +81,8 @@ int validate_config(const HostConfig& config, std::ostream& out, std::ostream& e
     return 1;
   }
   out << "config OK: " << count << " components\n";
+  if (history_enabled) out << "history: " << history.symbols << " symbols in the universe\n";
+  for (const auto& note : history.notes) out << note << "\n";
   report_drift(config, out);
   return 0;
 }

@@ -136,7 +136,10 @@ Status copy_store(const fs::path& src_dir, const fs::path& backup, const std::st
                   BackupManifest* m, bool record_position) {
   std::error_code ec;
   if (!fs::exists(src_dir / "data.mdb", ec)) {
-    if (record_position) return Status::NotFound("state dir " + src_dir.string() + " holds no store to back up");
+    // Stage 1 of runbook 001 (history only, no session run yet) is data too.
+    if (record_position && !fs::exists(src_dir / "history" / "data.mdb", ec)) {
+      return Status::NotFound("state dir " + src_dir.string() + " holds no store to back up");
+    }
     return Status::Ok();
   }
   StateStoreOptions so;
@@ -302,6 +305,9 @@ Status create_backup(const BackupSources& sources, BackupType type, const fs::pa
   if (data) {
     st = copy_store(sources.state_dir, dir, "state", &m, /*record_position=*/true);
     if (st.ok()) st = copy_store(sources.state_dir / "control", dir, "state/control", &m, false);
+    // Runbook 001's daily history and symbol states (`host history`): a
+    // store of its own, which a replay's reset of the minute state keeps.
+    if (st.ok()) st = copy_store(sources.state_dir / "history", dir, "state/history", &m, false);
     // The feeds after the store: a line past the copied store's last minute
     // is trimmed at the restored host's start, never missing.
     if (st.ok()) st = add_feeds(sources.output_dir, dir, &m);

@@ -9,11 +9,14 @@
 //   state/data.mdb     data, full: LMDB's hot copy with compaction, taken in
 //                      one read transaction (safe while the host runs)
 //   state/control/data.mdb   the control plane's nonce store, when present
+//   state/history/data.mdb   runbook 001's daily history and symbol states
+//                      (`host history`), when present
 //   out/...            data, full: the output feeds (trades.csv, decisions,
 //                      events ...) as of the copy; lines of minutes after
 //                      the copied store's last minute are trimmed at the
 //                      restored host's start, as after a kill -9
-//   config/...         config, full: the YAML config and the Lua rules in use
+//   config/...         config, full: the YAML config, the Lua rules in use
+//                      and history.universe (universe.json)
 //   plugins/<sha256>-<file>   config, full: plugin binaries by content hash
 //   VERIFIED           written by a successful verify (its time)
 //
