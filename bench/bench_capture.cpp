@@ -9,7 +9,8 @@
 // baselines, snapshot rows; no detectors) from each source. The two runs'
 // digests must agree.
 //
-// Usage: bench_capture [symbols=1000] [minutes=60] [runs=3]   (Release build)
+// Usage: bench_capture [symbols=1000] [minutes=60] [runs=3] [capture-only]
+// (Release build; capture-only skips the CSV runs, for profiling)
 #include <strategy_host/abi.h>
 #include <unistd.h>
 
@@ -59,7 +60,7 @@ void write_session(const fs::path& dir, size_t symbols, size_t minutes) {
   std::vector<double> px(symbols);
   for (size_t s = 0; s < symbols; ++s) px[s] = 20.0 + static_cast<double>(s % 500);
   char buf[256];
-  uint64_t trade_id = 0;
+  std::vector<uint64_t> trade_id(symbols, 0);  // per symbol, as exchanges number them
   for (size_t m = 0; m < minutes; ++m) {
     // 60 slots a minute; each symbol trades in 20, quotes in 6, moves L2 in 2 (3 levels).
     for (int slot = 0; slot < 60; ++slot) {
@@ -72,7 +73,7 @@ void write_session(const fs::path& dir, size_t symbols, size_t minutes) {
         if (slot % 3 == 0) {
           const int n = std::snprintf(buf, sizeof buf, "%lld,S%04zu,%.6f,%.4f,%s,%llu,%lld\n",
                                       static_cast<long long>(ts), s, p, 0.5 + static_cast<double>(rnd() % 100) * 0.01,
-                                      (rnd() & 1) ? "buy" : "sell", static_cast<unsigned long long>(++trade_id),
+                                      (rnd() & 1) ? "buy" : "sell", static_cast<unsigned long long>(++trade_id[s]),
                                       static_cast<long long>(ts + 40'000'000));
           t.write(buf, n);
         }
@@ -115,6 +116,10 @@ Run run_pipeline(const std::string& yaml, const fs::path& base) {
   HostRuntime runtime;
   PipelineConfig pc = parse_pipeline_config(config, runtime);
   const PluginCatalog catalog = scan_plugins(config);
+  // From before the providers are created (the capture provider checks its
+  // header and symbol table then, the replay provider opens its files); the
+  // scan of the plugin directory before it is the same for both.
+  const auto t0 = std::chrono::steady_clock::now();
   LoadedComponents loaded = load_components(config, catalog, runtime);
   Run r;
   if (!loaded.errors.empty()) {
@@ -125,7 +130,6 @@ Run run_pipeline(const std::string& yaml, const fs::path& base) {
   for (auto& inst : loaded.instances) {
     if (inst->kind() == SH_KIND_PROVIDER) providers.push_back(inst.get());
   }
-  const auto t0 = std::chrono::steady_clock::now();
   Pipeline p(std::move(pc), config, runtime, providers, {});
   Status st = p.open();
   if (st.ok()) st = p.run();
@@ -134,8 +138,6 @@ Run run_pipeline(const std::string& yaml, const fs::path& base) {
     return r;
   }
   r.summary = p.summary();
-  // Wall time from before the pipeline's open: the capture provider maps and
-  // checks its file at creation, the replay provider opens its files then.
   r.summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.ok = true;
   return r;
@@ -147,6 +149,7 @@ int main(int argc, char** argv) {
   const size_t symbols = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000;
   const size_t minutes = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 60;
   const int runs = argc > 3 ? std::atoi(argv[3]) : 3;
+  const bool capture_only = argc > 4 && std::string(argv[4]) == "capture-only";
   spdlog::set_level(spdlog::level::warn);
   const fs::path dir = fs::temp_directory_path() / ("sh_bench_capture_" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -182,6 +185,7 @@ int main(int argc, char** argv) {
   uint64_t events = 0, closes = 0;
   for (int i = 0; i < runs; ++i) {
     for (const bool capture : {true, false}) {
+      if (!capture && capture_only) continue;
       const std::string name = capture ? "cap" : "csv";
       fs::remove_all(dir / ("state_" + name));
       fs::remove_all(dir / ("out_" + name));
@@ -197,10 +201,14 @@ int main(int argc, char** argv) {
               "%llu minute closes, median of %d runs, one pipeline thread\n",
               symbols, minutes, static_cast<unsigned long long>(events), static_cast<unsigned long long>(closes), runs);
   std::printf("  capture replay through the conveyor : %8.2f M events/s\n", median(cap_rate) / 1e6);
+  if (capture_only) {
+    if (!std::getenv("SH_BENCH_KEEP")) fs::remove_all(dir);
+    return 0;
+  }
   std::printf("  baseline: the same CSVs replayed    : %8.2f M events/s  (capture/CSV %.2fx)\n",
               median(csv_rate) / 1e6, median(cap_rate) / median(csv_rate));
   std::printf("  digests: %s (capture %s, CSV %s)\n", cap_digest == csv_digest ? "equal" : "DIFFER",
               cap_digest.substr(0, 12).c_str(), csv_digest.substr(0, 12).c_str());
-  fs::remove_all(dir);
+  if (!std::getenv("SH_BENCH_KEEP")) fs::remove_all(dir);  // SH_BENCH_KEEP=1: keep the session for profiling
   return cap_digest == csv_digest ? 0 : 1;
 }

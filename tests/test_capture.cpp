@@ -2,7 +2,8 @@
 // `host capture convert` over the sample session's CSVs, one provider or
 // two merged, and the `capture` provider replaying it with the same digest,
 // decisions and trades; a truncated, incomplete or foreign file refused
-// before the run starts, naming the file and the field.
+// before the run starts, naming the file and the field; a damaged record
+// stopping the provider with its index.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -130,11 +131,18 @@ TEST_CASE("a truncated, incomplete or foreign capture is refused before the run,
     patch(bad, 8, &v2, sizeof v2);  // sh_capture_header.version
     refused("version 2 (this plugin reads version 1)");
   }
-  SECTION("a record naming a symbol outside the table") {
+  SECTION("a damaged record: the records before it run, then the provider stops naming it") {
     write_file(bad, bytes);
     const uint32_t sym = 9999;
     patch(bad, 64 + 72 * 5 + 16, &sym, sizeof sym);  // record 5's symbol
-    refused("record 5: symbol 9999 is outside the table of 4");
+    ScratchDir run("capture_bad_record");
+    const HostRun r = run_decision(run, sample_decisions(capture_providers(bad)));
+    INFO(r.out << r.err);
+    CHECK_THAT(r.err, Contains("provider 'session' failed"));
+    CHECK_THAT(r.err, Contains("capture file " + bad.string() + ": record 5: symbol 9999 is outside the table of 4"));
+    const nlohmann::json summary = summary_json(run / "out");
+    CHECK(summary["provider_errors"] == 1);
+    CHECK(summary["events_in"] == 5);
   }
   SECTION("a cut symbol table") {
     write_file(bad, bytes.substr(0, bytes.size() - 2));

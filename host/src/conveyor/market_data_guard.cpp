@@ -83,6 +83,20 @@ bool MarketDataGuard::jumps(double from, double to, double max_bps) const {
   return std::fabs(to - from) / from * 1e4 > max_bps;
 }
 
+namespace {
+
+// Clears bits [from, to) of a bit set held in 64-bit words.
+void clear_slots(std::vector<uint64_t>& bits, uint64_t from, uint64_t to) {
+  while (from < to) {
+    const uint64_t off = from % 64, n = std::min<uint64_t>(64 - off, to - from);
+    const uint64_t mask = n == 64 ? ~uint64_t{0} : ((uint64_t{1} << n) - 1) << off;
+    bits[from / 64] &= ~mask;
+    from += n;
+  }
+}
+
+}  // namespace
+
 bool MarketDataGuard::remember_id(SymbolState& s, uint64_t id) const {
   const uint64_t w = config_.dedupe_window;
   if (s.seen.empty()) s.seen.assign((w + 63) / 64, 0);
@@ -96,10 +110,12 @@ bool MarketDataGuard::remember_id(SymbolState& s, uint64_t id) const {
     if (s.max_id == 0 || id - s.max_id >= w) {
       std::fill(s.seen.begin(), s.seen.end(), 0);
     } else {
-      for (uint64_t x = s.max_id + 1; x < id; ++x) {
-        auto [word, mask] = bit(x);
-        word &= ~mask;
-      }
+      // Slots of ids (max_id, id): one run, or two where it wraps; cleared a
+      // word at a time (venue-wide ids leave gaps of thousands per symbol).
+      const uint64_t start = (s.max_id + 1) % w, count = id - s.max_id - 1;
+      const uint64_t first = std::min(count, w - start);
+      clear_slots(s.seen, start, start + first);
+      clear_slots(s.seen, 0, count - first);
     }
     auto [word, mask] = bit(id);
     word |= mask;

@@ -3,7 +3,7 @@
  * A capture is a session's market events exactly as the host's ingress
  * delivered them to the pipeline (every provider merged in event time),
  * written by `host capture convert` and replayed by the `capture` provider,
- * which maps the file (mmap) and emits its records without parsing. A replay
+ * which reads the file in batches and emits its records without parsing. A replay
  * of a capture and of the files it was converted from give the same digest.
  *
  * Layout (little-endian, as the x86-64 and aarch64 hosts write it):
