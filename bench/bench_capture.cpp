@@ -26,15 +26,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "config/host_config.h"
-#include "config/pipeline_config.h"
-#include "pipeline/pipeline.h"
-#include "plugins/component_loader.h"
-#include "plugins/plugin_instance.h"
-#include "services/host_services.h"
+#include "bench_pipeline_run.h"
+
 
 namespace fs = std::filesystem;
-using namespace sh::host;
 
 namespace {
 
@@ -106,43 +101,6 @@ std::string host_section(const fs::path& dir, const std::string& name) {
          "'\n  log: {level: warn}\nstate: {durability: process}\nconveyor: {baseline_warmup: 30}\n";
 }
 
-struct Run {
-  RunSummary summary;
-  bool ok = false;
-};
-
-Run run_pipeline(const std::string& yaml, const fs::path& base) {
-  HostConfig config = HostConfig::load_string(yaml, "bench.yaml", base);
-  HostRuntime runtime;
-  PipelineConfig pc = parse_pipeline_config(config, runtime);
-  const PluginCatalog catalog = scan_plugins(config);
-  // From before the providers are created (the capture provider checks its
-  // header and symbol table then, the replay provider opens its files); the
-  // scan of the plugin directory before it is the same for both.
-  const auto t0 = std::chrono::steady_clock::now();
-  LoadedComponents loaded = load_components(config, catalog, runtime);
-  Run r;
-  if (!loaded.errors.empty()) {
-    for (auto& e : loaded.errors) std::cerr << e << "\n";
-    return r;
-  }
-  std::vector<PluginInstance*> providers;
-  for (auto& inst : loaded.instances) {
-    if (inst->kind() == SH_KIND_PROVIDER) providers.push_back(inst.get());
-  }
-  Pipeline p(std::move(pc), config, runtime, providers, {});
-  Status st = p.open();
-  if (st.ok()) st = p.run();
-  if (!st.ok()) {
-    std::cerr << st.message() << "\n";
-    return r;
-  }
-  r.summary = p.summary();
-  r.summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.ok = true;
-  return r;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -189,7 +147,8 @@ int main(int argc, char** argv) {
       const std::string name = capture ? "cap" : "csv";
       fs::remove_all(dir / ("state_" + name));
       fs::remove_all(dir / ("out_" + name));
-      const Run r = run_pipeline(host_section(dir, name) + (capture ? cap_providers : csv_providers), dir);
+      const sh_bench::PipelineRun r =
+          sh_bench::run_pipeline(host_section(dir, name) + (capture ? cap_providers : csv_providers), dir, true);
       if (!r.ok) return 1;
       (capture ? cap_rate : csv_rate).push_back(static_cast<double>(r.summary.events_in) / r.summary.wall_seconds);
       (capture ? cap_digest : csv_digest) = r.summary.digest;

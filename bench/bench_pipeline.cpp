@@ -27,6 +27,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bench_pipeline_run.h"
 #include "plugins/component_loader.h"
 #include "conveyor/conveyor.h"
 #include "config/host_config.h"
@@ -84,39 +85,8 @@ std::string host_section(const fs::path& dir, const std::string& durability) {
          "'\n  log: {level: warn}\nstate: {durability: " + durability + "}\n";
 }
 
-struct Run {
-  RunSummary summary;
-  bool ok = false;
-};
-
-Run run_pipeline(const std::string& yaml, const fs::path& base) {
-  HostConfig config = HostConfig::load_string(yaml, "bench.yaml", base);
-  HostRuntime runtime;
-  PipelineConfig pc = parse_pipeline_config(config, runtime);
-  const PluginCatalog catalog = scan_plugins(config);
-  LoadedComponents loaded = load_components(config, catalog, runtime);
-  Run r;
-  if (!loaded.errors.empty()) {
-    for (auto& e : loaded.errors) std::cerr << e << "\n";
-    return r;
-  }
-  std::vector<PluginInstance*> providers;
-  std::vector<std::unique_ptr<DetectorStage>> detectors;
-  for (auto& inst : loaded.instances) {
-    if (inst->kind() == SH_KIND_PROVIDER) providers.push_back(inst.get());
-    if (inst->kind() == SH_KIND_DETECTOR) detectors.push_back(make_plugin_detector(*inst));
-  }
-  Pipeline p(std::move(pc), config, runtime, providers, std::move(detectors));
-  Status st = p.open();
-  if (st.ok()) st = p.run();
-  if (!st.ok()) {
-    std::cerr << st.message() << "\n";
-    return r;
-  }
-  r.summary = p.summary();
-  r.ok = true;
-  return r;
-}
+using Run = sh_bench::PipelineRun;
+using sh_bench::run_pipeline;
 
 // The replay provider alone: poll into a sink that only counts.
 double provider_only_rate(const std::string& yaml, const fs::path& base) {
