@@ -69,9 +69,10 @@ TEST_CASE("a capture of the sample session replays with the same digest, decisio
   REQUIRE(info.exit_code == 0);
   const nlohmann::json header = nlohmann::json::parse(info.out);
   CHECK(header["symbols"] == 4);
-  CHECK(header["bytes"] == 64 + 72 * header["events"].get<uint64_t>() + 4 * 2 + std::string("BTCETHSOLDOGE").size());
+  CHECK(header["clock"] == false);  // file replays: no receive clock
+  CHECK(header["bytes"] == 64 + 72 * header["records"].get<uint64_t>() + 4 * 2 + std::string("BTCETHSOLDOGE").size());
   const nlohmann::json csv_summary = summary_json(csv / "out");
-  CHECK(header["events"] == csv_summary["events_in"]);
+  CHECK(header["records"] == csv_summary["events_in"]);
 
   ScratchDir cap("capture_replay");
   const HostRun b = run_decision(cap, sample_decisions(capture_providers(file)));
@@ -110,16 +111,16 @@ TEST_CASE("a truncated, incomplete or foreign capture is refused before the run,
   };
   SECTION("truncated in the middle of the events") {
     write_file(bad, bytes.substr(0, bytes.size() / 2));
-    refused("event_count");
+    refused("record_count");
     const HostRun i = run_host({"capture", "info", bad.string()}, dir.path());
     CHECK(i.exit_code == 1);
-    CHECK_THAT(i.err, Contains(bad.string() + ": event_count"));
+    CHECK_THAT(i.err, Contains(bad.string() + ": record_count"));
   }
   SECTION("a conversion that did not finish") {
     write_file(bad, bytes);
     const uint32_t zero = 0;
-    patch(bad, 44, &zero, sizeof zero);  // sh_capture_header.complete
-    refused("incomplete (complete: 0)");
+    patch(bad, 44, &zero, sizeof zero);  // sh_capture_header.flags
+    refused("incomplete (flags without COMPLETE)");
   }
   SECTION("not a capture at all") {
     write_file(bad, read_file(fs::path(SH_SOURCE_DIR) / "data/sample/trades.csv"));

@@ -76,6 +76,29 @@ TEST_CASE("coinbase runs through the host binary in dry-run and its capture repl
   CHECK(summary2["minutes_closed_on_clock"] == summary["minutes_closed_on_clock"]);
   CHECK(summary2["snapshot_rows"] == summary["snapshot_rows"]);
   CHECK(summary2["digest"] == summary["digest"]);
+
+  // The same session as a binary capture (`host capture convert`): its
+  // receive clock comes along, so the dry-run closes the same minutes on it.
+  const fs::path shcap = again / "session.shcap";
+  const HostRun c = run_host({"capture", "convert", "--config", (again / "host.yaml").string(), "--to", shcap.string()},
+                             again.path());
+  INFO(c.out << c.err);
+  REQUIRE(c.exit_code == 0);
+  CHECK(c.out.find(" 0 clock ticks") == std::string::npos);
+  ScratchDir binary("coinbase_host_shcap");
+  std::string yaml = host_config("{}");
+  yaml.replace(yaml.find("{name: coinbase, plugin: coinbase, config: {}}"),
+               std::string("{name: coinbase, plugin: coinbase, config: {}}").size(),
+               "{name: session, plugin: capture, config: {file: '" + shcap.string() + "'}}");
+  write_file(binary / "host.yaml", yaml);
+  const HostRun r3 = run_host({"--config", (binary / "host.yaml").string()}, binary.path());
+  INFO(r3.err);
+  REQUIRE(r3.exit_code == 0);
+  const auto summary3 = nlohmann::json::parse(read_file(binary / "out/run_summary.json"));
+  CHECK(summary3["events_in"] == summary["events_in"]);
+  CHECK(summary3["minutes_closed_on_clock"] == summary["minutes_closed_on_clock"]);
+  CHECK(summary3["minutes_closed_on_clock"].get<int>() > 0);
+  CHECK(summary3["digest"] == summary["digest"]);
 }
 
 TEST_CASE("coinbase: a sequence gap through the host marks the minute dq gap", "[coinbase][live]") {

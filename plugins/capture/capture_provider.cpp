@@ -89,32 +89,39 @@ class CaptureProvider final : public sh::Provider {
   }
 
   // At most min(max_events, 4096) events per call; a batch the sink refuses
-  // is offered again by the next poll (nothing is lost).
+  // is offered again by the next poll (nothing is lost). A clock tick is a
+  // call of its own that emits nothing and moves clock_ns(), so the host
+  // passes the clock on exactly between the events it fell between.
   sh_status poll(const sh::EventSink& sink, uint32_t max_events) override {
     if (max_events == 0) return SH_OK;
     if (pending_ == 0) {
-      if (next_ == header_.event_count) return SH_END_OF_DATA;
-      const uint64_t left = header_.event_count - next_;
-      pending_ = static_cast<uint32_t>(std::min<uint64_t>({left, max_events, kMaxBatch}));
-      first_ = 0;
+      if (next_ == header_.record_count) return SH_END_OF_DATA;
+      const uint64_t left = header_.record_count - next_;
+      const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>({left, max_events, kMaxBatch}));
       // One positioned read a batch into a buffer that stays in cache
       // (measured faster here than a memory map, whose page faults and TLB
       // misses cost more than the copy: README "Binary captures").
       if (!file_.read_at(header_.events_offset + next_ * sizeof(sh_capture_record), records_.data(),
-                         sizeof(sh_capture_record) * pending_)) {
+                         sizeof(sh_capture_record) * n)) {
         throw std::runtime_error("capture file " + path_ + ": cannot read records from " + std::to_string(next_) +
                                  ": " + std::strerror(errno));
       }
       const sh_capture_record* r = records_.data();
-      for (uint32_t i = 0; i < pending_; ++i, ++r) {
+      if (r->type == SH_CAPTURE_CLOCK_TICK) {
+        clock_ = r->ts_ns;
+        ++next_;
+        return SH_OK;
+      }
+      first_ = 0;
+      for (pending_ = 0; pending_ < n; ++pending_, ++r) {
+        if (r->type == SH_CAPTURE_CLOCK_TICK) break;  // the next call's
         if (r->symbol >= header_.symbol_count || r->type < SH_EVENT_TRADE || r->type > SH_EVENT_BAR) {
           // A damaged record: what precedes it goes out, then the provider
           // stops with the record's index (the run carries on without it).
-          if (i == 0) throw sh::InvalidArgument(describe_bad_record(next_, *r));
-          pending_ = i;
+          if (pending_ == 0) throw sh::InvalidArgument(describe_bad_record(next_, *r));
           break;
         }
-        sh_market_event& e = batch_[i];
+        sh_market_event& e = batch_[pending_];
         e.type = r->type;
         e.symbol = ids_[r->symbol];
         e.flags = r->flags;
@@ -131,6 +138,10 @@ class CaptureProvider final : public sh::Provider {
     pending_ -= n;
     return SH_OK;
   }
+
+  // A capture of live sources replays their receive clock (the ticks read so
+  // far; 0 before the first); a capture of file replays is not a clock source.
+  int64_t clock_ns() override { return (header_.flags & SH_CAPTURE_CLOCK) != 0 ? clock_ : -1; }
 
  private:
   static constexpr uint32_t kMaxBatch = 4096;
@@ -152,12 +163,14 @@ class CaptureProvider final : public sh::Provider {
     if (header_.record_size != sizeof(sh_capture_record)) {
       fail("record_size " + std::to_string(header_.record_size) + " (expected 72)");
     }
-    if (!header_.complete) fail("incomplete (complete: 0): its conversion did not finish; convert it again");
+    if ((header_.flags & SH_CAPTURE_COMPLETE) == 0) {
+      fail("incomplete (flags without COMPLETE): its conversion did not finish; convert it again");
+    }
     if (header_.events_offset != sizeof header_) fail("events_offset " + std::to_string(header_.events_offset) + " (expected 64)");
     const uint64_t max_events = (file_.size() - sizeof header_) / sizeof(sh_capture_record);
-    if (header_.event_count > max_events ||
-        header_.symbols_offset != header_.events_offset + header_.event_count * sizeof(sh_capture_record)) {
-      fail("event_count " + std::to_string(header_.event_count) + " does not fit the file's " +
+    if (header_.record_count > max_events ||
+        header_.symbols_offset != header_.events_offset + header_.record_count * sizeof(sh_capture_record)) {
+      fail("record_count " + std::to_string(header_.record_count) + " does not fit the file's " +
            std::to_string(file_.size()) + " bytes (truncated?)");
     }
   }
@@ -206,6 +219,7 @@ class CaptureProvider final : public sh::Provider {
   std::vector<sh_symbol_id> ids_;  // table index -> host id
   std::unique_ptr<sh_market_event[]> batch_;
   uint64_t next_ = 0;     // next record to convert
+  int64_t clock_ = 0;     // the last clock tick read
   uint32_t first_ = 0;    // batch_[first_, first_ + pending_) await the sink
   uint32_t pending_ = 0;
 };

@@ -50,7 +50,7 @@ class CaptureWriter final : public IngressTarget {
       sh_market_event e;
       std::memcpy(&e, base + i * stride, sizeof e);
       if (e.symbol == SH_INVALID_SYMBOL || e.type < SH_EVENT_TRADE || e.type > SH_EVENT_BAR || e.flags > 0xFFFFu) {
-        error_ = "event " + std::to_string(header_.event_count) + ": type " + std::to_string(e.type) + ", flags " +
+        error_ = "event " + std::to_string(events_) + ": type " + std::to_string(e.type) + ", flags " +
                  std::to_string(e.flags) + ", symbol " + std::to_string(e.symbol) + " cannot be captured";
         return;
       }
@@ -61,9 +61,10 @@ class CaptureWriter final : public IngressTarget {
       r.type = static_cast<uint16_t>(e.type);
       r.flags = static_cast<uint16_t>(e.flags);
       std::memcpy(r.data, &e.data, sizeof r.data);
-      if (header_.event_count == 0) header_.first_ts_ns = e.ts_ns;
+      if (events_ == 0) header_.first_ts_ns = e.ts_ns;
       header_.last_ts_ns = e.ts_ns;
-      ++header_.event_count;
+      ++events_;
+      ++header_.record_count;
       write(&r, sizeof r);
     }
   }
@@ -71,13 +72,25 @@ class CaptureWriter final : public IngressTarget {
   Status process_closed() override {
     return error_.empty() ? Status::Ok() : Status::InvalidArgument(path_.string() + ": " + error_);
   }
-  void on_clock(int64_t) override {}
+  // The receive clock the ingress passes on after a poll (live sources): a
+  // tick record where it moved, so the replay closes the same minutes.
+  void on_clock(int64_t recv_clock_ns) override {
+    if (recv_clock_ns == last_clock_) return;
+    last_clock_ = recv_clock_ns;
+    sh_capture_record r{};
+    r.ts_ns = recv_clock_ns;
+    r.type = SH_CAPTURE_CLOCK_TICK;
+    header_.flags |= SH_CAPTURE_CLOCK;
+    ++ticks_;
+    ++header_.record_count;
+    write(&r, sizeof r);
+  }
 
   // The symbol table and the header. The names of every interned id.
   Status finish(const SymbolTable& symbols) {
     if (!error_.empty()) return Status::InvalidArgument(path_.string() + ": " + error_);
     header_.events_offset = sizeof(sh_capture_header);
-    header_.symbols_offset = header_.events_offset + header_.event_count * sizeof(sh_capture_record);
+    header_.symbols_offset = header_.events_offset + header_.record_count * sizeof(sh_capture_record);
     header_.symbol_count = static_cast<uint32_t>(symbols.size());
     for (sh_symbol_id id = 1; id <= header_.symbol_count; ++id) {
       const char* name = symbols.name(id);
@@ -88,7 +101,7 @@ class CaptureWriter final : public IngressTarget {
     std::memcpy(header_.magic, SH_CAPTURE_MAGIC, sizeof header_.magic);
     header_.version = SH_CAPTURE_VERSION;
     header_.record_size = sizeof(sh_capture_record);
-    header_.complete = 1;
+    header_.flags |= SH_CAPTURE_COMPLETE;
     if (std::fflush(f_) != 0 || std::fseek(f_, 0, SEEK_SET) != 0) io_error_ = true;
     write(&header_, sizeof header_);
     if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0) io_error_ = true;
@@ -96,6 +109,8 @@ class CaptureWriter final : public IngressTarget {
     return Status::Ok();
   }
   const sh_capture_header& header() const { return header_; }
+  uint64_t events() const { return events_; }
+  uint64_t ticks() const { return ticks_; }
 
  private:
   void write(const void* p, size_t n) {
@@ -107,6 +122,8 @@ class CaptureWriter final : public IngressTarget {
   sh_capture_header header_{};
   std::string error_;
   bool io_error_ = false;
+  uint64_t events_ = 0, ticks_ = 0;
+  int64_t last_clock_ = 0;
 };
 
 int capture_convert(const HostConfig& config, const CliOptions& options) {
@@ -122,9 +139,10 @@ int capture_convert(const HostConfig& config, const CliOptions& options) {
   }
   HostRuntime runtime;
   runtime.config_dir = config.base_dir();
+  bool receive_clock = false;
   try {
     // As a run does, before its providers: the symbols the config interns.
-    parse_pipeline_config(config, runtime);
+    receive_clock = parse_pipeline_config(config, runtime).conveyor.receive_clock;
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";
     return 1;
@@ -154,7 +172,8 @@ int capture_convert(const HostConfig& config, const CliOptions& options) {
   }
   const auto t0 = std::chrono::steady_clock::now();
   ComponentRegistry registry;
-  Ingress ingress(providers, registry, /*receive_clock=*/false);
+  // Merged as the run merges them (by receive time in the live modes).
+  Ingress ingress(providers, registry, receive_clock);
   CaptureWriter writer(f.get(), out);
   RunSummary summary;
   Status st;
@@ -183,8 +202,9 @@ int capture_convert(const HostConfig& config, const CliOptions& options) {
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const sh_capture_header& h = writer.header();
-  std::cout << "wrote " << out.string() << ": " << h.event_count << " events, " << h.symbol_count << " symbols, "
-            << (h.event_count ? format_iso8601_utc(h.first_ts_ns) + " .. " + format_iso8601_utc(h.last_ts_ns) : "empty")
+  std::cout << "wrote " << out.string() << ": " << writer.events() << " events, " << writer.ticks()
+            << " clock ticks, " << h.symbol_count << " symbols, "
+            << (writer.events() ? format_iso8601_utc(h.first_ts_ns) + " .. " + format_iso8601_utc(h.last_ts_ns) : "empty")
             << " (" << fs::file_size(out, ec) << " bytes, " << secs << " s)\n";
   return 0;
 }
@@ -209,10 +229,10 @@ int capture_info(const CliOptions& options) {
   } else if (h.version != SH_CAPTURE_VERSION || h.record_size != sizeof(sh_capture_record)) {
     problem = "version " + std::to_string(h.version) + ", record_size " + std::to_string(h.record_size) +
               " (this host reads version 1, record_size 72)";
-  } else if (!h.complete) {
-    problem = "incomplete (complete: 0): its conversion did not finish";
-  } else if (h.symbols_offset != h.events_offset + h.event_count * h.record_size || h.symbols_offset > size) {
-    problem = "event_count " + std::to_string(h.event_count) + " does not fit the file's " + std::to_string(size) +
+  } else if ((h.flags & SH_CAPTURE_COMPLETE) == 0) {
+    problem = "incomplete (flags without COMPLETE): its conversion did not finish";
+  } else if (h.symbols_offset != h.events_offset + h.record_count * h.record_size || h.symbols_offset > size) {
+    problem = "record_count " + std::to_string(h.record_count) + " does not fit the file's " + std::to_string(size) +
               " bytes (truncated?)";
   }
   if (!problem.empty()) {
@@ -220,15 +240,16 @@ int capture_info(const CliOptions& options) {
     return 1;
   }
   if (options.vm["format"].as<std::string>() == "json") {
-    std::cout << nlohmann::json{{"file", path.string()}, {"version", h.version}, {"events", h.event_count},
+    std::cout << nlohmann::json{{"file", path.string()}, {"version", h.version}, {"records", h.record_count}, {"clock", (h.flags & SH_CAPTURE_CLOCK) != 0},
                                 {"symbols", h.symbol_count}, {"first_ts_ns", h.first_ts_ns},
                                 {"last_ts_ns", h.last_ts_ns}, {"bytes", size}}
                      .dump()
               << "\n";
   } else {
-    std::cout << path.string() << ": capture version " << h.version << ", " << h.event_count << " events, "
-              << h.symbol_count << " symbols, "
-              << (h.event_count ? format_iso8601_utc(h.first_ts_ns) + " .. " + format_iso8601_utc(h.last_ts_ns)
+    std::cout << path.string() << ": capture version " << h.version << ", " << h.record_count << " records"
+              << ((h.flags & SH_CAPTURE_CLOCK) ? " (events and receive-clock ticks)" : "") << ", " << h.symbol_count
+              << " symbols, "
+              << (h.record_count ? format_iso8601_utc(h.first_ts_ns) + " .. " + format_iso8601_utc(h.last_ts_ns)
                                 : "empty")
               << ", " << size << " bytes\n";
   }
