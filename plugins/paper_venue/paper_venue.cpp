@@ -7,6 +7,7 @@
 // open +/- slippage, in submission order. README.md has the rules.
 #include <strategy_host/plugin.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -328,29 +329,81 @@ class PaperVenue final : public sh::Venue {
     }
   }
 
+  // The state as JSON written straight into one string (the document
+  // load_state reads). Built as an nlohmann DOM and dumped, it took 15 % of
+  // the CPU of a 1,000-symbol session with 1,000 working orders
+  // (bench_decision): an allocation per field, every minute.
   std::string save_state() const override {
-    sh::Json orders = sh::Json::array();
+    std::string out;
+    out.reserve(96 + working_.size() * 256 + (positions_.size() + mids_.size()) * 80);
+    out += "{\"v\":1,\"next_seq\":";
+    put_int(out, next_seq_);
+    out += ",\"orders\":[";
+    const char* sep = "";
     for (const auto& [seq, o] : working_) {
-      orders.push_back({{"seq", o.seq}, {"id", o.id}, {"symbol", host().symbol_name(o.symbol)},
-                        {"ts_ns", o.ts_ns}, {"side", o.side}, {"type", o.type}, {"tif", o.tif},
-                        {"flags", o.flags}, {"qty", o.qty}, {"limit", opt(o.limit)},
-                        {"ref_price", opt(o.ref_price)}, {"cum_qty", o.cum_qty},
-                        {"attempted", o.attempted}});
+      out += sep;
+      sep = ",";
+      out += "{\"seq\":";
+      put_int(out, o.seq);
+      out += ",\"id\":";
+      put_string(out, o.id);
+      out += ",\"symbol\":";
+      put_string(out, name_of(o.symbol));
+      out += ",\"ts_ns\":";
+      put_int(out, o.ts_ns);
+      out += ",\"side\":";
+      put_int(out, o.side);
+      out += ",\"type\":";
+      put_int(out, o.type);
+      out += ",\"tif\":";
+      put_int(out, o.tif);
+      out += ",\"flags\":";
+      put_int(out, o.flags);
+      out += ",\"qty\":";
+      put_number(out, o.qty);
+      out += ",\"limit\":";
+      put_number(out, o.limit);
+      out += ",\"ref_price\":";
+      put_number(out, o.ref_price);
+      out += ",\"cum_qty\":";
+      put_number(out, o.cum_qty);
+      out += o.attempted ? ",\"attempted\":true}" : ",\"attempted\":false}";
     }
     // By name: symbol ids are the host process's, names are stable.
     std::map<std::string, const Position*> by_name;
-    for (const auto& [symbol, p] : positions_) by_name[host().symbol_name(symbol)] = &p;
-    sh::Json positions = sh::Json::object();
-    for (const auto& [name, p] : by_name)
-      positions[name] = {{"qty", p->qty}, {"avg_price", p->avg_price}, {"mark", opt(p->mark)}};
+    for (const auto& [symbol, p] : positions_) by_name[name_of(symbol)] = &p;
+    out += "],\"positions\":{";
+    sep = "";
+    for (const auto& [name, p] : by_name) {
+      out += sep;
+      sep = ",";
+      put_string(out, name);
+      out += ":{\"qty\":";
+      put_number(out, p->qty);
+      out += ",\"avg_price\":";
+      put_number(out, p->avg_price);
+      out += ",\"mark\":";
+      put_number(out, p->mark);
+      out += '}';
+    }
     std::map<std::string, double> mids_by_name;
-    for (const auto& [symbol, m] : mids_) mids_by_name[host().symbol_name(symbol)] = m;
-    sh::Json mids = sh::Json::object();
-    for (const auto& [name, m] : mids_by_name) mids[name] = m;
-    sh::Json j = {{"v", 1}, {"next_seq", next_seq_}, {"orders", std::move(orders)},
-                  {"positions", std::move(positions)}, {"mids", std::move(mids)}};
-    if (have_last_minute_) j["last_minute_ts_ns"] = last_minute_ts_ns_;
-    return j.dump();
+    for (const auto& [symbol, m] : mids_) mids_by_name[name_of(symbol)] = m;
+    out += "},\"mids\":{";
+    sep = "";
+    for (const auto& [name, m] : mids_by_name) {
+      out += sep;
+      sep = ",";
+      put_string(out, name);
+      out += ':';
+      put_number(out, m);
+    }
+    out += '}';
+    if (have_last_minute_) {
+      out += ",\"last_minute_ts_ns\":";
+      put_int(out, last_minute_ts_ns_);
+    }
+    out += '}';
+    return out;
   }
 
   void load_state(const std::string& bytes) override {
@@ -433,7 +486,43 @@ class PaperVenue final : public sh::Venue {
     std::snprintf(buf, sizeof buf, "%.10g", v);
     return buf;
   }
-  static sh::Json opt(double v) { return std::isfinite(v) ? sh::Json(v) : sh::Json(); }
+  std::string name_of(sh_symbol_id symbol) const {
+    const char* name = host().symbol_name(symbol);
+    return name != nullptr ? name : "";
+  }
+  template <typename Int>
+  static void put_int(std::string& out, Int v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+  }
+  // The shortest text that reads back as the same double; null when not
+  // finite (a missing limit, mark or reference price).
+  static void put_number(std::string& out, double v) {
+    if (!std::isfinite(v)) {
+      out += "null";
+      return;
+    }
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+  }
+  static void put_string(std::string& out, const std::string& s) {
+    out += '"';
+    for (const char c : s) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (static_cast<unsigned char>(c) < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        out += buf;
+      } else {
+        out += c;
+      }
+    }
+    out += '"';
+  }
   static double read_opt(const sh::Json& v) { return v.is_null() ? sh::kNull : v.get<double>(); }
   sh_symbol_id intern(const std::string& name) const {
     const sh_symbol_id id = host().intern(name);

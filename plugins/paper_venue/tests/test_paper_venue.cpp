@@ -471,6 +471,18 @@ SH_TEST("save_state / load_state: a fresh instance loaded from the bytes continu
              dump(a.submit(VenueOrder("mkt", "ETH", SH_SIDE_BUY, 0.5))),
          "a known working id stays known after the load");
 
+  // Ids with quotes, backslashes and control bytes, and doubles that need
+  // all 17 digits, come back exactly.
+  auto c = plugin.venue(cfg);
+  const std::string odd = "q\"uo\\te\x01/\u00e9";
+  c.submit(VenueOrder(odd, "BTC", SH_SIDE_BUY, 0.1 + 0.2).limit(1.0 / 3).at_close(5));
+  auto d = plugin.venue(cfg);
+  d.load_state(c.save_state());
+  expect(d.query_orders().size() == 1, "the odd order: " + c.save_state());
+  expect(dump(c.query_orders()) == dump(d.query_orders()), "exactly the same order:\n" + dump(c.query_orders()) +
+                                                                 "vs\n" + dump(d.query_orders()));
+  expect(c.save_state() == d.save_state(), "the same bytes again");
+
   // Mid mode keeps the last mids.
   auto m = plugin.venue({{"fill", "mid"}, {"slippage_bps", 0}});
   m.bars(3, {VenueBar("BTC", 100, 100, 100, 100, 100.25)});
