@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pandas_pipeline  # noqa: E402
 
 
-def host_config(data_dir, work):
+def host_config(data_dir, work, parse_thread=True, name="host.yaml"):
     """config/default.yaml with the replay files, state and output in `work`."""
     text = open(os.path.join(ROOT, "config", "default.yaml")).read()
     cfg = os.path.join(ROOT, "config")
@@ -54,7 +54,11 @@ def host_config(data_dir, work):
                  ("log: {level: info, format: text}", "log: {level: warn, format: text}")):
         assert a in text, a
         text = text.replace(a, b)
-    path = os.path.join(work, "host.yaml")
+    if not parse_thread:
+        a = "    plugin: replay\n    config:\n"
+        assert a in text
+        text = text.replace(a, a + "      parse_thread: false\n")
+    path = os.path.join(work, name)
     with open(path, "w") as f:
         f.write(text)
     return path
@@ -104,6 +108,7 @@ def main():
     ap.add_argument("--symbols", type=int, default=1000)
     ap.add_argument("--minutes", type=int, default=240)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--no-inline", action="store_true", help="skip the parse_thread: false runs")
     ap.add_argument("--check", type=int, default=10, help="symbols whose bars are compared")
     a = ap.parse_args()
     data = a.data or os.path.join(tempfile.gettempdir(), "sh_bench_data_%d_%d" % (a.symbols, a.minutes))
@@ -113,17 +118,23 @@ def main():
     work = tempfile.mkdtemp(prefix="sh_bench_vs_pandas_")
     try:
         cfg = host_config(os.path.abspath(data), work)
-        host_s, pandas_s, digests = [], [], set()
+        cfg_inline = host_config(os.path.abspath(data), work, parse_thread=False, name="host-inline.yaml")
+        host_s, inline_s, pandas_s, digests = [], [], [], set()
         summary, bars, events = None, None, 0
         for i in range(a.runs):
+            if not a.no_inline:
+                s, _, digest = run_host(a.host, cfg_inline, work)
+                inline_s.append(s)
+                digests.add(digest)
             s, summary, digest = run_host(a.host, cfg, work)
             host_s.append(s)
             digests.add(digest)
             t0 = time.perf_counter()
             bars, hits, events = pandas_pipeline.run(data)
             pandas_s.append(time.perf_counter() - t0)
-            print("run %d: host %.3f s (pipeline %.3f s, %s), pandas %.3f s" %
-                  (i + 1, s, summary["wall_seconds"], digest, pandas_s[-1]), flush=True)
+            print("run %d: host %.3f s (pipeline %.3f s, %s)%s, pandas %.3f s" %
+                  (i + 1, s, summary["wall_seconds"], digest,
+                   ", host parse_thread: false %.3f s" % inline_s[-1] if inline_s else "", pandas_s[-1]), flush=True)
         worst, nsym, nrows = check_bars(a.host, cfg, bars, a.check)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -133,13 +144,17 @@ def main():
           % (data, events, ev, summary.get("minutes_closed", 0)))
     print("host (build-rel/bin/host, default config), whole process: median %.3f s = %.2f M events/s"
           % (hm, ev / hm / 1e6))
+    im = statistics.median(inline_s) if inline_s else float("nan")
+    if inline_s:
+        print("same host, replay parse_thread: false (parsing on the pipeline thread): median %.3f s = %.2f M events/s"
+              % (im, ev / im / 1e6))
     print("pandas peer pipeline (pandas %s):                       median %.3f s = %.2f M events/s"
           % (pd.__version__, pm, events / pm / 1e6))
     print("ratio pandas / host: %.2fx   (median of %d runs each, alternating)" % (pm / hm, a.runs))
     print("bars checked: %d symbols, %d rows, worst relative difference %.3g (limit 1e-12)" % (nsym, nrows, worst))
     print("digests: %s" % ("same in every run" if len(digests) == 1 else "DIFFER: %s" % sorted(digests)))
     ok = worst <= 1e-12 and len(digests) == 1
-    print(json.dumps({"data": data, "events": ev, "host_s": hm, "host_meps": ev / hm / 1e6, "pandas_s": pm,
+    print(json.dumps({"data": data, "events": ev, "host_s": hm, "host_meps": ev / hm / 1e6, "pandas_s": pm, "inline_s": im, "inline_meps": ev / im / 1e6,
                       "pandas_meps": events / pm / 1e6, "ratio": pm / hm, "bars_worst_rel": worst,
                       "same_digest": len(digests) == 1, "runs": a.runs,
                       "loadavg": open("/proc/loadavg").read().split()[:3]}))

@@ -77,10 +77,12 @@ void DeferredServices::replay(const std::vector<Action>& actions) const {
   }
 }
 
-ParseAhead::ParseAhead(std::unique_ptr<EventMerger> merger, DeferredServices& services)
+ParseAhead::ParseAhead(std::unique_ptr<EventMerger> merger, DeferredServices& services,
+                       bool threaded)
     : merger_(std::move(merger)),
       services_(services),
-      events_(new sh_market_event[size_t{kDepth} * kBatchEvents]) {}
+      events_(new sh_market_event[threaded ? size_t{kDepth} * kBatchEvents : kBatchEvents]),
+      threaded_(threaded) {}
 
 ParseAhead::~ParseAhead() {
   {
@@ -131,6 +133,12 @@ void ParseAhead::produce() {
 }
 
 const sh_market_event* ParseAhead::take(uint32_t* count) {
+  if (!threaded_) {  // on this thread: services calls go straight to the host
+    uint32_t n = 0;
+    while (n < kBatchEvents && merger_->next(events_[n])) ++n;
+    *count = n;
+    return n > 0 ? events_.get() : nullptr;
+  }
   if (!started_) {
     started_ = true;
     thread_ = std::thread([this] { produce(); });

@@ -81,7 +81,9 @@ class ParseAhead {
   // The thread starts at the first take(), so that an instance created only
   // to be validated or listed reads nothing. `services` must be the table
   // the merger's sources log through, and outlive this object.
-  ParseAhead(std::unique_ptr<EventMerger> merger, DeferredServices& services);
+  // threaded false: take() parses its batch on the calling thread instead
+  // (config parse_thread: false; the same stream, for comparison).
+  ParseAhead(std::unique_ptr<EventMerger> merger, DeferredServices& services, bool threaded);
   ~ParseAhead();  // stops the producer after its current batch and joins it
   ParseAhead(const ParseAhead&) = delete;
   ParseAhead& operator=(const ParseAhead&) = delete;
@@ -112,6 +114,7 @@ class ParseAhead {
   std::exception_ptr error_;
   bool holding_ = false;   // the consumer holds batch consumed_ (not yet handed back)
   bool started_ = false;
+  bool threaded_;
   std::thread thread_;
 };
 

@@ -55,7 +55,8 @@ class ReplayProvider final : public sh::Provider {
       sources.push_back(std::make_unique<FileSource>(spec, symbols_, counters_, deferred_.host(), s));
     // Reading, parsing and merging run on a thread of their own, ahead of
     // the pipeline (parse_ahead.h); the stream is the merger's, unchanged.
-    ahead_ = std::make_unique<ParseAhead>(std::make_unique<EventMerger>(std::move(sources)), deferred_);
+    ahead_ = std::make_unique<ParseAhead>(std::make_unique<EventMerger>(std::move(sources)), deferred_,
+                                          config_.parse_thread);
   }
 
   // Emits at most min(max_events, ParseAhead::kBatchEvents) events in one
