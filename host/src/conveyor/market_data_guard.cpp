@@ -96,9 +96,17 @@ bool MarketDataGuard::remember_id(SymbolState& s, uint64_t id) const {
     if (s.max_id == 0 || id - s.max_id >= w) {
       std::fill(s.seen.begin(), s.seen.end(), 0);
     } else {
-      for (uint64_t x = s.max_id + 1; x < id; ++x) {
-        auto [word, mask] = bit(x);
-        word &= ~mask;
+      // Clear the slots of max_id + 1 .. id - 1 a word at a time (a feed
+      // whose ids count across symbols skips ~one id per symbol each trade).
+      uint64_t slot = (s.max_id + 1) % w;
+      for (uint64_t left = id - s.max_id - 1; left > 0;) {
+        const uint64_t b = slot % 64;
+        const uint64_t take = std::min({left, 64 - b, w - slot});
+        const uint64_t mask = take == 64 ? ~uint64_t{0} : ((uint64_t{1} << take) - 1) << b;
+        s.seen[slot / 64] &= ~mask;
+        left -= take;
+        slot += take;
+        if (slot == w) slot = 0;
       }
     }
     auto [word, mask] = bit(id);
