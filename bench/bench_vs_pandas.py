@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pandas_pipeline  # noqa: E402
 
 
-def host_config(data_dir, work, parse_thread=True, name="host.yaml"):
+def host_config(data_dir, work, parse_thread=True, name="host.yaml", plugin_dir=None):
     """config/default.yaml with the replay files, state and output in `work`."""
     text = open(os.path.join(ROOT, "config", "default.yaml")).read()
     cfg = os.path.join(ROOT, "config")
@@ -54,6 +54,8 @@ def host_config(data_dir, work, parse_thread=True, name="host.yaml"):
                  ("log: {level: info, format: text}", "log: {level: warn, format: text}")):
         assert a in text, a
         text = text.replace(a, b)
+    if plugin_dir:
+        text = text.replace("  rule_dirs:", "  plugin_dirs: [%s]\n  rule_dirs:" % os.path.abspath(plugin_dir), 1)
     if not parse_thread:
         a = "    plugin: replay\n    config:\n"
         assert a in text
@@ -108,6 +110,7 @@ def main():
     ap.add_argument("--symbols", type=int, default=1000)
     ap.add_argument("--minutes", type=int, default=240)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--plugin-dir", help="searched for plugins before the host's own (host.plugin_dirs)")
     ap.add_argument("--no-inline", action="store_true", help="skip the parse_thread: false runs")
     ap.add_argument("--check", type=int, default=10, help="symbols whose bars are compared")
     a = ap.parse_args()
@@ -117,8 +120,9 @@ def main():
                         "--symbols", str(a.symbols), "--minutes", str(a.minutes)], check=True)
     work = tempfile.mkdtemp(prefix="sh_bench_vs_pandas_")
     try:
-        cfg = host_config(os.path.abspath(data), work)
-        cfg_inline = host_config(os.path.abspath(data), work, parse_thread=False, name="host-inline.yaml")
+        cfg = host_config(os.path.abspath(data), work, plugin_dir=a.plugin_dir)
+        cfg_inline = host_config(os.path.abspath(data), work, parse_thread=False, name="host-inline.yaml",
+                                 plugin_dir=a.plugin_dir)
         host_s, inline_s, pandas_s, digests = [], [], [], set()
         summary, bars, events = None, None, 0
         for i in range(a.runs):
@@ -142,8 +146,8 @@ def main():
     ev = summary["events_in"]
     print("data: %s, %d events in the files, %d events into the host, %d minutes closed"
           % (data, events, ev, summary.get("minutes_closed", 0)))
-    print("host (build-rel/bin/host, default config), whole process: median %.3f s = %.2f M events/s"
-          % (hm, ev / hm / 1e6))
+    print("host (%s, default config), whole process: median %.3f s = %.2f M events/s"
+          % (os.path.relpath(a.host), hm, ev / hm / 1e6))
     im = statistics.median(inline_s) if inline_s else float("nan")
     if inline_s:
         print("same host, replay parse_thread: false (parsing on the pipeline thread): median %.3f s = %.2f M events/s"
