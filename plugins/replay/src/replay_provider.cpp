@@ -67,14 +67,8 @@ class ReplayProvider final : public sh::Provider {
   // returns SH_WOULD_BLOCK.
   sh_status poll(const sh::EventSink& sink, uint32_t max_events) override {
     if (max_events == 0) return SH_OK;
-    if (pending_ == 0) {
-      if (ended_) return SH_END_OF_DATA;
-      batch_ = ahead_->take(&pending_);
-      if (batch_ == nullptr) {
-        ended_ = true;
-        return SH_END_OF_DATA;
-      }
-    }
+    if (pending_ == 0 && !next_batch(std::min<uint32_t>(max_events, ParseAhead::kBatchEvents)))
+      return SH_END_OF_DATA;
     const uint32_t n = std::min(pending_, max_events);
     if (sink.emit(batch_, n) != SH_OK) return SH_WOULD_BLOCK;
     host().add(emitted_counter_, n);
@@ -84,6 +78,37 @@ class ReplayProvider final : public sh::Provider {
   }
 
  private:
+  // The next (up to) cap events of the stream as one batch: a view into the
+  // parse-ahead ring when its current batch holds them, else copied together
+  // from two ring batches. False at the end of the stream.
+  bool next_batch(uint32_t cap) {
+    if (!refill()) return false;
+    if (ring_left_ >= cap) {
+      batch_ = ring_;
+      pending_ = cap;
+      ring_ += cap;
+      ring_left_ -= cap;
+      return true;
+    }
+    if (!staging_) staging_.reset(new sh_market_event[ParseAhead::kBatchEvents]);
+    while (pending_ < cap && refill()) {
+      const uint32_t n = std::min(cap - pending_, ring_left_);
+      std::copy(ring_, ring_ + n, staging_.get() + pending_);
+      pending_ += n;
+      ring_ += n;
+      ring_left_ -= n;
+    }
+    batch_ = staging_.get();
+    return pending_ > 0;
+  }
+  bool refill() {
+    if (ring_left_ > 0) return true;
+    if (ended_) return false;
+    ring_ = ahead_->take(&ring_left_);  // hands the previous ring batch back
+    if (ring_ == nullptr) ended_ = true;
+    return ring_ != nullptr;
+  }
+
   // Rows stamped after this are future_ts. The wall clock is read once here,
   // only to reject impossible timestamps; it never orders or alters events.
   static int64_t wall_limit_ns(int64_t max_future_ns) {
@@ -103,6 +128,9 @@ class ReplayProvider final : public sh::Provider {
   std::unique_ptr<ParseAhead> ahead_;
   const sh_market_event* batch_ = nullptr;  // batch_[0, pending_) await the sink
   uint32_t pending_ = 0;
+  const sh_market_event* ring_ = nullptr;  // ring_[0, ring_left_): taken, not yet batched
+  uint32_t ring_left_ = 0;
+  std::unique_ptr<sh_market_event[]> staging_;  // a batch spanning two ring batches
   bool ended_ = false;
 };
 
