@@ -315,6 +315,37 @@ bool FileSource::split_json_row(std::string_view line, uint64_t line_no) {
   return true;
 }
 
+int32_t FileSource::find_packed(std::string_view text) {
+  uint64_t packed = 0;
+  std::memcpy(&packed, text.data(), text.size());  // little-endian or not: only compared
+  const uint32_t len = static_cast<uint32_t>(text.size());
+  size_t mask = packed_symbols_.size() - 1;
+  size_t i = static_cast<size_t>(((packed ^ len) * 0x9E3779B97F4A7C15ULL) >> 40) & mask;
+  for (;; i = (i + 1) & mask) {
+    const PackedSymbol& e = packed_symbols_[i];
+    if (e.len == 0) break;
+    if (e.packed == packed && e.len == len) return e.local;
+  }
+  const int32_t local = symbols_.find(text);
+  if (packed_count_ >= kMaxPackedSymbols) return local;
+  if (2 * (packed_count_ + 1) > packed_symbols_.size()) {  // grow, keep it at most half full
+    std::vector<PackedSymbol> old(packed_symbols_.size() * 2);
+    old.swap(packed_symbols_);
+    mask = packed_symbols_.size() - 1;
+    for (const PackedSymbol& e : old) {
+      if (e.len == 0) continue;
+      size_t j = static_cast<size_t>(((e.packed ^ e.len) * 0x9E3779B97F4A7C15ULL) >> 40) & mask;
+      while (packed_symbols_[j].len != 0) j = (j + 1) & mask;
+      packed_symbols_[j] = e;
+    }
+    i = static_cast<size_t>(((packed ^ len) * 0x9E3779B97F4A7C15ULL) >> 40) & mask;
+    while (packed_symbols_[i].len != 0) i = (i + 1) & mask;
+  }
+  packed_symbols_[i] = {packed, len, local};
+  ++packed_count_;
+  return local;
+}
+
 bool FileSource::resolve_symbol(uint64_t line_no, int32_t& local) {
   const std::string_view text = trim(fields_[kSymbol]);
   if (text.empty()) {
@@ -337,18 +368,7 @@ bool FileSource::resolve_symbol(uint64_t line_no, int32_t& local) {
       return false;
     }
   } else if (text.size() <= 8) {
-    uint64_t packed = 0;
-    for (size_t i = 0; i < text.size(); ++i)
-      packed |= static_cast<uint64_t>(static_cast<unsigned char>(text[i])) << (8 * i);
-    const uint32_t len = static_cast<uint32_t>(text.size());
-    size_t i = 0;
-    while (i < packed_count_ && (packed_symbols_[i].packed != packed || packed_symbols_[i].len != len)) ++i;
-    if (i < packed_count_) {
-      local = packed_symbols_[i].local;
-    } else {
-      local = symbols_.find(text);
-      if (packed_count_ < kPackedSymbols) packed_symbols_[packed_count_++] = {packed, len, local};
-    }
+    local = find_packed(text);
   } else {
     local = symbols_.find(text);
   }

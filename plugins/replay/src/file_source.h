@@ -137,16 +137,20 @@ class FileSource {
   std::string file_symbol_;  // spec symbol or the file stem
   int32_t file_symbol_local_ = SymbolTable::kUnknown;
   bool file_symbol_resolved_ = false;
-  // Symbols of up to 8 bytes seen in this file, packed into an integer so
-  // that a row's lookup is a few integer compares, not a hash and memcmp.
+  // Symbols of up to 8 bytes seen in this file, packed into an integer and
+  // kept in an open-addressing table (linear probing, at most half full), so
+  // that a row's lookup is a multiply and an integer compare or two, not a
+  // string hash and memcmp, however many symbols the file holds. Capped at
+  // kMaxPackedSymbols names; beyond that rows use SymbolTable::find.
   struct PackedSymbol {
     uint64_t packed;
-    uint32_t len;
+    uint32_t len;  // 0: empty slot
     int32_t local;
   };
-  static constexpr size_t kPackedSymbols = 32;
-  PackedSymbol packed_symbols_[kPackedSymbols];
+  static constexpr size_t kMaxPackedSymbols = 1 << 16;
+  std::vector<PackedSymbol> packed_symbols_ = std::vector<PackedSymbol>(64);
   size_t packed_count_ = 0;
+  int32_t find_packed(std::string_view text);
 
   std::vector<int64_t> last_ts_by_symbol_;  // local index -> latest accepted ts_ns
   int64_t max_accepted_ts_ns_ = 0;

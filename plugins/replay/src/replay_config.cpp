@@ -88,6 +88,7 @@ ReplayConfig parse_replay_config(const nlohmann::json& c) {
   cfg.bar_duration_ns = seconds_to_ns(r.number("bar_duration_s"));
   cfg.l2_levels = static_cast<uint32_t>(r.integer("l2_levels"));
   cfg.log_limit_per_reason = static_cast<uint32_t>(r.integer("log_limit_per_reason"));
+  if (r.has("parse_thread")) cfg.parse_thread = r.boolean("parse_thread");
   return cfg;
 }
 

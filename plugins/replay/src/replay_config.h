@@ -30,6 +30,7 @@ struct ReplayConfig {
   uint32_t l2_levels = 10;  // L2 rows with level >= this are dropped (counted)
   int64_t bar_duration_ns = 60LL * 1000000000LL;  // intraday bars without a per-file value
   uint32_t log_limit_per_reason = 20;  // per file, per reason
+  bool parse_thread = true;  // parse ahead on a thread of its own (parse_ahead.h)
 };
 
 ReplayConfig parse_replay_config(const nlohmann::json& config);

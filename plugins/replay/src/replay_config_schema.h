@@ -43,7 +43,9 @@ inline constexpr const char* kReplayConfigSchema = R"({
     "l2_levels": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 10,
                   "description": "L2 levels kept per side (level is 0-based); deeper rows are dropped and counted in l2_beyond_levels."},
     "bar_duration_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 9000000000, "default": 60},
-    "log_limit_per_reason": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 20}
+    "log_limit_per_reason": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 20},
+    "parse_thread": {"type": "boolean",
+                     "description": "Read and parse on a thread of the provider's own, ahead of the pipeline (default true); false parses on the polling thread. The stream is the same either way."}
   },
   "anyOf": [{"required": ["files"]}, {"required": ["dir"]}],
   "additionalProperties": false

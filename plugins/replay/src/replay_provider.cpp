@@ -13,6 +13,7 @@
 #include "bad_row_log.h"
 #include "event_merger.h"
 #include "file_source.h"
+#include "parse_ahead.h"
 #include "replay_config.h"
 #include "replay_config_schema.h"
 #include "symbol_table.h"
@@ -33,10 +34,10 @@ class ReplayProvider final : public sh::Provider {
   ReplayProvider(const sh::Host& host, const nlohmann::json& config)
       : sh::Provider(host),
         config_(parse_replay_config(config)),
+        deferred_(host.raw()),
         symbols_(host, config_.symbols),
         counters_(host),
-        emitted_counter_(host.counter("events_emitted")),
-        batch_(new sh_market_event[kMaxBatch]) {
+        emitted_counter_(host.counter("events_emitted")) {
     SourceSettings s{};
     s.max_future_ns = config_.max_future_ns;
     s.wall_limit_ns = wall_limit_ns(config_.max_future_ns);
@@ -51,33 +52,62 @@ class ReplayProvider final : public sh::Provider {
     std::vector<std::unique_ptr<FileSource>> sources;
     sources.reserve(config_.files.size());
     for (const FileSpec& spec : config_.files)
-      sources.push_back(std::make_unique<FileSource>(spec, symbols_, counters_, host, s));
-    merger_ = std::make_unique<EventMerger>(std::move(sources));
+      sources.push_back(std::make_unique<FileSource>(spec, symbols_, counters_, deferred_.host(), s));
+    // Reading, parsing and merging run on a thread of their own, ahead of
+    // the pipeline (parse_ahead.h); the stream is the merger's, unchanged.
+    ahead_ = std::make_unique<ParseAhead>(std::make_unique<EventMerger>(std::move(sources)), deferred_,
+                                          config_.parse_thread);
   }
 
-  // Emits at most min(max_events, kMaxBatch) events in one sink call.
+  // Emits at most min(max_events, ParseAhead::kBatchEvents) events in one
+  // sink call.
   // SH_OK: events were emitted (more may follow); SH_END_OF_DATA: nothing
   // left, no events in this call. If the sink refuses a batch, the batch is
   // kept and offered again by the next poll (nothing is lost) and the call
   // returns SH_WOULD_BLOCK.
   sh_status poll(const sh::EventSink& sink, uint32_t max_events) override {
     if (max_events == 0) return SH_OK;
-    if (pending_ == 0) {
-      const uint32_t cap = std::min<uint32_t>(max_events, kMaxBatch);
-      first_ = 0;
-      while (pending_ < cap && merger_->next(batch_[pending_])) ++pending_;
-      if (pending_ == 0) return SH_END_OF_DATA;
-    }
+    if (pending_ == 0 && !next_batch(std::min<uint32_t>(max_events, ParseAhead::kBatchEvents)))
+      return SH_END_OF_DATA;
     const uint32_t n = std::min(pending_, max_events);
-    if (sink.emit(batch_.get() + first_, n) != SH_OK) return SH_WOULD_BLOCK;
+    if (sink.emit(batch_, n) != SH_OK) return SH_WOULD_BLOCK;
     host().add(emitted_counter_, n);
-    first_ += n;
+    batch_ += n;
     pending_ -= n;
     return SH_OK;
   }
 
  private:
-  static constexpr uint32_t kMaxBatch = 4096;
+  // The next (up to) cap events of the stream as one batch: a view into the
+  // parse-ahead ring when its current batch holds them, else copied together
+  // from two ring batches. False at the end of the stream.
+  bool next_batch(uint32_t cap) {
+    if (!refill()) return false;
+    if (ring_left_ >= cap) {
+      batch_ = ring_;
+      pending_ = cap;
+      ring_ += cap;
+      ring_left_ -= cap;
+      return true;
+    }
+    if (!staging_) staging_.reset(new sh_market_event[ParseAhead::kBatchEvents]);
+    while (pending_ < cap && refill()) {
+      const uint32_t n = std::min(cap - pending_, ring_left_);
+      std::copy(ring_, ring_ + n, staging_.get() + pending_);
+      pending_ += n;
+      ring_ += n;
+      ring_left_ -= n;
+    }
+    batch_ = staging_.get();
+    return pending_ > 0;
+  }
+  bool refill() {
+    if (ring_left_ > 0) return true;
+    if (ended_) return false;
+    ring_ = ahead_->take(&ring_left_);  // hands the previous ring batch back
+    if (ring_ == nullptr) ended_ = true;
+    return ring_ != nullptr;
+  }
 
   // Rows stamped after this are future_ts. The wall clock is read once here,
   // only to reject impossible timestamps; it never orders or alters events.
@@ -91,13 +121,17 @@ class ReplayProvider final : public sh::Provider {
   }
 
   ReplayConfig config_;
+  DeferredServices deferred_;  // the sources' services: outlives them and ahead_
   SymbolTable symbols_;
   BadRowCounters counters_;
   uint32_t emitted_counter_;
-  std::unique_ptr<EventMerger> merger_;
-  std::unique_ptr<sh_market_event[]> batch_;
-  uint32_t first_ = 0;    // batch_[first_, first_ + pending_) await the sink
+  std::unique_ptr<ParseAhead> ahead_;
+  const sh_market_event* batch_ = nullptr;  // batch_[0, pending_) await the sink
   uint32_t pending_ = 0;
+  const sh_market_event* ring_ = nullptr;  // ring_[0, ring_left_): taken, not yet batched
+  uint32_t ring_left_ = 0;
+  std::unique_ptr<sh_market_event[]> staging_;  // a batch spanning two ring batches
+  bool ended_ = false;
 };
 
 }  // namespace replay
