@@ -83,12 +83,20 @@ struct StateStoreOptions {
   // false: MDB_NOSYNC: a commit is durable once in the OS page cache, so it
   // survives kill -9 of the host but not an OS crash; sync() flushes.
   bool sync_commits = true;
+  // The feature set's signature (FeatureSet::signature()), the schema of
+  // features_snapshot. A store records it (meta `feature_set`) when first
+  // opened for writing and refuses to open with another one afterwards;
+  // "" = not checked (inspection, backups). A store from before the key
+  // existed holds the default set.
+  std::string feature_set;
+  std::string default_feature_set;  // the default set's signature
 };
 
 // Meta keys written by the store itself.
 inline constexpr std::string_view kMetaSchemaVersion = "schema_version";
 inline constexpr std::string_view kMetaLastSeq = "last_seq";
 inline constexpr std::string_view kMetaLastMinuteTsNs = "last_minute_ts_ns";
+inline constexpr std::string_view kMetaFeatureSet = "feature_set";
 // Meta keys of the decision layer (written by the pipeline): each stateful
 // plugin's durable state ("<plugin name>\n<bytes>") and the risk chain's
 // consecutive erroring cycles (decimal text).
@@ -170,6 +178,10 @@ struct MinuteWrite {
   int64_t minute_ts_ns = 0;          // the closing minute (names it in errors)
   std::vector<SnapshotRow> rows;     // UPSERT into features_snapshot
   std::vector<EventRecord> events;   // published this minute, into `events`
+  // Feature columns without a row field (FeatureSet::extra_columns()), row
+  // i's at extra[i * extra_count ...], appended to its stored value.
+  uint32_t extra_count = 0;
+  std::vector<double> extra;
 };
 
 class StateStore {
