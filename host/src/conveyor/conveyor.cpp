@@ -413,6 +413,23 @@ bool Conveyor::clock_skewed() const {
          (clock_offset_ns_ > config_.max_clock_skew_ns || clock_offset_ns_ < -config_.max_clock_skew_ns);
 }
 
+// Row and column buffers of a new close: recycled ones when there are any.
+void Conveyor::take_buffers(MinuteClose& mc) {
+  if (!row_pool_.empty()) {
+    mc.rows = std::move(row_pool_.back());
+    row_pool_.pop_back();
+    mc.rows.clear();
+  }
+  mc.rows.reserve(symbols_.size());
+  mc.features = config_.features;
+  if (!column_pool_.empty()) {
+    mc.columns = std::move(column_pool_.back());
+    column_pool_.pop_back();
+    mc.columns.clear();
+  }
+  mc.columns.reserve(symbols_.size() * config_.features->size());
+}
+
 void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed) {
   const int64_t interval_ns = config_.bar_interval_ns;
   const int64_t start_ns = minute_idx * interval_ns;
@@ -422,20 +439,8 @@ void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed
 
   MinuteClose& mc = closed.emplace_back();
   mc.minute_ts_ns = start_ns;
-  if (!row_pool_.empty()) {
-    mc.rows = std::move(row_pool_.back());
-    row_pool_.pop_back();
-    mc.rows.clear();
-  }
-  mc.rows.reserve(symbols_.size());
-  mc.features = config_.features;
+  take_buffers(mc);
   const size_t n_columns = config_.features->size();
-  if (!column_pool_.empty()) {
-    mc.columns = std::move(column_pool_.back());
-    column_pool_.pop_back();
-    mc.columns.clear();
-  }
-  mc.columns.reserve(symbols_.size() * n_columns);
 
   ClosedBar cb;
   const size_t n_symbols = symbols_.size();

@@ -188,6 +188,7 @@ class Conveyor {
   void advance_clock(int64_t clock_ns, std::vector<MinuteClose>& closed);
   void fill_empty(std::vector<MinuteClose>& closed);
   void close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed);
+  void take_buffers(MinuteClose& mc);
 
   ConveyorConfig config_;
   ConveyorStats stats_;

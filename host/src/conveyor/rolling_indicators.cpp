@@ -18,7 +18,14 @@ double input_of(const sh_feature_row& r, FeatureInput in) {
     case FeatureInput::kVwap: return r.vwap;
     case FeatureInput::kLogRet: return r.log_ret;
     case FeatureInput::kSpreadBps: return r.spread_bps;
-    case FeatureInput::kTypical: return (r.high + r.low + r.close) / 3.0;
+    case FeatureInput::kTypical: {
+      // As R's mean() of the row (TTR::BBands: apply(HLC, 1, mean)): a long
+      // double mean, refined by the mean of the residuals, then rounded.
+      long double m = (static_cast<long double>(r.high) + r.low + r.close) / 3.0L;
+      const long double t = (r.high - m) + (r.low - m) + (r.close - m);
+      m += t / 3.0L;
+      return static_cast<double>(m);
+    }
   }
   return kNullValue;
 }

@@ -290,8 +290,9 @@ ffi.metatype("sh_feature_row", {
     if key == "symbol_name" then return symbol_name_of(rec.symbol) end
     local j = COL_INDEX[key]
     if j == nil then
-      error(format("row has no field or configured feature column '%s'%s", tostring(key),
-                   COL_NAMES and (" (columns: " .. concat(COL_NAMES, ", ") .. ")") or ""), 2)
+      if COL_NAMES == nil then error(format("row has no field '%s'", tostring(key)), 2) end
+      error(format("row has no field or configured feature column '%s' (columns: %s)",
+                   tostring(key), concat(COL_NAMES, ", ")), 2)
     end
     if COL_VALUES == nil then return NAN end
     local off = tonumber(ffi.cast(BYTEP0, rec) - COL_BASE)
