@@ -22,9 +22,11 @@
 //          names of ids first_symbol_id.. not sent to this child before), then
 //   kCreate, kSetConfig  string config JSON
 //   kLoadState           u64 size, bytes
-//   kDetect              sh_feature_batch, rows, sh_market_context
-//   kExpert              sh_feature_batch, rows, sh_market_context,
+//   kDetect              sh_feature_batch, rows, [columns], sh_market_context
+//   kExpert              sh_feature_batch, rows, [columns], sh_market_context,
 //                        sh_evidence_batch, items (written in place)
+//                        [columns] (ABI 1.6, when column_count > 0): u64 size,
+//                        the '\0'-terminated names, count * column_count doubles
 //   kRisk                sh_order_intent_batch, items, sh_portfolio_state,
 //                        positions, sh_risk_verdict_batch, items (in place)
 //   kPoll                u32 max_events
