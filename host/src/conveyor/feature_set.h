@@ -92,7 +92,7 @@ class FeatureSet {
 // must be in 1..2000", ...). Duplicates are a property of the set.
 std::string validate_feature_spec(const FeatureSpec& spec);
 constexpr uint32_t kMaxFeatureWindow = 2000;
-constexpr uint64_t kMaxFeatureLookback = 8192;  // per symbol, over all columns (64 KiB)
+constexpr uint64_t kMaxFeatureLookback = 4096;  // per symbol, over all columns (32 KiB)
 constexpr size_t kMaxFeatureColumns = 64;
 
 }  // namespace sh::host
