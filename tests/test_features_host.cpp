@@ -192,6 +192,18 @@ TEST_CASE("the store refuses to open with another feature set, a new store takes
   const HostRun fresh = run_host({"--config", "host.yaml"}, dir.path());
   INFO(fresh.err);
   CHECK(fresh.exit_code == 0);
+  // Its rows carry the configured column that has no row field: `host
+  // snapshot` exports it after the fixed fields.
+  const HostRun exp = run_host({"--config", "host.yaml", "snapshot", "--symbol", "SYM0001", "--format", "csv"},
+                               dir.path());
+  INFO(exp.err);
+  REQUIRE(exp.exit_code == 0);
+  const auto rows = lines(exp.out);
+  REQUIRE(rows.size() > 10);
+  CHECK(rows[0].size() > 6);
+  CHECK(rows[0].substr(rows[0].size() - 6) == ",sma_3");
+  CHECK(rows[1].back() == ',');   // warm-up: null
+  CHECK(rows.back().back() != ',');  // then a value
   write_file(dir / "host.yaml", production_config("state2", ""));
   const HostRun back = run_host({"--config", "host.yaml"}, dir.path());
   CHECK(back.exit_code != 0);

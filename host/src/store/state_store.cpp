@@ -627,6 +627,19 @@ Status StateStore::get_snapshot(std::string_view symbol, int64_t minute_ts_ns,
 
 Status StateStore::scan_snapshots(std::string_view symbol, int64_t from_ns, int64_t to_ns,
                                   const SnapshotFn& fn) const {
+  return scan_snapshot_columns(symbol, from_ns, to_ns,
+                               [&fn](const sh_feature_row& row, const std::vector<double>&) { return fn(row); });
+}
+
+Status StateStore::feature_set(std::string* signature) const {
+  StateTxn txn;
+  Status st = begin_read(&txn);
+  if (!st.ok()) return st;
+  return txn.get(StateDb::kMeta, kMetaFeatureSet, signature);
+}
+
+Status StateStore::scan_snapshot_columns(std::string_view symbol, int64_t from_ns, int64_t to_ns,
+                                         const SnapshotColumnsFn& fn) const {
   Status st = validate_snapshot_symbol(symbol);
   if (!st.ok()) return st;
   if (from_ns < 0) from_ns = 0;  // keys hold non-negative minutes only
@@ -640,6 +653,7 @@ Status StateStore::scan_snapshots(std::string_view symbol, int64_t from_ns, int6
   Status decode_st;
   bool stop = false;
   int64_t seek_ns = from_ns;
+  std::vector<double> extra;
   while (!stop && seek_ns < to_ns) {
     bool seen = false;
     st = txn.scan(StateDb::kFeaturesSnapshot, snapshot_key(symbol, seek_ns), "",
@@ -661,7 +675,7 @@ Status StateStore::scan_snapshots(std::string_view symbol, int64_t from_ns, int6
                       return false;
                     }
                     sh_feature_row row;
-                    decode_st = decode_snapshot_row(value, &row);
+                    decode_st = decode_snapshot_row(value, &row, &extra);
                     if (!decode_st.ok()) {
                       decode_st = Status::Corruption("state store " + dir_ + ": row " + sym + " " +
                                                      format_iso8601_utc(ts) + ": " +
@@ -669,7 +683,7 @@ Status StateStore::scan_snapshots(std::string_view symbol, int64_t from_ns, int6
                       stop = true;
                       return false;
                     }
-                    if (!fn(row)) stop = true;
+                    if (!fn(row, extra)) stop = true;
                     seek_ns = ts + 1;
                     return false;
                   });

@@ -242,6 +242,14 @@ class StateStore {
   // fn(row) for each stored row of `symbol` with from_ns <= minute < to_ns,
   // in time order; fn returns false to stop. row.symbol is 0.
   using SnapshotFn = std::function<bool(const sh_feature_row& row)>;
+  // A row and its appended feature columns (snapshot_codec.h), in the order
+  // of the non-row-field columns of feature_set().
+  using SnapshotColumnsFn = std::function<bool(const sh_feature_row& row, const std::vector<double>& extra)>;
+  Status scan_snapshot_columns(std::string_view symbol, int64_t from_ns, int64_t to_ns,
+                               const SnapshotColumnsFn& fn) const;
+  // meta.feature_set (the signature of the feature set the store was created
+  // with); Status::NotFound for a store from before features: (the default set).
+  Status feature_set(std::string* signature) const;
   Status scan_snapshots(std::string_view symbol, int64_t from_ns, int64_t to_ns,
                         const SnapshotFn& fn) const;
 
