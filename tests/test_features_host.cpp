@@ -68,16 +68,16 @@ TEST_CASE("host --validate-config refuses bad features: entries at file:line", "
   SECTION("a bad window") {
     const HostRun r = validate(dir, "features:\n  - {name: sd_1, indicator: sd, input: close, window: 1}\n");
     CHECK(r.exit_code == 1);
-    CHECK(r.err == "cfg.yaml:2:55: features[0] (sd_1): window must be in 2..2000 for sd, not 1\n");
+    CHECK(r.err == "cfg.yaml:3:55: features[0] (sd_1): window must be in 2..2000 for sd, not 1\n");
     const HostRun neg = validate(dir, "features:\n  - {name: x, indicator: sma, window: -3}\n");
     CHECK(neg.exit_code == 1);
-    CHECK(neg.err == "cfg.yaml:2:39: features[0].window must be in 1..2000, not -3\n");
+    CHECK(neg.err == "cfg.yaml:3:39: features[0].window must be in 1..2000, not -3\n");
     const HostRun text = validate(dir, "features:\n  - {name: x, indicator: sma, window: ten}\n");
     CHECK(text.exit_code == 1);
-    CHECK(text.err == "cfg.yaml:2:39: features[0].window must be a whole number of rows, not 'ten'\n");
+    CHECK(text.err == "cfg.yaml:3:39: features[0].window must be a whole number of rows, not 'ten'\n");
     const HostRun macd = validate(dir, "features:\n  - {name: m, indicator: macd, fast: 26, slow: 12}\n");
     CHECK(macd.exit_code == 1);
-    CHECK(macd.err == "cfg.yaml:2:38: features[0] (m): fast (26) must be shorter than slow (12)\n");
+    CHECK(macd.err == "cfg.yaml:3:38: features[0] (m): fast (26) must be shorter than slow (12)\n");
   }
   SECTION("a duplicate column name") {
     const HostRun r = validate(dir,
@@ -86,26 +86,26 @@ TEST_CASE("host --validate-config refuses bad features: entries at file:line", "
                                "  - {name: slow, indicator: sma, window: 50}\n"
                                "  - {name: fast, indicator: ema, window: 5}\n");
     CHECK(r.exit_code == 1);
-    CHECK(r.err == "cfg.yaml:4:12: features[2]: duplicate column name 'fast' (features[0] at line 2 has it)\n");
+    CHECK(r.err == "cfg.yaml:5:12: features[2]: duplicate column name 'fast' (features[0] at line 3 has it)\n");
   }
   SECTION("an unknown key, input or output; a fixed row field or a default column redefined") {
     const HostRun key = validate(dir, "features:\n  - {name: a, indicator: sma, windw: 5}\n");
     CHECK(key.exit_code == 1);
-    CHECK_THAT(key.err, Catch::StartsWith("cfg.yaml:2:31: unknown key 'windw' in features[0] (sma) (did you mean 'window'?"));
+    CHECK_THAT(key.err, Catch::StartsWith("cfg.yaml:3:31: unknown key 'windw' in features[0] (sma) (did you mean 'window'?"));
     const HostRun input = validate(dir, "features:\n  - {name: a, indicator: sma, input: clse, window: 5}\n");
     CHECK(input.exit_code == 1);
-    CHECK_THAT(input.err, Catch::StartsWith("cfg.yaml:2:38: unknown input 'clse' in features[0].input"));
+    CHECK_THAT(input.err, Catch::StartsWith("cfg.yaml:3:38: unknown input 'clse' in features[0].input"));
     const HostRun field = validate(dir, "features:\n  - {name: close, indicator: sma, window: 5}\n");
     CHECK(field.exit_code == 1);
-    CHECK(field.err == "cfg.yaml:2:12: features[0] (close): name 'close' is a fixed field of the feature "
+    CHECK(field.err == "cfg.yaml:3:12: features[0] (close): name 'close' is a fixed field of the feature "
                        "row; choose another column name\n");
     const HostRun legacy = validate(dir, "features:\n  - {name: rsi_14, indicator: rsi, window: 21}\n");
     CHECK(legacy.exit_code == 1);
-    CHECK_THAT(legacy.err, Contains("cfg.yaml:2:12: features[0] (rsi_14): column 'rsi_14' is the row field of "
+    CHECK_THAT(legacy.err, Contains("cfg.yaml:3:12: features[0] (rsi_14): column 'rsi_14' is the row field of "
                                     "today's default set; it must be rsi(close,n=14)"));
     const HostRun list = validate(dir, "features: {name: a}\n");
     CHECK(list.exit_code == 1);
-    CHECK_THAT(list.err, Catch::StartsWith("cfg.yaml:1:11: features: expected a list"));
+    CHECK_THAT(list.err, Catch::StartsWith("cfg.yaml:2:11: features: expected a list"));
   }
 }
 

@@ -107,16 +107,17 @@ FeatureSpec parse_one(const HostConfig& cfg, const YAML::Node& item, const std::
   }
   const std::string problem = validate_feature_spec(s);
   if (!problem.empty()) {
-    // At the key the problem names, when it is in the file.
-    YAML::Node at = item;
-    for (const char* key : {"window", "fast", "slow", "signal", "k", "output", "name"}) {
-      if (problem.compare(0, std::string(key).size(), key) == 0 && item[key]) {
-        at = item[key];
-        break;
+    // At the key the problem names, when it is in the file. (Never assign
+    // one YAML::Node to another: that writes into the document.)
+    auto at = [&]() -> YAML::Node {
+      if (problem.compare(0, 4, "name") == 0 || problem.compare(0, 6, "column") == 0) return item["name"];
+      for (const char* key : {"window", "fast", "slow", "signal", "k ", "output"}) {
+        const std::string k = std::string(key) == "k " ? "k" : key;
+        if (problem.compare(0, std::string(key).size(), key) == 0 && item[k]) return item[k];
       }
-    }
-    if (problem.compare(0, 4, "name") == 0 || problem.compare(0, 6, "column") == 0) at = item["name"];
-    throw ConfigError(cfg.message_at(at, where + " (" + s.name + "): " + problem));
+      return item;
+    };
+    throw ConfigError(cfg.message_at(at(), where + " (" + s.name + "): " + problem));
   }
   return s;
 }
