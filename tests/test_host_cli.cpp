@@ -48,7 +48,7 @@ TEST_CASE("host --version prints the host and ABI versions", "[cli]") {
   ScratchDir dir("cli_version");
   const HostRun r = run_host({"--version"}, dir.path());
   CHECK(r.exit_code == 0);
-  CHECK(r.out == std::string("host ") + SH_HOST_VERSION + " (plugin ABI 1.5)\n");
+  CHECK(r.out == std::string("host ") + SH_HOST_VERSION + " (plugin ABI 1.6)\n");
 }
 
 TEST_CASE("host --help lists subcommands and options, bad usage exits 2", "[cli]") {
@@ -82,7 +82,7 @@ TEST_CASE("host --list-plugins --json lists every .so with all fields and surviv
   REQUIRE(r.exit_code == 0);
   REQUIRE(sh_test::lines(r.out).size() == 1);
   const json doc = json::parse(r.out);
-  CHECK(doc["host_abi"] == "1.5");
+  CHECK(doc["host_abi"] == "1.6");
   const json& rows = doc["plugins"];
   REQUIRE(rows.size() == 11);  // 8 test plugins + garbage.so + truncated.so + x.so
 
@@ -108,18 +108,18 @@ TEST_CASE("host --list-plugins --json lists every .so with all fields and surviv
   CHECK_THAT(raw_good,
              Catch::StartsWith(
                  "{\"name\":\"good_detector\",\"kind\":\"detector\",\"version\":\"1.2.3\","
-                 "\"abi\":\"1.5\",\"path\":\"" +
+                 "\"abi\":\"1.6\",\"path\":\"" +
                  (plugins / "libgood_detector.so").string() +
                  "\",\"description\":\"test detector: z_ret over a threshold\","
                  "\"config_keys\":[\"threshold\",\"label\",\"symbols\"],\"status\":\"ok\","
                  "\"sha256\":\""));
 
   CHECK(row_for("libgood_provider.so")["kind"] == "provider");
-  CHECK(row_for("libabi_major_2.so")["status"] == "incompatible: plugin ABI 2.0, host ABI 1.5");
+  CHECK(row_for("libabi_major_2.so")["status"] == "incompatible: plugin ABI 2.0, host ABI 1.6");
   CHECK(row_for("libabi_major_2.so")["abi"] == "2.0");
   CHECK(row_for("libabi_major_2.so")["name"] == "");
   CHECK(row_for("libabi_minor_newer.so")["status"] ==
-        "incompatible: plugin ABI 1.99, host ABI 1.5");
+        "incompatible: plugin ABI 1.99, host ABI 1.6");
   CHECK(row_for("libno_entry.so")["status"] == "no entry point");
   CHECK(row_for("libmissing_function.so")["status"] ==
         "invalid descriptor: missing detector.detect");
@@ -203,7 +203,7 @@ TEST_CASE("host --validate-config creates every component and reports each probl
                                           "escaped the plugin"));
     CHECK(errs[3] ==
           "bad.yaml:13:13: component 'future': " + (plugins / "libabi_major_2.so").string() +
-              ": incompatible: plugin ABI 2.0, host ABI 1.5");
+              ": incompatible: plugin ABI 2.0, host ABI 1.6");
     CHECK(errs[4] ==
           "bad.yaml:16:13: component 'misplaced' is listed under risk: but plugin "
           "'good_provider' is a provider");

@@ -235,7 +235,7 @@ risk:
                                                  plugin_dir));
   CHECK(loaded.errors[2] ==
         file + ":16:13: component 'newer': " + sh_test::test_plugin("abi_minor_newer").string() +
-            ": incompatible: plugin ABI 1.99, host ABI 1.5");
+            ": incompatible: plugin ABI 1.99, host ABI 1.6");
   CHECK(loaded.errors[3] == file +
                                 ":19:13: component 'wrong_kind' is listed under risk: but "
                                 "plugin 'good_detector' is a detector");

@@ -59,7 +59,7 @@ TEST_CASE("a detector instance runs through detect() and counts with its compone
   CHECK(inst.kind() == SH_KIND_DETECTOR);
 
   std::vector<sh_feature_row> rows = {row(1, 1.0), row(2, 3.5), row(3, 9.0)};
-  sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 3, 0, 0, rows.data()};
+  sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 3, 0, 0, rows.data(), 0, 0, nullptr, nullptr};
   sh_market_context ctx{};
   ctx.struct_size = sizeof(ctx);
   Hits hits;
@@ -91,7 +91,7 @@ TEST_CASE("set_config validates against the schema, then applies all-or-nothing"
   CHECK(inst.config() == json{{"threshold", 9.5}});
 
   std::vector<sh_feature_row> rows = {row(1, 9.0)};
-  sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 1, 0, 0, rows.data()};
+  sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 1, 0, 0, rows.data(), 0, 0, nullptr, nullptr};
   sh_market_context ctx{};
   Hits hits;
   const auto sink = hits.sink();
@@ -144,7 +144,7 @@ TEST_CASE("an instance keeps its library alive after every other reference is go
   }
   CHECK_FALSE(weak.expired());
   std::vector<sh_feature_row> rows = {row(1, 2.0)};
-  sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 1, 0, 0, rows.data()};
+  sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 1, 0, 0, rows.data(), 0, 0, nullptr, nullptr};
   sh_market_context ctx{};
   Hits hits;
   const auto sink = hits.sink();

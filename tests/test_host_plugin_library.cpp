@@ -21,7 +21,7 @@ TEST_CASE("a good plugin opens with its identity, schema keys and content hash",
   CHECK(lib.version() == "1.2.3");
   CHECK(lib.kind() == SH_KIND_DETECTOR);
   CHECK(lib.identity().kind == "detector");
-  CHECK(lib.identity().abi == "1.5");
+  CHECK(lib.identity().abi == "1.6");
   CHECK(lib.identity().description == "test detector: z_ret over a threshold");
   // Schema order, not alphabetical.
   CHECK(lib.identity().config_keys == std::vector<std::string>{"threshold", "label", "symbols"});
@@ -33,16 +33,16 @@ TEST_CASE("a plugin built for ABI 2.0 is refused naming both versions", "[loader
   const auto path = test_plugin("abi_major_2");
   auto opened = PluginLibrary::open(path);
   CHECK_FALSE(opened.ok());
-  CHECK(opened.status == "incompatible: plugin ABI 2.0, host ABI 1.5");
+  CHECK(opened.status == "incompatible: plugin ABI 2.0, host ABI 1.6");
   CHECK(opened.identity.abi == "2.0");
   CHECK(opened.identity.name.empty());  // nothing past the prefix is trusted
-  CHECK(opened.error_line(path) == path.string() + ": incompatible: plugin ABI 2.0, host ABI 1.5");
+  CHECK(opened.error_line(path) == path.string() + ": incompatible: plugin ABI 2.0, host ABI 1.6");
 }
 
 TEST_CASE("a plugin built for a newer minor ABI is refused", "[loader]") {
   auto opened = PluginLibrary::open(test_plugin("abi_minor_newer"));
   CHECK_FALSE(opened.ok());
-  CHECK(opened.status == "incompatible: plugin ABI 1.99, host ABI 1.5");
+  CHECK(opened.status == "incompatible: plugin ABI 1.99, host ABI 1.6");
 }
 
 TEST_CASE("a library without the entry symbol has no entry point", "[loader]") {

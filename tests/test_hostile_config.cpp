@@ -52,7 +52,7 @@ TEST_CASE("a misspelt top-level section is refused with a suggestion, never skip
   CHECK(load_error("risks:\n  - {name: kill_switch, plugin: kill_switch}\n") ==
         "cfg.yaml:1:1: unknown key 'risks' in the config's top level (did you mean 'risk'? "
         "expected one of: host, providers, detectors, experts, risk, consensus, execution, "
-        "conveyor, events, sinks, redis, control, state, backup, market_data, alerts, daily_report, history)");
+        "conveyor, events, sinks, redis, control, state, backup, market_data, alerts, daily_report, history, features)");
   CHECK_THAT(load_error("host: {mode: replay}\ndetector: []\n"),
              StartsWith("cfg.yaml:2:1: unknown key 'detector' in the config's top level (did you "
                         "mean 'detectors'?"));
@@ -157,9 +157,9 @@ TEST_CASE("a run that cannot load a plugin by name says why, not only where to l
   const HostRun r = run_host({"--validate-config", "--config", "cfg.yaml"}, dir.path());
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Contains("component 'd': plugin 'abi_major_2': " + test_plugin("abi_major_2").string() +
-                             ": incompatible: plugin ABI 2.0, host ABI 1.5"));
+                             ": incompatible: plugin ABI 2.0, host ABI 1.6"));
   CHECK_THAT(r.err, Contains("component 'e': no plugin named 'nosuch' in "));
-  CHECK_THAT(r.err, Contains("failed to load: libabi_major_2.so: incompatible: plugin ABI 2.0, host ABI 1.5"));
+  CHECK_THAT(r.err, Contains("failed to load: libabi_major_2.so: incompatible: plugin ABI 2.0, host ABI 1.6"));
 }
 
 TEST_CASE("a map or list where a name belongs is an error at that line, not an escaped YAML exception",

@@ -137,7 +137,7 @@ TEST_CASE("host --list-plugins --verbose adds paths, content hashes, capabilitie
   CHECK_THAT(row_named(r.out, "kill_switch"),
              Contains("Denies every intent that adds exposure while the kill-switch file exists"));
   // A failed file keeps its whole status.
-  CHECK_THAT(r.out, Contains("incompatible: plugin ABI 2.0, host ABI 1.5"));
+  CHECK_THAT(r.out, Contains("incompatible: plugin ABI 2.0, host ABI 1.6"));
   // Columns line up.
   CHECK(ls[0].find("PATH") == good.find((dir / "plugins/libgood_detector.so").string()));
 

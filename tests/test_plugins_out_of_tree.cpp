@@ -91,7 +91,7 @@ void exercise(const sh_plugin_descriptor& d, void* inst) {
       break;
     }
     case SH_KIND_DETECTOR: {
-      sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 0, 0, 0, nullptr};
+      sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 0, 0, 0, nullptr, 0, 0, nullptr, nullptr};
       sh_market_context ctx{};
       ctx.struct_size = sizeof(ctx);
       sh_hit_sink sink{sizeof(sh_hit_sink), nullptr,
@@ -102,7 +102,7 @@ void exercise(const sh_plugin_descriptor& d, void* inst) {
       break;
     }
     case SH_KIND_EXPERT: {
-      sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 0, 0, 0, nullptr};
+      sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 0, 0, 0, nullptr, 0, 0, nullptr, nullptr};
       sh_market_context ctx{};
       ctx.struct_size = sizeof(ctx);
       sh_evidence_batch out{sizeof(sh_evidence_batch), sizeof(sh_evidence), 0, 0, nullptr};
@@ -202,7 +202,7 @@ TEST_CASE("examples build out of tree against the installed SDK and load", "[sdk
   INFO("host --list-plugins: rc " << rc << "\n" << slurp(out) << slurp(err));
   REQUIRE(rc == 0);
   const auto listing = nlohmann::json::parse(slurp(out));
-  CHECK(listing.at("host_abi") == "1.5");
+  CHECK(listing.at("host_abi") == "1.6");
   for (const Example& ex : kExamples) {
     INFO(ex.name);
     const auto& plugins = listing.at("plugins");
@@ -212,7 +212,7 @@ TEST_CASE("examples build out of tree against the installed SDK and load", "[sdk
     CHECK(it->at("status") == "ok");
     CHECK(it->at("kind") == ex.kind_name);
     CHECK(it->at("version") == "0.1.0");
-    CHECK(it->at("abi") == "1.5");
+    CHECK(it->at("abi") == "1.6");
     CHECK_FALSE(it->at("config_keys").empty());
   }
 }

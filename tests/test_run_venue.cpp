@@ -211,7 +211,7 @@ TEST_CASE("host --list-plugins shows the paper venue as a venue", "[run][venue]"
       found = true;
       CHECK(j["kind"] == "venue");
       CHECK(j["status"] == "ok");
-      CHECK(j["abi"] == "1.5");
+      CHECK(j["abi"] == "1.6");
     }
   }
   CHECK(found);

@@ -59,7 +59,7 @@ TEST_CASE("a C plugin built against the ABI 1.0 and 1.1 headers loads and runs i
     REQUIRE(plugins.size() == 1);
     CHECK(plugins[0].at("name") == "example_detector_c");
     CHECK(plugins[0].at("status") == "ok");
-    const std::string want_abi = std::string(abi) == "current" ? "1.5" : std::string(abi).substr(1);
+    const std::string want_abi = std::string(abi) == "current" ? "1.6" : std::string(abi).substr(1);
     CHECK(plugins[0].at("abi") == want_abi);
 
     const fs::path run_dir = dir / abi;

@@ -37,7 +37,7 @@ TEST_CASE("sh::testing loads a plugin as the host does and refuses what the host
   CHECK(plugin.kind() == "detector");
 
   CHECK(failure_of([] { sh::testing::Plugin p(sh_test::test_plugin("abi_major_2").string()); })
-            .find("plugin ABI 2.0, host ABI 1.5") != std::string::npos);
+            .find("plugin ABI 2.0, host ABI 1.6") != std::string::npos);
   CHECK(failure_of([] { sh::testing::Plugin p(sh_test::test_plugin("no_entry").string()); })
             .find("no sh_plugin_entry symbol") != std::string::npos);
   CHECK(failure_of([] { sh::testing::Plugin p(sh_test::test_plugin("missing_function").string()); })

@@ -105,7 +105,7 @@ const std::vector<std::string>& known_config_sections() {
   static const std::vector<std::string> kSections = {
       "host",      "providers", "detectors", "experts", "risk",    "consensus", "execution",
       "conveyor",  "events",    "sinks",     "redis",   "control", "state",     "backup",
-      "market_data", "alerts",    "daily_report", "history"};
+      "market_data", "alerts",    "daily_report", "history", "features"};
   return kSections;
 }
 

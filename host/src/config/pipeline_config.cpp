@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config_source.h"
+#include "config/features_config.h"
 #include "decision/trading_mode.h"
 #include "services/host_services.h"
 #include "config/yaml_json.h"
@@ -388,6 +389,9 @@ PipelineConfig parse_pipeline_config(const HostConfig& config, HostRuntime& runt
   out.mode = config.mode();
   const YAML::Node& root = config.root();
   parse_conveyor(config, section(root, "conveyor"), out, runtime);
+  out.conveyor.features = parse_features(config, root);
+  runtime.feature_columns.clear();
+  for (const FeatureSpec& f : out.conveyor.features->specs()) runtime.feature_columns.push_back(f.name);
   parse_events(config, section(root, "events"), out);
   parse_sinks(config, section(root, "sinks"), out);
   if (root.IsMap() && root["redis"]) parse_redis(config, root["redis"], out);

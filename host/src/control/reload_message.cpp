@@ -217,6 +217,7 @@ MessageCheck parse_reload_message(const std::string& text, const ReloadPathPolic
                                                  field_list() + ")");
     }
   }
+  if (component == "features") return MessageCheck::refuse("component", features_reload_refusal());
   if (!policy.components.empty() && policy.components.count(component) == 0) {
     std::string known;
     for (const std::string& n : policy.components) known += (known.empty() ? "" : ", ") + n;

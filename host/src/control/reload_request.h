@@ -33,6 +33,14 @@ namespace sh::host {
 enum class ShadowAction { kNone, kStart, kPromote, kDiscard };
 
 // "" | "start" | "promote" | "discard": the ConfigVersion::shadow values.
+// The refusal of a reload of `features:` (component "features"): the
+// feature columns are the schema of the store's features_snapshot.
+inline const char* features_reload_refusal() {
+  return "component 'features': the feature columns (features:) define the state store's schema "
+         "(the columns of features_snapshot) and are not changed by a reload; edit features: and "
+         "start the host as a new store (a new state_dir; a replay always starts one)";
+}
+
 inline const char* shadow_action_name(ShadowAction action) {
   switch (action) {
     case ShadowAction::kStart: return "start";

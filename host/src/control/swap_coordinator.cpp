@@ -178,6 +178,7 @@ SwapCoordinator::Prepared SwapCoordinator::prepare(const ReloadRequest& request)
   SwapTargetInfo target;
   if (!pipeline_.swap_target(request.component, &target)) {
     if (request.component.empty()) return refuse("the request names no component");
+    if (request.component == "features") return refuse(features_reload_refusal());
     const ComponentConfig* c = config_.find_component(request.component);
     if (c != nullptr && c->kind == SH_KIND_VENUE) {
       return refuse("component '" + request.component +
@@ -239,7 +240,8 @@ std::string SwapCoordinator::create_instance(const std::string& component,
   if (created.instance->kind() == SH_KIND_DETECTOR) {
     // Warm-up: one call on an empty batch, so that a plugin that cannot run
     // at all is refused here rather than failing on the hot path.
-    const sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 0, 0, 0, nullptr};
+    const sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 0, 0, 0, nullptr,
+                                 0, 0, nullptr, nullptr};
     sh_market_context context{};
     context.struct_size = sizeof(context);
     context.benchmark_ret = std::numeric_limits<double>::quiet_NaN();

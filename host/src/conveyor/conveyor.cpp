@@ -103,7 +103,9 @@ inline void add_to_slot(BarBuilder& bars, BarSlot& slot, const sh_market_event& 
 
 struct Conveyor::SymbolState {
   SymbolState(const ConveyorConfig& c, uint32_t slot_count)
-      : bars(slot_count, c.l2_levels), baselines(c.baseline_window, c.baseline_warmup) {}
+      : bars(slot_count, c.l2_levels),
+        features(*c.features),
+        baselines(c.baseline_window, c.baseline_warmup) {}
 
   BarBuilder bars;
   FeatureState features;
@@ -149,6 +151,7 @@ Conveyor::Conveyor(const ConveyorConfig& config)
       cached_end_ns_(kInt64Min) {
   const std::string err = validate(config);
   if (!err.empty()) throw std::invalid_argument("ConveyorConfig: " + err);
+  if (!config_.features) config_.features = FeatureSet::default_set();
   open_minutes_.reserve(slot_count_ + 1);
 }
 
@@ -170,7 +173,7 @@ size_t Conveyor::symbol_state_bytes(sh_symbol_id id) const {
   if (id >= symbols_.size() || !symbols_[id]) return 0;
   const SymbolState& st = *symbols_[id];
   return sizeof(SymbolState) + sizeof(std::unique_ptr<SymbolState>) + sizeof(uint64_t) +
-         st.bars.heap_bytes() + st.baselines.heap_bytes();
+         st.bars.heap_bytes() + st.baselines.heap_bytes() + st.features.heap_bytes();
 }
 
 void Conveyor::on_events(const sh_market_event* events, size_t count, size_t stride,
@@ -384,6 +387,7 @@ void Conveyor::flush(std::vector<MinuteClose>& closed) {
 void Conveyor::recycle(std::vector<MinuteClose>& closed) {
   for (MinuteClose& mc : closed) {
     if (mc.rows.capacity() > 0) row_pool_.push_back(std::move(mc.rows));
+    if (mc.columns.capacity() > 0) column_pool_.push_back(std::move(mc.columns));
   }
   closed.clear();
 }
@@ -409,6 +413,23 @@ bool Conveyor::clock_skewed() const {
          (clock_offset_ns_ > config_.max_clock_skew_ns || clock_offset_ns_ < -config_.max_clock_skew_ns);
 }
 
+// Row and column buffers of a new close: recycled ones when there are any.
+void Conveyor::take_buffers(MinuteClose& mc) {
+  if (!row_pool_.empty()) {
+    mc.rows = std::move(row_pool_.back());
+    row_pool_.pop_back();
+    mc.rows.clear();
+  }
+  mc.rows.reserve(symbols_.size());
+  mc.features = config_.features;
+  if (!column_pool_.empty()) {
+    mc.columns = std::move(column_pool_.back());
+    column_pool_.pop_back();
+    mc.columns.clear();
+  }
+  mc.columns.reserve(symbols_.size() * config_.features->size());
+}
+
 void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed) {
   const int64_t interval_ns = config_.bar_interval_ns;
   const int64_t start_ns = minute_idx * interval_ns;
@@ -418,12 +439,8 @@ void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed
 
   MinuteClose& mc = closed.emplace_back();
   mc.minute_ts_ns = start_ns;
-  if (!row_pool_.empty()) {
-    mc.rows = std::move(row_pool_.back());
-    row_pool_.pop_back();
-    mc.rows.clear();
-  }
-  mc.rows.reserve(symbols_.size());
+  take_buffers(mc);
+  const size_t n_columns = config_.features->size();
 
   ClosedBar cb;
   const size_t n_symbols = symbols_.size();
@@ -458,7 +475,8 @@ void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed
     row.book_staleness_ms = staleness_ns / 1e6;
     row.ingest_lag_ms = cb.ingest_lag_ms;
 
-    st->features.update(row);
+    mc.columns.resize(mc.columns.size() + n_columns);
+    st->features.update(row, mc.columns.data() + mc.columns.size() - n_columns);
     st->baselines.score_and_add(row);
 
     DqInputs dq;

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "conveyor/feature_set.h"
+
 namespace sh::host {
 
 struct ConveyorConfig {
@@ -43,6 +45,8 @@ struct ConveyorConfig {
   // Receive clock: a smallest ingest lag beyond +-this is clock skew (or a
   // feed replaying old data) and is logged once as a warning.
   int64_t max_clock_skew_ns = 5'000'000'000;
+  // The feature columns (config `features:`); null = FeatureSet::default_set().
+  std::shared_ptr<const FeatureSet> features;
 };
 
 // One closed interval. Rows and context are plain ABI structs, ready to hand
@@ -50,6 +54,10 @@ struct ConveyorConfig {
 struct MinuteClose {
   int64_t minute_ts_ns;              // start of the closed interval
   std::vector<sh_feature_row> rows;  // one per symbol that could close, ascending symbol id
+  // The feature columns of the rows: row i's column j is
+  // columns[i * features->size() + j] (sh_feature_batch.columns).
+  std::shared_ptr<const FeatureSet> features;
+  std::vector<double> columns;
   sh_market_context context;
   // Wall time the conveyor spent closing this interval (bars, features,
   // baselines, DQ, context), for latency reports only; 0 if not measured.
@@ -180,6 +188,7 @@ class Conveyor {
   void advance_clock(int64_t clock_ns, std::vector<MinuteClose>& closed);
   void fill_empty(std::vector<MinuteClose>& closed);
   void close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed);
+  void take_buffers(MinuteClose& mc);
 
   ConveyorConfig config_;
   ConveyorStats stats_;
@@ -205,6 +214,7 @@ class Conveyor {
   int64_t cached_end_ns_;
 
   std::vector<std::vector<sh_feature_row>> row_pool_;
+  std::vector<std::vector<double>> column_pool_;
 };
 
 }  // namespace sh::host

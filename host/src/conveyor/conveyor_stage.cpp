@@ -20,6 +20,8 @@ const char* dq_name(sh_dq_status dq) {
   return name != nullptr ? name : "unknown";
 }
 
+const std::vector<uint32_t> kNoColumns;
+
 const char* symbol_name_of(void* table, sh_symbol_id id) {
   return static_cast<const SymbolTable*>(table)->name(id);
 }
@@ -130,6 +132,17 @@ Status ConveyorStage::on_minute(Minute& minute) {
   const MinuteClose& close = *minute.close;
   MinuteWrite& write = minute.write;
   write.rows.reserve(close.rows.size());
+  // Columns without a row field are appended to the stored rows.
+  const std::vector<uint32_t>& extra = close.features ? close.features->extra_columns() : kNoColumns;
+  write.extra_count = static_cast<uint32_t>(extra.size());
+  write.extra.clear();
+  if (!extra.empty()) {
+    const size_t n_columns = close.features->size();
+    write.extra.reserve(close.rows.size() * extra.size());
+    for (size_t i = 0; i < close.rows.size(); ++i) {
+      for (uint32_t j : extra) write.extra.push_back(close.columns[i * n_columns + j]);
+    }
+  }
   for (const sh_feature_row& r : close.rows) {
     const char* name = symbols_.name(r.symbol);
     write.rows.push_back(SnapshotRow{name ? name : "", r});

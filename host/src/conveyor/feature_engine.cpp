@@ -4,20 +4,27 @@
 
 namespace sh::host {
 
-void FeatureState::update(sh_feature_row& row) {
+FeatureState::FeatureState(const FeatureSet& set) : set_(&set) {
+  columns_.reserve(set.size());
+  for (const FeatureSpec& spec : set.specs()) columns_.push_back(make_indicator(spec));
+}
+
+size_t FeatureState::heap_bytes() const {
+  size_t bytes = columns_.capacity() * sizeof(columns_[0]);
+  for (const FeatureSpec& spec : set_->specs()) bytes += 64 + spec.lookback() * sizeof(double);
+  return bytes;
+}
+
+void FeatureState::update(sh_feature_row& row, double* columns) {
   const double close = row.close;
   row.log_ret = std::isnan(prev_close_) ? kNullValue : std::log(close / prev_close_);
   prev_close_ = close;
-
-  closes_.add(close);
-  const double close_20_ago = closes_.at(20);
-  row.mom_20 = std::isnan(close_20_ago) ? kNullValue : close / close_20_ago - 1.0;
-
-  // runSD over log returns: the first row has no return and is not a sample.
-  row.rv_5 = std::isnan(row.log_ret) ? kNullValue : rv_5_.add(row.log_ret);
-  row.rsi_14 = rsi_14_.add(close);
-  row.atr_14 = atr_14_.add(row.high, row.low, close);
-  row.ema_20 = ema_20_.add(close);
+  row.mom_20 = row.rv_5 = row.rsi_14 = row.atr_14 = row.ema_20 = kNullValue;
+  for (size_t j = 0; j < columns_.size(); ++j) {
+    const double v = columns_[j]->add(row);
+    columns[j] = v;
+    if (const auto field = set_->field(j)) row.*field = v;
+  }
 }
 
 }  // namespace sh::host

@@ -410,8 +410,21 @@ class IsolatedPlugin {
   }
 
   void put_rows(Writer& w, const sh_feature_batch& rows, const sh_market_context& context) {
-    w.put_value(rows);
+    sh_feature_batch b = rows;  // pointers mean nothing in the runner: sent after
+    const bool has_columns = b.struct_size >= sizeof(sh_feature_batch) && b.column_count > 0 &&
+                             b.column_names != nullptr && b.columns != nullptr;
+    if (!has_columns) b.column_count = 0;
+    b.column_names = nullptr;
+    b.columns = nullptr;
+    w.put_value(b);
     w.put(rows.rows, size_t(rows.count) * rows.row_size);
+    if (has_columns) {  // ABI 1.6: the names ('\0'-separated), then the values
+      std::string names;
+      for (uint32_t j = 0; j < b.column_count; ++j) names.append(rows.column_names[j]).push_back('\0');
+      w.put_value(static_cast<uint64_t>(names.size()));
+      w.put(names.data(), names.size());
+      w.put(rows.columns, size_t(rows.count) * b.column_count * sizeof(double));
+    }
     w.put_value(context);
   }
 

@@ -22,9 +22,11 @@
 //          names of ids first_symbol_id.. not sent to this child before), then
 //   kCreate, kSetConfig  string config JSON
 //   kLoadState           u64 size, bytes
-//   kDetect              sh_feature_batch, rows, sh_market_context
-//   kExpert              sh_feature_batch, rows, sh_market_context,
+//   kDetect              sh_feature_batch, rows, [columns], sh_market_context
+//   kExpert              sh_feature_batch, rows, [columns], sh_market_context,
 //                        sh_evidence_batch, items (written in place)
+//                        [columns] (ABI 1.6, when column_count > 0): u64 size,
+//                        the '\0'-terminated names, count * column_count doubles
 //   kRisk                sh_order_intent_batch, items, sh_portfolio_state,
 //                        positions, sh_risk_verdict_batch, items (in place)
 //   kPoll                u32 max_events
@@ -305,6 +307,23 @@ Outcome run_request(Op op, Reader& req) {
       sh_market_context context{};
       if (!req.get_value(&batch)) return fail(SH_ERR_INVALID_ARGUMENT, "malformed batch");
       batch.rows = reinterpret_cast<const sh_feature_row*>(req.get(size_t(batch.count) * batch.row_size));
+      batch.column_names = nullptr;
+      batch.columns = nullptr;
+      std::vector<const char*> names;
+      if (batch.column_count > 0) {  // ABI 1.6 columns: see put_rows
+        uint64_t len = 0;
+        const char* blob = req.get_value(&len) ? reinterpret_cast<const char*>(req.get(size_t(len))) : nullptr;
+        for (uint64_t at = 0; blob != nullptr && at < len && names.size() < batch.column_count;) {
+          names.push_back(blob + at);
+          while (at < len && blob[at] != '\0') ++at;
+          ++at;
+        }
+        if (blob == nullptr || names.size() != batch.column_count || blob[len - 1] != '\0') {
+          return fail(SH_ERR_INVALID_ARGUMENT, "malformed batch columns");
+        }
+        batch.column_names = names.data();
+        batch.columns = reinterpret_cast<const double*>(req.get(size_t(batch.count) * batch.column_count * sizeof(double)));
+      }
       if (!req.get_value(&context)) return fail(SH_ERR_INVALID_ARGUMENT, "malformed batch");
       if (op == Op::kDetect) {
         const sh_hit_sink sink{sizeof(sh_hit_sink), nullptr, &emit_hits};

@@ -342,6 +342,7 @@ LuaRuleCandidatePtr LuaRule::prepare(const LuaRuleConfig& config, const std::str
   LuaRuleCandidatePtr c(new LuaRuleCandidate);
   c->vm = RuleVm::create(o, error);
   if (!c->vm) return nullptr;
+  if (!config.feature_columns.empty()) c->vm->set_column_names(config.feature_columns);
   VmCall r = c->vm->install(source, config.params_json);
   if (!r.ok) {
     *error = r.error;
@@ -461,11 +462,17 @@ sh_status LuaRule::detect(const sh_feature_batch& batch, const sh_market_context
   sh_market_context ctx = normalized(reinterpret_cast<const unsigned char*>(&context),
                                      sizeof(sh_market_context), null_context());
   const auto* row_bytes = static_cast<const unsigned char*>(rows);
+  // ABI 1.6: the configured feature columns (row.<name> in the rule).
+  const bool has_columns = batch.struct_size >= sizeof(sh_feature_batch) && batch.column_count > 0 &&
+                           batch.column_names != nullptr && batch.columns != nullptr;
+  const double* columns = has_columns ? batch.columns : nullptr;
   LuaRuleCandidate* served = nullptr;
   uint32_t n_hits = 0;
   sh_status st = run_with_policy([&](LuaRuleCandidate& c) {
     served = &c;
-    return c.vm->run_detect(rows, batch.count, stride, ctx, &s.hits, &n_hits);
+    if (columns != nullptr) c.vm->set_columns(batch.column_names, batch.column_count);
+    return c.vm->run_detect(rows, batch.count, stride, ctx, &s.hits, &n_hits, columns,
+                            batch.column_count);
   });
   if (st != SH_OK) return st;  // no hits from a failed batch
   stats_.rows += batch.count;

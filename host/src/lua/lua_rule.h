@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace sh::host {
 
@@ -53,6 +54,9 @@ struct LuaRuleConfig {
   std::function<void(sh_log_level, const std::string&)> log;
   // Resolves row.symbol_name and symbol_name(id). Unset: nil in the rule.
   std::function<const char*(sh_symbol_id)> symbol_name;
+  // The configured feature columns rows carry (row.<name>); empty: not known
+  // until the first batch (the dry run then refuses any other name).
+  std::vector<std::string> feature_columns;
 };
 
 // Router output: one per evidence record, in input order.

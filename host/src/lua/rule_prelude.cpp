@@ -267,7 +267,41 @@ local function record_mt(what, has_symbol)
     end,
   }
 end
-ffi.metatype("sh_feature_row", record_mt("row", true))
+-- Configured feature columns (config `features:`, ABI 1.6 batch columns):
+-- row.<name> is the current batch's value of that column for the row (NaN
+-- = null). COL_INDEX maps a name to its column; the detect batch sets
+-- COL_VALUES / COL_BASE / COL_ROWS / COL_STRIDE; a row of another batch, or
+-- of the load-time dry run, reads null.
+local COL_INDEX, COL_NAMES, gmatch = {}, nil, string.gmatch
+local COL_VALUES, COL_BASE, COL_ROWS, COL_STRIDE, COL_COUNT = nil, nil, 0, 1, 0
+local BYTEP0 = ffi.typeof("const uint8_t *")
+local DOUBLEP = ffi.typeof("const double *")
+local function set_columns(names)
+  COL_INDEX, COL_NAMES = {}, {}
+  local j = 0
+  for name in gmatch(names, "([^\n]+)") do
+    COL_INDEX[name] = j
+    COL_NAMES[#COL_NAMES + 1] = name
+    j = j + 1
+  end
+end
+ffi.metatype("sh_feature_row", {
+  __index = function(rec, key)
+    if key == "symbol_name" then return symbol_name_of(rec.symbol) end
+    local j = COL_INDEX[key]
+    if j == nil then
+      if COL_NAMES == nil then error(format("row has no field '%s'", tostring(key)), 2) end
+      error(format("row has no field or configured feature column '%s' (columns: %s)",
+                   tostring(key), concat(COL_NAMES, ", ")), 2)
+    end
+    if COL_VALUES == nil then return NAN end
+    local off = tonumber(ffi.cast(BYTEP0, rec) - COL_BASE)
+    if off < 0 or off % COL_STRIDE ~= 0 then return NAN end
+    local i = off / COL_STRIDE
+    if i >= COL_ROWS then return NAN end
+    return COL_VALUES[i * COL_COUNT + j]
+  end,
+})
 ffi.metatype("sh_market_context", record_mt("ctx", false))
 ffi.metatype("sh_evidence", record_mt("ev", true))
 ffi.metatype("sh_order_intent", record_mt("intent", true))
@@ -412,8 +446,14 @@ local function bad_number(fn, what, v, i, sym, range)
                rule_label, fn, v ~= v and "NaN" or type(v), what, i, tonumber(sym), range), 0)
 end
 
-local function run_detect(rows_p, n, stride, ctx_p, out_p)
+local function run_detect(rows_p, n, stride, ctx_p, out_p, cols_p, ncols, names)
   local base = cast(BYTEP, rows_p)
+  if names then set_columns(names) end
+  if cols_p ~= nil and ncols > 0 then
+    COL_VALUES, COL_BASE, COL_ROWS, COL_STRIDE, COL_COUNT = cast(DOUBLEP, cols_p), base, n, stride, ncols
+  else
+    COL_VALUES = nil
+  end
   local ctx = cast(CTXP, ctx_p)[0]
   local out = cast(HITP, out_p)
   local detect = rule_fn
@@ -441,6 +481,7 @@ local function run_detect(rows_p, n, stride, ctx_p, out_p)
       nh = nh + 1
     end
   end
+  COL_VALUES = nil  -- the batch's columns are borrowed for this call
   return nh, n_classes
 end
 

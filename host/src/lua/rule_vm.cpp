@@ -479,7 +479,7 @@ const std::string& RuleVm::class_name(int32_t index) const {
 
 VmCall RuleVm::run_detect(const void* rows, uint32_t count, uint32_t stride,
                           const sh_market_context& ctx, std::vector<LuaHitOut>* hits,
-                          uint32_t* n_hits) {
+                          uint32_t* n_hits, const double* columns, uint32_t column_count) {
   *n_hits = 0;
   if (hits->size() < count) hits->resize(count);
   lua_rawgeti(L_, LUA_REGISTRYINDEX, refs_[kRunDetect]);
@@ -488,7 +488,15 @@ VmCall RuleVm::run_detect(const void* rows, uint32_t count, uint32_t stride,
   lua_pushnumber(L_, stride);
   lua_pushlightuserdata(L_, const_cast<sh_market_context*>(&ctx));
   lua_pushlightuserdata(L_, hits->data());
-  VmCall r = protected_call(5, 2);
+  lua_pushlightuserdata(L_, const_cast<double*>(columns));
+  lua_pushnumber(L_, columns != nullptr ? column_count : 0);
+  if (columns_dirty_) {
+    lua_pushlstring(L_, columns_.data(), columns_.size());
+    columns_dirty_ = false;
+  } else {
+    lua_pushnil(L_);
+  }
+  VmCall r = protected_call(8, 2);
   if (!r.ok) return r;
   const auto n = static_cast<uint32_t>(lua_tonumber(L_, -2));
   const int n_classes = static_cast<int>(lua_tonumber(L_, -1));
@@ -496,6 +504,28 @@ VmCall RuleVm::run_detect(const void* rows, uint32_t count, uint32_t stride,
   sync_class_names(n_classes);
   *n_hits = std::min(n, count);
   return r;
+}
+
+void RuleVm::set_columns(const char* const* names, uint32_t count) {
+  if (names == column_ptrs_ && count == column_ptr_count_) return;  // the same set: no work
+  column_ptrs_ = names;
+  column_ptr_count_ = count;
+  std::string joined;
+  for (uint32_t j = 0; j < count; ++j) {
+    if (names[j] == nullptr || names[j][0] == '\0' || std::strchr(names[j], '\n') != nullptr) continue;
+    joined.append(names[j]).push_back('\n');
+  }
+  if (joined != columns_) {
+    columns_ = std::move(joined);
+    columns_dirty_ = true;
+  }
+}
+
+void RuleVm::set_column_names(const std::vector<std::string>& names) {
+  std::vector<const char*> ptrs;
+  for (const std::string& n : names) ptrs.push_back(n.c_str());
+  set_columns(ptrs.data(), static_cast<uint32_t>(ptrs.size()));
+  column_ptrs_ = nullptr;  // a temporary list: never the same as a batch's
 }
 
 VmCall RuleVm::run_route(const void* evidence, uint32_t count, uint32_t stride,

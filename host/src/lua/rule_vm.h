@@ -125,7 +125,13 @@ class RuleVm {
   // state allocates and clears nothing), `routes`/`verdicts` (count entries,
   // pre-filled here). *n_hits is 0 when the call fails.
   VmCall run_detect(const void* rows, uint32_t count, uint32_t stride,
-                    const sh_market_context& ctx, std::vector<LuaHitOut>* hits, uint32_t* n_hits);
+                    const sh_market_context& ctx, std::vector<LuaHitOut>* hits, uint32_t* n_hits,
+                    const double* columns = nullptr, uint32_t column_count = 0);
+  // The feature column names rows carry (config `features:`): row.<name>
+  // reads them; the next run_detect hands a changed list to the VM. Until
+  // one is set, a row read of any other name is an error (as before).
+  void set_columns(const char* const* names, uint32_t count);
+  void set_column_names(const std::vector<std::string>& names);
   VmCall run_route(const void* evidence, uint32_t count, uint32_t stride,
                    const sh_market_context& ctx, std::vector<LuaRouteOut>* routes);
   VmCall run_check(const void* intents, uint32_t count, uint32_t stride,
@@ -162,6 +168,10 @@ class RuleVm {
   lua_State* L_ = nullptr;
   int refs_[8] = {};  // registry refs of the prelude's functions (PreludeSlot)
   std::vector<std::string> class_names_;  // index 0 = ""
+  const char* const* column_ptrs_ = nullptr;  // the last set_columns() list
+  uint32_t column_ptr_count_ = 0;
+  std::string columns_;        // its names, '\n'-joined
+  bool columns_dirty_ = false;  // not handed to the VM yet
   int log_lines_this_call_ = 0;
   bool jit_enabled_ = false;
   std::unique_ptr<RuleWatch> watch_;

@@ -100,6 +100,9 @@ Status Pipeline::open() {
   so.map_size_bytes = config_.state_map_size_bytes;
   so.max_map_size_bytes = config_.state_max_map_size_bytes;
   so.sync_commits = config_.state_sync_commits;
+  const auto& features = config_.conveyor.features ? config_.conveyor.features : FeatureSet::default_set();
+  so.feature_set = features->signature();
+  so.default_feature_set = FeatureSet::default_set()->signature();
   Status st = StateStore::open(so, &store_);
   if (!st.ok()) return st;
   store_->set_output_digest(&digest_);
@@ -250,7 +253,12 @@ Status Pipeline::process_minute(MinuteClose& close) {
   m.close = &close;
   m.batch = sh_feature_batch{sizeof(sh_feature_batch), sizeof(sh_feature_row),
                              static_cast<uint32_t>(close.rows.size()), 0, close.minute_ts_ns,
-                             close.rows.data()};
+                             close.rows.data(), 0, 0, nullptr, nullptr};
+  if (close.features && close.features->size() > 0) {
+    m.batch.column_count = static_cast<uint32_t>(close.features->size());
+    m.batch.column_names = close.features->name_ptrs();
+    m.batch.columns = close.columns.data();
+  }
   m.hits.clear();
   m.shadow_hits.clear();
   m.shadow_outputs.clear();

@@ -58,6 +58,7 @@ LuaRuleConfig make_lua_rule_config(const ComponentConfig& component, HostRuntime
   c.instruction_budget = s.instruction_budget;
   c.time_budget_ns = s.time_budget_ms * 1'000'000;
   c.memory_limit_bytes = static_cast<size_t>(s.memory_limit_mb) << 20;
+  if (runtime != nullptr) c.feature_columns = runtime->feature_columns;
   c.on_error = s.disable_on_error ? LuaRuleConfig::OnError::Disable
                                   : LuaRuleConfig::OnError::KeepLastGood;
   c.jit = s.jit;

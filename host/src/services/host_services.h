@@ -17,6 +17,7 @@
 #include <strategy_host/abi.h>
 
 #include <string>
+#include <vector>
 
 #include "services/counters.h"
 #include "services/host_clock.h"
@@ -26,6 +27,10 @@ namespace sh::host {
 
 struct HostRuntime {
   SymbolTable symbols;
+  // The configured feature column names (config `features:`), set when the
+  // pipeline config is parsed: Lua rules' row.<name> (their load-time dry
+  // run knows the names).
+  std::vector<std::string> feature_columns;
   CounterRegistry counters;
   HostClock clock;
   // The portfolio VaR (percent of equity) the decision layer gave the risk

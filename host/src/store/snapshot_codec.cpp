@@ -68,7 +68,8 @@ sh_feature_row null_feature_row() {
   return row;
 }
 
-Status encode_snapshot_row(const sh_feature_row& row, std::string* value) {
+Status encode_snapshot_row(const sh_feature_row& row, std::string* value, const double* extra,
+                           uint32_t extra_count) {
   if (row.struct_size < kMinRowBytes || row.struct_size > sizeof(sh_feature_row)) {
     return Status::InvalidArgument("feature row struct_size " + std::to_string(row.struct_size) +
                                    " outside [" + std::to_string(kMinRowBytes) + ", " +
@@ -82,10 +83,11 @@ Status encode_snapshot_row(const sh_feature_row& row, std::string* value) {
   put_le16(value, static_cast<uint16_t>(kSnapshotHeaderBytes));
   put_le32(value, row.struct_size);
   value->append(reinterpret_cast<const char*>(&copy), row.struct_size);
+  if (extra_count > 0) value->append(reinterpret_cast<const char*>(extra), extra_count * sizeof(double));
   return Status::Ok();
 }
 
-Status decode_snapshot_row(std::string_view value, sh_feature_row* row) {
+Status decode_snapshot_row(std::string_view value, sh_feature_row* row, std::vector<double>* extra) {
   if (value.size() < kSnapshotHeaderBytes) {
     return Status::Corruption("snapshot value of " + std::to_string(value.size()) +
                               " bytes is shorter than its header");
@@ -99,7 +101,8 @@ Status decode_snapshot_row(std::string_view value, sh_feature_row* row) {
                               std::to_string(kSnapshotFormatVersion) + ")");
   }
   if (header_bytes < kSnapshotHeaderBytes || row_bytes < kMinRowBytes ||
-      static_cast<uint64_t>(header_bytes) + row_bytes != value.size()) {
+      static_cast<uint64_t>(header_bytes) + row_bytes > value.size() ||
+      (value.size() - header_bytes - row_bytes) % sizeof(double) != 0) {
     return Status::Corruption("snapshot value sizes disagree (header " +
                               std::to_string(header_bytes) + ", row " +
                               std::to_string(row_bytes) + ", value " +
@@ -111,6 +114,11 @@ Status decode_snapshot_row(std::string_view value, sh_feature_row* row) {
   out.struct_size = sizeof out;
   out.symbol = SH_INVALID_SYMBOL;
   *row = out;
+  if (extra != nullptr) {
+    const size_t at = size_t{header_bytes} + row_bytes;
+    extra->resize((value.size() - at) / sizeof(double));
+    if (!extra->empty()) std::memcpy(extra->data(), value.data() + at, extra->size() * sizeof(double));
+  }
   return Status::Ok();
 }
 

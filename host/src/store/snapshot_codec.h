@@ -17,12 +17,18 @@
 //        with nulls, so rows written by an older host (shorter struct) read
 //        back with the newer fields null, and a newer host's extra fields are
 //        ignored.
+//        Then the configured feature columns that have no field in the row
+//        (config `features:`; FeatureSet::extra_columns(), in column
+//        order), 8 bytes each, host byte order. The default set has none,
+//        so its values are the header and the row alone. The store's meta
+//        `feature_set` names the columns (state_store.h).
 #ifndef SH_HOST_STORE_SNAPSHOT_CODEC_H
 #define SH_HOST_STORE_SNAPSHOT_CODEC_H
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <strategy_host/abi.h>
 
@@ -52,9 +58,13 @@ sh_feature_row null_feature_row();
 
 // row.struct_size must be in [offsetof(late_events)+4, sizeof(sh_feature_row)]
 // (the host's own rows always have sizeof).
-Status encode_snapshot_row(const sh_feature_row& row, std::string* value);
-// On success *row has struct_size = sizeof(sh_feature_row) and symbol = 0.
-Status decode_snapshot_row(std::string_view value, sh_feature_row* row);
+// extra: `extra_count` column values appended after the row.
+Status encode_snapshot_row(const sh_feature_row& row, std::string* value,
+                           const double* extra = nullptr, uint32_t extra_count = 0);
+// On success *row has struct_size = sizeof(sh_feature_row) and symbol = 0;
+// *extra (if given) the appended column values.
+Status decode_snapshot_row(std::string_view value, sh_feature_row* row,
+                           std::vector<double>* extra = nullptr);
 
 }  // namespace sh::host
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "store/state_store.h"
 #include "store/text_format.h"
@@ -46,6 +48,27 @@ const DoubleField kDoubleFields[] = {
 static_assert(sizeof(kDoubleFields) / sizeof(kDoubleFields[0]) ==
                   (sizeof(sh_feature_row) - offsetof(sh_feature_row, open)) / sizeof(double),
               "every double of sh_feature_row must be exported");
+
+// The names of the columns a store appends to its rows: the columns of its
+// feature set (meta.feature_set, "name=definition;...") that are not a row
+// field. A store from before features: has none.
+std::vector<std::string> appended_columns(const StateStore& store) {
+  std::vector<std::string> names;
+  std::string sig;
+  if (!store.feature_set(&sig).ok()) return names;
+  size_t at = 0;
+  while (at < sig.size()) {
+    size_t end = sig.find(';', at);
+    if (end == std::string::npos) end = sig.size();
+    const std::string item = sig.substr(at, end - at);
+    const std::string name = item.substr(0, item.find('='));
+    bool field = false;
+    for (const DoubleField& f : kDoubleFields) field = field || name == f.name;
+    if (!name.empty() && !field) names.push_back(name);
+    at = end + 1;
+  }
+  return names;
+}
 
 }  // namespace
 
@@ -119,16 +142,32 @@ Status export_snapshots(const StateStore& store, const std::string& symbol, int6
     return Status::IoError("snapshot export of " + symbol + ": writing the output failed");
   };
   std::string line;
+  const std::vector<std::string> columns = appended_columns(store);
   if (format == SnapshotFormat::kCsv) {
     line = snapshot_csv_header();
+    for (const std::string& name : columns) line.append(",").append(name);
     line.push_back('\n');
     out.write(line.data(), static_cast<std::streamsize>(line.size()));
     if (!out) return stream_error();
   }
   bool stream_ok = true;
-  Status st = store.scan_snapshots(symbol, from_ns, to_ns, [&](const sh_feature_row& row) {
+  Status st = store.scan_snapshot_columns(symbol, from_ns, to_ns, [&](const sh_feature_row& row,
+                                                                     const std::vector<double>& extra) {
     line = format == SnapshotFormat::kCsv ? format_snapshot_csv(symbol, row)
                                           : format_snapshot_json(symbol, row);
+    // The configured feature columns (null: empty cell / null).
+    if (format == SnapshotFormat::kJsonl) line.pop_back();  // the closing '}'
+    for (size_t j = 0; j < columns.size(); ++j) {
+      const double v = j < extra.size() ? extra[j] : std::nan("");
+      if (format == SnapshotFormat::kCsv) {
+        line.push_back(',');
+        if (!std::isnan(v)) append_double(&line, v);
+      } else {
+        line.append(",\"").append(columns[j]).append("\":");
+        append_json_double(&line, v);
+      }
+    }
+    if (format == SnapshotFormat::kJsonl) line.push_back('}');
     line.push_back('\n');
     out.write(line.data(), static_cast<std::streamsize>(line.size()));
     stream_ok = static_cast<bool>(out);

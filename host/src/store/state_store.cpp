@@ -240,6 +240,36 @@ Status meta_get_u64(const StateTxn& txn, std::string_view key, uint64_t* value) 
 // ---------------------------------------------------------------------------
 // StateStore
 
+namespace {
+
+// The feature set is the schema of features_snapshot's values: a store is
+// read back with the columns it was written with, or not at all.
+Status check_feature_set(StateTxn& txn, const StateStoreOptions& options) {
+  std::string stored;
+  Status st = txn.get(StateDb::kMeta, kMetaFeatureSet, &stored);
+  if (st.is_not_found()) {
+    // Written by a host from before features: (the default set), or new.
+    stored = options.default_feature_set;
+    if (options.read_only) return Status::Ok();
+    if (options.feature_set != stored) {
+      uint64_t last = 0;
+      const Status has = meta_get_u64(txn, kMetaLastMinuteTsNs, &last);
+      if (has.is_not_found()) stored = options.feature_set;  // a new store: any set
+    }
+    if (options.feature_set == stored) return txn.put(StateDb::kMeta, kMetaFeatureSet, stored);
+  } else if (!st.ok()) {
+    return st;
+  }
+  if (stored == options.feature_set) return Status::Ok();
+  return Status::FailedPrecondition(
+      "state store " + options.dir + " was created with another feature set (features: defines "
+      "the columns of features_snapshot): stored [" + stored + "], configured [" +
+      options.feature_set + "]; start with a new state_dir (a new store) or restore the store's "
+      "features: section");
+}
+
+}  // namespace
+
 Status StateStore::open(const StateStoreOptions& options, std::unique_ptr<StateStore>* store) {
   namespace fs = std::filesystem;
   if (options.dir.empty()) return Status::InvalidArgument("state store: empty state_dir");
@@ -321,6 +351,10 @@ Status StateStore::open(const StateStoreOptions& options, std::unique_ptr<StateS
                                       std::to_string(schema) + " was written by a newer host (" +
                                       "this host supports " +
                                       std::to_string(kStateSchemaVersion) + ")");
+  }
+  if (!options.feature_set.empty()) {
+    st = check_feature_set(txn, options);
+    if (!st.ok()) return st;
   }
   st = txn.commit();  // also publishes the dbi handles to later transactions
   if (!st.ok()) return st;
@@ -476,7 +510,10 @@ Status StateStore::write_minute_once(const MinuteWrite& minute, const TxnHook& a
   std::string value;
   for (size_t i = 0; i < n_rows; ++i) {
     const SnapshotRow& r = minute.rows[i];
-    st = encode_snapshot_row(r.row, &value);
+    st = minute.extra_count > 0 && minute.extra.size() >= (i + 1) * size_t{minute.extra_count}
+             ? encode_snapshot_row(r.row, &value, minute.extra.data() + i * minute.extra_count,
+                                   minute.extra_count)
+             : encode_snapshot_row(r.row, &value);
     if (!st.ok()) return fail(st, "bad row for " + r.symbol);
     Span& sp = spans[i];
     sp.key_at = arena.size();
@@ -590,6 +627,19 @@ Status StateStore::get_snapshot(std::string_view symbol, int64_t minute_ts_ns,
 
 Status StateStore::scan_snapshots(std::string_view symbol, int64_t from_ns, int64_t to_ns,
                                   const SnapshotFn& fn) const {
+  return scan_snapshot_columns(symbol, from_ns, to_ns,
+                               [&fn](const sh_feature_row& row, const std::vector<double>&) { return fn(row); });
+}
+
+Status StateStore::feature_set(std::string* signature) const {
+  StateTxn txn;
+  Status st = begin_read(&txn);
+  if (!st.ok()) return st;
+  return txn.get(StateDb::kMeta, kMetaFeatureSet, signature);
+}
+
+Status StateStore::scan_snapshot_columns(std::string_view symbol, int64_t from_ns, int64_t to_ns,
+                                         const SnapshotColumnsFn& fn) const {
   Status st = validate_snapshot_symbol(symbol);
   if (!st.ok()) return st;
   if (from_ns < 0) from_ns = 0;  // keys hold non-negative minutes only
@@ -603,6 +653,7 @@ Status StateStore::scan_snapshots(std::string_view symbol, int64_t from_ns, int6
   Status decode_st;
   bool stop = false;
   int64_t seek_ns = from_ns;
+  std::vector<double> extra;
   while (!stop && seek_ns < to_ns) {
     bool seen = false;
     st = txn.scan(StateDb::kFeaturesSnapshot, snapshot_key(symbol, seek_ns), "",
@@ -624,7 +675,7 @@ Status StateStore::scan_snapshots(std::string_view symbol, int64_t from_ns, int6
                       return false;
                     }
                     sh_feature_row row;
-                    decode_st = decode_snapshot_row(value, &row);
+                    decode_st = decode_snapshot_row(value, &row, &extra);
                     if (!decode_st.ok()) {
                       decode_st = Status::Corruption("state store " + dir_ + ": row " + sym + " " +
                                                      format_iso8601_utc(ts) + ": " +
@@ -632,7 +683,7 @@ Status StateStore::scan_snapshots(std::string_view symbol, int64_t from_ns, int6
                       stop = true;
                       return false;
                     }
-                    if (!fn(row)) stop = true;
+                    if (!fn(row, extra)) stop = true;
                     seek_ns = ts + 1;
                     return false;
                   });

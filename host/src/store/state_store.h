@@ -83,12 +83,20 @@ struct StateStoreOptions {
   // false: MDB_NOSYNC: a commit is durable once in the OS page cache, so it
   // survives kill -9 of the host but not an OS crash; sync() flushes.
   bool sync_commits = true;
+  // The feature set's signature (FeatureSet::signature()), the schema of
+  // features_snapshot. A store records it (meta `feature_set`) when first
+  // opened for writing and refuses to open with another one afterwards;
+  // "" = not checked (inspection, backups). A store from before the key
+  // existed holds the default set.
+  std::string feature_set;
+  std::string default_feature_set;  // the default set's signature
 };
 
 // Meta keys written by the store itself.
 inline constexpr std::string_view kMetaSchemaVersion = "schema_version";
 inline constexpr std::string_view kMetaLastSeq = "last_seq";
 inline constexpr std::string_view kMetaLastMinuteTsNs = "last_minute_ts_ns";
+inline constexpr std::string_view kMetaFeatureSet = "feature_set";
 // Meta keys of the decision layer (written by the pipeline): each stateful
 // plugin's durable state ("<plugin name>\n<bytes>") and the risk chain's
 // consecutive erroring cycles (decimal text).
@@ -170,6 +178,10 @@ struct MinuteWrite {
   int64_t minute_ts_ns = 0;          // the closing minute (names it in errors)
   std::vector<SnapshotRow> rows;     // UPSERT into features_snapshot
   std::vector<EventRecord> events;   // published this minute, into `events`
+  // Feature columns without a row field (FeatureSet::extra_columns()), row
+  // i's at extra[i * extra_count ...], appended to its stored value.
+  uint32_t extra_count = 0;
+  std::vector<double> extra;
 };
 
 class StateStore {
@@ -230,6 +242,14 @@ class StateStore {
   // fn(row) for each stored row of `symbol` with from_ns <= minute < to_ns,
   // in time order; fn returns false to stop. row.symbol is 0.
   using SnapshotFn = std::function<bool(const sh_feature_row& row)>;
+  // A row and its appended feature columns (snapshot_codec.h), in the order
+  // of the non-row-field columns of feature_set().
+  using SnapshotColumnsFn = std::function<bool(const sh_feature_row& row, const std::vector<double>& extra)>;
+  Status scan_snapshot_columns(std::string_view symbol, int64_t from_ns, int64_t to_ns,
+                               const SnapshotColumnsFn& fn) const;
+  // meta.feature_set (the signature of the feature set the store was created
+  // with); Status::NotFound for a store from before features: (the default set).
+  Status feature_set(std::string* signature) const;
   Status scan_snapshots(std::string_view symbol, int64_t from_ns, int64_t to_ns,
                         const SnapshotFn& fn) const;
 

@@ -41,8 +41,10 @@ extern "C" {
  *      venues: paper, exchanges).
  * 1.5: sh_provider_api.capabilities / entitled / fetch_daily (provider
  *      capabilities, entitlement, daily history: runbook 001),
- *      SH_ERR_NOT_ENTITLED, SH_REASON_SYMBOL_NOT_ACTIVE. */
-#define SH_ABI_MINOR 5
+ *      SH_ERR_NOT_ENTITLED, SH_REASON_SYMBOL_NOT_ACTIVE.
+ * 1.6: sh_feature_batch.column_count / column_names / columns (the configured
+ *      feature columns, config `features:`, read by name). */
+#define SH_ABI_MINOR 6
 
 /* Name of the one symbol every plugin library exports (see sh_plugin_entry_fn). */
 #define SH_PLUGIN_ENTRY_SYMBOL "sh_plugin_entry"
@@ -262,6 +264,18 @@ typedef struct sh_feature_batch {
   uint32_t reserved0;
   int64_t minute_ts_ns;
   const sh_feature_row *rows; /* borrowed for the call */
+  /* ABI 1.6: the configured feature columns (config `features:`), the rows'
+   * schema. column_names[j] names column j (NUL-terminated, unique); row i's
+   * value of column j is columns[i * column_count + j] (NaN = null, e.g.
+   * still warming up). Every column of the default set that has a field in
+   * sh_feature_row (mom_20, rv_5, rsi_14, atr_14, ema_20) also holds its value
+   * there. Check struct_size first: an older host's batch ends before these;
+   * column_count 0 (names and values NULL) when nothing is configured.
+   * Borrowed for the call, like rows. */
+  uint32_t column_count;
+  uint32_t reserved1;
+  const char *const *column_names;
+  const double *columns;
 } sh_feature_batch;
 
 /* Market context for one minute, computed over all symbols of the shard. */

@@ -219,7 +219,51 @@ class HitSink {
   const sh_hit_sink* s_;
 };
 
-using FeatureRows = StridedView<sh_feature_row>;
+// The rows of a detector's or expert's batch, with their schema (ABI 1.6):
+// the configured feature columns (config `features:`) by name.
+//   const int j = rows.column("sma_50");        // -1: not configured
+//   double v = rows.value(i, j);                 // NaN = null (or j == -1)
+//   for (const char* name : rows.columns()) ...  // every column's name
+class FeatureRows : public StridedView<sh_feature_row> {
+ public:
+  FeatureRows(const sh_feature_row* base, uint32_t count, uint32_t stride)
+      : StridedView<sh_feature_row>(base, count, stride) {}
+  // From the host's batch: a host older than 1.6 (a shorter struct) has no
+  // columns.
+  explicit FeatureRows(const sh_feature_batch& b)
+      : StridedView<sh_feature_row>(b.rows, b.count, b.row_size) {
+    if (b.struct_size >= offsetof(sh_feature_batch, columns) + sizeof(b.columns) &&
+        b.column_count > 0 && b.column_names != nullptr && b.columns != nullptr) {
+      names_ = b.column_names;
+      values_ = b.columns;
+      column_count_ = b.column_count;
+    }
+  }
+  // The column names, in column order.
+  std::vector<const char*> columns() const {
+    return std::vector<const char*>(names_, names_ + column_count_);
+  }
+  uint32_t column_count() const { return column_count_; }
+  // Index of a column by name, -1 if the host's rows have no such column.
+  // Look it up once (create() or the first batch), not per row.
+  int column(const char* name) const {
+    for (uint32_t j = 0; j < column_count_; ++j) {
+      if (std::strcmp(names_[j], name) == 0) return static_cast<int>(j);
+    }
+    return -1;
+  }
+  // Row i's value of column j; null (NaN) when j is -1 or out of range.
+  double value(uint32_t i, int j) const {
+    if (j < 0 || static_cast<uint32_t>(j) >= column_count_ || i >= size()) return kNull;
+    return values_[static_cast<size_t>(i) * column_count_ + static_cast<uint32_t>(j)];
+  }
+  double value(uint32_t i, const char* name) const { return value(i, column(name)); }
+
+ private:
+  const char* const* names_ = nullptr;
+  const double* values_ = nullptr;
+  uint32_t column_count_ = 0;
+};
 using OrderIntents = StridedView<sh_order_intent>;
 using Positions = StridedView<sh_position>;
 using EvidenceOut = StridedSpan<sh_evidence>;
@@ -624,14 +668,14 @@ struct Trampolines {
   static sh_status detect(void* p, const sh_feature_batch* rows, const sh_market_context* ctx,
                           const sh_hit_sink* sink) {
     return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
-      o.detect(FeatureRows(rows->rows, rows->count, rows->row_size), *ctx, HitSink(sink));
+      o.detect(FeatureRows(*rows), *ctx, HitSink(sink));
       return SH_OK;
     });
   }
   static sh_status evaluate_expert(void* p, const sh_feature_batch* rows,
                                    const sh_market_context* ctx, sh_evidence_batch* out) {
     return guarded(static_cast<Instance<T>*>(p), [&](T& o) {
-      o.evaluate(FeatureRows(rows->rows, rows->count, rows->row_size), *ctx,
+      o.evaluate(FeatureRows(*rows), *ctx,
                  EvidenceOut(out->items, out->count, out->item_size));
       return SH_OK;
     });

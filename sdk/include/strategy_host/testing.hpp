@@ -453,7 +453,8 @@ class PluginInstance {
  private:
   static sh_feature_batch make_batch(const std::vector<sh_feature_row>& rows, int64_t minute_ts_ns) {
     return sh_feature_batch{sizeof(sh_feature_batch), sizeof(sh_feature_row),
-                            static_cast<uint32_t>(rows.size()), 0, minute_ts_ns, rows.data()};
+                            static_cast<uint32_t>(rows.size()), 0, minute_ts_ns, rows.data(),
+                            0, 0, nullptr, nullptr};
   }
   static sh_status append_events(void* ctx, const sh_market_event* events, uint32_t count,
                                  uint32_t item_size) {
