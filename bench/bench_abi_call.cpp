@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
 
   const std::vector<sh_feature_row> rows = make_rows(n_rows);
   const sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), n_rows, 0,
-                               rows[0].minute_ts_ns, rows.data()};
+                               rows[0].minute_ts_ns, rows.data(), 0, 0, nullptr, nullptr};
   sh_market_context ctx{};
   ctx.struct_size = sizeof(ctx);
   SinkState abi_state, direct_state;

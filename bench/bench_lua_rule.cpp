@@ -132,7 +132,7 @@ int main() {
   const std::string rule_path = std::string(SH_SOURCE_DIR) + "/scripts/lua/return_spike.lua";
   const std::vector<sh_feature_row> rows = make_rows(7);
   sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), kRows, 0,
-                         rows[0].minute_ts_ns, rows.data()};
+                         rows[0].minute_ts_ns, rows.data(), 0, 0, nullptr, nullptr};
   sh_market_context ctx;
   std::memset(&ctx, 0, sizeof ctx);
   ctx.struct_size = sizeof ctx;

@@ -71,7 +71,7 @@ TEST_CASE("an isolated instance serves like the plugin and restarts with its ser
     r.z_ret = i == 0 ? 3.5 : 5.0;
   }
   const sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row), 2, 0,
-                               rows[0].minute_ts_ns, rows.data()};
+                               rows[0].minute_ts_ns, rows.data(), 0, 0, nullptr, nullptr};
   sh_market_context ctx{};
   ctx.struct_size = sizeof ctx;
   ctx.benchmark_ret = std::nan("");
