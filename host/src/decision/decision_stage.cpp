@@ -635,8 +635,13 @@ Status DecisionStage::reconcile(const char* when) {
                  when, venue_name_, broker_->pending_order_count());
     return Status::Ok();
   }
-  summary.reconcile_mismatches += rec.log_differences(venue_name_);
-  if (ctx_->config.decision.reconcile_on_mismatch == DecisionSettings::OnMismatch::kAdopt) {
+  const uint64_t differences = rec.log_differences(venue_name_);
+  summary.reconcile_mismatches += differences;
+  if (ctx_->config.decision.reconcile_on_mismatch == DecisionSettings::OnMismatch::kLog) {
+    spdlog::warn("reconciliation ({}) with venue '{}': {} difference(s), logged above; nothing adopted, "
+                 "trading goes on (execution.reconcile.on_mismatch: log)",
+                 when, venue_name_, differences);
+  } else if (ctx_->config.decision.reconcile_on_mismatch == DecisionSettings::OnMismatch::kAdopt) {
     broker_->adopt(rec, broker_->last_close_ts_ns());
     const Status cs = broker_->commit_now();  // durable before anything trades on it
     if (!cs.ok()) return cs;
