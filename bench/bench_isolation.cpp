@@ -156,7 +156,8 @@ bool call_bench(int calls, size_t symbols) {
     }
     ctx.minute_ts_ns = minute;
     const sh_feature_batch batch{sizeof(sh_feature_batch), sizeof(sh_feature_row),
-                                 static_cast<uint32_t>(symbols), 0, minute, rows.data()};
+                                 static_cast<uint32_t>(symbols), 0, minute, rows.data(),
+                                 0, 0, nullptr, nullptr};
     for (uint32_t k = 0; k < n_intents; ++k) {
       sh_order_intent& in = intents[k];
       in.struct_size = sizeof in;

@@ -186,7 +186,8 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
   check_keys(cfg, cons, "consensus", {"weights", "threshold", "min_confidence", "router"});
   check_keys(cfg, exec, "execution",
              {"mode", "order_notional_usd", "slippage_bps", "fill", "initial_cash_usd", "safe_mode_errors",
-              "emergency_reduce", "venue", "ack_timeout_ms", "canary", "reconcile"});
+              "emergency_reduce", "venue", "ack_timeout_ms", "canary", "reconcile",
+              "stop_wait_ms"});
   parse_emergency_reduce(cfg, exec["emergency_reduce"], &d.emergency_reduce);
   if (const YAML::Node list = exec["safe_mode_errors"]) {
     if (!list.IsSequence()) {
@@ -287,6 +288,11 @@ void parse_decision(const HostConfig& cfg, const YAML::Node& cons, const YAML::N
     throw ConfigError(cfg.message_at(exec["ack_timeout_ms"], "execution.ack_timeout_ms must be >= 0 (0 = never)"));
   }
   d.broker.ack_timeout_ns = ack_ms * 1000000;
+  const int64_t stop_wait_ms = get_or<int64_t>(cfg, exec, "stop_wait_ms", d.stop_wait_ms);
+  if (stop_wait_ms < 0 || stop_wait_ms > 600000) {
+    throw ConfigError(cfg.message_at(exec["stop_wait_ms"], "execution.stop_wait_ms must be 0..600000"));
+  }
+  d.stop_wait_ms = stop_wait_ms;
   if (const YAML::Node rec = exec["reconcile"]) {
     check_keys(cfg, rec, "execution.reconcile", {"interval_minutes", "on_mismatch", "start_wait_ms"});
     d.reconcile_interval_minutes = get_or<uint32_t>(cfg, rec, "interval_minutes", 0);

@@ -85,6 +85,11 @@ struct DecisionSettings {
   // query_positions answer SH_WOULD_BLOCK: a restarted network venue still
   // asking the exchange about the orders it restored).
   int64_t reconcile_start_wait_ms = 30000;
+  // execution.stop_wait_ms: at the end of the input, how long the host waits
+  // for a network venue's answers still due (orders not acknowledged yet,
+  // market / IOC / FOK orders not final, cancels asked for) so that the run's
+  // last commit books them. 0: no wait (they are booked at the next start).
+  int64_t stop_wait_ms = 5000;
 };
 
 struct PipelineConfig {

@@ -341,6 +341,10 @@ class Broker {
     return last_minute_ts_ns_ == INT64_MIN ? 0 : last_minute_ts_ns_ + kOrderSendDelayNs;
   }
   size_t pending_order_count() const { return pending_.size(); }  // working orders
+  // Working orders whose venue answer is still due: not acknowledged yet,
+  // market / IOC / FOK orders not final, cancels asked for (a network
+  // venue's answers come back on poll; the end of a run waits for them).
+  size_t answers_due() const;
   // nullptr when the symbol never traded.
   const PaperPosition* position(std::string_view symbol) const;
 

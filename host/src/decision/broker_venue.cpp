@@ -388,6 +388,15 @@ Status Broker::on_events(const sh_market_event* events, size_t count, size_t str
   return Status::Ok();
 }
 
+size_t Broker::answers_due() const {
+  size_t n = 0;
+  for (const auto& [seq, o] : pending_) {
+    const bool ends_soon = o.type == SH_ORDER_MARKET || o.tif == SH_TIF_IOC || o.tif == SH_TIF_FOK;
+    n += o.state == SH_ORDER_NEW || ends_soon || cancel_reasons_.count(o.key) != 0 ? 1 : 0;
+  }
+  return n;
+}
+
 Status Broker::poll_venue() {
   if (venue_ == nullptr || !venue_enabled_) return Status::Ok();
   if (!venue_simulated()) expire_unacknowledged(last_close_ts_ns());

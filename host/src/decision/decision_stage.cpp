@@ -679,10 +679,53 @@ void DecisionStage::on_events(const EventBatch& batch, std::vector<MinuteClose>&
 }
 
 Status DecisionStage::on_idle(IdlePoint point) {
-  if (point != IdlePoint::kBetweenBatches || !broker_) return Status::Ok();
+  if (!broker_) return Status::Ok();
+  if (point == IdlePoint::kEndOfInput) {
+    await_venue_answers();
+    return Status::Ok();
+  }
+  if (point != IdlePoint::kBetweenBatches) return Status::Ok();
   const Status st = broker_->poll_venue();
   if (!st.ok()) spdlog::error("{}", st.message());
   return Status::Ok();
+}
+
+// A network venue answers on its own threads: an order sent or a cancel
+// asked for at the last minutes may still be on its way when the input
+// ends. The open minutes have not been flushed yet, so what comes back now
+// commits with the last of them, in the store and in orders.jsonl /
+// trades.csv. What does not come back in time is booked at the next start
+// (the venue's saved state and its questions to the exchange).
+void DecisionStage::await_venue_answers() {
+  const int64_t wait_ms = ctx_->config.decision.stop_wait_ms;
+  if (broker_->venue_simulated() || ctx_->config.mode == RunMode::kDryRun || wait_ms <= 0) return;
+  Status st = broker_->poll_venue();
+  size_t due = broker_->answers_due();
+  if (!st.ok() || due == 0) {
+    if (!st.ok()) spdlog::error("{}", st.message());
+    return;
+  }
+  spdlog::info("end of input: waiting up to {} ms for venue '{}' to answer {} order(s) "
+               "(execution.stop_wait_ms)",
+               wait_ms, venue_name_, due);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto deadline = t0 + std::chrono::milliseconds(wait_ms);
+  while (due > 0 && st.ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    st = broker_->poll_venue();
+    due = broker_->answers_due();
+  }
+  if (!st.ok()) spdlog::error("{}", st.message());
+  const auto waited =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  if (due == 0) {
+    spdlog::info("end of input: venue '{}' answered after {} ms; the last commit books it", venue_name_,
+                 waited);
+  } else {
+    spdlog::warn("end of input: venue '{}' still owes {} answer(s) after {} ms "
+                 "(execution.stop_wait_ms); the next start asks for them",
+                 venue_name_, due, waited);
+  }
 }
 
 Status DecisionStage::persist(const Minute&, StateTxn& txn) {

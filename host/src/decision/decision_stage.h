@@ -114,6 +114,9 @@ class DecisionStage final : public Stage {
   std::string venue_name_;
   Status reconcile(const char* when);
   Status reconcile_at_start(Reconciliation* rec);
+  // End of input: waits (execution.stop_wait_ms) for a network venue's
+  // answers still due, so that the last minute's commit books them.
+  void await_venue_answers();
   void set_send_rules();
   // Whether the host mode lets an order for `symbol` reach the venue (a live
   // one: shadow never, canary only its symbols); *why says why not.

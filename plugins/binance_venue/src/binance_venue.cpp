@@ -403,8 +403,16 @@ class BinanceVenue final : public sh::Venue {
                         {"cum", o.cum}, {"quote_cum", o.quote_cum}, {"state", static_cast<int>(o.state)},
                         {"sends", o.sends}, {"venue_id", o.venue_id}});
     }
-    if (orders.empty()) return std::string();
-    return Json{{"version", 1}, {"orders", orders}}.dump();
+    // Reports queued for the host but not handed over yet: the orders above
+    // already include them, the host's book (committed with this state)
+    // does not. Saved, they are handed over after a restart, so a fill or
+    // cancel that arrived just before the process ended is never lost.
+    Json pending = Json::array();
+    for (const Report& r : out_) pending.push_back(report_json(r));
+    if (orders.empty() && pending.empty()) return std::string();
+    Json state{{"version", 1}, {"orders", orders}};
+    if (!pending.empty()) state["reports"] = std::move(pending);
+    return state.dump();
   }
 
   // After a restart: the orders come back, and each is asked about
@@ -461,9 +469,20 @@ class BinanceVenue final : public sh::Venue {
       order_seq_.push_back(o.cid);
       jobs_.push_back(job);
     }
+    // Reports the last process queued but never handed over go first (the
+    // host asks for its view only once they are out: throw_if_not_ready).
+    size_t reports = 0;
+    if (j.contains("reports"))
+      for (const Json& x : j.at("reports")) {
+        out_.push_back(report_from_json(x));
+        ++reports;
+      }
     log_locked(SH_LOG_INFO, "binance_venue: " + std::to_string(orders_.size()) +
                                 " order(s) restored, " + std::to_string(unsent) +
-                                " of them maybe never sent; asking Binance for their state");
+                                " of them maybe never sent; asking Binance for their state" +
+                                (reports > 0 ? "; " + std::to_string(reports) +
+                                                   " report(s) the last run had not handed over yet follow"
+                                             : std::string()));
     cv_.notify_all();
   }
 
@@ -627,6 +646,43 @@ class BinanceVenue final : public sh::Venue {
     bool resync_clock = false;       // kPlace after a -1021: Binance's time first
     bool clock_synced = false;       // ... done once; a second -1021 rejects
   };
+
+  // A report as save_state keeps it (the symbol by name: ids are the
+  // host's, per run).
+  Json report_json(const Report& r) const {  // mu_ held
+    auto opt = [](double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); };
+    return {{"state", static_cast<int>(r.state)}, {"key", r.key}, {"venue_id", r.venue_id},
+            {"detail", r.detail}, {"symbol", symbol_name(r.symbol)}, {"side", static_cast<int>(r.side)},
+            {"ts_ns", r.ts_ns}, {"last_qty", r.last_qty}, {"last_price", r.last_price},
+            {"ref", opt(r.ref_price)}, {"fee_usd", r.fee_usd}, {"cum_qty", r.cum_qty},
+            {"leaves_qty", r.leaves_qty}, {"liquidity", static_cast<int>(r.liquidity)},
+            {"reason", static_cast<int>(r.reason)}};
+  }
+  Report report_from_json(const Json& x) const {
+    Report r;
+    r.state = static_cast<sh_order_state>(x.at("state").get<int>());
+    r.key = x.at("key").get<std::string>();
+    r.venue_id = x.at("venue_id").get<std::string>();
+    r.detail = x.at("detail").get<std::string>();
+    auto s = by_host_.find(x.at("symbol").get<std::string>());
+    r.symbol = s != by_host_.end() ? s->second.id : SH_INVALID_SYMBOL;
+    r.side = static_cast<sh_side>(x.at("side").get<int>());
+    r.ts_ns = x.at("ts_ns").get<int64_t>();
+    r.last_qty = x.at("last_qty").get<double>();
+    r.last_price = x.at("last_price").get<double>();
+    r.ref_price = x.at("ref").is_number() ? x.at("ref").get<double>() : sh::kNull;
+    r.fee_usd = x.at("fee_usd").get<double>();
+    r.cum_qty = x.at("cum_qty").get<double>();
+    r.leaves_qty = x.at("leaves_qty").get<double>();
+    r.liquidity = static_cast<sh_liquidity>(x.at("liquidity").get<int>());
+    r.reason = static_cast<sh_venue_reason>(x.at("reason").get<int>());
+    return r;
+  }
+  std::string symbol_name(sh_symbol_id id) const {
+    for (const auto& [name, s] : by_host_)
+      if (s.id == id) return name;
+    return std::string();
+  }
 
   static constexpr const char* kCounters[] = {
       "orders_submitted", "orders_sent", "fills", "rejects", "cancels", "expires",

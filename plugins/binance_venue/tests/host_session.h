@@ -69,6 +69,9 @@ struct Session {
   std::string execution_extra;      // more execution keys: ", reconcile: {...}"
   std::string venue_extra;          // more venue config keys: "      k: v\n" lines
   int64_t ack_timeout_ms = 0;
+  // execution.stop_wait_ms (-1: the default). The stand-in's resting market
+  // orders never end, so a run that leaves them waits the whole time.
+  int64_t stop_wait_ms = -1;
   std::string log;                  // the last run's stderr
 
   explicit Session(const std::string& name)
@@ -143,6 +146,7 @@ struct Session {
          "  order_notional_usd: 2000\n"
          "  initial_cash_usd: 100000\n"
          "  ack_timeout_ms: " << ack_timeout_ms << "\n"
+      << (stop_wait_ms >= 0 ? "  stop_wait_ms: " + std::to_string(stop_wait_ms) + "\n" : "") <<
          "  emergency_reduce: {enabled: false}\n"
       << (execution_extra.empty() ? "" : "  " + execution_extra + "\n") <<
          "  venue:\n"
@@ -197,6 +201,7 @@ struct Session {
   // start, and what the venue reports then commits with that minute.
   int settle() {
     server.rest_orders(true);
+    stop_wait_ms = 200;  // its own minute's orders rest for good
     ++minutes;
     return run();
   }

@@ -790,6 +790,42 @@ SH_TEST("durable state: after a restart a hashed client id still maps to the hos
   expect(f.server.orders().size() == 2, "nothing placed again");
 }
 
+SH_TEST("durable state: a fill that arrived but was not handed to the host before the process ended is handed over after the restart, once") {
+  Fixture f("restart-pending");
+  const std::string k = "BTC/2026-12-07T04:00:00Z/buy";
+  const std::string cid = binance_venue::binance_client_id(k);
+  std::string bytes;
+  {
+    Venue a = f.plugin.venue(config_for(f.server));
+    expect(f.server.wait_for([&] { return f.server.live_subscriptions() == 1; }), "stream subscribed");
+    std::vector<VenueReport> acc;
+    add(acc, a.submit(VenueOrder(k, "BTC", SH_SIDE_BUY, 1).limit(40000)));
+    poll_until(a, acc, in_state(k, SH_ORDER_ACKNOWLEDGED));
+    f.server.fill(cid, 0.4, 40000);
+    VenueReports got = poll_until(a, acc, in_state(k, SH_ORDER_PARTIALLY_FILLED));
+    got.expect_fill(0, k, 0.4, 40000);
+    // The rest fills; the stream brings it to the venue, but the host does
+    // not call again before its last commit: the state it commits must
+    // still carry that fill.
+    f.server.fill(cid, 0.6, 40100);
+    expect(f.server.wait_for([&] { return a.save_state().find("\"reports\"") != std::string::npos; }, 5000),
+           "the stream's fill reached the venue");
+    bytes = a.save_state();
+  }  // the process ends: nothing polled
+  Venue b = f.plugin.venue(config_for(f.server));
+  b.load_state(bytes);
+  std::vector<VenueReport> acc;
+  const VenueReports working = query_when_ready(b, acc);  // the host polls before it compares
+  expect(logged(b, "1 report(s) the last run had not handed over yet follow"), log_text(b));
+  VenueReports all(acc);
+  expect(all.of(k).size() == 1, "handed over once: " + all.describe());
+  all.expect_fill(0, k, 0.6, 40100);
+  all.expect_state(k, SH_ORDER_FILLED);
+  expect(working.of(k).empty(), "not working any more: " + working.describe());
+  // A later save names neither the order nor the report again.
+  expect(b.save_state().find(k) == std::string::npos, "nothing left to hand over");
+}
+
 SH_TEST("durable state: an order that never reached Binance before the restart is asked about, then rejected, never sent late") {
   Fixture f("restart-unsent");
   f.server.push_fault("POST /api/v3/order",

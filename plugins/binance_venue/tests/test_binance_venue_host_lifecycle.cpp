@@ -122,6 +122,7 @@ SH_TEST("cancel: host trade stop cancels the orders resting at Binance; each DEL
   Session s("cancel");
   s.server.rest_orders(true);  // nothing fills: the buys rest
   s.minutes = 60;
+  s.stop_wait_ms = 200;  // they rest for good
   expect(s.run() == 0, "first run\n" + s.log);
   std::vector<std::string> resting;
   for (const auto& o : s.server.orders()) if (o.open()) resting.push_back(o.cid);
@@ -131,6 +132,7 @@ SH_TEST("cancel: host trade stop cancels the orders resting at Binance; each DEL
   // cancels to come back.
   s.trade("stop");
   s.minutes = 100;
+  s.stop_wait_ms = -1;  // the end waits for the cancels' answers (execution.stop_wait_ms)
   s.execution_extra = "reconcile: {interval_minutes: 1}";
   s.server.set_delay("GET /api/v3/account", 150);
   const size_t posts_before = s.server.count_requests("POST /api/v3/order");
@@ -160,6 +162,7 @@ SH_TEST("cancel: host trade stop cancels the orders resting at Binance; each DEL
 SH_TEST("reconnect: the user data stream drops; a fill during the gap is recovered once, later fills flow") {
   Session s("reconnect");
   s.server.rest_orders(true);
+  s.stop_wait_ms = 200;
   s.minutes = 240;
   s.execution_extra = "reconcile: {interval_minutes: 1}";
   s.server.set_delay("GET /api/v3/account", 40);  // ~10 s of wall time at most

@@ -14,6 +14,7 @@ using namespace host_session;
 SH_TEST("restart reconciliation: fills and a cancel made while the host was down are booked before the start compares; no false halt") {
   Session s("restart");
   s.server.rest_orders(true);
+  s.stop_wait_ms = 200;  // the stand-in's resting market orders never end
   s.minutes = 60;
   expect(s.run() == 0, "first run\n" + s.log);
   std::vector<fake::FakeOrder> resting;
