@@ -197,6 +197,15 @@ TEST_CASE("a misconfigured venue is refused with the line that says why", "[run]
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.err, Catch::Contains("execution.reconcile.start_wait_ms must be 0..600000"));
   }
+  {
+    // How long the end of the input waits for a network venue's answers.
+    DecisionConfig wait = cfg;
+    wait.execution_extra = ", stop_wait_ms: 900000";
+    const HostRun r = run_text(dir, with_venue(wait, "{plugin: paper_venue}"));
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains("execution.stop_wait_ms must be 0..600000"));
+    CHECK_THAT(r.err, Catch::Contains("host.yaml:"));  // file:line:col
+  }
 }
 
 TEST_CASE("host --list-plugins shows the paper venue as a venue", "[run][venue]") {
