@@ -20,14 +20,18 @@
 //                       symmetrically for trending_down).
 // A row with a null rv_5 or mom_20 abstains and leaves the state unchanged; a
 // null z_ret is no shock. The state survives set_config.
+#include <strategy_host/json_text.hpp>
 #include <strategy_host/plugin.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -137,13 +141,30 @@ class FsmRegime final : public sh::Expert {
   // Rebuilt only after a regime changed.
   std::string save_state() const override {
     if (!dirty_) return saved_;
-    sh::Json regimes = sh::Json::object();
+    // Written directly (sh::json_text), in name order as an sh::Json object
+    // would dump it: the same bytes, without a node per symbol.
+    std::vector<std::pair<std::string_view, int8_t>> named;
+    named.reserve(state_.size());
     for (size_t id = 0; id < state_.size(); ++id) {
       if (state_[id] == kNoState) continue;
       const char* name = host().symbol_name(static_cast<sh_symbol_id>(id));
-      if (name != nullptr && *name != '\0') regimes[name] = regime_name(static_cast<Regime>(state_[id]));
+      if (name != nullptr && *name != '\0') named.emplace_back(name, state_[id]);
     }
-    saved_ = sh::Json{{"regimes", regimes}}.dump();
+    std::sort(named.begin(), named.end());
+    named.erase(std::unique(named.begin(), named.end(),
+                            [](const auto& a, const auto& b) { return a.first == b.first; }),
+                named.end());
+    saved_.clear();
+    saved_ += "{\"regimes\":{";
+    const char* sep = "";
+    for (const auto& [name, regime] : named) {
+      saved_ += sep;
+      sep = ",";
+      sh::json_text::put_string(saved_, name);
+      saved_ += ':';
+      sh::json_text::put_string(saved_, regime_name(static_cast<Regime>(regime)));
+    }
+    saved_ += "}}";
     dirty_ = false;
     return saved_;
   }

@@ -5,6 +5,7 @@
 // and reject. The default config reproduces the host's built-in paper broker:
 // a market order decided at a minute close fills, whole, at the next bar's
 // open +/- slippage, in submission order. README.md has the rules.
+#include <strategy_host/json_text.hpp>
 #include <strategy_host/plugin.hpp>
 
 #include <charconv>
@@ -491,38 +492,9 @@ class PaperVenue final : public sh::Venue {
     return name != nullptr ? name : "";
   }
   template <typename Int>
-  static void put_int(std::string& out, Int v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
-  }
-  // The shortest text that reads back as the same double; null when not
-  // finite (a missing limit, mark or reference price).
-  static void put_number(std::string& out, double v) {
-    if (!std::isfinite(v)) {
-      out += "null";
-      return;
-    }
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
-  }
-  static void put_string(std::string& out, const std::string& s) {
-    out += '"';
-    for (const char c : s) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += c;
-      } else if (static_cast<unsigned char>(c) < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        out += buf;
-      } else {
-        out += c;
-      }
-    }
-    out += '"';
-  }
+  static void put_int(std::string& out, Int v) { sh::json_text::put_int(out, v); }
+  static void put_number(std::string& out, double v) { sh::json_text::put_number(out, v); }
+  static void put_string(std::string& out, const std::string& s) { sh::json_text::put_string(out, s); }
   static double read_opt(const sh::Json& v) { return v.is_null() ? sh::kNull : v.get<double>(); }
   sh_symbol_id intern(const std::string& name) const {
     const sh_symbol_id id = host().intern(name);
