@@ -229,9 +229,19 @@ Status DecisionStage::decide(const MinuteClose& minute, const sh_feature_batch& 
   // meta DB, possibly by another process while we run: applied in seq order
   // before any order of this minute is submitted; their records are deleted
   // in this minute's write transaction (persist()).
-  st = apply_operator_commands(*ctx_->store, ts, OperatorTargets{broker_.get(), router_.get(), &risk_},
-                               &applied_command_keys_, &ctx_->summary.operator_commands);
-  if (!st.ok()) return st;
+  // Only another process's write can bring one: when the store's last
+  // transaction is still the one after which none was pending, the scan is
+  // skipped (it was ~3 % of a replay's CPU).
+  const uint64_t last_txn = ctx_->store->last_txn_id();
+  commands_read_txn_ = 0;
+  if (last_txn == 0 || last_txn != commands_clear_txn_) {
+    st = apply_operator_commands(*ctx_->store, ts, OperatorTargets{broker_.get(), router_.get(), &risk_},
+                                 &applied_command_keys_, &ctx_->summary.operator_commands,
+                                 &commands_read_txn_);
+    if (!st.ok()) return st;
+  } else {
+    commands_read_txn_ = last_txn;
+  }
   // The decision time (experts -> consensus -> chain) is measured from here.
   const auto decision_start = std::chrono::steady_clock::now();
   run_experts(minute, batch);
@@ -729,6 +739,7 @@ void DecisionStage::await_venue_answers() {
 }
 
 Status DecisionStage::persist(const Minute&, StateTxn& txn) {
+  minute_txn_ = txn.id();
   // The paper broker's orders, positions and account of this minute, the
   // operator commands it applied, the router's switches and the durable
   // plugin state commit with the minute.
@@ -749,6 +760,12 @@ Status DecisionStage::persist(const Minute&, StateTxn& txn) {
 }
 
 Status DecisionStage::on_commit(Minute&, const Status& commit) {
+  // No command is pending after this commit if it directly follows the
+  // snapshot the commands were read from (no other write in between) and
+  // deleted those it applied.
+  commands_clear_txn_ = commit.ok() && commands_read_txn_ != 0 && minute_txn_ == commands_read_txn_ + 1
+                            ? minute_txn_
+                            : 0;
   durable_.on_commit(commit.ok(), chain_);
   if (reduce_) reduce_->on_commit(commit.ok());
   applied_command_keys_.clear();

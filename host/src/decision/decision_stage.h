@@ -114,6 +114,13 @@ class DecisionStage final : public Stage {
   std::string venue_name_;
   Status reconcile(const char* when);
   Status reconcile_at_start(Reconciliation* rec);
+  // Operator commands: the store snapshot they were last read from (or the
+  // transaction id at which a read was skipped), this minute's write
+  // transaction, and the last commit after which none was pending (0: read
+  // at the next minute).
+  uint64_t commands_read_txn_ = 0;
+  uint64_t minute_txn_ = 0;
+  uint64_t commands_clear_txn_ = 0;
   // End of input: waits (execution.stop_wait_ms) for a network venue's
   // answers still due, so that the last minute's commit books them.
   void await_venue_answers();

@@ -70,7 +70,8 @@ Status read_trade_commands(const StateTxn& txn, std::vector<TradeCommand>* out) 
 }
 
 Status apply_operator_commands(StateStore& store, int64_t ts, const OperatorTargets& targets,
-                               std::vector<std::string>* applied_keys, uint64_t* applied) {
+                               std::vector<std::string>* applied_keys, uint64_t* applied,
+                               uint64_t* snapshot_txn) {
   applied_keys->clear();
   Broker* broker = targets.broker;
   ModelRouter* router = targets.router;
@@ -79,6 +80,7 @@ Status apply_operator_commands(StateStore& store, int64_t ts, const OperatorTarg
     StateTxn txn;
     Status st = store.begin_read(&txn);
     if (st.ok()) st = read_trade_commands(txn, &commands);
+    if (snapshot_txn != nullptr) *snapshot_txn = txn.id();
     txn.abort();
     if (!st.ok()) return st;
   }

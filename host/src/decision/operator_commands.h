@@ -49,7 +49,10 @@ struct OperatorTargets {
 // of that minute is submitted); *applied_keys = every record read (applied
 // or malformed), deleted in the minute's transaction; *applied += commands
 // applied.
+// *snapshot_txn (optional) = the id of the store snapshot the commands were
+// read from (StateTxn::id).
 Status apply_operator_commands(StateStore& store, int64_t ts, const OperatorTargets& targets,
-                               std::vector<std::string>* applied_keys, uint64_t* applied);
+                               std::vector<std::string>* applied_keys, uint64_t* applied,
+                               uint64_t* snapshot_txn = nullptr);
 
 }  // namespace sh::host

@@ -397,6 +397,14 @@ Status StateStore::begin(StateTxn* txn, bool write) const {
 
 Status StateStore::begin_read(StateTxn* txn) const { return begin(txn, false); }
 
+uint64_t StateStore::last_txn_id() const {
+  MDB_envinfo info;
+  if (mdb_env_info(env_, &info) != 0) return 0;
+  return static_cast<uint64_t>(info.me_last_txnid);
+}
+
+uint64_t StateTxn::id() const { return txn_ != nullptr ? static_cast<uint64_t>(mdb_txn_id(txn_)) : 0; }
+
 Status StateStore::begin_write(StateTxn* txn) {
   if (read_only_) {
     return Status::FailedPrecondition("state store " + dir_ + ": opened read-only");

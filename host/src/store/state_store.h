@@ -120,6 +120,9 @@ class StateTxn {
 
   bool active() const { return txn_ != nullptr; }
   bool writable() const { return writable_; }
+  // LMDB's transaction id: a read transaction's snapshot (the last commit it
+  // sees), or the id a write transaction commits as. 0 when inactive.
+  uint64_t id() const;
 
   // *value = the stored bytes; Status::NotFound if the key is absent.
   Status get(StateDb db, std::string_view key, std::string* value) const;
@@ -211,6 +214,10 @@ class StateStore {
 
   // Any transaction *txn still holds is aborted first.
   Status begin_read(StateTxn* txn) const;
+  // The id of the last committed write transaction of any process (LMDB's
+  // me_last_txnid, read without a transaction); 0 if it cannot be read.
+  // Equal to an id seen earlier: nothing has been written since.
+  uint64_t last_txn_id() const;
   // One write transaction at a time; a second begin_write blocks until the
   // first ends (LMDB writer lock), so never nest them on one thread.
   Status begin_write(StateTxn* txn);
