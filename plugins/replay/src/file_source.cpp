@@ -207,9 +207,11 @@ bool FileSource::next(Head& out) {
     has_ready_ = false;
     return true;
   }
-  Head cand;
+  // The row is parsed straight into `out`: a parsed Head copied out of a
+  // local just after its fields were written stalled on store forwarding
+  // (wide loads over narrow fresh stores), most of this function's time.
   for (;;) {
-    if (!read_candidate(cand)) {
+    if (!read_candidate(out)) {
       if (has_held_) {
         log_.report(held_.line, BadRow::kFutureTs, "ts",
                     ts_text(held_.ev.ts_ns) + " is more than max_future_s after " +
@@ -220,20 +222,21 @@ bool FileSource::next(Head& out) {
       close();
       return false;
     }
-    const int64_t limit_ns = jump_limit_ns(cand);
+    const int64_t limit_ns = jump_limit_ns(out);
     const bool jumps =
-        have_accepted_ && ahead_by_more_than(cand.ev.ts_ns, max_accepted_ts_ns_, limit_ns);
+        have_accepted_ && ahead_by_more_than(out.ev.ts_ns, max_accepted_ts_ns_, limit_ns);
     if (has_held_) {
       has_held_ = false;
-      if (jumps && cand.ev.ts_ns >= held_.ev.ts_ns &&
-          !ahead_by_more_than(cand.ev.ts_ns, held_.ev.ts_ns, limit_ns)) {
-        // A real gap: the held row is confirmed. cand was checked for order
-        // without it, but cand.ts >= held.ts, so accepting both keeps order.
+      if (jumps && out.ev.ts_ns >= held_.ev.ts_ns &&
+          !ahead_by_more_than(out.ev.ts_ns, held_.ev.ts_ns, limit_ns)) {
+        // A real gap: the held row is confirmed. This row was checked for
+        // order without it, but its ts >= held.ts, so accepting both keeps
+        // order.
         accept(held_);
-        accept(cand);
-        out = held_;
-        ready_ = cand;
+        accept(out);
+        ready_ = out;
         has_ready_ = true;
+        out = held_;
         return true;
       }
       log_.report(held_.line, BadRow::kFutureTs, "ts",
@@ -241,12 +244,11 @@ bool FileSource::next(Head& out) {
                       ts_text(max_accepted_ts_ns_));
     }
     if (jumps) {
-      held_ = cand;
+      held_ = out;
       has_held_ = true;
       continue;
     }
-    accept(cand);
-    out = cand;
+    accept(out);
     return true;
   }
 }
