@@ -98,6 +98,29 @@ TEST_CASE("sh::testing reads snapshot CSV fixtures and names the line of a bad o
         bad.string() + ":2: column z_ret: 'high' is not a number");
 }
 
+TEST_CASE("sh::testing passes configured feature columns by name, from code and from a snapshot CSV", "[sdk]") {
+  sh_test::ScratchDir dir("sdk_testing_columns");
+  // A header that is not a field of sh_feature_row is a configured column
+  // (the snapshot of a host with features:); an empty cell is null.
+  const auto csv = dir / "columns.csv";
+  sh_test::write_file(csv, "minute,symbol,z_ret,sma_50,bb_up_20\n"
+                           "2024-01-02T04:10:00Z,SOL,1.5,99.5,101\n"
+                           "2024-01-02T04:10:00Z,BTC,,42000,\n");
+  auto rows = sh::testing::Rows::from_csv(csv.string());
+  REQUIRE(rows.columns() == std::vector<std::string>{"sma_50", "bb_up_20"});
+  CHECK(rows.entries()[0].columns == std::vector<double>{99.5, 101});
+  CHECK(std::isnan(rows.entries()[1].columns[1]));
+  CHECK(rows.entries()[0].row.z_ret == 1.5);
+  // From code: a new column is null in the rows that do not set it.
+  rows.add("ETH", sh::testing::When("2024-01-02T04:10Z")).column("macd_hist", 0.25);
+  REQUIRE(rows.columns().size() == 3);
+  CHECK(std::isnan(rows.entries()[0].columns[2]));
+  CHECK(rows.entries()[2].columns[2] == 0.25);
+  // A field of sh_feature_row is refused as a column (a typo would hide it).
+  CHECK(failure_of([&] { rows.add("SOL", 1).column("z_ret", 1.0); }).find("set it with set()") !=
+        std::string::npos);
+}
+
 TEST_CASE("sh::testing resolves a relative path field against config_dir as the host does", "[sdk]") {
   // replay's files[].path is "format": "path" in its schema.
   sh::testing::Plugin replay(sh_test::plugin_path("replay"));

@@ -4,6 +4,7 @@
 #include <strategy_host/plugin.hpp>
 
 #include <cmath>
+#include <string>
 
 class ExampleExpert final : public sh::Expert {
  public:
@@ -13,19 +14,26 @@ class ExampleExpert final : public sh::Expert {
   static constexpr const char* kConfigSchema = R"json({
   "$schema": "http://json-schema.org/draft-07/schema#",
   "type": "object",
-  "properties": {"lean": {"type": "number", "minimum": 0, "maximum": 0.5, "default": 0.1}},
+  "properties": {"lean": {"type": "number", "minimum": 0, "maximum": 0.5, "default": 0.1},
+                 "column": {"type": "string", "default": "",
+                            "description": "a configured feature column (config features:, e.g. macd_hist) to lean on instead of mom_20"}},
   "additionalProperties": false
 })json";
 
   // The Reader checks cfg against kConfigSchema (a bad lean is refused with
   // "lean must be within 0..0.5, got 0.7") and gives the schema's default.
   ExampleExpert(const sh::Host& host, const sh::Json& cfg)
-      : sh::Expert(host), lean_(sh::config::Reader(cfg, kConfigSchema).number("lean")) {}
+      : sh::Expert(host),
+        lean_(sh::config::Reader(cfg, kConfigSchema).number("lean")),
+        column_(sh::config::Reader(cfg, kConfigSchema).string("column")) {}
 
   void evaluate(const sh::FeatureRows& rows, const sh_market_context& /*context*/,
                 const sh::EvidenceOut& out) override {
+    // A configured column by name (-1 when the host's rows do not carry it:
+    // every value reads null, so the expert abstains).
+    const int j = column_.empty() ? -1 : rows.column(column_.c_str());
     for (uint32_t i = 0; i < rows.size(); ++i) {  // out[i] belongs to rows[i]
-      const double mom = SH_ROW_FIELD(rows[i], mom_20);
+      const double mom = column_.empty() ? SH_ROW_FIELD(rows[i], mom_20) : rows.value(i, j);
       if (sh::is_null(mom) || mom == 0) continue;  // abstain
       sh_evidence& e = out[i];
       e.flags &= ~SH_EVIDENCE_FLAG_ABSTAIN;
@@ -36,7 +44,8 @@ class ExampleExpert final : public sh::Expert {
   }
 
  private:
-  double lean_;  // how far from 0.5 the expert moves prob_long
+  double lean_;         // how far from 0.5 the expert moves prob_long
+  std::string column_;  // "" = mom_20
 };
 
 SH_EXPORT_PLUGIN(ExampleExpert)

@@ -353,6 +353,13 @@ class PluginLibrary {
   Json schema_;
 };
 
+// Configured feature columns (config `features:`, ABI 1.6) for one batch:
+// the names in column order and row-major values, rows x names (NaN = null).
+struct FeatureColumns {
+  std::vector<std::string> names;
+  std::vector<double> values;
+};
+
 // A detector hit with its class copied (the plugin's pointer is borrowed).
 struct CollectedHit {
   sh_detector_hit hit;
@@ -411,17 +418,20 @@ class PluginInstance {
   }
 
   // --- detector ---
+  // columns: the configured feature columns the host would pass (none: null).
   sh_status detect(const std::vector<sh_feature_row>& rows, const sh_market_context& ctx,
-                   std::vector<CollectedHit>& hits, int64_t minute_ts_ns = 0) {
-    const sh_feature_batch batch = make_batch(rows, minute_ts_ns);
+                   std::vector<CollectedHit>& hits, int64_t minute_ts_ns = 0,
+                   const FeatureColumns* columns = nullptr) {
+    const sh_feature_batch batch = make_batch(rows, minute_ts_ns, columns);
     sh_hit_sink sink{sizeof(sh_hit_sink), &hits, &append_hits};
     return desc_.detector->detect(inst_, &batch, &ctx, &sink);
   }
 
   // --- expert --- out is resized to rows.size() and pre-filled (abstain, NaN).
   sh_status evaluate(const std::vector<sh_feature_row>& rows, const sh_market_context& ctx,
-                     std::vector<sh_evidence>& out, int64_t minute_ts_ns = 0) {
-    const sh_feature_batch batch = make_batch(rows, minute_ts_ns);
+                     std::vector<sh_evidence>& out, int64_t minute_ts_ns = 0,
+                     const FeatureColumns* columns = nullptr) {
+    const sh_feature_batch batch = make_batch(rows, minute_ts_ns, columns);
     out.assign(rows.size(), sh_evidence{});
     for (size_t i = 0; i < rows.size(); ++i) {
       out[i].struct_size = sizeof(sh_evidence);
@@ -451,11 +461,24 @@ class PluginInstance {
   }
 
  private:
-  static sh_feature_batch make_batch(const std::vector<sh_feature_row>& rows, int64_t minute_ts_ns) {
-    return sh_feature_batch{sizeof(sh_feature_batch), sizeof(sh_feature_row),
-                            static_cast<uint32_t>(rows.size()), 0, minute_ts_ns, rows.data(),
-                            0, 0, nullptr, nullptr};
+  sh_feature_batch make_batch(const std::vector<sh_feature_row>& rows, int64_t minute_ts_ns,
+                              const FeatureColumns* columns) {
+    sh_feature_batch b{sizeof(sh_feature_batch), sizeof(sh_feature_row),
+                       static_cast<uint32_t>(rows.size()), 0, minute_ts_ns, rows.data(),
+                       0, 0, nullptr, nullptr};
+    if (columns == nullptr || columns->names.empty()) return b;
+    if (columns->values.size() != rows.size() * columns->names.size())
+      throw Failure(std::to_string(columns->values.size()) + " column values for " +
+                    std::to_string(rows.size()) + " rows x " + std::to_string(columns->names.size()) +
+                    " columns");
+    column_names_.clear();
+    for (const std::string& n : columns->names) column_names_.push_back(n.c_str());
+    b.column_count = static_cast<uint32_t>(column_names_.size());
+    b.column_names = column_names_.data();
+    b.columns = columns->values.data();
+    return b;
   }
+  std::vector<const char*> column_names_;  // the batch's names, valid for the call
   static sh_status append_events(void* ctx, const sh_market_event* events, uint32_t count,
                                  uint32_t item_size) {
     auto* out = static_cast<std::vector<sh_market_event>*>(ctx);

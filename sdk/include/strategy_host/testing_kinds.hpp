@@ -47,6 +47,7 @@ class Rows {
   struct Entry {
     std::string symbol;
     sh_feature_row row;
+    std::vector<double> columns;  // one value per columns() name, NaN = null
   };
   class Row {
    public:
@@ -61,6 +62,13 @@ class Rows {
       std::string known;
       for (const auto& f : feature_fields()) known += std::string(known.empty() ? "" : ", ") + f.name;
       throw Failure("unknown feature field '" + field + "'; the fields are: " + known);
+    }
+    // Sets a configured feature column (config `features:`, e.g. "sma_50"),
+    // which the plugin reads by name (sh::FeatureRows::column / value). The
+    // first use of a name adds the column (null in every other row).
+    Row& column(const std::string& name, double value) {
+      rows_->entries_[i_].columns[rows_->column_index(name)] = value;
+      return *this;
     }
     Row& dq(sh_dq_status status) {
       rows_->entries_[i_].row.dq = status;
@@ -80,8 +88,21 @@ class Rows {
     r.minute_ts_ns = when.ts_ns;
     r.dq = SH_DQ_OK;
     for (const auto& f : feature_fields()) r.*f.member = std::nan("");
-    entries_.push_back({symbol, r});
+    entries_.push_back({symbol, r, std::vector<double>(columns_.size(), std::nan(""))});
     return Row(this, entries_.size() - 1);
+  }
+  // The configured feature columns set so far, in the order they were added.
+  const std::vector<std::string>& columns() const { return columns_; }
+  size_t column_index(const std::string& name) {
+    for (size_t j = 0; j < columns_.size(); ++j)
+      if (columns_[j] == name) return j;
+    for (const auto& f : feature_fields())
+      if (name == f.name)
+        throw Failure("'" + name + "' is a field of sh_feature_row: set it with set(), not column()");
+    if (name.empty()) throw Failure("a feature column needs a name");
+    columns_.push_back(name);
+    for (Entry& e : entries_) e.columns.push_back(std::nan(""));
+    return columns_.size() - 1;
   }
 
   // Rows from a CSV file with a header: `symbol`, the time as `minute_ts_ns`
@@ -189,8 +210,13 @@ class Rows {
         const double d = v.empty() ? std::nan("") : std::strtod(v.c_str(), &end);
         if (!v.empty() && (end == nullptr || *end != '\0'))
           throw Failure(where + "column " + h + ": '" + v + "' is not a number");
+        // A field of sh_feature_row by its name; any other header is a
+        // configured feature column (a snapshot of a host with `features:`).
+        bool field = false;
+        for (const auto& f : feature_fields()) field = field || h == f.name;
         try {
-          row.set(h, d);
+          if (field) row.set(h, d);
+          else row.column(h, d);
         } catch (const Failure& e) {
           throw Failure(where + e.what());
         }
@@ -199,6 +225,7 @@ class Rows {
   }
 
   std::vector<Entry> entries_;
+  std::vector<std::string> columns_;
 };
 
 // -------------------------------------------------------- the plugin ---
@@ -264,9 +291,17 @@ class Instance {
       throw Failure(name_ + "." + call + "() returned " + status_name(st) + ": " +
                     inst_->last_error());
   }
-  // Rows of one minute with symbol ids, and the market context over them.
-  std::vector<sh_feature_row> rows_of(const Rows& rows, int64_t ts, sh_market_context* ctx) const {
+  // Rows of one minute with symbol ids, and the market context over them;
+  // *columns (optional): their configured feature columns.
+  std::vector<sh_feature_row> rows_of(const Rows& rows, int64_t ts, sh_market_context* ctx,
+                                      FeatureColumns* columns = nullptr) const {
     std::vector<sh_feature_row> out;
+    if (columns != nullptr) {
+      columns->names = rows.columns();
+      columns->values.clear();
+      for (const auto& e : rows.entries())
+        if (e.row.minute_ts_ns == ts) columns->values.insert(columns->values.end(), e.columns.begin(), e.columns.end());
+    }
     *ctx = sh_market_context{};
     ctx->struct_size = sizeof(sh_market_context);
     ctx->minute_ts_ns = ts;
@@ -431,9 +466,10 @@ class Detector : public Instance {
     std::vector<Hit> out;
     for (const int64_t ts : rows.minutes()) {
       sh_market_context ctx;
-      const auto batch = rows_of(rows, ts, &ctx);
+      FeatureColumns columns;
+      const auto batch = rows_of(rows, ts, &ctx, &columns);
       std::vector<CollectedHit> hits;
-      check(inst_->detect(batch, ctx, hits, ts), "detect");
+      check(inst_->detect(batch, ctx, hits, ts, &columns), "detect");
       for (const auto& h : hits) {
         expect(h.hit.struct_size >= sizeof(sh_detector_hit),
                name_ + " emitted a hit with struct_size " + std::to_string(h.hit.struct_size));
@@ -510,9 +546,10 @@ class Expert : public Instance {
     std::vector<Evidence::Record> out;
     for (const int64_t ts : rows.minutes()) {
       sh_market_context ctx;
-      const auto batch = rows_of(rows, ts, &ctx);
+      FeatureColumns columns;
+      const auto batch = rows_of(rows, ts, &ctx, &columns);
       std::vector<sh_evidence> ev;
-      check(inst_->evaluate(batch, ctx, ev, ts), "evaluate");
+      check(inst_->evaluate(batch, ctx, ev, ts, &columns), "evaluate");
       for (size_t i = 0; i < ev.size(); ++i)
         out.push_back({host_->symbol_name(batch[i].symbol), ts, ev[i]});
     }
