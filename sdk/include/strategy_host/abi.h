@@ -774,7 +774,12 @@ typedef struct sh_plugin_descriptor {
    *   load_state: bytes a save_state of a plugin of the same name produced,
    *               possibly of an older version. Refuse what cannot be read
    *               with an error status and last_error(): the host logs it and
-   *               the instance starts clear. */
+   *               the instance starts clear.
+   * A venue's state commits with the host's book of that moment: it must
+   * describe what the host has been told. A network venue that queues
+   * reports for poll saves the ones not handed over yet with it, and hands
+   * them over again after load_state (binance_venue does), or a fill that
+   * arrived just before the process ended is lost. */
   sh_status (*save_state)(void *instance, const char **data, size_t *size);
   sh_status (*load_state)(void *instance, const char *data, size_t size);
 
