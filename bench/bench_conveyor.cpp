@@ -25,6 +25,7 @@
 #include <ctime>
 #include <vector>
 
+#include "bench_events.h"
 #include "conveyor/conveyor.h"
 
 using sh::host::Conveyor;
@@ -50,23 +51,8 @@ constexpr int64_t kT0 = 28'000'000 * kMin;
 
 double seconds_since(Clock::time_point t0) { return Clock::now() - t0; }
 
-struct Lcg {
-  uint64_t s;
-  double next() {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<double>(s >> 11) / 9007199254740992.0;
-  }
-};
-
-sh_market_event make_event(sh_event_type type, sh_symbol_id sym, int64_t ts_ns) {
-  sh_market_event e;
-  std::memset(&e, 0, sizeof e);
-  e.struct_size = sizeof e;
-  e.type = type;
-  e.symbol = sym;
-  e.ts_ns = ts_ns;
-  return e;
-}
+using sh_bench::Lcg;
+using sh_bench::make_event;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());

@@ -24,6 +24,7 @@
 #include <memory>
 #include <vector>
 
+#include "bench_events.h"
 #include "conveyor/conveyor.h"
 #include "conveyor/feature_set.h"
 
@@ -41,23 +42,8 @@ constexpr int64_t kMin = 60 * kSec;
 constexpr int64_t kT0 = 28'000'000 * kMin;
 constexpr uint32_t kSymbols = 1000;
 
-struct Lcg {
-  uint64_t s;
-  double next() {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<double>(s >> 11) / 9007199254740992.0;
-  }
-};
-
-sh_market_event make_event(sh_event_type type, sh_symbol_id sym, int64_t ts_ns) {
-  sh_market_event e;
-  std::memset(&e, 0, sizeof e);
-  e.struct_size = sizeof e;
-  e.type = type;
-  e.symbol = sym;
-  e.ts_ns = ts_ns;
-  return e;
-}
+using sh_bench::Lcg;
+using sh_bench::make_event;
 
 void fill_minute(std::vector<sh_market_event>& out, int64_t m_start, Lcg& rng, std::vector<double>& px) {
   out.clear();
