@@ -69,7 +69,7 @@ void parse_conveyor(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& 
   check_keys(cfg, s, "conveyor",
              {"bar_interval_ms", "lateness_ms", "benchmark", "baseline_warmup", "baseline_window",
               "stale_book_ms", "l2_levels", "late_policy", "poll_max_events", "close_on",
-              "max_clock_skew_ms"});
+              "max_clock_skew_ms", "shards"});
   ConveyorConfig& c = out.conveyor;
   // Live modes close minutes on the receive clock as well (conveyor.h,
   // "Receive clock"); replay on event time alone.
@@ -86,6 +86,7 @@ void parse_conveyor(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& 
   c.baseline_window = get_or<uint32_t>(cfg, s, "baseline_window", c.baseline_window);
   c.stale_book_ns = ms_as_ns(cfg, s, "stale_book_ms", c.stale_book_ns);
   c.l2_levels = get_or<uint32_t>(cfg, s, "l2_levels", c.l2_levels);
+  c.shards = get_or<uint32_t>(cfg, s, "shards", c.shards);
   out.poll_max_events = get_or<uint32_t>(cfg, s, "poll_max_events", out.poll_max_events);
   if (out.poll_max_events == 0) throw ConfigError(cfg.message_at(s["poll_max_events"], "poll_max_events must be > 0"));
   const std::string late = get_or<std::string>(cfg, s, "late_policy", "fold");
@@ -109,7 +110,7 @@ void parse_conveyor(const HostConfig& cfg, const YAML::Node& s, PipelineConfig& 
       problem.replace(0, ns.size(), ms);
       if (s[ms]) at = s[ms];
     }
-    for (const char* key : {"baseline_window", "baseline_warmup", "l2_levels"}) {
+    for (const char* key : {"baseline_window", "baseline_warmup", "l2_levels", "shards"}) {
       if (problem.compare(0, std::string(key).size(), key) == 0 && s[key]) at = s[key];
     }
     throw ConfigError(s ? cfg.message_at(at, "conveyor." + problem) : cfg.source_name() + ": conveyor." + problem);

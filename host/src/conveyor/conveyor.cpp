@@ -8,10 +8,9 @@
 #include <stdexcept>
 
 #include "conveyor/bar_builder.h"
-#include "conveyor/baseline.h"
-#include "conveyor/dq.h"
-#include "conveyor/feature_engine.h"
 #include "conveyor/market_context.h"
+#include "conveyor/shard_pool.h"
+#include "conveyor/symbol_shard.h"
 
 namespace sh::host {
 namespace {
@@ -78,42 +77,7 @@ inline bool admit_event(const sh_market_event& ev, int64_t bar_interval_ns, int6
   return true;
 }
 
-// Adds an admitted, timely event to its symbol's bar slot.
-inline void add_to_slot(BarBuilder& bars, BarSlot& slot, const sh_market_event& ev,
-                        int64_t bar_end_ns) {
-  switch (ev.type) {
-    case SH_EVENT_TRADE:
-      BarBuilder::add_trade(slot, ev.ts_ns, ev.data.trade.price, ev.data.trade.size);
-      break;
-    case SH_EVENT_QUOTE:
-      if (bars.apply_quote(ev.ts_ns, ev.data.quote)) bars.mark_book(slot);
-      break;
-    case SH_EVENT_L2:
-      if (bars.apply_l2(ev.ts_ns, ev.data.l2, (ev.flags & SH_EVENT_FLAG_SNAPSHOT) != 0)) {
-        bars.mark_book(slot);
-      }
-      break;
-    default:
-      BarBuilder::add_bar(slot, ev.ts_ns, bar_end_ns, ev.data.bar);
-      break;
-  }
-}
-
 }  // namespace
-
-struct Conveyor::SymbolState {
-  SymbolState(const ConveyorConfig& c, uint32_t slot_count)
-      : bars(slot_count, c.l2_levels),
-        features(*c.features),
-        baselines(c.baseline_window, c.baseline_warmup) {}
-
-  BarBuilder bars;
-  FeatureState features;
-  SymbolBaselines baselines;
-  bool has_row = false;
-  int64_t last_row_end_ns = 0;  // minute_ts_ns + interval of the last emitted row
-  int64_t last_event_ns = INT64_MIN;  // latest event time accepted (feed staleness)
-};
 
 std::string Conveyor::validate(const ConveyorConfig& c) {
   if (c.bar_interval_ns <= 0) return "bar_interval_ns must be > 0";
@@ -131,6 +95,7 @@ std::string Conveyor::validate(const ConveyorConfig& c) {
   if (c.stale_book_ns <= 0) return "stale_book_ns must be > 0";
   if (c.l2_levels < 1 || c.l2_levels > kMaxL2Levels) return "l2_levels must be in 1..1000";
   if (c.max_symbol_id < 1) return "max_symbol_id must be >= 1";
+  if (c.shards < 1 || c.shards > 64) return "shards must be in 1..64";
   return {};
 }
 
@@ -153,27 +118,30 @@ Conveyor::Conveyor(const ConveyorConfig& config)
   if (!err.empty()) throw std::invalid_argument("ConveyorConfig: " + err);
   if (!config_.features) config_.features = FeatureSet::default_set();
   open_minutes_.reserve(slot_count_ + 1);
+  for (uint32_t k = 0; k < config_.shards; ++k) {
+    shards_.push_back(std::make_unique<SymbolShard>(config_, slot_count_, k, config_.shards));
+  }
+  if (config_.shards > 1) {
+    // Shard 0 works on this thread, the others each on their own.
+    std::vector<SymbolShard*> others;
+    for (uint32_t k = 1; k < config_.shards; ++k) others.push_back(shards_[k].get());
+    pool_ = std::make_unique<ShardPool>(others);
+    merge_at_.resize(config_.shards);
+    part0_ = std::make_unique<ShardClose>();
+  }
 }
 
 Conveyor::~Conveyor() = default;
 Conveyor::Conveyor(Conveyor&&) noexcept = default;
 Conveyor& Conveyor::operator=(Conveyor&&) noexcept = default;
 
-Conveyor::SymbolState& Conveyor::symbol_state(sh_symbol_id id) {
-  if (id >= symbols_.size()) {  // a new symbol: the only growth on the event path
-    symbols_.resize(static_cast<size_t>(id) + 1);
-    stats_.late_by_symbol.resize(static_cast<size_t>(id) + 1, 0);
-  }
-  std::unique_ptr<SymbolState>& p = symbols_[id];
-  if (!p) p = std::make_unique<SymbolState>(config_, slot_count_);
-  return *p;
-}
-
 size_t Conveyor::symbol_state_bytes(sh_symbol_id id) const {
-  if (id >= symbols_.size() || !symbols_[id]) return 0;
-  const SymbolState& st = *symbols_[id];
-  return sizeof(SymbolState) + sizeof(std::unique_ptr<SymbolState>) + sizeof(uint64_t) +
-         st.bars.heap_bytes() + st.baselines.heap_bytes() + st.features.heap_bytes();
+  if (id == SH_INVALID_SYMBOL) return 0;
+  if (pool_) {
+    pool_->start_sync();
+    pool_->wait();
+  }
+  return shards_[id % shards_.size()]->symbol_state_bytes(id);
 }
 
 void Conveyor::on_events(const sh_market_event* events, size_t count, size_t stride,
@@ -192,29 +160,68 @@ void Conveyor::on_events(const sh_market_event* events, size_t count, size_t str
   // Events of many symbols interleave, so each one's state is usually cold:
   // look ahead and start loading the state (2 * kAhead events on) and then
   // the bar slot (kAhead on) of coming events, so their misses overlap.
+  // (With shards, each shard's thread does that over its own commands.)
   constexpr size_t kAhead = 8;
+  if (pool_) {
+    for (size_t i = 0; i < count; ++i) {
+      if (i + 2 * kAhead < count) shards_[0]->prefetch_state(at(i + 2 * kAhead)->symbol);
+      on_event(*at(i), closed);
+    }
+    pool_->send();
+    return;
+  }
   for (size_t i = 0; i < count; ++i) {
-    if (i + 2 * kAhead < count) prefetch_state(*at(i + 2 * kAhead));
-    if (i + kAhead < count) prefetch_slot(*at(i + kAhead));
+    if (i + 2 * kAhead < count) shards_[0]->prefetch_state(at(i + 2 * kAhead)->symbol);
+    if (i + kAhead < count) prefetch(*at(i + kAhead));
     on_event(*at(i), closed);
   }
 }
 
-void Conveyor::prefetch_state(const sh_market_event& ev) const {
-  if (ev.symbol >= symbols_.size()) return;
-  const SymbolState* st = symbols_[ev.symbol].get();
-  if (st == nullptr) return;
-  __builtin_prefetch(st);
-  __builtin_prefetch(reinterpret_cast<const char*>(st) + 64);
+void Conveyor::prefetch(const sh_market_event& ev) const {
+  // Only for the interval of the last event (most events share it).
+  if (ev.ts_ns < cached_start_ns_ || ev.ts_ns >= cached_end_ns_) return;
+  shards_[0]->prefetch_slot(ev.symbol, cached_idx_);
 }
 
-void Conveyor::prefetch_slot(const sh_market_event& ev) const {
-  // Only for the interval of the last event (most events share it).
-  if (ev.symbol >= symbols_.size() || ev.ts_ns < cached_start_ns_ || ev.ts_ns >= cached_end_ns_) {
-    return;
+// The per-symbol work: on this thread with one shard, else queued for the
+// symbol's shard in event order.
+void Conveyor::touch(const sh_market_event& ev, int64_t t) {
+  const size_t k = ev.symbol % shards_.size();
+  if (k == 0) return shards_[0]->touch(ev, t);
+  ShardCommand c;
+  c.kind = ShardCommand::kTouch;
+  c.t = t;
+  c.ev = ev;
+  pool_->push(k - 1, c);
+}
+
+void Conveyor::add(const sh_market_event& ev, int64_t t, int64_t bar_end_ns) {
+  const size_t k = ev.symbol % shards_.size();
+  if (k == 0) return shards_[0]->add(ev, t, cached_idx_, bar_end_ns);
+  ShardCommand c;
+  c.kind = ShardCommand::kAdd;
+  c.t = t;
+  c.idx = cached_idx_;
+  c.bar_end_ns = bar_end_ns;
+  c.ev = ev;
+  pool_->push(k - 1, c);
+}
+
+void Conveyor::on_late(const sh_market_event& ev, int64_t t) {
+  ++stats_.late_events;
+  ++stats_.late_by_symbol[ev.symbol];
+  if (config_.late_policy == ConveyorConfig::LatePolicy::Report) {
+    ++stats_.late_reported;
+  } else {
+    ++stats_.late_folded;
   }
-  const SymbolState* st = symbols_[ev.symbol].get();
-  if (st != nullptr) st->bars.prefetch_slot(cached_idx_);
+  const size_t k = ev.symbol % shards_.size();
+  if (k == 0) return shards_[0]->late(ev, t);
+  ShardCommand c;
+  c.kind = ShardCommand::kLate;
+  c.t = t;
+  c.ev = ev;
+  pool_->push(k - 1, c);
 }
 
 void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& closed) {
@@ -240,8 +247,9 @@ void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& clo
   }
   if ((ev.flags & SH_EVENT_FLAG_GAP) != 0) ++stats_.feed_gaps;
 
-  SymbolState& st = symbol_state(ev.symbol);
-  if (t > st.last_event_ns) st.last_event_ns = t;
+  if (ev.symbol >= stats_.late_by_symbol.size()) {  // a new symbol: the only growth here
+    stats_.late_by_symbol.resize(static_cast<size_t>(ev.symbol) + 1, 0);
+  }
   switch (ev.type) {
     case SH_EVENT_TRADE:
       ++stats_.trades;
@@ -264,7 +272,7 @@ void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& clo
   }
 
   if (cached_end_ns_ <= sealed_ns_) {
-    on_late(st, ev);
+    on_late(ev, t);
     return;  // a late event's time is below the watermark: it cannot advance it
   }
 
@@ -275,42 +283,14 @@ void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& clo
     max_event_ns_ = t;
     watermark_ns_ = t - config_.lateness_ns;
     if (watermark_ns_ > sealed_ns_) sealed_ns_ = watermark_ns_;
-    if (sealed_ns_ >= next_close_end_ns_) close_ready(closed);
+    if (sealed_ns_ >= next_close_end_ns_) {
+      touch(ev, t);  // the closes see this event's time (feed staleness)
+      close_ready(closed);
+    }
   }
 
   if (open_minutes_.empty() || open_minutes_.back() != cached_idx_) open_minute(cached_idx_);
-  BarSlot& slot = st.bars.slot(cached_idx_);
-  add_to_slot(st.bars, slot, ev, bar_end_ns);
-  if ((ev.flags & SH_EVENT_FLAG_GAP) != 0) slot.feed_gap = true;
-  if (ev.recv_ts_ns != 0) {
-    BarBuilder::add_lag(slot, ev.recv_ts_ns - (ev.type == SH_EVENT_BAR ? bar_end_ns : ev.ts_ns));
-  }
-}
-
-void Conveyor::on_late(SymbolState& st, const sh_market_event& ev) {
-  ++stats_.late_events;
-  ++stats_.late_by_symbol[ev.symbol];
-  if (config_.late_policy == ConveyorConfig::LatePolicy::Report) {
-    st.bars.count_late_unfolded();
-    ++stats_.late_reported;
-    return;
-  }
-  switch (ev.type) {
-    case SH_EVENT_BAR:
-      st.bars.fold_late_bar(ev.data.bar.close, ev.data.bar.volume);
-      break;
-    case SH_EVENT_TRADE:
-      st.bars.fold_late_trade(ev.data.trade.price, ev.data.trade.size);
-      break;
-    case SH_EVENT_QUOTE:
-      st.bars.fold_late_book(st.bars.apply_quote(ev.ts_ns, ev.data.quote));
-      break;
-    default:
-      st.bars.fold_late_book(
-          st.bars.apply_l2(ev.ts_ns, ev.data.l2, (ev.flags & SH_EVENT_FLAG_SNAPSHOT) != 0));
-      break;
-  }
-  ++stats_.late_folded;
+  add(ev, t, bar_end_ns);
 }
 
 void Conveyor::open_minute(int64_t minute_idx) {
@@ -392,22 +372,6 @@ void Conveyor::recycle(std::vector<MinuteClose>& closed) {
   closed.clear();
 }
 
-// Every symbol's state is cold at a close: start loading the next symbols'
-// (the state two ahead, then what it points to one ahead) so their misses
-// overlap this one's work.
-void Conveyor::prefetch_ahead(size_t id, int64_t minute_idx) const {
-  const size_t n_symbols = symbols_.size();
-  if (id + 2 < n_symbols && symbols_[id + 2]) {
-    const char* p = reinterpret_cast<const char*>(symbols_[id + 2].get());
-    for (size_t off = 0; off < sizeof(SymbolState); off += 64) __builtin_prefetch(p + off);
-  }
-  if (id + 1 < n_symbols && symbols_[id + 1]) {
-    const SymbolState& next = *symbols_[id + 1];
-    next.bars.prefetch_slot(minute_idx);
-    next.baselines.prefetch();
-  }
-}
-
 bool Conveyor::clock_skewed() const {
   return config_.receive_clock && clock_offset_ns_ != std::numeric_limits<int64_t>::max() &&
          (clock_offset_ns_ > config_.max_clock_skew_ns || clock_offset_ns_ < -config_.max_clock_skew_ns);
@@ -420,85 +384,80 @@ void Conveyor::take_buffers(MinuteClose& mc) {
     row_pool_.pop_back();
     mc.rows.clear();
   }
-  mc.rows.reserve(symbols_.size());
+  mc.rows.reserve(stats_.late_by_symbol.size());  // ids seen + 1
   mc.features = config_.features;
   if (!column_pool_.empty()) {
     mc.columns = std::move(column_pool_.back());
     column_pool_.pop_back();
     mc.columns.clear();
   }
-  mc.columns.reserve(symbols_.size() * config_.features->size());
+  mc.columns.reserve(stats_.late_by_symbol.size() * config_.features->size());
+}
+
+// The shards' parts of a close as one: rows by ascending symbol id (each
+// part is), and the stalest symbol (ties: the lower id), as one shard has it.
+void Conveyor::merge_parts(MinuteClose& mc) {
+  const size_t n_columns = config_.features->size();
+  const size_t n = shards_.size();
+  size_t total = 0;
+  auto part = [this](size_t k) -> const ShardClose& { return k == 0 ? *part0_ : pool_->part(k - 1); };
+  for (size_t k = 0; k < n; ++k) {
+    merge_at_[k] = 0;
+    total += part(k).rows.size();
+  }
+  mc.rows.resize(total);
+  mc.columns.resize(total * n_columns);
+  for (size_t i = 0; i < total; ++i) {
+    size_t best = n;
+    sh_symbol_id best_id = 0;
+    for (size_t k = 0; k < n; ++k) {
+      const ShardClose& p = part(k);
+      if (merge_at_[k] < p.rows.size() && (best == n || p.rows[merge_at_[k]].symbol < best_id)) {
+        best = k;
+        best_id = p.rows[merge_at_[k]].symbol;
+      }
+    }
+    const ShardClose& p = part(best);
+    const size_t r = merge_at_[best]++;
+    mc.rows[i] = p.rows[r];
+    if (n_columns > 0) {
+      std::memcpy(mc.columns.data() + i * n_columns, p.columns.data() + r * n_columns,
+                  n_columns * sizeof(double));
+    }
+  }
+  for (size_t k = 0; k < n; ++k) {
+    const ShardClose& p = part(k);
+    if (p.stalest_event_ns < mc.stalest_event_ns ||
+        (p.stalest_event_ns == mc.stalest_event_ns && p.stalest_symbol < mc.stalest_symbol)) {
+      mc.stalest_event_ns = p.stalest_event_ns;
+      mc.stalest_symbol = p.stalest_symbol;
+    }
+  }
 }
 
 void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed) {
   const int64_t interval_ns = config_.bar_interval_ns;
   const int64_t start_ns = minute_idx * interval_ns;
-  // The book views are as of the interval's end; staleness is measured there.
-  const int64_t close_ns = start_ns + interval_ns;
   if (minute_idx > last_closed_idx_ || last_closed_idx_ == kNoMinute) last_closed_idx_ = minute_idx;
 
   MinuteClose& mc = closed.emplace_back();
   mc.minute_ts_ns = start_ns;
   take_buffers(mc);
-  const size_t n_columns = config_.features->size();
-
-  ClosedBar cb;
-  const size_t n_symbols = symbols_.size();
   const bool skewed = clock_skewed();
-  for (size_t id = 1; id < n_symbols; ++id) {
-    prefetch_ahead(id, minute_idx);
-    SymbolState* st = symbols_[id].get();
-    if (st == nullptr || !st->bars.close(minute_idx, start_ns, interval_ns, &cb)) continue;
-
-    sh_feature_row row;
-    std::memset(&row, 0, sizeof row);
-    row.struct_size = sizeof(sh_feature_row);
-    row.symbol = static_cast<sh_symbol_id>(id);
-    row.minute_ts_ns = cb.start_ns;
-    row.late_events = cb.late_events;
-    row.open = cb.open;
-    row.high = cb.high;
-    row.low = cb.low;
-    row.close = cb.close;
-    row.volume = cb.volume;
-    row.vwap = cb.vwap;
-    row.trade_count = cb.trade_count;
-
-    const BookView& book = cb.book;
-    row.spread_bps = (book.bid > 0.0 && book.ask > 0.0)
-                         ? (book.ask - book.bid) / (0.5 * (book.ask + book.bid)) * 1e4
-                         : kNullValue;
-    const double depth = book.l2_bid_depth + book.l2_ask_depth;  // NaN without L2
-    row.l2_imbalance = depth > 0.0 ? (book.l2_bid_depth - book.l2_ask_depth) / depth : kNullValue;
-    const double staleness_ns =
-        book.has_book() ? static_cast<double>(close_ns - book.ts_ns) : kNullValue;
-    row.book_staleness_ms = staleness_ns / 1e6;
-    row.ingest_lag_ms = cb.ingest_lag_ms;
-
-    mc.columns.resize(mc.columns.size() + n_columns);
-    st->features.update(row, mc.columns.data() + mc.columns.size() - n_columns);
-    st->baselines.score_and_add(row);
-
-    DqInputs dq;
-    dq.has_previous_row = st->has_row;
-    dq.previous_row_end_ns = st->last_row_end_ns;
-    dq.row_start_ns = cb.start_ns;
-    dq.late_folded = cb.late_folded;
-    dq.has_book = book.has_book();
-    dq.book_staleness_ns = staleness_ns;
-    dq.stale_book_ns = config_.stale_book_ns;
-    dq.no_trades = cb.from_bar ? !(cb.volume > 0.0) : cb.in_interval_trades == 0;
-    dq.feed_gap = cb.feed_gap;
-    dq.clock_skew = skewed;
-    row.dq = classify_dq(dq);
-
-    st->has_row = true;
-    st->last_row_end_ns = cb.end_ns;
-    mc.rows.push_back(row);
-    if (st->last_event_ns < mc.stalest_event_ns) {
-      mc.stalest_event_ns = st->last_event_ns;
-      mc.stalest_symbol = row.symbol;
-    }
+  if (pool_) {
+    pool_->start_close(minute_idx, skewed);
+    ShardClose& own = *part0_;
+    own.rows.clear();
+    own.columns.clear();
+    own.stalest_event_ns = INT64_MAX;
+    own.stalest_symbol = SH_INVALID_SYMBOL;
+    shards_[0]->close(minute_idx, skewed, own.rows, own.columns, &own.stalest_event_ns,
+                      &own.stalest_symbol);
+    pool_->wait();
+    merge_parts(mc);
+  } else {
+    shards_[0]->close(minute_idx, skewed, mc.rows, mc.columns, &mc.stalest_event_ns,
+                      &mc.stalest_symbol);
   }
   mc.context = build_market_context(start_ns, config_.benchmark, mc.rows.data(), mc.rows.size());
   ++stats_.bars_closed;

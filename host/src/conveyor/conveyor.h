@@ -6,9 +6,14 @@
 //          ──► FeatureState (raw features) ──► SymbolBaselines (z, q)
 //          ──► classify_dq ──► build_market_context
 //
-// Single-threaded: one Conveyor per pipeline shard, called from its thread.
-// Deterministic: the output is a function of the events and their order only
-// (no wall clock, no hash-order iteration; symbols are visited by id).
+// Called from the pipeline thread only. With config.shards = N > 1 the
+// per-symbol work (bars, books, features, baselines: symbol_shard.h) runs on
+// N threads: symbol s on shard s % N, shard 0 on the caller's thread and
+// the others each on one of their own (shard_pool.h); the
+// watermark, which interval closes when, and the merge of the shards' rows
+// stay here. Deterministic: the output is a function of the events and their
+// order only, the same for every N (no wall clock, no hash-order iteration;
+// symbols are visited by id).
 #ifndef SH_HOST_CONVEYOR_CONVEYOR_H
 #define SH_HOST_CONVEYOR_CONVEYOR_H
 
@@ -23,6 +28,10 @@
 #include "conveyor/feature_set.h"
 
 namespace sh::host {
+
+class ShardPool;
+class SymbolShard;
+struct ShardClose;
 
 struct ConveyorConfig {
   int64_t bar_interval_ns = 60'000'000'000;
@@ -47,6 +56,9 @@ struct ConveyorConfig {
   int64_t max_clock_skew_ns = 5'000'000'000;
   // The feature columns (config `features:`); null = FeatureSet::default_set().
   std::shared_ptr<const FeatureSet> features;
+  // Threads doing the per-symbol work (config conveyor.shards, 1..64); 1 =
+  // all of it on the caller's thread.
+  uint32_t shards = 1;
 };
 
 // One closed interval. Rows and context are plain ABI structs, ready to hand
@@ -172,28 +184,34 @@ class Conveyor {
   int64_t clock_offset_ns() const { return clock_offset_ns_; }
   // Current watermark in ns (INT64_MIN before the first event).
   int64_t watermark_ns() const { return watermark_ns_; }
-  // Bytes of state held for one symbol (struct plus heap), 0 if unknown.
+  // Bytes of state held for one symbol (struct plus heap), 0 if unknown
+  // (with shards, waits for the shards to finish what they were sent).
   size_t symbol_state_bytes(sh_symbol_id symbol) const;
 
  private:
-  struct SymbolState;
-
-  SymbolState& symbol_state(sh_symbol_id id);
   void on_event(const sh_market_event& ev, std::vector<MinuteClose>& closed);
-  void prefetch_state(const sh_market_event& ev) const;
-  void prefetch_slot(const sh_market_event& ev) const;
-  void on_late(SymbolState& st, const sh_market_event& ev);
+  void prefetch(const sh_market_event& ev) const;
+  void touch(const sh_market_event& ev, int64_t t);
+  void add(const sh_market_event& ev, int64_t t, int64_t bar_end_ns);
+  void on_late(const sh_market_event& ev, int64_t t);
   void open_minute(int64_t minute_idx);
   void close_ready(std::vector<MinuteClose>& closed);
   void advance_clock(int64_t clock_ns, std::vector<MinuteClose>& closed);
   void fill_empty(std::vector<MinuteClose>& closed);
   void close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed);
   void take_buffers(MinuteClose& mc);
+  void merge_parts(MinuteClose& mc);
 
   ConveyorConfig config_;
   ConveyorStats stats_;
-  std::vector<std::unique_ptr<SymbolState>> symbols_;  // index = symbol id; null = unseen
   uint32_t slot_count_;
+  // The symbols' state, config_.shards of them (symbol s in shards_[s % N]);
+  // pool_ runs them on their own threads when N > 1 (declared after
+  // shards_: it stops before they go).
+  std::vector<std::unique_ptr<SymbolShard>> shards_;
+  std::unique_ptr<ShardPool> pool_;
+  std::vector<size_t> merge_at_;  // merge_parts' cursor per shard
+  std::unique_ptr<ShardClose> part0_;  // shard 0's part of a close (with pool_)
 
   int64_t max_event_ns_;
   int64_t watermark_ns_;
@@ -206,7 +224,6 @@ class Conveyor {
   int64_t clock_offset_ns_;    // receive clock: min(recv_ts_ns - ts_ns)
   // The receive clock's offset is beyond max_clock_skew_ns (rows: dq clock_skew).
   bool clock_skewed() const;
-  void prefetch_ahead(size_t id, int64_t minute_idx) const;
 
   // Cache of the interval of the last event's time (most events share one).
   int64_t cached_idx_;
