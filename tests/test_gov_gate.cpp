@@ -18,21 +18,7 @@ namespace {
 // config/default.yaml with its paths made absolute, its state and output
 // in dir, and a history: section over the sample's four symbols.
 std::string governed_default_config(const ScratchDir& dir, const std::string& mode) {
-  std::string text = read_file(fs::path(SH_SOURCE_DIR) / "config/default.yaml");
-  auto replace_all = [&text](const std::string& from, const std::string& to) {
-    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-      text.replace(at, from.size(), to);
-    }
-  };
-  const std::string src = SH_SOURCE_DIR;
-  replace_all("mode: replay ", "mode: " + mode + " ");
-  replace_all("../scripts/lua", src + "/scripts/lua");
-  replace_all("../state/default", (dir / "state").string());
-  replace_all("../out", (dir / "out").string());
-  replace_all("../data/sample", src + "/data/sample");
-  replace_all("models/", src + "/config/models/");
-  replace_all("../state/KILL_SWITCH", (dir / "KILL_SWITCH").string());
-  return text +
+  return default_config_in(dir.path(), mode) +
          "history:\n  universe: universe.json\n  end: 2025-01-17\n  providers:\n"
          "    - {name: daily_csv, plugin: csv_history, config: {dir: csv}}\n";
 }

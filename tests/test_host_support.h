@@ -111,6 +111,26 @@ inline std::string sample_providers_yaml() {
          "        - {path: '" + dir + "/l2.csv', type: l2}\n";
 }
 
+// config/default.yaml (the host's main job) with its paths made absolute and
+// its state and output in dir; mode replaces its run mode.
+inline std::string default_config_in(const fs::path& dir, const std::string& mode = "replay") {
+  std::string text = read_file(fs::path(SH_SOURCE_DIR) / "config/default.yaml");
+  auto replace_all = [&text](const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+      text.replace(at, from.size(), to);
+    }
+  };
+  const std::string src = SH_SOURCE_DIR;
+  replace_all("mode: replay ", "mode: " + mode + " ");
+  replace_all("../scripts/lua", src + "/scripts/lua");
+  replace_all("../state/default", (dir / "state").string());
+  replace_all("../out", (dir / "out").string());
+  replace_all("../data/sample", src + "/data/sample");
+  replace_all("models/", src + "/config/models/");
+  replace_all("../state/KILL_SWITCH", (dir / "KILL_SWITCH").string());
+  return text;
+}
+
 inline std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
