@@ -99,7 +99,7 @@ TEST_CASE("a trade id seen before is a duplicate, per symbol", "[conveyor][hosti
 
 TEST_CASE("duplicates are found exactly with venue-wide ids: gaps of any size, windows not a multiple of 64",
           "[conveyor][hostile]") {
-  for (const uint64_t window : {uint64_t{100}, uint64_t{64}, uint64_t{1000}}) {
+  for (const uint64_t window : {uint64_t{100}, uint64_t{64}, uint64_t{1000}, uint64_t{63}, uint64_t{65536}}) {
     MarketDataGuardConfig cfg;
     cfg.dedupe_window = window;
     MarketDataGuard g(cfg, names, nullptr);

@@ -95,8 +95,16 @@ const EventBatch* ConveyorStage::screen(const EventBatch& batch) {
   const uint64_t first = events_in_ ? events_in_->load(std::memory_order_relaxed) : 0;
   size_t i = 0;
   Quarantine q = Quarantine::kNone;
+  auto at = [base, &batch](size_t k) {
+    return reinterpret_cast<const sh_market_event*>(base + k * batch.stride);
+  };
+  // The symbols' states are cold (many symbols interleave): load them, and
+  // then their trade-id words, some events ahead.
+  constexpr size_t kAhead = 8;
   for (; i < batch.count; ++i) {
-    q = guard_.check(*reinterpret_cast<const sh_market_event*>(base + i * batch.stride));
+    if (i + 2 * kAhead < batch.count) guard_.prefetch(*at(i + 2 * kAhead), true);
+    if (i + kAhead < batch.count) guard_.prefetch(*at(i + kAhead), false);
+    q = guard_.check(*at(i));
     if (q != Quarantine::kNone) break;
   }
   if (i == batch.count) return nullptr;  // the common case: nothing to take out

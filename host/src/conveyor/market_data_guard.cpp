@@ -57,6 +57,18 @@ uint64_t MarketDataGuard::quarantined_total() const {
   return n;
 }
 
+void MarketDataGuard::prefetch(const sh_market_event& ev, bool far) const {
+  if (!config_.enabled || ev.symbol >= symbols_.size()) return;
+  const SymbolState& s = symbols_[ev.symbol];
+  if (far) {
+    __builtin_prefetch(&s);
+    return;
+  }
+  if (ev.type == SH_EVENT_TRADE && ev.data.trade.trade_id != 0 && !s.seen.empty()) {
+    __builtin_prefetch(&s.seen[word_of(ev.data.trade.trade_id, s.seen.size())]);
+  }
+}
+
 MarketDataGuard::SymbolState& MarketDataGuard::state(sh_symbol_id id) {
   if (id >= symbols_.size()) symbols_.resize(static_cast<size_t>(id) + 1);
   SymbolState& s = symbols_[id];
@@ -83,49 +95,25 @@ bool MarketDataGuard::jumps(double from, double to, double max_bps) const {
   return std::fabs(to - from) / from * 1e4 > max_bps;
 }
 
-namespace {
-
-// Clears bits [from, to) of a bit set held in 64-bit words.
-void clear_slots(std::vector<uint64_t>& bits, uint64_t from, uint64_t to) {
-  while (from < to) {
-    const uint64_t off = from % 64, n = std::min<uint64_t>(64 - off, to - from);
-    const uint64_t mask = n == 64 ? ~uint64_t{0} : ((uint64_t{1} << n) - 1) << off;
-    bits[from / 64] &= ~mask;
-    from += n;
-  }
-}
-
-}  // namespace
 
 bool MarketDataGuard::remember_id(SymbolState& s, uint64_t id) const {
   const uint64_t w = config_.dedupe_window;
-  if (s.seen.empty()) s.seen.assign((w + 63) / 64, 0);
-  auto bit = [&](uint64_t x) -> std::pair<uint64_t&, uint64_t> {
-    const uint64_t slot = x % w;
-    return {s.seen[slot / 64], uint64_t{1} << (slot % 64)};
-  };
-  if (id > s.max_id) {
-    // Slide the window: the ids between the old and the new highest were
-    // never seen (clear their bits); past a whole window, clear everything.
-    if (s.max_id == 0 || id - s.max_id >= w) {
-      std::fill(s.seen.begin(), s.seen.end(), 0);
-    } else {
-      // Slots of ids (max_id, id): one run, or two where it wraps; cleared a
-      // word at a time (venue-wide ids leave gaps of thousands per symbol).
-      const uint64_t start = (s.max_id + 1) % w, count = id - s.max_id - 1;
-      const uint64_t first = std::min(count, w - start);
-      clear_slots(s.seen, start, start + first);
-      clear_slots(s.seen, 0, count - first);
-    }
-    auto [word, mask] = bit(id);
-    word |= mask;
-    s.max_id = id;
-    return true;
+  if (s.seen.empty()) s.seen.resize((w + 63) / 64 + 1);
+  // Older than the window: not checked, not remembered (its word may hold a
+  // block of the window now).
+  if (id <= s.max_id && s.max_id - id >= w) return true;
+  // A word tagged with another block holds ids at least a window away from
+  // this one's: none of this block was seen since (see seen).
+  IdWord& word = s.seen[word_of(id, s.seen.size())];
+  const uint64_t block = id >> 6;
+  if (word.block != block) {
+    word.block = block;
+    word.bits = 0;
   }
-  if (s.max_id - id >= w) return true;  // older than the window: not checked
-  auto [word, mask] = bit(id);
-  if (word & mask) return false;
-  word |= mask;
+  const uint64_t mask = uint64_t{1} << (id & 63);
+  if ((word.bits & mask) != 0) return false;
+  word.bits |= mask;
+  if (id > s.max_id) s.max_id = id;
   return true;
 }
 

@@ -17,9 +17,11 @@
 //   duplicate_trade  a trade whose (symbol, trade_id) was accepted before
 //                  (trade_id 0 = unknown, never a duplicate). Per symbol, the
 //                  ids in (highest - dedupe_window, highest] are remembered in
-//                  a bitmap: a new highest id costs a compare and a bit, an
-//                  id arriving out of order a bit test; ids older than the
-//                  window are not checked.
+//                  a bitmap of 64-id blocks, each word tagged with its block
+//                  (a word holding an older block reads as empty, so gaps
+//                  between venue-wide ids need no clearing): an id costs one
+//                  word, in or out of order; ids older than the window are
+//                  not checked.
 // Limits come from `market_data:` with per-symbol overrides; everything is a
 // pure function of the event sequence (deterministic in replay).
 #pragma once
@@ -73,6 +75,10 @@ class MarketDataGuard {
   // The verdict for one event; an accepted trade updates the symbol's
   // reference price and remembers its id.
   Quarantine check(const sh_market_event& ev);
+  // Start loading what check(ev) will read: its symbol's state (far = true,
+  // some events ahead) or, once that is in, a trade's id bitmap word
+  // (far = false, a few events ahead). Changes nothing.
+  void prefetch(const sh_market_event& ev, bool far) const;
 
   const MarketDataGuardConfig& config() const { return config_; }
   uint64_t quarantined(Quarantine q) const { return counts_[static_cast<size_t>(q)]; }
@@ -82,19 +88,31 @@ class MarketDataGuard {
   std::string describe(const sh_market_event& ev, Quarantine q) const;
 
  private:
+  struct IdWord {
+    uint64_t block = UINT64_MAX;  // the 64-id block whose bits these are (none yet)
+    uint64_t bits = 0;
+  };
   struct SymbolState {
     bool resolved = false;
     MarketDataLimits limits;
     double reference = 0;   // last accepted trade price, 0 = none yet
     double pending = 0;     // a quarantined jump awaiting confirmation, 0 = none
     uint64_t max_id = 0;              // highest trade id accepted, 0 = none
-    std::vector<uint64_t> seen;       // bitmap over ids mod window, (max_id - window, max_id]
+    // Ids seen in (max_id - window, max_id]: block b = id / 64 in word
+    // b % size (ceil(window / 64) + 1 words: the window's blocks never share one).
+    std::vector<IdWord> seen;
   };
   SymbolState& state(sh_symbol_id id);
   Quarantine check_price(const MarketDataLimits& l, double price) const;
   bool jumps(double from, double to, double max_bps) const;
   // Records an accepted trade id; false when it was seen (a duplicate).
   bool remember_id(SymbolState& s, uint64_t id) const;
+  // The word of id's block in a bitmap of n words.
+  static size_t word_of(uint64_t id, size_t n) {
+    const uint64_t b = id >> 6;
+    // A 32-bit division where the block fits (every venue's ids today).
+    return b <= UINT32_MAX ? static_cast<uint32_t>(b) % static_cast<uint32_t>(n) : b % n;
+  }
 
   MarketDataGuardConfig config_;
   NameFn name_of_;
