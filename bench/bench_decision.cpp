@@ -184,6 +184,7 @@ double pct(std::vector<double> v, double p) {
 // ---- (a) the decision stage in the real pipeline.
 
 constexpr int kBaselineWarmup = 60;  // conveyor baseline_warmup, minutes
+unsigned g_shards = 1;               // conveyor.shards (argv[4])
 // Minutes left out at the start: the baseline warm-up (z-scores null, so
 // three of the four experts abstain) plus mom_20's 20 bars and some slack.
 constexpr size_t kSkipMinutes = kBaselineWarmup + 30;
@@ -198,7 +199,8 @@ std::string pipeline_yaml(const fs::path& dir, size_t symbols, size_t minutes) {
          std::to_string(symbols) + ", seed: 7, events_per_second: " + std::to_string(eps) +
          ", duration_s: " + std::to_string(minutes * 60) +
          ", trade_share: 0.6, quote_share: 0.4, l2_share: 0.0, volatility_bps: 20}\n"
-         "conveyor: {baseline_warmup: " + std::to_string(kBaselineWarmup) + "}\n"
+         "conveyor: {baseline_warmup: " + std::to_string(kBaselineWarmup) +
+         ", shards: " + std::to_string(g_shards) + "}\n"
          "detectors:\n"
          "  - {name: return_spike, plugin: return_spike, config: {z_threshold: 4.0}}\n"
          "  - {name: volume_spike, plugin: volume_spike, config: {z_threshold: 4.0}}\n"
@@ -504,6 +506,7 @@ int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
   const size_t minutes = argc > 2 ? static_cast<size_t>(std::atol(argv[2])) : 360;
   const size_t symbols = argc > 3 ? static_cast<size_t>(std::atol(argv[3])) : 1000;
+  if (argc > 4) g_shards = static_cast<unsigned>(std::max(1, std::atoi(argv[4])));
   spdlog::set_level(spdlog::level::warn);
   if (!pipeline_bench(runs, std::max(minutes, kSkipMinutes + 20), symbols)) return 1;
   core_bench(symbols, 500);

@@ -183,23 +183,24 @@ void Conveyor::prefetch(const sh_market_event& ev) const {
   shards_[0]->prefetch_slot(ev.symbol, cached_idx_);
 }
 
-// The per-symbol work: on this thread with one shard, else queued for the
-// symbol's shard in event order.
-void Conveyor::touch(const sh_market_event& ev, int64_t t) {
-  const size_t k = ev.symbol % shards_.size();
-  if (k == 0) return shards_[0]->touch(ev, t);
+// The per-symbol work: shard 0's on this thread, the others' queued for
+// their threads in event order.
+void Conveyor::dispatch(ShardCommand::Kind kind, const sh_market_event& ev, int64_t t,
+                        int64_t bar_end_ns) {
+  const size_t k = pool_ ? ev.symbol % shards_.size() : 0;
+  if (k == 0) {
+    SymbolShard& own = *shards_[0];
+    if (kind == ShardCommand::kAdd) {
+      own.add(ev, t, cached_idx_, bar_end_ns);
+    } else if (kind == ShardCommand::kTouch) {
+      own.touch(ev, t);
+    } else {
+      own.late(ev, t);
+    }
+    return;
+  }
   ShardCommand c;
-  c.kind = ShardCommand::kTouch;
-  c.t = t;
-  c.ev = ev;
-  pool_->push(k - 1, c);
-}
-
-void Conveyor::add(const sh_market_event& ev, int64_t t, int64_t bar_end_ns) {
-  const size_t k = ev.symbol % shards_.size();
-  if (k == 0) return shards_[0]->add(ev, t, cached_idx_, bar_end_ns);
-  ShardCommand c;
-  c.kind = ShardCommand::kAdd;
+  c.kind = kind;
   c.t = t;
   c.idx = cached_idx_;
   c.bar_end_ns = bar_end_ns;
@@ -215,13 +216,7 @@ void Conveyor::on_late(const sh_market_event& ev, int64_t t) {
   } else {
     ++stats_.late_folded;
   }
-  const size_t k = ev.symbol % shards_.size();
-  if (k == 0) return shards_[0]->late(ev, t);
-  ShardCommand c;
-  c.kind = ShardCommand::kLate;
-  c.t = t;
-  c.ev = ev;
-  pool_->push(k - 1, c);
+  dispatch(ShardCommand::kLate, ev, t, 0);
 }
 
 void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& closed) {
@@ -284,13 +279,13 @@ void Conveyor::on_event(const sh_market_event& ev, std::vector<MinuteClose>& clo
     watermark_ns_ = t - config_.lateness_ns;
     if (watermark_ns_ > sealed_ns_) sealed_ns_ = watermark_ns_;
     if (sealed_ns_ >= next_close_end_ns_) {
-      touch(ev, t);  // the closes see this event's time (feed staleness)
+      dispatch(ShardCommand::kTouch, ev, t, 0);  // the closes see this event's time (feed staleness)
       close_ready(closed);
     }
   }
 
   if (open_minutes_.empty() || open_minutes_.back() != cached_idx_) open_minute(cached_idx_);
-  add(ev, t, bar_end_ns);
+  dispatch(ShardCommand::kAdd, ev, t, bar_end_ns);
 }
 
 void Conveyor::open_minute(int64_t minute_idx) {

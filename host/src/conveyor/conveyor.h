@@ -26,12 +26,11 @@
 #include <vector>
 
 #include "conveyor/feature_set.h"
+#include "conveyor/symbol_shard.h"
 
 namespace sh::host {
 
 class ShardPool;
-class SymbolShard;
-struct ShardClose;
 
 struct ConveyorConfig {
   int64_t bar_interval_ns = 60'000'000'000;
@@ -191,8 +190,7 @@ class Conveyor {
  private:
   void on_event(const sh_market_event& ev, std::vector<MinuteClose>& closed);
   void prefetch(const sh_market_event& ev) const;
-  void touch(const sh_market_event& ev, int64_t t);
-  void add(const sh_market_event& ev, int64_t t, int64_t bar_end_ns);
+  void dispatch(ShardCommand::Kind kind, const sh_market_event& ev, int64_t t, int64_t bar_end_ns);
   void on_late(const sh_market_event& ev, int64_t t);
   void open_minute(int64_t minute_idx);
   void close_ready(std::vector<MinuteClose>& closed);

@@ -1,5 +1,7 @@
 #include "conveyor/symbol_shard.h"
 
+#include "conveyor/conveyor.h"
+
 #include <cstring>
 
 #include "conveyor/bar_builder.h"
@@ -49,24 +51,24 @@ struct SymbolShard::SymbolState {
 
 SymbolShard::SymbolShard(const ConveyorConfig& config, uint32_t slot_count, uint32_t index,
                          uint32_t count)
-    : config_(config), slot_count_(slot_count), index_(index), count_(count) {}
+    : config_(std::make_unique<const ConveyorConfig>(config)), slot_count_(slot_count), index_(index), count_(count) {}
 
 SymbolShard::~SymbolShard() = default;
 
 SymbolShard::SymbolState& SymbolShard::state(sh_symbol_id id) {
-  const size_t local = id / count_;
-  if (local >= symbols_.size()) symbols_.resize(local + 1);  // a new symbol: the only growth
-  std::unique_ptr<SymbolState>& p = symbols_[local];
+  const size_t at = local(id);
+  if (at >= symbols_.size()) symbols_.resize(at + 1);  // a new symbol: the only growth
+  std::unique_ptr<SymbolState>& p = symbols_[at];
   if (!p) {
-    p = std::make_unique<SymbolState>(config_, slot_count_);
+    p = std::make_unique<SymbolState>(*config_, slot_count_);
     ++seen_;
   }
   return *p;
 }
 
 const SymbolShard::SymbolState* SymbolShard::find(sh_symbol_id id) const {
-  const size_t local = id / count_;
-  return id % count_ == index_ && local < symbols_.size() ? symbols_[local].get() : nullptr;
+  const size_t at = local(id);
+  return id % count_ == index_ && at < symbols_.size() ? symbols_[at].get() : nullptr;
 }
 
 size_t SymbolShard::symbol_state_bytes(sh_symbol_id id) const {
@@ -77,18 +79,18 @@ size_t SymbolShard::symbol_state_bytes(sh_symbol_id id) const {
 }
 
 void SymbolShard::prefetch_state(sh_symbol_id id) const {
-  const size_t local = id / count_;
-  if (local >= symbols_.size()) return;
-  const SymbolState* st = symbols_[local].get();
+  const size_t at = local(id);
+  if (at >= symbols_.size()) return;
+  const SymbolState* st = symbols_[at].get();
   if (st == nullptr) return;
   __builtin_prefetch(st);
   __builtin_prefetch(reinterpret_cast<const char*>(st) + 64);
 }
 
 void SymbolShard::prefetch_slot(sh_symbol_id id, int64_t minute_idx) const {
-  const size_t local = id / count_;
-  if (local >= symbols_.size()) return;
-  const SymbolState* st = symbols_[local].get();
+  const size_t at = local(id);
+  if (at >= symbols_.size()) return;
+  const SymbolState* st = symbols_[at].get();
   if (st != nullptr) st->bars.prefetch_slot(minute_idx);
 }
 
@@ -111,7 +113,7 @@ void SymbolShard::add(const sh_market_event& ev, int64_t t, int64_t idx, int64_t
 void SymbolShard::late(const sh_market_event& ev, int64_t t) {
   SymbolState& st = state(ev.symbol);
   if (t > st.last_event_ns) st.last_event_ns = t;
-  if (config_.late_policy == ConveyorConfig::LatePolicy::Report) {
+  if (config_->late_policy == ConveyorConfig::LatePolicy::Report) {
     st.bars.count_late_unfolded();
     return;
   }
@@ -183,11 +185,11 @@ void SymbolShard::prefetch_ahead(size_t local, int64_t minute_idx) const {
 void SymbolShard::close(int64_t minute_idx, bool skewed, std::vector<sh_feature_row>& rows,
                         std::vector<double>& columns, int64_t* stalest_event_ns,
                         sh_symbol_id* stalest_symbol) {
-  const int64_t interval_ns = config_.bar_interval_ns;
+  const int64_t interval_ns = config_->bar_interval_ns;
   const int64_t start_ns = minute_idx * interval_ns;
   // The book views are as of the interval's end; staleness is measured there.
   const int64_t close_ns = start_ns + interval_ns;
-  const size_t n_columns = config_.features->size();
+  const size_t n_columns = config_->features->size();
 
   ClosedBar cb;
   const size_t n_local = symbols_.size();
@@ -232,7 +234,7 @@ void SymbolShard::close(int64_t minute_idx, bool skewed, std::vector<sh_feature_
     dq.late_folded = cb.late_folded;
     dq.has_book = book.has_book();
     dq.book_staleness_ns = staleness_ns;
-    dq.stale_book_ns = config_.stale_book_ns;
+    dq.stale_book_ns = config_->stale_book_ns;
     dq.no_trades = cb.from_bar ? !(cb.volume > 0.0) : cb.in_interval_trades == 0;
     dq.feed_gap = cb.feed_gap;
     dq.clock_skew = skewed;

@@ -20,9 +20,10 @@
 #include <memory>
 #include <vector>
 
-#include "conveyor/conveyor.h"
 
 namespace sh::host {
+
+struct ConveyorConfig;
 
 // What the Conveyor asks of a shard, in event order (ShardPool's queues).
 struct ShardCommand {
@@ -54,6 +55,7 @@ class SymbolShard {
  public:
   // config.features must be set. Shard `index` of `count` holds the ids s with s % count == index.
   SymbolShard(const ConveyorConfig& config, uint32_t slot_count, uint32_t index, uint32_t count);
+  // (config is copied: the features set, the late policy, the stale-book bound.)
   ~SymbolShard();
   SymbolShard(const SymbolShard&) = delete;
   SymbolShard& operator=(const SymbolShard&) = delete;
@@ -83,7 +85,8 @@ class SymbolShard {
   const SymbolState* find(sh_symbol_id id) const;
   void prefetch_ahead(size_t local, int64_t minute_idx) const;
 
-  const ConveyorConfig config_;
+  std::unique_ptr<const ConveyorConfig> config_;
+  size_t local(sh_symbol_id id) const { return count_ == 1 ? id : id / count_; }
   uint32_t slot_count_;
   uint32_t index_;
   uint32_t count_;

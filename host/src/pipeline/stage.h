@@ -7,7 +7,7 @@
 // the digest, the component registry, the summary) and, at a minute close,
 // the Minute (the conveyor's batch, the detectors' hits, the minute's write).
 // A stage never includes another stage's header. Every hook runs on the
-// pipeline thread (one thread per shard); only the methods a stage
+// pipeline thread (conveyor shards are inside the conveyor); only the methods a stage
 // documents as thread-safe may be called from elsewhere.
 //
 // Adding a stage (a live clock, an execution venue, a status view): write a
