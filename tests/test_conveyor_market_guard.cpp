@@ -99,6 +99,8 @@ TEST_CASE("a trade id seen before is a duplicate, per symbol", "[conveyor][hosti
 
 TEST_CASE("duplicates are found exactly with venue-wide ids: gaps of any size, windows not a multiple of 64",
           "[conveyor][hostile]") {
+  // Ids from 1, and from 2^40 (blocks beyond 32 bits take the other path).
+  for (const uint64_t first : {uint64_t{1}, uint64_t{1} << 40})
   for (const uint64_t window : {uint64_t{100}, uint64_t{64}, uint64_t{1000}, uint64_t{63}, uint64_t{65536}}) {
     MarketDataGuardConfig cfg;
     cfg.dedupe_window = window;
@@ -106,14 +108,14 @@ TEST_CASE("duplicates are found exactly with venue-wide ids: gaps of any size, w
     // The model: every id seen, and the highest; an id in (highest - window,
     // highest] that was seen is a duplicate, anything older is not checked.
     std::set<uint64_t> seen;
-    uint64_t highest = 0, x = 88172645463325252ULL, id = 1;
+    uint64_t highest = 0, x = 88172645463325252ULL, id = first;
     for (int i = 0; i < 20000; ++i) {
       x ^= x << 13, x ^= x >> 7, x ^= x << 17;
       // Mostly forward by gaps of 1..300 (the other symbols' trades),
       // sometimes back into or below the window (a replayed trade).
       const uint64_t r = x % 100;
       if (r < 80) id += 1 + (x >> 8) % 300;
-      else if (id > 200) id -= (x >> 8) % 200;
+      else if (id > first + 200) id -= (x >> 8) % 200;
       const bool in_window = highest == 0 || id > highest || highest - id < window;
       const bool duplicate = in_window && seen.count(id) == 1;
       INFO("window " << window << ", step " << i << ", id " << id << ", highest " << highest);

@@ -49,7 +49,10 @@ std::string MarketDataGuardConfig::validate() const {
 }
 
 MarketDataGuard::MarketDataGuard(MarketDataGuardConfig config, NameFn name_of, void* name_ctx)
-    : config_(std::move(config)), name_of_(name_of), name_ctx_(name_ctx) {}
+    : config_(std::move(config)), name_of_(name_of), name_ctx_(name_ctx) {
+  words_ = static_cast<uint32_t>((uint64_t{config_.dedupe_window} + 63) / 64 + 1);
+  words_m_ = UINT64_MAX / words_ + 1;
+}
 
 uint64_t MarketDataGuard::quarantined_total() const {
   uint64_t n = 0;
@@ -61,11 +64,12 @@ void MarketDataGuard::prefetch(const sh_market_event& ev, bool far) const {
   if (!config_.enabled || ev.symbol >= symbols_.size()) return;
   const SymbolState& s = symbols_[ev.symbol];
   if (far) {
-    __builtin_prefetch(&s);
+    __builtin_prefetch(&s);  // 88 bytes: two lines, the bitmap's pointer in the second
+    __builtin_prefetch(reinterpret_cast<const char*>(&s) + 64);
     return;
   }
   if (ev.type == SH_EVENT_TRADE && ev.data.trade.trade_id != 0 && !s.seen.empty()) {
-    __builtin_prefetch(&s.seen[word_of(ev.data.trade.trade_id, s.seen.size())]);
+    __builtin_prefetch(&s.seen[word_of(ev.data.trade.trade_id)]);
   }
 }
 
@@ -98,13 +102,13 @@ bool MarketDataGuard::jumps(double from, double to, double max_bps) const {
 
 bool MarketDataGuard::remember_id(SymbolState& s, uint64_t id) const {
   const uint64_t w = config_.dedupe_window;
-  if (s.seen.empty()) s.seen.resize((w + 63) / 64 + 1);
+  if (s.seen.empty()) s.seen.resize(words_);
   // Older than the window: not checked, not remembered (its word may hold a
   // block of the window now).
   if (id <= s.max_id && s.max_id - id >= w) return true;
   // A word tagged with another block holds ids at least a window away from
   // this one's: none of this block was seen since (see seen).
-  IdWord& word = s.seen[word_of(id, s.seen.size())];
+  IdWord& word = s.seen[word_of(id)];
   const uint64_t block = id >> 6;
   if (word.block != block) {
     word.block = block;

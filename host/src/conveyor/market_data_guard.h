@@ -107,14 +107,19 @@ class MarketDataGuard {
   bool jumps(double from, double to, double max_bps) const;
   // Records an accepted trade id; false when it was seen (a duplicate).
   bool remember_id(SymbolState& s, uint64_t id) const;
-  // The word of id's block in a bitmap of n words.
-  static size_t word_of(uint64_t id, size_t n) {
+  // The word of id's block in a symbol's bitmap (words_ words): a 32-bit
+  // remainder by multiplication (Lemire's fastmod) where the block fits,
+  // which is every venue's ids today.
+  size_t word_of(uint64_t id) const {
     const uint64_t b = id >> 6;
-    // A 32-bit division where the block fits (every venue's ids today).
-    return b <= UINT32_MAX ? static_cast<uint32_t>(b) % static_cast<uint32_t>(n) : b % n;
+    if (b > UINT32_MAX) return b % words_;
+    const uint64_t low = words_m_ * b;
+    return static_cast<size_t>((static_cast<unsigned __int128>(low) * words_) >> 64);
   }
 
   MarketDataGuardConfig config_;
+  uint32_t words_ = 1;    // a symbol's bitmap size: ceil(dedupe_window / 64) + 1
+  uint64_t words_m_ = 0;  // UINT64_MAX / words_ + 1 (word_of)
   NameFn name_of_;
   void* name_ctx_;
   std::vector<SymbolState> symbols_;  // by symbol id
