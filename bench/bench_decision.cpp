@@ -44,6 +44,7 @@
 #include <spdlog/spdlog.h>
 #include <strategy_host/abi.h>
 
+#include "bench_events.h"
 #include "plugins/component_loader.h"
 #include "decision/consensus.h"
 #include "decision/model_router.h"
@@ -65,19 +66,11 @@ namespace {
 constexpr int64_t kT0 = 1704153600000000000;
 constexpr int64_t kMinuteNs = 60LL * 1000000000;
 
-struct Lcg {
-  uint64_t x = 42;
-  double next() {
-    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<double>(x >> 11) * 0x1.0p-53;
-  }
-};
-
 // Each (expert, symbol) has a stable confidence level plus minute-to-minute
 // noise, so the router sees occasional challengers (a few switches a minute)
 // rather than a new winner every minute.
 void fill_evidence(std::vector<std::vector<sh_evidence>>* arrays, const std::vector<sh_symbol_id>& syms,
-                   Lcg* rng) {
+                   sh_bench::Lcg* rng) {
   for (size_t k = 0; k < arrays->size(); ++k) {
     auto& arr = (*arrays)[k];
     for (size_t i = 0; i < syms.size(); ++i) {
@@ -420,7 +413,7 @@ void core_bench(size_t n, int minutes) {
   intents.reserve(n);
   RiskChainResult result;
   std::vector<double> core_us, base_us, router_us, consensus_us, intents_us, chain_us;
-  Lcg rng;
+  sh_bench::Lcg rng{42};
   size_t total_intents = 0, total_allowed = 0, total_switches = 0;
   double sink = 0.0;
 

@@ -5,6 +5,8 @@
 
 #include <strategy_host/abi.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -12,9 +14,12 @@ namespace sh_bench {
 
 struct Lcg {
   uint64_t s;
-  double next() {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<double>(s >> 11) / 9007199254740992.0;
+  uint64_t step() { return s = s * 6364136223846793005ull + 1442695040888963407ull; }
+  double next() { return static_cast<double>(step() >> 11) / 9007199254740992.0; }  // [0, 1)
+  uint64_t bits() { return step() >> 33; }  // 31 random bits
+  double normal() {  // Box-Muller
+    const double u = std::max(next(), 1e-12), v = next();
+    return std::sqrt(-2.0 * std::log(u)) * std::cos(6.283185307179586 * v);
   }
 };
 

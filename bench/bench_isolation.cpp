@@ -34,6 +34,7 @@
 #include <spdlog/spdlog.h>
 #include <strategy_host/abi.h>
 
+#include "bench_events.h"
 #include "plugins/component_loader.h"
 #include "config/host_config.h"
 #include "services/host_services.h"
@@ -56,18 +57,6 @@ double pct(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
-
-struct Lcg {
-  uint64_t x = 7;
-  double next() {
-    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<double>(x >> 11) * 0x1.0p-53;
-  }
-  double normal() {  // Box-Muller
-    const double u = std::max(next(), 1e-12), v = next();
-    return std::sqrt(-2.0 * std::log(u)) * std::cos(6.283185307179586 * v);
-  }
-};
 
 const char* kNoHostSection = "";
 
@@ -100,7 +89,7 @@ bool call_bench(int calls, size_t symbols) {
     return false;
   }
 
-  Lcg rng;
+  sh_bench::Lcg rng{7};
   std::vector<sh_symbol_id> syms;
   for (size_t i = 0; i < symbols; ++i) syms.push_back(runtime.symbols.intern("SYM" + std::to_string(i)));
   std::vector<sh_feature_row> rows(symbols);

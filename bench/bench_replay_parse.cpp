@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_events.h"
 #include "../tests/support/plugin_harness.h"
 
 namespace {
@@ -32,14 +33,6 @@ constexpr int kRuns = 5;
 constexpr const char* kSymbols[] = {"AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "SPY"};
 
 // Deterministic generator so every run of the bench reads the same bytes.
-struct Lcg {
-  uint64_t s = 0x9E3779B97F4A7C15ULL;
-  uint64_t next() {
-    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return s >> 33;
-  }
-};
-
 enum class Kind { kTradesCsv, kQuotesCsv, kTradesJsonl };
 
 // Writes rows of one kind; ts starts at 2024-01-02 and rises 0-999 us a row.
@@ -53,27 +46,27 @@ void write_file(const std::string& path, Kind kind, uint64_t rows) {
   std::setvbuf(f, buf.data(), _IOFBF, buf.size());
   if (kind == Kind::kTradesCsv) std::fputs("ts,symbol,price,size,side,trade_id\n", f);
   if (kind == Kind::kQuotesCsv) std::fputs("ts,symbol,bid,bid_size,ask,ask_size\n", f);
-  Lcg rng;
+  sh_bench::Lcg rng{0x9E3779B97F4A7C15ULL};
   int64_t ts_ns = 1704153600LL * 1000000000LL;
   for (uint64_t i = 0; i < rows; ++i) {
-    ts_ns += static_cast<int64_t>(rng.next() % 1000000);
-    const char* sym = kSymbols[rng.next() % 8];
-    const double px = 100.0 + static_cast<double>(rng.next() % 100000) / 100.0;
-    const unsigned size = 1 + static_cast<unsigned>(rng.next() % 500);
+    ts_ns += static_cast<int64_t>(rng.bits() % 1000000);
+    const char* sym = kSymbols[rng.bits() % 8];
+    const double px = 100.0 + static_cast<double>(rng.bits() % 100000) / 100.0;
+    const unsigned size = 1 + static_cast<unsigned>(rng.bits() % 500);
     switch (kind) {
       case Kind::kTradesCsv:
         std::fprintf(f, "%lld,%s,%.2f,%u,%s,%llu\n", static_cast<long long>(ts_ns), sym, px, size,
-                     (rng.next() & 1) ? "buy" : "sell", static_cast<unsigned long long>(i + 1));
+                     (rng.bits() & 1) ? "buy" : "sell", static_cast<unsigned long long>(i + 1));
         break;
       case Kind::kQuotesCsv:
         std::fprintf(f, "%lld,%s,%.2f,%u,%.2f,%u\n", static_cast<long long>(ts_ns), sym, px, size,
-                     px + 0.01 * static_cast<double>(1 + rng.next() % 5), size + 7);
+                     px + 0.01 * static_cast<double>(1 + rng.bits() % 5), size + 7);
         break;
       case Kind::kTradesJsonl:
         std::fprintf(f,
                      "{\"ts\":%lld,\"symbol\":\"%s\",\"price\":%.2f,\"size\":%u,\"side\":\"%s\","
                      "\"trade_id\":%llu}\n",
-                     static_cast<long long>(ts_ns), sym, px, size, (rng.next() & 1) ? "buy" : "sell",
+                     static_cast<long long>(ts_ns), sym, px, size, (rng.bits() & 1) ? "buy" : "sell",
                      static_cast<unsigned long long>(i + 1));
         break;
     }

@@ -12,17 +12,15 @@ Time is the whole process's wall time, as in bench_vs_pandas.py (whose
 config and run helpers this uses). The last line is the result as JSON.
 Exit status 1 if the digests differ or the host fails.
 """
-import argparse
 import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_vs_pandas import ROOT, host_config, run_host  # noqa: E402
+from bench_vs_pandas import data_set, data_set_args, host_config, run_host  # noqa: E402
 
 
 def with_shards(cfg, shards, work):
@@ -36,18 +34,10 @@ def with_shards(cfg, shards, work):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--host", default=os.path.join(ROOT, "build-rel", "bin", "host"))
-    ap.add_argument("--data", help="a data set directory (default: generated under /tmp from --symbols/--minutes)")
-    ap.add_argument("--symbols", type=int, default=1000)
-    ap.add_argument("--minutes", type=int, default=240)
+    ap = data_set_args(__doc__)
     ap.add_argument("--shards", type=int, default=2)
-    ap.add_argument("--runs", type=int, default=3)
     a = ap.parse_args()
-    data = a.data or os.path.join(tempfile.gettempdir(), "sh_bench_data_%d_%d" % (a.symbols, a.minutes))
-    if not os.path.exists(os.path.join(data, "l2.csv")):
-        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gen_bench_data.py"), data,
-                        "--symbols", str(a.symbols), "--minutes", str(a.minutes)], check=True)
+    data = data_set(a)
     work = tempfile.mkdtemp(prefix="sh_bench_shards_")
     try:
         base = host_config(os.path.abspath(data), work)

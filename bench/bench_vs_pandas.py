@@ -103,21 +103,33 @@ def check_bars(host, cfg, bars, symbols):
     return worst, len(picked), rows
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def data_set_args(doc, runs=3):
+    """The options every full-scale benchmark takes (host, data set, runs)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--host", default=os.path.join(ROOT, "build-rel", "bin", "host"))
     ap.add_argument("--data", help="a data set directory (default: generated under /tmp from --symbols/--minutes)")
     ap.add_argument("--symbols", type=int, default=1000)
     ap.add_argument("--minutes", type=int, default=240)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--plugin-dir", help="searched for plugins before the host's own (host.plugin_dirs)")
-    ap.add_argument("--no-inline", action="store_true", help="skip the parse_thread: false runs")
-    ap.add_argument("--check", type=int, default=10, help="symbols whose bars are compared")
-    a = ap.parse_args()
+    ap.add_argument("--runs", type=int, default=runs)
+    return ap
+
+
+def data_set(a):
+    """The data set's directory, generated (tools/gen_bench_data.py) if missing."""
     data = a.data or os.path.join(tempfile.gettempdir(), "sh_bench_data_%d_%d" % (a.symbols, a.minutes))
     if not os.path.exists(os.path.join(data, "l2.csv")):
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gen_bench_data.py"), data,
                         "--symbols", str(a.symbols), "--minutes", str(a.minutes)], check=True)
+    return data
+
+
+def main():
+    ap = data_set_args(__doc__)
+    ap.add_argument("--plugin-dir", help="searched for plugins before the host's own (host.plugin_dirs)")
+    ap.add_argument("--no-inline", action="store_true", help="skip the parse_thread: false runs")
+    ap.add_argument("--check", type=int, default=10, help="symbols whose bars are compared")
+    a = ap.parse_args()
+    data = data_set(a)
     work = tempfile.mkdtemp(prefix="sh_bench_vs_pandas_")
     try:
         cfg = host_config(os.path.abspath(data), work, plugin_dir=a.plugin_dir)
