@@ -37,6 +37,7 @@ install(CODE "
   endif()
   set(SH_BIN_DIR \"\${_p}/${CMAKE_INSTALL_BINDIR}\")
   set(SH_SHARE_DIR \"\${_p}/share/strategy-host\")
+  string(REPLACE \" \" \"%20\" SH_SHARE_URL \"\${SH_SHARE_DIR}\")
   set(SH_STATE_DIR /var/lib/strategy-host)
   configure_file(\"${PROJECT_SOURCE_DIR}/contrib/systemd/strategy-host.service.in\"
                  \"\$ENV{DESTDIR}\${_p}/lib/systemd/system/strategy-host.service\" @ONLY)

@@ -77,8 +77,8 @@ TEST_CASE("cmake --install lays out a host that runs from its prefix", "[install
 
   SECTION("the unit runs the installed host, drains on SIGTERM, reloads rules on SIGHUP") {
     const std::string unit = read_file(prefix / "lib/systemd/system/strategy-host.service");
-    CHECK(has_line_starting(unit, "ExecStart=" + exe.string() + " --config " +
-                                      (prefix / "etc/strategy-host/host.yaml").string()));
+    CHECK(has_line_starting(unit, "ExecStart=\"" + exe.string() + "\" --config \"" +
+                                      (prefix / "etc/strategy-host/host.yaml").string() + "\""));
     CHECK(has_line_starting(unit, "ExecReload=/bin/kill -HUP $MAINPID"));
     CHECK(has_line_starting(unit, "KillSignal=SIGTERM"));
     CHECK(has_line_starting(unit, "Restart=on-failure"));

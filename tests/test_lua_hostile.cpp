@@ -675,8 +675,9 @@ TEST_CASE("watchdog last resort child", "[.watchdog_child]") {
 
 TEST_CASE("a call stuck where nothing can reach it ends the host with a line naming the rule",
           "[lua]") {
-  const std::string cmd = std::string(SH_BINARY_DIR) +
-                          "/tests/sh_tests \"watchdog last resort child\" 2>&1";
+  // Quoted: the build directory's path may hold spaces.
+  const std::string cmd = "'" + std::string(SH_BINARY_DIR) +
+                          "/tests/sh_tests' \"watchdog last resort child\" 2>&1";
   const auto t0 = std::chrono::steady_clock::now();
   FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);

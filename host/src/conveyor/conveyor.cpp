@@ -163,8 +163,11 @@ void Conveyor::on_events(const sh_market_event* events, size_t count, size_t str
   // (With shards, each shard's thread does that over its own commands.)
   constexpr size_t kAhead = 8;
   if (pool_) {
+    const size_t n = shards_.size();
     for (size_t i = 0; i < count; ++i) {
-      if (i + 2 * kAhead < count) shards_[0]->prefetch_state(at(i + 2 * kAhead)->symbol);
+      if (i + 2 * kAhead < count && at(i + 2 * kAhead)->symbol % n == 0) {
+        shards_[0]->prefetch_state(at(i + 2 * kAhead)->symbol);  // shard 0 works here
+      }
       on_event(*at(i), closed);
     }
     pool_->send();
