@@ -64,7 +64,7 @@ def main():
         print("digests: %s" % ("all equal, " + next(iter(digests)) if same else "DIFFER: %s" % sorted(map(str, digests))))
         print(json.dumps({"data": data, "events": events, "shards": a.shards, "one_s": one, "many_s": many,
                           "one_meps": events / one / 1e6, "many_meps": events / many / 1e6,
-                          "ratio": one / many, "digests_equal": same, "load": float(load)}))
+                          "ratio": one / many, "digests_equal": same, "runs": a.runs, "load": float(load)}))
         return 0 if same else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
