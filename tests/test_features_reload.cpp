@@ -35,11 +35,8 @@ TEST_CASE("param.reload of features: to a running host is refused with the reaso
                  "  - {name: sma_5, indicator: sma, input: close, window: 5}\n");
   write_file(dir / "conf/features.yaml", "- {name: sma_9, indicator: sma, input: close, window: 9}\n");
   BackgroundHost host({"run", "--config", "host.yaml"}, dir.path());
-  const bool subscribed = eventually(
-      [&] { return host.err().find("control: subscribed to param.reload") != std::string::npos || !host.running(); },
-      10000);
+  const bool subscribed = host.wait_subscribed();
   INFO("host stderr:\n" << host.err());
-  REQUIRE(host.running());
   REQUIRE(subscribed);
 
   RedisClient c(redis.host(), redis.port());

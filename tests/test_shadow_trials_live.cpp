@@ -27,13 +27,6 @@ std::string live_yaml(const RedisServer& redis) {
                                    "  - {name: second, plugin: return_spike, config: {z_threshold: 4.0}}\n");
 }
 
-bool wait_subscribed(BackgroundHost& host, size_t times) {
-  return eventually(
-      [&] { return count_of(host.err(), "control: subscribed to param.reload") >= times || !host.running(); },
-      10000) &&
-         host.running();
-}
-
 }  // namespace
 
 TEST_CASE("host reload --shadow, --promote and --discard against a running host over real Redis",
@@ -55,7 +48,7 @@ TEST_CASE("host reload --shadow, --promote and --discard against a running host 
     BackgroundHost host({"run", "--config", "host.yaml"}, dir.path());
     {
       INFO("host stderr:\n" << host.err());
-      REQUIRE(wait_subscribed(host, 1));
+      REQUIRE(host.wait_subscribed(1));
     }
     const HostRun started = reload({"--component", "return_spike", "--config-path", "conf/spike_low.yaml",
                                     "--label", "low", "--shadow"});
@@ -128,7 +121,7 @@ TEST_CASE("host reload --shadow, --promote and --discard against a running host 
 
   // The restart drops the running trial, says so, and serves the promoted version.
   BackgroundHost again({"run", "--config", "host.yaml"}, dir.path());
-  REQUIRE(wait_subscribed(again, 1));
+  REQUIRE(again.wait_subscribed(1));
   INFO("host stderr:\n" << again.err());
   CHECK_THAT(again.err(), Contains("component 'second': the shadow trial of candidate left"));
   CHECK_THAT(again.err(), Contains("ended with the restart"));

@@ -68,12 +68,9 @@ TEST_CASE("issue 5 end to end: host reload against a running production host ove
 
   BackgroundHost host({"run", "--config", "host.yaml"}, dir.path());
   // Subscribed (the listener logs it once SUBSCRIBE is confirmed).
-  const bool subscribed = eventually(
-      [&] { return host.err().find("control: subscribed to param.reload") != std::string::npos || !host.running(); },
-      10000);
+  const bool subscribed = host.wait_subscribed();
   {
     INFO("host stderr:\n" << host.err());
-    REQUIRE(host.running());
     REQUIRE(subscribed);
   }
 

@@ -116,6 +116,14 @@ class BackgroundHost {
     return pid_ > 0 ? -1 : exit_code_;
   }
   int exit_code() const { return exit_code_; }
+  // Waits (10 s at most) until the control listener has logged its
+  // subscription `times` times in all (a reconnect subscribes again); false
+  // if the host exited first or the time ran out.
+  bool wait_subscribed(size_t times = 1) {
+    eventually([&] { return count_of(err(), "control: subscribed to param.reload") >= times || !running(); },
+               10000);
+    return running() && count_of(err(), "control: subscribed to param.reload") >= times;
+  }
 
  private:
   fs::path out_, err_;

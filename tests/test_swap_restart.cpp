@@ -72,8 +72,7 @@ TEST_CASE("a raw PUBLISH reload still serves after a restart, shows as drift and
 
   {
     BackgroundHost host({"run", "--config", "host.yaml"}, dir.path());
-    REQUIRE(eventually([&] { return host.err().find("control: subscribed to param.reload") != std::string::npos; },
-                       10000));
+    REQUIRE(host.wait_subscribed());
     RedisClient pub(redis.host(), redis.port());
     REQUIRE(pub.connect().ok());
     RedisReply r;
