@@ -191,17 +191,7 @@ void Conveyor::prefetch(const sh_market_event& ev) const {
 void Conveyor::dispatch(ShardCommand::Kind kind, const sh_market_event& ev, int64_t t,
                         int64_t bar_end_ns) {
   const size_t k = pool_ ? ev.symbol % shards_.size() : 0;
-  if (k == 0) {
-    SymbolShard& own = *shards_[0];
-    if (kind == ShardCommand::kAdd) {
-      own.add(ev, t, cached_idx_, bar_end_ns);
-    } else if (kind == ShardCommand::kTouch) {
-      own.touch(ev, t);
-    } else {
-      own.late(ev, t);
-    }
-    return;
-  }
+  if (k == 0) return shards_[0]->apply(kind, ev, t, cached_idx_, bar_end_ns);
   ShardCommand c;
   c.kind = kind;
   c.t = t;
@@ -444,13 +434,7 @@ void Conveyor::close_minute(int64_t minute_idx, std::vector<MinuteClose>& closed
   const bool skewed = clock_skewed();
   if (pool_) {
     pool_->start_close(minute_idx, skewed);
-    ShardClose& own = *part0_;
-    own.rows.clear();
-    own.columns.clear();
-    own.stalest_event_ns = INT64_MAX;
-    own.stalest_symbol = SH_INVALID_SYMBOL;
-    shards_[0]->close(minute_idx, skewed, own.rows, own.columns, &own.stalest_event_ns,
-                      &own.stalest_symbol);
+    shards_[0]->close_into(minute_idx, skewed, part0_.get());
     pool_->wait();
     merge_parts(mc);
   } else {

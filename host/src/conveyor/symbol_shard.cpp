@@ -142,28 +142,20 @@ void SymbolShard::run(const ShardCommand* commands, size_t count, ShardClose* ou
       prefetch_slot(commands[i + kAhead].ev.symbol, commands[i + kAhead].idx);
     }
     const ShardCommand& c = commands[i];
-    switch (c.kind) {
-      case ShardCommand::kAdd:
-        add(c.ev, c.t, c.idx, c.bar_end_ns);
-        break;
-      case ShardCommand::kTouch:
-        touch(c.ev, c.t);
-        break;
-      case ShardCommand::kLate:
-        late(c.ev, c.t);
-        break;
-      case ShardCommand::kClose:
-        out->rows.clear();
-        out->columns.clear();
-        out->stalest_event_ns = INT64_MAX;
-        out->stalest_symbol = SH_INVALID_SYMBOL;
-        close(c.idx, c.skewed != 0, out->rows, out->columns, &out->stalest_event_ns,
-              &out->stalest_symbol);
-        break;
-      case ShardCommand::kSync:
-        break;
+    if (c.kind == ShardCommand::kClose) {
+      close_into(c.idx, c.skewed != 0, out);
+    } else if (c.kind != ShardCommand::kSync) {
+      apply(c.kind, c.ev, c.t, c.idx, c.bar_end_ns);
     }
   }
+}
+
+void SymbolShard::close_into(int64_t minute_idx, bool skewed, ShardClose* out) {
+  out->rows.clear();
+  out->columns.clear();
+  out->stalest_event_ns = INT64_MAX;
+  out->stalest_symbol = SH_INVALID_SYMBOL;
+  close(minute_idx, skewed, out->rows, out->columns, &out->stalest_event_ns, &out->stalest_symbol);
 }
 
 // Every symbol's state is cold at a close: start loading the next symbols'

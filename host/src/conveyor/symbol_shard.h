@@ -67,8 +67,22 @@ class SymbolShard {
   // this shard's symbols is staler (ties: the lower id, as rows are visited).
   void close(int64_t minute_idx, bool skewed, std::vector<sh_feature_row>& rows,
              std::vector<double>& columns, int64_t* stalest_event_ns, sh_symbol_id* stalest_symbol);
-  // Runs commands in order (a kClose writes *out after clearing it), with
-  // the look-ahead prefetch of the Conveyor's own event loop.
+  // One event command (kAdd, kTouch or kLate) without building it: what
+  // run() does for each, and what the Conveyor does for shard 0.
+  void apply(ShardCommand::Kind kind, const sh_market_event& ev, int64_t t, int64_t idx,
+             int64_t bar_end_ns) {
+    if (kind == ShardCommand::kAdd) {
+      add(ev, t, idx, bar_end_ns);
+    } else if (kind == ShardCommand::kTouch) {
+      touch(ev, t);
+    } else {
+      late(ev, t);
+    }
+  }
+  // close() into a fresh part (*out cleared first).
+  void close_into(int64_t minute_idx, bool skewed, ShardClose* out);
+  // Runs commands in order (a kClose writes *out), with the look-ahead
+  // prefetch of the Conveyor's own event loop.
   void run(const ShardCommand* commands, size_t count, ShardClose* out);
 
   // Start loading a coming event's state / its interval's slot.
