@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../tests/support/market_event.h"
+
 namespace sh_bench {
 
 struct Lcg {
@@ -23,14 +25,6 @@ struct Lcg {
   }
 };
 
-inline sh_market_event make_event(sh_event_type type, sh_symbol_id sym, int64_t ts_ns) {
-  sh_market_event e;
-  std::memset(&e, 0, sizeof e);
-  e.struct_size = sizeof e;
-  e.type = type;
-  e.symbol = sym;
-  e.ts_ns = ts_ns;
-  return e;
-}
+using sh_test::make_event;
 
 }  // namespace sh_bench

@@ -16,11 +16,14 @@
 #include "conveyor/baseline.h"
 #include "conveyor/conveyor.h"
 #include "conveyor/market_context.h"
+#include "test_conveyor_support.h"
 
 using sh::host::Conveyor;
 using sh::host::ConveyorConfig;
 using sh::host::MinuteClose;
 using sh::host::RollingBaseline;
+using sh_test::make_event;
+using sh_test::trade;
 
 namespace {
 
@@ -29,21 +32,6 @@ constexpr int64_t kMin = 60 * kSec;
 constexpr int64_t kT0 = 28'000'000 * kMin;  // an arbitrary minute in 2023
 const double kNaN = std::nan("");
 
-sh_market_event make_event(sh_event_type type, sh_symbol_id sym, int64_t ts_ns) {
-  sh_market_event e;
-  std::memset(&e, 0, sizeof e);
-  e.struct_size = sizeof e;
-  e.type = type;
-  e.symbol = sym;
-  e.ts_ns = ts_ns;
-  return e;
-}
-sh_market_event trade(sh_symbol_id sym, int64_t ts_ns, double px, double sz) {
-  sh_market_event e = make_event(SH_EVENT_TRADE, sym, ts_ns);
-  e.data.trade.price = px;
-  e.data.trade.size = sz;
-  return e;
-}
 sh_market_event quote(sh_symbol_id sym, int64_t ts_ns, double bid, double ask) {
   sh_market_event e = make_event(SH_EVENT_QUOTE, sym, ts_ns);
   e.data.quote.bid = bid;

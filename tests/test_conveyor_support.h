@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "conveyor/conveyor.h"
+#include "support/market_event.h"
 
 namespace sh_test {
 
@@ -20,15 +21,6 @@ inline constexpr int64_t kSec = 1'000'000'000;
 inline constexpr int64_t kMin = 60 * kSec;
 inline constexpr int64_t kDay = 86'400 * kSec;
 
-inline sh_market_event make_event(sh_event_type type, sh_symbol_id sym, int64_t ts_ns) {
-  sh_market_event e;
-  std::memset(&e, 0, sizeof e);
-  e.struct_size = sizeof e;
-  e.type = type;
-  e.symbol = sym;
-  e.ts_ns = ts_ns;
-  return e;
-}
 inline sh_market_event trade(sh_symbol_id sym, int64_t ts_ns, double px, double sz, int64_t recv_ns = 0) {
   sh_market_event e = make_event(SH_EVENT_TRADE, sym, ts_ns);
   e.data.trade.price = px;
