@@ -178,20 +178,24 @@ double pct(std::vector<double> v, double p) {
 
 constexpr int kBaselineWarmup = 60;  // conveyor baseline_warmup, minutes
 unsigned g_shards = 1;               // conveyor.shards (argv[4])
+bool g_commit_thread = true;         // state.commit_thread (argv[5])
+unsigned g_events = 32;              // events per symbol-minute (argv[6])
 // Minutes left out at the start: the baseline warm-up (z-scores null, so
 // three of the four experts abstain) plus mom_20's 20 bars and some slack.
 constexpr size_t kSkipMinutes = kBaselineWarmup + 30;
 
 std::string pipeline_yaml(const fs::path& dir, size_t symbols, size_t minutes) {
-  const double eps = static_cast<double>(symbols) * 6.0 / 60.0;  // 6 events per symbol-minute
+  // Realistic minutes: 20 trades, 6 quotes and 6 L2 rows per symbol-minute.
+  const double eps = static_cast<double>(symbols) * g_events / 60.0;
   return "host:\n  mode: replay\n  plugin_dirs: ['" SH_PLUGIN_DIR "']\n  state_dir: '" +
          (dir / "state").string() + "'\n  output_dir: '" + (dir / "out").string() +
          "'\n  log: {level: warn}\n"
-         "state: {durability: process}\n"
+         "state: {durability: process, commit_thread: " + std::string(g_commit_thread ? "true" : "false") +
+         "}\n"
          "providers:\n  - name: synth\n    plugin: synthetic\n    config: {symbol_count: " +
          std::to_string(symbols) + ", seed: 7, events_per_second: " + std::to_string(eps) +
          ", duration_s: " + std::to_string(minutes * 60) +
-         ", trade_share: 0.6, quote_share: 0.4, l2_share: 0.0, volatility_bps: 20}\n"
+         ", trade_share: 0.625, quote_share: 0.1875, l2_share: 0.1875, volatility_bps: 20}\n"
          "conveyor: {baseline_warmup: " + std::to_string(kBaselineWarmup) +
          ", shards: " + std::to_string(g_shards) + "}\n"
          "detectors:\n"
@@ -500,6 +504,8 @@ int main(int argc, char** argv) {
   const size_t minutes = argc > 2 ? static_cast<size_t>(std::atol(argv[2])) : 360;
   const size_t symbols = argc > 3 ? static_cast<size_t>(std::atol(argv[3])) : 1000;
   if (argc > 4) g_shards = static_cast<unsigned>(std::max(1, std::atoi(argv[4])));
+  if (argc > 5) g_commit_thread = std::atoi(argv[5]) != 0;
+  if (argc > 6) g_events = static_cast<unsigned>(std::max(1, std::atoi(argv[6])));
   spdlog::set_level(spdlog::level::warn);
   if (!pipeline_bench(runs, std::max(minutes, kSkipMinutes + 20), symbols)) return 1;
   core_bench(symbols, 500);

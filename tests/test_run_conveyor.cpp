@@ -245,35 +245,64 @@ TEST_CASE("host --validate-config checks the conveyor, events and control sectio
   CHECK(ok.out == "config OK: 4 components\n");
 }
 
-TEST_CASE("conveyor.shards: the main job's files and digest are the same with 1 and 3 shards",
-          "[run][conveyor][shards][determinism]") {
-  // The default config: conveyor, detectors, the decision layer (experts,
-  // consensus, risk chain, paper venue), events and alerts.
-  ScratchDir one("run_shards_1");
-  ScratchDir three("run_shards_3");
-  std::string cfg1 = default_config_in(one.path());
-  std::string cfg3 = default_config_in(three.path());
-  cfg3.replace(cfg3.find("conveyor:\n"), 10, "conveyor:\n  shards: 3\n");
+namespace {
+
+// The default config (conveyor, detectors, the decision layer with experts,
+// consensus, risk chain and paper venue, events, alerts) as is and with
+// `from` replaced by `to` (empty `from`: `to` appended): the same digest,
+// feed files and stored rows.
+void check_same_main_job(const std::string& name, const std::string& from, const std::string& to) {
+  ScratchDir one(name + "_a");
+  ScratchDir two(name + "_b");
+  const std::string cfg1 = default_config_in(one.path());
+  std::string cfg2 = default_config_in(two.path());
+  if (from.empty()) {
+    cfg2 += to;
+  } else {
+    const size_t at = cfg2.find(from);
+    REQUIRE(at != std::string::npos);
+    cfg2.replace(at, from.size(), to);
+  }
   const HostRun r1 = run_with(one, cfg1);
-  const HostRun r3 = run_with(three, cfg3);
-  INFO(r1.err << r3.err);
+  const HostRun r2 = run_with(two, cfg2);
+  INFO(r1.err << r2.err);
   REQUIRE(r1.exit_code == 0);
-  REQUIRE(r3.exit_code == 0);
+  REQUIRE(r2.exit_code == 0);
   const auto s1 = summary_of(one);
   CHECK(s1["minutes_closed"] == 360);
-  CHECK(summary_of(three)["digest"] == s1["digest"]);
+  CHECK(summary_of(two)["minutes_closed"] == 360);
+  CHECK(summary_of(two)["digest"] == s1["digest"]);
   for (const char* f : {"events.jsonl", "decisions.jsonl", "orders.jsonl", "trades.csv", "alerts.jsonl"}) {
     INFO(f);
     const std::string text = read_file(one / "out" / f);
     CHECK(!text.empty());
-    CHECK(read_file(three / "out" / f) == text);
+    CHECK(read_file(two / "out" / f) == text);
   }
   // The stored rows too.
   const HostRun snap1 = run_host({"snapshot", "--config", "host.yaml", "--symbol", "ETH", "--format", "csv"}, one.path());
-  const HostRun snap3 = run_host({"snapshot", "--config", "host.yaml", "--symbol", "ETH", "--format", "csv"}, three.path());
+  const HostRun snap2 = run_host({"snapshot", "--config", "host.yaml", "--symbol", "ETH", "--format", "csv"}, two.path());
   REQUIRE(snap1.exit_code == 0);
   CHECK(lines(snap1.out).size() > 300);
-  CHECK(snap3.out == snap1.out);
+  CHECK(snap2.out == snap1.out);
+}
+
+}  // namespace
+
+TEST_CASE("conveyor.shards: the main job's files and digest are the same with 1 and 3 shards",
+          "[run][conveyor][shards][determinism]") {
+  check_same_main_job("run_shards", "conveyor:\n", "conveyor:\n  shards: 3\n");
+}
+
+TEST_CASE("state.commit_thread: the main job's files, store and digest are the same with the commit on the pipeline thread",
+          "[run][store][writer][determinism]") {
+  // The default commits on the minute writer's thread.
+  check_same_main_job("run_commit_thread", "", "state:\n  commit_thread: false\n");
+  ScratchDir dir("run_commit_thread_bad");
+  const std::string cfg = default_config_in(dir.path()) + "state:\n  commit_thread: maybe\n";
+  const HostRun r = run_with(dir, cfg);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("host.yaml:") != std::string::npos);
+  CHECK(r.err.find("commit_thread") != std::string::npos);
 }
 
 TEST_CASE("conveyor.shards outside 1..64 is a located config error", "[run][config][shards]") {

@@ -8,6 +8,7 @@
 #include <strategy_host/json_text.hpp>
 #include <strategy_host/plugin.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -349,7 +350,7 @@ class PaperVenue final : public sh::Venue {
       out += ",\"id\":";
       put_string(out, o.id);
       out += ",\"symbol\":";
-      put_string(out, name_of(o.symbol));
+      put_string(out, cached_name(o.symbol));
       out += ",\"ts_ns\":";
       put_int(out, o.ts_ns);
       out += ",\"side\":";
@@ -371,14 +372,12 @@ class PaperVenue final : public sh::Venue {
       out += o.attempted ? ",\"attempted\":true}" : ",\"attempted\":false}";
     }
     // By name: symbol ids are the host process's, names are stable.
-    std::map<std::string, const Position*> by_name;
-    for (const auto& [symbol, p] : positions_) by_name[name_of(symbol)] = &p;
     out += "],\"positions\":{";
     sep = "";
-    for (const auto& [name, p] : by_name) {
+    for (const auto& [name, p] : in_name_order(positions_, &position_order_)) {
       out += sep;
       sep = ",";
-      put_string(out, name);
+      put_string(out, *name);
       out += ":{\"qty\":";
       put_number(out, p->qty);
       out += ",\"avg_price\":";
@@ -387,16 +386,14 @@ class PaperVenue final : public sh::Venue {
       put_number(out, p->mark);
       out += '}';
     }
-    std::map<std::string, double> mids_by_name;
-    for (const auto& [symbol, m] : mids_) mids_by_name[name_of(symbol)] = m;
     out += "},\"mids\":{";
     sep = "";
-    for (const auto& [name, m] : mids_by_name) {
+    for (const auto& [name, m] : in_name_order(mids_, &mid_order_)) {
       out += sep;
       sep = ",";
-      put_string(out, name);
+      put_string(out, *name);
       out += ':';
-      put_number(out, m);
+      put_number(out, *m);
     }
     out += '}';
     if (have_last_minute_) {
@@ -490,6 +487,47 @@ class PaperVenue final : public sh::Venue {
   std::string name_of(sh_symbol_id symbol) const {
     const char* name = host().symbol_name(symbol);
     return name != nullptr ? name : "";
+  }
+  // save_state() runs every minute over every symbol: names are asked of
+  // the host once per id, and a map's name order is sorted again only when
+  // its set of ids changed.
+  const std::string& cached_name(sh_symbol_id symbol) const {
+    if (symbol >= names_.size()) {
+      names_.resize(symbol + 1);
+      named_.resize(symbol + 1, 0);
+    }
+    if (!named_[symbol]) {
+      names_[symbol] = name_of(symbol);
+      named_[symbol] = 1;
+    }
+    return names_[symbol];
+  }
+  struct NameOrder {
+    std::vector<sh_symbol_id> ids;  // the map's ids (ascending) when `order` was made
+    std::vector<uint32_t> order;    // indexes into ids, in name order
+  };
+  template <typename V>
+  std::vector<std::pair<const std::string*, const V*>> in_name_order(const std::map<sh_symbol_id, V>& m,
+                                                                     NameOrder* cache) const {
+    std::vector<sh_symbol_id> ids;
+    std::vector<const V*> values;
+    ids.reserve(m.size());
+    values.reserve(m.size());
+    for (const auto& [id, v] : m) {
+      ids.push_back(id);
+      values.push_back(&v);
+    }
+    if (ids != cache->ids) {
+      cache->ids = ids;
+      cache->order.resize(ids.size());
+      for (uint32_t i = 0; i < ids.size(); ++i) cache->order[i] = i;
+      std::stable_sort(cache->order.begin(), cache->order.end(),
+                       [&](uint32_t a, uint32_t b) { return cached_name(ids[a]) < cached_name(ids[b]); });
+    }
+    std::vector<std::pair<const std::string*, const V*>> out;
+    out.reserve(ids.size());
+    for (uint32_t i : cache->order) out.emplace_back(&cached_name(ids[i]), values[i]);
+    return out;
   }
   template <typename Int>
   static void put_int(std::string& out, Int v) { sh::json_text::put_int(out, v); }
@@ -779,6 +817,9 @@ class PaperVenue final : public sh::Venue {
   std::map<sh_symbol_id, Book> books_;   // not persisted
   bool have_last_minute_ = false;
   int64_t last_minute_ts_ns_ = 0;
+  mutable std::vector<std::string> names_;  // cached_name(), by symbol id
+  mutable std::vector<char> named_;
+  mutable NameOrder position_order_, mid_order_;
 };
 
 }  // namespace

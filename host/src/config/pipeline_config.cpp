@@ -404,7 +404,9 @@ PipelineConfig parse_pipeline_config(const HostConfig& config, HostRuntime& runt
   if (root.IsMap() && root["redis"]) parse_redis(config, root["redis"], out);
   const YAML::Node state = section(root, "state");
   check_keys(config, state, "state",
-             {"map_size_mb", "max_map_size_mb", "durability", "retention_days", "retention_export"});
+             {"map_size_mb", "max_map_size_mb", "durability", "retention_days", "retention_export",
+              "commit_thread"});
+  out.state_commit_thread = get_or<bool>(config, state, "commit_thread", true);
   out.state_sync_commits = !(out.mode == RunMode::kReplay || out.mode == RunMode::kDryRun);
   if (state["durability"]) {
     const std::string d = get_or<std::string>(config, state, "durability", "");

@@ -112,6 +112,11 @@ struct PipelineConfig {
   // survives kill -9 but not an OS crash (MDB_NOSYNC, flushed at the end).
   // Default: process for replay and dry-run, sync for the live modes.
   bool state_sync_commits = true;
+  // state.commit_thread: each minute's LMDB transaction is written and
+  // committed on a thread of its own while the pipeline thread goes on with
+  // the market data (pipeline/minute_writer.h); false: on the pipeline
+  // thread. Same store, feeds and digest either way.
+  bool state_commit_thread = true;
   uint32_t poll_max_events = 4096;  // per provider poll
   DecisionSettings decision;
   MarketDataGuardConfig market_data;  // market_data: (conveyor/market_data_guard.h)

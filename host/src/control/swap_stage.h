@@ -62,6 +62,10 @@ class SwapStage final : public Stage {
   Status open(StageContext& ctx) override;
   uint64_t next_barrier() const override;
   Status on_idle(IdlePoint point) override;
+  bool idle_work() const override {
+    return swaps_queued_.load(std::memory_order_acquire) || reload_requested_.load(std::memory_order_acquire) ||
+           reload_all_requested_.load(std::memory_order_acquire);
+  }
   Status finish() override;
   void contribute(RunSummary& summary) const override;
   // The recent swap outcomes (reload history) and the swap-time histogram.

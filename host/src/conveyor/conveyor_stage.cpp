@@ -151,11 +151,15 @@ Status ConveyorStage::on_minute(Minute& minute) {
       for (uint32_t j : extra) write.extra.push_back(close.columns[i * n_columns + j]);
     }
   }
+  size_t ok = 0;
   for (const sh_feature_row& r : close.rows) {
     const char* name = symbols_.name(r.symbol);
     write.rows.push_back(SnapshotRow{name ? name : "", r});
     ++summary_.dq_rows[dq_name(r.dq)];
+    ok += r.dq == SH_DQ_OK;
   }
+  // For on_commit, which may come after the close was reused.
+  committing_ = Committing{close.minute_ts_ns, close.rows.size(), ok};
   return Status::Ok();
 }
 
@@ -166,9 +170,7 @@ Status ConveyorStage::on_commit(Minute& minute, const Status& commit) {
   if (!commit.ok() || !conveyor_.config().receive_clock) return Status::Ok();
   const int64_t offset = conveyor_.clock_offset_ns();
   if (offset == std::numeric_limits<int64_t>::max()) return Status::Ok();
-  const MinuteClose& close = *minute.close;
-  size_t ok = 0;
-  for (const sh_feature_row& r : close.rows) ok += r.dq == SH_DQ_OK;
+  const Committing& close = committing_;
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -177,10 +179,10 @@ Status ConveyorStage::on_commit(Minute& minute, const Status& commit) {
   if (after_ms < 3.6e6) {
     minute.finalize_ms = after_ms;
     spdlog::info("minute {} committed: {} rows ({} dq ok), {:.0f} ms after its end",
-                 format_iso8601_utc(close.minute_ts_ns), close.rows.size(), ok, after_ms);
+                 format_iso8601_utc(close.minute_ts_ns), close.rows, close.ok, after_ms);
   } else {  // a recorded session replayed: its wall time is long gone
     spdlog::info("minute {} committed: {} rows ({} dq ok)", format_iso8601_utc(close.minute_ts_ns),
-                 close.rows.size(), ok);
+                 close.rows, close.ok);
   }
   return Status::Ok();
 }

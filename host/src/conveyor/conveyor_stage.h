@@ -51,6 +51,13 @@ class ConveyorStage final : public Stage {
   std::string rejects_path_;
   std::vector<sh_market_event> kept_;  // scratch: the accepted events of a batch
   EventBatch kept_batch_;
+  // The minute whose commit on_commit reports (set in on_minute).
+  struct Committing {
+    int64_t minute_ts_ns = 0;
+    size_t rows = 0;
+    size_t ok = 0;  // rows with dq ok
+  };
+  Committing committing_;
   uint64_t logged_[static_cast<size_t>(Quarantine::kCount)] = {};
   bool skew_warned_ = false;
 };

@@ -564,7 +564,6 @@ Status DecisionStage::write_feeds() {
 }
 
 Status DecisionStage::persist(const Minute&, StateTxn& txn) {
-  minute_txn_ = txn.id();
   // The paper broker's orders, positions and account of this minute, the
   // operator commands it applied, the router's switches and the durable
   // plugin state commit with the minute.
@@ -584,12 +583,12 @@ Status DecisionStage::persist(const Minute&, StateTxn& txn) {
   return hs;
 }
 
-Status DecisionStage::on_commit(Minute&, const Status& commit) {
+Status DecisionStage::on_commit(Minute& minute, const Status& commit) {
   // No command is pending after this commit if it directly follows the
   // snapshot the commands were read from (no other write in between) and
   // deleted those it applied.
-  commands_clear_txn_ = commit.ok() && commands_read_txn_ != 0 && minute_txn_ == commands_read_txn_ + 1
-                            ? minute_txn_
+  commands_clear_txn_ = commit.ok() && commands_read_txn_ != 0 && minute.txn_id == commands_read_txn_ + 1
+                            ? minute.txn_id
                             : 0;
   durable_.on_commit(commit.ok(), chain_);
   if (reduce_) reduce_->on_commit(commit.ok());

@@ -56,6 +56,8 @@ class DecisionStage final : public Stage {
 
   Status open(StageContext& ctx) override;
   void on_events(const EventBatch& batch, std::vector<MinuteClose>& closed) override;
+  // The venue is fed the market events (they change the broker's state).
+  bool venue_wants_events() const { return broker_ && broker_->venue_wants_events(); }
   Status on_idle(IdlePoint point) override;
   Status on_minute(Minute& minute) override;
   Status persist(const Minute& minute, StateTxn& txn) override;
@@ -115,11 +117,9 @@ class DecisionStage final : public Stage {
   Status reconcile(const char* when);
   Status reconcile_at_start(Reconciliation* rec);
   // Operator commands: the store snapshot they were last read from (or the
-  // transaction id at which a read was skipped), this minute's write
-  // transaction, and the last commit after which none was pending (0: read
-  // at the next minute).
+  // transaction id at which a read was skipped) and the last commit after
+  // which none was pending (0: read at the next minute).
   uint64_t commands_read_txn_ = 0;
-  uint64_t minute_txn_ = 0;
   uint64_t commands_clear_txn_ = 0;
   // End of input: waits (execution.stop_wait_ms) for a network venue's
   // answers still due, so that the last minute's commit books them.

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <new>
 
 #include <openssl/evp.h>
@@ -70,14 +71,20 @@ OutputDigest::OutputDigest() = default;
 OutputDigest::~OutputDigest() = default;
 
 void OutputDigest::add(std::string_view stream_name, std::string_view bytes) {
-  auto it = streams_.find(stream_name);
-  if (it == streams_.end()) {
-    auto s = std::make_unique<Stream>();
-    init(s->md.ctx);
-    it = streams_.emplace(std::string(stream_name), std::move(s)).first;
+  Stream* stream = nullptr;
+  {
+    // The map only: a stream is fed by one thread at a time (the header).
+    std::lock_guard<std::mutex> lock(map_mu_);
+    auto it = streams_.find(stream_name);
+    if (it == streams_.end()) {
+      auto s = std::make_unique<Stream>();
+      init(s->md.ctx);
+      it = streams_.emplace(std::string(stream_name), std::move(s)).first;
+    }
+    stream = it->second.get();
   }
-  update(it->second->md.ctx, bytes.data(), bytes.size());
-  it->second->bytes += bytes.size();
+  update(stream->md.ctx, bytes.data(), bytes.size());
+  stream->bytes += bytes.size();
 }
 
 std::string OutputDigest::hex_digest() const {

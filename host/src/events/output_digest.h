@@ -10,14 +10,19 @@
 // Stream names must be logical ("events", "features_snapshot"), never paths
 // that differ between runs.
 //
-// Not thread-safe: owned by one pipeline thread. OpenSSL failures here can
-// only mean memory exhaustion and abort the process.
+// Threads: add() may be called from two threads at once for different
+// streams (the pipeline thread's feeds, the minute writer's
+// features_snapshot); one stream is fed by one thread at a time.
+// hex_digest() and streams() run when no add() does (the end of a run).
+// OpenSSL failures here can only mean memory exhaustion and abort the
+// process.
 #ifndef SH_HOST_EVENTS_OUTPUT_DIGEST_H
 #define SH_HOST_EVENTS_OUTPUT_DIGEST_H
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,6 +56,7 @@ class OutputDigest {
  private:
   struct Stream;
   std::map<std::string, std::unique_ptr<Stream>, std::less<>> streams_;
+  std::mutex map_mu_;  // add()'s lookup and insertion
 };
 
 // Lowercase hex SHA-256 of `bytes` (one-shot helper).

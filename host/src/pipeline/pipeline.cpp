@@ -107,6 +107,7 @@ Status Pipeline::open() {
   if (!st.ok()) return st;
   store_->set_output_digest(&digest_);
   ctx_.store = store_.get();
+  if (config_.state_commit_thread) writer_ = std::make_unique<MinuteWriter>(*store_);
   for (auto& stage : stages_) {
     st = stage->open(ctx_);
     if (!st.ok()) return st;
@@ -130,7 +131,15 @@ Status Pipeline::run() {
     bool progressed = false;
     st = ingress_.poll(*this, config_.poll_max_events, &summary_, &progressed);
     if (!st.ok()) break;
-    if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (!progressed) {
+      // Nothing came in: wait for the minute writer instead, if a commit is
+      // pending (its on_commit, e.g. live orders, runs at the next turn).
+      if (writer_ && writer_->pending()) {
+        writer_->wait_for(std::chrono::milliseconds(1));
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
   }
   if (st.ok()) {
     ingress_.finish(*this);
@@ -143,6 +152,11 @@ Status Pipeline::run() {
     end.end = true;
     for (auto& stage : stages_) stage->on_events(end, closed_);
     st = process_closed();
+  }
+  {
+    // The last minute's commit, whatever stopped the loop.
+    const Status cs = collect_commit();
+    if (!cs.ok() && st.ok()) st = cs;
   }
   for (auto& stage : stages_) {
     const Status fs = stage->finish();
@@ -159,6 +173,22 @@ Status Pipeline::run() {
 }
 
 Status Pipeline::idle(IdlePoint point) {
+  if (writer_ && writer_->pending()) {
+    // The stages' idle work (swaps, rule file checks, venue reports) acts on
+    // committed state. Between two batches it waits for a turn after the
+    // commit rather than hold up the events, unless a stage has work queued
+    // or it has waited kMaxIdleSkip; at a barrier or the end of the input
+    // the loop waits for the commit.
+    if (point == IdlePoint::kBetweenBatches && !writer_->done() &&
+        std::chrono::steady_clock::now() - idle_at_ < kMaxIdleSkip) {
+      bool queued = false;
+      for (const auto& stage : stages_) queued = queued || stage->idle_work();
+      if (!queued) return Status::Ok();
+    }
+    const Status cs = collect_commit();
+    if (!cs.ok()) return cs;
+  }
+  idle_at_ = std::chrono::steady_clock::now();
   for (auto& stage : stages_) {
     Status st = stage->on_idle(point);
     if (!st.ok()) return st;
@@ -208,6 +238,12 @@ void Pipeline::deliver(const sh_market_event* events, size_t count, size_t strid
 }
 
 void Pipeline::feed(const sh_market_event* events, size_t count, size_t stride) {
+  // A venue fed the market events (paper fills on the book) changes the
+  // broker's state: the minute in commit must be finished first.
+  if (writer_ && writer_->pending() && decision_->venue_wants_events()) {
+    const Status cs = collect_commit();
+    if (!cs.ok() && deferred_error_.ok()) deferred_error_ = cs;
+  }
   EventBatch batch;
   batch.events = events;
   batch.count = count;
@@ -246,6 +282,9 @@ Status Pipeline::process_closed() {
 }
 
 Status Pipeline::process_minute(MinuteClose& close) {
+  // The previous minute's commit and on_commit come before anything of this one.
+  const Status cs = collect_commit();
+  if (!cs.ok()) return cs;
   if (config_.mode == RunMode::kReplay) {
     runtime_.clock.set_virtual_ns(close.minute_ts_ns + config_.conveyor.bar_interval_ns);
   }
@@ -277,23 +316,51 @@ Status Pipeline::process_minute(MinuteClose& close) {
 
 // One transaction: the minute's rows and events and every stage's state.
 Status Pipeline::commit_minute(Minute& m) {
-  Status st = store_->write_minute(m.write, [this, &m](StateTxn& txn) {
+  commit_rows_ = m.write.rows.size();
+  commit_minute_ts_ns_ = m.write.minute_ts_ns;
+  if (writer_) {
+    // persist() into the batch here; the writer's thread writes and commits.
+    batch_.clear();
+    StateTxn staged = StateTxn::staged(&batch_);
+    for (auto& stage : stages_) {
+      const Status hs = stage->persist(m, staged);
+      if (!hs.ok()) return finish_commit(m, hs, 0);  // nothing was written
+    }
+    writer_->submit(&m.write, &batch_);
+    return Status::Ok();
+  }
+  uint64_t txn_id = 0;
+  const Status st = store_->write_minute(m.write, [this, &m, &txn_id](StateTxn& txn) {
+    txn_id = txn.id();
     for (auto& stage : stages_) {
       const Status hs = stage->persist(m, txn);
       if (!hs.ok()) return hs;
     }
     return Status::Ok();
   });
+  return finish_commit(m, st, txn_id);
+}
+
+Status Pipeline::finish_commit(Minute& m, const Status& write_status, uint64_t txn_id) {
+  Status st = write_status;
+  m.txn_id = st.ok() ? txn_id : 0;
   for (auto& stage : stages_) {
     const Status cs = stage->on_commit(m, st);
     if (st.ok()) st = cs;
   }
   if (!st.ok()) return st;
-  summary_.snapshot_rows += m.write.rows.size();
+  summary_.snapshot_rows += commit_rows_;
   ++summary_.minutes_closed;
-  runtime_.last_minute_ts_ns.store(m.write.minute_ts_ns, std::memory_order_relaxed);
+  runtime_.last_minute_ts_ns.store(commit_minute_ts_ns_, std::memory_order_relaxed);
   runtime_.minutes_committed.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
+}
+
+Status Pipeline::collect_commit() {
+  if (!writer_ || !writer_->pending()) return Status::Ok();
+  MinuteWriter::Result r = writer_->wait();
+  latency_.commit_ns.push_back(r.write_ns);
+  return finish_commit(minute_, r.status, r.txn_id);
 }
 
 // ---------------------------------------------------------------- the summary

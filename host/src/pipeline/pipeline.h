@@ -16,7 +16,9 @@
 //     AlertStage      ops/        the runbooks' alerts ──► alerts.jsonl, log, Redis
 //     DailyReportStage ops/       the day's figures ──► daily/YYYY-MM-DD.json
 //     SwapStage       control/    swaps and rule reloads, between two events
-//   one store transaction per minute close (rows, events, every stage's state)
+//   one store transaction per minute close (rows, events, every stage's state),
+//   written by the minute writer's thread (pipeline/minute_writer.h) while
+//   this thread goes on with the next minute's events
 //
 // Every output is fed to an OutputDigest; two replays of the same input give
 // the same digest and byte-identical files. Outputs reach other processes
@@ -44,10 +46,12 @@
 #include "ops/alert_board.h"
 #include "pipeline/component_registry.h"
 #include "pipeline/ingress.h"
+#include "pipeline/minute_writer.h"
 #include "pipeline/run_summary.h"
 #include "pipeline/stage.h"
 #include "store/state_store.h"
 #include "store/status.h"
+#include "store/write_batch.h"
 
 namespace sh::host {
 
@@ -153,6 +157,8 @@ class Pipeline final : private IngressTarget {
   const std::vector<int64_t>& conveyor_close_ns() const { return latency_.conveyor_close_ns; }
   const std::vector<int64_t>& decision_latency_ns() const { return latency_.decision_ns; }
   const std::vector<int64_t>& decision_core_ns() const { return latency_.decision_core_ns; }
+  // With state.commit_thread: the minute writer's time per minute, ns.
+  const std::vector<int64_t>& commit_ns() const { return latency_.commit_ns; }
   // Human-readable summary (stdout of `host run`).
   void print_summary(std::ostream& out) const;
   // The same as a JSON object (written to <output_dir>/run_summary.json).
@@ -170,6 +176,10 @@ class Pipeline final : private IngressTarget {
   // One minute close down the list of stages, with its one transaction.
   Status process_minute(MinuteClose& close);
   Status commit_minute(Minute& minute);
+  // The stages' on_commit and the summary's counts for the committed minute.
+  Status finish_commit(Minute& minute, const Status& write_status, uint64_t txn_id);
+  // Waits for the minute writer's pending minute, if any, and finishes it.
+  Status collect_commit();
   void finish_summary();
   void publish_status();
 
@@ -195,6 +205,13 @@ class Pipeline final : private IngressTarget {
 
   std::vector<MinuteClose> closed_;  // closed by the conveyor, not yet processed
   Minute minute_;                    // the minute being processed (buffers reused)
+  std::unique_ptr<MinuteWriter> writer_;  // state.commit_thread
+  WriteBatch batch_;                 // the staged persist() writes of a minute
+  size_t commit_rows_ = 0;           // the minute in commit: its rows
+  int64_t commit_minute_ts_ns_ = 0;  //   and its minute
+  // The stages' idle work waits at most this long for a turn without a commit in flight.
+  static constexpr std::chrono::milliseconds kMaxIdleSkip{5};
+  std::chrono::steady_clock::time_point idle_at_{};  // the stages' last on_idle
   Status deferred_error_;            // a store error met while splitting a batch
   std::atomic<bool> stop_{false};
 };

@@ -22,6 +22,7 @@ void set_latency_figures(const LatencySamples& samples, RunSummary* summary) {
               &summary->close_max_us);
   percentiles(samples.conveyor_close_ns, &summary->conveyor_close_p50_us, &summary->conveyor_close_p99_us,
               nullptr);
+  percentiles(samples.commit_ns, &summary->commit_p50_us, &summary->commit_p99_us, nullptr);
   percentiles(samples.decision_ns, &summary->decision_p50_us, &summary->decision_p99_us,
               &summary->decision_max_us);
   percentiles(samples.decision_core_ns, &summary->decision_core_p50_us, &summary->decision_core_p99_us,
@@ -156,6 +157,10 @@ void print_run_summary(std::ostream& out, const RunSummary& s, RunMode mode,
         << " us, max " << s.close_max_us << " us\n";
     out << "    conveyor part    p50 " << s.conveyor_close_p50_us << " us, p99 "
         << s.conveyor_close_p99_us << " us\n";
+    if (s.commit_p50_us > 0) {
+      out << "    commit (writer)  p50 " << s.commit_p50_us << " us, p99 " << s.commit_p99_us
+          << " us, on the minute writer's thread\n";
+    }
     if (s.decision_enabled) {
       out << "    decision stage   p50 " << s.decision_p50_us << " us, p99 " << s.decision_p99_us
           << " us, max " << s.decision_max_us << " us\n";
@@ -238,6 +243,7 @@ std::string run_summary_json(const RunSummary& s, RunMode mode, const CounterReg
   j["wall_seconds"] = s.wall_seconds;
   j["close_latency_us"] = {{"p50", s.close_p50_us}, {"p99", s.close_p99_us}, {"max", s.close_max_us}};
   j["conveyor_close_latency_us"] = {{"p50", s.conveyor_close_p50_us}, {"p99", s.conveyor_close_p99_us}};
+  j["commit_latency_us"] = {{"p50", s.commit_p50_us}, {"p99", s.commit_p99_us}};
   j["digest"] = s.digest;
   nlohmann::json streams = nlohmann::json::array();
   for (const auto& info : digest.streams()) {

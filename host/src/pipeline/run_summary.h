@@ -57,6 +57,10 @@ struct RunSummary {
   // The conveyor's own part of it (bars, features, baselines, context).
   double conveyor_close_p50_us = 0;
   double conveyor_close_p99_us = 0;
+  // state.commit_thread: the minute writer's transaction (rows, events,
+  // staged writes, commit), off the pipeline thread; 0 without it.
+  double commit_p50_us = 0;
+  double commit_p99_us = 0;
   std::string digest;  // hex SHA-256 of every output
   // Lua rule reloads (file change or request_rule_reload): swapped in / refused.
   uint64_t rule_reloads_ok = 0;
@@ -121,6 +125,7 @@ struct LatencySamples {
   std::vector<int64_t> conveyor_close_ns;
   std::vector<int64_t> decision_ns;
   std::vector<int64_t> decision_core_ns;
+  std::vector<int64_t> commit_ns;  // the minute writer's time per minute
 };
 
 // Sets the summary's p50 / p99 / max figures from the samples.

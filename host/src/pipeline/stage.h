@@ -100,6 +100,9 @@ struct Minute {
   double finalize_ms = std::numeric_limits<double>::quiet_NaN();
   // Alert codes raised at this minute (alert stage -> daily report stage).
   std::vector<const char*> alerts_raised;
+  // The LMDB transaction the minute committed as (0 when it did not), set
+  // before on_commit.
+  uint64_t txn_id = 0;
 };
 
 // Events in ingress order; `end` (no events): the input is over, close
@@ -149,6 +152,11 @@ class Stage {
   // earlier stage's on_commit returned). A stage writes its feed files in
   // on_minute (before the commit; see events/feed_recovery.h) and publishes
   // to other processes only after a successful commit.
+  // With the minute writer (pipeline/minute_writer.h) persist() gets a
+  // staged transaction (writes only; reads through txn.in_txn()), and
+  // on_commit may come later, after more events (never after the next
+  // minute's on_minute or an on_idle): it must not use minute.close (the
+  // conveyor may have reused it) nor minute.write.
   virtual Status on_minute(Minute& minute) { (void)minute; return Status::Ok(); }
   virtual Status persist(const Minute& minute, StateTxn& txn) {
     (void)minute;
@@ -166,6 +174,10 @@ class Stage {
   // splits batches there; on_idle must then move the barrier past it.
   virtual uint64_t next_barrier() const { return kNoBarrier; }
   virtual Status on_idle(IdlePoint point) { (void)point; return Status::Ok(); }
+  // Something for on_idle(kBetweenBatches) to do now (a queued swap): the
+  // loop then waits for the minute writer's commit instead of letting the
+  // stages' idle work wait for a turn after it.
+  virtual bool idle_work() const { return false; }
 
   // End of run, in list order: flush what is buffered, refuse what is
   // still queued. The run returns the first error of the run or of these.

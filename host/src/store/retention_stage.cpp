@@ -67,7 +67,15 @@ Status RetentionStage::flush_export() {
 
 Status RetentionStage::persist(const Minute& minute, StateTxn& txn) {
   if (keep_ns_ == 0) return Status::Ok();
+  // The expiry reads the store: with the minute writer it runs on the
+  // writer's thread inside the minute's transaction. What it touches (the
+  // export file, the counters) the pipeline thread reads only in finish(),
+  // after the last commit.
   const int64_t cutoff = minute.close->minute_ts_ns - keep_ns_;
+  return txn.in_txn([this, cutoff](StateTxn& real) { return expire(real, cutoff); });
+}
+
+Status RetentionStage::expire(StateTxn& txn, int64_t cutoff) {
   size_t deleted = 0;
   StateStore::ExpireFn exporter;
   bool export_failed = false;

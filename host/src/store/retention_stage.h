@@ -32,6 +32,7 @@ class RetentionStage final : public Stage {
   Status finish() override;
 
  private:
+  Status expire(StateTxn& txn, int64_t cutoff);
   Status export_row(int64_t minute_ts_ns, std::string_view symbol, std::string_view value);
   Status flush_export();
 

@@ -16,6 +16,7 @@
 #include "events/output_digest.h"
 #include "store/snapshot_codec.h"
 #include "store/time_format.h"
+#include "store/write_batch.h"
 
 namespace sh::host {
 namespace {
@@ -118,18 +119,26 @@ const char* state_db_name(StateDb db) { return kDbNames[static_cast<int>(db)]; }
 StateTxn::~StateTxn() { abort(); }
 
 StateTxn::StateTxn(StateTxn&& other) noexcept
-    : store_(other.store_), txn_(other.txn_), writable_(other.writable_), hold_(std::move(other.hold_)) {
+    : store_(other.store_),
+      txn_(other.txn_),
+      batch_(other.batch_),
+      writable_(other.writable_),
+      hold_(std::move(other.hold_)) {
   other.txn_ = nullptr;
+  other.batch_ = nullptr;
 }
+
 
 StateTxn& StateTxn::operator=(StateTxn&& other) noexcept {
   if (this != &other) {
     abort();
     store_ = other.store_;
     txn_ = other.txn_;
+    batch_ = other.batch_;
     writable_ = other.writable_;
     hold_ = std::move(other.hold_);
     other.txn_ = nullptr;
+    other.batch_ = nullptr;
   }
   return *this;
 }
@@ -140,7 +149,10 @@ Status StateTxn::mdb_error(const char* what, int rc) const {
 }
 
 Status StateTxn::get(StateDb db, std::string_view key, std::string* value) const {
-  if (txn_ == nullptr) return Status::FailedPrecondition("state store: get on an inactive txn");
+  if (txn_ == nullptr) {
+    return Status::FailedPrecondition(batch_ != nullptr ? "state store: get in a staged txn (use in_txn)"
+                                                        : "state store: get on an inactive txn");
+  }
   MDB_val k = to_val(key);
   MDB_val v;
   const int rc = store_->dbi(db) == kAbsentDbi ? MDB_NOTFOUND : mdb_get(txn_, store_->dbi(db), &k, &v);
@@ -154,7 +166,10 @@ Status StateTxn::get(StateDb db, std::string_view key, std::string* value) const
 
 Status StateTxn::scan(StateDb db, std::string_view begin, std::string_view end,
                       const ScanFn& fn) const {
-  if (txn_ == nullptr) return Status::FailedPrecondition("state store: scan on an inactive txn");
+  if (txn_ == nullptr) {
+    return Status::FailedPrecondition(batch_ != nullptr ? "state store: scan in a staged txn (use in_txn)"
+                                                        : "state store: scan on an inactive txn");
+  }
   if (store_->dbi(db) == kAbsentDbi) return Status::Ok();  // nothing stored
   MDB_cursor* cursor = nullptr;
   int rc = mdb_cursor_open(txn_, store_->dbi(db), &cursor);
@@ -178,6 +193,10 @@ Status StateTxn::scan(StateDb db, std::string_view begin, std::string_view end,
 }
 
 Status StateTxn::put(StateDb db, std::string_view key, std::string_view value) {
+  if (batch_ != nullptr) {
+    batch_->put(db, key, value);
+    return Status::Ok();
+  }
   if (txn_ == nullptr || !writable_) {
     return Status::FailedPrecondition("state store: put needs an active write txn");
   }
@@ -189,6 +208,10 @@ Status StateTxn::put(StateDb db, std::string_view key, std::string_view value) {
 }
 
 Status StateTxn::del(StateDb db, std::string_view key) {
+  if (batch_ != nullptr) {
+    batch_->del(db, key);
+    return Status::Ok();
+  }
   if (txn_ == nullptr || !writable_) {
     return Status::FailedPrecondition("state store: del needs an active write txn");
   }
@@ -202,6 +225,7 @@ Status StateTxn::del(StateDb db, std::string_view key) {
 }
 
 Status StateTxn::commit() {
+  if (batch_ != nullptr) return Status::FailedPrecondition("state store: commit of a staged txn");
   if (txn_ == nullptr) return Status::FailedPrecondition("state store: commit of an inactive txn");
   // mdb_txn_commit frees the txn whether or not it succeeds.
   const int rc = mdb_txn_commit(txn_);
@@ -212,6 +236,7 @@ Status StateTxn::commit() {
 }
 
 void StateTxn::abort() {
+  batch_ = nullptr;
   if (txn_ != nullptr) {
     mdb_txn_abort(txn_);
     txn_ = nullptr;

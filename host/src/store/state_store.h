@@ -46,6 +46,7 @@ struct MDB_txn;
 namespace sh::host {
 
 class OutputDigest;
+class WriteBatch;
 
 enum class StateDb : int {
   kFeaturesSnapshot = 0,
@@ -118,7 +119,19 @@ class StateTxn {
   StateTxn(const StateTxn&) = delete;
   StateTxn& operator=(const StateTxn&) = delete;
 
-  bool active() const { return txn_ != nullptr; }
+  // A staged write transaction (pipeline/minute_writer.h): put() and del()
+  // are recorded into *batch (store/write_batch.h) and applied later, in
+  // order, in the minute's real transaction on the writer thread; a staged
+  // del() of an absent key is not an error. get(), scan() and commit() are
+  // refused, id() is 0. The batch must outlive the handle.
+  static StateTxn staged(WriteBatch* batch);
+  bool is_staged() const { return batch_ != nullptr; }
+  // Work that reads or writes inside the transaction: run now on a real
+  // write transaction; on a staged one, run on the writer thread inside the
+  // real transaction (so fn must own what it uses; see write_batch.h).
+  Status in_txn(std::function<Status(StateTxn&)> fn);
+
+  bool active() const { return txn_ != nullptr || batch_ != nullptr; }
   bool writable() const { return writable_; }
   // LMDB's transaction id: a read transaction's snapshot (the last commit it
   // sees), or the id a write transaction commits as. 0 when inactive.
@@ -158,6 +171,7 @@ class StateTxn {
 
   const StateStore* store_ = nullptr;
   MDB_txn* txn_ = nullptr;
+  WriteBatch* batch_ = nullptr;  // staged()
   bool writable_ = false;
   // Held while the transaction is active: the map is resized only when no
   // transaction of this process is (LMDB's rule for mdb_env_set_mapsize).
