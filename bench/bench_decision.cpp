@@ -23,7 +23,13 @@
 //       arrays computing the same weighted means and a sized notional, no
 //       containers, no chain. Prints p50 / p99 per minute of both.
 //
-//   bench_decision [runs=5] [minutes=360] [symbols=1000]   (Release build; target p99 <= 1 ms)
+//   bench_decision [runs=5] [minutes=360] [symbols=1000] [shards=1] [commit_thread=both|1|0]
+//                  [events per symbol-minute=32]   (Release build; target p99 <= 1 ms)
+//
+// The stream has realistic minutes: 20 trades, 6 quotes and 6 L2 rows per
+// symbol-minute. By default each run is made twice, alternately: with the
+// minute's commit on the minute writer's thread (state.commit_thread, the
+// default) and on the pipeline thread (the baseline for the whole close).
 //
 // SH_BENCH_DUMP=1 prints every measured minute's times to stderr;
 // SH_BENCH_KEEP=1 keeps the last run's state and output files (decisions.jsonl,
@@ -178,19 +184,20 @@ double pct(std::vector<double> v, double p) {
 
 constexpr int kBaselineWarmup = 60;  // conveyor baseline_warmup, minutes
 unsigned g_shards = 1;               // conveyor.shards (argv[4])
-bool g_commit_thread = true;         // state.commit_thread (argv[5])
+// state.commit_thread: 2 = each run twice, with and without (argv[5]: 1, 0).
+int g_commit_mode = 2;
 unsigned g_events = 32;              // events per symbol-minute (argv[6])
 // Minutes left out at the start: the baseline warm-up (z-scores null, so
 // three of the four experts abstain) plus mom_20's 20 bars and some slack.
 constexpr size_t kSkipMinutes = kBaselineWarmup + 30;
 
-std::string pipeline_yaml(const fs::path& dir, size_t symbols, size_t minutes) {
+std::string pipeline_yaml(const fs::path& dir, size_t symbols, size_t minutes, bool commit_thread) {
   // Realistic minutes: 20 trades, 6 quotes and 6 L2 rows per symbol-minute.
   const double eps = static_cast<double>(symbols) * g_events / 60.0;
   return "host:\n  mode: replay\n  plugin_dirs: ['" SH_PLUGIN_DIR "']\n  state_dir: '" +
          (dir / "state").string() + "'\n  output_dir: '" + (dir / "out").string() +
          "'\n  log: {level: warn}\n"
-         "state: {durability: process, commit_thread: " + std::string(g_commit_thread ? "true" : "false") +
+         "state: {durability: process, commit_thread: " + std::string(commit_thread ? "true" : "false") +
          "}\n"
          "providers:\n  - name: synth\n    plugin: synthetic\n    config: {symbol_count: " +
          std::to_string(symbols) + ", seed: 7, events_per_second: " + std::to_string(eps) +
@@ -234,6 +241,7 @@ struct PipelineRun {
   bool ok = false;
   RunSummary summary;
   std::vector<double> decision_us, core_us, conveyor_us, close_us;  // after the warm-up
+  std::vector<double> commit_us;  // the minute writer's (state.commit_thread)
 };
 
 PipelineRun run_pipeline(const std::string& yaml, const fs::path& base) {
@@ -285,6 +293,7 @@ PipelineRun run_pipeline(const std::string& yaml, const fs::path& base) {
     r.core_us.push_back(static_cast<double>(core[i]) / 1e3);
     r.conveyor_us.push_back(static_cast<double>(conv[i]) / 1e3);
     r.close_us.push_back(static_cast<double>(close[i]) / 1e3);
+    if (i < p.commit_ns().size()) r.commit_us.push_back(static_cast<double>(p.commit_ns()[i]) / 1e3);
   }
   r.ok = true;
   return r;
@@ -304,12 +313,26 @@ bool pipeline_bench(int runs, size_t minutes, size_t symbols) {
       fs::temp_directory_path() / ("sh_bench_decision_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const std::string yaml = pipeline_yaml(dir, symbols, minutes);
-  std::vector<double> k50, k99, d50, d99, c50, c99, t50, t99;
+  const bool threaded = g_commit_mode != 0;
+  const std::string yaml = pipeline_yaml(dir, symbols, minutes, threaded);
+  std::vector<double> k50, k99, d50, d99, c50, c99, t50, t99, w50, w99, i50, i99;
   PipelineRun last;
   for (int i = 0; i < runs; ++i) {
+    if (g_commit_mode == 2) {
+      // Baseline, same invocation, alternating: the commit on the pipeline thread.
+      PipelineRun inl = run_pipeline(pipeline_yaml(dir, symbols, minutes, false), dir);
+      if (!inl.ok) return false;
+      i50.push_back(pct(inl.close_us, 0.50));
+      i99.push_back(pct(inl.close_us, 0.99));
+      std::printf("  run %d, commit on the pipeline thread: whole close p50 %5.0f us p99 %5.0f us\n", i + 1,
+                  i50.back(), i99.back());
+    }
     PipelineRun r = run_pipeline(yaml, dir);
     if (!r.ok) return false;
+    if (!r.commit_us.empty()) {
+      w50.push_back(pct(r.commit_us, 0.50));
+      w99.push_back(pct(r.commit_us, 0.99));
+    }
     k50.push_back(pct(r.core_us, 0.50));
     k99.push_back(pct(r.core_us, 0.99));
     d50.push_back(pct(r.decision_us, 0.50));
@@ -357,7 +380,21 @@ bool pipeline_bench(int runs, size_t minutes, size_t symbols) {
   std::printf("    %-52s p50 %6.0f us   p99 %6.0f us   (p99 over runs %.0f-%.0f)\n",
               "baseline: conveyor close, same run:", median(c50), median(c99), lo(c99), hi(c99));
   std::printf("    %-52s p50 %6.0f us   p99 %6.0f us   (p99 over runs %.0f-%.0f)\n",
-              "whole minute close, same run:", median(t50), median(t99), lo(t99), hi(t99));
+              threaded ? "whole minute close (pipeline thread), same run:" : "whole minute close, same run:",
+              median(t50), median(t99), lo(t99), hi(t99));
+  if (!w50.empty()) {
+    std::printf("    %-52s p50 %6.0f us   p99 %6.0f us   (p99 over runs %.0f-%.0f)\n",
+                "  its commit on the minute writer's thread:", median(w50), median(w99), lo(w99), hi(w99));
+  }
+  if (!i50.empty()) {
+    std::printf("    %-52s p50 %6.0f us   p99 %6.0f us   (p99 over runs %.0f-%.0f)\n",
+                "baseline: whole close, commit on the pipeline thread:", median(i50), median(i99), lo(i99),
+                hi(i99));
+    std::printf("    whole close, commit thread / inline: p50 %.2fx, p99 %.2fx; target whole close p99 <= "
+                "2000 us: %s\n",
+                median(t50) / std::max(median(i50), 1e-3), median(t99) / std::max(median(i99), 1e-3),
+                median(t99) <= 2000.0 ? "met" : "NOT met");
+  }
   std::printf("    experts..risk / conveyor close: p50 %.2fx, p99 %.2fx; target experts..risk p99 <= "
               "1000 us: %s (%.0f measured minutes a run)\n",
               median(k50) / std::max(median(c50), 1e-3), median(k99) / std::max(median(c99), 1e-3),
@@ -504,7 +541,7 @@ int main(int argc, char** argv) {
   const size_t minutes = argc > 2 ? static_cast<size_t>(std::atol(argv[2])) : 360;
   const size_t symbols = argc > 3 ? static_cast<size_t>(std::atol(argv[3])) : 1000;
   if (argc > 4) g_shards = static_cast<unsigned>(std::max(1, std::atoi(argv[4])));
-  if (argc > 5) g_commit_thread = std::atoi(argv[5]) != 0;
+  if (argc > 5) g_commit_mode = std::atoi(argv[5]) != 0 ? 1 : 0;
   if (argc > 6) g_events = static_cast<unsigned>(std::max(1, std::atoi(argv[6])));
   spdlog::set_level(spdlog::level::warn);
   if (!pipeline_bench(runs, std::max(minutes, kSkipMinutes + 20), symbols)) return 1;

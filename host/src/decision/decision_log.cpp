@@ -91,7 +91,7 @@ std::string format_order_json(const OrderTransition& t, int64_t minute_ts_ns) {
 }
 
 Status TradesCsvFile::open(const std::string& path, OutputDigest* digest,
-                           std::unique_ptr<TradesCsvFile>* out) {
+                           std::unique_ptr<TradesCsvFile>* out, bool digest_on_write) {
   std::error_code ec;
   const bool needs_header = !std::filesystem::exists(path, ec) ||
                             std::filesystem::file_size(path, ec) == 0 || ec;
@@ -99,6 +99,7 @@ Status TradesCsvFile::open(const std::string& path, OutputDigest* digest,
   o.path = path;
   o.digest = digest;
   o.digest_stream = "trades";
+  o.digest_on_write = digest_on_write;
   std::unique_ptr<JsonlFileSink> sink;
   Status st = JsonlFileSink::open(o, &sink);
   if (!st.ok()) return st;

@@ -41,9 +41,10 @@ class TradesCsvFile {
  public:
   // digest (optional, not owned) receives the bytes under stream "trades".
   static Status open(const std::string& path, OutputDigest* digest,
-                     std::unique_ptr<TradesCsvFile>* out);
+                     std::unique_ptr<TradesCsvFile>* out, bool digest_on_write = false);
   Status append(const Fill& fill);
   Status flush() { return sink_->flush(); }
+  JsonlFileSink& sink() { return *sink_; }
 
  private:
   explicit TradesCsvFile(std::unique_ptr<JsonlFileSink> sink) : sink_(std::move(sink)) {}

@@ -160,6 +160,9 @@ std::vector<RiskPolicy> DecisionStage::make_policies() {
 
 Status DecisionStage::open_feeds(const std::filesystem::path& out_dir, bool truncate) {
   const DecisionSettings& d = ctx_->config.decision;
+  // With the minute writer the feeds' bytes are written and digested on its
+  // thread (write_feeds hands them over).
+  const bool on_write = ctx_->config.state_commit_thread;
   if (!d.trades_csv.empty()) {
     const std::filesystem::path path = out_dir / d.trades_csv;
     if (truncate) {
@@ -167,13 +170,14 @@ Status DecisionStage::open_feeds(const std::filesystem::path& out_dir, bool trun
       std::filesystem::remove(path, ec);
       if (ec) return Status::IoError(path.string() + ": cannot truncate: " + ec.message());
     }
-    Status st = TradesCsvFile::open(path.string(), &ctx_->digest, &trades_csv_);
+    Status st = TradesCsvFile::open(path.string(), &ctx_->digest, &trades_csv_, on_write);
     if (!st.ok()) return st;
   }
   Status st = open_feed_jsonl(out_dir, d.decisions_jsonl, truncate, &ctx_->digest, "decisions",
-                              &decisions_jsonl_);
+                              &decisions_jsonl_, on_write);
   if (!st.ok()) return st;
-  return open_feed_jsonl(out_dir, d.orders_jsonl, truncate, &ctx_->digest, "orders", &orders_jsonl_);
+  return open_feed_jsonl(out_dir, d.orders_jsonl, truncate, &ctx_->digest, "orders", &orders_jsonl_,
+                         on_write);
 }
 
 Status DecisionStage::on_minute(Minute& minute) {
@@ -203,7 +207,7 @@ Status DecisionStage::on_minute(Minute& minute) {
     }
     f.model_switches = static_cast<uint32_t>(switches_.size());
   }
-  return write_feeds();
+  return write_feeds(minute.staged);
 }
 
 Status DecisionStage::decide(const MinuteClose& minute, const sh_feature_batch& batch) {
@@ -523,8 +527,14 @@ void DecisionStage::collect_state() {
   durable_.collect(durable_components_);
 }
 
-Status DecisionStage::write_feeds() {
+Status DecisionStage::write_feeds(WriteBatch* staged) {
   Status st = Status::Ok();
+  // Inline: written now; with the minute writer: by its thread, before the commit.
+  auto out = [staged](JsonlFileSink& sink) {
+    if (staged == nullptr) return sink.flush();
+    sink.hand_over(staged);
+    return Status::Ok();
+  };
   if (trades_csv_) {
     // A network venue's fill carries the exchange's time; its line carries
     // the minute it commits with, as orders.jsonl does, so that the
@@ -541,7 +551,7 @@ Status DecisionStage::write_feeds() {
       }
       if (!st.ok()) return st;
     }
-    st = trades_csv_->flush();
+    st = out(trades_csv_->sink());
     if (!st.ok()) return st;
   }
   if (orders_jsonl_) {
@@ -549,7 +559,7 @@ Status DecisionStage::write_feeds() {
       st = orders_jsonl_->append_line(format_order_json(t, feed_minute_ts_ns_));
       if (!st.ok()) return st;
     }
-    st = orders_jsonl_->flush();
+    st = out(*orders_jsonl_);
     if (!st.ok()) return st;
   }
   if (decisions_jsonl_) {
@@ -557,7 +567,7 @@ Status DecisionStage::write_feeds() {
       st = decisions_jsonl_->append_line(line);
       if (!st.ok()) return st;
     }
-    st = decisions_jsonl_->flush();
+    st = out(*decisions_jsonl_);
   }
   decision_lines_.clear();
   return st;

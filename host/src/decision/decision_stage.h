@@ -85,7 +85,9 @@ class DecisionStage final : public Stage {
   void collect_state();
   // Before the minute's commit: its trades.csv rows (the broker's staged
   // fills) and decision lines, flushed.
-  Status write_feeds();
+  // The minute's trades, orders and decision lines; `staged`: the minute
+  // writer's batch (null: written now).
+  Status write_feeds(WriteBatch* staged);
   Status after_commit(const Status& write_status);
   Status trim_feeds();
 

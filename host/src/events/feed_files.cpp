@@ -10,7 +10,7 @@ namespace sh::host {
 
 Status open_feed_jsonl(const std::filesystem::path& dir, const std::string& file, bool truncate,
                        OutputDigest* digest, const std::string& stream,
-                       std::unique_ptr<JsonlFileSink>* out) {
+                       std::unique_ptr<JsonlFileSink>* out, bool digest_on_write) {
   if (file.empty()) return Status::Ok();
   const std::filesystem::path path = dir / file;
   if (truncate) {
@@ -22,6 +22,7 @@ Status open_feed_jsonl(const std::filesystem::path& dir, const std::string& file
   o.path = path.string();
   o.digest = digest;
   o.digest_stream = stream;
+  o.digest_on_write = digest_on_write;
   return JsonlFileSink::open(o, out);
 }
 

@@ -20,7 +20,7 @@ namespace sh::host {
 // Ok, *out stays null.
 Status open_feed_jsonl(const std::filesystem::path& dir, const std::string& file, bool truncate,
                        OutputDigest* digest, const std::string& stream,
-                       std::unique_ptr<JsonlFileSink>* out);
+                       std::unique_ptr<JsonlFileSink>* out, bool digest_on_write = false);
 
 struct FeedFile {
   const std::string& file;  // in the output dir; "" disabled

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "events/output_digest.h"
+#include "store/write_batch.h"
 
 namespace sh::host {
 namespace {
@@ -54,7 +55,7 @@ Status JsonlFileSink::append_line(std::string_view line) {
   const size_t start = buffer_.size();
   buffer_.append(line);
   buffer_.push_back('\n');
-  if (options_.digest != nullptr) {
+  if (options_.digest != nullptr && !options_.digest_on_write) {
     options_.digest->add(options_.digest_stream, std::string_view(buffer_).substr(start));
   }
   return Status::Ok();
@@ -64,21 +65,43 @@ Status JsonlFileSink::write(const EventRecord& record) {
   return append_line(format_event_json(record));
 }
 
-Status JsonlFileSink::flush() {
-  size_t done = 0;
-  while (done < buffer_.size()) {
-    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+Status JsonlFileSink::write_out(std::string_view bytes, size_t* done) {
+  *done = 0;
+  Status st;
+  while (*done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + *done, bytes.size() - *done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int err = errno;
-      buffer_.erase(0, done);
-      return os_error(options_.path, "write", err);
+      st = os_error(options_.path, "write", errno);
+      break;
     }
-    done += static_cast<size_t>(n);
+    *done += static_cast<size_t>(n);
   }
-  buffer_.clear();
-  if (options_.fsync_on_flush && ::fsync(fd_) != 0) return os_error(options_.path, "fsync", errno);
+  if (options_.digest != nullptr && options_.digest_on_write && *done > 0) {
+    options_.digest->add(options_.digest_stream, bytes.substr(0, *done));
+  }
+  if (!st.ok()) return st;
+  if (options_.fsync_on_flush && !bytes.empty() && ::fsync(fd_) != 0) {
+    return os_error(options_.path, "fsync", errno);
+  }
   return Status::Ok();
+}
+
+Status JsonlFileSink::flush() {
+  size_t done = 0;
+  const Status st = write_out(buffer_, &done);
+  buffer_.erase(0, done);  // on failure the unwritten tail stays buffered
+  return st;
+}
+
+void JsonlFileSink::hand_over(WriteBatch* batch) {
+  in_flight_.clear();
+  std::swap(buffer_, in_flight_);
+  if (in_flight_.empty()) return;
+  batch->before_txn([this] {
+    size_t done = 0;
+    return write_out(in_flight_, &done);
+  });
 }
 
 }  // namespace sh::host

@@ -13,6 +13,7 @@
 namespace sh::host {
 
 class OutputDigest;
+class WriteBatch;
 
 struct JsonlFileSinkOptions {
   std::string path;  // opened O_APPEND|O_CREAT; parent directories created
@@ -23,6 +24,9 @@ struct JsonlFileSinkOptions {
   // fsync after each flush. Off by default: the `events` database in the
   // state store is the durable record; this file is a feed.
   bool fsync_on_flush = false;
+  // Digest the bytes as they are written (flush, or the minute writer after
+  // hand_over) rather than as they are appended: the same stream bytes.
+  bool digest_on_write = false;
 };
 
 class JsonlFileSink : public EventSink {
@@ -43,15 +47,25 @@ class JsonlFileSink : public EventSink {
   // Appends `line` + "\n" (line must not contain a newline).
   Status append_line(std::string_view line);
 
+  // With the minute writer (pipeline/minute_writer.h): what is buffered is
+  // written (and, with digest_on_write, digested) by the writer's thread
+  // before the minute's transaction; this thread's buffer is free at once.
+  // Until that minute is collected, nothing else may write this sink.
+  void hand_over(WriteBatch* batch);
+
   const std::string& path() const { return options_.path; }
   size_t buffered_bytes() const { return buffer_.size(); }
 
  private:
   explicit JsonlFileSink(JsonlFileSinkOptions options) : options_(std::move(options)) {}
 
+  // write(2) of all `bytes` (and fsync if configured); *done: how many went.
+  Status write_out(std::string_view bytes, size_t* done);
+
   JsonlFileSinkOptions options_;
   int fd_ = -1;
   std::string buffer_;
+  std::string in_flight_;  // handed over, the writer's until the minute is collected
 };
 
 }  // namespace sh::host

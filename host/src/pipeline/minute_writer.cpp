@@ -58,10 +58,13 @@ void MinuteWriter::run() {
     // write_ and batch_ are this thread's until job_done_ is set.
     const auto t0 = std::chrono::steady_clock::now();
     uint64_t txn_id = 0;
-    Status st = store_.write_minute(write_, [this, &txn_id](StateTxn& txn) {
-      txn_id = txn.id();
-      return batch_.apply(txn);
-    });
+    Status st = batch_.run_before_txn();  // the feeds, ahead of the commit
+    if (st.ok()) {
+      st = store_.write_minute(write_, [this, &txn_id](StateTxn& txn) {
+        txn_id = txn.id();
+        return batch_.apply(txn);
+      });
+    }
     if (!st.ok()) txn_id = 0;  // nothing committed
     const int64_t ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();

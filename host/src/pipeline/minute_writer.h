@@ -4,8 +4,10 @@
 // The pipeline thread runs every stage's on_minute (feeds written, as
 // before, ahead of the commit) and persist() into a staged transaction
 // (store/write_batch.h), then hands the minute's rows, events and staged
-// writes to this thread and goes back to the market data. Here they are
-// written in ONE LMDB transaction (StateStore::write_minute: the same
+// writes to this thread and goes back to the market data. Here the feed
+// bytes handed over (the decision log, orders, trades: JsonlFileSink::
+// hand_over) are written to their files and digested first, then the rest
+// is written in ONE LMDB transaction (StateStore::write_minute: the same
 // all-or-nothing, map-growing write as without the thread), committed,
 // and the snapshot rows fed to the output digest's features_snapshot
 // stream.

@@ -307,6 +307,8 @@ Status Pipeline::process_minute(MinuteClose& close) {
   m.decision = DecisionFigures{};
   m.finalize_ms = std::numeric_limits<double>::quiet_NaN();
   m.alerts_raised.clear();
+  batch_.clear();
+  m.staged = writer_ ? &batch_ : nullptr;
   for (auto& stage : stages_) {
     const Status st = stage->on_minute(m);
     if (!st.ok()) return st;
@@ -320,7 +322,6 @@ Status Pipeline::commit_minute(Minute& m) {
   commit_minute_ts_ns_ = m.write.minute_ts_ns;
   if (writer_) {
     // persist() into the batch here; the writer's thread writes and commits.
-    batch_.clear();
     StateTxn staged = StateTxn::staged(&batch_);
     for (auto& stage : stages_) {
       const Status hs = stage->persist(m, staged);

@@ -32,6 +32,7 @@
 #include "services/host_services.h"
 #include "services/log_throttle.h"
 #include "store/state_store.h"
+#include "store/write_batch.h"
 #include "strategy_host/abi.h"
 
 namespace sh::host {
@@ -103,6 +104,10 @@ struct Minute {
   // The LMDB transaction the minute committed as (0 when it did not), set
   // before on_commit.
   uint64_t txn_id = 0;
+  // With the minute writer (state.commit_thread): the minute's batch, where
+  // on_minute may hand feed bytes over (JsonlFileSink::hand_over); null when
+  // the commit is made on this thread.
+  WriteBatch* staged = nullptr;
 };
 
 // Events in ingress order; `end` (no events): the input is over, close

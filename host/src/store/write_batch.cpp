@@ -21,6 +21,16 @@ void WriteBatch::hook(Hook fn) {
   hooks_.push_back(std::move(fn));
 }
 
+void WriteBatch::before_txn(std::function<Status()> fn) { before_.push_back(std::move(fn)); }
+
+Status WriteBatch::run_before_txn() const {
+  for (const auto& fn : before_) {
+    const Status st = fn();
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
 Status WriteBatch::apply(StateTxn& txn) const {
   const std::string_view arena(arena_);
   for (const Op& op : ops_) {
@@ -46,6 +56,7 @@ void WriteBatch::clear() {
   ops_.clear();
   arena_.clear();
   hooks_.clear();
+  before_.clear();
 }
 
 // The staged side of StateTxn (state_store.h).

@@ -34,12 +34,18 @@ class WriteBatch {
   // report NotFound to its caller).
   void del(StateDb db, std::string_view key);
   void hook(Hook fn);
+  // Work for the writer's thread before the transaction begins, run once
+  // even when the transaction is retried (a feed's bytes to its file: on
+  // disk before the minute commits, events/feed_recovery.h). An error fails
+  // the minute before anything of it is stored.
+  void before_txn(std::function<Status()> fn);
+  Status run_before_txn() const;
 
   // Every write, in order, into `txn` (a real write transaction). The first
   // failure is returned; LMDB's rule applies: the transaction is spoiled.
   Status apply(StateTxn& txn) const;
 
-  bool empty() const { return ops_.empty(); }
+  bool empty() const { return ops_.empty() && before_.empty(); }
   size_t size() const { return ops_.size(); }
   size_t bytes() const { return arena_.size(); }
   void clear();
@@ -56,6 +62,7 @@ class WriteBatch {
   std::vector<Op> ops_;
   std::string arena_;
   std::vector<Hook> hooks_;
+  std::vector<std::function<Status()>> before_;
 };
 
 }  // namespace sh::host
