@@ -9,10 +9,11 @@
 // baselines, snapshot rows; no detectors) from each source. The two runs'
 // digests must agree.
 //
-// Usage: bench_capture [symbols=1000] [minutes=60] [runs=3] [capture-only | shards=N]
+// Usage: bench_capture [symbols=1000] [minutes=60] [runs=3] [capture-only | shards=N | writer]
 // (Release build; capture-only skips the CSV runs, for profiling;
 // shards=N replays the capture with conveyor.shards 1 and N alternately
-// instead: issue 17, point 4)
+// instead: issue 17, point 4; writer: with state.commit_thread true and
+// false alternately: point 3)
 #include <strategy_host/abi.h>
 #include <unistd.h>
 
@@ -97,25 +98,30 @@ void write_session(const fs::path& dir, size_t symbols, size_t minutes) {
   }
 }
 
-std::string host_section(const fs::path& dir, const std::string& name, unsigned shards = 1) {
+std::string host_section(const fs::path& dir, const std::string& name, unsigned shards = 1,
+                         bool commit_thread = true) {
   return "host:\n  mode: replay\n  plugin_dirs: ['" SH_PLUGIN_DIR "']\n  state_dir: '" +
          (dir / ("state_" + name)).string() + "'\n  output_dir: '" + (dir / ("out_" + name)).string() +
-         "'\n  log: {level: warn}\nstate: {durability: process}\nconveyor: {baseline_warmup: 30, shards: " +
-         std::to_string(shards) + "}\n";
+         "'\n  log: {level: warn}\nstate: {durability: process, commit_thread: " +
+         (commit_thread ? "true" : "false") + "}\nconveyor: {baseline_warmup: 30, shards: " + std::to_string(shards) +
+         "}\n";
 }
 
-// shards=N: the capture through one shard and through N, alternately.
-int compare_shards(const fs::path& dir, const std::string& providers, unsigned shards, int runs) {
+// shards=N: the capture through one shard and through N, alternately;
+// writer: with the minute writer's thread (state.commit_thread) and without.
+int compare(const fs::path& dir, const std::string& providers, unsigned shards, int runs) {
   std::vector<double> rate[2];
   std::string digest[2];
   uint64_t events = 0;
   for (int i = 0; i < runs; ++i) {
     for (int k = 0; k < 2; ++k) {
-      const unsigned n = k == 0 ? 1 : shards;
-      const std::string name = "shards" + std::to_string(n);
+      const unsigned n = shards == 0 || k == 0 ? 1 : shards;
+      const bool writer = shards != 0 || k == 1;
+      const std::string name = "run" + std::to_string(k);
       fs::remove_all(dir / ("state_" + name));
       fs::remove_all(dir / ("out_" + name));
-      const sh_bench::PipelineRun r = sh_bench::run_pipeline(host_section(dir, name, n) + providers, dir, true);
+      const sh_bench::PipelineRun r =
+          sh_bench::run_pipeline(host_section(dir, name, n, writer) + providers, dir, true);
       if (!r.ok) return 1;
       rate[k].push_back(static_cast<double>(r.summary.events_in) / r.summary.wall_seconds);
       digest[k] = r.summary.digest;
@@ -124,9 +130,15 @@ int compare_shards(const fs::path& dir, const std::string& providers, unsigned s
   }
   std::printf("capture replay through the conveyor, %llu events, median of %d runs, alternating:\n",
               static_cast<unsigned long long>(events), runs);
-  std::printf("  conveyor.shards %-2u : %8.2f M events/s\n", shards, median(rate[1]) / 1e6);
-  std::printf("  baseline: 1 shard  : %8.2f M events/s  (ratio %.2fx)\n", median(rate[0]) / 1e6,
-              median(rate[1]) / median(rate[0]));
+  if (shards == 0) {
+    std::printf("  minute writer thread         : %8.2f M events/s\n", median(rate[1]) / 1e6);
+    std::printf("  baseline: commit on pipeline : %8.2f M events/s  (ratio %.2fx)\n", median(rate[0]) / 1e6,
+                median(rate[1]) / median(rate[0]));
+  } else {
+    std::printf("  conveyor.shards %-2u : %8.2f M events/s\n", shards, median(rate[1]) / 1e6);
+    std::printf("  baseline: 1 shard  : %8.2f M events/s  (ratio %.2fx)\n", median(rate[0]) / 1e6,
+                median(rate[1]) / median(rate[0]));
+  }
   std::printf("  digests: %s (%s, %s)\n", digest[0] == digest[1] ? "equal" : "DIFFER",
               digest[0].substr(0, 12).c_str(), digest[1].substr(0, 12).c_str());
   return digest[0] == digest[1] ? 0 : 1;
@@ -141,6 +153,7 @@ int main(int argc, char** argv) {
   const bool capture_only = argc > 4 && std::string(argv[4]) == "capture-only";
   const unsigned shards =
       argc > 4 && std::string(argv[4]).rfind("shards=", 0) == 0 ? std::atoi(argv[4] + 7) : 0;
+  const bool writer = argc > 4 && std::string(argv[4]) == "writer";
   spdlog::set_level(spdlog::level::warn);
   const fs::path dir = fs::temp_directory_path() / ("sh_bench_capture_" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -170,8 +183,8 @@ int main(int argc, char** argv) {
   }
   const std::string cap_providers =
       "providers:\n  - name: cap\n    plugin: capture\n    config: {file: '" + cap.string() + "'}\n";
-  if (shards > 0) {
-    const int rc = compare_shards(dir, cap_providers, shards, runs);
+  if (shards > 0 || writer) {
+    const int rc = compare(dir, cap_providers, shards, runs);
     if (!std::getenv("SH_BENCH_KEEP")) fs::remove_all(dir);
     return rc;
   }

@@ -22,6 +22,9 @@ namespace sh_bench {
 
 struct PipelineRun {
   sh::host::RunSummary summary;
+  // Per minute, us: the close on the pipeline thread and, with the minute
+  // writer, that plus the writer's commit (the minute in the store).
+  std::vector<double> close_us, committed_us;
   bool ok = false;
 };
 
@@ -56,6 +59,12 @@ inline PipelineRun run_pipeline(const std::string& yaml, const std::filesystem::
     return r;
   }
   r.summary = p.summary();
+  const auto& close = p.close_latency_ns();
+  const auto& commit = p.commit_ns();
+  for (size_t i = 0; i < close.size(); ++i) {
+    r.close_us.push_back(static_cast<double>(close[i]) / 1e3);
+    r.committed_us.push_back(static_cast<double>(close[i] + (i < commit.size() ? commit[i] : 0)) / 1e3);
+  }
   if (from_creation) {
     r.summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
