@@ -8,7 +8,8 @@
 //       router (consensus.router), a chain of ten risk policy plugins and the
 //       paper broker. Figure: the decision stage per minute close (the whole
 //       of DecisionStage::decide(): fills, experts, router, consensus, intents,
-//       chain, submits, decision lines), p50 / p99. Baseline from the same
+//       chain, submits, and the decision lines unless the minute writer
+//       formats them on its thread), p50 / p99. Baseline from the same
 //       run: the conveyor's own close work (bars, features, baselines,
 //       context), and the whole close (conveyor + detectors + decision +
 //       LMDB txn + sinks). Warm-up minutes (until the rolling baselines give
@@ -375,8 +376,9 @@ bool pipeline_bench(int runs, size_t minutes, size_t symbols) {
               "experts, router, consensus, 10-policy chain:", median(k50), median(k99), lo(k99),
               hi(k99));
   std::printf("    %-52s p50 %6.0f us   p99 %6.0f us   (p99 over runs %.0f-%.0f)\n",
-              "whole decide() (+ fills, submits, decision lines):", median(d50), median(d99),
-              lo(d99), hi(d99));
+              threaded ? "whole decide() (+ fills, submits; lines: writer):"
+                       : "whole decide() (+ fills, submits, decision lines):",
+              median(d50), median(d99), lo(d99), hi(d99));
   std::printf("    %-52s p50 %6.0f us   p99 %6.0f us   (p99 over runs %.0f-%.0f)\n",
               "baseline: conveyor close, same run:", median(c50), median(c99), lo(c99), hi(c99));
   std::printf("    %-52s p50 %6.0f us   p99 %6.0f us   (p99 over runs %.0f-%.0f)\n",

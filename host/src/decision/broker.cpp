@@ -666,8 +666,16 @@ Status Broker::write_ahead(const Order& o) {
 }
 
 Status Broker::persist(StateTxn& txn) {
-  Status vs = stage_venue_state();
+  // The venue plugin is asked here (the pipeline thread); the broker's own
+  // records are made where the transaction is: with the minute writer, on
+  // its thread, from state nothing changes before on_commit.
+  const Status vs = stage_venue_state();
   if (!vs.ok()) return vs;
+  return txn.in_txn([this](StateTxn& real) { return put_records(real); });
+}
+
+Status Broker::put_records(StateTxn& txn) const {
+  Status vs;
   if (venue_state_dirty_) {
     vs = txn.put(StateDb::kMeta, component_state_key(venue_->component()), venue_state_staged_);
     if (!vs.ok()) return vs;

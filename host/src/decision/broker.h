@@ -439,6 +439,8 @@ class Broker {
   bool venue_state_dirty_ = false;
   Status load_venue_state();
   Status stage_venue_state();
+  // persist()'s puts of the venue state, positions, orders and account.
+  Status put_records(StateTxn& txn) const;
   // A fill reported for an order the host had already closed.
   bool book_late_fill(const sh_venue_report& r);
   bool venue_enabled_ = true;

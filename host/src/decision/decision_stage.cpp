@@ -213,6 +213,7 @@ Status DecisionStage::on_minute(Minute& minute) {
 Status DecisionStage::decide(const MinuteClose& minute, const sh_feature_batch& batch) {
   const int64_t ts = minute.minute_ts_ns;
   decision_lines_.clear();
+  lines_rows_ = 0;
   // A minute the store already has (a restart catching up on what a previous
   // process committed, e.g. after kill -9): its orders were decided then and
   // are in the store. Deciding it again against the book as it is now could
@@ -256,7 +257,15 @@ Status DecisionStage::decide(const MinuteClose& minute, const sh_feature_batch& 
   evaluate_risk(decision_start);
   reduce_->update(ts, var_pct_, *broker_);
   submit_intents();
-  format_lines(ts, minute.rows.size());
+  // The decision lines: formatted here, or with the minute writer on its
+  // thread when they are written (write_feeds). Emergency-reduce lines come
+  // after them.
+  if (ctx_->config.state_commit_thread && decisions_jsonl_) {
+    lines_ts_ = ts;
+    lines_rows_ = minute.rows.size();
+  } else {
+    format_lines(ts, minute.rows.size(), [this](std::string&& l) { decision_lines_.push_back(std::move(l)); });
+  }
   return emergency_reduce(ts);
 }
 
@@ -482,7 +491,7 @@ void DecisionStage::submit_intents() {
 }
 
 // The decision lines (one per symbol with a signal or an intent).
-void DecisionStage::format_lines(int64_t ts, size_t n) {
+void DecisionStage::format_lines(int64_t ts, size_t n, const std::function<void(std::string&&)>& emit) const {
   size_t k = 0;
   for (size_t i = 0; i < n; ++i) {
     const bool has_intent = k < intents_.size() && intent_row_[k] == i;
@@ -505,7 +514,7 @@ void DecisionStage::format_lines(int64_t ts, size_t n) {
       v.submit = submitted_[k] ? &submits_[k] : nullptr;
       ++k;
     }
-    decision_lines_.push_back(format_decision_json(v));
+    emit(format_decision_json(v));
   }
 }
 
@@ -562,13 +571,29 @@ Status DecisionStage::write_feeds(WriteBatch* staged) {
     st = out(*orders_jsonl_);
     if (!st.ok()) return st;
   }
-  if (decisions_jsonl_) {
+  if (decisions_jsonl_ && staged != nullptr) {
+    // Formatted and written on the writer's thread: the minute's lines,
+    // then the emergency-reduce lines (handed_lines_ until the commit).
+    handed_lines_.clear();
+    handed_lines_.swap(decision_lines_);
+    const int64_t ts = lines_ts_;
+    const size_t rows = lines_rows_;
+    decisions_jsonl_->hand_over(staged, [this, ts, rows](std::string* out) {
+      auto line = [out](std::string_view l) {
+        out->append(l);
+        out->push_back('\n');
+      };
+      if (rows > 0) format_lines(ts, rows, [&line](std::string&& l) { line(l); });
+      for (const std::string& l : handed_lines_) line(l);
+    });
+  } else if (decisions_jsonl_) {
     for (const std::string& line : decision_lines_) {
       st = decisions_jsonl_->append_line(line);
       if (!st.ok()) return st;
     }
-    st = out(*decisions_jsonl_);
+    st = decisions_jsonl_->flush();
   }
+  lines_rows_ = 0;
   decision_lines_.clear();
   return st;
 }

@@ -78,15 +78,17 @@ class DecisionStage final : public Stage {
   void make_intents(const MinuteClose& minute);
   void evaluate_risk(std::chrono::steady_clock::time_point decision_start);
   void submit_intents();
-  void format_lines(int64_t ts, size_t n);
+  // The minute's decision lines, each passed to emit (one JSON object, no
+  // newline). With the minute writer they are made on its thread, from
+  // this minute's arrays, which nothing changes before the commit is back.
+  void format_lines(int64_t ts, size_t n, const std::function<void(std::string&&)>& emit) const;
   // The serving version label of each expert plugin and risk policy
   // ("1.0.0", "1.0.0+cfg3", "lua:<hash>"), named in every decision line.
   void refresh_versions();
   void collect_state();
   // Before the minute's commit: its trades.csv rows (the broker's staged
-  // fills) and decision lines, flushed.
-  // The minute's trades, orders and decision lines; `staged`: the minute
-  // writer's batch (null: written now).
+  // fills), orders and decision lines; `staged`: the minute writer's batch
+  // (null: written now).
   Status write_feeds(WriteBatch* staged);
   Status after_commit(const Status& write_status);
   Status trim_feeds();
@@ -168,6 +170,11 @@ class DecisionStage final : public Stage {
   std::vector<SubmitResult> submits_;
   std::vector<char> submitted_;
   std::vector<std::string> decision_lines_;  // written before the commit
+  // The minute's lines still to format (format_lines): its minute and rows;
+  // rows 0: none (no decision, a catch-up minute).
+  int64_t lines_ts_ = 0;
+  size_t lines_rows_ = 0;
+  std::vector<std::string> handed_lines_;  // the minute writer's until the commit is back
   // Portfolio inputs of the risk chain: the previous minute's decision time
   // (experts -> consensus -> chain, ms; NaN before the first) and each
   // symbol's latest finite rv_5, by symbol id (NaN = none yet).

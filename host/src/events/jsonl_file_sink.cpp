@@ -94,11 +94,12 @@ Status JsonlFileSink::flush() {
   return st;
 }
 
-void JsonlFileSink::hand_over(WriteBatch* batch) {
+void JsonlFileSink::hand_over(WriteBatch* batch, std::function<void(std::string*)> more) {
   in_flight_.clear();
   std::swap(buffer_, in_flight_);
-  if (in_flight_.empty()) return;
-  batch->before_txn([this] {
+  if (in_flight_.empty() && !more) return;
+  batch->before_txn([this, more = std::move(more)] {
+    if (more) more(&in_flight_);
     size_t done = 0;
     return write_out(in_flight_, &done);
   });

@@ -4,6 +4,7 @@
 #ifndef SH_HOST_EVENTS_JSONL_FILE_SINK_H
 #define SH_HOST_EVENTS_JSONL_FILE_SINK_H
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -51,7 +52,9 @@ class JsonlFileSink : public EventSink {
   // written (and, with digest_on_write, digested) by the writer's thread
   // before the minute's transaction; this thread's buffer is free at once.
   // Until that minute is collected, nothing else may write this sink.
-  void hand_over(WriteBatch* batch);
+  // `more` (optional) appends further lines ("...\n") on the writer's
+  // thread, after what was buffered.
+  void hand_over(WriteBatch* batch, std::function<void(std::string*)> more = nullptr);
 
   const std::string& path() const { return options_.path; }
   size_t buffered_bytes() const { return buffer_.size(); }
