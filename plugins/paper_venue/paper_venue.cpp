@@ -233,12 +233,13 @@ class PaperVenue final : public sh::Venue {
     last_minute_ts_ns_ = minute_ts_ns;
     // The mids of this minute only: an order for a symbol without a bar this
     // minute has no mid (then its ref_price), as with the host's broker.
+    // Only the mid fill mode reads them, so only it keeps (and saves) them.
     mids_.clear();
     std::unordered_map<sh_symbol_id, const sh_venue_bar*> bar_of;
     for (const sh_venue_bar& b : bars) {
       bar_of[b.symbol] = &b;
       const double m = positive(b.mid) ? b.mid : b.close;
-      if (positive(m)) mids_[b.symbol] = m;
+      if (config_.fill == FillMode::kMid && positive(m)) mids_[b.symbol] = m;
     }
     std::vector<uint64_t> done;
     for (auto& [seq, o] : working_) {
