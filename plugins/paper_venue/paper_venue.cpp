@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <functional>
 #include <map>
 #include <string>
@@ -470,6 +471,7 @@ class PaperVenue final : public sh::Venue {
       have_last_minute_ = have_last;
       last_minute_ts_ns_ = last;
       finished_.clear();
+      finished_order_.clear();
       books_.clear();
     } catch (const sh::Json::exception& e) {
       throw std::runtime_error(std::string("paper_venue state: ") + e.what());
@@ -585,7 +587,7 @@ class PaperVenue final : public sh::Venue {
     emit(sink, o, SH_ORDER_REJECTED, 0, sh::kNull, sh::kNull, 0, SH_LIQUIDITY_UNKNOWN, reason,
          o.ts_ns, detail.c_str());
     if (!o.id.empty())
-      finished_[o.id] = Finished{SH_ORDER_REJECTED, reason, o.symbol, o.side, 0.0, std::string()};
+      remember_finished(o.id, Finished{SH_ORDER_REJECTED, reason, o.symbol, o.side, 0.0, std::string()});
     return SH_OK;
   }
 
@@ -596,7 +598,7 @@ class PaperVenue final : public sh::Venue {
     if (state == SH_ORDER_CANCELED) host().add(c_cancels_);
     if (state == SH_ORDER_EXPIRED) host().add(c_expires_);
     emit(sink, o, state, 0, sh::kNull, sh::kNull, 0, SH_LIQUIDITY_UNKNOWN, reason, ts_ns, detail);
-    finished_[o.id] = Finished{state, reason, o.symbol, o.side, o.cum_qty, o.venue_id};
+    remember_finished(o.id, Finished{state, reason, o.symbol, o.side, o.cum_qty, o.venue_id});
     if (erase_now) erase(o.seq);
   }
   void erase(uint64_t seq) {
@@ -642,8 +644,10 @@ class PaperVenue final : public sh::Venue {
     const bool done = o.leaves() <= 0.0;
     emit(sink, o, done ? SH_ORDER_FILLED : SH_ORDER_PARTIALLY_FILLED, qty, price, ref, fee, liq,
          SH_VENUE_REASON_NONE, ts_ns, nullptr);
-    if (done) finished_[o.id] = Finished{SH_ORDER_FILLED, SH_VENUE_REASON_NONE, o.symbol, o.side,
-                                         o.cum_qty, o.venue_id};
+    if (done) {
+      remember_finished(o.id, Finished{SH_ORDER_FILLED, SH_VENUE_REASON_NONE, o.symbol, o.side, o.cum_qty,
+                                       o.venue_id});
+    }
     return done;
   }
 
@@ -812,7 +816,20 @@ class PaperVenue final : public sh::Venue {
   uint64_t next_seq_ = 1;
   std::map<uint64_t, Order> working_;  // by submission sequence
   std::unordered_map<std::string, uint64_t> by_id_;
-  std::unordered_map<std::string, Finished> finished_;  // not persisted
+  // The last kFinishedKept finished orders, by client order id (not
+  // persisted): a resubmit of one is answered with its final state. Bounded:
+  // a host trading for weeks would otherwise grow it by every order.
+  static constexpr size_t kFinishedKept = 100000;
+  std::unordered_map<std::string, Finished> finished_;
+  std::deque<std::string> finished_order_;  // finished_'s ids, oldest first
+  void remember_finished(const std::string& id, Finished f) {
+    if (!finished_.insert_or_assign(id, std::move(f)).second) return;  // already known: updated
+    finished_order_.push_back(id);
+    if (finished_order_.size() > kFinishedKept) {
+      finished_.erase(finished_order_.front());
+      finished_order_.pop_front();
+    }
+  }
   std::map<sh_symbol_id, Position> positions_;
   std::map<sh_symbol_id, double> mids_;  // the last minute's
   std::map<sh_symbol_id, Book> books_;   // not persisted

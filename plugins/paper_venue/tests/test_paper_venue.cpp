@@ -402,6 +402,25 @@ SH_TEST("a client order id the venue knows reports its state and creates nothing
   expect(v.host().counter("orders_submitted") == 1, "one order");
 }
 
+SH_TEST("the venue remembers the last 100,000 finished orders, not every order ever made") {
+  Plugin plugin;
+  auto v = plugin.venue();
+  // Rejected orders are finished orders too: 100,001 of them.
+  for (int i = 0; i <= 100000; ++i) {
+    v.submit(VenueOrder("x" + std::to_string(i), "BTC", SH_SIDE_BUY, 0).at_close(3))
+        .expect_state("x" + std::to_string(i), SH_ORDER_REJECTED);
+  }
+  // The newest is known: its final state, nothing judged again.
+  auto kept = v.submit(VenueOrder("x100000", "BTC", SH_SIDE_BUY, 0).at_close(3));
+  kept.expect_count(1);
+  expect(kept[0].detail.find("seen before") != std::string::npos, kept.describe());
+  // The oldest was forgotten: judged again as a new order.
+  auto old = v.submit(VenueOrder("x0", "BTC", SH_SIDE_BUY, 0).at_close(3));
+  old.expect_count(1);
+  old.expect_state("x0", SH_ORDER_REJECTED);
+  expect(old[0].detail.find("qty") != std::string::npos, old.describe());
+}
+
 SH_TEST("malformed orders: one REJECTED report naming the field, nothing created") {
   Plugin plugin;
   auto v = plugin.venue();
