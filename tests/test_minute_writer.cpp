@@ -47,6 +47,11 @@ struct TempStore {
     const Status st = txn.get(db, key, &v);
     return st.ok() ? v : "<" + std::string(st.is_not_found() ? "absent" : st.message()) + ">";
   }
+  int64_t last_minute() const {
+    int64_t last = 0;
+    REQUIRE(store->last_minute_ts_ns(&last).ok());
+    return last;
+  }
   size_t rows() const {
     StateTxn txn;
     REQUIRE(store->begin_read(&txn).ok());
@@ -122,9 +127,7 @@ TEST_CASE("staged writes land in the minute's one transaction on the writer's th
   CHECK(t.get(StateDb::kMeta, "from_hook") == "yes");
   CHECK(t.get(StateDb::kPositions, "BTC") == "{\"qty\":2}");
   CHECK(t.rows() == 50);
-  int64_t last = 0;
-  REQUIRE(t.store->last_minute_ts_ns(&last).ok());
-  CHECK(last == kT0);
+  CHECK(t.last_minute() == kT0);
   CHECK(t.store->last_txn_id() == r.txn_id);
 
   // The next minute reuses the buffers; a second result is that minute's.
@@ -169,7 +172,5 @@ TEST_CASE("a minute the writer cannot store fails whole, names the minute and le
   CHECK(t.get(StateDb::kMeta, "first") == "kept");
   CHECK(t.get(StateDb::kMeta, "small") == "<absent>");
   CHECK(t.rows() == 10);
-  int64_t last = 0;
-  REQUIRE(t.store->last_minute_ts_ns(&last).ok());
-  CHECK(last == kT0);
+  CHECK(t.last_minute() == kT0);
 }

@@ -494,15 +494,10 @@ class PaperVenue final : public sh::Venue {
   // save_state() runs every minute over every symbol: names are asked of
   // the host once per id, and a map's name order is sorted again only when
   // its set of ids changed.
+  // (An id the host has no name for is asked again each time.)
   const std::string& cached_name(sh_symbol_id symbol) const {
-    if (symbol >= names_.size()) {
-      names_.resize(symbol + 1);
-      named_.resize(symbol + 1, 0);
-    }
-    if (!named_[symbol]) {
-      names_[symbol] = name_of(symbol);
-      named_[symbol] = 1;
-    }
+    if (symbol >= names_.size()) names_.resize(symbol + 1);
+    if (names_[symbol].empty()) names_[symbol] = name_of(symbol);
     return names_[symbol];
   }
   struct NameOrder {
@@ -835,8 +830,7 @@ class PaperVenue final : public sh::Venue {
   std::map<sh_symbol_id, Book> books_;   // not persisted
   bool have_last_minute_ = false;
   int64_t last_minute_ts_ns_ = 0;
-  mutable std::vector<std::string> names_;  // cached_name(), by symbol id
-  mutable std::vector<char> named_;
+  mutable std::vector<std::string> names_;  // cached_name(), by symbol id; "" not asked yet
   mutable NameOrder position_order_, mid_order_;
 };
 

@@ -183,7 +183,7 @@ Status DecisionStage::open_feeds(const std::filesystem::path& out_dir, bool trun
 Status DecisionStage::on_minute(Minute& minute) {
   if (!broker_) return Status::Ok();
   const auto d0 = std::chrono::steady_clock::now();
-  const Status st = decide(*minute.close, minute.batch);
+  const Status st = decide(*minute.close, minute.batch, minute.staged != nullptr);
   if (!st.ok()) return st;
   ctx_->latency.decision_ns.push_back(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - d0)
@@ -210,7 +210,7 @@ Status DecisionStage::on_minute(Minute& minute) {
   return write_feeds(minute.staged);
 }
 
-Status DecisionStage::decide(const MinuteClose& minute, const sh_feature_batch& batch) {
+Status DecisionStage::decide(const MinuteClose& minute, const sh_feature_batch& batch, bool lines_on_writer) {
   const int64_t ts = minute.minute_ts_ns;
   decision_lines_.clear();
   lines_rows_ = 0;
@@ -260,7 +260,7 @@ Status DecisionStage::decide(const MinuteClose& minute, const sh_feature_batch& 
   // The decision lines: formatted here, or with the minute writer on its
   // thread when they are written (write_feeds). Emergency-reduce lines come
   // after them.
-  if (ctx_->config.state_commit_thread && decisions_jsonl_) {
+  if (lines_on_writer && decisions_jsonl_) {
     lines_ts_ = ts;
     lines_rows_ = minute.rows.size();
   } else {

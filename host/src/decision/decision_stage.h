@@ -71,7 +71,9 @@ class DecisionStage final : public Stage {
   std::vector<RiskPolicy> make_policies();
   Status open_feeds(const std::filesystem::path& out_dir, bool truncate);
   // The steps of one minute; decide() runs them in order.
-  Status decide(const MinuteClose& minute, const sh_feature_batch& batch);
+  // lines_on_writer: the minute writer formats the decision lines
+  // (write_feeds hands them over); else decide() formats them.
+  Status decide(const MinuteClose& minute, const sh_feature_batch& batch, bool lines_on_writer);
   Status fill_and_mark(const MinuteClose& minute);
   void run_experts(const MinuteClose& minute, const sh_feature_batch& batch);
   Status route_and_fuse(const MinuteClose& minute);

@@ -128,7 +128,6 @@ StateTxn::StateTxn(StateTxn&& other) noexcept
   other.batch_ = nullptr;
 }
 
-
 StateTxn& StateTxn::operator=(StateTxn&& other) noexcept {
   if (this != &other) {
     abort();
