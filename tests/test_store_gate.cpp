@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -228,4 +230,37 @@ TEST_CASE("gate state survives a restart through save_state/restore_state", "[ev
   REQUIRE(fresh.set_config(config(0, 0, 10)).ok());
   CHECK(offer(fresh, hit("A", kT0 + 11 * kMin)) == SuppressReason::kNone);
   CHECK(fresh.set_config(config(-1, 0, 1)).code() == Status::Code::kInvalidArgument);
+}
+
+TEST_CASE("changed keys: each offered (symbol, class) once until forgotten; dq-suppressed hits change nothing", "[events]") {
+  EventGate g(config(180000, 900000, 10));
+  auto rows = [&] {
+    std::vector<std::string> out;
+    g.save_changed_keys([&](std::string_view k, std::string_view v) {
+      out.push_back(std::string(k) + "=" + std::string(v));
+    });
+    return out;
+  };
+  CHECK_FALSE(g.has_changed_keys());
+  g.offer(hit("A", kT0, "spike", 50, SH_DQ_GAP));
+  CHECK(rows().empty());
+  g.offer(hit("A", kT0));
+  g.offer(hit("A", kT0 + kMin));  // debounced: the same key again
+  g.offer(hit("B\"x", kT0, "volume"));
+  const std::vector<std::string> expect = {
+      "[\"A\",\"spike\"]=[\"A\",\"spike\"," + std::to_string(kT0 + kMin) + "," + std::to_string(kT0) + "]",
+      "[\"B\\\"x\",\"volume\"]=[\"B\\\"x\",\"volume\"," + std::to_string(kT0) + "," + std::to_string(kT0) + "]"};
+  CHECK(rows() == expect);
+  CHECK(rows() == expect);  // repeatable until forgotten (a retried write)
+  g.forget_changed();
+  CHECK(rows().empty());
+  CHECK(g.save_header().find("\"keys\":[]") != std::string::npos);
+
+  EventGate fresh(config(180000, 900000, 10));
+  REQUIRE(fresh.restore_state(g.save_header()).ok());
+  for (const std::string& r : expect) REQUIRE(fresh.restore_key(r.substr(r.find("=[") + 1)).ok());
+  CHECK(fresh.save_state() == g.save_state());
+  const Status bad = fresh.restore_key("[\"A\",\"spike\",1]");
+  CHECK(bad.code() == Status::Code::kCorruption);
+  CHECK(bad.message() == "event gate state: bad key row [\"A\",\"spike\",1]");
 }

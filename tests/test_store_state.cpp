@@ -431,7 +431,7 @@ TEST_CASE("committed snapshot rows feed the output digest deterministically", "[
   CHECK(da.streams()[0].name == "features_snapshot");
 }
 
-TEST_CASE("event seq and gate state resume after a restart from the minute's txn", "[store]") {
+TEST_CASE("event seq and gate state resume after a restart from the minute's txn (a store from before the gate's rows)", "[store]") {
   TempDir tmp;
   EventGateConfig cfg;  // defaults: 15 min cooldown
   {
@@ -463,9 +463,7 @@ TEST_CASE("event seq and gate state resume after a restart from the minute's txn
   EventGate gate(cfg, last + 1);
   StateTxn txn;
   REQUIRE(store->begin_read(&txn).ok());
-  std::string saved;
-  REQUIRE(txn.get(StateDb::kMeta, "event_gate_state", &saved).ok());
-  REQUIRE(gate.restore_state(saved).ok());
+  REQUIRE(load_gate_state(txn, &gate).ok());
   EventCandidate c;
   c.symbol = "BTCUSDT";
   c.hit_class = "return_spike";
@@ -475,6 +473,103 @@ TEST_CASE("event seq and gate state resume after a restart from the minute's txn
   CHECK(gate.offer(c).record.seq == 2);
 }
 
+
+TEST_CASE("the gate stores one row per changed key: a minute's bytes stay flat as keys accumulate, and a restart gets them all back", "[store]") {
+  TempDir tmp;
+  EventGateConfig cfg;  // the runbook's: at most 60 events per class an hour
+  EventGate gate(cfg, 1);
+  auto offer_all = [&](int64_t ts, int from, int to) {
+    for (int i = from; i < to; ++i) {
+      EventCandidate c;
+      c.symbol = "S" + std::to_string(i);
+      c.hit_class = i % 2 == 0 ? "return_spike" : "volume_burst";
+      c.minute_ts_ns = ts;
+      c.score = 60;
+      gate.offer(c);
+    }
+  };
+  // The bytes the gate puts in a minute's transaction.
+  auto write = [&](StateStore& store, int64_t ts) {
+    size_t bytes = 0;
+    size_t rows = 0;
+    REQUIRE(store
+                .write_minute(make_minute(ts, {"AAA"}, 1),
+                              [&](StateTxn& txn) {
+                                bytes = rows = 0;
+                                gate.save_changed_keys([&](std::string_view k, std::string_view v) {
+                                  bytes += k.size() + v.size();
+                                  ++rows;
+                                });
+                                return store_gate_state(gate, txn);
+                              })
+                .ok());
+    gate.forget_changed();
+    return std::pair{rows, bytes + gate.save_header().size()};
+  };
+  std::pair<size_t, size_t> first, later;
+  {
+    auto store = open_store(tmp.path);
+    offer_all(kT0, 0, 2000);
+    first = write(*store, kT0);
+    offer_all(kT0 + kMinuteNs, 7, 9);  // two keys again, debounced
+    later = write(*store, kT0 + kMinuteNs);
+  }
+  CHECK(first.first == 2000);
+  CHECK(later.first == 2);
+  INFO("bytes: first minute " << first.second << ", later " << later.second);
+  CHECK(later.second < 3000);  // the header (120 budget times) + two rows, not 2,000 keys
+  CHECK(first.second > 40 * later.second);
+
+  auto store = open_store(tmp.path);
+  StateTxn txn;
+  REQUIRE(store->begin_read(&txn).ok());
+  EventGate fresh(cfg, 1);
+  REQUIRE(load_gate_state(txn, &fresh).ok());
+  CHECK(fresh.save_state() == gate.save_state());
+  CHECK(fresh.next_seq() == 121);
+  CHECK_FALSE(fresh.has_changed_keys());
+  EventCandidate c;
+  c.symbol = "S8";
+  c.hit_class = "return_spike";
+  c.minute_ts_ns = kT0 + 10 * kMinuteNs;  // the last hit at +1 min: a new episode, in cooldown
+  CHECK(fresh.offer(c).reason == SuppressReason::kCooldown);
+
+  // A store from before the rows: its whole document becomes rows at the
+  // next minute, and the restart after that has every key.
+  TempDir old_dir;
+  {
+    auto old_store = open_store(old_dir.path);
+    REQUIRE(old_store
+                ->write_minute(make_minute(kT0, {"AAA"}, 1),
+                               [&](StateTxn& t) {
+                                 return t.put(StateDb::kMeta, "event_gate_state", gate.save_state());
+                               })
+                .ok());
+  }
+  {
+    auto old_store = open_store(old_dir.path);
+    StateTxn t;
+    REQUIRE(old_store->begin_read(&t).ok());
+    EventGate migrated(cfg, 1);
+    REQUIRE(load_gate_state(t, &migrated).ok());
+    t = StateTxn();
+    CHECK(migrated.save_state() == gate.save_state());
+    c.symbol = "NEW";
+    migrated.offer(c);
+    REQUIRE(old_store
+                ->write_minute(make_minute(kT0 + 10 * kMinuteNs, {"AAA"}, 2),
+                               [&](StateTxn& w) { return store_gate_state(migrated, w); })
+                .ok());
+    migrated.forget_changed();
+    StateTxn r;
+    REQUIRE(old_store->begin_read(&r).ok());
+    EventGate again(cfg, 1);
+    REQUIRE(load_gate_state(r, &again).ok());
+    CHECK(again.save_state() == migrated.save_state());
+    CHECK(again.save_state().find("\"S1999\"") != std::string::npos);
+    CHECK(again.save_state().find("\"NEW\"") != std::string::npos);
+  }
+}
 TEST_CASE("a minute larger than the whole map grows it as often as needed", "[store]") {
   TempDir tmp;
   std::vector<std::string> many;

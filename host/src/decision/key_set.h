@@ -14,31 +14,34 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 namespace sh::host {
 
 class KeySet {
  public:
-  bool contains(std::string_view key) const { return has(std::string(key)); }
+  bool contains(std::string_view key) const { return has(key); }
 
   // Inserts `key` (no-op when present).
-  void insert(std::string key) {
+  void insert(std::string_view key) {
     if (has(key)) return;
-    add_new(std::move(key));
+    add_new(key);
   }
   // Inserts a key the caller has just checked is not contained.
-  void add_new(std::string key) {
+  void add_new(std::string_view key) {
     // Grow a little before the table would rehash itself (at size >
     // buckets * max_load_factor), so that it never does.
     if (static_cast<double>(cur_.size() + 1) >
         0.9 * static_cast<double>(cur_.bucket_count()) * cur_.max_load_factor()) {
       grow();
     }
-    cur_.insert(std::move(key));
+    cur_.insert(keep(key));
     migrate(kMovesPerInsert);
   }
 
@@ -46,18 +49,37 @@ class KeySet {
   void clear() {
     cur_.clear();
     old_.clear();
+    chunks_.clear();
+    left_ = 0;
   }
 
  private:
   static constexpr size_t kMovesPerInsert = 2;
   static constexpr size_t kMinBuckets = 64;
+  static constexpr size_t kChunkBytes = 64 * 1024;
 
-  bool has(const std::string& key) const {
+  // The tables hold views of the keys' bytes, kept in chunks that never
+  // move: a lookup by string_view makes no string (it made one, with an
+  // allocation for a key past 15 bytes, at every submit and fill).
+  bool has(std::string_view key) const {
     return cur_.count(key) != 0 || (!old_.empty() && old_.count(key) != 0);
+  }
+  std::string_view keep(std::string_view key) {
+    if (key.size() > left_) {
+      const size_t n = std::max(kChunkBytes, key.size());
+      chunks_.push_back(std::make_unique<char[]>(n));
+      next_ = chunks_.back().get();
+      left_ = n;
+    }
+    if (!key.empty()) std::memcpy(next_, key.data(), key.size());
+    const std::string_view kept(next_, key.size());
+    next_ += key.size();
+    left_ -= key.size();
+    return kept;
   }
   void grow() {
     migrate(old_.size());  // the previous migration must be done (it is, see below)
-    std::unordered_set<std::string> next;
+    std::unordered_set<std::string_view> next;
     next.reserve(std::max(kMinBuckets, 2 * (cur_.size() + 1)));
     old_.swap(cur_);  // old_ was empty
     cur_.swap(next);
@@ -69,8 +91,11 @@ class KeySet {
     for (size_t i = 0; i < n && !old_.empty(); ++i) cur_.insert(old_.extract(old_.begin()));
   }
 
-  std::unordered_set<std::string> cur_;
-  std::unordered_set<std::string> old_;
+  std::unordered_set<std::string_view> cur_;
+  std::unordered_set<std::string_view> old_;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  char* next_ = nullptr;
+  size_t left_ = 0;
 };
 
 }  // namespace sh::host

@@ -5,6 +5,9 @@
 #include <iterator>
 
 #include <nlohmann/json.hpp>
+#include <strategy_host/json_text.hpp>
+
+#include "store/state_store.h"
 
 namespace sh::host {
 namespace {
@@ -154,7 +157,12 @@ GateDecision EventGate::offer(const EventCandidate& c) {
 
   if (p.suppress_when_dq_not_ok && c.dq != SH_DQ_OK) return suppress(SuppressReason::kDq);
 
-  KeyState& ks = keys_[{c.symbol, c.hit_class}];
+  auto& entry = *keys_.try_emplace({c.symbol, c.hit_class}).first;
+  KeyState& ks = entry.second;
+  if (!ks.changed) {
+    ks.changed = true;
+    changed_.push_back(&entry);
+  }
   const bool in_episode = ks.has_hit && t - ks.last_hit_ts_ns < ms_to_ns(p.debounce_ms);
   if (!ks.has_hit || t > ks.last_hit_ts_ns) ks.last_hit_ts_ns = t;
   ks.has_hit = true;
@@ -209,9 +217,14 @@ std::vector<std::pair<std::string, double>> EventGate::budget_utilizations(int64
   return out;
 }
 
-std::string EventGate::save_state() const {
+std::string EventGate::save_state() const { return save(true); }
+
+std::string EventGate::save_header() const { return save(false); }
+
+std::string EventGate::save(bool with_keys) const {
   nlohmann::json keys = nlohmann::json::array();
   for (const auto& [k, s] : keys_) {
+    if (!with_keys) break;
     keys.push_back({k.first, k.second, s.has_hit ? nlohmann::json(s.last_hit_ts_ns) : nullptr,
                     s.has_publish ? nlohmann::json(s.last_publish_ts_ns) : nullptr});
   }
@@ -222,6 +235,64 @@ std::string EventGate::save_state() const {
                       {"keys", std::move(keys)},
                       {"budget", std::move(budget)}};
   return j.dump();  // nlohmann::json objects are std::map: sorted keys
+}
+
+void EventGate::save_changed_keys(
+    const std::function<void(std::string_view, std::string_view)>& row) const {
+  std::string key;
+  std::string value;
+  for (const auto* entry : changed_) {
+    const auto& [k, s] = *entry;
+    key.clear();
+    key += '[';
+    json_text::put_string(key, k.first);
+    key += ',';
+    json_text::put_string(key, k.second);
+    key += ']';
+    value.assign(key, 0, key.size() - 1);
+    value += ',';
+    if (s.has_hit) json_text::put_int(value, s.last_hit_ts_ns); else value += "null";
+    value += ',';
+    if (s.has_publish) json_text::put_int(value, s.last_publish_ts_ns); else value += "null";
+    value += ']';
+    row(key, value);
+  }
+}
+
+void EventGate::forget_changed() {
+  for (auto* entry : changed_) entry->second.changed = false;
+  changed_.clear();
+}
+
+void EventGate::mark_all_changed() {
+  for (auto& entry : keys_) {
+    if (entry.second.changed) continue;
+    entry.second.changed = true;
+    changed_.push_back(&entry);
+  }
+}
+
+Status EventGate::restore_key(std::string_view value) {
+  const auto e = nlohmann::json::parse(value.begin(), value.end(), nullptr, false);
+  try {
+    if (e.is_discarded() || !e.is_array() || e.size() != 4) throw std::invalid_argument("");
+    KeyState s;
+    if (!e.at(2).is_null()) {
+      s.has_hit = true;
+      s.last_hit_ts_ns = e.at(2).get<int64_t>();
+    }
+    if (!e.at(3).is_null()) {
+      s.has_publish = true;
+      s.last_publish_ts_ns = e.at(3).get<int64_t>();
+    }
+    Key k{e.at(0).get<std::string>(), e.at(1).get<std::string>()};
+    auto it = keys_.find(k);
+    if (it != keys_.end() && it->second.changed) s.changed = true;  // still listed in changed_
+    keys_.insert_or_assign(std::move(k), s);
+  } catch (const std::exception&) {
+    return Status::Corruption("event gate state: bad key row " + std::string(value.substr(0, 200)));
+  }
+  return Status::Ok();
 }
 
 Status EventGate::restore_state(std::string_view saved) {
@@ -258,9 +329,44 @@ Status EventGate::restore_state(std::string_view saved) {
     return bad(e.what());
   }
   keys_ = std::move(keys);
+  changed_.clear();
   budget_ = std::move(budget);
   next_seq_ = std::max(next_seq_, next_seq);
   return Status::Ok();
+}
+
+namespace {
+constexpr std::string_view kGateStateKey = "event_gate_state";
+constexpr std::string_view kGateKeyPrefix = "event_gate/key/";
+}  // namespace
+
+Status store_gate_state(const EventGate& gate, StateTxn& txn) {
+  Status st = txn.put(StateDb::kMeta, kGateStateKey, gate.save_header());
+  std::string key(kGateKeyPrefix);
+  gate.save_changed_keys([&](std::string_view k, std::string_view v) {
+    if (!st.ok()) return;
+    key.resize(kGateKeyPrefix.size());
+    key += k;
+    st = txn.put(StateDb::kMeta, key, v);
+  });
+  return st;
+}
+
+Status load_gate_state(const StateTxn& txn, EventGate* gate) {
+  std::string saved;
+  Status st = txn.get(StateDb::kMeta, kGateStateKey, &saved);
+  if (!st.ok()) return st;
+  st = gate->restore_state(saved);
+  if (!st.ok()) return st;
+  // A whole document (a store from before the rows) becomes rows at the
+  // next save, when its header replaces it.
+  gate->mark_all_changed();
+  Status row_st = Status::Ok();
+  st = txn.scan_prefix(StateDb::kMeta, kGateKeyPrefix, [&](std::string_view, std::string_view v) {
+    row_st = gate->restore_key(v);
+    return row_st.ok();
+  });
+  return row_st.ok() ? st : row_st;
 }
 
 }  // namespace sh::host

@@ -29,6 +29,7 @@
 #define SH_HOST_EVENTS_EVENT_GATE_H
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -115,25 +116,63 @@ class EventGate {
   std::string save_state() const;
   Status restore_state(std::string_view saved);
 
+  // What a minute stores (store_gate_state below): the header (next_seq and
+  // the budget windows: the save_state() document with no keys; a few
+  // hundred bytes whatever the number of keys) and one row per (symbol,
+  // class) the gate was offered since the last save_changed_keys(). A
+  // 1,000-symbol host accumulates thousands of keys; writing them all every
+  // minute cost half a millisecond of the close and tens of KB of store.
+  std::string save_header() const;
+  // Calls row(key, value) for every (symbol, class) changed since the last
+  // forget_changed(). key is the JSON array [symbol, class] (unique,
+  // readable); value is [symbol, class, last_hit|null, last_publish|null].
+  // Repeatable (a minute's write may be retried after the map grows).
+  void save_changed_keys(const std::function<void(std::string_view, std::string_view)>& row) const;
+  bool has_changed_keys() const { return !changed_.empty(); }
+  // Once the rows have committed.
+  void forget_changed();
+  // Restores one row written by save_changed_keys (it replaces that key).
+  Status restore_key(std::string_view value);
+  // Every key counts as changed (after restoring a whole save_state()
+  // document, so that the next save writes them as rows).
+  void mark_all_changed();
+
  private:
   struct KeyState {
     bool has_hit = false;
     int64_t last_hit_ts_ns = 0;
     bool has_publish = false;
     int64_t last_publish_ts_ns = 0;
+    bool changed = false;  // listed in changed_
   };
+  using Key = std::pair<std::string, std::string>;
   void count(const std::string& name);
   void prune_budget(std::multiset<int64_t>* window, int64_t now_ns);
+  std::string save(bool with_keys) const;
 
   EventGateConfig config_;
   uint64_t next_seq_;
   // (symbol, class) -> state. Ordered containers: save_state output is
   // deterministic.
-  std::map<std::pair<std::string, std::string>, KeyState> keys_;
+  std::map<Key, KeyState> keys_;
+  // Keys offered since the last forget_changed() (map nodes are stable).
+  std::vector<std::pair<const Key, KeyState>*> changed_;
   // class -> publish times still inside some budget window.
   std::map<std::string, std::multiset<int64_t>, std::less<>> budget_;
   std::map<std::string, uint64_t, std::less<>> counters_;
 };
+
+class StateTxn;
+
+// The gate in the store (StateDb::kMeta), committed with the minute whose
+// events it produced: "event_gate_state" holds the header (or, in a store
+// written before rows existed, a whole save_state() document) and
+// "event_gate/key/[symbol,class]" one row per key.
+// Writes the header and the rows of the keys changed since the gate's last
+// forget_changed().
+Status store_gate_state(const EventGate& gate, StateTxn& txn);
+// Restores what store_gate_state wrote (NotFound: nothing stored).
+Status load_gate_state(const StateTxn& txn, EventGate* gate);
 
 }  // namespace sh::host
 

@@ -32,14 +32,8 @@ Status OutputStage::open(StageContext& ctx) {
     StateTxn txn;
     st = ctx.store->begin_read(&txn);
     if (!st.ok()) return st;
-    std::string saved;
-    st = txn.get(StateDb::kMeta, "event_gate_state", &saved);
-    if (st.ok()) {
-      st = gate_->restore_state(saved);
-      if (!st.ok()) return st;
-    } else if (!st.is_not_found()) {
-      return st;
-    }
+    st = load_gate_state(txn, gate_.get());
+    if (!st.ok() && !st.is_not_found()) return st;
     // A previous process may have died between writing a minute's feed
     // lines and committing it.
     st = trim_feeds();
@@ -144,9 +138,6 @@ void OutputStage::offer(const Hit& h, const MinuteClose& close, Minute& minute) 
 Status OutputStage::on_minute(Minute& minute) {
   outputs_.clear();
   for (const Hit& h : minute.hits) offer(h, *minute.close, minute);
-  // The gate only changes when it is offered a hit.
-  gate_changed_ = !minute.hits.empty() && ctx_->config.mode != RunMode::kDryRun;
-  if (gate_changed_) gate_state_ = gate_->save_state();
   return write_feeds();
 }
 
@@ -170,8 +161,9 @@ Status OutputStage::write_feeds() {
 }
 
 Status OutputStage::persist(const Minute&, StateTxn& txn) {
-  // The events commit with the gate state that produced them.
-  return gate_changed_ ? txn.put(StateDb::kMeta, "event_gate_state", gate_state_) : Status::Ok();
+  // The events commit with the gate state that produced them. The gate
+  // only changes when it is offered a hit that gets past the dq check.
+  return gate_->has_changed_keys() ? store_gate_state(*gate_, txn) : Status::Ok();
 }
 
 Status OutputStage::on_commit(Minute&, const Status& commit) {
@@ -181,6 +173,7 @@ Status OutputStage::on_commit(Minute&, const Status& commit) {
     if (!ts.ok()) spdlog::error("{}", ts.message());
     return Status::Ok();
   }
+  gate_->forget_changed();
   if (!redis_sink_) return Status::Ok();
   // Redis (a feed for other processes) only ever sees committed minutes.
   for (const auto& [rec, dest] : outputs_) {

@@ -47,8 +47,6 @@ class OutputStage final : public Stage {
   std::unique_ptr<EventSink> redis_sink_;
   // This minute's events and their file (null: the main sinks).
   std::vector<std::pair<EventRecord, JsonlFileSink*>> outputs_;
-  bool gate_changed_ = false;
-  std::string gate_state_;
 };
 
 }  // namespace sh::host
