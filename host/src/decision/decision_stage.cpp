@@ -563,12 +563,22 @@ Status DecisionStage::write_feeds(WriteBatch* staged) {
     st = out(trades_csv_->sink());
     if (!st.ok()) return st;
   }
-  if (orders_jsonl_) {
+  if (orders_jsonl_ && staged != nullptr) {
+    // Formatted on the writer's thread too: the broker's transitions do not
+    // change until on_commit (JSON lines: no newline inside).
+    const int64_t ts = feed_minute_ts_ns_;
+    orders_jsonl_->hand_over(staged, [this, ts](std::string* out) {
+      for (const OrderTransition& t : broker_->staged_transitions()) {
+        out->append(format_order_json(t, ts));
+        out->push_back('\n');
+      }
+    });
+  } else if (orders_jsonl_) {
     for (const OrderTransition& t : broker_->staged_transitions()) {
       st = orders_jsonl_->append_line(format_order_json(t, feed_minute_ts_ns_));
       if (!st.ok()) return st;
     }
-    st = out(*orders_jsonl_);
+    st = orders_jsonl_->flush();
     if (!st.ok()) return st;
   }
   if (decisions_jsonl_ && staged != nullptr) {
