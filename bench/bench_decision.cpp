@@ -25,7 +25,11 @@
 //       containers, no chain. Prints p50 / p99 per minute of both.
 //
 //   bench_decision [runs=5] [minutes=360] [symbols=1000] [shards=1] [commit_thread=both|1|0]
-//                  [events per symbol-minute=32]   (Release build; target p99 <= 1 ms)
+//                  [events per symbol-minute=32] [speed=0]   (Release build; target p99 <= 1 ms)
+//
+// speed > 0 paces the synthetic feed (event-time seconds per wall second;
+// 1200: a minute every 50 ms): the minutes arrive with time between them,
+// as from a live feed, so each close runs after the previous commit is done.
 //
 // The stream has realistic minutes: 20 trades, 6 quotes and 6 L2 rows per
 // symbol-minute. By default each run is made twice, alternately: with the
@@ -188,6 +192,11 @@ unsigned g_shards = 1;               // conveyor.shards (argv[4])
 // state.commit_thread: 2 = each run twice, with and without (argv[5]: 1, 0).
 int g_commit_mode = 2;
 unsigned g_events = 32;              // events per symbol-minute (argv[6])
+// argv[7]: the synthetic feed's speed (event-time seconds per wall second;
+// 0 = as fast as the host reads). Paced, the minutes arrive as a live
+// feed's do, with time between them: each close runs with the previous
+// minute's commit done, as in a live host, instead of back to back.
+double g_speed = 0;
 // Minutes left out at the start: the baseline warm-up (z-scores null, so
 // three of the four experts abstain) plus mom_20's 20 bars and some slack.
 constexpr size_t kSkipMinutes = kBaselineWarmup + 30;
@@ -203,7 +212,8 @@ std::string pipeline_yaml(const fs::path& dir, size_t symbols, size_t minutes, b
          "providers:\n  - name: synth\n    plugin: synthetic\n    config: {symbol_count: " +
          std::to_string(symbols) + ", seed: 7, events_per_second: " + std::to_string(eps) +
          ", duration_s: " + std::to_string(minutes * 60) +
-         ", trade_share: 0.625, quote_share: 0.1875, l2_share: 0.1875, volatility_bps: 20}\n"
+         ", trade_share: 0.625, quote_share: 0.1875, l2_share: 0.1875, volatility_bps: 20, speed: " +
+         std::to_string(g_speed) + "}\n"
          "conveyor: {baseline_warmup: " + std::to_string(kBaselineWarmup) +
          ", shards: " + std::to_string(g_shards) + "}\n"
          "detectors:\n"
@@ -356,8 +366,11 @@ bool pipeline_bench(int runs, size_t minutes, size_t symbols) {
   for (const auto& [k, v] : s.denied) reasons += " " + k + "=" + std::to_string(v);
   std::printf("(a) in the pipeline: %zu symbols, %llu minute closes (%zu warm-up left out), "
               "4 expert plugins, model router, 10 risk policy plugins, paper broker; "
-              "median of %d runs\n",
-              symbols, static_cast<unsigned long long>(s.minutes_closed), kSkipMinutes, runs);
+              "median of %d runs%s\n",
+              symbols, static_cast<unsigned long long>(s.minutes_closed), kSkipMinutes, runs,
+              g_speed > 0 ? ("; the feed paced at " + std::to_string(static_cast<int>(g_speed)) +
+                             "x real time (minutes arrive as live, not back to back)").c_str()
+                          : "; minutes back to back (as fast as the host reads)");
   std::printf("    per minute (whole run, last run): %.0f intents, %.0f orders accepted, %.0f "
               "denied, %.1f fills, %.2f model switches, %.0f detector hits\n",
               static_cast<double>(s.intents) / static_cast<double>(s.minutes_closed),
@@ -545,6 +558,7 @@ int main(int argc, char** argv) {
   if (argc > 4) g_shards = static_cast<unsigned>(std::max(1, std::atoi(argv[4])));
   if (argc > 5) g_commit_mode = std::atoi(argv[5]) != 0 ? 1 : 0;
   if (argc > 6) g_events = static_cast<unsigned>(std::max(1, std::atoi(argv[6])));
+  if (argc > 7) g_speed = std::max(0.0, std::atof(argv[7]));
   spdlog::set_level(spdlog::level::warn);
   if (!pipeline_bench(runs, std::max(minutes, kSkipMinutes + 20), symbols)) return 1;
   core_bench(symbols, 500);

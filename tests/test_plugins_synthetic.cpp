@@ -6,6 +6,9 @@
 #include "test_plugins_support.h"
 
 #include <algorithm>
+#include <chrono>
+#include <climits>
+#include <thread>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -329,4 +332,46 @@ TEST_CASE("synthetic produces return jumps, volume spikes, blow-outs and regimes
   CHECK(spread_of_var(q) < 3);
   CHECK(spread_of_var(s) > 5);
   CHECK(spiky_host.counter("regime_switches") > 0);
+}
+
+TEST_CASE("synthetic with speed paces events as a live feed delivers them, the same events as unpaced", "[plugins]") {
+  // 3 s of event time at 10x real time: 0.3 s of wall time; an event is
+  // emitted only once wall time x speed has reached its event time.
+  const std::string cfg = R"({"symbol_count": 3, "duration_s": 3, "events_per_second": 2000,
+                              "start_ts_ns": 1000000000000, "seed": 5)";
+  const int64_t start = 1'000'000'000'000LL;
+  sh_test::TestHost host;
+  sh_test::LoadedPlugin p(sh_test::plugin_path("synthetic"));
+  sh_test::Instance inst(p, host, cfg + R"(, "speed": 10})");
+  REQUIRE(inst.create_rc() == SH_OK);
+  Collector c;
+  const auto t0 = std::chrono::steady_clock::now();
+  uint32_t quiet = 0;
+  int64_t worst_ahead_ns = INT64_MIN;
+  for (;;) {
+    const size_t before = c.events.size();
+    const sh_status rc = p.desc().provider->poll(inst.get(), &c.sink, 4096);
+    const double wall_ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+    for (size_t i = before; i < c.events.size(); ++i) {
+      // event time past what 10x the wall time so far allows (<= 0: on time)
+      worst_ahead_ns = std::max(worst_ahead_ns, (c.events[i].ts_ns - start) - static_cast<int64_t>(wall_ns * 10));
+    }
+    if (rc == SH_END_OF_DATA) break;
+    REQUIRE((rc == SH_OK || rc == SH_WOULD_BLOCK));
+    if (rc == SH_WOULD_BLOCK) {
+      ++quiet;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(wall_s >= 0.28);
+  CHECK(wall_s < 3.0);
+  CHECK(quiet > 10);             // it said "nothing due yet" between bursts
+  CHECK(worst_ahead_ns <= 0);    // nothing ahead of its time
+  sh_test::TestHost other;
+  const Run unpaced = run(other, cfg + "}");
+  CHECK(same_bytes(c.events, unpaced.events));
+  sh_test::TestHost bad;
+  sh_test::Instance neg(p, bad, cfg + R"(, "speed": -1})");
+  CHECK(neg.create_rc() != SH_OK);
 }

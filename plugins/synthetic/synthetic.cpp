@@ -17,6 +17,7 @@
 // at the boundary), or a spread blow-out minute (spreads x spread_blowout_mult).
 #include <strategy_host/plugin.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -123,6 +124,7 @@ struct Config {
   double spread_blowout_prob{}, spread_blowout_mult{};
   double recv_lag_us{};  // mean receive lag; each event's lag is uniform in [0.5, 1.5] x this
   bool receive_clock{};  // report a receive clock (ABI 1.3) as a live feed would
+  double speed = 0;      // event-time seconds per wall second; 0 = as fast as the host reads
 };
 
 Config parse_config(const sh::Json& j, const char* schema) {
@@ -161,6 +163,7 @@ Config parse_config(const sh::Json& j, const char* schema) {
   c.spread_blowout_mult = r.number("spread_blowout_mult");
   c.recv_lag_us = r.number("recv_lag_us");
   c.receive_clock = r.boolean("receive_clock");
+  c.speed = r.number("speed");
   if (!(c.trade_share + c.quote_share + c.l2_share > 0))
     throw sh::ConfigError("event shares must not all be 0");
   if (!have_events && c.duration_s == 0) c.events = kDefaultEvents;
@@ -229,7 +232,9 @@ class Synthetic final : public sh::Provider {
     "recv_lag_us": {"type": "number", "minimum": 0, "maximum": 1000000000, "default": 200,
                     "description": "mean recv_ts_ns - ts_ns; uniform in [0.5, 1.5] x this"},
     "receive_clock": {"type": "boolean", "default": false,
-                      "description": "act as a live feed: report the receive clock (the latest receive time emitted, less the lag jitter), so live modes close minutes on it"}
+                      "description": "act as a live feed: report the receive clock (the latest receive time emitted, less the lag jitter), so live modes close minutes on it"},
+    "speed": {"type": "number", "minimum": 0, "maximum": 1000000000, "default": 0,
+              "description": "pace the events as a live feed delivers them: event-time seconds per wall second from the first poll (60: a minute a second); 0 emits as fast as the host reads"}
   },
   "additionalProperties": false
 })json";
@@ -284,7 +289,8 @@ class Synthetic final : public sh::Provider {
   // SH_END_OF_DATA once everything is emitted: on the call that emits the last
   // event when `events` bounds the run, on the first call past the span when
   // duration_s does; else SH_OK. If the sink refuses a batch, the same events
-  // are offered again on the next poll and SH_WOULD_BLOCK is returned.
+  // are offered again on the next poll and SH_WOULD_BLOCK is returned; with
+  // speed, SH_WOULD_BLOCK also says nothing is due yet (a live feed's quiet).
   sh_status poll(const sh::EventSink& sink, uint32_t max_events) override {
     if (pending_begin_ == pending_end_) {
       pending_begin_ = pending_end_ = 0;
@@ -294,6 +300,10 @@ class Synthetic final : public sh::Provider {
     }
     uint32_t count = pending_end_ - pending_begin_;
     if (count > max_events) count = max_events;
+    if (cfg_.speed > 0) {
+      count = paced(count);
+      if (count == 0 && pending_begin_ < pending_end_) return SH_WOULD_BLOCK;  // nothing due yet
+    }
     if (count > 0) {
       if (sink.emit(buf_.data() + pending_begin_, count) != SH_OK) return SH_WOULD_BLOCK;
       pending_begin_ += count;
@@ -304,6 +314,22 @@ class Synthetic final : public sh::Provider {
   }
 
  private:
+  // speed > 0: how many of the next `count` pending events are due by now
+  // (event time since start_ts_ns <= wall time since the first poll x speed).
+  uint32_t paced(uint32_t count) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!paced_started_) {
+      paced_started_ = true;
+      paced_wall0_ = now;
+    }
+    const double wall_ns = static_cast<double>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - paced_wall0_).count());
+    const double due = static_cast<double>(cfg_.start_ts_ns) + wall_ns * cfg_.speed;
+    uint32_t n = 0;
+    while (n < count && static_cast<double>(buf_[pending_begin_ + n].ts_ns) <= due) ++n;
+    return n;
+  }
+
   void apply_regime(SymbolState& s, bool blowout) {
     const double mult = cfg_.regime_vol_mults[s.regime];
     s.step_sigma = step_sigma_per_mult_ * mult;
@@ -477,6 +503,8 @@ class Synthetic final : public sh::Provider {
   double mean_draw_gap_ns_ = 0;
   double step_sigma_per_mult_ = 0;
   double lag_mean_ns_ = 0;
+  bool paced_started_ = false;
+  std::chrono::steady_clock::time_point paced_wall0_;
   double gap_acc_ns_ = 0;  // event time since start_ts_ns, fractional ns kept
   int64_t end_ts_ns_ = 0;
   int64_t next_minute_ts_ns_ = 0;
