@@ -232,7 +232,7 @@ TEST_CASE("gate state survives a restart through save_state/restore_state", "[ev
   CHECK(fresh.set_config(config(-1, 0, 1)).code() == Status::Code::kInvalidArgument);
 }
 
-TEST_CASE("changed keys: each offered (symbol, class) once until forgotten; dq-suppressed hits change nothing", "[events]") {
+TEST_CASE("changed keys: each offered (symbol, class) once until forgotten, and dq-suppressed hits change nothing", "[events]") {
   EventGate g(config(180000, 900000, 10));
   auto rows = [&] {
     std::vector<std::string> out;
