@@ -272,19 +272,26 @@ void EventGate::mark_all_changed() {
   }
 }
 
+// [symbol, class, last_hit|null, last_publish|null] -> the key's state
+// (throws nlohmann::json::exception on a bad element).
+EventGate::KeyState EventGate::key_state_of(const nlohmann::json& e) {
+  KeyState s;
+  if (!e.at(2).is_null()) {
+    s.has_hit = true;
+    s.last_hit_ts_ns = e.at(2).get<int64_t>();
+  }
+  if (!e.at(3).is_null()) {
+    s.has_publish = true;
+    s.last_publish_ts_ns = e.at(3).get<int64_t>();
+  }
+  return s;
+}
+
 Status EventGate::restore_key(std::string_view value) {
   const auto e = nlohmann::json::parse(value.begin(), value.end(), nullptr, false);
   try {
     if (e.is_discarded() || !e.is_array() || e.size() != 4) throw std::invalid_argument("");
-    KeyState s;
-    if (!e.at(2).is_null()) {
-      s.has_hit = true;
-      s.last_hit_ts_ns = e.at(2).get<int64_t>();
-    }
-    if (!e.at(3).is_null()) {
-      s.has_publish = true;
-      s.last_publish_ts_ns = e.at(3).get<int64_t>();
-    }
+    KeyState s = key_state_of(e);
     Key k{e.at(0).get<std::string>(), e.at(1).get<std::string>()};
     auto it = keys_.find(k);
     if (it != keys_.end() && it->second.changed) s.changed = true;  // still listed in changed_
@@ -310,16 +317,7 @@ Status EventGate::restore_state(std::string_view saved) {
     }
     next_seq = j.at("next_seq").get<uint64_t>();
     for (const auto& e : j.at("keys")) {
-      KeyState s;
-      if (!e.at(2).is_null()) {
-        s.has_hit = true;
-        s.last_hit_ts_ns = e.at(2).get<int64_t>();
-      }
-      if (!e.at(3).is_null()) {
-        s.has_publish = true;
-        s.last_publish_ts_ns = e.at(3).get<int64_t>();
-      }
-      keys[{e.at(0).get<std::string>(), e.at(1).get<std::string>()}] = s;
+      keys[{e.at(0).get<std::string>(), e.at(1).get<std::string>()}] = key_state_of(e);
     }
     for (auto it = j.at("budget").begin(); it != j.at("budget").end(); ++it) {
       auto& w = budget[it.key()];

@@ -149,6 +149,7 @@ class EventGate {
   void count(const std::string& name);
   void prune_budget(std::multiset<int64_t>* window, int64_t now_ns);
   std::string save(bool with_keys) const;
+  static KeyState key_state_of(const nlohmann::json& element);
 
   EventGateConfig config_;
   uint64_t next_seq_;
