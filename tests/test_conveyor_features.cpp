@@ -169,6 +169,49 @@ TEST_CASE("rolling baseline z and quantile rank match a naive recomputation", "[
   }
 }
 
+TEST_CASE("rolling baselines scored many at a time give exactly what one at a time gives", "[features]") {
+  // 30 windows of different sizes, fill levels and key kinds, many rounds:
+  // empty, filling and full windows, NaN inputs, ties, spikes.
+  constexpr size_t kWindows = RollingBaseline::kManyMax;
+  std::vector<RollingBaseline> one, many;
+  for (size_t w = 0; w < kWindows; ++w) {
+    const uint32_t window = 1 + static_cast<uint32_t>((w * 37) % 120);
+    const bool rank_abs = w % 3 == 0;
+    one.emplace_back(window, window / 4, rank_abs);
+    many.emplace_back(window, window / 4, rank_abs);
+  }
+  uint64_t s = 99;
+  auto next = [&] {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(s >> 11) / 9007199254740992.0;
+  };
+  auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+  for (int round = 0; round < 600; ++round) {
+    // Some rounds score only part of the windows (a symbol without a row).
+    const size_t count = round % 7 == 3 ? kWindows / 2 + static_cast<size_t>(round % 5) : kWindows;
+    RollingBaseline* ptrs[kWindows];
+    double xs[kWindows];
+    RollingBaseline::Score got[kWindows];
+    for (size_t w = 0; w < count; ++w) {
+      const double u = next();
+      double x = std::round((u - 0.5) * 40.0) * 0.25;
+      if (static_cast<size_t>(round) % 97 == w % 97) x *= 1000.0;
+      if (u < 0.03) x = kNaN;
+      ptrs[w] = &many[w];
+      xs[w] = x;
+    }
+    RollingBaseline::score_and_add_many(ptrs, xs, count, got);
+    for (size_t w = 0; w < count; ++w) {
+      const RollingBaseline::Score want = one[w].score_and_add(xs[w]);
+      INFO("round " << round << " window " << w);
+      REQUIRE(same(got[w].z, want.z));
+      REQUIRE(same(got[w].q, want.q));
+      REQUIRE(many[w].count() == one[w].count());
+      REQUIRE(many[w].mean() == one[w].mean());
+    }
+  }
+}
+
 TEST_CASE("a spike is scored against history that does not include it", "[features]") {
   RollingBaseline b(100, 10, false);
   for (int i = 0; i < 50; ++i) b.score_and_add(i % 2 == 0 ? 9.0 : 11.0);

@@ -40,6 +40,16 @@ class RollingBaseline {
 
   Score score_and_add(double x);
 
+  // score_and_add(xs[i]) on *windows[i] for every i < count (distinct
+  // windows), with the same results, but the rank searches of all of them
+  // run interleaved, a level of every search at a time. At a close every
+  // window is cold in cache and each probe of a lone binary search waits for
+  // the one before it; interleaved, the misses of different windows are in
+  // flight together. count <= kManyMax.
+  static constexpr size_t kManyMax = 32;
+  static void score_and_add_many(RollingBaseline* const* windows, const double* xs, size_t count,
+                                 Score* out);
+
   uint32_t count() const { return count_; }
   double mean() const { return mean_; }
   double sample_std() const;
@@ -61,6 +71,12 @@ class RollingBaseline {
  private:
   // Adds x (rank key k) given i_new = number of window keys <= k.
   void add(double x, double k, size_t i_new);
+  // The score of x against the window as it is, given at_or_below = number
+  // of window keys <= its rank key.
+  Score score(double x, size_t at_or_below) const;
+  // Once the window is full: x replaces the oldest value, whose key is at
+  // sorted_[i_old] (its lower bound).
+  void replace(double x, double k, size_t i_new, size_t i_old);
   double key(double x) const;
   void recompute_moments();
 
@@ -85,6 +101,12 @@ struct SymbolBaselines {
   // Reads row.log_ret, volume, spread_bps; writes z_ret, z_volume, z_spread,
   // q_ret, q_volume, q_spread; then adds the row to the baselines.
   void score_and_add(sh_feature_row& row);
+  // The same for rows[i] on *baselines[i], i < count <= kManyMax, with the
+  // rank searches of all 3 x count windows interleaved (see
+  // RollingBaseline::score_and_add_many).
+  static constexpr size_t kManyMax = RollingBaseline::kManyMax / 3;
+  static void score_and_add_many(SymbolBaselines* const* baselines, sh_feature_row* const* rows,
+                                 size_t count);
   size_t heap_bytes() const { return ret.heap_bytes() + volume.heap_bytes() + spread.heap_bytes(); }
   void prefetch() const {
     ret.prefetch();

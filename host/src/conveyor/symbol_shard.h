@@ -24,6 +24,7 @@
 namespace sh::host {
 
 struct ConveyorConfig;
+struct SymbolBaselines;
 
 // What the Conveyor asks of a shard, in event order (ShardPool's queues).
 struct ShardCommand {
@@ -106,6 +107,7 @@ class SymbolShard {
   uint32_t count_;
   size_t seen_ = 0;
   std::vector<std::unique_ptr<SymbolState>> symbols_;  // index = id / count_
+  std::vector<SymbolBaselines*> scored_;  // close(): the baselines of the rows made, in row order
 };
 
 }  // namespace sh::host
