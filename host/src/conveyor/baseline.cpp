@@ -6,41 +6,6 @@
 #include "conveyor/indicators.h"
 
 namespace sh::host {
-namespace {
-
-// Index of the first element of sorted s[0, n) greater than key
-// (std::upper_bound). Branch-free, and each step prefetches both possible
-// next probes: at a close every symbol's window is cold in cache, and this
-// overlaps the misses of successive steps instead of paying them in series.
-size_t upper_bound_index(const double* s, size_t n, double key) {
-  if (n == 0) return 0;
-  const double* base = s;
-  while (n > 1) {
-    const size_t half = n / 2;
-    __builtin_prefetch(base + half / 2);
-    __builtin_prefetch(base + half + half / 2);
-    base = (base[half] <= key) ? base + half : base;
-    n -= half;
-  }
-  return static_cast<size_t>(base - s) + (*base <= key ? 1 : 0);
-}
-
-// Index of the first element not less than key (std::lower_bound), same scheme.
-size_t lower_bound_index(const double* s, size_t n, double key) {
-  if (n == 0) return 0;
-  const double* base = s;
-  while (n > 1) {
-    const size_t half = n / 2;
-    __builtin_prefetch(base + half / 2);
-    __builtin_prefetch(base + half + half / 2);
-    base = (base[half] < key) ? base + half : base;
-    n -= half;
-  }
-  return static_cast<size_t>(base - s) + (*base < key ? 1 : 0);
-}
-
-}  // namespace
-
 RollingBaseline::RollingBaseline(uint32_t window, uint32_t warmup, bool rank_abs)
     : window_(window < 1 ? 1 : window), warmup_(warmup), rank_abs_(rank_abs) {
   ring_.reserve(window_);
@@ -69,12 +34,9 @@ RollingBaseline::Score RollingBaseline::score(double x, size_t at_or_below) cons
 }
 
 RollingBaseline::Score RollingBaseline::score_and_add(double x) {
-  if (std::isnan(x)) return Score{kNullValue, kNullValue};
-  const double k = key(x);
-  // Number of window keys <= k: both the rank and where k is inserted.
-  const size_t at_or_below = upper_bound_index(sorted_.data(), sorted_.size(), k);
-  const Score s = score(x, at_or_below);
-  add(x, k, at_or_below);
+  RollingBaseline* self = this;
+  Score s;
+  score_and_add_many(&self, &x, 1, &s);
   return s;
 }
 
@@ -136,28 +98,24 @@ void RollingBaseline::score_and_add_many(RollingBaseline* const* windows, const 
       out[i] = Score{kNullValue, kNullValue};
       continue;
     }
+    // Number of window keys <= key(x): both the rank and where it goes.
     const size_t at_or_below = searches[first[i]].index();
     out[i] = w.score(x, at_or_below);
     if (w.count_ >= w.window_) {
       w.replace(x, searches[first[i]].key, at_or_below, searches[first[i] + 1].index());
     } else {
-      w.add(x, searches[first[i]].key, at_or_below);
+      w.append(x, searches[first[i]].key, at_or_below);
     }
   }
 }
 
-void RollingBaseline::add(double x, double k, size_t i_new) {
-  if (count_ < window_) {
-    ring_.push_back(x);  // within the reserved capacity: no allocation
-    sorted_.insert(sorted_.begin() + static_cast<ptrdiff_t>(i_new), k);
-    ++count_;
-    const double delta = x - mean_;
-    mean_ += delta / count_;
-    m2_ += delta * (x - mean_);
-    return;
-  }
-
-  replace(x, k, i_new, lower_bound_index(sorted_.data(), sorted_.size(), key(ring_[head_])));
+void RollingBaseline::append(double x, double k, size_t i_new) {
+  ring_.push_back(x);  // within the reserved capacity: no allocation
+  sorted_.insert(sorted_.begin() + static_cast<ptrdiff_t>(i_new), k);
+  ++count_;
+  const double delta = x - mean_;
+  mean_ += delta / count_;
+  m2_ += delta * (x - mean_);
 }
 
 void RollingBaseline::replace(double x, double k, size_t i_new, size_t i_old) {
@@ -219,18 +177,6 @@ void SymbolBaselines::score_and_add_many(SymbolBaselines* const* baselines,
     row.z_spread = scores[3 * i + 2].z;
     row.q_spread = scores[3 * i + 2].q;
   }
-}
-
-void SymbolBaselines::score_and_add(sh_feature_row& row) {
-  const RollingBaseline::Score r = ret.score_and_add(row.log_ret);
-  const RollingBaseline::Score v = volume.score_and_add(row.volume);
-  const RollingBaseline::Score s = spread.score_and_add(row.spread_bps);
-  row.z_ret = r.z;
-  row.q_ret = r.q;
-  row.z_volume = v.z;
-  row.q_volume = v.q;
-  row.z_spread = s.z;
-  row.q_spread = s.q;
 }
 
 }  // namespace sh::host

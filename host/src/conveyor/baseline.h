@@ -53,24 +53,13 @@ class RollingBaseline {
   uint32_t count() const { return count_; }
   double mean() const { return mean_; }
   double sample_std() const;
-  // Starts loading what the next score_and_add reads first (the ring slot
-  // it replaces, the first probes of the rank search), so that at a close
-  // the next symbol's misses overlap this one's work.
-  void prefetch() const {
-    if (count_ == 0) return;
-    const double* s = sorted_.data();
-    const size_t n = sorted_.size();
-    __builtin_prefetch(s + n / 2);
-    __builtin_prefetch(s + n / 4);
-    __builtin_prefetch(s + n / 2 + n / 4);
-    __builtin_prefetch(ring_.data() + (count_ < window_ ? count_ - 1 : head_), 1);
-  }
   // Heap bytes held (the two window buffers).
   size_t heap_bytes() const;
 
  private:
-  // Adds x (rank key k) given i_new = number of window keys <= k.
-  void add(double x, double k, size_t i_new);
+  // While the window fills: adds x (rank key k) given i_new = number of
+  // window keys <= k.
+  void append(double x, double k, size_t i_new);
   // The score of x against the window as it is, given at_or_below = number
   // of window keys <= its rank key.
   Score score(double x, size_t at_or_below) const;
@@ -98,21 +87,14 @@ struct SymbolBaselines {
   SymbolBaselines(uint32_t window, uint32_t warmup)
       : ret(window, warmup, true), volume(window, warmup, false), spread(window, warmup, false) {}
 
-  // Reads row.log_ret, volume, spread_bps; writes z_ret, z_volume, z_spread,
-  // q_ret, q_volume, q_spread; then adds the row to the baselines.
-  void score_and_add(sh_feature_row& row);
-  // The same for rows[i] on *baselines[i], i < count <= kManyMax, with the
-  // rank searches of all 3 x count windows interleaved (see
-  // RollingBaseline::score_and_add_many).
+  // For rows[i] on *baselines[i], i < count <= kManyMax: reads log_ret,
+  // volume, spread_bps; writes z_ret, z_volume, z_spread, q_ret, q_volume,
+  // q_spread; then adds the rows to the baselines. The rank searches of all
+  // 3 x count windows run interleaved (RollingBaseline::score_and_add_many).
   static constexpr size_t kManyMax = RollingBaseline::kManyMax / 3;
   static void score_and_add_many(SymbolBaselines* const* baselines, sh_feature_row* const* rows,
                                  size_t count);
   size_t heap_bytes() const { return ret.heap_bytes() + volume.heap_bytes() + spread.heap_bytes(); }
-  void prefetch() const {
-    ret.prefetch();
-    volume.prefetch();
-    spread.prefetch();
-  }
 
   RollingBaseline ret;
   RollingBaseline volume;

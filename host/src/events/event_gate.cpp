@@ -223,10 +223,11 @@ std::string EventGate::save_header() const { return save(false); }
 
 std::string EventGate::save(bool with_keys) const {
   nlohmann::json keys = nlohmann::json::array();
-  for (const auto& [k, s] : keys_) {
-    if (!with_keys) break;
-    keys.push_back({k.first, k.second, s.has_hit ? nlohmann::json(s.last_hit_ts_ns) : nullptr,
-                    s.has_publish ? nlohmann::json(s.last_publish_ts_ns) : nullptr});
+  if (with_keys) {
+    for (const auto& [k, s] : keys_) {
+      keys.push_back({k.first, k.second, s.has_hit ? nlohmann::json(s.last_hit_ts_ns) : nullptr,
+                      s.has_publish ? nlohmann::json(s.last_publish_ts_ns) : nullptr});
+    }
   }
   nlohmann::json budget = nlohmann::json::object();
   for (const auto& [cls, w] : budget_) budget[cls] = std::vector<int64_t>(w.begin(), w.end());
@@ -241,6 +242,14 @@ void EventGate::save_changed_keys(
     const std::function<void(std::string_view, std::string_view)>& row) const {
   std::string key;
   std::string value;
+  auto put_time = [&value](bool has, int64_t ts_ns) {
+    value += ',';
+    if (has) {
+      json_text::put_int(value, ts_ns);
+    } else {
+      value += "null";
+    }
+  };
   for (const auto* entry : changed_) {
     const auto& [k, s] = *entry;
     key.clear();
@@ -249,11 +258,9 @@ void EventGate::save_changed_keys(
     key += ',';
     json_text::put_string(key, k.second);
     key += ']';
-    value.assign(key, 0, key.size() - 1);
-    value += ',';
-    if (s.has_hit) json_text::put_int(value, s.last_hit_ts_ns); else value += "null";
-    value += ',';
-    if (s.has_publish) json_text::put_int(value, s.last_publish_ts_ns); else value += "null";
+    value.assign(key, 0, key.size() - 1);  // [symbol,class
+    put_time(s.has_hit, s.last_hit_ts_ns);
+    put_time(s.has_publish, s.last_publish_ts_ns);
     value += ']';
     row(key, value);
   }
