@@ -281,6 +281,23 @@ TEST_CASE("the embedded default resolves as config/default.yaml under the workin
   CHECK_THAT(r.out, StartsWith("config OK: 19 components"));
 }
 
+TEST_CASE("the embedded default run from a directory without config/ says why its files are missing",
+          "[config][paths]") {
+  ScratchDir dir("paths_default_elsewhere");
+  const HostRun r = run_host({}, dir.path());
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Contains("no --config: the embedded default reads its relative paths"));
+  CHECK_THAT(r.err, Contains((dir.path() / "config/default.yaml").string() + ", which does not exist"));
+  // The components' own errors still name the files.
+  CHECK_THAT(r.err, Contains((dir.path() / "data/sample/trades.csv").string()));
+  // From a directory that has config/default.yaml there is no such warning.
+  fs::create_directories(dir / "root/config");
+  fs::copy_file(fs::path(SH_SOURCE_DIR) / "config/default.yaml", dir / "root/config/default.yaml");
+  const HostRun v = run_host({"--validate-config"}, dir / "root");
+  CHECK_THAT(v.err, !Contains("no --config"));
+}
+
 TEST_CASE("resolve_config_paths rewrites only the relative fields a schema marks as paths",
           "[config][paths]") {
   const json schema = json::parse(R"({

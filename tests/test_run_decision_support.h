@@ -8,10 +8,12 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -224,10 +226,32 @@ inline BrokerRecords read_broker_records(const fs::path& state_dir) {
 }
 
 // A host started in the background, stdout/stderr into files under dir.
+// Tests read and reap `pid` themselves; a host still running when the
+// object goes (a failed REQUIRE between start_host and wait_host) is killed
+// and reaped then, so a failing test never leaves a host behind. The child
+// also dies with the test process (PR_SET_PDEATHSIG).
 struct BackgroundHost {
   pid_t pid = -1;
   fs::path out;
   fs::path err;
+
+  BackgroundHost() = default;
+  BackgroundHost(BackgroundHost&& o) noexcept : pid(o.pid), out(std::move(o.out)), err(std::move(o.err)) {
+    o.pid = -1;
+  }
+  BackgroundHost& operator=(BackgroundHost&&) = delete;
+  BackgroundHost(const BackgroundHost&) = delete;
+  BackgroundHost& operator=(const BackgroundHost&) = delete;
+  ~BackgroundHost() {
+    if (pid <= 0) return;
+    // 0: still running (ours, not yet reaped). The pid itself: it had
+    // exited. -1: a test reaped it already, so the pid may be anyone's now.
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) != 0) return;
+    ::kill(pid, SIGKILL);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
 };
 
 inline BackgroundHost start_host(const std::vector<std::string>& args, const fs::path& cwd,
@@ -241,8 +265,11 @@ inline BackgroundHost start_host(const std::vector<std::string>& args, const fs:
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
   const std::string out = h.out.string(), err = h.err.string(), dir = cwd.string();
+  const pid_t parent = ::getpid();
   h.pid = ::fork();
   if (h.pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     const int in = ::open("/dev/null", O_RDONLY);
     const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -150,6 +150,21 @@ CliOptions parse(int argc, const char* const argv[], const std::vector<Subcomman
   return opts;
 }
 
+// The embedded default's relative paths (../data/sample/..., models/...)
+// resolve as if it were config/default.yaml under the working directory.
+// Run from anywhere else, its replay and model files are not found: say
+// why before the components' own errors name the missing files.
+void warn_if_embedded_paths_missing(const HostConfig& config) {
+  std::error_code ec;
+  const fs::path expected = config.base_dir() / "default.yaml";
+  if (fs::exists(expected, ec)) return;
+  spdlog::warn(
+      "no --config: the embedded default reads its relative paths (../data/sample/..., "
+      "models/...) as if it were {}, which does not exist; run host from the repository root "
+      "(or an install's share/strategy-host), or pass --config FILE",
+      expected.string());
+}
+
 }  // namespace
 
 int run_cli(int argc, const char* const argv[], const std::vector<Subcommand>& subcommands) {
@@ -183,6 +198,7 @@ int run_cli(int argc, const char* const argv[], const std::vector<Subcommand>& s
       config.emplace(HostConfig::load_file(*opts.config_path));
     } else {
       config.emplace(HostConfig::load_embedded_default());
+      warn_if_embedded_paths_missing(*config);
     }
     if (!opts.plugin_dirs.empty()) config->set_plugin_dirs(opts.plugin_dirs);
     log = config->log();
