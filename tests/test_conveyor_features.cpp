@@ -5,15 +5,18 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "conveyor/baseline.h"
+#include "conveyor/zero_pages.h"
 #include "conveyor/conveyor.h"
 #include "conveyor/market_context.h"
 #include "test_conveyor_support.h"
@@ -167,6 +170,56 @@ TEST_CASE("rolling baseline z and quantile rank match a naive recomputation", "[
     }
     CHECK(b.count() == window);
   }
+}
+
+TEST_CASE("ZeroPages hands out zeroed, aligned pieces that do not overlap and survive a move",
+          "[features]") {
+  for (const bool huge : {false, true}) {
+    INFO("huge " << huge);
+    sh::host::ZeroPages pages(64 * 1024, huge);
+    std::vector<std::pair<unsigned char*, size_t>> got;
+    for (size_t i = 0; i < 200; ++i) {
+      const size_t bytes = 1 + (i * 7919) % 3000 + (i == 50 ? 200000 : 0);  // one piece over a chunk
+      auto* p = static_cast<unsigned char*>(pages.allocate(bytes));
+      REQUIRE(reinterpret_cast<uintptr_t>(p) % 64 == 0);
+      for (size_t k = 0; k < bytes; ++k) REQUIRE(p[k] == 0);
+      std::memset(p, static_cast<int>(1 + i % 250), bytes);
+      got.emplace_back(p, bytes);
+    }
+    CHECK(pages.mapped_bytes() >= 200000);
+    sh::host::ZeroPages moved(std::move(pages));
+    for (size_t i = 0; i < got.size(); ++i) {
+      for (size_t k = 0; k < got[i].second; ++k) REQUIRE(got[i].first[k] == 1 + i % 250);
+    }
+    CHECK(pages.mapped_bytes() == 0);
+    CHECK(moved.mapped_bytes() >= 200000);
+  }
+}
+
+TEST_CASE("rolling baselines on shared ZeroPages score exactly as on their own storage", "[features]") {
+  // 40 windows side by side in small mappings (one larger than a chunk):
+  // a window writing past its storage would change its neighbour's scores.
+  sh::host::ZeroPages pages(16 * 1024, true);
+  std::vector<RollingBaseline> own, shared;
+  for (uint32_t w = 0; w < 40; ++w) {
+    const uint32_t window = w == 7 ? 3000 : 1 + (w * 37) % 120;
+    own.emplace_back(window, window / 4, w % 2 == 0);
+    shared.emplace_back(window, window / 4, w % 2 == 0, &pages);
+  }
+  uint64_t s = 7;
+  for (int round = 0; round < 4000; ++round) {
+    for (size_t w = 0; w < own.size(); ++w) {
+      s = s * 6364136223846793005ull + 1442695040888963407ull;
+      const double x = std::round((static_cast<double>(s >> 11) / 9007199254740992.0 - 0.5) * 400.0) +
+                       static_cast<double>(w) * 1000.0;
+      const RollingBaseline::Score a = own[w].score_and_add(x);
+      const RollingBaseline::Score b = shared[w].score_and_add(x);
+      INFO("round " << round << " window " << w);
+      REQUIRE(((std::isnan(a.z) && std::isnan(b.z)) || a.z == b.z));
+      REQUIRE(((std::isnan(a.q) && std::isnan(b.q)) || a.q == b.q));
+    }
+  }
+  CHECK(shared[7].count() == 3000);
 }
 
 TEST_CASE("rolling baselines scored many at a time give exactly what one at a time gives", "[features]") {

@@ -6,10 +6,16 @@
 #include "conveyor/indicators.h"
 
 namespace sh::host {
-RollingBaseline::RollingBaseline(uint32_t window, uint32_t warmup, bool rank_abs)
+RollingBaseline::RollingBaseline(uint32_t window, uint32_t warmup, bool rank_abs, ZeroPages* pages)
     : window_(window < 1 ? 1 : window), warmup_(warmup), rank_abs_(rank_abs) {
-  ring_.reserve(window_);
-  sorted_.reserve(window_);
+  const size_t n = size_t{2} * window_;
+  if (pages != nullptr) {
+    ring_ = static_cast<double*>(pages->allocate(n * sizeof(double)));
+  } else {
+    own_.reset(new double[n]);
+    ring_ = own_.get();
+  }
+  sorted_ = ring_ + window_;
 }
 
 double RollingBaseline::key(double x) const { return rank_abs_ ? std::fabs(x) : x; }
@@ -20,7 +26,7 @@ double RollingBaseline::sample_std() const {
 }
 
 size_t RollingBaseline::heap_bytes() const {
-  return (ring_.capacity() + sorted_.capacity()) * sizeof(double);
+  return size_t{2} * window_ * sizeof(double);
 }
 
 RollingBaseline::Score RollingBaseline::score(double x, size_t at_or_below) const {
@@ -85,8 +91,8 @@ void RollingBaseline::score_and_add_many(RollingBaseline* const* windows, const 
     RollingBaseline& w = *windows[i];
     first[i] = m;
     if (std::isnan(xs[i])) continue;
-    const double* s = w.sorted_.data();
-    const size_t n = w.sorted_.size();
+    const double* s = w.sorted_;
+    const size_t n = w.count_;
     searches[m++] = Search{s, s, n, w.key(xs[i]), true};
     if (w.count_ >= w.window_) searches[m++] = Search{s, s, n, w.key(w.ring_[w.head_]), false};
   }
@@ -110,8 +116,9 @@ void RollingBaseline::score_and_add_many(RollingBaseline* const* windows, const 
 }
 
 void RollingBaseline::append(double x, double k, size_t i_new) {
-  ring_.push_back(x);  // within the reserved capacity: no allocation
-  sorted_.insert(sorted_.begin() + static_cast<ptrdiff_t>(i_new), k);
+  ring_[count_] = x;
+  std::memmove(sorted_ + i_new + 1, sorted_ + i_new, (count_ - i_new) * sizeof(double));
+  sorted_[i_new] = k;
   ++count_;
   const double delta = x - mean_;
   mean_ += delta / count_;
@@ -126,7 +133,7 @@ void RollingBaseline::replace(double x, double k, size_t i_new, size_t i_old) {
   // Replace old's key by k in sorted_ with one memmove over the keys between
   // them. i_new is the upper bound of k in the window that still holds old;
   // s[i_old] == key(old).
-  double* s = sorted_.data();
+  double* s = sorted_;
   if (i_new <= i_old) {
     std::memmove(s + i_new + 1, s + i_new, (i_old - i_new) * sizeof(double));
     s[i_new] = k;
@@ -145,10 +152,10 @@ void RollingBaseline::replace(double x, double k, size_t i_new, size_t i_old) {
 void RollingBaseline::recompute_moments() {
   evictions_since_recompute_ = 0;
   double sum = 0.0;
-  for (double v : ring_) sum += v;
+  for (uint32_t i = 0; i < count_; ++i) sum += ring_[i];
   mean_ = sum / count_;
   double ss = 0.0;
-  for (double v : ring_) ss += (v - mean_) * (v - mean_);
+  for (uint32_t i = 0; i < count_; ++i) ss += (ring_[i] - mean_) * (ring_[i] - mean_);
   m2_ = ss;
 }
 

@@ -7,7 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
+
+#include "conveyor/zero_pages.h"
 
 namespace sh::host {
 
@@ -27,8 +29,9 @@ namespace sh::host {
 // value); the sorted copy is updated by one memmove over the keys between the
 // evicted and the inserted one. Mean and sum of squared deviations are updated in
 // O(1) and recomputed exactly from the window every `window` evictions, so
-// rounding drift stays bounded. Memory: 2 * window doubles, reserved up front;
-// nothing is allocated after construction.
+// rounding drift stays bounded. Memory: 2 * window doubles, taken at
+// construction (from `pages` when given: see ZeroPages); nothing is
+// allocated after it.
 class RollingBaseline {
  public:
   struct Score {
@@ -36,7 +39,7 @@ class RollingBaseline {
     double q;
   };
 
-  RollingBaseline(uint32_t window, uint32_t warmup, bool rank_abs);
+  RollingBaseline(uint32_t window, uint32_t warmup, bool rank_abs, ZeroPages* pages = nullptr);
 
   Score score_and_add(double x);
 
@@ -77,15 +80,18 @@ class RollingBaseline {
   uint32_t evictions_since_recompute_ = 0;
   double mean_ = 0.0;
   double m2_ = 0.0;             // sum of squared deviations from mean_
-  std::vector<double> ring_;    // values in arrival order (ring once full)
-  std::vector<double> sorted_;  // rank keys of ring_, ascending
+  std::unique_ptr<double[]> own_;  // the storage when no pages were given
+  double* ring_;    // count_ values in arrival order (a ring once full)
+  double* sorted_;  // rank keys of ring_'s values, ascending (count_ of them)
 };
 
 // The baselines one symbol keeps: log_ret (z on the signed value, q on
 // |log_ret|), volume and spread_bps.
 struct SymbolBaselines {
-  SymbolBaselines(uint32_t window, uint32_t warmup)
-      : ret(window, warmup, true), volume(window, warmup, false), spread(window, warmup, false) {}
+  SymbolBaselines(uint32_t window, uint32_t warmup, ZeroPages* pages = nullptr)
+      : ret(window, warmup, true, pages),
+        volume(window, warmup, false, pages),
+        spread(window, warmup, false, pages) {}
 
   // For rows[i] on *baselines[i], i < count <= kManyMax: reads log_ret,
   // volume, spread_bps; writes z_ret, z_volume, z_spread, q_ret, q_volume,

@@ -68,7 +68,7 @@ void MarketDataGuard::prefetch(const sh_market_event& ev, bool far) const {
     __builtin_prefetch(reinterpret_cast<const char*>(&s) + 64);
     return;
   }
-  if (ev.type == SH_EVENT_TRADE && ev.data.trade.trade_id != 0 && !s.seen.empty()) {
+  if (ev.type == SH_EVENT_TRADE && ev.data.trade.trade_id != 0 && s.seen != nullptr) {
     __builtin_prefetch(&s.seen[word_of(ev.data.trade.trade_id)]);
   }
 }
@@ -100,18 +100,18 @@ bool MarketDataGuard::jumps(double from, double to, double max_bps) const {
 }
 
 
-bool MarketDataGuard::remember_id(SymbolState& s, uint64_t id) const {
+bool MarketDataGuard::remember_id(SymbolState& s, uint64_t id) {
   const uint64_t w = config_.dedupe_window;
-  if (s.seen.empty()) s.seen.resize(words_);
+  if (s.seen == nullptr) s.seen = static_cast<IdWord*>(id_pages_.allocate(size_t{words_} * sizeof(IdWord)));
   // Older than the window: not checked, not remembered (its word may hold a
   // block of the window now).
   if (id <= s.max_id && s.max_id - id >= w) return true;
   // A word tagged with another block holds ids at least a window away from
   // this one's: none of this block was seen since (see seen).
   IdWord& word = s.seen[word_of(id)];
-  const uint64_t block = id >> 6;
-  if (word.block != block) {
-    word.block = block;
+  const uint64_t tag = (id >> 6) + 1;  // ids are 64-bit: the block is at most 2^58
+  if (word.tag != tag) {
+    word.tag = tag;
     word.bits = 0;
   }
   const uint64_t mask = uint64_t{1} << (id & 63);

@@ -33,6 +33,8 @@
 #include <string>
 #include <vector>
 
+#include "conveyor/zero_pages.h"
+
 namespace sh::host {
 
 struct MarketDataLimits {
@@ -88,9 +90,13 @@ class MarketDataGuard {
   std::string describe(const sh_market_event& ev, Quarantine q) const;
 
  private:
+  // All-zero is "no block yet", so the bitmaps come from ZeroPages, as huge
+  // pages where the kernel gives them (value-initialised vectors wrote each
+  // symbol's 16 KB at its first trade: 1,000 symbols' 4,000 page faults
+  // stalled the first minute; ids spread over the window touch every page).
   struct IdWord {
-    uint64_t block = UINT64_MAX;  // the 64-id block whose bits these are (none yet)
-    uint64_t bits = 0;
+    uint64_t tag;   // the 64-id block whose bits these are, plus one; 0 = none yet
+    uint64_t bits;
   };
   struct SymbolState {
     bool resolved = false;
@@ -100,13 +106,13 @@ class MarketDataGuard {
     uint64_t max_id = 0;              // highest trade id accepted, 0 = none
     // Ids seen in (max_id - window, max_id]: block b = id / 64 in word
     // b % size (ceil(window / 64) + 1 words: the window's blocks never share one).
-    std::vector<IdWord> seen;
+    IdWord* seen = nullptr;  // words_ words in id_pages_, from the first id
   };
   SymbolState& state(sh_symbol_id id);
   Quarantine check_price(const MarketDataLimits& l, double price) const;
   bool jumps(double from, double to, double max_bps) const;
   // Records an accepted trade id; false when it was seen (a duplicate).
-  bool remember_id(SymbolState& s, uint64_t id) const;
+  bool remember_id(SymbolState& s, uint64_t id);
   // The word of id's block in a symbol's bitmap (words_ words): a 32-bit
   // remainder by multiplication (Lemire's fastmod) where the block fits,
   // which is every venue's ids today.
@@ -122,7 +128,8 @@ class MarketDataGuard {
   uint64_t words_m_ = 0;  // UINT64_MAX / words_ + 1 (word_of)
   NameFn name_of_;
   void* name_ctx_;
-  std::vector<SymbolState> symbols_;  // by symbol id
+  ZeroPages id_pages_{size_t{4} << 20, true};  // the symbols' id bitmaps
+  std::vector<SymbolState> symbols_;     // by symbol id
   uint64_t counts_[static_cast<size_t>(Quarantine::kCount)] = {};
 };
 

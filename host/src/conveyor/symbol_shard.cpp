@@ -37,10 +37,10 @@ inline void add_to_slot(BarBuilder& bars, BarSlot& slot, const sh_market_event& 
 }  // namespace
 
 struct SymbolShard::SymbolState {
-  SymbolState(const ConveyorConfig& c, uint32_t slot_count)
+  SymbolState(const ConveyorConfig& c, uint32_t slot_count, ZeroPages* pages)
       : bars(slot_count, c.l2_levels),
         features(*c.features),
-        baselines(c.baseline_window, c.baseline_warmup) {}
+        baselines(c.baseline_window, c.baseline_warmup, pages) {}
 
   BarBuilder bars;
   FeatureState features;
@@ -61,7 +61,7 @@ SymbolShard::SymbolState& SymbolShard::state(sh_symbol_id id) {
   if (at >= symbols_.size()) symbols_.resize(at + 1);  // a new symbol: the only growth
   std::unique_ptr<SymbolState>& p = symbols_[at];
   if (!p) {
-    p = std::make_unique<SymbolState>(*config_, slot_count_);
+    p = std::make_unique<SymbolState>(*config_, slot_count_, &baseline_pages_);
     ++seen_;
   }
   return *p;

@@ -20,6 +20,8 @@
 #include <memory>
 #include <vector>
 
+#include "conveyor/zero_pages.h"
+
 
 namespace sh::host {
 
@@ -106,6 +108,9 @@ class SymbolShard {
   uint32_t index_;
   uint32_t count_;
   size_t seen_ = 0;
+  // The symbols' baseline windows (2 x 3 x window doubles each, written at
+  // a symbol's first close): huge pages where the kernel gives them.
+  ZeroPages baseline_pages_{size_t{8} << 20, true};
   std::vector<std::unique_ptr<SymbolState>> symbols_;  // index = id / count_
   std::vector<SymbolBaselines*> scored_;  // close(): the baselines of the rows made, in row order
 };
