@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "conveyor/baseline.h"
-#include "conveyor/zero_pages.h"
 #include "conveyor/conveyor.h"
 #include "conveyor/market_context.h"
+#include "conveyor/zero_pages.h"
 #include "test_conveyor_support.h"
 
 using sh::host::Conveyor;

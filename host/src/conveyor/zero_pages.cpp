@@ -47,8 +47,11 @@ void* map_zero_huge(size_t bytes) {
 
 }  // namespace
 
-ZeroPages::ZeroPages(size_t chunk_bytes, bool huge)
-    : chunk_bytes_(round_up(chunk_bytes < 1 ? 1 : chunk_bytes, huge ? kHugePage : page_size())), huge_(huge) {}
+ZeroPages::ZeroPages(size_t chunk_bytes, bool huge) : huge_(huge) {
+  chunk_bytes_ = round_up(chunk_bytes < 1 ? 1 : chunk_bytes, granule());
+}
+
+size_t ZeroPages::granule() const { return huge_ ? kHugePage : page_size(); }
 
 void* ZeroPages::map(size_t bytes) {
   maps_.reserve(maps_.size() + 1);
@@ -63,8 +66,8 @@ ZeroPages::ZeroPages(ZeroPages&& other) noexcept
     : maps_(std::move(other.maps_)),
       next_(other.next_),
       left_(other.left_),
-      chunk_bytes_(other.chunk_bytes_),
-      huge_(other.huge_) {
+      huge_(other.huge_),
+      chunk_bytes_(other.chunk_bytes_) {
   other.maps_.clear();
   other.next_ = nullptr;
   other.left_ = 0;
@@ -76,8 +79,8 @@ ZeroPages& ZeroPages::operator=(ZeroPages&& other) noexcept {
     maps_ = std::move(other.maps_);
     next_ = other.next_;
     left_ = other.left_;
-    chunk_bytes_ = other.chunk_bytes_;
     huge_ = other.huge_;
+    chunk_bytes_ = other.chunk_bytes_;
     other.maps_.clear();
     other.next_ = nullptr;
     other.left_ = 0;
@@ -95,7 +98,7 @@ void ZeroPages::release() {
 void* ZeroPages::allocate(size_t bytes) {
   const size_t need = round_up(bytes < 1 ? 1 : bytes, 64);
   if (need > chunk_bytes_) {  // a mapping of its own; the current chunk stays
-    return map(round_up(need, huge_ ? kHugePage : page_size()));
+    return map(round_up(need, granule()));
   }
   if (need > left_) {
     next_ = static_cast<char*>(map(chunk_bytes_));

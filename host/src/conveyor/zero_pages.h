@@ -46,12 +46,13 @@ class ZeroPages {
   };
   void release();
   void* map(size_t bytes);
+  size_t granule() const;  // what mappings are rounded to: a page, or a huge page
 
   std::vector<Mapping> maps_;
   char* next_ = nullptr;
   size_t left_ = 0;
-  size_t chunk_bytes_;
   bool huge_;
+  size_t chunk_bytes_;
 };
 
 }  // namespace sh::host
